@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: GPL-2.0
+# Builds disco: CO-RE BPF objects -> skeletons -> userspace binary, plus tests.
+
+OUTPUT ?= .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
+CC ?= gcc
+ARCH := x86
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Hardening of SPEC §8; -Werror keeps warnings from piling up.
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. -Iuser -Ituning \
+	  -DDISCO_VERSION='"$(VERSION)"'
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
+
+# Sources are globbed so that a collector, a command or a rule is one new
+# file: parallel work on separate collectors never edits the same list.
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(sort $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard tuning/*.c))
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+MAIN_OBJ := $(OUTPUT)/user/main.o
+LIB := $(OUTPUT)/libdisco.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURE_BINS := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
+
+all: disco
+
+# ---- packages (SPEC §1) ----------------------------------------------------
+DEPS_PKGS := \
+	make \
+	gcc \
+	clang \
+	llvm \
+	bpftool \
+	libbpf-dev \
+	libelf-dev \
+	zlib1g-dev \
+	libcmocka-dev \
+	libjansson-dev \
+	libmicrohttpd-dev \
+	libcap-dev \
+	libcapstone-dev \
+	pkg-config \
+	jq \
+	stress-ng \
+	fio \
+	iproute2 \
+	nftables \
+	util-linux \
+	procps \
+	prometheus \
+	qemu-system-x86 \
+	busybox-static \
+	cpio \
+	libbpf-tools
+
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS_PKGS)) packages present"; exit 0; fi; \
+	echo "deps: installing:" $$missing; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: run 'sudo make deps' (apt-get needs root)" >&2; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+
+check-deps:
+	@for t in $(CLANG) $(BPFTOOL) $(CC) pkg-config; do \
+		command -v $$t >/dev/null || { echo "missing $$t: run 'make deps'" >&2; exit 1; }; done; \
+	for h in bpf/libbpf.h gelf.h zlib.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
+		echo "#include <stddef.h>\n#include <stdarg.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <$$h>" | \
+		$(CC) -E -x c - >/dev/null 2>&1 || { echo "missing header <$$h>: run 'make deps'" >&2; exit 1; }; done
+
+# ---- BPF -------------------------------------------------------------------
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX).tmp && mv $(VMLINUX).tmp $(VMLINUX)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tuning $(OUTPUT)/tests $(OUTPUT)/fixtures $(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) $(wildcard bpf/*.h) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# ---- userspace -------------------------------------------------------------
+# Every userspace object may include any skeleton (collectors do); this is the
+# explicit x.o: x.skel.h edge, kept coarse because skeletons are cheap.
+$(LIB_OBJS) $(MAIN_OBJ): $(SKELS)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tuning/%.o: tuning/%.c | $(OUTPUT)/tuning
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+disco: $(MAIN_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# A fully static binary for the qemu initramfs (SPEC §6).
+STATIC_LIBS := -lbpf -lelf -lz -lzstd -ljansson -lcap -lcapstone -lm -lpthread \
+	       $(shell pkg-config --libs --static libmicrohttpd 2>/dev/null)
+static: $(OUTPUT)/disco-static
+$(OUTPUT)/disco-static: $(MAIN_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -static $^ $(STATIC_LIBS) -o $@
+
+# ---- tests -----------------------------------------------------------------
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $< $(LIB) $(LDLIBS) -lcmocka -o $@
+
+# Fixtures keep frame pointers so user stacks unwind (alloc collector).
+$(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -Wall -o $@ $< -lpthread
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+		echo "== $$t"; $$t || fail=1; done; \
+	exit $$fail
+
+integration: disco $(FIXTURE_BINS)
+	@tests/integration/run.sh
+
+test: check-deps disco unit integration
+
+asan:
+	$(MAKE) OUTPUT=.output-asan CC=clang \
+		CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN= unit
+
+fuzz:
+	@mkdir -p $(OUTPUT)/fuzz
+	@for f in $(FUZZ_SRCS); do \
+		n=$$(basename $$f .c); echo "  FUZZ     $$n"; \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(OUTPUT) -I. -Iuser -Ituning \
+			$$f $(filter-out user/main.c user/cmd_%.c,$(LIB_SRCS)) $(LDLIBS) -o $(OUTPUT)/fuzz/$$n || exit 1; \
+	done
+
+run: deps disco
+	./disco record -d 10 -f -o $(OUTPUT)/run.data
+	@if ./disco help tune >/dev/null 2>&1; then ./disco tune --from $(OUTPUT)/run.data; fi
+
+bench: disco
+	tests/bench/run.sh
+
+clean:
+	rm -rf $(OUTPUT) .output-asan disco
+
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tuning/*.d)

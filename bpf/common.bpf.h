@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every collector's BPF object shares: filters (set as rodata by
+ * COMMON_RODATA() in user/collector.h), the events ring buffer with its
+ * wakeup discipline, and the per-CPU drop counter the loop reads by name.
+ */
+#ifndef DISCO_COMMON_BPF_H
+#define DISCO_COMMON_BPF_H
+
+#define FILTER_PIDS_MAX 64
+#define TASK_COMM_LEN 16
+
+const volatile bool filter_pid_on = false;
+const volatile __u64 filter_cgroup_id = 0;
+const volatile char filter_comm[TASK_COMM_LEN] = {};
+const volatile bool filter_comm_on = false;
+/* force a consumer wakeup once this much data is waiting (SPEC §3) */
+const volatile __u64 ring_wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FILTER_PIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+static __always_inline bool comm_match(const char *comm)
+{
+	if (!filter_comm_on)
+		return true;
+#pragma unroll
+	for (int i = 0; i < TASK_COMM_LEN; i++) {
+		if (comm[i] != filter_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* Filters for a task given its tgid, cgroup id and comm. */
+static __always_inline bool want_task(__u32 tgid, __u64 cgid, const char *comm)
+{
+	if (filter_pid_on && !bpf_map_lookup_elem(&filter_pids, &tgid))
+		return false;
+	if (filter_cgroup_id && cgid != filter_cgroup_id)
+		return false;
+	if (filter_comm_on && !comm_match(comm))
+		return false;
+	return true;
+}
+
+/* Filters for the current task. */
+static __always_inline bool want_current(void)
+{
+	char comm[TASK_COMM_LEN];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (filter_pid_on && !bpf_map_lookup_elem(&filter_pids, &tgid))
+		return false;
+	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
+		return false;
+	if (filter_comm_on) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_match(comm))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *d = bpf_map_lookup_elem(&drops, &zero);
+
+	if (d)
+		(*d)++;
+}
+
+/* Reserve an event; a failure is counted, never silent. */
+static __always_inline void *ring_reserve(__u64 size)
+{
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		count_drop();
+	return e;
+}
+
+/*
+ * Submit without waking the consumer (a wakeup per event costs more than
+ * the event; SPEC §3) unless the ring is filling up. The consumer also
+ * drains on its own timer.
+ */
+static __always_inline void ring_submit(void *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail >= ring_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+							: BPF_RB_NO_WAKEUP);
+}
+
+#endif

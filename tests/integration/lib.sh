@@ -1,0 +1,23 @@
+# Shared helpers for integration tests (sourced). Each test gets a private
+# temp dir, removed on exit together with anything registered in CLEANUP.
+set -u
+DISCO=${DISCO:-$PWD/disco}
+FIXTURES=${FIXTURES:-$PWD/.output/fixtures}
+T=$(mktemp -d /tmp/disco-test.XXXXXX)
+CLEANUP=()
+cleanup() {
+	local i
+	for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do eval "${CLEANUP[i]}" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+on_exit() { CLEANUP+=("$*"); }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# jq query that must succeed: jqv FILE FILTER
+jqv() { jq -er "$2" "$1" || fail "jq '$2' on $1"; }
+# assert_ge NAME VALUE MIN ; assert_le NAME VALUE MAX
+assert_ge() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 >= m+0)}' || fail "$1 = $2, expected >= $3"; }
+assert_le() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 <= m+0)}' || fail "$1 = $2, expected <= $3"; }
+assert_eq() { [ "$2" = "$3" ] || fail "$1 = '$2', expected '$3'"; }

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command table entries (one row per command in main.c). */
+#ifndef DISCO_CMD_H
+#define DISCO_CMD_H
+
+#include <stdio.h>
+
+enum cmd_flags {
+	CMD_ROOT = 1 << 0,	/* needs root / CAP_BPF: checked by the dispatcher */
+};
+
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);	/* returns the exit status */
+	unsigned int flags;
+	const char *summary;	/* one line for `disco --help` */
+	const char *usage;	/* full text for `disco CMD --help`, with examples */
+};
+
+/* Exit statuses (SPEC §9) */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERR = 1,
+	EXIT_USAGE = 2,
+	EXIT_REGRESS = 3,
+};
+
+/* Print "disco CMD: msg" and the usage hint; returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Strict number parsing for option values: 0 or -EINVAL. */
+int parse_u64(const char *s, unsigned long long *out);
+int parse_duration_ns(const char *s, unsigned long long *out); /* "10", "500ms", "2s", "1m" (bare = seconds) */
+
+int cmd_check(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+extern const char usage_check[], usage_record[], usage_report[], usage_top[],
+	usage_tune[], usage_bench[], usage_serve[];
+
+#endif

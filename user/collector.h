@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The collector interface. A collector is bpf/<name>.bpf.c + bpf/<name>.h
+ * (event ABI) + user/col_<name>.c, and one row in the table of collector.c.
+ *
+ * Record side: start() opens its skeleton, sets rodata from rec_opts,
+ * chooses hooks (probe_choose + hook_set_autoload), loads and attaches.
+ * The generic loop owns the ring buffers: every event goes to the session
+ * file as (collector id, bytes) and to on_event() if set. collect() reads
+ * the BPF maps into JSON (histograms via hist_to_json) and is called
+ * periodically (STATE blocks, `disco top`, `disco serve`) and at the end.
+ *
+ * Report side: report_event() validates and folds one recorded event into
+ * the collector's report object (events come from an untrusted file);
+ * render_text() prints it. Collectors never print on their own.
+ */
+#ifndef DISCO_COLLECTOR_H
+#define DISCO_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <bpf/libbpf.h>
+#include "probe.h"
+
+#define MAX_FILTER_PIDS 64
+#define MAX_HOOKS 16
+
+struct rec_opts {
+	pid_t pids[MAX_FILTER_PIDS];	/* -p (process ids, tgids) */
+	int npids;
+	pid_t target_pid;		/* child started for -- COMMAND, or 0 */
+	const char *cgroup_path;	/* --cgroup */
+	uint64_t cgroup_id;		/* resolved from cgroup_path */
+	char comm[16];			/* --comm */
+	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
+	unsigned int ring_bytes;	/* ring buffer size per collector */
+};
+
+/* Flags a collector adds to record/top/serve (--disk, --port, ...). */
+struct col_option {
+	const char *name;	/* long option, without "--" */
+	bool has_arg;
+	const char *help;	/* one line for --help */
+};
+
+struct col_run {
+	const struct collector *col;
+	void *skel;			/* the collector's skeleton */
+	struct bpf_object *obj;		/* for program stats and the drops map */
+	int ring_fd;			/* events ring buffer map fd, -1 if none */
+	struct hook_choice hooks[MAX_HOOKS];	/* indexed like col->hooks */
+	uint64_t events;		/* counted by the loop */
+	void *priv;			/* collector's own userspace state */
+};
+
+struct report_opts {
+	int top;			/* --top N */
+	bool color;
+};
+
+struct collector {
+	const char *name;
+	uint16_t id;			/* stable, stored in session files */
+	const char *help;
+	bool default_on;		/* in the default -e set */
+	bool needs_target;		/* requires -p or -- COMMAND */
+	const struct hook_spec *hooks;
+	size_t nhooks;
+	const struct col_option *options;	/* NULL-terminated by name, or NULL */
+	int (*set_option)(const char *name, const char *arg);
+
+	int (*start)(struct col_run *run, const struct rec_opts *o);
+	void (*on_event)(struct col_run *run, const void *data, size_t len);
+	json_t *(*collect)(struct col_run *run);
+	void (*stop)(struct col_run *run);
+
+	int (*report_event)(json_t *col, const void *data, size_t len,
+			    const struct report_opts *ro);
+	void (*render_text)(const json_t *col, FILE *out, const struct report_opts *ro);
+};
+
+extern const struct collector *const collectors[];
+extern const size_t ncollectors;
+
+const struct collector *collector_find(const char *name);
+const struct collector *collector_by_id(uint16_t id);
+/*
+ * Parse "-e sched,bio" into a bitmask over collectors[]; NULL or "" is the
+ * default set. -EINVAL with a message naming the bad collector.
+ */
+int collector_parse_list(const char *list, uint64_t *mask);
+
+/*
+ * For each hook of run->col: probe_choose() into run->hooks[i], then keep
+ * exactly the chosen program of progs[i][] (indexed by enum hook_method;
+ * NULL where the object has no such variant) and set autoload false on the
+ * others. -ENOTSUP if a required hook has no usable method (message logged).
+ */
+int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS]);
+json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks);
+
+/*
+ * Generic part of every collector's start(): rodata filters are set by
+ * COMMON_RODATA() before load; after load fill_pid_filter() fills the
+ * filter_pids map. Ring size is applied to the "events" map before load.
+ */
+#define COMMON_RODATA(skel, o) do {					\
+	(skel)->rodata->filter_pid_on = (o)->npids > 0 || (o)->target_pid > 0; \
+	(skel)->rodata->filter_cgroup_id = (o)->cgroup_id;		\
+	memcpy((void *)(skel)->rodata->filter_comm, (o)->comm, 16);	\
+	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
+	(skel)->rodata->ring_wakeup_bytes = (o)->ring_bytes / 4;	\
+} while (0)
+int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o);
+int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
+
+/* Sum of the per-CPU "drops" counter of a collector's object. */
+uint64_t collector_drops(const struct col_run *run);
+/* Per loaded program: name, run_cnt, run_time_ns (needs BPF stats on). */
+json_t *collector_prog_stats(const struct col_run *run);
+
+/* Small helpers shared by collectors' report code. */
+void report_print_latency_row(FILE *out, const char *label, const json_t *hist);
+void report_print_hist(FILE *out, const json_t *hist, const char *unit);
+const char *fmt_ns(uint64_t ns, char *buf, size_t len);
+const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
+
+#endif

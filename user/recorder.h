@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The recording engine behind `record`, `top`, `serve`, `tune -d` and
+ * `bench`: starts a set of collectors, runs one poll loop over all their
+ * ring buffers, optionally streams everything into a session file.
+ */
+#ifndef DISCO_RECORDER_H
+#define DISCO_RECORDER_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "collector.h"
+
+struct recorder;
+
+/*
+ * Start the collectors in mask (bits index collectors[]). session_path may
+ * be NULL (no file). argv is stored in the header. NULL and errno on
+ * failure, with one clear message already logged.
+ */
+struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
+				const char *session_path, bool force,
+				int argc, char **argv);
+/* Wait up to timeout_ms for events, drain every ring, flush the file at
+ * least every second. Returns events consumed or -errno. */
+int recorder_poll(struct recorder *r, int timeout_ms);
+/*
+ * Current snapshot, shaped like a report: {"schema": "disco.report/1",
+ * "session": {...}, "cost": {...}, "collectors": {name: {...}}}. Caller
+ * owns the reference.
+ */
+json_t *recorder_collect(struct recorder *r);
+uint64_t recorder_events(const struct recorder *r);
+uint64_t recorder_drops(const struct recorder *r);
+uint64_t recorder_bytes(const struct recorder *r);
+/* Final snapshot (SUMMARY block when recording), detach, free. */
+int recorder_stop(struct recorder *r, json_t **summary);
+
+#endif

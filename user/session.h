@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Session file format (SPEC §4).
+ *
+ *   file   := magic "DISCOSES" | u32 version | u32 reserved | block*
+ *   block  := u32 type | u32 raw_len | u32 comp_len | u32 crc | data[comp_len]
+ *
+ * All integers little endian. crc is zlib's crc32() over the first three
+ * header words and the compressed data, so a corrupted length is caught as
+ * surely as a corrupted payload. data is zlib (deflate) of raw_len bytes.
+ *
+ * Block types: HEADER (JSON, first), EVENTS (packed event records), STATE
+ * (JSON snapshot of histograms and counters, written periodically so a
+ * killed session still reports), SUMMARY (JSON, last; its presence marks
+ * the file complete).
+ *
+ * An EVENTS block holds records: u16 collector id | u16 len | payload[len].
+ */
+#ifndef DISCO_SESSION_H
+#define DISCO_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define SESSION_MAGIC		"DISCOSES"
+#define SESSION_VERSION		1
+#define SESSION_FILE_HDR	16
+#define SESSION_BLOCK_HDR	16
+/* Hard caps: a hostile file cannot make the reader allocate more. */
+#define SESSION_MAX_COMP	(16u << 20)
+#define SESSION_MAX_RAW		(64u << 20)
+/* The writer cuts an EVENTS block at this raw size. */
+#define SESSION_EVENTS_BLOCK	(256u << 10)
+
+enum session_block_type {
+	BLK_HEADER = 1,
+	BLK_EVENTS = 2,
+	BLK_STATE = 3,
+	BLK_SUMMARY = 4,
+};
+
+struct session_writer;
+
+/*
+ * Create path 0600; O_EXCL unless force (then an existing regular file is
+ * replaced, never followed through a symlink). NULL and errno on failure.
+ */
+struct session_writer *session_create(const char *path, bool force);
+/* Compress and append one block; -errno (e.g. -ENOSPC) on failure. */
+int session_write_block(struct session_writer *w, uint32_t type,
+			const void *data, size_t len);
+int session_write_json(struct session_writer *w, uint32_t type, const json_t *j);
+/* Buffer one event record; writes an EVENTS block when the buffer fills. */
+int session_add_event(struct session_writer *w, uint16_t collector,
+		      const void *data, size_t len);
+/* Write buffered events (if any) as one EVENTS block, then fdatasync. */
+int session_flush(struct session_writer *w);
+uint64_t session_bytes_written(const struct session_writer *w);
+/* Flush, fsync and close; frees w (NULL is accepted). */
+int session_close(struct session_writer *w);
+
+struct session_block {
+	uint32_t type;
+	uint64_t offset;	/* file offset of the block header */
+	size_t len;		/* raw (decompressed) length */
+	uint8_t *data;		/* owned by the reader, valid until the next call */
+};
+
+struct session_reader;
+
+/* Opens and checks the file header; NULL with a message in err on failure. */
+struct session_reader *session_open(const char *path, char *err, size_t errlen);
+/* Same, from a memory buffer (tests, fuzzing); buf must outlive the reader. */
+struct session_reader *session_open_mem(const void *buf, size_t len,
+					char *err, size_t errlen);
+/*
+ * 1: a block was read into blk. 0: end of file; if the file ended inside a
+ * block, session_truncated() is then true. <0: corrupt block (bad CRC, bad
+ * length, bad type, inflate error); err names the byte offset.
+ */
+int session_next_block(struct session_reader *r, struct session_block *blk,
+		       char *err, size_t errlen);
+bool session_truncated(const struct session_reader *r);
+/* Offset just past the last whole block read. */
+uint64_t session_good_bytes(const struct session_reader *r);
+void session_reader_free(struct session_reader *r);
+
+struct session_event {
+	uint16_t collector;
+	uint16_t len;
+	const void *data;
+};
+
+/*
+ * Iterate the records of an EVENTS block. *pos starts at 0. 1: ev filled;
+ * 0: end; -EBADMSG: a record runs past the block.
+ */
+int session_event_next(const struct session_block *blk, size_t *pos,
+		       struct session_event *ev);
+
+#endif
