@@ -57,8 +57,12 @@ struct {
 	__type(value, struct sched_counters);
 } counters SEC(".maps");
 
+/*
+ * Per-CPU values: every update is a plain add on this CPU's copy, no
+ * atomics on the hot path; userspace sums the copies.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
@@ -66,7 +70,7 @@ struct {
 } procs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u64);
@@ -133,7 +137,7 @@ static __always_inline void cgroup_add(__u64 cgid, __u64 delta)
 		if (!h)
 			return;
 	}
-	hist_add_atomic(h, delta);
+	hist_add(h, delta);
 }
 
 static __always_inline struct tstate *state_get(struct task_struct *t, __u32 pid,
@@ -182,9 +186,9 @@ static __always_inline void account_switch(__u32 tgid, const char *comm, bool vo
 	if (!p)
 		return;
 	if (voluntary)
-		__sync_fetch_and_add(&p->voluntary, 1);
+		p->voluntary++;
 	else
-		__sync_fetch_and_add(&p->involuntary, 1);
+		p->involuntary++;
 }
 
 static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u64 cgid,
@@ -220,7 +224,7 @@ static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u
 		c->samples++;
 	p = proc_get(tgid, comm);
 	if (p)
-		hist_add_atomic(&p->lat, delta);
+		hist_add(&p->lat, delta);
 	cgroup_add(cgid, delta);
 
 	if (delta < min_latency_ns)
@@ -293,7 +297,7 @@ static __always_inline void account_migration(__u32 tgid, const char *comm)
 		c->migrations++;
 	p = proc_get(tgid, comm);
 	if (p)
-		__sync_fetch_and_add(&p->migrations, 1);
+		p->migrations++;
 }
 
 SEC("tp_btf/sched_wakeup")

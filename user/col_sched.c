@@ -174,17 +174,27 @@ static int by_wait_desc(const void *a, const void *b)
 
 static json_t *read_procs(int fd)
 {
-	struct sched_proc v;
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_proc *vals = calloc(ncpu, sizeof(*vals)), v;
 	json_t **items = NULL, *a = json_array();
 	size_t n = 0, cap = 0;
 	__u32 key, next;
 	__u32 *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
+		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
+		memset(&v, 0, sizeof(v));
+		for (int c = 0; c < ncpu; c++) {
+			hist_merge(&v.lat, &vals[c].lat);
+			v.voluntary += vals[c].voluntary;
+			v.involuntary += vals[c].involuntary;
+			v.migrations += vals[c].migrations;
+			if (!v.comm[0] && vals[c].comm[0])
+				memcpy(v.comm, vals[c].comm, sizeof(v.comm));
+		}
 		if (n == cap) {
 			json_t **tmp = realloc(items, (cap = cap ? cap * 2 : 64) * sizeof(*items));
 
@@ -209,6 +219,7 @@ static json_t *read_procs(int fd)
 			json_decref(items[i]);
 	}
 	free(items);
+	free(vals);
 	return a;
 }
 
@@ -229,20 +240,24 @@ static int cg_visit(const char *path, const struct stat *st, int type, struct FT
 
 static json_t *read_cgroups(int fd)
 {
+	int ncpu = libbpf_num_possible_cpus();
+	struct hist *vals = calloc(ncpu, sizeof(*vals)), h;
 	json_t *a = json_array();
-	struct hist h;
 	__u64 key, next, *prev = NULL;
 	char k[32];
 
 	cg_paths = json_object();
 	nftw("/sys/fs/cgroup", cg_visit, 16, FTW_PHYS | FTW_MOUNT);
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
 		const char *p;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &h))
+		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
+		memset(&h, 0, sizeof(h));
+		for (int c = 0; c < ncpu; c++)
+			hist_merge(&h, &vals[c]);
 		snprintf(k, sizeof(k), "%" PRIu64, (uint64_t)key);
 		p = json_string_value(json_object_get(cg_paths, k));
 		json_array_append_new(a, json_pack("{s:I, s:s, s:o}", "cgroup_id", (json_int_t)key,
@@ -250,6 +265,7 @@ static json_t *read_cgroups(int fd)
 	}
 	json_decref(cg_paths);
 	cg_paths = NULL;
+	free(vals);
 	return a;
 }
 

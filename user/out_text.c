@@ -8,11 +8,11 @@
 
 const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 {
-	if (ns < 10000)
+	if (ns < 1000)
 		snprintf(buf, len, "%" PRIu64 "ns", ns);
-	else if (ns < 10000000)
+	else if (ns < 1000000)
 		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (ns < 10000000000ULL)
+	else if (ns < 1000000000ULL)
 		snprintf(buf, len, "%.1fms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.1fs", ns / 1e9);
