@@ -381,10 +381,11 @@ int BPF_PROG(sched_migrate_raw, struct task_struct *p, int dest_cpu)
 SEC("tp/sched/sched_wakeup")
 int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &ctx->pid);
+	__u32 pid = ctx->pid;	/* map keys must live on the stack */
+	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 	__u32 tgid = st ? st->tgid : 0;
 
-	enqueue(NULL, ctx->pid, tgid, 0, ctx->comm, SCHED_KIND_WAKEUP, false);
+	enqueue(NULL, pid, tgid, 0, ctx->comm, SCHED_KIND_WAKEUP, false);
 	return 0;
 }
 
@@ -437,7 +438,8 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 SEC("tp/sched/sched_migrate_task")
 int sched_migrate_tp(struct trace_event_raw_sched_migrate_task *ctx)
 {
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &ctx->pid);
+	__u32 pid = ctx->pid;
+	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 
 	if (st && st->tgid && want_task(st->tgid, 0, ""))
 		account_migration(st->tgid, NULL);
