@@ -21,7 +21,9 @@ endif
 # Hardening of SPEC §8; -Werror keeps warnings from piling up.
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+# override: `make asan` sets CFLAGS on the command line, which would
+# otherwise drop the include paths and warnings below.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. -Iuser -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
@@ -55,6 +57,7 @@ DEPS_PKGS := \
 	make \
 	gcc \
 	clang \
+	libclang-rt-dev \
 	llvm \
 	bpftool \
 	libbpf-dev \
@@ -166,7 +169,9 @@ asan:
 		CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" HARDEN= unit
 
-fuzz:
+# libFuzzer and the sanitizer runtimes come from libclang-rt-dev, which
+# clang only recommends (make deps installs without recommends).
+fuzz: $(SKELS)
 	@mkdir -p $(OUTPUT)/fuzz
 	@for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); echo "  FUZZ     $$n"; \
