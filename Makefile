@@ -23,7 +23,7 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -g -O2
 # override: `make asan` sets CFLAGS on the command line, which would
 # otherwise drop the include paths and warnings below.
-override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. -Iuser -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
@@ -48,6 +48,8 @@ FIXTURE_BINS := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRC
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .DELETE_ON_ERROR:
+# keep BPF objects: skeleton regeneration needs them
+.SECONDARY:
 .PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
 
 all: disco
@@ -171,11 +173,13 @@ asan:
 
 # libFuzzer and the sanitizer runtimes come from libclang-rt-dev, which
 # clang only recommends (make deps installs without recommends).
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	       -I$(OUTPUT) -I. -Iuser -Ituning -DDISCO_VERSION='"$(VERSION)"'
 fuzz: $(SKELS)
 	@mkdir -p $(OUTPUT)/fuzz
 	@for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); echo "  FUZZ     $$n"; \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(OUTPUT) -I. -Iuser -Ituning \
+		$(CLANG) $(FUZZ_CFLAGS) \
 			$$f $(filter-out user/main.c user/cmd_%.c,$(LIB_SRCS)) $(LDLIBS) -o $(OUTPUT)/fuzz/$$n || exit 1; \
 	done
 
