@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include "caps.h"
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
@@ -138,25 +138,6 @@ static int child_release(struct child *ch, const char *cmd)
 	return 0;
 }
 
-/* After attaching, keep only what reading /proc and signalling needs. */
-static void drop_capabilities(void)
-{
-	static const cap_value_t keep[] = {
-		CAP_KILL, CAP_SYSLOG, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-	};
-	cap_t caps = cap_init();
-
-	if (!caps)
-		return;
-	cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
-	cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
-	if (cap_set_proc(caps))
-		log_warn("could not drop capabilities: %s", strerror(errno));
-	else
-		log_info("dropped capabilities not needed after attaching");
-	cap_free(caps);
-}
-
 static bool pids_alive(const struct rec_opts *o)
 {
 	for (int i = 0; i < o->npids; i++)
@@ -204,7 +185,7 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_ERR;
 		goto out_child;
 	}
-	drop_capabilities();
+	caps_drop_after_attach();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
