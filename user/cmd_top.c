@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco top: live terminal view of the collectors, one frame per second. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "caps.h"
+#include "cmd.h"
+#include "log.h"
+#include "out_top.h"
+#include "record_opts.h"
+#include "recorder.h"
+
+const char usage_top[] =
+"usage: disco top [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
+"                 [-d SECS] [-n COUNT] [--top N]\n"
+"\n"
+"Live view, refreshed every second: per collector the last second's rate,\n"
+"p50, p99 and max next to the totals since start, counter rates, and the\n"
+"processes (disks, ...) that suffered most in the last second. Quit with q\n"
+"or Ctrl-C. When standard output is not a terminal, one plain snapshot is\n"
+"printed per second instead (for scripts and logs). Needs root.\n"
+"\n"
+"Options:\n"
+"  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
+"  -p, --pid PID           only this process (repeatable)\n"
+"      --cgroup PATH       only tasks in this cgroup v2 directory\n"
+"      --comm NAME         only tasks with this command name\n"
+"      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -d, --duration TIME     stop after TIME\n"
+"  -n, --count COUNT       stop after COUNT snapshots\n"
+"      --top N             rows per table of worst processes (default 5)\n"
+"\n"
+"Examples:\n"
+"  sudo disco top                      # everything, until q\n"
+"  sudo disco top -e sched -p 1234\n"
+"  sudo disco top -e sched -n 5 > top.log\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Take out the options of top itself; the rest goes to record_parse_args. */
+static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows)
+{
+	unsigned long long v;
+	int i, j;
+
+	for (i = 1, j = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		bool is_count = false, is_top = false;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-n") || !strcmp(a, "--count")) {
+			is_count = true;
+			val = i + 1 < *argc ? argv[++i] : NULL;
+		} else if (!strncmp(a, "--count=", 8) || (!strncmp(a, "-n", 2) && a[2])) {
+			is_count = true;
+			val = a[1] == 'n' ? a + 2 : a + 8;
+		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
+			is_top = true;
+			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
+		}
+		if (!is_count && !is_top) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (!val || parse_u64(val, &v) || v == 0 || (is_top && v > 1000))
+			return usage_error("top", "%s needs a positive number%s, not '%s'",
+					   is_count ? "-n" : "--top", is_top ? " up to 1000" : "", val ?: "");
+		if (is_count)
+			*count = v;
+		else
+			*rows = (int)v;
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return EXIT_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct record_args a;
+	struct recorder *r;
+	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: wake the poll */
+	struct termios saved, raw;
+	bool keys = false;
+	unsigned long long count = 0, frames = 0;
+	uint64_t start, last;
+	json_t *prev, *cur;
+	int rc = EXIT_OK, err;
+
+	rc = take_top_args(&argc, argv, &count, &to.rows);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = record_parse_args(argc, argv, "top", usage_top, &a);
+	if (rc != EXIT_OK)
+		return rc;
+	if (a.cmd_argc)
+		return usage_error("top", "top does not run a COMMAND; use -p PID");
+	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
+	if (!r)
+		return EXIT_ERR;
+	caps_drop_after_attach();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* keys without Enter; ISIG stays on so Ctrl-C is a signal, handled below */
+	if (to.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	if (to.tty)
+		fputs("\033[?1049h\033[?25l", stdout);	/* own screen, no cursor */
+	else
+		fprintf(stderr, "disco: collecting; one snapshot per second\n");
+	prev = recorder_collect(r);
+	start = last = mono_ns();
+	while (!stop_signal) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		char ch;
+
+		err = recorder_poll(r, 100);
+		if (err < 0 && err != -EINTR) {
+			log_err("reading the collectors' events failed: %s", strerror(-err));
+			rc = EXIT_ERR;
+			break;
+		}
+		if (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1 &&
+		    (ch == 'q' || ch == 'Q'))
+			break;
+		if (mono_ns() - last < 1000000000ULL)
+			continue;
+		last = mono_ns();
+		cur = recorder_collect(r);
+		if (!to.tty)
+			printf("--- snapshot %llu\n", frames + 1);
+		top_render(stdout, prev, cur, &to);
+		if (!to.tty)
+			putchar('\n');
+		if (fflush(stdout)) {
+			json_decref(cur);
+			break;	/* reader went away */
+		}
+		json_decref(prev);
+		prev = cur;
+		if (count && ++frames >= count)
+			break;
+		if (a.duration_ns && last - start >= a.duration_ns)
+			break;
+	}
+	json_decref(prev);
+	if (to.tty) {
+		fputs("\033[?25h\033[?1049l", stdout);
+		fflush(stdout);
+	}
+	if (keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	recorder_stop(r, NULL);
+	return rc;
+}
