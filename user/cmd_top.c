@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
@@ -41,6 +42,32 @@ const char usage_top[] =
 "  sudo disco top -e sched -n 5 > top.log\n";
 
 static volatile sig_atomic_t stop_signal;
+
+/* A frame clipped to the terminal, so the header never scrolls away. */
+static void show_clipped(const char *frame, size_t len)
+{
+	struct winsize ws = { 0 };
+	size_t rows, cols, row = 0;
+	const char *p = frame, *end = frame + len;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row || !ws.ws_col) {
+		fwrite(frame, 1, len, stdout);
+		return;
+	}
+	rows = ws.ws_row;
+	cols = ws.ws_col;
+	while (p < end && row < rows) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* the frame starts with the clear-screen sequence: not a column */
+		size_t skip = p == frame && !strncmp(p, "\033[H\033[J", 6) ? 6 : 0;
+
+		fwrite(p, 1, n < cols + skip ? n : cols + skip, stdout);
+		if (++row < rows && nl)
+			fputc('\n', stdout);
+		p = nl ? nl + 1 : end;
+	}
+}
 
 static void on_signal(int sig)
 {
@@ -134,8 +161,9 @@ int cmd_top(int argc, char **argv)
 		raw.c_cc[VTIME] = 0;
 		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
-	if (to.tty)
-		fputs("\033[?1049h\033[?25l", stdout);	/* own screen, no cursor */
+	if (to.tty)	/* own screen, no cursor */
+		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
+		      stdout);
 	else
 		fprintf(stderr, "disco: collecting; one snapshot per second\n");
 	prev = recorder_collect(r);
@@ -157,11 +185,22 @@ int cmd_top(int argc, char **argv)
 			continue;
 		last = mono_ns();
 		cur = recorder_collect(r);
-		if (!to.tty)
+		if (to.tty) {
+			char *frame = NULL;
+			size_t flen = 0;
+			FILE *f = open_memstream(&frame, &flen);
+
+			if (f) {
+				top_render(f, prev, cur, &to);
+				if (!fclose(f))
+					show_clipped(frame, flen);
+			}
+			free(frame);
+		} else {
 			printf("--- snapshot %llu\n", frames + 1);
-		top_render(stdout, prev, cur, &to);
-		if (!to.tty)
+			top_render(stdout, prev, cur, &to);
 			putchar('\n');
+		}
 		if (fflush(stdout)) {
 			json_decref(cur);
 			break;	/* reader went away */
