@@ -84,14 +84,35 @@ static void escape_help(FILE *out, const char *s)
 	}
 }
 
+/*
+ * promtool lints "s", "ms", "b", ... as abbreviated units when they are a
+ * whole word of a metric name; spell them out.
+ */
+static const char *spelled_unit(const char *word, size_t n)
+{
+	static const char *const abbr[][2] = {
+		{ "s", "second" }, { "sec", "second" }, { "ms", "millisecond" },
+		{ "us", "microsecond" }, { "ns", "nanosecond" }, { "b", "byte" },
+		{ "kb", "kilobyte" }, { "mb", "megabyte" }, { "gb", "gigabyte" },
+		{ "tb", "terabyte" }, { "pb", "petabyte" }, { "m", "minute" },
+		{ "h", "hour" }, { "d", "day" },
+	};
+
+	for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++)
+		if (strlen(abbr[i][0]) == n && !strncmp(word, abbr[i][0], n))
+			return abbr[i][1];
+	return NULL;
+}
+
 /* Append "_" + key folded to snake_case; -ENAMETOOLONG if it does not fit. */
 static int name_append(char *dst, size_t cap, const char *key)
 {
-	size_t len = strlen(dst);
+	size_t len = strlen(dst), start;
 
 	if (len + 1 >= cap)
 		return -ENAMETOOLONG;
 	dst[len++] = '_';
+	start = len;
 	for (size_t i = 0; key[i]; i++) {
 		unsigned char c = key[i], prev = i ? key[i - 1] : 0, next = key[i + 1];
 
@@ -109,6 +130,26 @@ static int name_append(char *dst, size_t cap, const char *key)
 		}
 	}
 	dst[len] = 0;
+	/* word by word over what was appended */
+	for (size_t w = start; w <= len;) {
+		size_t e = w;
+		const char *full;
+
+		while (e < len && dst[e] != '_')
+			e++;
+		full = spelled_unit(dst + w, e - w);
+		if (full) {
+			size_t fl = strlen(full);
+
+			if (len + fl - (e - w) + 1 > cap)
+				return -ENAMETOOLONG;
+			memmove(dst + w + fl, dst + e, len - e + 1);
+			memcpy(dst + w, full, fl);
+			len += fl - (e - w);
+			e = w + fl;
+		}
+		w = e + 1;
+	}
 	return 0;
 }
 
@@ -435,19 +476,27 @@ static bool gauge_key(const char *k)
 	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (!strcmp(k, exact[i]))
 			return true;
-	return ends_with(k, "_not_listed") || ends_with(k, "_per_sec");
+	return ends_with(k, "_not_listed");
 }
 
+/* Per-second averages over the session: rate() over the counters does better. */
+static bool derived_rate(const char *k)
+{
+	return !strcmp(k, "iops") || ends_with(k, "_per_sec") || ends_with(k, "_per_s") ||
+	       ends_with(k, "_per_second");
+}
+
+/* Outside rows: event lists and settings, not measurements. */
 static bool skipped_key(const char *k)
 {
 	static const char *const skip[] = {
-		"filters", "sampling", "targets", "outliers", "timeline",
+		"targets", "outliers", "timeline",
 	};
 
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 		if (!strcmp(k, skip[i]))
 			return true;
-	return false;
+	return ends_with(k, "filters") || ends_with(k, "sampling");
 }
 
 static void walk(struct prom *p, json_t *obj, const char *name, const char *jpath,
@@ -484,7 +533,7 @@ static int by_rank_desc(const void *a, const void *b)
 }
 
 static void export_value(struct prom *p, json_t *v, const char *key, const char *base,
-			 const char *jpath, const struct labels *l, int depth, bool entity);
+			 const char *jpath, const struct labels *l, int depth, bool entity, bool ns);
 
 /* A row of an array or map: its strings and ids become labels. */
 static void walk_entity(struct prom *p, json_t *v, const char *key, const char *mapkey,
@@ -522,7 +571,7 @@ static void walk_entity(struct prom *p, json_t *v, const char *key, const char *
 		}
 		walk(p, v, name, jpath, &row, depth + 1, true);
 	} else {
-		export_value(p, v, key, name, jpath, &row, depth + 1, true);
+		export_value(p, v, key, name, jpath, &row, depth + 1, true, false);
 	}
 	labels_free(&row);
 }
@@ -579,16 +628,16 @@ static bool is_map(json_t *o)
 }
 
 /*
- * One value under key (its name so far is base = parent + "_" + key):
- * distributions, numbers, nested objects, arrays of rows.
+ * One value under key (its name so far is base = parent + "_" + key, or
+ * with ns set, + key without "_ns" + "_seconds"): distributions, numbers,
+ * nested objects, arrays of rows.
  */
 static void export_value(struct prom *p, json_t *v, const char *key, const char *base,
-			 const char *jpath, const struct labels *l, int depth, bool entity)
+			 const char *jpath, const struct labels *l, int depth, bool entity, bool ns)
 {
 	char name[NAME_LEN], help[640];
 	const char *unit;
 	struct hist h;
-	bool ns = ends_with(key, "_ns") || !strcmp(key, "ns");
 
 	snprintf(name, sizeof(name), "%s", base);
 	if (is_distribution(v)) {
@@ -607,11 +656,6 @@ static void export_value(struct prom *p, json_t *v, const char *key, const char 
 		enum ptype t = gauge ? P_GAUGE : P_COUNTER;
 		char val[48];
 
-		if (ns) {
-			name[strlen(name) - 3] = 0;	/* x_ns -> x_seconds */
-			if (name_append(name, sizeof(name), "seconds"))
-				return;
-		}
 		if (!gauge && !ends_with(name, "_total") && name_append(name, sizeof(name), "total"))
 			return;
 		if (gauge && ends_with(name, "_total"))
@@ -653,21 +697,26 @@ static void export_value(struct prom *p, json_t *v, const char *key, const char 
 static void walk(struct prom *p, json_t *obj, const char *name, const char *jpath,
 		 const struct labels *l, int depth, bool entity)
 {
-	char child[NAME_LEN], jp[512];
+	char child[NAME_LEN], jp[512], key[NAME_LEN];
 	const char *k;
 	json_t *v;
+	bool ns;
 
 	json_object_foreach(obj, k, v) {
 		if (depth == 0 && (!strcmp(k, "hooks") || !strcmp(k, "drops") ||
 				   !strcmp(k, "events") || !strcmp(k, "programs")))
 			continue;	/* exported as the fixed disco_* families */
-		if ((!entity && skipped_key(k)) || (entity && is_label_member(k, v)))
+		if (derived_rate(k) || (!entity && skipped_key(k)) || (entity && is_label_member(k, v)))
 			continue;
+		/* x_ns (a number) -> x_seconds, the value converted */
+		ns = (json_is_integer(v) || json_is_real(v)) && ends_with(k, "_ns") && strlen(k) > 3;
 		snprintf(child, sizeof(child), "%s", name);
-		if (name_append(child, sizeof(child), k))
+		snprintf(key, sizeof(key), "%.*s", (int)(strlen(k) - (ns ? 3 : 0)), k);
+		if (name_append(child, sizeof(child), key) ||
+		    (ns && name_append(child, sizeof(child), "seconds")))
 			continue;
 		snprintf(jp, sizeof(jp), "%s.%s", jpath, k);
-		export_value(p, v, k, child, jp, l, depth, entity);
+		export_value(p, v, k, child, jp, l, depth, entity, ns);
 	}
 }
 

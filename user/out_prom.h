@@ -12,29 +12,7 @@
  * disco_bpf_program_runs_total{program}, disco_bpf_program_run_seconds_total{program}.
  *
  * Everything else in collectors.<c> is exported by one naming rule, so a
- * new collector needs no edit here (docs/prometheus.md has the details):
- * - the name is disco_<c>_<key path>, keys joined with '_', camelCase and
- *   other characters folded to snake_case;
- * - a distribution (object with "buckets") is a histogram; its unit comes
- *   from its "sum_<unit>" key: ns becomes _seconds (values / 1e9), bytes
- *   stays _bytes. Buckets are cut at powers of two (2^10 ns = 1.024 us up
- *   to 2^35 ns = 34.4 s for time, 1 B to 32 GiB for sizes), plus +Inf:
- *   every power of two is a log-linear bucket edge, so these are exact;
- * - an integer is a counter (_total) unless its key names a level
- *   (prefixes min_ max_ oldest_ outstanding_ current_ peak_, suffixes
- *   _not_listed _per_sec, keys elapsed_ns duration_ns processes
- *   sites_seen), which is a gauge; a key ending _ns is converted to _seconds;
- *   a real number is a gauge; booleans and strings are not exported;
- * - an array of objects is a set of per-entity series: each object's
- *   strings, string arrays (joined with ';', e.g. stacks) and identity
- *   integers (pid, tid, cpu, order, sport, dport, netns, *_id, *_pid) are
- *   labels, the rest metrics as above. Only the top N objects (ranked by
- *   the count of their first distribution, else kept in the collector's
- *   order) are exported, to bound cardinality. Arrays of event records
- *   (objects with "time_ns", and "outliers", "timeline") are not metrics;
- * - an object whose keys are not identifiers is a map: each key becomes
- *   a label key="..." (top N entries, like arrays);
- * - "filters", "sampling", "targets" (settings, not measurements) are skipped.
+ * new collector needs no edit here; docs/prometheus.md states the rule.
  */
 #ifndef DISCO_OUT_PROM_H
 #define DISCO_OUT_PROM_H
