@@ -95,7 +95,7 @@ static void dists(FILE *out, json_t *c, json_t *p, const char *prefix, double se
 	}
 }
 
-/* Running counts only: settings (_ns) and levels (_not_listed) are not rates. */
+/* Running counts that moved; settings (_ns, sampling) and levels (_not_listed) are not rates. */
 static void counters(FILE *out, json_t *c, json_t *p, const char *prefix, double secs,
 		     int depth, int *n)
 {
@@ -111,12 +111,16 @@ static void counters(FILE *out, json_t *c, json_t *p, const char *prefix, double
 		    strncmp(k, "min_", 4) && strncmp(k, "max_", 4) && strncmp(k, "outstanding_", 12)) {
 			uint64_t now = json_u64(c, k), before = p ? json_u64(p, k) : 0;
 
+			/* idle counters would crowd out the ones that move */
+			if (now <= before)
+				continue;
 			if (*n == MAX_COUNTERS)
 				return;
 			fprintf(out, "%s%s %.0f/s", *n % 4 ? "   " : (*n ? "\n    " : "  rates: "), name,
 				secs > 0 && now >= before ? (now - before) / secs : 0.0);
 			(*n)++;
-		} else if (json_is_object(v) && !is_distribution(v) && depth < 1) {
+		} else if (json_is_object(v) && !is_distribution(v) && depth < 2 &&
+			   !strstr(k, "sampling") && !strstr(k, "filters")) {
 			counters(out, v, json_object_get(p, k), name, secs, depth + 1, n);
 		}
 	}
