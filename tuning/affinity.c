@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CPU affinity of a whole process: every thread under /proc/PID/task. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

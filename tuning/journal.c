@@ -5,7 +5,9 @@
  * journal read back is untrusted input: every field is validated and only
  * knobs the tuner knows can be written.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Rendering of tune results: text grouped by family, and disco.tune/1 JSON. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <string.h>
 #include "tuner.h"
@@ -29,12 +31,12 @@ static void print_one(FILE *out, const struct proposal *p)
 	fprintf(out, "    undo:     %s\n\n", p->undo);
 }
 
-void tune_print_text(FILE *out, const struct tune_result *r)
+void tune_print_text(FILE *out, const struct tune_result *r, bool dry_run)
 {
 	bool any_sysctl = false;
 
-	fprintf(out, "disco tune: %zu recommendation%s (dry run: nothing was changed)\n\n",
-		r->n, r->n == 1 ? "" : "s");
+	fprintf(out, "disco tune: %zu recommendation%s%s\n\n", r->n, r->n == 1 ? "" : "s",
+		dry_run ? " (dry run: nothing was changed)" : "");
 	for (int f = 0; f < FAM_COUNT; f++) {
 		bool header = false;
 
@@ -64,7 +66,7 @@ void tune_print_text(FILE *out, const struct tune_result *r)
 			fprintf(out, "  %s\n", r->notes[i]);
 		fputc('\n', out);
 	}
-	if (r->n)
+	if (r->n && dry_run)
 		fprintf(out, "Apply with: disco tune --apply (root; journaled, undo with "
 			"disco tune --rollback)\n");
 }

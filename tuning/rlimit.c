@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* RLIMIT_NOFILE of another process: "soft:hard" text and prlimit(2). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,9 @@
  * The tuning rules: one table row and one pure function each, from
  * (snapshot before/after, report evidence) to proposals. No syscalls here.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Snapshot of /proc and /sys under a root directory, and the text parsers. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -689,27 +691,26 @@ int proc_start_time(const char *root, pid_t pid, uint64_t *out)
 	return err;
 }
 
-static void lookup_user(const char *root, uid_t uid, char *out, size_t len)
+/* uid -> name from the text of <root>/etc/passwd; the number if unknown */
+static void lookup_user(const char *passwd, uid_t uid, char *out, size_t len)
 {
-	char *pw = read_rel(root, "etc/passwd", SMALL_FILE);
-	char *line, *save = NULL;
+	const char *line = passwd;
 
 	snprintf(out, len, "%u", (unsigned int)uid);
-	if (!pw)
-		return;
-	for (line = strtok_r(pw, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2, *c3;
+	while (line && *line) {
+		const char *eol = strchr(line, '\n');
+		const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		char *end;
 
-		if (!c1 || !(c2 = strchr(c1 + 1, ':')) || !(c3 = strchr(c2 + 1, ':')))
-			continue;
-		if (strtoul(c2 + 1, NULL, 10) != uid || c2 + 1 == c3)
-			continue;
-		*c1 = 0;
-		if (strlen(line) < len)
-			snprintf(out, len, "%s", line);
-		break;
+		if (c1 && c2 && (!eol || c2 < eol) && c1 - line < (long)len && c1 > line) {
+			errno = 0;
+			if (strtoul(c2 + 1, &end, 10) == uid && !errno && *end == ':' && end > c2 + 1) {
+				snprintf(out, len, "%.*s", (int)(c1 - line), line);
+				return;
+			}
+		}
+		line = eol ? eol + 1 : NULL;
 	}
-	free(pw);
 }
 
 /* "0::/system.slice/nginx.service" -> "nginx.service" */
@@ -773,7 +774,8 @@ static void thread_cpus(const char *root, struct proc_snap *p)
 	closedir(d);
 }
 
-static void read_proc(const char *root, pid_t pid, bool detailed, struct proc_snap *p)
+static void read_proc(const char *root, const char *passwd, pid_t pid, bool detailed,
+		      struct proc_snap *p)
 {
 	char rel[64];
 	char *t;
@@ -822,14 +824,14 @@ static void read_proc(const char *root, pid_t pid, bool detailed, struct proc_sn
 		p->has_maps = true;
 		free(t);
 	}
-	if (!detailed)
-		return;
-	lookup_user(root, p->uid, p->user, sizeof(p->user));
+	lookup_user(passwd ? passwd : "", p->uid, p->user, sizeof(p->user));
 	snprintf(rel, sizeof(rel), "proc/%d/cgroup", (int)pid);
 	if ((t = read_rel(root, rel, SMALL_FILE))) {
 		unit_of(t, p->unit, sizeof(p->unit));
 		free(t);
 	}
+	if (!detailed)
+		return;
 	snprintf(rel, sizeof(rel), "proc/%d/numa_maps", (int)pid);
 	if ((t = read_rel(root, rel, BIG_FILE))) {
 		p->has_numa = !parse_numa_maps(t, p->node_pages);
@@ -890,6 +892,7 @@ static int read_procs(const struct snapshot_opts *o, struct snapshot *s)
 {
 	char path[PATH_MAX];
 	pid_t *pids = NULL;
+	char *passwd = read_rel(o->root, "etc/passwd", SMALL_FILE);
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -947,13 +950,14 @@ static int read_procs(const struct snapshot_opts *o, struct snapshot *s)
 
 		if (i && pids[i] == pids[i - 1])
 			continue;
-		read_proc(o->root, pids[i], is_target(o, pids[i]), p);
+		read_proc(o->root, passwd, pids[i], is_target(o, pids[i]), p);
 		if (p->pid)
 			s->nprocs++;
 	}
 out:
 	if (d)
 		closedir(d);
+	free(passwd);
 	free(pids);
 	return err;
 }

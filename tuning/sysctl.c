@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sysctls the tuner knows, and reading/writing them through /proc/sys. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -252,7 +252,7 @@ int tune_note(struct tune_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Output: text grouped by family (with a sysctl.d snippet) and JSON. */
-void tune_print_text(FILE *out, const struct tune_result *r);
+void tune_print_text(FILE *out, const struct tune_result *r, bool dry_run);
 json_t *tune_to_json(const struct tune_result *r);
 
 /* ---- limits and affinity (syscalls) ------------------------------------ */

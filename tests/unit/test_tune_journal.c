@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Journal round trip, hostile journals, apply/rollback on a --root tree. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Every tuning rule: a snapshot that triggers it, one just below, and the caps. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

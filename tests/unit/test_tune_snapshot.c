@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Snapshot parsing: the /proc text parsers and a fixture tree (2 NUMA nodes). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
