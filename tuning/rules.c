@@ -970,10 +970,10 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 
 		if (q->pid == pid || !o || o->start_time != q->start_time)
 			continue;
-		/* at least half a CPU over the window */
+		/* at least a quarter of a CPU over the window, on our CPUs */
 		used = sub0(q->cpu_ticks, o->cpu_ticks) * 1000000000ull / a->clk_tck;
 		CPU_AND(&common, &q->allowed, &t->allowed);
-		if (used * 2 >= win && CPU_COUNT(&common))
+		if (used * 100 >= win * TUNE_NEIGHBOUR_PCT && CPU_COUNT(&common))
 			nb_add(&nb, q->pid, used / 1000000);
 	}
 	if (!nb.n)

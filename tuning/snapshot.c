@@ -743,11 +743,12 @@ static bool is_target(const struct snapshot_opts *o, pid_t pid)
 	return false;
 }
 
-/* CPUs the threads of a process last ran on. */
+/* CPUs the threads of a process last ran on, and their run-queue wait. */
 static void thread_cpus(const char *root, struct proc_snap *p)
 {
 	char path[PATH_MAX], rel[96];
 	struct dirent *de;
+	int waits = 0;
 	DIR *d;
 
 	CPU_ZERO(&p->ran_on);
@@ -770,6 +771,22 @@ static void thread_cpus(const char *root, struct proc_snap *p)
 		if (!parse_pid_stat(txt, &t) && t.last_cpu >= 0)
 			CPU_SET(t.last_cpu, &p->ran_on);
 		free(txt);
+		/* /proc/PID/schedstat is the main thread only: sum every thread */
+		snprintf(rel, sizeof(rel), "proc/%d/task/%.16s/schedstat", (int)p->pid, de->d_name);
+		txt = read_rel(root, rel, SMALL_FILE);
+		if (txt) {
+			uint64_t run, wait;
+			char *end;
+
+			if (!parse_u64_tok(txt, &end, &run) && *end == ' ' &&
+			    !parse_u64_tok(end + 1, NULL, &wait)) {
+				if (!waits++)
+					p->wait_ns = 0;
+				p->wait_ns += wait;
+				p->has_sched = true;
+			}
+			free(txt);
+		}
 	}
 	closedir(d);
 }
