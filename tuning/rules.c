@@ -922,6 +922,16 @@ static void nb_add(struct neighbours *nb, pid_t pid, uint64_t hits)
 	if (nb->n < 16) {
 		nb->pid[nb->n] = pid;
 		nb->hits[nb->n++] = hits;
+		return;
+	}
+	/* full: keep the 16 heaviest */
+	for (int i = 0, min = 0; i < nb->n; i++) {
+		if (nb->hits[i] < nb->hits[min])
+			min = i;
+		if (i == nb->n - 1 && nb->hits[min] < hits) {
+			nb->pid[min] = pid;
+			nb->hits[min] = hits;
+		}
 	}
 }
 
@@ -970,7 +980,7 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 
 		if (q->pid == pid || !o || o->start_time != q->start_time)
 			continue;
-		/* at least a quarter of a CPU over the window, on our CPUs */
+		/* a real share of a CPU over the window, on CPUs we may use */
 		used = sub0(q->cpu_ticks, o->cpu_ticks) * 1000000000ull / a->clk_tck;
 		CPU_AND(&common, &q->allowed, &t->allowed);
 		if (used * 100 >= win * TUNE_NEIGHBOUR_PCT && CPU_COUNT(&common))
@@ -979,7 +989,9 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 	if (!nb.n)
 		return tune_note(out, "affinity: pid %d (%s) waits for CPU but no noisy neighbour "
 				 "was identified", (int)pid, t->comm);
-	/* where the neighbours run: their mask when pinned, else their last CPU */
+	/* where the neighbours must run: their mask when pinned; an unpinned one
+	 * can move, and its demand is in the load, so only without load data
+	 * does its last CPU count */
 	CPU_ZERO(&busy);
 	for (int k = 0; k < nb.n; k++) {
 		const struct proc_snap *q = snapshot_proc(a, nb.pid[k]);
@@ -988,7 +1000,7 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 			continue;
 		if (CPU_COUNT(&q->allowed) && CPU_COUNT(&q->allowed) < CPU_COUNT(&a->online))
 			CPU_OR(&busy, &busy, &q->allowed);
-		else if (q->last_cpu >= 0)
+		else if (q->last_cpu >= 0 && !have_load)
 			CPU_SET(q->last_cpu, &busy);
 		if (nb.hits[k] > nb.hits[best])
 			best = k;
@@ -1011,9 +1023,17 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 		CPU_SET(c, &cand);
 		ncand++;
 	}
-	if (!ncand)
+	if (!ncand) {
+		uint64_t lo = UINT64_MAX;
+
+		for (int c = 0; have_load && c < a->ncpus; c++)
+			if (CPU_ISSET(c, &a->online) && !CPU_ISSET(c, &busy) && load[c] < lo)
+				lo = load[c];
 		return tune_note(out, "affinity: pid %d (%s) suffers from neighbours but no CPU has "
-				 "spare capacity", (int)pid, t->comm);
+				 "spare capacity (load of its CPUs %llu milli-CPUs, least loaded "
+				 "other CPU %llu)", (int)pid, t->comm, (unsigned long long)cur_load,
+				 (unsigned long long)(lo == UINT64_MAX ? 0 : lo));
+	}
 	if (CPU_EQUAL(&cand, &t->allowed))
 		return 0;
 	p = tune_add(out, "affinity-neighbour", FAM_AFFINITY);
@@ -1025,11 +1045,20 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 	snprintf(p->comm, sizeof(p->comm), "%s", t->comm);
 	cpulist_format(&t->allowed, p->current, sizeof(p->current));
 	cpulist_format(&cand, p->proposed, sizeof(p->proposed));
-	snprintf(p->why, sizeof(p->why),
-		 "pid %d (%s) waits for CPU (run-queue p99 %llu ns, runnable-but-waiting %llu%% of "
-		 "the window) behind %d busy neighbour(s), e.g. pid %d; CPUs %s have spare capacity",
-		 (int)pid, t->comm, (unsigned long long)p99, (unsigned long long)wait_pct, nb.n,
-		 (int)nb.pid[best], p->proposed);
+	{
+		char sig[96];
+
+		if (p99 >= TUNE_RUNQ_P99_NS)
+			snprintf(sig, sizeof(sig), "run-queue latency p99 %llu ns",
+				 (unsigned long long)p99);
+		else
+			snprintf(sig, sizeof(sig), "its threads runnable but waiting %llu%% of "
+				 "the window", (unsigned long long)wait_pct);
+		snprintf(p->why, sizeof(p->why),
+			 "pid %d (%s) waits for CPU (%s) behind %d busy neighbour(s), e.g. pid %d; "
+			 "CPUs %s have spare capacity", (int)pid, t->comm, sig, nb.n,
+			 (int)nb.pid[best], p->proposed);
+	}
 	tune_evid(p, "runq_p99_ns", p99);
 	tune_evid(p, "wait_pct", wait_pct);
 	tune_evid(p, "neighbours", (uint64_t)nb.n);

@@ -802,8 +802,10 @@ static void read_proc(const char *root, const char *passwd, pid_t pid, bool deta
 	p->last_cpu = -1;
 	p->target = detailed;
 	snprintf(rel, sizeof(rel), "proc/%d/stat", (int)pid);
-	if (!(t = read_rel(root, rel, SMALL_FILE)))
+	if (!(t = read_rel(root, rel, SMALL_FILE))) {
+		p->pid = 0;	/* gone meanwhile */
 		return;
+	}
 	if (parse_pid_stat(t, p)) {
 		free(t);
 		p->pid = 0;

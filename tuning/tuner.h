@@ -234,7 +234,7 @@ struct tune_filter {
 #define TUNE_RUNQ_P99_NS	(2ULL * 1000 * 1000)
 #define TUNE_WAIT_FRAC_PCT	20		/* schedstat wait / window */
 #define TUNE_NUMA_HOME_PCT	80
-#define TUNE_NEIGHBOUR_PCT	25		/* of one CPU, sharing ours */
+#define TUNE_NEIGHBOUR_PCT	10		/* of one CPU, sharing ours */
 #define TUNE_TW_SECONDS		60
 
 const struct tune_rule *tune_rule_find(const char *id);

@@ -595,16 +595,16 @@ static void test_affinity_quiet_below_wait_threshold(void **state)
 	assert_true(noted(f, "below threshold"));
 }
 
-static void test_affinity_neighbour_needs_a_quarter_cpu(void **state)
+static void test_affinity_neighbour_needs_a_tenth_of_a_cpu(void **state)
 {
 	struct fx *f = *state;
 	pid_t t = 50;
 
 	hog_setup(f, 5 * SEC);
-	f->pa[1].cpu_ticks = 249;	/* 24.9% of one CPU */
+	f->pa[1].cpu_ticks = 99;	/* 9.9% of one CPU */
 	assert_int_equal(run(f, "affinity-neighbour", true, &t, 1), 0);
 	assert_true(noted(f, "no noisy neighbour"));
-	f->pa[1].cpu_ticks = 250;
+	f->pa[1].cpu_ticks = 100;
 	assert_int_equal(run(f, "affinity-neighbour", true, &t, 1), 1);
 }
 
@@ -773,7 +773,7 @@ int main(void)
 		T(test_nofile_targets_only_when_given),
 		T(test_affinity_moves_target_away_from_pinned_hog),
 		T(test_affinity_quiet_below_wait_threshold),
-		T(test_affinity_neighbour_needs_a_quarter_cpu),
+		T(test_affinity_neighbour_needs_a_tenth_of_a_cpu),
 		T(test_affinity_no_spare_cpu),
 		T(test_affinity_from_sched_evidence_outliers),
 		T(test_affinity_without_targets_notes_it),
