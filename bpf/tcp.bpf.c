@@ -117,12 +117,19 @@ static __always_inline bool family_ok(__u16 family)
 	return !filter_family || family == filter_family;
 }
 
-/* Only __sk_common is read: it is shared with timewait and request socks. */
+/*
+ * __sk_common is shared with timewait and request socks. A full socket
+ * that reached TCP_CLOSE has released its port (inet_put_port zeroes
+ * skc_num) but still carries it in inet_sport, which the resets sent
+ * right after the close need.
+ */
 static __always_inline void sk_ports(const struct sock *sk, __u16 *lport,
 				     __u16 *rport)
 {
 	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (!*lport && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+		*lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 }
 
 static __always_inline bool sk_wanted(const struct sock *sk)
@@ -367,6 +374,16 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 
 	if (task_filter_on() && !(si->flags & SI_OWNER))
 		goto out_delete;	/* owner never seen: cannot filter */
+	/*
+	 * A task holding the socket that takes it from one of these states
+	 * straight to CLOSE, without a reset from the peer, is aborting it
+	 * (unread data, SO_LINGER 0, disconnect): the kernel sends its reset
+	 * only after this transition, when the record is already out.
+	 */
+	if (BPF_CORE_READ(sk, sk_lock.owned) && !(si->flags & SI_RST_RECEIVED) &&
+	    (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
+	     oldstate == TCP_SYN_RECV))
+		si->flags |= SI_RST_SENT;
 	if (pok) {
 		count(TCP_C_CLOSED, 1);
 		if (oldstate == TCP_SYN_SENT)
