@@ -361,7 +361,9 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 		count(si->flags & SI_ACTIVE ? TCP_C_ACTIVE_OPENS :
 					      TCP_C_PASSIVE_OPENS, 1);
 	}
-	retrans_sync(sk, si, pok);
+	/* between base and close, the retransmit hook keeps the count live */
+	if (newstate == TCP_CLOSE || !(si->flags & SI_RETRANS_BASE))
+		retrans_sync(sk, si, pok);
 
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT &&
 	    si->syn_ns) {

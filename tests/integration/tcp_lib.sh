@@ -10,18 +10,6 @@ ip netns exec "$NS" ip link set lo up || fail "lo up in $NS"
 PORT=$((20000 + ($$ % 20000)))
 X="ip netns exec $NS"
 
-# start_server NAME ADDR N REQ RESP [MODE]: background server, waits for "ready"
-start_server() {
-	local name=$1; shift
-	$X "$PEER" server "$@" > "$T/$name.out" 2>"$T/$name.err" &
-	echo $! > "$T/$name.pid"
-	for _ in $(seq 100); do
-		grep -q ready "$T/$name.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "server $name did not start: $(cat "$T/$name.err")"
-}
-
 # record_tcp SCRIPT [disco options]: record SCRIPT (run by bash) system-wide
 # with the tcp collector filtered to $PORT; report JSON in $T/report.json.
 record_tcp() {

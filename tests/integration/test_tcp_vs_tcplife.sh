@@ -13,10 +13,10 @@ TCPLIFE=${TCPLIFE:-/usr/sbin/tcplife}
 "$DISCO" check >/dev/null 2>&1
 [ -d /sys/kernel/tracing/events ] || skip "tracefs not mounted"
 
-"$TCPLIFE" -w > "$T/tcplife.out" 2> "$T/tcplife.err" &
+stdbuf -oL "$TCPLIFE" -w > "$T/tcplife.out" 2> "$T/tcplife.err" &
 tl=$!
 on_exit "kill -INT $tl"
-for _ in $(seq 100); do grep -q '^PID' "$T/tcplife.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "^PID" "$T/tcplife.out" && break; sleep 0.1; done
 grep -q '^PID' "$T/tcplife.out" || fail "tcplife did not start: $(cat "$T/tcplife.err")"
 
 cat > "$T/traffic.sh" <<EOS
