@@ -48,4 +48,55 @@ static __always_inline __u64 get_task_cgroup_id(struct task_struct *t)
 	return BPF_CORE_READ(kn, id);
 }
 
+/* ---- tcp collector ---- */
+
+/*
+ * bf9765145b85 ("sock: Make sk_protocol a 16-bit value", 5.6): before it
+ * sk_protocol was an 8-bit bitfield next to sk_type. The probed bitfield
+ * read handles both the bitfield and the plain u16.
+ */
+static __always_inline __u16 get_sk_protocol(const struct sock *sk)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+}
+
+/*
+ * Before the reset-reason work (6.10, "tcp: rstreason: ... to
+ * tcp_send_reset tracepoint") tcp_send_reset was an event of the
+ * tcp_event_sk_skb class; its record starts the same way (skbaddr,
+ * skaddr), only the type name differs.
+ */
+struct trace_event_raw_tcp_event_sk_skb___o {
+	const void *skbaddr;
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+/*
+ * The classic tcp_probe record gained skaddr in 6.x; before that a
+ * sample cannot be tied to its socket (only ports and family).
+ */
+static __always_inline const void *
+tcp_probe_rec_skaddr(struct trace_event_raw_tcp_probe *ctx)
+{
+	if (bpf_core_field_exists(ctx->skaddr))
+		return ctx->skaddr;
+	return 0;
+}
+
+/*
+ * sk_flags moved from struct sock into sock_common as skc_flags (and
+ * sk_flags became a #define for it) in the 6.x sock_common reshuffle;
+ * older kernels have the member in struct sock itself.
+ */
+struct sock___o {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long get_sk_flags(const struct sock *sk)
+{
+	if (bpf_core_field_exists(sk->__sk_common.skc_flags))
+		return BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return BPF_CORE_READ((struct sock___o *)sk, sk_flags);
+}
+
 #endif
