@@ -36,9 +36,10 @@ assert_ge "retransmits happened" "$mib" 10
 awk -v a="$disco" -v b="$mib" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.05 * b) }' ||
 	fail "disco retransmits $disco vs TcpRetransSegs $mib: more than 5% apart"
 # every connection was opened and closed inside the session, so the
-# lifecycle records carry them all (an accepted socket's total_retrans
-# starts at its request's SYN-ACK retransmits)
-assert_eq "sum of per-connection retransmits" "$per_conn" "$disco"
+# lifecycle records carry nearly all: a SYN-ACK retransmitted for a request
+# that never became a socket is in the counter but on no connection
+awk -v a="$per_conn" -v b="$disco" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.05 * b) }' ||
+	fail "per-connection retransmits $per_conn vs counter $disco: more than 5% apart"
 # bytes still exact despite the loss
 assert_eq "tx bytes under loss" "$(jqv "$R" "[.collectors.tcp.connections[] | select(.direction == \"active\") | .tx_bytes] | unique | join(\",\")")" "$REQ"
 exit 0
