@@ -23,7 +23,6 @@
 /* JSON bounds: the maps are bounded, a report from a file must be too. */
 #define BIO_MAX_PROCS_JSON		256
 #define BIO_MAX_OUTLIERS		100000
-#define BIO_TOP_DEFAULT			10
 
 static const char *const op_names[BIO_NOPS] = {
 	[BIO_OP_READ] = "read",
@@ -574,6 +573,8 @@ static json_t *bio_collect(struct col_run *run)
 	json_object_set_new(j, "disks", collect_disks(bpf_map__fd(skel->maps.stats), elapsed));
 	json_object_set_new(j, "sizes", collect_sizes(bpf_map__fd(skel->maps.sizes)));
 	json_object_set_new(j, "processes", collect_procs(bpf_map__fd(skel->maps.procs)));
+	/* filled from the recorded events by report_event */
+	json_object_set_new(j, "outliers", json_array());
 	disks = json_array();
 	for (int i = 0; disks && i < opt_ndisks; i++) {
 		devname(opt_disks[i], name, sizeof(name));
@@ -600,58 +601,29 @@ static void copy_str(char *dst, const char *src, size_t n)
 			dst[i] = '?';
 }
 
-/* A recorded dev_t -> the name the recording machine used, if known. */
-static const char *disk_from_report(const json_t *col, const char *mm)
-{
-	const json_t *disks = json_object_get(col, "disks"), *d;
-	size_t i;
-
-	json_array_foreach(disks, i, d) {
-		const char *dv = json_string_value(json_object_get(d, "dev"));
-		const char *name = json_string_value(json_object_get(d, "disk"));
-
-		if (dv && name && strcmp(dv, mm) == 0)
-			return name;
-	}
-	return NULL;
-}
-
 static int bio_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
 	struct bio_event ev;
 	char comm[BIO_COMM_LEN + 1], disk[BIO_DISK_NAME_LEN + 1], mm[24];
-	const char *dname;
-	json_t *outl, *o;
+	uint64_t t0 = ro ? ro->start_mono_ns : 0;
+	json_t *o;
 
-	(void)ro;
 	if (len != sizeof(ev))
 		return -EBADMSG;
 	memcpy(&ev, data, sizeof(ev));
 	if (ev.op >= BIO_NOPS)
 		return -EBADMSG;
-	outl = json_object_get(col, "outliers");
-	if (!json_is_array(outl)) {
-		outl = json_array();
-		if (!outl || json_object_set_new(col, "outliers", outl))
-			return -ENOMEM;
-	}
-	if (json_array_size(outl) >= BIO_MAX_OUTLIERS) {
-		json_int_t n = json_integer_value(json_object_get(col, "outliers_omitted"));
-
-		json_object_set_new(col, "outliers_omitted", json_integer(n + 1));
-		return 0;
-	}
 	copy_str(comm, ev.comm, BIO_COMM_LEN);
 	copy_str(disk, ev.disk, BIO_DISK_NAME_LEN);
 	snprintf(mm, sizeof(mm), "%u:%u", BIO_MAJOR(ev.dev), BIO_MINOR(ev.dev));
-	dname = disk[0] ? disk : disk_from_report(col, mm);
+	/* "disk" falls back to MAJ:MIN; report_finish names it from "disks" */
 	o = json_pack("{s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",
-		      "time_ns", (json_int_t)ev.time_ns,
+		      "time_ns", (json_int_t)(ev.time_ns > t0 ? ev.time_ns - t0 : 0),
 		      "pid", (int)ev.pid,
 		      "tid", (int)ev.tid,
 		      "comm", comm,
-		      "disk", dname ? dname : mm,
+		      "disk", disk[0] ? disk : mm,
 		      "dev", mm,
 		      "op", bio_op_name(ev.op),
 		      "sector", (json_int_t)ev.sector,
@@ -661,14 +633,38 @@ static int bio_report_event(json_t *col, const void *data, size_t len,
 		      "error", ev.error != 0);
 	if (!o)
 		return -ENOMEM;
-	return json_array_append_new(outl, o) ? -ENOMEM : 0;
+	report_append_bounded(col, "outliers", o, BIO_MAX_OUTLIERS);
+	return 0;
 }
 
-static uint64_t ju(const json_t *o, const char *key)
+/*
+ * Classic tracepoints cannot read the disk name in the kernel: name such
+ * outliers from the recording machine's "disks" table (MAJ:MIN -> name),
+ * never from this machine's /sys, which may be another machine.
+ */
+static void bio_report_finish(json_t *col, const struct report_opts *ro)
 {
-	json_int_t v = json_integer_value(json_object_get(o, key));
+	const json_t *disks = json_object_get(col, "disks"), *d;
+	json_t *outl = json_object_get(col, "outliers"), *o;
+	size_t i, k;
 
-	return v > 0 ? (uint64_t)v : 0;
+	(void)ro;
+	json_array_foreach(outl, i, o) {
+		const char *dev = json_string_value(json_object_get(o, "dev"));
+		const char *name = json_string_value(json_object_get(o, "disk"));
+
+		if (!dev || !name || strcmp(dev, name) != 0)
+			continue;
+		json_array_foreach(disks, k, d) {
+			const char *dv = json_string_value(json_object_get(d, "dev"));
+			const char *dn = json_string_value(json_object_get(d, "disk"));
+
+			if (dv && dn && strcmp(dv, dev) == 0) {
+				json_object_set_new(o, "disk", json_string(dn));
+				break;
+			}
+		}
+	}
 }
 
 static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
@@ -680,7 +676,7 @@ static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
 	fprintf(out, "  %-12s %-8s %10s %10s %10s %12s\n",
 		"DISK", "OP", "REQUESTS", "IOPS", "BYTES", "THROUGHPUT");
 	json_array_foreach(disks, i, d) {
-		uint64_t req = ju(d, "requests"), bytes = ju(d, "bytes");
+		uint64_t req = json_u64(d, "requests"), bytes = json_u64(d, "bytes");
 
 		fprintf(out, "  %-12s %-8s %10" PRIu64 " %10.1f %10s %10s/s\n",
 			json_string_value(json_object_get(d, "disk")) ?: "?",
@@ -689,6 +685,7 @@ static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
 			fmt_bytes((uint64_t)per_sec(bytes, elapsed), b2, sizeof(b2)));
 	}
 	fprintf(out, "\n  service latency (issue -> complete):\n");
+	report_print_latency_row(out, NULL, NULL);
 	json_array_foreach(disks, i, d) {
 		snprintf(label, sizeof(label), "%s %s",
 			 json_string_value(json_object_get(d, "disk")) ?: "?",
@@ -696,10 +693,11 @@ static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
 		report_print_latency_row(out, label, json_object_get(d, "latency"));
 	}
 	fprintf(out, "\n  queue latency (insert -> issue; requests that went through a scheduler queue):\n");
+	report_print_latency_row(out, NULL, NULL);
 	json_array_foreach(disks, i, d) {
 		const json_t *q = json_object_get(d, "queue_latency");
 
-		if (!ju(q, "count"))
+		if (!json_u64(q, "count"))
 			continue;
 		snprintf(label, sizeof(label), "%s %s",
 			 json_string_value(json_object_get(d, "disk")) ?: "?",
@@ -723,19 +721,19 @@ static void render_procs(const json_t *col, FILE *out, int top)
 		if ((int)i >= top)
 			break;
 		fprintf(out, "  %8" PRIu64 " %-16s %9" PRIu64 " %10s %10s %10s %10s\n",
-			ju(p, "pid"), json_string_value(json_object_get(p, "comm")) ?: "?",
-			ju(p, "requests"), fmt_bytes(ju(p, "bytes"), b1, sizeof(b1)),
-			fmt_ns(ju(p, "io_ns"), b2, sizeof(b2)),
-			fmt_ns(ju(p, "queue_ns"), b3, sizeof(b3)),
-			fmt_ns(ju(p, "max_latency_ns"), b4, sizeof(b4)));
+			json_u64(p, "pid"), json_string_value(json_object_get(p, "comm")) ?: "?",
+			json_u64(p, "requests"), fmt_bytes(json_u64(p, "bytes"), b1, sizeof(b1)),
+			fmt_ns(json_u64(p, "io_ns"), b2, sizeof(b2)),
+			fmt_ns(json_u64(p, "queue_ns"), b3, sizeof(b3)),
+			fmt_ns(json_u64(p, "max_latency_ns"), b4, sizeof(b4)));
 	}
 }
 
 static int outlier_cmp(const void *a, const void *b)
 {
 	const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-	uint64_t lx = ju(x, "latency_ns") + ju(x, "queue_ns");
-	uint64_t ly = ju(y, "latency_ns") + ju(y, "queue_ns");
+	uint64_t lx = json_u64(x, "latency_ns") + json_u64(x, "queue_ns");
+	uint64_t ly = json_u64(y, "latency_ns") + json_u64(y, "queue_ns");
 
 	return lx > ly ? -1 : lx < ly;
 }
@@ -748,7 +746,7 @@ static void render_outliers(const json_t *col, FILE *out, int top)
 	char b1[32], b2[32], b3[32];
 
 	fprintf(out, "\n  outliers (queue + service >= %s): %zu\n",
-		fmt_ns(ju(col, "min_latency_ns"), b1, sizeof(b1)), n);
+		fmt_ns(json_u64(col, "min_latency_ns"), b1, sizeof(b1)), n);
 	if (!n)
 		return;
 	sorted = calloc(n, sizeof(*sorted));
@@ -762,12 +760,12 @@ static void render_outliers(const json_t *col, FILE *out, int top)
 	for (i = 0; i < n && (int)i < top; i++) {
 		o = sorted[i];
 		fprintf(out, "  %8" PRIu64 " %-16s %-10s %-8s %14" PRIu64 " %10s %10s %10s%s\n",
-			ju(o, "pid"), json_string_value(json_object_get(o, "comm")) ?: "?",
+			json_u64(o, "pid"), json_string_value(json_object_get(o, "comm")) ?: "?",
 			json_string_value(json_object_get(o, "disk")) ?: "?",
 			json_string_value(json_object_get(o, "op")) ?: "?",
-			ju(o, "sector"), fmt_bytes(ju(o, "size_bytes"), b1, sizeof(b1)),
-			fmt_ns(ju(o, "queue_ns"), b2, sizeof(b2)),
-			fmt_ns(ju(o, "latency_ns"), b3, sizeof(b3)),
+			json_u64(o, "sector"), fmt_bytes(json_u64(o, "size_bytes"), b1, sizeof(b1)),
+			fmt_ns(json_u64(o, "queue_ns"), b2, sizeof(b2)),
+			fmt_ns(json_u64(o, "latency_ns"), b3, sizeof(b3)),
 			json_is_true(json_object_get(o, "error")) ? " (error)" : "");
 	}
 	if (n > (size_t)top)
@@ -778,14 +776,14 @@ static void render_outliers(const json_t *col, FILE *out, int top)
 static void bio_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *disks = json_object_get(col, "disks"), *d;
-	uint64_t elapsed = ju(col, "elapsed_ns"), req = 0, bytes = 0;
-	int top = ro && ro->top > 0 ? ro->top : BIO_TOP_DEFAULT;
+	uint64_t elapsed = json_u64(col, "elapsed_ns"), req = 0, bytes = 0;
+	int top = ro && ro->top > 0 ? ro->top : 10;
 	char b1[32], b2[32], b3[32];
 	size_t i;
 
 	json_array_foreach(disks, i, d) {
-		req += ju(d, "requests");
-		bytes += ju(d, "bytes");
+		req += json_u64(d, "requests");
+		bytes += json_u64(d, "bytes");
 	}
 	fprintf(out, "bio: %" PRIu64 " requests, %s in %s (%.1f IOPS, %s/s)\n",
 		req, fmt_bytes(bytes, b1, sizeof(b1)), fmt_ns(elapsed, b2, sizeof(b2)),
@@ -813,5 +811,6 @@ const struct collector col_bio = {
 	.collect = bio_collect,
 	.stop = bio_stop,
 	.report_event = bio_report_event,
+	.report_finish = bio_report_finish,
 	.render_text = bio_render_text,
 };

@@ -215,38 +215,98 @@ static void test_bio_report_event_rejects_bad_length_and_op(void **state)
 	json_decref(col);
 }
 
-static void test_bio_report_event_folds_outlier_with_recorded_disk_name(void **state)
+static void test_bio_report_event_folds_outlier_relative_to_session_start(void **state)
 {
+	struct report_opts ro = { .top = 10, .start_mono_ns = 100000000 };
 	struct bio_event ev = sample_event();
-	json_t *col = json_pack("{s:[{s:s, s:s}]}", "disks", "disk", "loop3", "dev", "7:3");
+	json_t *col = json_object();
 	json_t *o;
 
-	/* classic tracepoints leave ev.disk empty: the name comes from "disks" */
-	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), NULL), 0);
+	memcpy(ev.disk, "loop3", 6);
+	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), &ro), 0);
 	/* an unterminated, hostile comm and disk name stay inside their fields */
 	memset(ev.comm, 'A', sizeof(ev.comm));
 	memset(ev.disk, 'x', sizeof(ev.disk));
 	ev.disk[3] = '\n';
 	ev.op = BIO_OP_READ;
-	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), NULL), 0);
+	ev.time_ns = 5;		/* before the session start: clamped, not wrapped */
+	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), &ro), 0);
 	assert_int_equal(json_array_size(json_object_get(col, "outliers")), 2);
 
 	o = json_array_get(json_object_get(col, "outliers"), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "disk")), "loop3");
+	assert_string_equal(json_string_value(json_object_get(o, "dev")), "7:3");
 	assert_string_equal(json_string_value(json_object_get(o, "op")), "write");
 	assert_string_equal(json_string_value(json_object_get(o, "comm")), "bio_direct");
 	assert_int_equal(json_integer_value(json_object_get(o, "pid")), 4242);
+	assert_int_equal(json_integer_value(json_object_get(o, "tid")), 4243);
 	assert_int_equal(json_integer_value(json_object_get(o, "sector")), 2048);
 	assert_int_equal(json_integer_value(json_object_get(o, "size_bytes")), 65536);
 	assert_int_equal(json_integer_value(json_object_get(o, "queue_ns")), 1000);
 	assert_int_equal(json_integer_value(json_object_get(o, "latency_ns")), 25000000);
-	assert_int_equal(json_integer_value(json_object_get(o, "time_ns")), 123456789);
+	assert_int_equal(json_integer_value(json_object_get(o, "time_ns")), 123456789 - 100000000);
 
 	o = json_array_get(json_object_get(col, "outliers"), 1);
 	assert_int_equal(strlen(json_string_value(json_object_get(o, "comm"))), 16);
 	assert_string_equal(json_string_value(json_object_get(o, "disk")),
 			    "xxx?xxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	assert_string_equal(json_string_value(json_object_get(o, "op")), "read");
+	assert_int_equal(json_integer_value(json_object_get(o, "time_ns")), 0);
+	json_decref(col);
+}
+
+static void test_bio_report_finish_names_disks_from_recorded_table(void **state)
+{
+	struct report_opts ro = { .top = 10 };
+	struct bio_event ev = sample_event();
+	json_t *col = json_pack("{s:[{s:s, s:s, s:s}]}", "disks",
+				"disk", "loop3", "dev", "7:3", "op", "write");
+	json_t *o;
+
+	/* classic tracepoints leave ev.disk empty */
+	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), &ro), 0);
+	ev.dev = BIO_MKDEV(8, 0);
+	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), &ro), 0);
+	o = json_array_get(json_object_get(col, "outliers"), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "disk")), "7:3");
+	col_bio.report_finish(col, &ro);
+	assert_string_equal(json_string_value(json_object_get(o, "disk")), "loop3");
+	/* a device the recording machine never named stays MAJ:MIN */
+	o = json_array_get(json_object_get(col, "outliers"), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "disk")), "8:0");
+	json_decref(col);
+}
+
+static void test_bio_render_text_shows_tables_processes_and_outliers(void **state)
+{
+	struct report_opts ro = { .top = 10 };
+	struct bio_event ev = sample_event();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+	json_t *col = json_pack("{s:I, s:I, s:[{s:s, s:s, s:s, s:I, s:I, s:{s:I}, s:{s:I}}],"
+				" s:[{s:i, s:s, s:I, s:I, s:I, s:I, s:I}]}",
+				"elapsed_ns", (json_int_t)2000000000, "min_latency_ns", (json_int_t)10000000,
+				"disks", "disk", "loop3", "dev", "7:3", "op", "write",
+				"requests", (json_int_t)100, "bytes", (json_int_t)6553600,
+				"latency", "count", (json_int_t)100, "queue_latency", "count", (json_int_t)0,
+				"processes", "pid", 4242, "comm", "bio_direct", "requests", (json_int_t)100,
+				"bytes", (json_int_t)6553600, "io_ns", (json_int_t)5000000,
+				"queue_ns", (json_int_t)0, "max_latency_ns", (json_int_t)25000000);
+
+	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), &ro), 0);
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	col_bio.render_text(col, out, &ro);
+	fclose(out);
+	assert_non_null(strstr(buf, "100 requests"));
+	assert_non_null(strstr(buf, "50.0 IOPS"));
+	assert_non_null(strstr(buf, "loop3"));
+	assert_non_null(strstr(buf, "top processes by IO time"));
+	assert_non_null(strstr(buf, "bio_direct"));
+	assert_non_null(strstr(buf, "outliers"));
+	assert_non_null(strstr(buf, "2048"));
+	free(buf);
 	json_decref(col);
 }
 
@@ -257,6 +317,7 @@ static void test_bio_report_event_unknown_dev_shows_majmin(void **state)
 	json_t *o;
 
 	assert_int_equal(col_bio.report_event(col, &ev, sizeof(ev), NULL), 0);
+	col_bio.report_finish(col, NULL);
 	o = json_array_get(json_object_get(col, "outliers"), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "disk")), "7:3");
 	json_decref(col);
@@ -276,7 +337,9 @@ int main(void)
 		cmocka_unit_test(test_bio_disk_dev_rejects_partitions),
 		cmocka_unit_test(test_bio_disk_dev_rejects_unknown_and_path_tricks),
 		cmocka_unit_test(test_bio_report_event_rejects_bad_length_and_op),
-		cmocka_unit_test(test_bio_report_event_folds_outlier_with_recorded_disk_name),
+		cmocka_unit_test(test_bio_report_event_folds_outlier_relative_to_session_start),
+		cmocka_unit_test(test_bio_report_finish_names_disks_from_recorded_table),
+		cmocka_unit_test(test_bio_render_text_shows_tables_processes_and_outliers),
 		cmocka_unit_test(test_bio_report_event_unknown_dev_shows_majmin),
 	};
 
