@@ -671,6 +671,7 @@ static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
 {
 	const json_t *disks = json_object_get(col, "disks"), *d;
 	char label[64], b1[32], b2[32];
+	uint64_t queued = 0;
 	size_t i;
 
 	fprintf(out, "  %-12s %-8s %10s %10s %10s %12s\n",
@@ -692,7 +693,12 @@ static void render_disks(const json_t *col, FILE *out, uint64_t elapsed)
 			 json_string_value(json_object_get(d, "op")) ?: "?");
 		report_print_latency_row(out, label, json_object_get(d, "latency"));
 	}
-	fprintf(out, "\n  queue latency (insert -> issue; requests that went through a scheduler queue):\n");
+	json_array_foreach(disks, i, d)
+		queued += json_u64(json_object_get(d, "queue_latency"), "count");
+	fprintf(out, "\n  queue latency (insert -> issue):%s\n",
+		queued ? "" : " none, no request went through a scheduler queue");
+	if (!queued)
+		return;
 	report_print_latency_row(out, NULL, NULL);
 	json_array_foreach(disks, i, d) {
 		const json_t *q = json_object_get(d, "queue_latency");
