@@ -5,7 +5,10 @@
  * and outliers over a threshold.
  *
  * A request is tracked from its first event (block_io_start where the
- * kernel has it, else insert, else issue) to its completion. The owner
+ * kernel has it, else insert, else issue) to its completion, which ends
+ * its state. block_io_done is not hooked: block_io_start overwrites the
+ * state of a reused request anyway and the LRU map bounds what a missed
+ * completion leaves behind, so it would only add a run per request. The owner
  * (pid, comm) is taken at that first event, which runs in the submitter's
  * context, never at completion (interrupt context). tp_btf and raw_tp
  * programs key in-flight requests by request pointer; classic tracepoints
@@ -62,8 +65,13 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
+/*
+ * Per-CPU values: no atomics on the completion path. Not preallocated: a
+ * value is 8.5 KiB per CPU and only the (disk, op) pairs seen need one.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BIO_DISKS_MAX * BIO_NOPS);
 	__type(key, struct bio_stat_key);
 	__type(value, struct bio_stat);
@@ -85,8 +93,9 @@ struct {
 } sizes SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct bio_proc);
 } procs SEC(".maps");
@@ -108,18 +117,39 @@ static __always_inline bool disk_wanted(__u32 dev)
 	return bpf_map_lookup_elem(&filter_disks, &dev) != NULL;
 }
 
-static __always_inline void desc_from_rq(struct request *rq, struct rq_desc *d)
+/*
+ * Fill d from a request. direct: rq is a BTF pointer (tp_btf), read with
+ * plain loads; otherwise (raw_tp) through bpf_probe_read_kernel. full: the
+ * issue needs everything; the other hooks only the key, and the disk when
+ * a --disk filter needs it.
+ */
+static __always_inline void desc_from_rq(struct request *rq, struct rq_desc *d,
+					 bool direct, bool full)
 {
-	struct gendisk *disk = get_rq_disk(rq);
+	struct gendisk *disk;
 
 	d->rq = rq;
 	d->key.a = (__u64)rq;
 	d->key.b = 0;
-	d->dev = disk ? BIO_MKDEV(BPF_CORE_READ(disk, major),
-				  BPF_CORE_READ(disk, first_minor)) : 0;
-	d->sector = BPF_CORE_READ(rq, __sector);
-	d->bytes = BPF_CORE_READ(rq, __data_len);
-	d->op = bio_op_from_cmd_flags(BPF_CORE_READ(rq, cmd_flags));
+	d->dev = 0;
+	if (full || filter_disk_on) {
+		disk = get_rq_disk(rq, direct);
+		if (disk)
+			d->dev = direct ? BIO_MKDEV(disk->major, disk->first_minor)
+					: BIO_MKDEV(BPF_CORE_READ(disk, major),
+						    BPF_CORE_READ(disk, first_minor));
+	}
+	if (!full)
+		return;
+	if (direct) {
+		d->sector = rq->__sector;
+		d->bytes = rq->__data_len;
+		d->op = bio_op_from_cmd_flags(rq->cmd_flags);
+	} else {
+		d->sector = BPF_CORE_READ(rq, __sector);
+		d->bytes = BPF_CORE_READ(rq, __data_len);
+		d->op = bio_op_from_cmd_flags(BPF_CORE_READ(rq, cmd_flags));
+	}
 }
 
 static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
@@ -134,25 +164,21 @@ static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
 	d->op = bio_op_from_rwbs(ctx->rwbs[0], ctx->rwbs[1]);
 }
 
-/* A fresh in-flight entry owned by the current task; NULL if not wanted. */
-static __always_inline struct inflight *track_new(const struct rq_desc *d)
+/* A fresh in-flight entry owned by the current task; false if not wanted. */
+static __always_inline bool track_new(const struct rq_desc *d)
 {
 	struct inflight v = {};
 	__u64 id;
 
 	if (!disk_wanted(d->dev))
-		return NULL;
+		return false;
 	id = bpf_get_current_pid_tgid();
 	v.pid = id >> 32;
 	v.tid = (__u32)id;
 	v.skip = !want_current();
 	v.dev = d->dev;
-	v.op = d->op;
-	v.sector = d->sector;
-	v.bytes = d->bytes;
 	bpf_get_current_comm(v.comm, sizeof(v.comm));
-	bpf_map_update_elem(&inflight, &d->key, &v, BPF_ANY);
-	return bpf_map_lookup_elem(&inflight, &d->key);
+	return bpf_map_update_elem(&inflight, &d->key, &v, BPF_ANY) == 0;
 }
 
 static __always_inline int on_io_start(const struct rq_desc *d)
@@ -170,8 +196,11 @@ static __always_inline int on_insert(const struct rq_desc *d)
 	 * Without block_io_start, insert begins a request's life (or a
 	 * requeue, which we then attribute to the requeuing task).
 	 */
-	if (!e || !have_io_start)
-		e = track_new(d);
+	if (!e || !have_io_start) {
+		if (!track_new(d))
+			return 0;
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+	}
 	if (!e || e->skip)
 		return 0;
 	e->insert_ns = bpf_ktime_get_ns();
@@ -188,8 +217,11 @@ static __always_inline int on_issue(const struct rq_desc *d)
 	 * attribute them here. An entry already issued is a previous life of
 	 * the same request (or key) whose completion we missed.
 	 */
-	if (!e || (!have_io_start && e->issue_ns))
-		e = track_new(d);
+	if (!e || (!have_io_start && e->issue_ns)) {
+		if (!track_new(d))
+			return 0;
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+	}
 	if (!e || e->skip)
 		return 0;
 	e->issue_ns = bpf_ktime_get_ns();
@@ -227,20 +259,24 @@ static __always_inline void account_proc(const struct inflight *e, __u64 lat, __
 		if (!p)
 			return;
 	}
-	__sync_fetch_and_add(&p->requests, 1);
-	__sync_fetch_and_add(&p->bytes, e->bytes);
-	__sync_fetch_and_add(&p->io_ns, lat);
-	__sync_fetch_and_add(&p->queue_ns, queue);
+	p->requests++;
+	p->bytes += e->bytes;
+	p->io_ns += lat;
+	p->queue_ns += queue;
 	if (e->op == BIO_OP_READ)
-		__sync_fetch_and_add(&p->read_bytes, e->bytes);
+		p->read_bytes += e->bytes;
 	else if (e->op == BIO_OP_WRITE)
-		__sync_fetch_and_add(&p->write_bytes, e->bytes);
+		p->write_bytes += e->bytes;
 	if (lat > p->max_latency_ns)
 		p->max_latency_ns = lat;
+	/* a pid reused by another program takes over the entry's name */
+	if (p->comm[0] != e->comm[0])
+		__builtin_memcpy(p->comm, e->comm, sizeof(p->comm));
 }
 
 static __always_inline void emit_outlier(const struct inflight *e, struct request *rq,
-					 __u64 now, __u64 lat, __u64 queue, int error)
+					 __u64 now, __u64 lat, __u64 queue, int error,
+					 bool direct)
 {
 	struct bio_event *ev = ring_reserve(sizeof(*ev));
 	struct gendisk *disk;
@@ -261,7 +297,7 @@ static __always_inline void emit_outlier(const struct inflight *e, struct reques
 	__builtin_memcpy(ev->comm, e->comm, sizeof(ev->comm));
 	ev->disk[0] = 0;
 	if (rq) {
-		disk = get_rq_disk(rq);
+		disk = get_rq_disk(rq, direct);
 		if (disk)
 			bpf_probe_read_kernel_str(ev->disk, sizeof(ev->disk),
 						  &disk->disk_name);
@@ -274,7 +310,7 @@ static __always_inline void emit_outlier(const struct inflight *e, struct reques
  * unknown). A partial completion (nr_bytes < remaining) is not the end.
  */
 static __always_inline int on_complete(const struct rq_desc *d, int error,
-				       __u32 nr_bytes, __u32 remaining)
+				       __u32 nr_bytes, __u32 remaining, bool direct)
 {
 	struct inflight *e = bpf_map_lookup_elem(&inflight, &d->key);
 	struct bio_stat_key sk = {};
@@ -298,11 +334,11 @@ static __always_inline int on_complete(const struct rq_desc *d, int error,
 	sk.op = e->op;
 	s = stat_get(&sk);
 	if (s) {
-		hist_add_atomic(&s->latency, lat);
+		hist_add(&s->latency, lat);
 		if (e->insert_ns)
-			hist_add_atomic(&s->queue, queue);
-		__sync_fetch_and_add(&s->requests, 1);
-		__sync_fetch_and_add(&s->bytes, e->bytes);
+			hist_add(&s->queue, queue);
+		s->requests++;
+		s->bytes += e->bytes;
 	}
 	if (e->bytes) {
 		h = bpf_map_lookup_elem(&sizes, &zero);
@@ -311,105 +347,88 @@ static __always_inline int on_complete(const struct rq_desc *d, int error,
 	}
 	account_proc(e, lat, queue);
 	if (lat + queue >= min_latency_ns)
-		emit_outlier(e, d->rq, now, lat, queue, error);
+		emit_outlier(e, d->rq, now, lat, queue, error, direct);
 out_delete:
-	bpf_map_delete_elem(&inflight, &d->key);
-	return 0;
-}
-
-static __always_inline int on_io_done(const struct rq_desc *d)
-{
-	/* the end of a request's life: nothing may outlive it */
 	bpf_map_delete_elem(&inflight, &d->key);
 	return 0;
 }
 
 /* ---- pointer-keyed variants: tp_btf and raw_tp ---- */
 
-static __always_inline int rq_event(struct request *rq, int kind)
+enum { EV_START, EV_INSERT, EV_ISSUE };
+
+static __always_inline int rq_event(struct request *rq, int kind, bool direct)
 {
 	struct rq_desc d;
 
-	desc_from_rq(rq, &d);
+	desc_from_rq(rq, &d, direct, kind == EV_ISSUE);
 	switch (kind) {
-	case 0:
+	case EV_START:
 		return on_io_start(&d);
-	case 1:
+	case EV_INSERT:
 		return on_insert(&d);
-	case 2:
-		return on_issue(&d);
 	default:
-		return on_io_done(&d);
+		return on_issue(&d);
 	}
 }
 
-static __always_inline int rq_complete(__u64 *ctx)
+static __always_inline int rq_complete(__u64 *ctx, bool direct)
 {
 	struct request *rq = (struct request *)ctx[0];
 	struct rq_desc d;
+	__u32 remaining;
 
-	desc_from_rq(rq, &d);
-	return on_complete(&d, (int)ctx[1], (__u32)ctx[2], d.bytes);
+	desc_from_rq(rq, &d, direct, false);
+	remaining = direct ? rq->__data_len : BPF_CORE_READ(rq, __data_len);
+	return on_complete(&d, (int)ctx[1], (__u32)ctx[2], remaining, direct);
 }
 
 SEC("tp_btf/block_io_start")
 int bio_start_btf(__u64 *ctx)
 {
-	return rq_event((struct request *)ctx[0], 0);
+	return rq_event((struct request *)ctx[0], EV_START, true);
 }
 
 SEC("raw_tp/block_io_start")
 int bio_start_raw(__u64 *ctx)
 {
-	return rq_event((struct request *)ctx[0], 0);
+	return rq_event((struct request *)ctx[0], EV_START, false);
 }
 
 SEC("tp_btf/block_rq_insert")
 int bio_insert_btf(__u64 *ctx)
 {
-	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), 1);
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_INSERT, true);
 }
 
 SEC("raw_tp/block_rq_insert")
 int bio_insert_raw(__u64 *ctx)
 {
-	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), 1);
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_INSERT, false);
 }
 
 SEC("tp_btf/block_rq_issue")
 int bio_issue_btf(__u64 *ctx)
 {
-	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), 2);
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_ISSUE, true);
 }
 
 SEC("raw_tp/block_rq_issue")
 int bio_issue_raw(__u64 *ctx)
 {
-	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), 2);
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_ISSUE, false);
 }
 
 SEC("tp_btf/block_rq_complete")
 int bio_complete_btf(__u64 *ctx)
 {
-	return rq_complete(ctx);
+	return rq_complete(ctx, true);
 }
 
 SEC("raw_tp/block_rq_complete")
 int bio_complete_raw(__u64 *ctx)
 {
-	return rq_complete(ctx);
-}
-
-SEC("tp_btf/block_io_done")
-int bio_done_btf(__u64 *ctx)
-{
-	return rq_event((struct request *)ctx[0], 3);
-}
-
-SEC("raw_tp/block_io_done")
-int bio_done_raw(__u64 *ctx)
-{
-	return rq_event((struct request *)ctx[0], 3);
+	return rq_complete(ctx, false);
 }
 
 /* ---- classic tracepoints: keyed by (dev, sector) ---- */
@@ -451,14 +470,5 @@ int bio_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 	d.key.a = d.dev;
 	d.key.b = d.sector;
 	/* nr_sector is what completed now, not what remained: no partials */
-	return on_complete(&d, ctx->error, ctx->nr_sector << 9, 0);
-}
-
-SEC("tp/block/block_io_done")
-int bio_done_tp(struct trace_event_raw_block_rq *ctx)
-{
-	struct rq_desc d;
-
-	desc_from_tp(ctx, &d);
-	return on_io_done(&d);
+	return on_complete(&d, ctx->error, ctx->nr_sector << 9, 0, false);
 }

@@ -63,13 +63,14 @@ struct request___x {
 	struct gendisk *rq_disk;
 } __attribute__((preserve_access_index));
 
-static __always_inline struct gendisk *get_rq_disk(struct request *rq)
+/* direct: rq is a BTF pointer (tp_btf) and may be dereferenced as such */
+static __always_inline struct gendisk *get_rq_disk(struct request *rq, bool direct)
 {
 	struct request___x *r = (void *)rq;
 
 	if (bpf_core_field_exists(r->rq_disk))
-		return BPF_CORE_READ(r, rq_disk);
-	return BPF_CORE_READ(r, q, disk);
+		return direct ? r->rq_disk : BPF_CORE_READ(r, rq_disk);
+	return direct ? r->q->disk : BPF_CORE_READ(r, q, disk);
 }
 
 /*

@@ -227,7 +227,6 @@ enum {
 	H_ISSUE,
 	H_COMPLETE,
 	H_IO_START,
-	H_IO_DONE,
 	H_N,
 };
 
@@ -238,8 +237,6 @@ static const struct hook_spec bio_hooks[H_N] = {
 	[H_COMPLETE] = { "block:block_rq_complete", HOOK_CHAIN_TP, false, NULL },
 	[H_IO_START] = { "block:block_io_start", HOOK_CHAIN_TP, true,
 			 "attribution at submission for requests the driver issues from a worker (Linux 6.5+)" },
-	[H_IO_DONE] = { "block:block_io_done", HOOK_CHAIN_TP, true,
-			"end-of-life cleanup of in-flight request state (Linux 6.5+)" },
 };
 
 struct bio_priv {
@@ -302,9 +299,6 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 		[H_IO_START] = { [HOOK_TP_BTF] = skel->progs.bio_start_btf,
 				 [HOOK_RAW_TP] = skel->progs.bio_start_raw,
 				 [HOOK_TRACEPOINT] = skel->progs.bio_start_tp },
-		[H_IO_DONE] = { [HOOK_TP_BTF] = skel->progs.bio_done_btf,
-				[HOOK_RAW_TP] = skel->progs.bio_done_raw,
-				[HOOK_TRACEPOINT] = skel->progs.bio_done_tp },
 	};
 
 	p = calloc(1, sizeof(*p));
@@ -433,6 +427,33 @@ static int row_cmp(const void *a, const void *b)
 	return (int)x->key.op - (int)y->key.op;
 }
 
+/* Sum of a per-CPU stats value; 0 or -errno. */
+static int read_stat(int fd, const struct bio_stat_key *key, struct bio_stat *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct bio_stat *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		hist_merge(&out->latency, &vals[i].latency);
+		hist_merge(&out->queue, &vals[i].queue);
+		out->requests += vals[i].requests;
+		out->bytes += vals[i].bytes;
+	}
+out:
+	free(vals);
+	return err;
+}
+
 static json_t *collect_disks(int fd, uint64_t elapsed_ns)
 {
 	struct stat_row rows[BIO_DISKS_MAX * BIO_NOPS];
@@ -456,7 +477,7 @@ static json_t *collect_disks(int fd, uint64_t elapsed_ns)
 	for (size_t i = 0; i < n; i++) {
 		const char *op = bio_op_name(rows[i].key.op);
 
-		if (bpf_map_lookup_elem(fd, &rows[i].key, st))
+		if (read_stat(fd, &rows[i].key, st))
 			continue;
 		snprintf(mm, sizeof(mm), "%u:%u", BIO_MAJOR(rows[i].key.dev),
 			 BIO_MINOR(rows[i].key.dev));
@@ -490,21 +511,49 @@ static int proc_cmp(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/* Sum of a per-CPU procs value; the name from the last CPU that saw requests. */
+static int read_proc(int fd, uint32_t pid, struct bio_proc *vals, int ncpu, struct bio_proc *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (bpf_map_lookup_elem(fd, &pid, vals))
+		return -errno;
+	for (int i = 0; i < ncpu; i++) {
+		const struct bio_proc *v = &vals[i];
+
+		out->requests += v->requests;
+		out->bytes += v->bytes;
+		out->io_ns += v->io_ns;
+		out->queue_ns += v->queue_ns;
+		out->read_bytes += v->read_bytes;
+		out->write_bytes += v->write_bytes;
+		if (v->max_latency_ns > out->max_latency_ns)
+			out->max_latency_ns = v->max_latency_ns;
+		if (v->requests && v->comm[0])
+			memcpy(out->comm, v->comm, sizeof(out->comm));
+	}
+	return 0;
+}
+
 static json_t *collect_procs(int fd)
 {
-	struct proc_row *rows;
+	int ncpu = libbpf_num_possible_cpus();
+	struct proc_row *rows = NULL;
+	struct bio_proc *vals = NULL;
 	uint32_t key, next, *prev = NULL;
-	size_t n = 0, cap = 4096;
+	size_t n = 0, cap = 8192;
 	json_t *arr = json_array();
 	char comm[BIO_COMM_LEN + 1];
 
+	if (ncpu <= 0 || !arr)
+		return arr;
 	rows = calloc(cap, sizeof(*rows));
-	if (!rows || !arr)
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!rows || !vals)
 		goto out;
 	while (n < cap && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &rows[n].v))
+		if (read_proc(fd, key, vals, ncpu, &rows[n].v) || !rows[n].v.requests)
 			continue;
 		rows[n++].pid = key;
 	}
@@ -527,6 +576,7 @@ static json_t *collect_procs(int fd)
 	}
 out:
 	free(rows);
+	free(vals);
 	return arr;
 }
 
