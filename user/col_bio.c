@@ -619,7 +619,7 @@ static json_t *bio_collect(struct col_run *run)
 		return NULL;
 	json_object_set_new(j, "elapsed_ns", json_integer((json_int_t)elapsed));
 	json_object_set_new(j, "min_latency_ns", json_integer((json_int_t)p->min_latency_ns));
-	json_object_set_new(j, "key", json_string(p->classic ? "dev_sector" : "request"));
+	json_object_set_new(j, "inflight_key", json_string(p->classic ? "dev_sector" : "request"));
 	json_object_set_new(j, "disks", collect_disks(bpf_map__fd(skel->maps.stats), elapsed));
 	json_object_set_new(j, "sizes", collect_sizes(bpf_map__fd(skel->maps.sizes)));
 	json_object_set_new(j, "processes", collect_procs(bpf_map__fd(skel->maps.procs)));
