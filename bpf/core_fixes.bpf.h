@@ -99,4 +99,59 @@ static __always_inline unsigned long get_sk_flags(const struct sock *sk)
 	return BPF_CORE_READ((struct sock___o *)sk, sk_flags);
 }
 
+/* ---- bio collector ---- */
+
+/*
+ * d152c682f03c ("block: add an explicit ->disk backpointer to the
+ * request_queue", 5.15) and f3fa33acca9f ("block: remove the ->rq_disk
+ * field in struct request", 5.16): the disk of a request moved from
+ * request::rq_disk to request::q->disk.
+ */
+struct request_queue___x {
+	struct gendisk *disk;
+} __attribute__((preserve_access_index));
+
+struct request___x {
+	struct request_queue___x *q;
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+/* direct: rq is a BTF pointer (tp_btf) and may be dereferenced as such */
+static __always_inline struct gendisk *get_rq_disk(struct request *rq, bool direct)
+{
+	struct request___x *r = (void *)rq;
+
+	if (bpf_core_field_exists(r->rq_disk))
+		return direct ? r->rq_disk : BPF_CORE_READ(r, rq_disk);
+	return direct ? r->q->disk : BPF_CORE_READ(r, q, disk);
+}
+
+/*
+ * a54895fa057c ("block: remove the request_queue to argument request based
+ * tracepoints", 5.11) turned block_rq_insert/issue/requeue/merge from
+ * (struct request_queue *, struct request *) into (struct request *).
+ * Telling the two prototypes apart from BTF in the program needs the
+ * type-match relocation (bpf_core_type_matches), which clang 14 cannot
+ * emit ("Incorrect flag for llvm.bpf.preserve.type.info"), so userspace
+ * counts the arguments of btf_trace_block_rq_issue (probe_tp_nargs) and
+ * passes has_queue_arg as rodata. It is a load-time constant: the
+ * verifier never walks the other branch, so neither a tp_btf program nor
+ * a raw_tp attach sees an access past the real arguments.
+ */
+static __always_inline struct request *block_rq_tp_arg(__u64 *ctx, bool has_queue_arg)
+{
+	struct request *rq;
+
+	/*
+	 * Written as two fixed-offset loads: left to itself clang folds the
+	 * branch into ctx[has_queue_arg], a modified context pointer the
+	 * verifier refuses.
+	 */
+	if (has_queue_arg)
+		asm volatile("%0 = *(u64 *)(%1 + 8)" : "=r"(rq) : "r"(ctx));
+	else
+		asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(rq) : "r"(ctx));
+	return rq;
+}
+
 #endif
