@@ -1,2 +1,0 @@
-.output/user/cli.o: user/cli.c user/cmd.h
-user/cmd.h:
