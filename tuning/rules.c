@@ -773,7 +773,7 @@ static int nofile_one(const struct tune_input *in, struct tune_result *out,
 	struct proposal *p;
 	const char *user;
 
-	if (!q->has_fds || !q->has_limits || soft == TUNE_NOFILE_INF || !soft)
+	if (q->kthread || !q->has_fds || !q->has_limits || soft == TUNE_NOFILE_INF || !soft)
 		return 0;
 	if (q->nfds * 100 < soft * TUNE_PCT_TRIGGER)
 		return 0;
@@ -943,13 +943,15 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 	const json_t *sched = ev_col(in, "sched"), *x;
 	uint64_t p99 = 0, wait_pct = 0, win = window_ns(in), cur_load = 0;
 	struct neighbours nb = { 0 };
-	cpu_set_t busy, cand, mine;
+	cpu_set_t busy, cand, mine, waited_on;
 	struct proposal *p;
 	int ncur = 0, ncand = 0, best = 0;
 	size_t i;
 
-	if (!t || !CPU_COUNT(&t->allowed))
-		return tune_note(out, "affinity: pid %d not found or its CPU mask unreadable", (int)pid);
+	/* evidence names many processes: only -p targets get a note when skipped */
+	if (!t || !CPU_COUNT(&t->allowed) || t->kthread)
+		return in->ntargets ? tune_note(out, "affinity: pid %d not found, a kernel thread, "
+						"or its CPU mask unreadable", (int)pid) : 0;
 	json_array_foreach(sched ? json_object_get(sched, "processes") : NULL, i, x) {
 		uint64_t v;
 
@@ -966,11 +968,16 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 						t->comm, (unsigned long long)p99,
 						(unsigned long long)wait_pct) : 0;
 	/* neighbours: who ran instead (outliers), and busy processes sharing CPUs */
+	CPU_ZERO(&waited_on);
 	json_array_foreach(sched ? json_object_get(sched, "outliers") : NULL, i, x) {
-		uint64_t v, prev;
+		uint64_t v, prev, cpu;
 
-		if (jget_u64(x, "pid", &v) && v == (uint64_t)pid && jget_u64(x, "prev_pid", &prev) &&
-		    prev && prev != (uint64_t)pid && prev <= INT32_MAX)
+		if (!jget_u64(x, "pid", &v) || v != (uint64_t)pid)
+			continue;
+		if (jget_u64(x, "cpu", &cpu) && cpu < CPU_SETSIZE)
+			CPU_SET(cpu, &waited_on);
+		if (jget_u64(x, "prev_pid", &prev) && prev && prev != (uint64_t)pid &&
+		    prev <= INT32_MAX)
 			nb_add(&nb, (pid_t)prev, 1);
 	}
 	for (i = 0; in->before && win && i < a->nprocs; i++) {
@@ -987,12 +994,17 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 			nb_add(&nb, q->pid, used / 1000000);
 	}
 	if (!nb.n)
-		return tune_note(out, "affinity: pid %d (%s) waits for CPU but no noisy neighbour "
-				 "was identified", (int)pid, t->comm);
-	/* where the neighbours must run: their mask when pinned; an unpinned one
-	 * can move, and its demand is in the load, so only without load data
-	 * does its last CPU count */
+		return in->ntargets ? tune_note(out, "affinity: pid %d (%s) waits for CPU but no "
+						"noisy neighbour was identified", (int)pid,
+						t->comm) : 0;
+	/*
+	 * CPUs to avoid: where pinned neighbours must run. An unpinned one can
+	 * move and its demand is in the measured load; without load data the
+	 * CPUs the target waited on (outliers) count as busy instead.
+	 */
 	CPU_ZERO(&busy);
+	if (!have_load)
+		CPU_OR(&busy, &busy, &waited_on);
 	for (int k = 0; k < nb.n; k++) {
 		const struct proc_snap *q = snapshot_proc(a, nb.pid[k]);
 
@@ -1000,12 +1012,16 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 			continue;
 		if (CPU_COUNT(&q->allowed) && CPU_COUNT(&q->allowed) < CPU_COUNT(&a->online))
 			CPU_OR(&busy, &busy, &q->allowed);
-		else if (q->last_cpu >= 0 && !have_load)
-			CPU_SET(q->last_cpu, &busy);
 		if (nb.hits[k] > nb.hits[best])
 			best = k;
 	}
 	CPU_AND(&mine, &t->allowed, &a->online);
+	/* the scheduler may already move an unpinned process anywhere: without
+	 * load data there is no evidence that a narrower set would be better */
+	if (!have_load && CPU_EQUAL(&mine, &a->online))
+		return in->ntargets ? tune_note(out, "affinity: pid %d (%s) may run on every CPU "
+						"and CPU load was not measured (use -d)",
+						(int)pid, t->comm) : 0;
 	for (int c = 0; c < a->ncpus; c++)
 		if (CPU_ISSET(c, &mine) && have_load) {
 			cur_load += load[c];
@@ -1121,7 +1137,7 @@ static int rule_affinity_numa(const struct tune_input *in, struct tune_result *o
 		cpu_set_t cpus;
 		struct proposal *p;
 
-		if (!q || !q->has_numa)
+		if (!q || !q->has_numa || q->kthread)
 			continue;
 		for (int k = 0; k < a->nnodes; k++) {
 			cpu_set_t c;

@@ -443,6 +443,8 @@ int parse_pid_stat(const char *text, struct proc_snap *p)
 		if (parse_u64_tok(q, &end, &f[i]))
 			return i > 22 ? 0 : -EINVAL;
 		q = end;
+		if (i == 9)
+			p->kthread = f[9] & 0x00200000;	/* PF_KTHREAD */
 		if (i == 22) {
 			p->cpu_ticks = f[14] + f[15];
 			p->nthreads = f[20] > INT_MAX ? INT_MAX : (int)f[20];

@@ -100,6 +100,7 @@ struct proc_snap {
 	char unit[96];			/* systemd unit from the cgroup, or "" */
 	uint64_t nofile_soft, nofile_hard;
 	bool has_limits, has_fds, has_maps, has_sched, has_numa, target;
+	bool kthread;			/* PF_KTHREAD: never a target */
 	uint64_t nfds, nmaps;
 	cpu_set_t allowed;		/* Cpus_allowed_list */
 	cpu_set_t ran_on;		/* CPUs its threads last ran on (targets) */

@@ -635,6 +635,22 @@ static void test_affinity_from_sched_evidence_outliers(void **state)
 	assert_non_null(strstr(knob(f, "affinity")->risk, "not measured"));
 }
 
+static void test_affinity_skips_unpinned_without_load_data(void **state)
+{
+	struct fx *f = *state;
+
+	hog_setup(f, 0);
+	CPU_SET(1, &f->pa[0].allowed);	/* the target may already run anywhere */
+	f->ev = json_pack("{s:{s:{s:[{s:i, s:{s:I}}], s:[{s:i, s:i, s:i}]}}}",
+			  "collectors", "sched", "processes", "pid", 50, "runq_latency",
+			  "p99_ns", (json_int_t)8000000, "outliers", "pid", 50, "prev_pid", 60,
+			  "cpu", 0);
+	assert_int_equal(run(f, "affinity-neighbour", false, NULL, 0), 0);
+	f->pa[0].kthread = true;
+	CPU_CLR(1, &f->pa[0].allowed);
+	assert_int_equal(run(f, "affinity-neighbour", false, NULL, 0), 0);
+}
+
 static void test_affinity_without_targets_notes_it(void **state)
 {
 	struct fx *f = *state;
@@ -776,6 +792,7 @@ int main(void)
 		T(test_affinity_neighbour_needs_a_tenth_of_a_cpu),
 		T(test_affinity_no_spare_cpu),
 		T(test_affinity_from_sched_evidence_outliers),
+		T(test_affinity_skips_unpinned_without_load_data),
 		T(test_affinity_without_targets_notes_it),
 		T(test_affinity_numa_pins_to_memory_node),
 		T(test_affinity_numa_quiet_below_80_percent),

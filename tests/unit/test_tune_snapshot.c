@@ -151,6 +151,10 @@ static void test_parse_pid_stat_comm_with_parens_and_spaces(void **state)
 	assert_int_equal(p.start_time, 777);
 	assert_int_equal(p.cpu_ticks, 7);
 	assert_int_equal(p.nthreads, 5);
+	assert_false(p.kthread);
+	assert_int_equal(parse_pid_stat("2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 "
+					"3 0 0", &p), 0);
+	assert_true(p.kthread);
 	assert_int_equal(parse_pid_stat("9 (x R 1", &p), -EINVAL);
 	assert_int_equal(parse_pid_stat("9 (x) R 1 2", &p), -EINVAL);
 }
