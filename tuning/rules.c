@@ -142,6 +142,12 @@ static uint64_t window_ns(const struct tune_input *in)
 	return d;
 }
 
+/* part >= pct% of whole, without overflow for any 64-bit values */
+static bool at_pct(uint64_t part, uint64_t whole, unsigned int pct)
+{
+	return (unsigned __int128)part * 100 >= (unsigned __int128)whole * pct;
+}
+
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
@@ -486,7 +492,7 @@ static int rule_port_range(const struct tune_input *in, struct tune_result *out)
 		return tune_note(out, "port-range: no TIME_WAIT count or connection delta available");
 	size = v->v[1] >= v->v[0] ? (uint64_t)(v->v[1] - v->v[0] + 1) : 0;
 	demand = tw > proj ? tw : proj;
-	if (!size || demand * 100 < size * TUNE_PCT_TRIGGER)
+	if (!size || !at_pct(demand, size, TUNE_PCT_TRIGGER))
 		return 0;
 	to = *v;
 	to.v[1] = 65535;
@@ -526,7 +532,7 @@ static int rule_tw_reuse(const struct tune_input *in, struct tune_result *out)
 		return tune_note(out, "tw-reuse: no TIME_WAIT count or connection delta available");
 	size = r->v[1] >= r->v[0] ? (uint64_t)(r->v[1] - r->v[0] + 1) : 0;
 	demand = tw > proj ? tw : proj;
-	if (!size || demand * 100 < size * TUNE_PCT_TRIGGER || v->v[0] == 1)
+	if (!size || !at_pct(demand, size, TUNE_PCT_TRIGGER) || v->v[0] == 1)
 		return 0;
 	p = raise_sysctl(out, "tw-reuse", SC_TW_REUSE, v, 1);
 	if (!p)
@@ -656,7 +662,7 @@ static int rule_max_map_count(const struct tune_input *in, struct tune_result *o
 	for (size_t i = 0; i < in->after->nprocs; i++) {
 		const struct proc_snap *q = &in->after->procs[i];
 
-		if (q->has_maps && q->nmaps * 100 >= (uint64_t)v->v[0] * TUNE_PCT_TRIGGER &&
+		if (q->has_maps && at_pct(q->nmaps, (uint64_t)v->v[0], TUNE_PCT_TRIGGER) &&
 		    (!worst || q->nmaps > worst->nmaps))
 			worst = q;
 	}
@@ -688,7 +694,7 @@ static int rule_file_max(const struct tune_input *in, struct tune_result *out)
 
 	if (!v || !in->after->have_file_nr)
 		return tune_note(out, "file-max: fs.file-max or file-nr not readable");
-	if (in->after->file_nr_alloc * 100 < (uint64_t)v->v[0] * TUNE_PCT_TRIGGER)
+	if (!at_pct(in->after->file_nr_alloc, (uint64_t)v->v[0], TUNE_PCT_TRIGGER))
 		return 0;
 	if (v->v[0] >= TUNE_INT_CAP)
 		return tune_note(out, "file-max: file handles at %llu of %lld, already past INT_MAX",
@@ -775,7 +781,7 @@ static int nofile_one(const struct tune_input *in, struct tune_result *out,
 
 	if (q->kthread || !q->has_fds || !q->has_limits || soft == TUNE_NOFILE_INF || !soft)
 		return 0;
-	if (q->nfds * 100 < soft * TUNE_PCT_TRIGGER)
+	if (!at_pct(q->nfds, soft, TUNE_PCT_TRIGGER))
 		return 0;
 	/* double, and at least enough to bring usage under half */
 	ns = soft > (uint64_t)NR_OPEN_MAX / 2 ? (uint64_t)NR_OPEN_MAX : soft * 2;
@@ -785,7 +791,7 @@ static int nofile_one(const struct tune_input *in, struct tune_result *out,
 		ns = NR_OPEN_MAX;
 	if (hard != TUNE_NOFILE_INF && ns > hard) {
 		/* the hard limit is only raised if soft=hard is not enough */
-		if (q->nfds * 100 >= hard * TUNE_PCT_TRIGGER && in->is_root) {
+		if (at_pct(q->nfds, hard, TUNE_PCT_TRIGGER) && in->is_root) {
 			raise_hard = true;
 			nh = ns;
 		} else {

@@ -452,8 +452,12 @@ static void test_file_max_at_75_percent(void **state)
 	assert_string_equal(knob(f, "fs.file-max")->proposed, "2000000");
 	/* the default file-max (LONG_MAX) is past INT_MAX: never raised */
 	set1(&f->a, SC_FILE_MAX, INT64_MAX);
+	f->a.file_nr_alloc = 5000;
+	assert_int_equal(run(f, "file-max", true, NULL, 0), 0);
+	assert_int_equal(f->r.nnotes, 0);
 	f->a.file_nr_alloc = INT64_MAX;
 	assert_int_equal(run(f, "file-max", true, NULL, 0), 0);
+	assert_true(noted(f, "past INT_MAX"));
 }
 
 /* ---- fd limits ---- */
@@ -477,6 +481,19 @@ static void test_nofile_raises_soft_at_75_percent(void **state)
 	assert_string_equal(p->proposed, "128:4096");
 	assert_non_null(strstr(p->persist, "LimitNOFILE=128:4096"));
 	assert_non_null(strstr(p->undo, "prlimit --pid 321 --nofile=64:4096"));
+}
+
+static void test_nofile_threshold_does_not_overflow(void **state)
+{
+	struct fx *f = *state;
+
+	/* soft x 75 wraps to 59 in 64 bits: 1 fd must not look like 75% */
+	f->a.nprocs = 1;
+	f->pa[0] = (struct proc_snap){ .pid = 9, .has_fds = true, .has_limits = true,
+				       .nfds = 1, .nofile_soft = 245956587649460689ull,
+				       .nofile_hard = TUNE_NOFILE_INF };
+	assert_int_equal(run(f, "nofile", true, NULL, 0), 0);
+	assert_int_equal(f->r.nnotes, 0);
 }
 
 static void test_nofile_soft_up_to_hard_then_hard_needs_root(void **state)
@@ -784,6 +801,7 @@ int main(void)
 		T(test_max_map_count_at_75_percent),
 		T(test_file_max_at_75_percent),
 		T(test_nofile_raises_soft_at_75_percent),
+		T(test_nofile_threshold_does_not_overflow),
 		T(test_nofile_soft_up_to_hard_then_hard_needs_root),
 		T(test_nofile_hard_past_nr_open_moves_nr_open),
 		T(test_nofile_targets_only_when_given),
