@@ -1004,6 +1004,28 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 						"noisy neighbour was identified", (int)pid,
 						t->comm) : 0;
 	/*
+	 * Moving every process that crowds the same CPUs onto the same spare
+	 * CPUs only moves the contention: one move per crowded CPU set (the
+	 * worst victim, which comes first) and per neighbour, then re-measure.
+	 */
+	{
+		char mask[TUNE_VAL_LEN];
+
+		cpulist_format(&t->allowed, mask, sizeof(mask));
+		for (size_t m = 0; m < out->n; m++) {
+			const struct proposal *o = &out->props[m];
+			bool crowd = !strcmp(o->rule, "affinity-neighbour") &&
+				     !strcmp(o->current, mask);
+
+			for (int k = 0; !crowd && k < nb.n; k++)
+				crowd = o->family == FAM_AFFINITY && o->pid == nb.pid[k];
+			if (crowd)
+				return in->ntargets ? tune_note(out, "affinity: pid %d (%s): pid %d "
+						"that shares its CPUs is moved first; re-run tune "
+						"after", (int)pid, t->comm, (int)o->pid) : 0;
+		}
+	}
+	/*
 	 * CPUs to avoid: where pinned neighbours must run. An unpinned one can
 	 * move and its demand is in the measured load; without load data the
 	 * CPUs the target waited on (outliers) count as busy instead.

@@ -17,7 +17,11 @@ PID=$!
 on_exit "kill $PID"
 
 "$DISCO" record -e sched,tcp -d 3 -q -o "$T/s.data" || fail "record failed"
-"$DISCO" tune --from "$T/s.data" --only affinity --json > "$T/from.json" || fail "tune --from failed"
+"$DISCO" tune --from "$T/s.data" --only affinity --json > "$T/from-all.json" || fail "tune --from failed"
+# the three keep each other waiting: only one of them is moved
+assert_eq "one move among mutual neighbours" \
+	"$(jqv "$T/from-all.json" "[.proposals[] | select(.current == \"0\")] | length")" 1
+"$DISCO" tune --from "$T/s.data" -p $PID --only affinity --json > "$T/from.json" || fail "tune --from -p failed"
 assert_eq "schema" "$(jqv "$T/from.json" .schema)" "disco.tune/1"
 p=".proposals[] | select(.pid == $PID)"
 assert_eq "rule" "$(jqv "$T/from.json" "$p | .rule")" affinity-neighbour

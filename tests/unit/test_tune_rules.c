@@ -652,6 +652,21 @@ static void test_affinity_from_sched_evidence_outliers(void **state)
 	assert_non_null(strstr(knob(f, "affinity")->risk, "not measured"));
 }
 
+static void test_affinity_moves_only_one_of_mutual_neighbours(void **state)
+{
+	struct fx *f = *state;
+
+	hog_setup(f, 0);
+	/* 50 and 60 keep each other waiting on CPU 0: only the worst moves */
+	f->ev = json_pack("{s:{s:{s:[{s:i, s:{s:I}}, {s:i, s:{s:I}}], s:[{s:i, s:i}, {s:i, s:i}]}}}",
+			  "collectors", "sched", "processes", "pid", 50, "runq_latency",
+			  "p99_ns", (json_int_t)8000000, "pid", 60, "runq_latency", "p99_ns",
+			  (json_int_t)9000000, "outliers", "pid", 50, "prev_pid", 60,
+			  "pid", 60, "prev_pid", 50);
+	assert_int_equal(run(f, "affinity-neighbour", false, NULL, 0), 1);
+	assert_int_equal(f->r.props[0].pid, 60);
+}
+
 static void test_affinity_skips_unpinned_without_load_data(void **state)
 {
 	struct fx *f = *state;
@@ -810,6 +825,7 @@ int main(void)
 		T(test_affinity_neighbour_needs_a_tenth_of_a_cpu),
 		T(test_affinity_no_spare_cpu),
 		T(test_affinity_from_sched_evidence_outliers),
+		T(test_affinity_moves_only_one_of_mutual_neighbours),
 		T(test_affinity_skips_unpinned_without_load_data),
 		T(test_affinity_without_targets_notes_it),
 		T(test_affinity_numa_pins_to_memory_node),
