@@ -48,4 +48,54 @@ static __always_inline __u64 get_task_cgroup_id(struct task_struct *t)
 	return BPF_CORE_READ(kn, id);
 }
 
+/*
+ * kmem tracepoints, 2c1d697fb8ba ("mm/slab_common: drop kmem_alloc & avoid
+ * dereferencing fields when not using", 6.2): kmalloc and kmem_cache_alloc
+ * were events of one class kmem_alloc (call_site, ptr, bytes_req,
+ * bytes_alloc, gfp_flags); since then kmem_cache_alloc passes the struct
+ * kmem_cache instead of the sizes and each event has its own record
+ * (trace_event_raw_kmalloc, trace_event_raw_kmem_cache_alloc). 11e9734bcb6a
+ * ("mm/slab_common: unify NUMA and UMA version of tracepoints", 6.2) also
+ * dropped kmalloc_node and kmem_cache_alloc_node (optional hooks).
+ */
+struct trace_event_raw_kmem_alloc___pre62 {
+	unsigned long call_site;
+	const void *ptr;
+	size_t bytes_req;
+	size_t bytes_alloc;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool kmem_cache_alloc_has_sizes(void)
+{
+	return bpf_core_type_exists(struct trace_event_raw_kmem_alloc___pre62);
+}
+
+/* Classic-tracepoint records of kmalloc and kmem_cache_alloc, either era. */
+static __always_inline void tp_kmem_alloc_fields(void *ctx, bool cache, __u64 *site,
+						 __u64 *ptr, __u64 *req, __u64 *alloc)
+{
+	if (kmem_cache_alloc_has_sizes()) {
+		struct trace_event_raw_kmem_alloc___pre62 *o = ctx;
+
+		*site = o->call_site;
+		*ptr = (__u64)o->ptr;
+		*req = o->bytes_req;
+		*alloc = o->bytes_alloc;
+	} else if (cache) {
+		struct trace_event_raw_kmem_cache_alloc *n = ctx;
+
+		*site = n->call_site;
+		*ptr = (__u64)n->ptr;
+		*req = n->bytes_req;
+		*alloc = n->bytes_alloc;
+	} else {
+		struct trace_event_raw_kmalloc *n = ctx;
+
+		*site = n->call_site;
+		*ptr = (__u64)n->ptr;
+		*req = n->bytes_req;
+		*alloc = n->bytes_alloc;
+	}
+}
+
 #endif
