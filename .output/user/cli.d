@@ -1,0 +1,2 @@
+.output/user/cli.o: user/cli.c user/cmd.h
+user/cmd.h:
