@@ -10,10 +10,12 @@
 #include "log.h"
 
 extern const struct collector col_sched;
+extern const struct collector col_alloc;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
 	&col_sched,
+	&col_alloc,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 
