@@ -33,7 +33,7 @@ enum alloc_ucount {
 	UC_TRACKED,		/* of which tracked (after --sample) */
 	UC_FREES,		/* frees of tracked blocks */
 	UC_FREES_UNKNOWN,	/* frees of blocks not tracked (older, sampled out) */
-	UC_STACK_ERRORS,	/* stack map full or unwinding failed */
+	UC_STACK_ERRORS,	/* stack table full: site without its stack */
 	UC_TABLE_FULL,		/* outstanding table full: allocation not tracked */
 	UC_REPLACED,		/* an address came back without its free seen */
 	UC_NR,
@@ -63,14 +63,23 @@ struct alloc_key {
 struct alloc_info {
 	__u64 size;
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at the allocation */
-	__s32 stackid;		/* in the "stacks" map; <0: not captured */
-	__u32 fn;		/* enum alloc_fn */
+	__u64 stack_id;		/* key in the "ustacks" map; 0: none */
+};
+
+/*
+ * A user stack, walked by alloc.bpf.c itself (see walk_user_stack there):
+ * ips[0] is the return address into the allocator's caller, unused slots
+ * are 0. Keyed in "ustacks" by a 64-bit hash of the addresses.
+ */
+struct alloc_stack {
+	__u64 ips[ALLOC_STACK_DEPTH];
 };
 
 /* Key and value of the per-call-stack table ("sites"). */
 struct alloc_site_key {
 	__u32 tgid;
-	__s32 stackid;
+	__u32 pad;
+	__u64 stack_id;
 };
 
 struct alloc_site {
@@ -123,18 +132,18 @@ struct alloc_event {
 	__u32 type;
 	__u32 tgid;
 	__u32 tid;
-	__s32 stackid;
+	__u32 fn;
 	__u64 ts_ns;
 	__u64 size;
 	__u64 addr;
-	__u32 fn;
-	__u32 pad;
+	__u64 stack_id;
 	char comm[16];
 };
 
 _Static_assert(sizeof(struct alloc_key) == 16, "alloc_key ABI");
 _Static_assert(sizeof(struct alloc_info) == 24, "alloc_info ABI");
-_Static_assert(sizeof(struct alloc_site_key) == 8, "alloc_site_key ABI");
+_Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
+_Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
 _Static_assert(sizeof(struct alloc_site) == 48, "alloc_site ABI");
 _Static_assert(sizeof(struct alloc_call) == 40, "alloc_call ABI");
 _Static_assert(sizeof(struct kalloc_site) == 48, "kalloc_site ABI");

@@ -16,9 +16,9 @@ const char *const alloc_site_val_names[ASV_NR] = {
 	[ASV_FREED_ALLOCS] = "freed_allocs",
 };
 
-void alloc_site_keystr(char *buf, size_t len, uint32_t pid, int32_t stackid)
+void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id)
 {
-	snprintf(buf, len, "%u/%d", pid, stackid);
+	snprintf(buf, len, "%u/%llx", pid, (unsigned long long)stack_id);
 }
 
 static uint64_t jv(const json_t *o, const char *k)

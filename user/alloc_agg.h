@@ -37,7 +37,7 @@ struct alloc_site_row {
 json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t scale,
 			  size_t max);
 
-/* Key "pid/stackid" used to join rows from different maps. */
-void alloc_site_keystr(char *buf, size_t len, uint32_t pid, int32_t stackid);
+/* Key "pid/stack_id" used to join rows from different maps. */
+void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id);
 
 #endif

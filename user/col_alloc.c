@@ -501,7 +501,7 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 	}
 	if (!p->user_on) {
 		bpf_map__set_max_entries(skel->maps.allocs, 1);
-		bpf_map__set_max_entries(skel->maps.stacks, 1);
+		bpf_map__set_max_entries(skel->maps.ustacks, 1);
 		bpf_map__set_max_entries(skel->maps.calls, 1);
 	}
 	err = set_ring_size(skel->maps.events, o);
@@ -575,21 +575,22 @@ static void alloc_stop(struct col_run *run)
  * gone by the time the report is built. Called on the new-site event, so
  * normally while the process still runs.
  */
-static const json_t *site_frames(struct col_run *run, uint32_t pid, int32_t stackid)
+static const json_t *site_frames(struct col_run *run, uint32_t pid, uint64_t stack_id)
 {
 	struct alloc_priv *p = run->priv;
 	struct alloc_bpf *skel = run->skel;
-	__u64 ips[ALLOC_STACK_DEPTH] = {};
+	struct alloc_stack st = {};
+	__u64 *ips = st.ips;
 	struct alloc_proc *pr;
-	char key[32], buf[512];
+	char key[40], buf[512];
 	json_t *a;
 
-	alloc_site_keystr(key, sizeof(key), pid, stackid);
+	alloc_site_keystr(key, sizeof(key), pid, stack_id);
 	a = json_object_get(p->frames, key);
 	if (a)
 		return a;
 	a = json_array();
-	if (stackid < 0 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stacks), &stackid, ips)) {
+	if (!stack_id || bpf_map_lookup_elem(bpf_map__fd(skel->maps.ustacks), &stack_id, &st)) {
 		json_array_append_new(a, json_string("[stack unavailable]"));
 		goto out;
 	}
@@ -623,7 +624,7 @@ static void alloc_on_event(struct col_run *run, const void *data, size_t len)
 	if (len < sizeof(*e) || !run->priv)
 		return;
 	if (e->type == AE_NEW_SITE || e->type == AE_BIG_ALLOC)
-		site_frames(run, e->tgid, e->stackid);
+		site_frames(run, e->tgid, e->stack_id);
 }
 
 /* ---- collect ---------------------------------------------------------------- */
@@ -665,7 +666,7 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 	struct alloc_key k, next, *prev = NULL;
 	struct alloc_info v;
 	json_t *o = json_object();
-	char key[32];
+	char key[40];
 
 	*oldest_ns = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -679,7 +680,7 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 			*oldest_ns = now - v.ts_ns;
 		if (now - v.ts_ns < opt.min_age_ns)
 			continue;
-		alloc_site_keystr(key, sizeof(key), k.tgid, v.stackid);
+		alloc_site_keystr(key, sizeof(key), k.tgid, v.stack_id);
 		e = json_object_get(o, key);
 		if (!e) {
 			e = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
@@ -709,7 +710,7 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct alloc_site v;
 		const json_t *lk;
-		char key[32];
+		char key[40];
 
 		k = next;
 		prev = &k;
@@ -722,9 +723,9 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 				break;
 			rows = t;
 		}
-		alloc_site_keystr(key, sizeof(key), k.tgid, k.stackid);
+		alloc_site_keystr(key, sizeof(key), k.tgid, k.stack_id);
 		lk = json_object_get(leaks, key);
-		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stackid) };
+		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stack_id) };
 		rows[n].v[ASV_OUTSTANDING_BYTES] = v.outstanding_bytes;
 		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.outstanding_allocs;
 		rows[n].v[ASV_LEAK_ALLOCS] = lk ? json_integer_value(json_array_get(lk, 0)) : 0;
