@@ -70,31 +70,35 @@ static __always_inline bool kmem_cache_alloc_has_sizes(void)
 	return bpf_core_type_exists(struct trace_event_raw_kmem_alloc___pre62);
 }
 
-/* Classic-tracepoint records of kmalloc and kmem_cache_alloc, either era. */
+/*
+ * Classic-tracepoint records of kmalloc and kmem_cache_alloc, either era.
+ * Read with BPF_CORE_READ: relocated direct loads get folded into
+ * "modified ctx pointer" accesses the verifier refuses.
+ */
 static __always_inline void tp_kmem_alloc_fields(void *ctx, bool cache, __u64 *site,
 						 __u64 *ptr, __u64 *req, __u64 *alloc)
 {
 	if (kmem_cache_alloc_has_sizes()) {
 		struct trace_event_raw_kmem_alloc___pre62 *o = ctx;
 
-		*site = o->call_site;
-		*ptr = (__u64)o->ptr;
-		*req = o->bytes_req;
-		*alloc = o->bytes_alloc;
+		*site = BPF_CORE_READ(o, call_site);
+		*ptr = (__u64)BPF_CORE_READ(o, ptr);
+		*req = BPF_CORE_READ(o, bytes_req);
+		*alloc = BPF_CORE_READ(o, bytes_alloc);
 	} else if (cache) {
 		struct trace_event_raw_kmem_cache_alloc *n = ctx;
 
-		*site = n->call_site;
-		*ptr = (__u64)n->ptr;
-		*req = n->bytes_req;
-		*alloc = n->bytes_alloc;
+		*site = BPF_CORE_READ(n, call_site);
+		*ptr = (__u64)BPF_CORE_READ(n, ptr);
+		*req = BPF_CORE_READ(n, bytes_req);
+		*alloc = BPF_CORE_READ(n, bytes_alloc);
 	} else {
 		struct trace_event_raw_kmalloc *n = ctx;
 
-		*site = n->call_site;
-		*ptr = (__u64)n->ptr;
-		*req = n->bytes_req;
-		*alloc = n->bytes_alloc;
+		*site = BPF_CORE_READ(n, call_site);
+		*ptr = (__u64)BPF_CORE_READ(n, ptr);
+		*req = BPF_CORE_READ(n, bytes_req);
+		*alloc = BPF_CORE_READ(n, bytes_alloc);
 	}
 }
 
