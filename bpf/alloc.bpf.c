@@ -21,6 +21,8 @@ const volatile __u32 sample_every = 1;
 const volatile __u64 big_bytes = 0;
 /* track outstanding kernel allocations (the costly part of the kernel side) */
 const volatile bool ktrack = true;
+/* of which one address in N (--kernel-sample; frees agree without a lookup) */
+const volatile __u32 ksample_every = 16;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -496,9 +498,9 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 /* Address sampling: an allocation and its free agree without shared state. */
 static __always_inline bool kaddr_sampled(__u64 ptr)
 {
-	if (sample_every <= 1)
+	if (ksample_every <= 1)
 		return true;
-	return ((ptr >> 4) * 0x9E3779B97F4A7C15ull >> 40) % sample_every == 0;
+	return ((ptr >> 4) * 0x9E3779B97F4A7C15ull >> 40) % ksample_every == 0;
 }
 
 static __always_inline struct kalloc_site *ksite_get(__u64 call_site)

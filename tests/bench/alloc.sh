@@ -3,7 +3,7 @@
 # beside the naive probe set (uprobe+uretprobe on malloc, uprobe on free, all
 # on entries, empty programs) in one run; and the kernel part's cost on a
 # file/socket open-close workload (throughput vs untraced).
-#   N=pairs REPEAT=runs KN=kernel-ops tests/bench/alloc.sh   (root)
+#   N=pairs REPEAT=runs KN=kernel-ops KSAMPLE=n ONLY=user|kernel tests/bench/alloc.sh   (root)
 set -u
 cd "$(dirname "$0")/../.."
 DISCO=${DISCO:-$PWD/disco}
@@ -75,7 +75,7 @@ run_one() {
 		tp=$!
 		wait_line "$W/t.err" "recording to" || return 1;;
 	kernel)
-		"$DISCO" record -e alloc --kernel-only -f -o "$W/s.data" > /dev/null 2> "$W/t.err" &
+		"$DISCO" record -e alloc --kernel-only --kernel-sample "${KSAMPLE:-16}" -f -o "$W/s.data" > /dev/null 2> "$W/t.err" &
 		tp=$!
 		wait_line "$W/t.err" "recording to" || return 1;;
 	esac
@@ -93,8 +93,9 @@ run_one() {
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-echo "alloc bench: $N malloc(64)/free pairs x $REPEAT runs per mode; libc $LIBC (preliminary, machine shared)"
 declare -A R
+if [ "${ONLY:-user}" != kernel ]; then
+echo "alloc bench: $N malloc(64)/free pairs x $REPEAT runs per mode; libc $LIBC (preliminary, machine shared)"
 for mode in none naive disco-entry disco; do
 	vals=""
 	for ((r = 0; r < REPEAT; r++)); do
@@ -113,7 +114,9 @@ done
 awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" 'BEGIN {
 	add = (v - b) / 1000; printf "alloc_user_added_us_per_pair=%.2f (target <= 3.00; naive set %.2f)\n", add, (nv - b) / 1000 }'
 
-echo "alloc bench: kernel part, system-wide, $KN open/close ops"
+fi
+[ "${ONLY:-kernel}" = user ] && exit 0
+echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-16}"
 for work in files sockets; do
 	for mode in none kernel; do
 		vals=""
