@@ -23,7 +23,7 @@
 const char usage_tune[] =
 "usage: disco tune [--from FILE | -d SECS [--no-sample]] [-p PID]... [--only LIST]\n"
 "                  [--rule ID]... [--root DIR] [--netns PATH|PID] [--json]\n"
-"                  [--apply [--journal FILE]] \n"
+"                  [--apply [--journal FILE]]\n"
 "       disco tune --rollback [JOURNAL] [--force] [--root DIR] [--netns PATH|PID]\n"
 "\n"
 "Turn evidence into recommendations for sysctls, fd limits (RLIMIT_NOFILE) and\n"
