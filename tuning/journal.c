@@ -346,7 +346,12 @@ void journal_free(struct journal *j)
 static int check_pid(const struct live_knobs *k, const struct journal_entry *e)
 {
 	uint64_t st;
-	int err = proc_start_time(k->root, e->pid, &st);
+	int err;
+
+	/* a --root tree's PIDs are not this system's processes */
+	if (!k->live)
+		return -EPERM;
+	err = proc_start_time(k->root, e->pid, &st);
 
 	if (err)
 		return -ESRCH;

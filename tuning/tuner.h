@@ -315,6 +315,7 @@ struct knob_ops {
 struct live_knobs {
 	const char *root;
 	const char *netns;
+	bool live;		/* root is this system: processes may be touched */
 };
 void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx);
 

@@ -360,6 +360,7 @@ static int do_rollback(const struct tune_args *a)
 		return EXIT_ERR;
 	}
 	lk.netns = a->netns ? a->netns : j.netns;
+	lk.live = live_root(a);
 	live_knob_ops(&ops, &lk);
 	printf("rolling back %zu change(s) from %s\n", j.n, path);
 	rc = tune_rollback(&j, &ops, a->force, stdout, &left);
@@ -413,6 +414,7 @@ static int do_apply(const struct tune_args *a, const struct tune_result *res, FI
 		e->time_ns = j.created_ns;
 		j.n++;
 	}
+	lk.live = live;
 	live_knob_ops(&ops, &lk);
 	if ((err = journal_refresh(&j, &ops, out))) {
 		log_err("cannot read a knob before changing it: nothing was changed");

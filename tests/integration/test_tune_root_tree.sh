@@ -31,6 +31,18 @@ assert_eq "drifted knob left alone" "$(cat "$R/proc/sys/fs/file-max")" 9000
 "$DISCO" tune --root "$R" --rollback --force > "$T/rb2.txt" || fail "forced rollback failed"
 assert_eq "forced rollback" "$(cat "$R/proc/sys/fs/file-max")" 2500
 
+# a journal naming a process under a --root tree never touches a live process
+sleep 60 &
+S=$!
+on_exit "kill $S"
+st=$(awk '{print $22}' /proc/$S/stat)
+mkdir -p "$R/proc/$S" && cp /proc/$S/stat "$R/proc/$S/stat"
+jq --argjson pid $S --argjson st $st '.changes = [{"rule":"nofile","family":"nofile","knob":"RLIMIT_NOFILE",
+	"pid":$pid,"start_time":$st,"previous":"1:1","new":"4:4","time_ns":1}]' "$j" > "$T/hostile.json"
+"$DISCO" tune --root "$R" --rollback "$T/hostile.json" --force > "$T/rb3.txt" && fail "hostile rollback succeeded"
+grep -q "^Max open files *1 *1 " /proc/$S/limits && fail "a live process was changed through a --root journal"
+grep -q "not restored" "$T/rb3.txt" || fail "no refusal reported: $(cat "$T/rb3.txt")"
+
 # a journal for another root is refused
 "$DISCO" tune --rollback "$j" > /dev/null 2>&1 && fail "journal for another root accepted"
 # usage errors exit 2
