@@ -109,6 +109,7 @@ const char *const tcp_netstat_names[TCP_NS_COUNT] = {
 	[TCP_NS_BACKLOG_DROP] = "TCPBacklogDrop",
 	[TCP_NS_PRUNE_CALLED] = "PruneCalled",
 	[TCP_NS_RCV_PRUNED] = "RcvPruned",
+	[TCP_NS_REQ_Q_FULL_DROP] = "TCPReqQFullDrop",
 };
 
 /* Next line of [*p, end) into line and llen, advancing *p; false at the end. */

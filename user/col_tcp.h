@@ -14,6 +14,7 @@ enum tcp_netstat_field {
 	TCP_NS_BACKLOG_DROP,
 	TCP_NS_PRUNE_CALLED,
 	TCP_NS_RCV_PRUNED,
+	TCP_NS_REQ_Q_FULL_DROP,	/* SYNs dropped for a full request queue */
 	TCP_NS_COUNT,
 };
 

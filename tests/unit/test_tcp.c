@@ -16,8 +16,8 @@ extern const struct collector col_tcp;
 
 /* Shaped like this machine's /proc/net/netstat (trimmed), three sections. */
 static const char netstat_text[] =
-	"TcpExt: SyncookiesSent SyncookiesRecv PruneCalled RcvPruned OfoPruned ListenOverflows ListenDrops TCPBacklogDrop TW\n"
-	"TcpExt: 0 0 17 3 0 42 45 7 12\n"
+	"TcpExt: SyncookiesSent SyncookiesRecv PruneCalled RcvPruned OfoPruned ListenOverflows ListenDrops TCPBacklogDrop TW TCPReqQFullDrop\n"
+	"TcpExt: 0 0 17 3 0 42 45 7 12 9\n"
 	"IpExt: InNoRoutes InTruncatedPkts ListenDrops\n"
 	"IpExt: 0 0 999\n"
 	"MPTcpExt: MPCapableSYNRX\n"
@@ -35,6 +35,7 @@ static void test_tcp_netstat_parse_picks_tcpext_fields(void **state)
 	assert_int_equal(ns.v[TCP_NS_BACKLOG_DROP], 7);
 	assert_int_equal(ns.v[TCP_NS_PRUNE_CALLED], 17);
 	assert_int_equal(ns.v[TCP_NS_RCV_PRUNED], 3);
+	assert_int_equal(ns.v[TCP_NS_REQ_Q_FULL_DROP], 9);
 }
 
 static void test_tcp_netstat_missing_field_is_not_found(void **state)
