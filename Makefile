@@ -21,7 +21,7 @@ endif
 # Hardening of SPEC §8; -Werror keeps warnings from piling up.
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. -Iuser -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
@@ -46,6 +46,8 @@ FIXTURE_BINS := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRC
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .DELETE_ON_ERROR:
+# keep BPF objects: skeleton regeneration needs them
+.SECONDARY:
 .PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
 
 all: disco

@@ -9,6 +9,9 @@
 
 #define FILTER_PIDS_MAX 64
 #define TASK_COMM_LEN 16
+#ifndef E2BIG
+#define E2BIG 7	/* errno values are not in vmlinux.h */
+#endif
 
 const volatile bool filter_pid_on = false;
 const volatile __u64 filter_cgroup_id = 0;

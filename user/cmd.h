@@ -7,6 +7,7 @@
 
 enum cmd_flags {
 	CMD_ROOT = 1 << 0,	/* needs root / CAP_BPF: checked by the dispatcher */
+	CMD_COLOPTS = 1 << 1,	/* takes collectors' own options: listed in --help */
 };
 
 struct cmd {

@@ -54,11 +54,12 @@ struct col_run {
 	struct hook_choice hooks[MAX_HOOKS];	/* indexed like col->hooks */
 	uint64_t events;		/* counted by the loop */
 	void *priv;			/* collector's own userspace state */
+	struct recorder *rec;		/* owning recorder (loop-private) */
 };
 
 struct report_opts {
 	int top;			/* --top N */
-	bool color;
+	uint64_t start_mono_ns;		/* session start, CLOCK_MONOTONIC */
 };
 
 struct collector {
@@ -79,6 +80,8 @@ struct collector {
 
 	int (*report_event)(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro);
+	/* optional: after the last event (aggregations over events) */
+	void (*report_finish)(json_t *col, const struct report_opts *ro);
 	void (*render_text)(const json_t *col, FILE *out, const struct report_opts *ro);
 };
 
@@ -123,8 +126,14 @@ uint64_t collector_drops(const struct col_run *run);
 json_t *collector_prog_stats(const struct col_run *run);
 
 /* Small helpers shared by collectors' report code. */
+/* "  label  count  p50  p90  p99  p99.9  max" with a header when label is NULL */
 void report_print_latency_row(FILE *out, const char *label, const json_t *hist);
+/* Terminal histogram (power-of-two rows with bars) of a hist_to_json object. */
 void report_print_hist(FILE *out, const json_t *hist, const char *unit);
+/* Integer member or 0. */
+uint64_t json_u64(const json_t *o, const char *key);
+/* Append to a report array, keeping at most max items (counts the rest). */
+void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
 

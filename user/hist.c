@@ -125,6 +125,16 @@ json_t *hist_to_json(const struct hist *h, const char *unit)
 	return o;
 }
 
+static int get_nonneg(const json_t *o, const char *key, __u64 *v)
+{
+	const json_t *x = json_object_get(o, key);
+
+	if (!json_is_integer(x) || json_integer_value(x) < 0)
+		return -EINVAL;
+	*v = (__u64)json_integer_value(x);
+	return 0;
+}
+
 int hist_from_json(const json_t *j, const char *unit, struct hist *h)
 {
 	char name[32];
@@ -151,9 +161,12 @@ int hist_from_json(const json_t *j, const char *unit, struct hist *h)
 		h->slots[hist_slot_of((uint64_t)lo)] += (uint64_t)cnt;
 		h->count += (uint64_t)cnt;
 	}
+	/* without these a histogram read back would report max 0 silently */
 	snprintf(name, sizeof(name), "sum_%s", unit);
-	h->sum = (uint64_t)json_integer_value(json_object_get(j, name));
+	if (get_nonneg(j, name, &h->sum))
+		return -EINVAL;
 	snprintf(name, sizeof(name), "max_%s", unit);
-	h->max = (uint64_t)json_integer_value(json_object_get(j, name));
+	if (get_nonneg(j, name, &h->max))
+		return -EINVAL;
 	return 0;
 }

@@ -1,0 +1,3 @@
+.output/user/hist.o: user/hist.c user/hist.h bpf/hist.h
+user/hist.h:
+bpf/hist.h:

@@ -1,0 +1,3 @@
+.output/user/probe.o: user/probe.c user/log.h user/probe.h
+user/log.h:
+user/probe.h:

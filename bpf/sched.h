@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* sched collector: event and map value ABI shared with user/col_sched.c. */
+#ifndef DISCO_SCHED_H
+#define DISCO_SCHED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+#include "hist.h"
+
+enum sched_kind {
+	SCHED_KIND_WAKEUP = 0,		/* woken from sleep */
+	SCHED_KIND_NEW = 1,		/* first run after fork */
+	SCHED_KIND_PREEMPT = 2,		/* preempted while runnable */
+};
+
+/* slots of the per-CPU "hists" array */
+enum sched_hist {
+	SCHED_HIST_ALL = 0,
+	SCHED_HIST_WAKEUP,
+	SCHED_HIST_NEW,
+	SCHED_HIST_PREEMPT,
+	SCHED_NHISTS,
+};
+
+enum sched_event_type {
+	SCHED_EV_OUTLIER = 1,
+};
+
+/* A run-queue wait over the threshold, with the task that ran instead. */
+struct sched_event {
+	__u32 type;
+	__u32 cpu;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 latency_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tgid;
+	__u32 prev_pid;
+	__u32 prev_tgid;
+	__u32 kind;		/* enum sched_kind */
+	__u32 pad;
+	char comm[16];
+	char prev_comm[16];
+};
+_Static_assert(sizeof(struct sched_event) == 88, "sched_event ABI");
+
+struct sched_counters {
+	__u64 voluntary;
+	__u64 involuntary;
+	__u64 migrations;
+	__u64 samples;
+	__u64 outliers;
+	__u64 procs_full;	/* process table full: per-process stats lost */
+	__u64 cgroups_full;
+};
+_Static_assert(sizeof(struct sched_counters) == 56, "sched_counters ABI");
+
+/* value of the "procs" hash, keyed by tgid */
+struct sched_proc {
+	struct hist lat;
+	__u64 voluntary;
+	__u64 involuntary;
+	__u64 migrations;
+	char comm[16];
+};
+_Static_assert(sizeof(struct sched_proc) == sizeof(struct hist) + 40, "sched_proc ABI");
+
+#endif

@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the session file format: round trips, truncation, corruption, hostile input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "session.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#endif
+#ifdef TEST_ASAN
+#include <sanitizer/allocator_interface.h>
+#endif
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+/* splitmix64: deterministic payloads, so a failure reproduces */
+static uint64_t prng(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/disco-test-session.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/s.data", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc(st.st_size ? st.st_size : 1);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, st.st_size), st.st_size);
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+static void spit(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+/* A copy of what the reader returned, to compare against later reads. */
+struct blk_copy {
+	uint32_t type;
+	uint64_t offset;
+	size_t len;
+	uint8_t *data;
+};
+
+#define MAX_BLKS 64
+
+struct blk_list {
+	struct blk_copy b[MAX_BLKS];
+	int n;
+	uint64_t end;		/* offset past the last block */
+};
+
+static void read_all(struct session_reader *r, struct blk_list *l)
+{
+	struct session_block blk;
+	char err[256] = "";
+	int ret;
+
+	l->n = 0;
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+		assert_true(l->n < MAX_BLKS);
+		l->b[l->n].type = blk.type;
+		l->b[l->n].offset = blk.offset;
+		l->b[l->n].len = blk.len;
+		l->b[l->n].data = malloc(blk.len + 1);
+		assert_non_null(l->b[l->n].data);
+		memcpy(l->b[l->n].data, blk.data, blk.len);
+		l->n++;
+	}
+	if (ret < 0)
+		fail_msg("unexpected read error: %s", err);
+	l->end = session_good_bytes(r);
+}
+
+static void free_list(struct blk_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->b[i].data);
+	l->n = 0;
+}
+
+static bool same_block(const struct blk_copy *c, const struct session_block *b)
+{
+	return c->type == b->type && c->offset == b->offset && c->len == b->len &&
+	       !memcmp(c->data, b->data, b->len);
+}
+
+/*
+ * The small file of the truncation and corruption tests: HEADER JSON, two
+ * EVENTS blocks, STATE, SUMMARY.
+ */
+static void write_small_file(const char *path)
+{
+	struct session_writer *w = session_create(path, false);
+	json_t *j;
+	uint64_t s = 1;
+	int i;
+
+	assert_non_null(w);
+	j = json_pack("{s:s, s:i, s:s}", "hostname", "box", "cpus", 2, "kernel", "6.18.0");
+	assert_int_equal(session_write_json(w, BLK_HEADER, j), 0);
+	json_decref(j);
+	for (i = 0; i < 5; i++) {
+		uint64_t v = prng(&s);
+
+		assert_int_equal(session_add_event(w, 1, &v, sizeof(v)), 0);
+	}
+	assert_int_equal(session_flush(w), 0);
+	for (i = 0; i < 3; i++) {
+		uint32_t v = (uint32_t)prng(&s);
+
+		assert_int_equal(session_add_event(w, 2, &v, sizeof(v)), 0);
+	}
+	assert_int_equal(session_add_event(w, 3, NULL, 0), 0);
+	j = json_pack("{s:{s:i}}", "counters", "switches", 42);
+	assert_int_equal(session_write_json(w, BLK_STATE, j), 0);
+	json_decref(j);
+	j = json_pack("{s:I}", "end_ns", (json_int_t)123456789);
+	assert_int_equal(session_write_json(w, BLK_SUMMARY, j), 0);
+	json_decref(j);
+	assert_int_equal(session_close(w), 0);
+}
+
+static void small_file_blocks(const char *path, uint8_t **buf, size_t *len,
+			      struct blk_list *orig)
+{
+	struct session_reader *r;
+	char err[256];
+
+	write_small_file(path);
+	*buf = slurp(path, len);
+	r = session_open_mem(*buf, *len, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, orig);
+	assert_false(session_truncated(r));
+	assert_int_equal(orig->end, *len);
+	session_reader_free(r);
+	assert_int_equal(orig->n, 5);
+	assert_int_equal(orig->b[0].type, BLK_HEADER);
+	assert_int_equal(orig->b[1].type, BLK_EVENTS);
+	assert_int_equal(orig->b[2].type, BLK_EVENTS);
+	assert_int_equal(orig->b[3].type, BLK_STATE);
+	assert_int_equal(orig->b[4].type, BLK_SUMMARY);
+}
+
+static void test_session_round_trip_preserves_blocks_and_events(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct session_block blk;
+	struct session_event ev;
+	uint8_t payload[300];
+	uint64_t s = 42, s2 = 42;
+	char err[256] = "";
+	int nblk = 0, nevents_blocks = 0, ret, i, j;
+	int nev = 6000, seen = 0;
+	json_t *hdr, *got;
+	struct stat st;
+
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_bytes_written(w), SESSION_FILE_HDR);
+	hdr = json_pack("{s:s, s:[s,s]}", "hostname", "box", "cmdline", "disco", "record");
+	assert_int_equal(session_write_json(w, BLK_HEADER, hdr), 0);
+	for (i = 0; i < nev; i++) {
+		uint16_t len = prng(&s) % sizeof(payload);
+		uint16_t col = prng(&s) % 4;
+
+		for (j = 0; j < len; j++)
+			payload[j] = (uint8_t)prng(&s);
+		assert_int_equal(session_add_event(w, col, payload, len), 0);
+	}
+	assert_int_equal(session_write_block(w, BLK_SUMMARY, "{}", 2), 0);
+	assert_int_equal(session_close(w), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+		if (nblk == 0) {
+			assert_int_equal(blk.type, BLK_HEADER);
+			assert_int_equal(blk.offset, SESSION_FILE_HDR);
+			got = json_loadb((const char *)blk.data, blk.len, 0, NULL);
+			assert_non_null(got);
+			assert_true(json_equal(got, hdr));
+			json_decref(got);
+		} else if (blk.type == BLK_EVENTS) {
+			size_t pos = 0;
+
+			nevents_blocks++;
+			assert_true(blk.len <= SESSION_EVENTS_BLOCK);
+			while ((ret = session_event_next(&blk, &pos, &ev)) == 1) {
+				uint16_t len = prng(&s2) % sizeof(payload);
+				uint16_t col = prng(&s2) % 4;
+
+				for (j = 0; j < len; j++)
+					payload[j] = (uint8_t)prng(&s2);
+				assert_int_equal(ev.collector, col);
+				assert_int_equal(ev.len, len);
+				assert_memory_equal(ev.data, payload, len);
+				seen++;
+			}
+			assert_int_equal(ret, 0);
+		} else {
+			assert_int_equal(blk.type, BLK_SUMMARY);
+			assert_int_equal(blk.len, 2);
+			assert_memory_equal(blk.data, "{}", 2);
+		}
+		nblk++;
+	}
+	assert_int_equal(ret, 0);
+	assert_false(session_truncated(r));
+	assert_int_equal(session_good_bytes(r), st.st_size);
+	assert_int_equal(seen, nev);
+	/* ~900 KiB of records cannot fit one block */
+	assert_true(nevents_blocks >= 4);
+	assert_int_equal(nblk, nevents_blocks + 2);
+	session_reader_free(r);
+	json_decref(hdr);
+}
+
+static void test_session_events_block_cut_only_when_next_record_would_not_fit(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct blk_list l;
+	uint8_t payload[1000];
+	const size_t rec = 4 + sizeof(payload);
+	const size_t per_block = SESSION_EVENTS_BLOCK / rec;
+	char err[256];
+	uint64_t written;
+	int i;
+
+	memset(payload, 0xab, sizeof(payload));
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	for (i = 0; i < (int)per_block; i++)
+		assert_int_equal(session_add_event(w, 7, payload, sizeof(payload)), 0);
+	/* a full buffer is not written until a record does not fit */
+	assert_int_equal(session_bytes_written(w), SESSION_FILE_HDR);
+	assert_int_equal(session_add_event(w, 7, payload, sizeof(payload)), 0);
+	written = session_bytes_written(w);
+	assert_true(written > SESSION_FILE_HDR);
+	assert_int_equal(session_flush(w), 0);
+	assert_true(session_bytes_written(w) > written);
+	assert_int_equal(session_close(w), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.b[0].len, per_block * rec);
+	assert_int_equal(l.b[1].len, rec);
+	assert_int_equal(l.end, session_good_bytes(r));
+	assert_false(session_truncated(r));
+	free_list(&l);
+	session_reader_free(r);
+}
+
+static void test_session_other_block_writes_pending_events_first(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct blk_list l;
+	char err[256];
+	uint32_t v = 5;
+
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_add_event(w, 1, &v, sizeof(v)), 0);
+	assert_int_equal(session_write_block(w, BLK_STATE, "{\"a\":1}", 7), 0);
+	assert_int_equal(session_close(w), 0);
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.b[0].type, BLK_EVENTS);
+	assert_int_equal(l.b[1].type, BLK_STATE);
+	free_list(&l);
+	session_reader_free(r);
+}
+
+static void test_session_empty_block_round_trips(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct blk_list l;
+	char err[256];
+
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_write_block(w, BLK_STATE, NULL, 0), 0);
+	assert_int_equal(session_write_block(w, BLK_SUMMARY, "x", 1), 0);
+	assert_int_equal(session_close(w), 0);
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.b[0].type, BLK_STATE);
+	assert_int_equal(l.b[0].len, 0);
+	assert_int_equal(l.b[1].len, 1);
+	free_list(&l);
+	session_reader_free(r);
+}
+
+static void test_session_writer_rejects_bad_arguments(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	static uint8_t big[UINT16_MAX + 1];
+
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_write_block(w, 0, "x", 1), -EINVAL);
+	assert_int_equal(session_write_block(w, 5, "x", 1), -EINVAL);
+	assert_int_equal(session_add_event(w, 1, big, sizeof(big)), -EINVAL);
+	assert_int_equal(session_add_event(w, 1, big, UINT16_MAX), 0);
+	/* refused on its length alone: the reader would reject such a block */
+	assert_int_equal(session_write_block(w, BLK_STATE, big, SESSION_MAX_RAW + 1ul), -EFBIG);
+	assert_int_equal(session_write_block(w, BLK_STATE, NULL, 1), -EINVAL);
+	assert_int_equal(session_close(w), 0);
+	assert_int_equal(session_close(NULL), 0);
+}
+
+/*
+ * Every prefix of a file is what a crash can leave behind: the reader must
+ * return the blocks before the cut, exactly, and flag the cut unless it
+ * falls on a block boundary.
+ */
+static void check_prefix(struct session_reader *r, size_t cut,
+			 const struct blk_list *orig)
+{
+	struct session_block blk;
+	char err[256] = "";
+	int n = 0, ret;
+	bool boundary = cut == SESSION_FILE_HDR;
+	uint64_t last_end = SESSION_FILE_HDR;
+
+	for (int i = 0; i < orig->n; i++) {
+		uint64_t end = i + 1 < orig->n ? orig->b[i + 1].offset : orig->end;
+
+		if (end == cut)
+			boundary = true;
+		if (end <= cut)
+			last_end = end;
+	}
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+		assert_true(n < orig->n);
+		if (!same_block(&orig->b[n], &blk))
+			fail_msg("cut %zu: block %d differs", cut, n);
+		n++;
+	}
+	if (ret != 0)
+		fail_msg("cut %zu: error instead of truncation: %s", cut, err);
+	if (session_truncated(r) == boundary)
+		fail_msg("cut %zu: truncated=%d on boundary=%d", cut,
+			 session_truncated(r), boundary);
+	assert_int_equal(session_good_bytes(r), last_end);
+	/* end of file is sticky */
+	assert_int_equal(session_next_block(r, &blk, err, sizeof(err)), 0);
+}
+
+static void test_session_truncated_at_every_offset_reads_prefix_or_reports(void **state)
+{
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct blk_list orig;
+	uint8_t *buf;
+	size_t len, cut;
+	char err[256];
+
+	small_file_blocks(f->path, &buf, &len, &orig);
+	for (cut = 0; cut <= len; cut++) {
+		err[0] = '\0';
+		r = session_open_mem(buf, cut, err, sizeof(err));
+		if (cut < SESSION_FILE_HDR) {
+			assert_null(r);
+			assert_true(strlen(err) > 0);
+			if (cut > 0)
+				assert_non_null(strstr(err, "truncated file header"));
+			continue;
+		}
+		if (!r)
+			fail_msg("cut %zu: open failed: %s", cut, err);
+		check_prefix(r, cut, &orig);
+		session_reader_free(r);
+	}
+	free_list(&orig);
+	free(buf);
+}
+
+/* The same on a real file, which the reader reads block by block with pread. */
+static void test_session_file_truncated_at_every_offset_reads_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct blk_list orig;
+	uint8_t *buf;
+	size_t len, cut;
+	char err[256];
+
+	small_file_blocks(f->path, &buf, &len, &orig);
+	for (cut = len + 1; cut-- > 0;) {
+		assert_int_equal(truncate(f->path, cut), 0);
+		r = session_open(f->path, err, sizeof(err));
+		if (cut < SESSION_FILE_HDR) {
+			assert_null(r);
+			continue;
+		}
+		if (!r)
+			fail_msg("cut %zu: open failed: %s", cut, err);
+		check_prefix(r, cut, &orig);
+		session_reader_free(r);
+	}
+	free_list(&orig);
+	free(buf);
+}
+
+/*
+ * A flipped byte anywhere must never yield a wrong block: blocks before it
+ * read back intact, then an error naming the damaged block's offset, or (a
+ * length grown past the end of the file) a truncation.
+ */
+static void test_session_flipped_byte_reports_crc_error_with_offset(void **state)
+{
+	static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct session_block blk;
+	struct blk_list orig;
+	uint8_t *buf;
+	size_t len, pos;
+	char err[256], want[64];
+	int crc_errors = 0;
+
+	small_file_blocks(f->path, &buf, &len, &orig);
+	for (unsigned int m = 0; m < sizeof(masks); m++) {
+		for (pos = 0; pos < len; pos++) {
+			int n = 0, hit = -1, ret;
+
+			buf[pos] ^= masks[m];
+			err[0] = '\0';
+			r = session_open_mem(buf, len, err, sizeof(err));
+			if (pos < SESSION_FILE_HDR) {
+				assert_null(r);
+				assert_true(strstr(err, "bad magic at offset 0") ||
+					    strstr(err, "unsupported format version") ||
+					    strstr(err, "offset 12"));
+				buf[pos] ^= masks[m];
+				continue;
+			}
+			assert_non_null(r);
+			for (int i = 0; i < orig.n; i++)
+				if (orig.b[i].offset <= pos)
+					hit = i;
+			while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+				if (n >= hit)
+					fail_msg("flip 0x%02x at %zu: damaged block %d accepted",
+						 masks[m], pos, n);
+				assert_true(same_block(&orig.b[n], &blk));
+				n++;
+			}
+			assert_int_equal(n, hit);
+			if (ret == 0) {
+				if (!session_truncated(r))
+					fail_msg("flip 0x%02x at %zu: read cleanly", masks[m], pos);
+				/* only a grown length can look like a cut */
+				assert_true(pos >= orig.b[hit].offset + 8 &&
+					    pos < orig.b[hit].offset + 12);
+			} else {
+				snprintf(want, sizeof(want), "at offset %llu:",
+					 (unsigned long long)orig.b[hit].offset);
+				if (!strstr(err, want))
+					fail_msg("flip at %zu: '%s' lacks '%s'", pos, err, want);
+				if (strstr(err, "CRC mismatch"))
+					crc_errors++;
+			}
+			session_reader_free(r);
+			buf[pos] ^= masks[m];
+		}
+	}
+	/* payload damage is caught by the CRC, not by luck in inflate */
+	assert_true(crc_errors > (int)len);
+	free_list(&orig);
+	free(buf);
+}
+
+static void test_session_bad_magic_and_version_named_in_error(void **state)
+{
+	uint8_t hdr[SESSION_FILE_HDR] = "DISCOSES";
+	struct session_reader *r;
+	char err[256];
+
+	(void)state;
+	hdr[8] = 2;
+	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "unsupported format version 2"));
+	memcpy(hdr, "\x7f" "ELF\2\1\1\0", 8);
+	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
+	assert_null(r);
+	assert_string_equal(err, "not a disco session file (bad magic at offset 0)");
+	r = session_open_mem(hdr, 0, err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "not a disco session file"));
+	/* a valid header with nothing after it is a complete, empty session */
+	memcpy(hdr, SESSION_MAGIC, 8);
+	hdr[8] = SESSION_VERSION;
+	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
+	assert_non_null(r);
+	session_reader_free(r);
+}
+
+static void test_session_open_refuses_missing_and_non_regular_files(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+
+	assert_null(session_open(f->path, err, sizeof(err)));
+	assert_int_equal(errno, ENOENT);
+	assert_null(session_open(f->dir, err, sizeof(err)));
+	assert_non_null(strstr(err, "not a regular file"));
+}
+
+static void test_session_create_refuses_existing_without_force(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	uint8_t *buf;
+	size_t len;
+
+	spit(f->path, "keep me", 7);
+	w = session_create(f->path, false);
+	assert_null(w);
+	assert_int_equal(errno, EEXIST);
+	buf = slurp(f->path, &len);
+	assert_int_equal(len, 7);
+	assert_memory_equal(buf, "keep me", 7);
+	free(buf);
+}
+
+static void test_session_create_force_replaces_regular_file(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct stat st;
+
+	spit(f->path, "an old and longer file", 22);
+	assert_int_equal(chmod(f->path, 0644), 0);
+	w = session_create(f->path, true);
+	assert_non_null(w);
+	assert_int_equal(session_close(w), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, SESSION_FILE_HDR);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void test_session_create_refuses_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char target[160], dangling[160];
+	uint8_t *buf;
+	size_t len;
+
+	snprintf(target, sizeof(target), "%s/target", f->dir);
+	snprintf(dangling, sizeof(dangling), "%s/nowhere", f->dir);
+	spit(target, "victim", 6);
+	assert_int_equal(symlink(target, f->path), 0);
+	assert_null(session_create(f->path, true));
+	assert_int_equal(errno, ELOOP);
+	assert_null(session_create(f->path, false));
+	assert_int_equal(errno, EEXIST);
+	buf = slurp(target, &len);
+	assert_int_equal(len, 6);
+	free(buf);
+
+	/* a dangling link must not create its target either */
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(symlink(dangling, f->path), 0);
+	assert_null(session_create(f->path, true));
+	assert_int_equal(errno, ELOOP);
+	assert_null(session_create(f->path, false));
+	assert_int_equal(access(dangling, F_OK), -1);
+}
+
+static void test_session_create_refuses_directory_and_fifo(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_null(session_create(f->dir, true));
+	assert_int_equal(errno, EISDIR);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	/* must return at once, not block waiting for a FIFO reader */
+	assert_null(session_create(f->path, true));
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_session_file_mode_is_0600(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct stat st;
+	mode_t old = umask(0);
+
+	w = session_create(f->path, false);
+	umask(old);
+	assert_non_null(w);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(session_close(w), 0);
+}
+
+/* Build one block with a valid CRC over whatever lengths the caller claims. */
+static size_t craft_block(uint8_t *out, uint32_t type, uint32_t raw_len,
+			  uint32_t comp_len, const void *data, size_t data_len)
+{
+	uLong crc;
+
+	memcpy(out, SESSION_MAGIC, 8);
+	memset(out + 8, 0, 8);
+	out[8] = SESSION_VERSION;
+	out += SESSION_FILE_HDR;
+	for (int i = 0; i < 4; i++) {
+		out[i] = type >> (8 * i);
+		out[4 + i] = raw_len >> (8 * i);
+		out[8 + i] = comp_len >> (8 * i);
+	}
+	memcpy(out + SESSION_BLOCK_HDR, data, data_len);
+	crc = crc32(0, out, 12);
+	crc = crc32(crc, out + SESSION_BLOCK_HDR, data_len);
+	for (int i = 0; i < 4; i++)
+		out[12 + i] = crc >> (8 * i);
+	return SESSION_FILE_HDR + SESSION_BLOCK_HDR + data_len;
+}
+
+static size_t heap_in_use(void)
+{
+#ifdef TEST_ASAN
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+#endif
+}
+
+/* Expect an error naming offset 16 and no more than `budget` bytes held. */
+static void expect_rejected(const uint8_t *file, size_t len, const char *why,
+			    size_t budget)
+{
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256] = "";
+	size_t before;
+	int ret;
+
+	r = session_open_mem(file, len, err, sizeof(err));
+	assert_non_null(r);
+	before = heap_in_use();
+	ret = session_next_block(r, &blk, err, sizeof(err));
+	if (heap_in_use() > before + budget)
+		fail_msg("%s: reader holds %zu bytes more", why,
+			 heap_in_use() - before);
+	if (ret >= 0)
+		fail_msg("%s: accepted (ret %d)", why, ret);
+	if (!strstr(err, "at offset 16:") || !strstr(err, why))
+		fail_msg("'%s' does not say 'at offset 16: ... %s'", err, why);
+	/* the error is sticky: no retry past a corrupt block */
+	assert_int_equal(session_next_block(r, &blk, err, sizeof(err)), ret);
+	session_reader_free(r);
+}
+
+static void test_session_hostile_lengths_rejected_without_allocation(void **state)
+{
+	/* room for the crafted blocks below */
+	static uint8_t file[SESSION_FILE_HDR + SESSION_BLOCK_HDR + 8192];
+	static uint8_t raw[1 << 20], comp[8192];
+	const size_t small = 64 << 10;
+	struct session_reader *r;
+	struct session_block blk;
+	uLongf comp_len;
+	size_t len;
+	char err[256];
+
+	(void)state;
+	len = craft_block(file, BLK_EVENTS, 10, UINT32_MAX, "", 0);
+	expect_rejected(file, len, "compressed length 4294967295 exceeds", small);
+	len = craft_block(file, BLK_EVENTS, 10, SESSION_MAX_COMP + 1, "", 0);
+	expect_rejected(file, len, "exceeds", small);
+	len = craft_block(file, BLK_EVENTS, UINT32_MAX, 10, "0123456789", 10);
+	expect_rejected(file, len, "raw length 4294967295 exceeds", small);
+	len = craft_block(file, 0, 10, 10, "0123456789", 10);
+	expect_rejected(file, len, "unknown block type 0", small);
+	len = craft_block(file, 99, 10, 10, "0123456789", 10);
+	expect_rejected(file, len, "unknown block type 99", small);
+
+	/* a 64 MiB claim backed by 10 bytes: refused before any buffer is made */
+	len = craft_block(file, BLK_STATE, SESSION_MAX_RAW, 10, "0123456789", 10);
+	expect_rejected(file, len, "impossible", small);
+
+	/* a 16 MiB compressed length in a small file is a truncation, not a read */
+	len = craft_block(file, BLK_STATE, 100, SESSION_MAX_COMP, "0123456789", 10);
+	r = session_open_mem(file, len, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_next_block(r, &blk, err, sizeof(err)), 0);
+	assert_true(session_truncated(r));
+	assert_int_equal(session_good_bytes(r), SESSION_FILE_HDR);
+	session_reader_free(r);
+
+	/* a zlib bomb: 1 MiB of zeros claimed as 100 bytes fills only 100 */
+	comp_len = sizeof(comp);
+	assert_int_equal(compress2(comp, &comp_len, raw, sizeof(raw), 9), Z_OK);
+	len = craft_block(file, BLK_STATE, 100, comp_len, comp, comp_len);
+	expect_rejected(file, len, "more bytes than its raw length", small);
+
+	/* the opposite lie: more raw bytes claimed than the stream holds */
+	comp_len = sizeof(comp);
+	assert_int_equal(compress2(comp, &comp_len, raw, 1000, 9), Z_OK);
+	len = craft_block(file, BLK_STATE, 5000, comp_len, comp, comp_len);
+	expect_rejected(file, len, "fewer bytes than its raw length", small);
+
+	/* bytes after the end of the zlib stream, covered by a valid CRC */
+	comp_len = sizeof(comp);
+	assert_int_equal(compress2(comp, &comp_len, raw, 1000, 9), Z_OK);
+	comp[comp_len] = 0;
+	len = craft_block(file, BLK_STATE, 1000, comp_len + 1, comp, comp_len + 1);
+	expect_rejected(file, len, "trailing bytes", small);
+
+	/* data that is not zlib at all */
+	len = craft_block(file, BLK_STATE, 10, 10, "0123456789", 10);
+	expect_rejected(file, len, "corrupt block at offset 16:", small);
+}
+
+static void test_session_event_next_rejects_record_past_block_end(void **state)
+{
+	uint8_t data[16] = { 1, 0, 4, 0, 'a', 'b', 'c', 'd', 2, 0, 9, 0, 'x' };
+	struct session_block blk = { .type = BLK_EVENTS, .data = data };
+	struct session_event ev;
+	size_t pos = 0;
+
+	(void)state;
+	blk.len = 13;
+	assert_int_equal(session_event_next(&blk, &pos, &ev), 1);
+	assert_int_equal(ev.collector, 1);
+	assert_int_equal(ev.len, 4);
+	assert_memory_equal(ev.data, "abcd", 4);
+	assert_int_equal(pos, 8);
+	/* second record claims 9 bytes, only 1 left */
+	assert_int_equal(session_event_next(&blk, &pos, &ev), -EBADMSG);
+	/* a block ending inside a record header */
+	blk.len = 10;
+	assert_int_equal(session_event_next(&blk, &pos, &ev), -EBADMSG);
+	/* exactly consumed: clean end */
+	blk.len = 8;
+	assert_int_equal(session_event_next(&blk, &pos, &ev), 0);
+	pos = 9;
+	assert_int_equal(session_event_next(&blk, &pos, &ev), -EINVAL);
+	blk.type = BLK_STATE;
+	pos = 0;
+	assert_int_equal(session_event_next(&blk, &pos, &ev), -EINVAL);
+}
+
+/*
+ * A write that fails half way (here RLIMIT_FSIZE, as ENOSPC would) is
+ * cut back to the last whole block; the file stays readable and later
+ * writes continue from there. Runs in a child: the limit is per process.
+ */
+static int write_error_child(const char *path)
+{
+	struct session_writer *w;
+	struct rlimit rl, lowered;
+	static uint8_t noise[20000];
+	uint64_t s = 7, good;
+	struct stat st;
+	int ret;
+
+	for (size_t i = 0; i < sizeof(noise); i++)
+		noise[i] = (uint8_t)prng(&s);
+	signal(SIGXFSZ, SIG_IGN);
+	w = session_create(path, false);
+	if (!w)
+		return 10;
+	if (session_write_block(w, BLK_HEADER, "{}", 2))
+		return 11;
+	good = session_bytes_written(w);
+	if (getrlimit(RLIMIT_FSIZE, &rl))
+		return 12;
+	lowered = rl;
+	lowered.rlim_cur = good + 100;
+	if (setrlimit(RLIMIT_FSIZE, &lowered))
+		return 13;
+	ret = session_write_block(w, BLK_EVENTS, noise, sizeof(noise));
+	if (ret != -EFBIG)
+		return 14;
+	if (session_bytes_written(w) != good)
+		return 15;
+	if (stat(path, &st) || (uint64_t)st.st_size != good)
+		return 16;
+	/* events buffered behind a failing write are kept, not lost */
+	if (session_add_event(w, 1, noise, 5000))
+		return 17;
+	if (session_flush(w) != -EFBIG)
+		return 18;
+	if (setrlimit(RLIMIT_FSIZE, &rl))
+		return 19;
+	if (session_write_block(w, BLK_SUMMARY, "{}", 2))
+		return 20;
+	if (session_close(w))
+		return 21;
+	return 0;
+}
+
+static void test_session_write_error_truncates_to_last_whole_block(void **state)
+{
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct blk_list l;
+	char err[256];
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(write_error_child(f->path));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, &l);
+	assert_false(session_truncated(r));
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.b[0].type, BLK_HEADER);
+	assert_int_equal(l.b[1].type, BLK_EVENTS);
+	assert_int_equal(l.b[1].len, 5004);
+	assert_int_equal(l.b[2].type, BLK_SUMMARY);
+	free_list(&l);
+	session_reader_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_session_round_trip_preserves_blocks_and_events),
+		T(test_session_events_block_cut_only_when_next_record_would_not_fit),
+		T(test_session_other_block_writes_pending_events_first),
+		T(test_session_empty_block_round_trips),
+		T(test_session_writer_rejects_bad_arguments),
+		T(test_session_truncated_at_every_offset_reads_prefix_or_reports),
+		T(test_session_file_truncated_at_every_offset_reads_prefix),
+		T(test_session_flipped_byte_reports_crc_error_with_offset),
+		T(test_session_bad_magic_and_version_named_in_error),
+		T(test_session_open_refuses_missing_and_non_regular_files),
+		T(test_session_create_refuses_existing_without_force),
+		T(test_session_create_force_replaces_regular_file),
+		T(test_session_create_refuses_symlink),
+		T(test_session_create_refuses_directory_and_fifo),
+		T(test_session_file_mode_is_0600),
+		T(test_session_hostile_lengths_rejected_without_allocation),
+		T(test_session_event_next_rejects_record_past_block_end),
+		T(test_session_write_error_truncates_to_last_whole_block),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco check: which collectors and hooks can run here, and why not. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+#include "collector.h"
+#include "log.h"
+
+const char usage_check[] =
+"usage: disco check [--json]\n"
+"\n"
+"Probe this kernel and print, per collector and per hook, the method that\n"
+"will be used (tp_btf, raw_tp, tracepoint, fentry, kprobe, uprobe) or the\n"
+"exact reason it cannot run. Exit status 0 if every default collector can\n"
+"run, 1 otherwise. Classic tracepoints need tracefs: it is mounted at\n"
+"/sys/kernel/tracing if missing (and said so).\n"
+"\n"
+"Options:\n"
+"  -j, --json    machine-readable output (schema disco.check/1)\n"
+"\n"
+"Examples:\n"
+"  sudo disco check\n"
+"  sudo disco check --json | jq '.collectors.sched.hooks'\n"
+"  DISCO_FORCE_METHOD=raw_tp disco check   # what the raw_tp fallback would use\n";
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *out, *cols = json_object(), *k;
+	bool json = false, all_ok = true;
+	char why[160];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jv", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			log_verbosity++;
+			break;
+		default:
+			return usage_error("check", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("check", "unexpected argument '%s'", argv[optind]);
+
+	k = probe_kernel_json();
+	for (size_t i = 0; i < ncollectors; i++) {
+		const struct collector *c = collectors[i];
+		struct hook_choice ch[MAX_HOOKS] = {};
+		json_t *cj = json_object();
+		bool ok = true;
+
+		why[0] = 0;
+		if (probe_btf(why, sizeof(why)) || probe_privileges(why, sizeof(why)) ||
+		    probe_ringbuf(why, sizeof(why)))
+			ok = false;
+		for (size_t h = 0; h < c->nhooks && h < MAX_HOOKS; h++)
+			if (probe_choose(&c->hooks[h], &ch[h]) && !c->hooks[h].optional)
+				ok = false;
+		json_object_set_new(cj, "ok", json_boolean(ok));
+		json_object_set_new(cj, "default", json_boolean(c->default_on));
+		if (!ok && why[0])
+			json_object_set_new(cj, "reason", json_string(why));
+		json_object_set_new(cj, "hooks", hooks_to_json(c, ch));
+		json_object_set_new(cols, c->name, cj);
+		if (!ok && c->default_on)
+			all_ok = false;
+	}
+	out = json_pack("{s:s, s:o, s:o, s:b}", "schema", "disco.check/1", "kernel", k,
+			"collectors", cols, "ok", all_ok);
+	if (json) {
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+	} else {
+		const json_t *f = json_object_get(k, "features"), *v, *c, *h;
+		const char *name;
+		size_t i;
+
+		printf("kernel %s (%s), lockdown: %s\n", json_string_value(json_object_get(k, "release")),
+		       json_string_value(json_object_get(k, "machine")),
+		       json_string_value(json_object_get(k, "lockdown")));
+		json_object_foreach((json_t *)f, name, v)
+			printf("  %-13s %s\n", name, json_is_true(v) ? "yes" : json_string_value(v));
+		json_object_foreach(cols, name, c) {
+			printf("\n%s: %s%s%s\n", name, json_is_true(json_object_get(c, "ok")) ? "can run" : "CANNOT RUN",
+			       json_object_get(c, "reason") ? ": " : "",
+			       json_string_value(json_object_get(c, "reason")) ?: "");
+			json_array_foreach(json_object_get(c, "hooks"), i, h) {
+				const char *m = json_string_value(json_object_get(h, "method"));
+
+				if (m)
+					printf("  %-32s %s\n", json_string_value(json_object_get(h, "hook")), m);
+				else
+					printf("  %-32s unavailable%s: %s%s%s\n",
+					       json_string_value(json_object_get(h, "hook")),
+					       json_is_true(json_object_get(h, "optional")) ? " (optional)" : "",
+					       json_string_value(json_object_get(h, "reason")),
+					       json_object_get(h, "unavailable") ? "; lost: " : "",
+					       json_string_value(json_object_get(h, "unavailable")) ?: "");
+			}
+		}
+	}
+	json_decref(out);
+	return all_ok ? EXIT_OK : EXIT_ERR;
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco record: run collectors into a session file, then summarize it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include "cmd.h"
+#include "collector.h"
+#include "log.h"
+#include "record_opts.h"
+#include "recorder.h"
+#include "report.h"
+
+const char usage_record[] =
+"usage: disco record [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
+"                    [-d SECS] [-o FILE] [-f] [-q] [-u USER] [-- COMMAND ARGS]\n"
+"\n"
+"Record a profiling session until the duration ends, COMMAND exits, the -p\n"
+"processes exit, or SIGINT/SIGTERM; then print the text summary. Needs root.\n"
+"With -- COMMAND, only COMMAND's process is recorded (add -a for the whole\n"
+"machine); if -d ends first, COMMAND is sent SIGTERM.\n"
+"\n"
+"Options:\n"
+"  -e, --event LIST        collectors (default: all default ones: see `disco check`)\n"
+"  -p, --pid PID           only this process (repeatable)\n"
+"      --cgroup PATH       only tasks in this cgroup v2 directory\n"
+"      --comm NAME         only tasks with this command name\n"
+"  -a, --system-wide       with COMMAND: record every process, not just COMMAND\n"
+"  -d, --duration TIME     stop after TIME (10, 500ms, 2m; bare number = seconds)\n"
+"      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -o, --output FILE       session file (default disco.data), created 0600\n"
+"  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
+"  -q, --quiet             no live status and no summary at the end\n"
+"  -u, --user USER         run COMMAND as USER instead of root\n"
+"      --ring-size BYTES   ring buffer per collector (power of 2, default 4 MiB)\n"
+"  -v, --verbose           more messages (-vv: libbpf and verifier output)\n"
+"\n"
+"Examples:\n"
+"  sudo disco record -d 10                      # whole machine, 10 seconds\n"
+"  sudo disco record -e sched -p 1234 -o web.data\n"
+"  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
+"  sudo disco record -e sched -u nobody -- ./server\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,
+ * then it is released to exec. An exec failure comes back on a CLOEXEC pipe.
+ */
+struct child {
+	pid_t pid;
+	int go_fd;	/* write end: release */
+	int err_fd;	/* read end: errno from a failed exec */
+};
+
+static int child_spawn(struct child *ch, char **argv, const char *user)
+{
+	int go[2], er[2], e;
+	struct passwd *pw = NULL;
+	char c;
+
+	if (user) {
+		pw = getpwnam(user);
+		if (!pw) {
+			log_err("no such user '%s' (-u)", user);
+			return -ENOENT;
+		}
+	}
+	if (pipe2(go, O_CLOEXEC) || pipe2(er, O_CLOEXEC))
+		return -errno;
+	ch->pid = fork();
+	if (ch->pid < 0)
+		return -errno;
+	if (ch->pid == 0) {
+		close(go[1]);
+		close(er[0]);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		if (pw && (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
+			   setuid(pw->pw_uid))) {
+			e = errno;
+			if (write(er[1], &e, sizeof(e)) < 0)
+				_exit(126);
+			_exit(126);
+		}
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(er[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(er[1]);
+	ch->go_fd = go[1];
+	ch->err_fd = er[0];
+	return 0;
+}
+
+static int child_release(struct child *ch, const char *cmd)
+{
+	int e = 0;
+	ssize_t n;
+
+	if (write(ch->go_fd, "x", 1) != 1)
+		return -errno;
+	close(ch->go_fd);
+	ch->go_fd = -1;
+	n = read(ch->err_fd, &e, sizeof(e));
+	close(ch->err_fd);
+	ch->err_fd = -1;
+	if (n == sizeof(e)) {
+		log_err("cannot run '%s': %s", cmd, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* After attaching, keep only what reading /proc and signalling needs. */
+static void drop_capabilities(void)
+{
+	static const cap_value_t keep[] = {
+		CAP_KILL, CAP_SYSLOG, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+	};
+	cap_t caps = cap_init();
+
+	if (!caps)
+		return;
+	cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
+	cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
+	if (cap_set_proc(caps))
+		log_warn("could not drop capabilities: %s", strerror(errno));
+	else
+		log_info("dropped capabilities not needed after attaching");
+	cap_free(caps);
+}
+
+static bool pids_alive(const struct rec_opts *o)
+{
+	for (int i = 0; i < o->npids; i++)
+		if (!kill(o->pids[i], 0) || errno != ESRCH)
+			return true;
+	return o->npids == 0;
+}
+
+static void status_line(struct recorder *r, uint64_t start, uint64_t *last_ev, uint64_t *last_t)
+{
+	uint64_t now = mono_ns(), ev = recorder_events(r);
+	double rate = now > *last_t ? (ev - *last_ev) * 1e9 / (now - *last_t) : 0;
+	char b[16];
+
+	fprintf(stderr, "\r[%6.1fs] %8.0f events/s  %llu drops  %s written   ",
+		(now - start) / 1e9, rate, (unsigned long long)recorder_drops(r),
+		fmt_bytes(recorder_bytes(r), b, sizeof(b)));
+	*last_ev = ev;
+	*last_t = now;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_args a;
+	struct recorder *r = NULL;
+	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
+	bool tty = isatty(STDERR_FILENO), child_done = false;
+	const char *why = NULL;
+	int rc, err, status;
+
+	rc = record_parse_args(argc, argv, "record", usage_record, &a);
+	if (rc != EXIT_OK)
+		return rc;
+	if (a.cmd_argc) {
+		err = child_spawn(&ch, a.cmd_argv, a.user);
+		if (err)
+			return EXIT_ERR;
+		if (!a.system_wide)
+			a.o.target_pid = ch.pid;
+	}
+	r = recorder_start(a.mask, &a.o, a.output, a.force, argc, argv);
+	if (!r) {
+		rc = EXIT_ERR;
+		goto out_child;
+	}
+	drop_capabilities();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (a.cmd_argc && child_release(&ch, a.cmd_argv[0])) {
+		waitpid(ch.pid, NULL, 0);
+		ch.pid = -1;
+		recorder_stop(r, NULL);
+		return EXIT_ERR;
+	}
+	if (!a.quiet)
+		fprintf(stderr, "disco: recording to %s%s\n", a.output,
+			a.duration_ns ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
+			" until Ctrl-C");
+	start = last_t = mono_ns();
+	for (;;) {
+		err = recorder_poll(r, 100);
+		if (err < 0) {
+			why = "error";
+			break;
+		}
+		if (stop_signal) {
+			why = stop_signal == SIGINT ? "interrupted" : "terminated";
+			break;
+		}
+		if (a.duration_ns && mono_ns() - start >= a.duration_ns) {
+			why = "duration reached";
+			break;
+		}
+		if (ch.pid > 0 && waitpid(ch.pid, &status, WNOHANG) == ch.pid) {
+			child_done = true;
+			why = "command exited";
+			break;
+		}
+		if (!pids_alive(&a.o)) {
+			why = "target processes exited";
+			break;
+		}
+		if (tty && !a.quiet && mono_ns() - last_status >= 1000000000ULL) {
+			last_status = mono_ns();
+			status_line(r, start, &last_ev, &last_t);
+		}
+	}
+	if (tty && !a.quiet)
+		fputc('\n', stderr);
+	/* last events of the command are still in the rings: drain them */
+	recorder_poll(r, 0);
+	err = recorder_stop(r, NULL);
+	r = NULL;
+	if (err) {
+		log_err("%s: the session could not be completed (%s); what was written before is readable",
+			a.output, strerror(-err));
+		rc = EXIT_ERR;
+	}
+	if (!a.quiet)
+		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
+	if (ch.pid > 0 && child_done && WIFEXITED(status) && WEXITSTATUS(status) && !a.quiet)
+		fprintf(stderr, "disco: command exited with status %d\n", WEXITSTATUS(status));
+	if (!a.quiet && rc == EXIT_OK) {
+		struct report_opts ro = { .top = 10 };
+		char msg[256];
+		json_t *rep = report_load(a.output, &ro, msg, sizeof(msg));
+
+		if (!rep) {
+			log_err("reading back %s: %s", a.output, msg);
+			rc = EXIT_ERR;
+		} else {
+			report_render_text(rep, stdout, &ro);
+			json_decref(rep);
+		}
+	}
+out_child:
+	if (ch.pid > 0 && !child_done) {
+		kill(ch.pid, SIGTERM);
+		waitpid(ch.pid, NULL, 0);
+	}
+	if (ch.go_fd >= 0)
+		close(ch.go_fd);
+	if (ch.err_fd >= 0)
+		close(ch.err_fd);
+	return rc;
+}

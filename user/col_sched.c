@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sched collector, userspace side: load, read maps into JSON, render. */
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "collector.h"
+#include "hist.h"
+#include "log.h"
+#include "bpf/sched.h"
+#include "sched.skel.h"
+
+#define SCHED_DEFAULT_MIN_LATENCY_NS 10000000ULL	/* 10 ms */
+#define SCHED_MAX_PROCS_JSON 512
+#define SCHED_MAX_OUTLIERS_JSON 10000
+
+enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_COUNT };
+
+static const struct hook_spec sched_hooks[H_COUNT] = {
+	[H_SWITCH] = { "sched:sched_switch", HOOK_CHAIN_TP, false,
+		       "run-queue latency, context switches" },
+	[H_WAKEUP] = { "sched:sched_wakeup", HOOK_CHAIN_TP, false,
+		       "wakeup latency" },
+	[H_WAKEUP_NEW] = { "sched:sched_wakeup_new", HOOK_CHAIN_TP, true,
+			   "latency of newly forked tasks" },
+	[H_MIGRATE] = { "sched:sched_migrate_task", HOOK_CHAIN_TP, true,
+			"migration counts" },
+};
+
+static int sched_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
+	struct sched_bpf *skel;
+	bool uses_storage = false;
+	int nargs, err;
+
+	skel = sched_bpf__open();
+	if (!skel) {
+		err = -errno;
+		log_err("sched: cannot open BPF object: %s", strerror(errno));
+		return err;
+	}
+	COMMON_RODATA(skel, o);
+	skel->rodata->min_latency_ns = o->min_latency_ns ?: SCHED_DEFAULT_MIN_LATENCY_NS;
+	nargs = probe_tp_nargs("sched_switch");
+	skel->rodata->switch_has_state = nargs < 0 || nargs >= 4;
+
+	progs[H_SWITCH][HOOK_TP_BTF] = skel->progs.sched_switch_btf;
+	progs[H_SWITCH][HOOK_RAW_TP] = skel->progs.sched_switch_raw;
+	progs[H_SWITCH][HOOK_TRACEPOINT] = skel->progs.sched_switch_tp;
+	progs[H_WAKEUP][HOOK_TP_BTF] = skel->progs.sched_wakeup_btf;
+	progs[H_WAKEUP][HOOK_RAW_TP] = skel->progs.sched_wakeup_raw;
+	progs[H_WAKEUP][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_tp;
+	progs[H_WAKEUP_NEW][HOOK_TP_BTF] = skel->progs.sched_wakeup_new_btf;
+	progs[H_WAKEUP_NEW][HOOK_RAW_TP] = skel->progs.sched_wakeup_new_raw;
+	progs[H_WAKEUP_NEW][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_new_tp;
+	progs[H_MIGRATE][HOOK_TP_BTF] = skel->progs.sched_migrate_btf;
+	progs[H_MIGRATE][HOOK_RAW_TP] = skel->progs.sched_migrate_raw;
+	progs[H_MIGRATE][HOOK_TRACEPOINT] = skel->progs.sched_migrate_tp;
+	err = hooks_apply(run, progs);
+	if (err)
+		goto out_destroy;
+	/*
+	 * The timestamps of one task must live in one map: if switch and
+	 * wakeup ended up on different methods, tp_btf's task storage and
+	 * the fallbacks' pid map would never meet. Keep them consistent.
+	 */
+	for (int i = 0; i < H_COUNT; i++)
+		if (run->hooks[i].method == HOOK_TP_BTF)
+			uses_storage = true;
+	for (int i = 0; uses_storage && i < H_COUNT; i++) {
+		if (run->hooks[i].method != HOOK_NONE && run->hooks[i].method != HOOK_TP_BTF) {
+			log_err("sched: hooks split between tp_btf and %s; set DISCO_FORCE_METHOD=raw_tp",
+				hook_method_name(run->hooks[i].method));
+			err = -ENOTSUP;
+			goto out_destroy;
+		}
+	}
+	bpf_map__set_autocreate(skel->maps.task_ts, uses_storage);
+	err = set_ring_size(skel->maps.events, o);
+	if (err)
+		goto out_destroy;
+	err = sched_bpf__load(skel);
+	if (err) {
+		log_err("sched: loading BPF programs failed: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto out_destroy;
+	}
+	err = fill_pid_filter(skel->maps.filter_pids, o);
+	if (err)
+		goto out_destroy;
+	err = sched_bpf__attach(skel);
+	if (err) {
+		log_err("sched: attaching failed: %s", strerror(-err));
+		goto out_destroy;
+	}
+	run->skel = skel;
+	run->obj = skel->obj;
+	run->ring_fd = bpf_map__fd(skel->maps.events);
+	return 0;
+
+out_destroy:
+	sched_bpf__destroy(skel);
+	return err;
+}
+
+static void sched_stop(struct col_run *run)
+{
+	sched_bpf__destroy(run->skel);
+	run->skel = NULL;
+	run->obj = NULL;
+}
+
+static int read_percpu_hist(int fd, __u32 key, struct hist *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct hist *vals;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		err = -errno;
+	else
+		for (int i = 0; i < ncpu; i++)
+			hist_merge(out, &vals[i]);
+	free(vals);
+	return err;
+}
+
+static int read_counters(int fd, struct sched_counters *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_counters *vals;
+	__u32 key = 0;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		err = -errno;
+	} else {
+		for (int i = 0; i < ncpu; i++) {
+			out->voluntary += vals[i].voluntary;
+			out->involuntary += vals[i].involuntary;
+			out->migrations += vals[i].migrations;
+			out->samples += vals[i].samples;
+			out->outliers += vals[i].outliers;
+			out->procs_full += vals[i].procs_full;
+			out->cgroups_full += vals[i].cgroups_full;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+static int by_wait_desc(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	uint64_t wx = json_u64(json_object_get(x, "runq_latency"), "sum_ns");
+	uint64_t wy = json_u64(json_object_get(y, "runq_latency"), "sum_ns");
+
+	if (wx != wy)
+		return wx < wy ? 1 : -1;
+	return (int)(json_u64(x, "pid") - json_u64(y, "pid"));
+}
+
+static json_t *read_procs(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_proc *vals = calloc(ncpu, sizeof(*vals)), v;
+	json_t **items = NULL, *a = json_array();
+	size_t n = 0, cap = 0;
+	__u32 key, next;
+	__u32 *prev = NULL;
+
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		memset(&v, 0, sizeof(v));
+		for (int c = 0; c < ncpu; c++) {
+			hist_merge(&v.lat, &vals[c].lat);
+			v.voluntary += vals[c].voluntary;
+			v.involuntary += vals[c].involuntary;
+			v.migrations += vals[c].migrations;
+			if (!v.comm[0] && vals[c].comm[0])
+				memcpy(v.comm, vals[c].comm, sizeof(v.comm));
+		}
+		if (n == cap) {
+			json_t **tmp = realloc(items, (cap = cap ? cap * 2 : 64) * sizeof(*items));
+
+			if (!tmp)
+				break;
+			items = tmp;
+		}
+		v.comm[sizeof(v.comm) - 1] = 0;
+		items[n++] = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I}",
+			"pid", (json_int_t)key, "comm", v.comm,
+			"runq_latency", hist_to_json(&v.lat, "ns"),
+			"voluntary_switches", (json_int_t)v.voluntary,
+			"involuntary_switches", (json_int_t)v.involuntary,
+			"migrations", (json_int_t)v.migrations);
+	}
+	if (n)
+		qsort(items, n, sizeof(*items), by_wait_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (i < SCHED_MAX_PROCS_JSON)
+			json_array_append_new(a, items[i]);
+		else
+			json_decref(items[i]);
+	}
+	free(items);
+	free(vals);
+	return a;
+}
+
+/* cgroup v2 ids are the inode numbers of the cgroup directories */
+static json_t *cg_paths;
+
+static int cg_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char key[32];
+
+	(void)ftw;
+	if (type == FTW_D) {
+		snprintf(key, sizeof(key), "%" PRIu64, (uint64_t)st->st_ino);
+		json_object_set_new(cg_paths, key, json_string(path + strlen("/sys/fs/cgroup")));
+	}
+	return 0;
+}
+
+static json_t *read_cgroups(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct hist *vals = calloc(ncpu, sizeof(*vals)), h;
+	json_t *a = json_array();
+	__u64 key, next, *prev = NULL;
+	char k[32];
+
+	cg_paths = json_object();
+	nftw("/sys/fs/cgroup", cg_visit, 16, FTW_PHYS | FTW_MOUNT);
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
+		const char *p;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		memset(&h, 0, sizeof(h));
+		for (int c = 0; c < ncpu; c++)
+			hist_merge(&h, &vals[c]);
+		snprintf(k, sizeof(k), "%" PRIu64, (uint64_t)key);
+		p = json_string_value(json_object_get(cg_paths, k));
+		json_array_append_new(a, json_pack("{s:I, s:s, s:o}", "cgroup_id", (json_int_t)key,
+			"path", p ? (*p ? p : "/") : "?", "runq_latency", hist_to_json(&h, "ns")));
+	}
+	json_decref(cg_paths);
+	cg_paths = NULL;
+	free(vals);
+	return a;
+}
+
+static json_t *sched_collect(struct col_run *run)
+{
+	struct sched_bpf *skel = run->skel;
+	int hfd = bpf_map__fd(skel->maps.hists);
+	static const char *const names[SCHED_NHISTS] = {
+		[SCHED_HIST_ALL] = "runq_latency",
+		[SCHED_HIST_WAKEUP] = "runq_latency_wakeup",
+		[SCHED_HIST_NEW] = "runq_latency_new",
+		[SCHED_HIST_PREEMPT] = "runq_latency_preempted",
+	};
+	struct sched_counters c;
+	json_t *o = json_object();
+	struct hist h;
+
+	for (__u32 i = 0; i < SCHED_NHISTS; i++)
+		if (!read_percpu_hist(hfd, i, &h))
+			json_object_set_new(o, names[i], hist_to_json(&h, "ns"));
+	if (!read_counters(bpf_map__fd(skel->maps.counters), &c)) {
+		json_object_set_new(o, "switches", json_pack("{s:I, s:I}",
+			"voluntary", (json_int_t)c.voluntary, "involuntary", (json_int_t)c.involuntary));
+		json_object_set_new(o, "migrations", json_integer((json_int_t)c.migrations));
+		json_object_set_new(o, "outliers_seen", json_integer((json_int_t)c.outliers));
+		json_object_set_new(o, "processes_not_tracked", json_integer((json_int_t)c.procs_full));
+		json_object_set_new(o, "cgroups_not_tracked", json_integer((json_int_t)c.cgroups_full));
+	}
+	json_object_set_new(o, "min_latency_ns",
+			    json_integer((json_int_t)skel->rodata->min_latency_ns));
+	json_object_set_new(o, "processes", read_procs(bpf_map__fd(skel->maps.procs)));
+	json_object_set_new(o, "cgroups", read_cgroups(bpf_map__fd(skel->maps.cgroups)));
+	return o;
+}
+
+static const char *const kind_names[] = {
+	[SCHED_KIND_WAKEUP] = "wakeup",
+	[SCHED_KIND_NEW] = "new",
+	[SCHED_KIND_PREEMPT] = "preempted",
+};
+
+static void copy_comm(char *dst, const char *src)
+{
+	/* from an untrusted file: stop at 15 characters, printable only */
+	int i;
+
+	for (i = 0; i < 15 && src[i]; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[i] = 0;
+}
+
+static int sched_report_event(json_t *col, const void *data, size_t len,
+			      const struct report_opts *ro)
+{
+	const struct sched_event *e = data;
+	char comm[16], prev_comm[16];
+
+	if (len != sizeof(*e) || e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
+		return -EBADMSG;
+	copy_comm(comm, e->comm);
+	copy_comm(prev_comm, e->prev_comm);
+	report_append_bounded(col, "outliers", json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:s, s:I}",
+		"time_ns", (json_int_t)(e->ts_ns > ro->start_mono_ns ? e->ts_ns - ro->start_mono_ns : 0),
+		"pid", (json_int_t)e->tgid, "tid", (json_int_t)e->pid, "comm", comm,
+		"cpu", (json_int_t)e->cpu, "latency_ns", (json_int_t)e->latency_ns,
+		"kind", kind_names[e->kind],
+		"prev_pid", (json_int_t)e->prev_tgid, "prev_tid", (json_int_t)e->prev_pid,
+		"prev_comm", prev_comm, "cgroup_id", (json_int_t)e->cgroup_id),
+		SCHED_MAX_OUTLIERS_JSON);
+	return 0;
+}
+
+/* Who keeps whom waiting: outliers grouped by (victim, task that ran). */
+static void sched_report_finish(json_t *col, const struct report_opts *ro)
+{
+	json_t *outl = json_object_get(col, "outliers"), *agg = json_object(), *e, *v, *a;
+	const char *k;
+	size_t i;
+	char key[64];
+
+	(void)ro;
+	json_array_foreach(outl, i, e) {
+		snprintf(key, sizeof(key), "%" PRIu64 "/%" PRIu64, json_u64(e, "pid"), json_u64(e, "prev_pid"));
+		v = json_object_get(agg, key);
+		if (!v) {
+			v = json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I}",
+				"pid", (json_int_t)json_u64(e, "pid"),
+				"comm", json_string_value(json_object_get(e, "comm")) ?: "",
+				"neighbour_pid", (json_int_t)json_u64(e, "prev_pid"),
+				"neighbour_comm", json_string_value(json_object_get(e, "prev_comm")) ?: "",
+				"outliers", (json_int_t)0, "total_latency_ns", (json_int_t)0,
+				"max_latency_ns", (json_int_t)0);
+			json_object_set_new(agg, key, v);
+		}
+		json_object_set_new(v, "outliers", json_integer(json_u64(v, "outliers") + 1));
+		json_object_set_new(v, "total_latency_ns",
+			json_integer(json_u64(v, "total_latency_ns") + json_u64(e, "latency_ns")));
+		if (json_u64(e, "latency_ns") > json_u64(v, "max_latency_ns"))
+			json_object_set_new(v, "max_latency_ns", json_integer(json_u64(e, "latency_ns")));
+	}
+	a = json_array();
+	json_object_foreach(agg, k, v)
+		json_array_append(a, v);
+	json_decref(agg);
+	json_object_set_new(col, "neighbours", a);
+}
+
+static int by_latency_desc(const void *pa, const void *pb)
+{
+	uint64_t x = json_u64(*(json_t *const *)pa, "latency_ns");
+	uint64_t y = json_u64(*(json_t *const *)pb, "latency_ns");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int by_total_desc(const void *pa, const void *pb)
+{
+	uint64_t x = json_u64(*(json_t *const *)pa, "total_latency_ns");
+	uint64_t y = json_u64(*(json_t *const *)pb, "total_latency_ns");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Array items sorted by cmp, as a malloc'ed array of borrowed refs. */
+static json_t **sorted(const json_t *a, int (*cmp)(const void *, const void *), size_t *n)
+{
+	json_t **v;
+
+	*n = json_array_size(a);
+	v = calloc(*n ?: 1, sizeof(*v));
+	if (!v) {
+		*n = 0;
+		return NULL;
+	}
+	for (size_t i = 0; i < *n; i++)
+		v[i] = json_array_get(a, i);
+	qsort(v, *n, sizeof(*v), cmp);
+	return v;
+}
+
+static void sched_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
+{
+	const json_t *procs = json_object_get(col, "processes"), *p, *sw;
+	size_t i, n;
+	json_t **v;
+	char b[4][16];
+
+	fprintf(out, "Run-queue latency (time from wakeup or preemption to running):\n");
+	report_print_hist(out, json_object_get(col, "runq_latency"), "ns");
+	fputc('\n', out);
+	report_print_latency_row(out, NULL, NULL);
+	report_print_latency_row(out, "all", json_object_get(col, "runq_latency"));
+	report_print_latency_row(out, "after wakeup", json_object_get(col, "runq_latency_wakeup"));
+	report_print_latency_row(out, "after preemption", json_object_get(col, "runq_latency_preempted"));
+	report_print_latency_row(out, "new tasks", json_object_get(col, "runq_latency_new"));
+	sw = json_object_get(col, "switches");
+	fprintf(out, "\nContext switches: %" PRIu64 " voluntary, %" PRIu64 " involuntary; %" PRIu64 " migrations\n",
+		json_u64(sw, "voluntary"), json_u64(sw, "involuntary"), json_u64(col, "migrations"));
+
+	fprintf(out, "\nTop processes by time spent waiting for a CPU:\n");
+	fprintf(out, "  %-7s %-16s %9s %9s %9s %9s %9s %9s\n", "PID", "COMM", "waits", "p50", "p99",
+		"max", "vol", "invol");
+	json_array_foreach(procs, i, p) {
+		const json_t *h = json_object_get(p, "runq_latency");
+
+		if ((int)i >= ro->top)
+			break;
+		fprintf(out, "  %-7" PRIu64 " %-16s %9" PRIu64 " %9s %9s %9s %9" PRIu64 " %9" PRIu64 "\n",
+			json_u64(p, "pid"), json_string_value(json_object_get(p, "comm")) ?: "?",
+			json_u64(h, "count"), fmt_ns(json_u64(h, "p50_ns"), b[0], 16),
+			fmt_ns(json_u64(h, "p99_ns"), b[1], 16), fmt_ns(json_u64(h, "max_ns"), b[2], 16),
+			json_u64(p, "voluntary_switches"), json_u64(p, "involuntary_switches"));
+	}
+
+	v = sorted(json_object_get(col, "outliers"), by_latency_desc, &n);
+	fprintf(out, "\nOutliers over %s: %zu recorded\n", fmt_ns(json_u64(col, "min_latency_ns"), b[0], 16), n);
+	if (n)
+		fprintf(out, "  %-10s %-7s %-16s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
+			"LATENCY", "AFTER", "RAN INSTEAD (PID COMM)");
+	for (i = 0; i < n && (int)i < ro->top; i++)
+		fprintf(out, "  %-10s %-7" PRIu64 " %-16s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
+			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
+			json_string_value(json_object_get(v[i], "comm")) ?: "?", json_u64(v[i], "cpu"),
+			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
+			json_string_value(json_object_get(v[i], "kind")) ?: "?",
+			json_u64(v[i], "prev_pid"), json_string_value(json_object_get(v[i], "prev_comm")) ?: "?");
+	free(v);
+
+	v = sorted(json_object_get(col, "neighbours"), by_total_desc, &n);
+	if (n)
+		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-24s %-24s %8s %9s\n",
+			"WAITED (PID COMM)", "RAN (PID COMM)", "times", "total");
+	for (i = 0; i < n && (int)i < ro->top; i++) {
+		char w[32], r[32];
+
+		snprintf(w, sizeof(w), "%" PRIu64 " %s", json_u64(v[i], "pid"),
+			 json_string_value(json_object_get(v[i], "comm")) ?: "?");
+		snprintf(r, sizeof(r), "%" PRIu64 " %s", json_u64(v[i], "neighbour_pid"),
+			 json_string_value(json_object_get(v[i], "neighbour_comm")) ?: "?");
+		fprintf(out, "  %-24s %-24s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
+			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
+	}
+	free(v);
+}
+
+const struct collector col_sched = {
+	.name = "sched",
+	.id = 1,
+	.help = "run-queue latency, context switches, migrations, noisy neighbours",
+	.default_on = true,
+	.hooks = sched_hooks,
+	.nhooks = H_COUNT,
+	.start = sched_start,
+	.collect = sched_collect,
+	.stop = sched_stop,
+	.report_event = sched_report_event,
+	.report_finish = sched_report_finish,
+	.render_text = sched_render_text,
+};

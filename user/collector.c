@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Collector registry and the generic parts every collector shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "collector.h"
+#include "log.h"
+
+extern const struct collector col_sched;
+
+/* One row per collector; the id is what session files store. */
+const struct collector *const collectors[] = {
+	&col_sched,
+};
+const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
+
+const struct collector *collector_find(const char *name)
+{
+	for (size_t i = 0; i < ncollectors; i++)
+		if (!strcmp(collectors[i]->name, name))
+			return collectors[i];
+	return NULL;
+}
+
+const struct collector *collector_by_id(uint16_t id)
+{
+	for (size_t i = 0; i < ncollectors; i++)
+		if (collectors[i]->id == id)
+			return collectors[i];
+	return NULL;
+}
+
+int collector_parse_list(const char *list, uint64_t *mask)
+{
+	char *copy, *tok, *save = NULL;
+	int err = 0;
+
+	*mask = 0;
+	if (!list || !*list) {
+		for (size_t i = 0; i < ncollectors; i++)
+			if (collectors[i]->default_on)
+				*mask |= 1ULL << i;
+		return 0;
+	}
+	copy = strdup(list);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < ncollectors; i++)
+			if (!strcmp(collectors[i]->name, tok))
+				break;
+		if (i == ncollectors) {
+			fprintf(stderr, "disco: unknown collector '%s' (have:", tok);
+			for (i = 0; i < ncollectors; i++)
+				fprintf(stderr, " %s", collectors[i]->name);
+			fprintf(stderr, ")\n");
+			err = -EINVAL;
+			break;
+		}
+		*mask |= 1ULL << i;
+	}
+	free(copy);
+	if (!err && !*mask)
+		err = -EINVAL;
+	return err;
+}
+
+int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS])
+{
+	const struct collector *c = run->col;
+	int err = 0;
+
+	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
+		struct hook_choice *ch = &run->hooks[i];
+
+		if (probe_choose(&c->hooks[i], ch)) {
+			if (c->hooks[i].optional) {
+				log_warn("%s: %s unavailable (%s): %s", c->name, c->hooks[i].name,
+					 c->hooks[i].provides ?: "optional", ch->reason);
+			} else {
+				log_err("%s: cannot hook %s: %s", c->name, c->hooks[i].name, ch->reason);
+				err = -ENOTSUP;
+			}
+		} else {
+			log_info("%s: %s via %s", c->name, c->hooks[i].name,
+				 hook_method_name(ch->method));
+		}
+		for (int m = 1; m < HOOK_NMETHODS; m++)
+			if (progs[i][m])
+				bpf_program__set_autoload(progs[i][m], m == (int)ch->method);
+	}
+	return err;
+}
+
+json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
+		json_t *h = json_pack("{s:s, s:b}", "hook", c->hooks[i].name,
+				      "optional", c->hooks[i].optional);
+
+		if (hooks[i].method != HOOK_NONE) {
+			json_object_set_new(h, "method", json_string(hook_method_name(hooks[i].method)));
+		} else {
+			json_object_set_new(h, "method", json_null());
+			json_object_set_new(h, "reason", json_string(hooks[i].reason));
+			if (c->hooks[i].provides)
+				json_object_set_new(h, "unavailable", json_string(c->hooks[i].provides));
+		}
+		json_array_append_new(a, h);
+	}
+	return a;
+}
+
+int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o)
+{
+	__u8 one = 1;
+	int fd = bpf_map__fd(map);
+
+	for (int i = 0; i < o->npids; i++) {
+		__u32 pid = o->pids[i];
+
+		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
+			return -errno;
+	}
+	if (o->target_pid > 0) {
+		__u32 pid = o->target_pid;
+
+		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
+{
+	if (!o->ring_bytes)
+		return 0;
+	return bpf_map__set_max_entries(map, o->ring_bytes);
+}
+
+uint64_t collector_drops(const struct col_run *run)
+{
+	struct bpf_map *m = run->obj ? bpf_object__find_map_by_name(run->obj, "drops") : NULL;
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t total = 0, *vals;
+	__u32 zero = 0;
+
+	if (!m || ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(m), &zero, vals))
+		for (int i = 0; i < ncpu; i++)
+			total += vals[i];
+	free(vals);
+	return total;
+}
+
+json_t *collector_prog_stats(const struct col_run *run)
+{
+	json_t *a = json_array();
+	struct bpf_program *p;
+
+	if (!run->obj)
+		return a;
+	bpf_object__for_each_program(p, run->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}",
+			"name", bpf_program__name(p),
+			"run_count", (json_int_t)info.run_cnt,
+			"run_time_ns", (json_int_t)info.run_time_ns,
+			"ns_per_run", (json_int_t)(info.run_cnt ? info.run_time_ns / info.run_cnt : 0)));
+	}
+	return a;
+}

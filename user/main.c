@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco: command table and dispatcher; the only place that exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd.h"
+#include "collector.h"
+#include "log.h"
+
+static const struct cmd commands[] = {
+	{ "check", cmd_check, 0, "show which collectors and hooks can run on this kernel", usage_check },
+	{ "record", cmd_record, CMD_ROOT | CMD_COLOPTS, "record a profiling session to a file", usage_record },
+	{ "report", cmd_report, 0, "print a recorded session (text, json)", usage_report },
+};
+
+static const char usage_main[] =
+"usage: disco [-v] COMMAND [ARGS]\n"
+"\n"
+"DiscoMachina: measure what the kernel does to a workload (eBPF), and say\n"
+"with evidence what to change (sysctls, fd limits, CPU affinity).\n"
+"\n"
+"Options:\n"
+"  -v, --verbose   more output (-vv: debug, including libbpf's messages)\n"
+"  -V, --version   print the version\n"
+"  -h, --help      this help; `disco COMMAND --help` for a command\n"
+"\n"
+"Commands:\n";
+
+static const char examples_main[] =
+"\nExamples:\n"
+"  disco check                      # what can run on this kernel\n"
+"  disco record -d 10               # 10 s whole-machine session -> disco.data\n"
+"  disco report                     # summary of disco.data\n"
+"  disco tune                       # dry-run tuning report (changes nothing)\n";
+
+static void print_main_usage(FILE *f)
+{
+	fputs(usage_main, f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs(examples_main, f);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "disco %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'disco %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int parse_u64(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+int parse_duration_ns(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long long mult;
+	} units[] = {
+		{ "ns", 1ULL }, { "us", 1000ULL }, { "ms", 1000000ULL },
+		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "", 1000000000ULL },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix))
+			continue;
+		if (v > ~0ULL / units[i].mult)
+			return -ERANGE;
+		*out = v * units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void print_cmd_usage(const struct cmd *c)
+{
+	fputs(c->usage, stdout);
+	if (!(c->flags & CMD_COLOPTS))
+		return;
+	printf("\nCollector options:\n");
+	for (size_t i = 0; i < ncollectors; i++)
+		for (const struct col_option *o = collectors[i]->options; o && o->name; o++)
+			printf("  --%s%s%*s[%s] %s\n", o->name, o->has_arg ? " ARG" : "",
+			       (int)(20 - strlen(o->name) - (o->has_arg ? 4 : 0)), "",
+			       collectors[i]->name, o->help);
+}
+
+static const struct cmd *cmd_select(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *c;
+	int opt;
+
+	/* '+': stop at the command name, its options are its own */
+	while ((opt = getopt_long(argc, argv, "+vVh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'v':
+			log_verbosity++;
+			break;
+		case 'V':
+			printf("disco %s\n", DISCO_VERSION);
+			return EXIT_OK;
+		case 'h':
+			print_main_usage(stdout);
+			return EXIT_OK;
+		default:
+			print_main_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		if (optind + 1 < argc && (c = cmd_select(argv[optind + 1]))) {
+			print_cmd_usage(c);
+			return EXIT_OK;
+		}
+		print_main_usage(stdout);
+		return EXIT_OK;
+	}
+	c = cmd_select(argv[optind]);
+	if (!c) {
+		fprintf(stderr, "disco: '%s' is not a command (see 'disco --help')\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			print_cmd_usage(c);
+			return EXIT_OK;
+		}
+	}
+	log_setup_libbpf();
+	if ((c->flags & CMD_ROOT) && geteuid() != 0) {
+		log_err("'disco %s' needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN to load and attach BPF programs): run it with sudo",
+			c->name);
+		return EXIT_ERR;
+	}
+	optind = 0;	/* glibc: full re-initialisation for the command's getopt */
+	return c->func(argc, argv);
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Text rendering helpers shared by every collector's render_text(). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "collector.h"
+#include "hist.h"
+
+const char *fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (ns < 1000000000ULL)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	return buf;
+}
+
+const char *fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	if (b < 10240)
+		snprintf(buf, len, "%" PRIu64 "B", b);
+	else if (b < 10485760)
+		snprintf(buf, len, "%.1fKiB", b / 1024.0);
+	else if (b < 10737418240ULL)
+		snprintf(buf, len, "%.1fMiB", b / 1048576.0);
+	else
+		snprintf(buf, len, "%.1fGiB", b / 1073741824.0);
+	return buf;
+}
+
+uint64_t json_u64(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max)
+{
+	json_t *a = json_object_get(col, key);
+	char over[64];
+
+	if (!a) {
+		a = json_array();
+		json_object_set_new(col, key, a);
+	}
+	if (json_array_size(a) < max) {
+		json_array_append_new(a, item);
+		return;
+	}
+	json_decref(item);
+	snprintf(over, sizeof(over), "%s_not_listed", key);
+	json_object_set_new(col, over, json_integer(json_integer_value(json_object_get(col, over)) + 1));
+}
+
+void report_print_latency_row(FILE *out, const char *label, const json_t *h)
+{
+	char b[5][16];
+
+	if (!label) {
+		fprintf(out, "  %-28s %9s %9s %9s %9s %9s %9s\n", "", "count", "p50", "p90",
+			"p99", "p99.9", "max");
+		return;
+	}
+	fprintf(out, "  %-28.28s %9" PRIu64 " %9s %9s %9s %9s %9s\n", label, json_u64(h, "count"),
+		fmt_ns(json_u64(h, "p50_ns"), b[0], 16), fmt_ns(json_u64(h, "p90_ns"), b[1], 16),
+		fmt_ns(json_u64(h, "p99_ns"), b[2], 16), fmt_ns(json_u64(h, "p999_ns"), b[3], 16),
+		fmt_ns(json_u64(h, "max_ns"), b[4], 16));
+}
+
+void report_print_hist(FILE *out, const json_t *hj, const char *unit)
+{
+	uint64_t rows[66] = { 0 }, peak = 0;
+	int lo_row = 66, hi_row = -1;
+	bool ns = !strcmp(unit, "ns");
+	struct hist h;
+	char a[16], b[16];
+
+	if (hist_from_json(hj, unit, &h) || !h.count) {
+		fprintf(out, "  (no samples)\n");
+		return;
+	}
+	/* fold the log-linear slots into power-of-two rows for the terminal */
+	for (unsigned int i = 0; i < HIST_SLOTS; i++) {
+		uint64_t lo = hist_slot_lo(i);
+		int r = lo ? 64 - __builtin_clzll(lo) : 0;
+
+		if (!h.slots[i])
+			continue;
+		rows[r] += h.slots[i];
+		if (r < lo_row)
+			lo_row = r;
+		if (r > hi_row)
+			hi_row = r;
+	}
+	for (int r = lo_row; r <= hi_row; r++)
+		if (rows[r] > peak)
+			peak = rows[r];
+	for (int r = lo_row; r <= hi_row; r++) {
+		uint64_t lo = r ? 1ULL << (r - 1) : 0, hi = r ? (1ULL << r) - 1 : 0;
+		int bar = peak ? (int)(rows[r] * 40 / peak) : 0;
+
+		if (ns)
+			fprintf(out, "  %9s .. %-9s %10" PRIu64 " |", fmt_ns(lo, a, 16), fmt_ns(hi, b, 16), rows[r]);
+		else
+			fprintf(out, "  %9s .. %-9s %10" PRIu64 " |", fmt_bytes(lo, a, 16), fmt_bytes(hi, b, 16), rows[r]);
+		for (int i = 0; i < 40; i++)
+			fputc(i < bar ? '*' : ' ', out);
+		fputs("|\n", out);
+	}
+}

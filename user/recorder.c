@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Recording engine: collectors, one poll loop over their rings, the file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collector.h"
+#include "log.h"
+#include "recorder.h"
+#include "session.h"
+
+#define FLUSH_NS	1000000000ULL	/* SPEC §4: at least every second */
+#define STATE_NS	2000000000ULL	/* snapshot so a killed session reports */
+
+struct recorder {
+	struct col_run runs[64];
+	int nruns;
+	struct ring_buffer *rb;
+	struct session_writer *w;
+	int stats_fd;
+	uint64_t start_mono, start_real, last_flush, last_state;
+	uint64_t events, write_errors;
+	int write_err;
+	json_t *session;	/* static session facts, shared by header/state */
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct col_run *run = ctx;
+	struct recorder *r = run->rec;
+	int err;
+
+	run->events++;
+	r->events++;
+	if (r->w && !r->write_err) {
+		err = session_add_event(r->w, run->col->id, data, size);
+		if (err) {
+			r->write_err = err;
+			log_err("writing the session file failed: %s; stopping the recording (the file is readable up to here)",
+				strerror(-err));
+		}
+	}
+	if (run->col->on_event)
+		run->col->on_event(run, data, size);
+	return 0;
+}
+
+static json_t *session_facts(const struct rec_opts *o, int argc, char **argv,
+			     uint64_t start_real, uint64_t start_mono)
+{
+	struct utsname u;
+	char host[256] = "";
+	json_t *s, *cmd = json_array(), *pids = json_array();
+
+	uname(&u);
+	gethostname(host, sizeof(host) - 1);
+	for (int i = 0; i < argc; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	for (int i = 0; i < o->npids; i++)
+		json_array_append_new(pids, json_integer(o->pids[i]));
+	s = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:o, s:{s:o, s:I, s:s, s:s, s:I}}",
+		"disco_version", DISCO_VERSION, "hostname", host, "kernel", u.release,
+		"machine", u.machine, "cpus", libbpf_num_possible_cpus(),
+		"start_realtime_ns", (json_int_t)start_real,
+		"start_monotonic_ns", (json_int_t)start_mono, "command_line", cmd,
+		"filters", "pids", pids, "target_pid", (json_int_t)o->target_pid,
+		"cgroup", o->cgroup_path ?: "", "comm", o->comm,
+		"min_latency_ns", (json_int_t)o->min_latency_ns);
+	return s;
+}
+
+static void stop_runs(struct recorder *r)
+{
+	for (int i = 0; i < r->nruns; i++)
+		if (r->runs[i].col->stop)
+			r->runs[i].col->stop(&r->runs[i]);
+	r->nruns = 0;
+}
+
+static void recorder_free(struct recorder *r)
+{
+	if (!r)
+		return;
+	ring_buffer__free(r->rb);
+	stop_runs(r);
+	if (r->stats_fd >= 0)
+		close(r->stats_fd);
+	json_decref(r->session);
+	free(r);
+}
+
+struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
+				const char *session_path, bool force,
+				int argc, char **argv)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+	json_t *hdr = NULL, *cols;
+	int err = 0;
+
+	if (!r)
+		return NULL;
+	r->stats_fd = -1;
+	for (size_t i = 0; i < ncollectors; i++) {
+		struct col_run *run;
+
+		if (!(mask & (1ULL << i)))
+			continue;
+		run = &r->runs[r->nruns];
+		run->col = collectors[i];
+		run->ring_fd = -1;
+		run->rec = r;
+		if (run->col->needs_target && !o->npids && !o->target_pid) {
+			log_err("%s: needs a target process: -p PID or -- COMMAND", run->col->name);
+			err = -EINVAL;
+			goto out_err;
+		}
+		err = run->col->start(run, o);
+		if (err)
+			goto out_err;
+		r->nruns++;
+		if (run->ring_fd < 0)
+			continue;
+		if (!r->rb)
+			r->rb = ring_buffer__new(run->ring_fd, on_ring_event, run, NULL);
+		else
+			err = ring_buffer__add(r->rb, run->ring_fd, on_ring_event, run);
+		if (!r->rb || err) {
+			err = err ?: -errno;
+			log_err("cannot set up the ring buffer consumer: %s", strerror(-err));
+			goto out_err;
+		}
+	}
+	/* run counts and run times per program (SPEC §4, the session's cost) */
+	r->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (r->stats_fd < 0)
+		log_warn("BPF run-time statistics unavailable (%s): program cost not measured",
+			 strerror(errno));
+
+	r->start_real = now_ns(CLOCK_REALTIME);
+	r->start_mono = now_ns(CLOCK_MONOTONIC);
+	r->last_flush = r->last_state = r->start_mono;
+	r->session = session_facts(o, argc, argv, r->start_real, r->start_mono);
+	if (session_path) {
+		r->w = session_create(session_path, force);
+		if (!r->w) {
+			err = -errno;
+			if (err == -EEXIST)
+				log_err("%s exists: use -f to overwrite it or -o to choose another file", session_path);
+			else if (err == -ELOOP)
+				log_err("%s is a symbolic link: refusing to write through it", session_path);
+			else
+				log_err("cannot create %s: %s", session_path, strerror(-err));
+			goto out_err;
+		}
+		hdr = json_deep_copy(r->session);
+		json_object_set_new(hdr, "schema", json_string("disco.session/1"));
+		cols = json_object();
+		for (int i = 0; i < r->nruns; i++)
+			json_object_set_new(cols, r->runs[i].col->name, json_pack("{s:i, s:o}",
+				"id", r->runs[i].col->id,
+				"hooks", hooks_to_json(r->runs[i].col, r->runs[i].hooks)));
+		json_object_set_new(hdr, "collectors", cols);
+		err = session_write_json(r->w, BLK_HEADER, hdr);
+		json_decref(hdr);
+		if (err) {
+			log_err("writing %s failed: %s", session_path, strerror(-err));
+			goto out_err;
+		}
+	}
+	return r;
+
+out_err:
+	if (r->w)
+		session_close(r->w);
+	recorder_free(r);
+	errno = -err;
+	return NULL;
+}
+
+static json_t *cost_json(const struct recorder *r)
+{
+	struct rusage ru;
+	uint64_t cpu = 0;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		cpu = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+		      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
+	return json_pack("{s:I, s:I, s:I, s:I, s:b}",
+		"recorder_cpu_ns", (json_int_t)cpu,
+		"recorder_peak_rss_bytes", (json_int_t)ru.ru_maxrss * 1024,
+		"events", (json_int_t)r->events,
+		"file_bytes", (json_int_t)(r->w ? session_bytes_written(r->w) : 0),
+		"bpf_stats_enabled", r->stats_fd >= 0);
+}
+
+json_t *recorder_collect(struct recorder *r)
+{
+	json_t *rep, *s, *cols = json_object();
+	uint64_t bpf_ns = 0, bpf_runs = 0;
+
+	for (int i = 0; i < r->nruns; i++) {
+		struct col_run *run = &r->runs[i];
+		json_t *c = run->col->collect ? run->col->collect(run) : json_object();
+		json_t *progs = collector_prog_stats(run), *p;
+		size_t k;
+
+		if (!c)
+			c = json_object();
+		json_array_foreach(progs, k, p) {
+			bpf_ns += json_u64(p, "run_time_ns");
+			bpf_runs += json_u64(p, "run_count");
+		}
+		json_object_set_new(c, "hooks", hooks_to_json(run->col, run->hooks));
+		json_object_set_new(c, "drops", json_integer((json_int_t)collector_drops(run)));
+		json_object_set_new(c, "events", json_integer((json_int_t)run->events));
+		json_object_set_new(c, "programs", progs);
+		json_object_set_new(cols, run->col->name, c);
+	}
+	s = json_deep_copy(r->session);
+	json_object_set_new(s, "duration_ns",
+			    json_integer((json_int_t)(now_ns(CLOCK_MONOTONIC) - r->start_mono)));
+	json_object_set_new(s, "complete", json_false());
+	rep = json_pack("{s:s, s:o, s:o, s:o}", "schema", "disco.report/1", "session", s,
+			"cost", cost_json(r), "collectors", cols);
+	json_object_set_new(json_object_get(rep, "cost"), "bpf_run_time_ns", json_integer((json_int_t)bpf_ns));
+	json_object_set_new(json_object_get(rep, "cost"), "bpf_runs", json_integer((json_int_t)bpf_runs));
+	json_object_set_new(json_object_get(rep, "cost"), "bpf_ns_per_event",
+			    json_integer((json_int_t)(bpf_runs ? bpf_ns / bpf_runs : 0)));
+	return rep;
+}
+
+int recorder_poll(struct recorder *r, int timeout_ms)
+{
+	uint64_t before = r->events, now;
+	int err;
+
+	if (r->rb) {
+		/*
+		 * Producers submit without wakeups (SPEC §3), so the wait
+		 * usually times out; consume() then drains whatever is there.
+		 */
+		err = ring_buffer__poll(r->rb, timeout_ms);
+		if (err < 0 && err != -EINTR)
+			return err;
+		err = ring_buffer__consume(r->rb);
+		if (err < 0 && err != -EINTR)
+			return err;
+	} else if (timeout_ms > 0) {
+		usleep(timeout_ms * 1000);
+	}
+	now = now_ns(CLOCK_MONOTONIC);
+	if (r->w && !r->write_err && now - r->last_flush >= FLUSH_NS) {
+		r->last_flush = now;
+		r->write_err = session_flush(r->w);
+		if (!r->write_err && now - r->last_state >= STATE_NS) {
+			json_t *st = recorder_collect(r);
+
+			r->last_state = now;
+			r->write_err = session_write_json(r->w, BLK_STATE, st);
+			json_decref(st);
+		}
+		if (r->write_err)
+			log_err("writing the session file failed: %s; stopping the recording (the file is readable up to here)",
+				strerror(-r->write_err));
+	}
+	if (r->write_err)
+		return r->write_err;
+	return (int)(r->events - before);
+}
+
+uint64_t recorder_events(const struct recorder *r)
+{
+	return r->events;
+}
+
+uint64_t recorder_drops(const struct recorder *r)
+{
+	uint64_t d = 0;
+
+	for (int i = 0; i < r->nruns; i++)
+		d += collector_drops(&r->runs[i]);
+	return d;
+}
+
+uint64_t recorder_bytes(const struct recorder *r)
+{
+	return r->w ? session_bytes_written(r->w) : 0;
+}
+
+int recorder_stop(struct recorder *r, json_t **summary)
+{
+	json_t *sum;
+	int err = 0;
+
+	if (!r)
+		return -EINVAL;
+	if (r->rb)
+		ring_buffer__consume(r->rb);
+	sum = recorder_collect(r);
+	json_object_set_new(json_object_get(sum, "session"), "complete", json_true());
+	json_object_set_new(json_object_get(sum, "session"), "end_realtime_ns",
+			    json_integer((json_int_t)now_ns(CLOCK_REALTIME)));
+	if (r->w) {
+		if (!r->write_err) {
+			err = session_flush(r->w);
+			if (!err)
+				err = session_write_json(r->w, BLK_SUMMARY, sum);
+		} else {
+			err = r->write_err;
+		}
+		if (session_close(r->w) && !err)
+			err = -EIO;
+		r->w = NULL;
+	}
+	if (summary)
+		*summary = sum;
+	else
+		json_decref(sum);
+	recorder_free(r);
+	return err;
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Session file -> report JSON (trusting nothing in the file) -> text. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include "collector.h"
+#include "report.h"
+#include "session.h"
+
+static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
+		    char *err, size_t errlen)
+{
+	struct report_opts ro = *ro_in;
+	struct session_block blk;
+	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
+	bool summary = false;
+	const char *name;
+	uint64_t nevents = 0, bad_events = 0;
+	int rc;
+
+	while ((rc = session_next_block(sr, &blk, err, errlen)) == 1) {
+		json_error_t je;
+		json_t *j;
+
+		if (blk.type == BLK_EVENTS) {
+			struct session_event ev;
+			size_t pos = 0;
+			int erc;
+
+			if (!hdr) {
+				snprintf(err, errlen, "corrupt file: events before the header block (offset %" PRIu64 ")", blk.offset);
+				goto out;
+			}
+			while ((erc = session_event_next(&blk, &pos, &ev)) == 1) {
+				const struct collector *col = collector_by_id(ev.collector);
+
+				nevents++;
+				if (!col || !col->report_event) {
+					bad_events++;
+					continue;
+				}
+				c = json_object_get(events, col->name);
+				if (!c) {
+					c = json_object();
+					json_object_set_new(events, col->name, c);
+				}
+				if (col->report_event(c, ev.data, ev.len, &ro))
+					bad_events++;
+			}
+			if (erc < 0) {
+				snprintf(err, errlen, "corrupt event record in block at offset %" PRIu64, blk.offset);
+				goto out;
+			}
+			continue;
+		}
+		j = json_loadb((const char *)blk.data, blk.len, 0, &je);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			snprintf(err, errlen, "corrupt block at offset %" PRIu64 ": not a JSON object (%s)",
+				 blk.offset, je.text);
+			goto out;
+		}
+		if (blk.type == BLK_HEADER) {
+			if (hdr) {
+				json_decref(j);
+				snprintf(err, errlen, "corrupt file: second header block at offset %" PRIu64, blk.offset);
+				goto out;
+			}
+			hdr = j;
+			ro.start_mono_ns = json_u64(hdr, "start_monotonic_ns");
+		} else {
+			if (!hdr) {
+				json_decref(j);
+				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
+				goto out;
+			}
+			json_decref(state);
+			state = j;
+			summary = blk.type == BLK_SUMMARY;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	if (!hdr) {
+		snprintf(err, errlen, "session file has no header block (empty or cut off at offset %" PRIu64 ")",
+			 session_good_bytes(sr));
+		goto out;
+	}
+	if (state && json_is_object(json_object_get(state, "collectors"))) {
+		rep = json_incref(state);
+	} else {
+		/* killed before the first snapshot: header facts and events only */
+		rep = json_pack("{s:s, s:O, s:{}, s:{}}", "schema", "disco.report/1",
+				"session", hdr, "cost", "collectors");
+		json_object_del(json_object_get(rep, "session"), "collectors");
+		json_object_del(json_object_get(rep, "session"), "schema");
+	}
+	json_object_set_new(rep, "schema", json_string("disco.report/1"));
+	if (!json_is_object(json_object_get(rep, "session")))
+		json_object_set_new(rep, "session", json_object());
+	json_object_set_new(json_object_get(rep, "session"), "complete", json_boolean(summary && !session_truncated(sr)));
+	if (session_truncated(sr))
+		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
+				    json_integer((json_int_t)session_good_bytes(sr)));
+	json_object_set_new(json_object_get(rep, "session"), "events_recorded", json_integer((json_int_t)nevents));
+	if (bad_events)
+		json_object_set_new(json_object_get(rep, "session"), "events_unreadable",
+				    json_integer((json_int_t)bad_events));
+	json_object_set(json_object_get(rep, "session"), "recorded_hooks", json_object_get(hdr, "collectors"));
+	cols = json_object_get(rep, "collectors");
+	if (!json_is_object(cols)) {
+		cols = json_object();
+		json_object_set_new(rep, "collectors", cols);
+	}
+	/* collectors named in the header exist in the report, even if empty */
+	json_object_foreach(json_object_get(hdr, "collectors"), name, c)
+		if (collector_find(name) && !json_object_get(cols, name))
+			json_object_set_new(cols, name, json_object());
+	json_object_foreach(events, name, c)
+		if (json_is_object(json_object_get(cols, name)))
+			json_object_update(json_object_get(cols, name), c);
+	json_object_foreach(cols, name, c) {
+		const struct collector *col = collector_find(name);
+
+		if (col && col->report_finish && json_is_object(c))
+			col->report_finish(c, &ro);
+	}
+out:
+	json_decref(hdr);
+	json_decref(state);
+	json_decref(events);
+	return rep;
+}
+
+json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen)
+{
+	struct session_reader *sr = session_open(path, err, errlen);
+	json_t *rep;
+
+	if (!sr)
+		return NULL;
+	rep = load(sr, ro, err, errlen);
+	session_reader_free(sr);
+	return rep;
+}
+
+json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *ro,
+			char *err, size_t errlen)
+{
+	struct session_reader *sr = session_open_mem(buf, len, err, errlen);
+	json_t *rep;
+
+	if (!sr)
+		return NULL;
+	rep = load(sr, ro, err, errlen);
+	session_reader_free(sr);
+	return rep;
+}
+
+int report_filter(json_t *report, const char *only)
+{
+	uint64_t mask;
+	json_t *cols = json_object_get(report, "collectors"), *c;
+	const char *name;
+	void *tmp;
+	int err;
+
+	if (!only || !*only)
+		return 0;
+	err = collector_parse_list(only, &mask);
+	if (err)
+		return err;
+	json_object_foreach_safe(cols, tmp, name, c) {
+		size_t i;
+
+		for (i = 0; i < ncollectors; i++)
+			if (!strcmp(collectors[i]->name, name))
+				break;
+		if (i == ncollectors || !(mask & (1ULL << i)))
+			json_object_del(cols, name);
+	}
+	return 0;
+}
+
+static void render_cost(const json_t *rep, FILE *out)
+{
+	const json_t *cost = json_object_get(rep, "cost"), *cols = json_object_get(rep, "collectors"), *c, *p;
+	const char *name;
+	char b[3][16];
+	size_t i;
+
+	fprintf(out, "\n== cost of this measurement ==\n");
+	fprintf(out, "  recorder: %s CPU, peak RSS %s, %" PRIu64 " events, file %s\n",
+		fmt_ns(json_u64(cost, "recorder_cpu_ns"), b[0], 16),
+		fmt_bytes(json_u64(cost, "recorder_peak_rss_bytes"), b[1], 16),
+		json_u64(cost, "events"), fmt_bytes(json_u64(cost, "file_bytes"), b[2], 16));
+	fprintf(out, "  BPF programs: %" PRIu64 " runs, %s total, %" PRIu64 " ns per run%s\n",
+		json_u64(cost, "bpf_runs"), fmt_ns(json_u64(cost, "bpf_run_time_ns"), b[0], 16),
+		json_u64(cost, "bpf_ns_per_event"),
+		json_is_false(json_object_get(cost, "bpf_stats_enabled")) ? " (stats unavailable)" : "");
+	json_object_foreach((json_t *)cols, name, c) {
+		json_array_foreach(json_object_get(c, "programs"), i, p) {
+			if (!json_u64(p, "run_count"))
+				continue;
+			fprintf(out, "    %-28s %12" PRIu64 " runs %9" PRIu64 " ns/run\n",
+				json_string_value(json_object_get(p, "name")) ?: "?",
+				json_u64(p, "run_count"), json_u64(p, "ns_per_run"));
+		}
+	}
+}
+
+void report_render_text(const json_t *rep, FILE *out, const struct report_opts *ro)
+{
+	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *h;
+	const char *name;
+	char b[16];
+	size_t i;
+
+	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
+		json_string_value(json_object_get(s, "hostname")) ?: "?",
+		json_string_value(json_object_get(s, "kernel")) ?: "?", json_u64(s, "cpus"),
+		fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
+	if (!json_is_true(json_object_get(s, "complete"))) {
+		if (json_object_get(s, "truncated_at"))
+			fprintf(out, "WARNING: incomplete session (file cut off at byte %" PRIu64
+				"); showing the last snapshot and events before it\n", json_u64(s, "truncated_at"));
+		else
+			fprintf(out, "WARNING: incomplete session (no final summary: the recorder was killed); showing the last snapshot\n");
+	}
+	json_object_foreach((json_t *)cols, name, c) {
+		const struct collector *col = collector_find(name);
+
+		fprintf(out, "\n== %s ==\n", name);
+		fprintf(out, "hooks:");
+		json_array_foreach(json_object_get(c, "hooks"), i, h) {
+			const char *m = json_string_value(json_object_get(h, "method"));
+
+			fprintf(out, " %s=%s", json_string_value(json_object_get(h, "hook")) ?: "?", m ?: "unavailable");
+		}
+		fprintf(out, "\nevents: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
+			json_u64(c, "drops"), json_u64(c, "drops") ? "  <-- events were LOST: raise --ring-size" : "");
+		if (col && col->render_text)
+			col->render_text(c, out, ro);
+	}
+	render_cost(rep, out);
+}

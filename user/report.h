@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading a session file back into the report JSON, and rendering it. */
+#ifndef DISCO_REPORT_H
+#define DISCO_REPORT_H
+
+#include <stdio.h>
+#include <jansson.h>
+#include "collector.h"
+
+/*
+ * Read a session file into {"schema": "disco.report/1", "session",
+ * "cost", "collectors"}: the last STATE or the SUMMARY block, plus every
+ * recorded event folded in by its collector. A file cut off mid-way gives
+ * session.complete = false; a corrupt one returns NULL with err naming the
+ * byte offset.
+ */
+json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen);
+/* Same from memory (tests, fuzzing). */
+json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *ro,
+			char *err, size_t errlen);
+/* Keep only the collectors named in the comma-separated list; -EINVAL if one is unknown. */
+int report_filter(json_t *report, const char *only);
+void report_render_text(const json_t *report, FILE *out, const struct report_opts *ro);
+
+#endif

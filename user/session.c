@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Session file writer and reader (format in session.h, docs/session-format.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "session.h"
+
+/*
+ * deflate's best case is about 1032:1 (zlib FAQ); a header claiming more
+ * than that is corrupt, and refusing it early keeps a hostile file from
+ * making us allocate a large raw buffer for a tiny compressed one.
+ */
+#define ZLIB_MAX_RATIO		1032u
+#define ZLIB_RATIO_SLACK	64u
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static bool type_known(uint32_t type)
+{
+	return type >= BLK_HEADER && type <= BLK_SUMMARY;
+}
+
+/* The CRC covers type|raw_len|comp_len, then the compressed bytes. */
+static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, hdr, 12);
+	/* crc32_z takes a size_t; comp_len is capped far below 4 GiB anyway */
+	crc = crc32_z(crc, data, len);
+	return (uint32_t)crc;
+}
+
+/* ---- writer --------------------------------------------------------------- */
+
+struct session_writer {
+	int fd;
+	uint64_t off;		/* end of the last whole block on disk */
+	uint8_t *ev;		/* pending EVENTS records */
+	size_t ev_len;
+	uint8_t *out;		/* block header + compressed data */
+	size_t out_cap;
+};
+
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Append at w->off with pwrite so that a failed, partial block can be cut
+ * off again with ftruncate and the file stays readable to its last whole
+ * block; later writes then continue from the same good offset.
+ */
+static int append(struct session_writer *w, const uint8_t *buf, size_t len)
+{
+	int err = pwrite_all(w->fd, buf, len, w->off);
+
+	if (err) {
+		/* best effort: if this fails too, the reader reports truncation */
+		while (ftruncate(w->fd, (off_t)w->off) < 0 && errno == EINTR)
+			;
+		return err;
+	}
+	w->off += len;
+	return 0;
+}
+
+static int write_block_now(struct session_writer *w, uint32_t type,
+			   const void *data, size_t len)
+{
+	uLong bound;
+	uLongf comp_len;
+	uint8_t *p;
+	int zerr;
+
+	if (!type_known(type) || (len && !data))
+		return -EINVAL;
+	if (len > SESSION_MAX_RAW)
+		return -EFBIG;
+	bound = compressBound((uLong)len);
+	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
+		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
+		if (!p)
+			return -ENOMEM;
+		w->out = p;
+		w->out_cap = SESSION_BLOCK_HDR + bound;
+	}
+	comp_len = bound;
+	/* Z_BEST_SPEED: the recorder runs next to what it measures */
+	zerr = compress2(w->out + SESSION_BLOCK_HDR, &comp_len,
+			 len ? data : (const void *)"", (uLong)len, Z_BEST_SPEED);
+	if (zerr == Z_MEM_ERROR)
+		return -ENOMEM;
+	if (zerr != Z_OK)
+		return -EIO;
+	if (comp_len > SESSION_MAX_COMP)
+		return -EFBIG;
+	put_le32(w->out, type);
+	put_le32(w->out + 4, (uint32_t)len);
+	put_le32(w->out + 8, (uint32_t)comp_len);
+	put_le32(w->out + 12, block_crc(w->out, w->out + SESSION_BLOCK_HDR, comp_len));
+	return append(w, w->out, SESSION_BLOCK_HDR + comp_len);
+}
+
+static int write_pending_events(struct session_writer *w)
+{
+	int err;
+
+	if (!w->ev_len)
+		return 0;
+	err = write_block_now(w, BLK_EVENTS, w->ev, w->ev_len);
+	/* on failure the records stay buffered for the next attempt */
+	if (!err)
+		w->ev_len = 0;
+	return err;
+}
+
+struct session_writer *session_create(const char *path, bool force)
+{
+	struct session_writer *w = NULL;
+	uint8_t hdr[SESSION_FILE_HDR];
+	struct stat st;
+	int flags = O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	int fd = -1, err;
+
+	if (!path || !*path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!force) {
+		flags |= O_EXCL;
+	} else if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			errno = ELOOP;
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+			return NULL;
+		}
+	} else if (errno != ENOENT) {
+		return NULL;
+	}
+
+	/*
+	 * O_NONBLOCK keeps a FIFO swapped in after lstat from blocking open;
+	 * fstat then refuses anything but a regular file before truncating.
+	 */
+	fd = open(path, flags, 0600);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto out_close;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0 || ftruncate(fd, 0) < 0 ||
+	    /* the umask may not widen it, but an old file's mode may be wider */
+	    fchmod(fd, 0600) < 0) {
+		err = -errno;
+		goto out_close;
+	}
+
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	w->ev = malloc(SESSION_EVENTS_BLOCK);
+	if (!w->ev) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	w->fd = fd;
+	memcpy(hdr, SESSION_MAGIC, 8);
+	put_le32(hdr + 8, SESSION_VERSION);
+	put_le32(hdr + 12, 0);
+	err = append(w, hdr, sizeof(hdr));
+	if (err)
+		goto out_free;
+	return w;
+
+out_free:
+	free(w->ev);
+	free(w);
+out_close:
+	close(fd);
+	/* with O_EXCL the file is ours: don't leave a headerless one behind */
+	if (!force)
+		unlink(path);
+	errno = -err;
+	return NULL;
+}
+
+int session_write_block(struct session_writer *w, uint32_t type,
+			const void *data, size_t len)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	/* buffered events are older than this block: keep the file in time order */
+	err = write_pending_events(w);
+	if (err)
+		return err;
+	return write_block_now(w, type, data, len);
+}
+
+int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
+{
+	char *s;
+	int err;
+
+	if (!w || !j)
+		return -EINVAL;
+	s = json_dumps(j, JSON_COMPACT);
+	if (!s)
+		return -EINVAL;
+	err = session_write_block(w, type, s, strlen(s));
+	free(s);
+	return err;
+}
+
+int session_add_event(struct session_writer *w, uint16_t collector,
+		      const void *data, size_t len)
+{
+	size_t rec = 4 + len;
+	int err;
+
+	if (!w || len > UINT16_MAX || (len && !data))
+		return -EINVAL;
+	if (w->ev_len + rec > SESSION_EVENTS_BLOCK) {
+		err = write_pending_events(w);
+		if (err)
+			return err;
+	}
+	put_le16(w->ev + w->ev_len, collector);
+	put_le16(w->ev + w->ev_len + 2, (uint16_t)len);
+	if (len)
+		memcpy(w->ev + w->ev_len + 4, data, len);
+	w->ev_len += rec;
+	return 0;
+}
+
+int session_flush(struct session_writer *w)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	err = write_pending_events(w);
+	if (err)
+		return err;
+	while (fdatasync(w->fd) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+uint64_t session_bytes_written(const struct session_writer *w)
+{
+	return w ? w->off : 0;
+}
+
+int session_close(struct session_writer *w)
+{
+	int err, err2;
+
+	if (!w)
+		return 0;
+	err = write_pending_events(w);
+	if (fsync(w->fd) < 0 && errno != EINTR && !err)
+		err = -errno;
+	err2 = close(w->fd) < 0 ? -errno : 0;
+	if (!err)
+		err = err2;
+	free(w->ev);
+	free(w->out);
+	free(w);
+	return err;
+}
+
+/* ---- reader --------------------------------------------------------------- */
+
+struct session_reader {
+	int fd;			/* -1 when reading from memory */
+	const uint8_t *mem;
+	uint64_t size;		/* bytes known to exist (fstat for files) */
+	uint64_t off;		/* next block header */
+	bool truncated;
+	int failed;		/* sticky -errno after a corrupt block */
+	char failmsg[192];
+	uint8_t *comp;		/* file mode: compressed data */
+	size_t comp_cap;
+	uint8_t *raw;
+	size_t raw_cap;
+	z_stream zs;
+	bool zs_ready;
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Grow *buf to at least n bytes (n is always under a SESSION_MAX_* cap). */
+static int reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+	uint8_t *p;
+
+	if (n <= *cap && *buf)
+		return 0;
+	p = realloc(*buf, n ? n : 1);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n ? n : 1;
+	return 0;
+}
+
+/*
+ * Make n bytes at off available in *out. Memory: a pointer into the buffer.
+ * File: pread into dst. *got is less than n only at end of file.
+ */
+static int src_get(struct session_reader *r, uint64_t off, size_t n,
+		   uint8_t *dst, const uint8_t **out, size_t *got)
+{
+	size_t done = 0;
+
+	if (!r->mem && r->fd < 0)
+		return -EBADF;
+	if (r->mem) {
+		*got = off >= r->size ? 0 : (r->size - off < n ? r->size - off : n);
+		*out = r->mem + (off < r->size ? off : r->size);
+		return 0;
+	}
+	while (done < n) {
+		ssize_t k = pread(r->fd, dst + done, n - done, (off_t)(off + done));
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		done += (size_t)k;
+	}
+	*out = dst;
+	*got = done;
+	return 0;
+}
+
+static int check_file_header(struct session_reader *r, char *err, size_t errlen)
+{
+	uint8_t buf[SESSION_FILE_HDR];
+	const uint8_t *h;
+	size_t got, cmp;
+	uint32_t version, flags;
+	int ret;
+
+	ret = src_get(r, 0, sizeof(buf), buf, &h, &got);
+	if (ret) {
+		fail(err, errlen, "read error at offset 0: %s", strerror(-ret));
+		return ret;
+	}
+	if (got == 0) {
+		fail(err, errlen, "not a disco session file (empty)");
+		return -EBADMSG;
+	}
+	cmp = got < 8 ? got : 8;
+	if (memcmp(h, SESSION_MAGIC, cmp)) {
+		fail(err, errlen, "not a disco session file (bad magic at offset 0)");
+		return -EBADMSG;
+	}
+	if (got < sizeof(buf)) {
+		fail(err, errlen, "truncated file header: %zu of %d bytes", got,
+		     SESSION_FILE_HDR);
+		return -EBADMSG;
+	}
+	version = get_le32(h + 8);
+	if (version != SESSION_VERSION) {
+		fail(err, errlen, "unsupported format version %u (this disco reads version %d)",
+		     version, SESSION_VERSION);
+		return -EBADMSG;
+	}
+	flags = get_le32(h + 12);
+	if (flags) {
+		fail(err, errlen, "unsupported header flags 0x%x at offset 12", flags);
+		return -EBADMSG;
+	}
+	r->off = SESSION_FILE_HDR;
+	return 0;
+}
+
+static struct session_reader *reader_new(void)
+{
+	struct session_reader *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->fd = -1;
+	return r;
+}
+
+struct session_reader *session_open(const char *path, char *err, size_t errlen)
+{
+	struct session_reader *r;
+	struct stat st;
+	int ret;
+
+	r = reader_new();
+	if (!r) {
+		fail(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0) {
+		ret = -errno;
+		fail(err, errlen, "cannot open: %s", strerror(errno));
+		goto out_free;
+	}
+	if (fstat(r->fd, &st) < 0) {
+		ret = -errno;
+		fail(err, errlen, "cannot stat: %s", strerror(errno));
+		goto out_free;
+	}
+	/* pread and the size checks need a regular file, not a pipe or device */
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		fail(err, errlen, "not a regular file");
+		goto out_free;
+	}
+	r->size = (uint64_t)st.st_size;
+	ret = check_file_header(r, err, errlen);
+	if (ret)
+		goto out_free;
+	return r;
+
+out_free:
+	session_reader_free(r);
+	errno = -ret;
+	return NULL;
+}
+
+struct session_reader *session_open_mem(const void *buf, size_t len,
+					char *err, size_t errlen)
+{
+	struct session_reader *r;
+	int ret;
+
+	r = reader_new();
+	if (!r) {
+		fail(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* a non-NULL base keeps pointer arithmetic defined for empty input */
+	r->mem = buf ? buf : (const uint8_t *)"";
+	r->size = buf ? len : 0;
+	ret = check_file_header(r, err, errlen);
+	if (ret) {
+		session_reader_free(r);
+		errno = -ret;
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * True if [off, off + n) lies within the file. A file still being written
+ * may have grown since the last look, so ask again before giving up.
+ */
+static bool in_file(struct session_reader *r, uint64_t off, uint64_t n)
+{
+	struct stat st;
+
+	if (off + n <= r->size)
+		return true;
+	if (r->mem || fstat(r->fd, &st) < 0)
+		return false;
+	r->size = (uint64_t)st.st_size;
+	return off + n <= r->size;
+}
+
+/* Inflate exactly raw_len bytes, and the stream must end there. */
+static int inflate_block(struct session_reader *r, const uint8_t *comp,
+			 uint32_t comp_len, uint32_t raw_len, const char **why)
+{
+	int zret;
+
+	if (!r->zs_ready) {
+		memset(&r->zs, 0, sizeof(r->zs));
+		if (inflateInit(&r->zs) != Z_OK) {
+			*why = "out of memory";
+			return -ENOMEM;
+		}
+		r->zs_ready = true;
+	} else if (inflateReset(&r->zs) != Z_OK) {
+		*why = "inflate reset failed";
+		return -EIO;
+	}
+	r->zs.next_in = (Bytef *)comp;
+	r->zs.avail_in = comp_len;
+	r->zs.next_out = r->raw;
+	r->zs.avail_out = raw_len;
+	/* one call: inflate is bounded by its input and output, it cannot spin */
+	zret = inflate(&r->zs, Z_FINISH);
+	switch (zret) {
+	case Z_STREAM_END:
+		if (r->zs.avail_out) {
+			*why = "data inflates to fewer bytes than its raw length";
+			return -EBADMSG;
+		}
+		if (r->zs.avail_in) {
+			*why = "trailing bytes after the compressed stream";
+			return -EBADMSG;
+		}
+		return 0;
+	case Z_BUF_ERROR:
+		*why = r->zs.avail_out ? "compressed stream ends early" :
+			"data inflates to more bytes than its raw length";
+		return -EBADMSG;
+	case Z_MEM_ERROR:
+		*why = "out of memory";
+		return -ENOMEM;
+	case Z_NEED_DICT:
+		*why = "zlib stream needs a dictionary";
+		return -EBADMSG;
+	default:
+		*why = r->zs.msg ? r->zs.msg : "inflate error";
+		return -EBADMSG;
+	}
+}
+
+static int next_block(struct session_reader *r, struct session_block *blk,
+		      char *err, size_t errlen)
+{
+	uint8_t hbuf[SESSION_BLOCK_HDR];
+	const uint8_t *h, *comp;
+	uint32_t type, raw_len, comp_len, crc, want;
+	uint64_t off = r->off;
+	const char *why = NULL;
+	size_t got;
+	int ret;
+
+	ret = src_get(r, off, sizeof(hbuf), hbuf, &h, &got);
+	if (ret) {
+		fail(err, errlen, "read error at offset %llu: %s",
+		     (unsigned long long)off, strerror(-ret));
+		return ret;
+	}
+	if (got == 0)
+		return 0;
+	if (got < sizeof(hbuf)) {
+		r->truncated = true;
+		return 0;
+	}
+	type = get_le32(h);
+	raw_len = get_le32(h + 4);
+	comp_len = get_le32(h + 8);
+	crc = get_le32(h + 12);
+	/* the CRC needs the header bytes; in memory mode h is not hbuf yet */
+	if (h != hbuf)
+		memcpy(hbuf, h, sizeof(hbuf));
+
+	if (!type_known(type)) {
+		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
+		     (unsigned long long)off, type);
+		return -EBADMSG;
+	}
+	if (comp_len > SESSION_MAX_COMP) {
+		fail(err, errlen, "corrupt block at offset %llu: compressed length %u exceeds the %u byte limit",
+		     (unsigned long long)off, comp_len, SESSION_MAX_COMP);
+		return -EBADMSG;
+	}
+	if (raw_len > SESSION_MAX_RAW) {
+		fail(err, errlen, "corrupt block at offset %llu: raw length %u exceeds the %u byte limit",
+		     (unsigned long long)off, raw_len, SESSION_MAX_RAW);
+		return -EBADMSG;
+	}
+	if (!in_file(r, off + SESSION_BLOCK_HDR, comp_len)) {
+		r->truncated = true;
+		return 0;
+	}
+	if (r->mem == NULL && reserve(&r->comp, &r->comp_cap, comp_len)) {
+		fail(err, errlen, "out of memory reading block at offset %llu",
+		     (unsigned long long)off);
+		return -ENOMEM;
+	}
+	ret = src_get(r, off + SESSION_BLOCK_HDR, comp_len, r->comp, &comp, &got);
+	if (ret) {
+		fail(err, errlen, "read error at offset %llu: %s",
+		     (unsigned long long)(off + SESSION_BLOCK_HDR), strerror(-ret));
+		return ret;
+	}
+	if (got < comp_len) {
+		/* the file shrank under us */
+		r->truncated = true;
+		return 0;
+	}
+	want = block_crc(hbuf, comp, comp_len);
+	if (want != crc) {
+		fail(err, errlen, "corrupt block at offset %llu: CRC mismatch (stored 0x%08x, computed 0x%08x)",
+		     (unsigned long long)off, crc, want);
+		return -EBADMSG;
+	}
+	if ((uint64_t)raw_len > (uint64_t)comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK) {
+		fail(err, errlen, "corrupt block at offset %llu: raw length %u impossible for %u compressed bytes",
+		     (unsigned long long)off, raw_len, comp_len);
+		return -EBADMSG;
+	}
+	if (reserve(&r->raw, &r->raw_cap, raw_len)) {
+		fail(err, errlen, "out of memory reading block at offset %llu",
+		     (unsigned long long)off);
+		return -ENOMEM;
+	}
+	ret = inflate_block(r, comp, comp_len, raw_len, &why);
+	if (ret) {
+		fail(err, errlen, "corrupt block at offset %llu: %s",
+		     (unsigned long long)off, why);
+		return ret;
+	}
+	blk->type = type;
+	blk->offset = off;
+	blk->len = raw_len;
+	blk->data = r->raw;
+	r->off = off + SESSION_BLOCK_HDR + comp_len;
+	return 1;
+}
+
+int session_next_block(struct session_reader *r, struct session_block *blk,
+		       char *err, size_t errlen)
+{
+	char msg[sizeof(r->failmsg)];
+	int ret;
+
+	if (!r || !blk)
+		return -EINVAL;
+	/* a reader stops at the first corrupt block; repeat its error */
+	if (r->failed) {
+		fail(err, errlen, "%s", r->failmsg);
+		return r->failed;
+	}
+	if (r->truncated)
+		return 0;
+	msg[0] = '\0';
+	ret = next_block(r, blk, msg, sizeof(msg));
+	if (ret < 0) {
+		r->failed = ret;
+		snprintf(r->failmsg, sizeof(r->failmsg), "%s", msg);
+		fail(err, errlen, "%s", msg);
+	}
+	return ret;
+}
+
+bool session_truncated(const struct session_reader *r)
+{
+	return r && r->truncated;
+}
+
+uint64_t session_good_bytes(const struct session_reader *r)
+{
+	return r ? r->off : 0;
+}
+
+void session_reader_free(struct session_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->zs_ready)
+		inflateEnd(&r->zs);
+	free(r->comp);
+	free(r->raw);
+	free(r);
+}
+
+int session_event_next(const struct session_block *blk, size_t *pos,
+		       struct session_event *ev)
+{
+	size_t left;
+	uint16_t len;
+
+	if (!blk || !pos || !ev || blk->type != BLK_EVENTS ||
+	    *pos > blk->len || (blk->len && !blk->data))
+		return -EINVAL;
+	left = blk->len - *pos;
+	if (!left)
+		return 0;
+	if (left < 4)
+		return -EBADMSG;
+	len = get_le16(blk->data + *pos + 2);
+	if (len > left - 4)
+		return -EBADMSG;
+	ev->collector = get_le16(blk->data + *pos);
+	ev->len = len;
+	ev->data = blk->data + *pos + 4;
+	*pos += 4 + (size_t)len;
+	return 1;
+}
