@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bench workload "io": O_DIRECT 4 KiB random reads or writes, file or device. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>

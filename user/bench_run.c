@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* disco bench runner: one forked child per run, its collector on that child. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

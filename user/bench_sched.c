@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bench workload "sched": two threads ping-ponging one byte over pipes. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

@@ -758,7 +758,7 @@ void bench_compare_print(FILE *out, const struct bench_result *base,
 
 void bench_result_print(FILE *out, const struct bench_result *r)
 {
-	char v[4][32];
+	char v[5][32];
 
 	fprintf(out, "%s, kernel %s, %u cpus (%s), %u x %.1fs\n", r->hostname, r->kernel,
 		r->cpus, r->model, r->repeat, r->duration_ns / 1e9);
@@ -779,7 +779,7 @@ void bench_result_print(FILE *out, const struct bench_result *r)
 			fmt_value(v[2], sizeof(v[2]), BM_OPS, true, ops.max),
 			ops.spread * 100,
 			fmt_value(v[3], sizeof(v[3]), BM_P50, h50, p50.median),
-			h99 ? fmt_value(v[0], sizeof(v[0]), BM_P99, true, p99.median) : "-");
+			fmt_value(v[4], sizeof(v[4]), BM_P99, h99, p99.median));
 		if (s->latency_note[0])
 			fprintf(out, "%-16s latency unavailable: %s\n", "", s->latency_note);
 	}

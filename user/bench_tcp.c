@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bench workload "tcp": loopback connect / 100-byte request / response / close. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>

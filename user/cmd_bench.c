@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* disco bench: run the workloads, write JSON, compare with a baseline. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -134,8 +133,9 @@ static void progress(const struct bench_job *job, unsigned int rep, unsigned int
 	if (x->has_latency)
 		snprintf(lat, sizeof(lat), ", %s p50 %lluns p99 %lluns", job->collector,
 			 (unsigned long long)x->p50_ns, (unsigned long long)x->p99_ns);
-	log_info("bench: %-15s %u/%u%s %.0f ops/s%s", job->name, rep + 1, n,
-		 traced ? "" : " untraced", x->ops_per_sec, lat);
+	/* progress on stderr: a CI log should show the bench is alive */
+	fprintf(stderr, "bench: %-15s %u/%u%s %.0f ops/s%s\n", job->name, rep + 1, n,
+		traced ? "" : " untraced", x->ops_per_sec, lat);
 }
 
 /* One run of one figure; a collector that failed once is not retried. */

@@ -15,6 +15,7 @@ static const struct cmd commands[] = {
 	{ "check", cmd_check, 0, "show which collectors and hooks can run on this kernel", usage_check },
 	{ "record", cmd_record, CMD_ROOT | CMD_COLOPTS, "record a profiling session to a file", usage_record },
 	{ "report", cmd_report, 0, "print a recorded session (text, json)", usage_report },
+	{ "bench", cmd_bench, 0, "kernel benchmarks for CI, baselines, overhead", usage_bench },
 };
 
 static const char usage_main[] =
