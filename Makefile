@@ -156,6 +156,14 @@ $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $^ $(STATIC_LIBS) -o $@
 
+# ---- qemu kernel test (SPEC §6) ---------------------------------------------
+# make vmtest [KERNEL=path/to/vmlinuz [MODULES=dir]]: boots that kernel (default:
+# Debian's, fetched with apt-get download into $(OUTPUT)/vm) under TCG with a
+# busybox initramfs holding disco-static; tests/vm/run.sh checks the console.
+vmtest: $(OUTPUT)/disco-static
+	@tests/vm/run.sh --disco $(OUTPUT)/disco-static --out $(OUTPUT)/vm \
+		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
+
 # ---- tests -----------------------------------------------------------------
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
