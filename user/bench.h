@@ -161,6 +161,7 @@ struct bench_opts {
 	unsigned int repeat;
 	const char *json_path;
 	const char *baseline_path;
+	const char *compare_path;	/* compare this saved result, do not run */
 	double max_regress_pct;
 	bool max_regress_set;
 	const char *dir;

@@ -97,7 +97,7 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 {
 	enum {
 		OPT_BASELINE = 256, OPT_MAX_REGRESS, OPT_DIR, OPT_DEVICE,
-		OPT_FILE_SIZE, OPT_OVERHEAD, OPT_NO_LATENCY,
+		OPT_FILE_SIZE, OPT_OVERHEAD, OPT_NO_LATENCY, OPT_COMPARE,
 	};
 	static const struct option lopts[] = {
 		{ "workload", required_argument, NULL, 'w' },
@@ -106,6 +106,7 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 		{ "json", required_argument, NULL, 'j' },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "max-regress", required_argument, NULL, OPT_MAX_REGRESS },
+		{ "compare", required_argument, NULL, OPT_COMPARE },
 		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "file-size", required_argument, NULL, OPT_FILE_SIZE },
@@ -150,6 +151,9 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 		case OPT_BASELINE:
 			o->baseline_path = optarg;
 			break;
+		case OPT_COMPARE:
+			o->compare_path = optarg;
+			break;
 		case OPT_MAX_REGRESS:
 			errno = 0;
 			o->max_regress_pct = strtod(optarg, &end);
@@ -189,6 +193,11 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 		return arg_error(err, errlen, "unexpected argument '%s'", argv[optind]);
 	if (o->max_regress_set && !o->baseline_path)
 		return arg_error(err, errlen, "--max-regress needs --baseline FILE");
+	if (o->compare_path && !o->baseline_path)
+		return arg_error(err, errlen, "--compare FILE needs --baseline FILE");
+	if (o->compare_path && (o->overhead || o->json_path))
+		return arg_error(err, errlen,
+				 "--compare only compares two saved results: drop --overhead/--json");
 	if (o->dir && o->device)
 		return arg_error(err, errlen, "--dir and --device exclude each other");
 	if (o->overhead && o->no_latency)

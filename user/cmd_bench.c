@@ -15,6 +15,7 @@ const char usage_bench[] =
 "usage: disco bench [-w LIST] [-d SECS] [-r N] [--json FILE]\n"
 "                   [--baseline FILE [--max-regress PCT]] [--overhead]\n"
 "                   [--dir DIR | --device DEV] [--file-size MIB] [--no-latency]\n"
+"       disco bench --compare FILE --baseline FILE [--max-regress PCT]\n"
 "\n"
 "Kernel benchmarks for CI. Each workload measures its own throughput while\n"
 "its collector records kernel latency for it (sched: run-queue latency, io:\n"
@@ -42,6 +43,8 @@ const char usage_bench[] =
 "                        figure got worse by more than PCT and more than the\n"
 "                        run-to-run spread (max-min)/median of either side\n"
 "      --max-regress PCT threshold for --baseline in percent (default 10)\n"
+"      --compare FILE    do not run: compare FILE (an earlier --json result)\n"
+"                        with --baseline, same table and exit status\n"
 "      --overhead        run every figure alternately without and with its\n"
 "                        collector (A/B/A/B) and print the throughput ratio\n"
 "      --dir DIR         where the io file goes (default /var/tmp)\n"
@@ -56,13 +59,15 @@ const char usage_bench[] =
 "  disco bench -w sched,tcp -d 2 -r 3           # a quick subset\n"
 "  disco bench --baseline base.json --max-regress 5 --json now.json\n"
 "                                               # CI: fails (exit 3) on a regression\n"
+"  disco bench --compare now.json --baseline base.json\n"
+"                                               # compare two saved results\n"
 "  disco bench --overhead -w sched -d 2         # what the sched collector costs\n"
 "  disco bench -w io --device /dev/loop7        # io on a scratch block device\n";
 
 /* Baselines are small; anything this big is not one. */
 #define BASELINE_MAX_BYTES (16u << 20)
 
-static int load_baseline(const char *path, struct bench_result *base)
+static int load_result(const char *what, const char *path, struct bench_result *base)
 {
 	char err[256];
 	json_error_t jerr;
@@ -71,23 +76,23 @@ static int load_baseline(const char *path, struct bench_result *base)
 	int ret;
 
 	if (stat(path, &st)) {
-		log_err("bench: baseline %s: %s", path, strerror(errno));
+		log_err("bench: %s %s: %s", what, path, strerror(errno));
 		return -errno;
 	}
 	if (st.st_size > BASELINE_MAX_BYTES) {
-		log_err("bench: baseline %s is larger than %u MiB: not a bench result", path,
+		log_err("bench: %s %s is larger than %u MiB: not a bench result", what, path,
 			BASELINE_MAX_BYTES >> 20);
 		return -EFBIG;
 	}
 	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
-		log_err("bench: baseline %s: %s (line %d, column %d)", path, jerr.text,
+		log_err("bench: %s %s: %s (line %d, column %d)", what, path, jerr.text,
 			jerr.line, jerr.column);
 		return -EINVAL;
 	}
 	ret = bench_result_from_json(j, base, err, sizeof(err));
 	if (ret)
-		log_err("bench: baseline %s: %s", path, err);
+		log_err("bench: %s %s: %s", what, path, err);
 	json_decref(j);
 	return ret;
 }
@@ -170,15 +175,24 @@ int cmd_bench(int argc, char **argv)
 	size_t nrows = 0;
 	int ret, status = EXIT_ERR;
 
+	memset(&res, 0, sizeof(res));
+	memset(&base, 0, sizeof(base));
 	if (bench_parse_args(argc, argv, &o, err, sizeof(err)))
 		return usage_error("bench", "%s", err);
-	if (o.baseline_path && load_baseline(o.baseline_path, &base))
+	if (o.baseline_path && load_result("baseline", o.baseline_path, &base))
 		return EXIT_ERR;
+	if (o.compare_path) {
+		if (load_result("result", o.compare_path, &res)) {
+			bench_result_free(&base);
+			return EXIT_ERR;
+		}
+		o.workloads = 0;	/* nothing to run or set up */
+		goto compare;
+	}
 	/* JSON on stdout keeps stdout parseable: tables go to stderr then */
 	if (o.json_path && !strcmp(o.json_path, "-"))
 		human = stderr;
 
-	memset(&res, 0, sizeof(res));
 	bench_fill_machine(&res);
 	res.duration_ns = o.duration_ns;
 	res.repeat = o.repeat;
@@ -235,6 +249,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (o.json_path && write_json(o.json_path, &res))
 		goto out;
+compare:
 	status = EXIT_OK;
 	if (o.baseline_path) {
 		int nreg;
