@@ -27,6 +27,7 @@ struct tstate {
 	__u64 enq_ns;
 	__u32 kind;
 	__u32 tgid;	/* learned while the task was current (fallbacks) */
+	__u64 cgid;	/* same, only kept when filtering by cgroup */
 };
 
 struct {
@@ -45,17 +46,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SCHED_NHISTS);
-	__type(key, __u32);
-	__type(value, struct hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sched_counters);
-} counters SEC(".maps");
+	__type(value, struct sched_cpu);
+} cpu_stats SEC(".maps");
 
 /*
  * Per-CPU values: every update is a plain add on this CPU's copy, no
@@ -64,18 +58,10 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
 } procs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, struct hist);
-} cgroups SEC(".maps");
 
 /* never written: the zeroed value new hash entries are created from */
 struct {
@@ -85,17 +71,21 @@ struct {
 	__type(value, struct sched_proc);
 } zero SEC(".maps");
 
-static __always_inline struct sched_counters *cnt(void)
+static __always_inline struct sched_cpu *cpu_stats_get(void)
 {
 	__u32 z = 0;
 
-	return bpf_map_lookup_elem(&counters, &z);
+	return bpf_map_lookup_elem(&cpu_stats, &z);
 }
 
-static __always_inline struct sched_proc *proc_get(__u32 tgid, const char *comm)
+/*
+ * The per-process entry; made on first sight, when the task (if known) is
+ * read once for its cgroup.
+ */
+static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 tgid,
+						   const char *comm, struct task_struct *t)
 {
 	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
-	struct sched_counters *c;
 	__u32 z = 0;
 	void *zv;
 
@@ -105,39 +95,18 @@ static __always_inline struct sched_proc *proc_get(__u32 tgid, const char *comm)
 	if (!zv)
 		return NULL;
 	if (bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST) == -E2BIG) {
-		c = cnt();
-		if (c)
-			c->procs_full++;
+		if (cs)
+			cs->c.procs_full++;
 		return NULL;
 	}
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (p && comm)
+	if (!p)
+		return NULL;
+	if (comm)
 		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), comm);
+	/* without a task pointer it is learned in account_switch() */
+	p->cgroup_id = t ? get_task_cgroup_id(t) : 0;
 	return p;
-}
-
-static __always_inline void cgroup_add(__u64 cgid, __u64 delta)
-{
-	struct hist *h = bpf_map_lookup_elem(&cgroups, &cgid);
-	struct sched_counters *c;
-	__u32 z = 0;
-	void *zv;
-
-	if (!h) {
-		zv = bpf_map_lookup_elem(&zero, &z);
-		if (!zv)
-			return;
-		if (bpf_map_update_elem(&cgroups, &cgid, zv, BPF_NOEXIST) == -E2BIG) {
-			c = cnt();
-			if (c)
-				c->cgroups_full++;
-			return;
-		}
-		h = bpf_map_lookup_elem(&cgroups, &cgid);
-		if (!h)
-			return;
-	}
-	hist_add(h, delta);
 }
 
 static __always_inline struct tstate *state_get(struct task_struct *t, __u32 pid,
@@ -153,53 +122,54 @@ static __always_inline struct tstate *state_get(struct task_struct *t, __u32 pid
 	return bpf_map_lookup_elem(&pid_ts, &pid);
 }
 
-/* Mark a task as entering the run queue. */
+/* Mark a task as entering the run queue at now. */
 static __always_inline void enqueue(struct task_struct *t, __u32 pid, __u32 tgid,
-				    __u64 cgid, const char *comm, __u32 kind,
+				    const char *comm, __u32 kind, __u64 now,
 				    bool use_storage)
 {
 	struct tstate *st;
 
-	if (!pid || !want_task(tgid, cgid, comm))
+	if (!pid)
 		return;
 	st = state_get(t, pid, use_storage, true);
 	if (!st)
 		return;
-	st->enq_ns = bpf_ktime_get_ns();
+	st->enq_ns = now;
 	st->kind = kind;
 	if (tgid)
 		st->tgid = tgid;
 }
 
-static __always_inline void account_switch(__u32 tgid, const char *comm, bool voluntary)
+/* prev (always the current task) leaves the CPU: count the switch */
+static __always_inline void account_switch(struct sched_cpu *cs, __u32 tgid, const char *comm,
+					   struct task_struct *t, bool voluntary)
 {
-	struct sched_counters *c = cnt();
 	struct sched_proc *p;
 
-	if (c) {
-		if (voluntary)
-			c->voluntary++;
-		else
-			c->involuntary++;
-	}
-	p = proc_get(tgid, comm);
+	if (voluntary)
+		cs->c.voluntary++;
+	else
+		cs->c.involuntary++;
+	p = proc_get(cs, tgid, comm, t);
 	if (!p)
 		return;
+	if (!p->cgroup_id)
+		p->cgroup_id = bpf_get_current_cgroup_id();
 	if (voluntary)
 		p->voluntary++;
 	else
 		p->involuntary++;
 }
 
-static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u64 cgid,
+/* next gets the CPU: its wait since enqueue is one sample */
+static __always_inline void on_cpu(struct sched_cpu *cs, struct tstate *st, __u64 now,
+				   struct task_struct *t, __u32 pid, __u32 tgid,
 				   const char *comm, __u32 prev_pid, __u32 prev_tgid,
 				   const char *prev_comm)
 {
-	__u64 now = bpf_ktime_get_ns(), delta;
-	struct sched_counters *c;
 	struct sched_event *e;
 	struct sched_proc *p;
-	struct hist *h;
+	__u64 delta;
 	__u32 kind, slot;
 
 	if (!st || !st->enq_ns)
@@ -210,27 +180,19 @@ static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u
 	if (!tgid)
 		tgid = st->tgid;
 
-	slot = SCHED_HIST_ALL;
-	h = bpf_map_lookup_elem(&hists, &slot);
-	if (h)
-		hist_add(h, delta);
+	hist_add(&cs->h[SCHED_HIST_ALL], delta);
 	slot = kind == SCHED_KIND_PREEMPT ? SCHED_HIST_PREEMPT :
 	       kind == SCHED_KIND_NEW ? SCHED_HIST_NEW : SCHED_HIST_WAKEUP;
-	h = bpf_map_lookup_elem(&hists, &slot);
-	if (h)
-		hist_add(h, delta);
-	c = cnt();
-	if (c)
-		c->samples++;
-	p = proc_get(tgid, comm);
+	if (slot < SCHED_NHISTS)
+		hist_add(&cs->h[slot], delta);
+	cs->c.samples++;
+	p = proc_get(cs, tgid, comm, t);
 	if (p)
 		hist_add(&p->lat, delta);
-	cgroup_add(cgid, delta);
 
 	if (delta < min_latency_ns)
 		return;
-	if (c)
-		c->outliers++;
+	cs->c.outliers++;
 	e = ring_reserve(sizeof(*e));
 	if (!e)
 		return;
@@ -238,7 +200,7 @@ static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u
 	e->cpu = bpf_get_smp_processor_id();
 	e->ts_ns = now;
 	e->latency_ns = delta;
-	e->cgroup_id = cgid;
+	e->cgroup_id = p ? p->cgroup_id : 0;
 	e->pid = pid;
 	e->tgid = tgid;
 	e->prev_pid = prev_pid;
@@ -250,14 +212,39 @@ static __always_inline void on_cpu(struct tstate *st, __u32 pid, __u32 tgid, __u
 	ring_submit(e);
 }
 
+static __always_inline void account_migration(__u32 tgid, const char *comm,
+					      struct task_struct *t)
+{
+	struct sched_cpu *cs = cpu_stats_get();
+	struct sched_proc *p;
+
+	if (!cs)
+		return;
+	cs->c.migrations++;
+	p = proc_get(cs, tgid, comm, t);
+	if (p)
+		p->migrations++;
+}
+
 /* ---- BTF-typed and raw variants: task pointers available ---------------- */
+
+/*
+ * Filters apply to the task that waits (woken or preempted); the task that
+ * ran instead is reported whoever it is.
+ */
+static __always_inline bool want(struct task_struct *t, __u32 tgid)
+{
+	if (!filter_pid_on && !filter_cgroup_id && !filter_comm_on)
+		return true;
+	return want_task(tgid, filter_cgroup_id ? get_task_cgroup_id(t) : 0, t->comm);
+}
 
 static __always_inline void wakeup_task(struct task_struct *p, __u32 kind, bool use_storage)
 {
 	__u32 pid = BPF_CORE_READ(p, pid), tgid = BPF_CORE_READ(p, tgid);
-	__u64 cgid = filter_cgroup_id ? get_task_cgroup_id(p) : 0;
 
-	enqueue(p, pid, tgid, cgid, p->comm, kind, use_storage);
+	if (want(p, tgid))
+		enqueue(p, pid, tgid, p->comm, kind, bpf_ktime_get_ns(), use_storage);
 }
 
 static __always_inline void switch_task(bool preempt, struct task_struct *prev,
@@ -265,39 +252,24 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 					bool use_storage)
 {
 	__u32 prev_pid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
-	__u32 next_pid = BPF_CORE_READ(next, pid), next_tgid;
-	__u64 cgid;
+	__u32 next_pid = BPF_CORE_READ(next, pid);
+	struct sched_cpu *cs = cpu_stats_get();
+	__u64 now = bpf_ktime_get_ns();
 
+	if (!cs)
+		return;
 	if (!switch_has_state)
 		prev_state = get_task_state(prev);
-	if (prev_pid) {
-		bool runnable = preempt || prev_state == 0;
-
-		if (want_current()) {
-			account_switch(prev_tgid, prev->comm, !preempt && prev_state != 0);
-			if (runnable)
-				enqueue(prev, prev_pid, prev_tgid, 0, prev->comm,
-					SCHED_KIND_PREEMPT, use_storage);
-		}
+	if (prev_pid && want(prev, prev_tgid)) {
+		account_switch(cs, prev_tgid, prev->comm, prev, !preempt && prev_state != 0);
+		if (preempt || prev_state == 0)
+			enqueue(prev, prev_pid, prev_tgid, prev->comm, SCHED_KIND_PREEMPT,
+				now, use_storage);
 	}
 	if (!next_pid)
 		return;
-	next_tgid = BPF_CORE_READ(next, tgid);
-	cgid = get_task_cgroup_id(next);
-	on_cpu(state_get(next, next_pid, use_storage, false), next_pid, next_tgid, cgid,
-	       next->comm, prev_pid, prev_tgid, prev->comm);
-}
-
-static __always_inline void account_migration(__u32 tgid, const char *comm)
-{
-	struct sched_counters *c = cnt();
-	struct sched_proc *p;
-
-	if (c)
-		c->migrations++;
-	p = proc_get(tgid, comm);
-	if (p)
-		p->migrations++;
+	on_cpu(cs, state_get(next, next_pid, use_storage, false), now, next, next_pid,
+	       BPF_CORE_READ(next, tgid), next->comm, prev_pid, prev_tgid, prev->comm);
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -330,8 +302,8 @@ int BPF_PROG(sched_migrate_btf, struct task_struct *p, int dest_cpu)
 {
 	__u32 tgid = p->tgid;
 
-	if (want_task(tgid, 0, p->comm))
-		account_migration(tgid, p->comm);
+	if (want(p, tgid))
+		account_migration(tgid, p->comm, p);
 	return 0;
 }
 
@@ -364,8 +336,8 @@ int BPF_PROG(sched_migrate_raw, struct task_struct *p, int dest_cpu)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 
-	if (want_task(tgid, 0, p->comm))
-		account_migration(tgid, p->comm);
+	if (want(p, tgid))
+		account_migration(tgid, p->comm, p);
 	return 0;
 }
 
@@ -381,24 +353,27 @@ int BPF_PROG(sched_migrate_raw, struct task_struct *p, int dest_cpu)
 SEC("tp/sched/sched_wakeup")
 int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &ctx->pid);
+	__u32 pid = ctx->pid;	/* map keys must live on the stack */
+	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 	__u32 tgid = st ? st->tgid : 0;
 
-	enqueue(NULL, ctx->pid, tgid, 0, ctx->comm, SCHED_KIND_WAKEUP, false);
+	/* tgid and cgroup were learned when the task last left a CPU */
+	if (want_task(tgid, st ? st->cgid : 0, ctx->comm))
+		enqueue(NULL, pid, tgid, ctx->comm, SCHED_KIND_WAKEUP, bpf_ktime_get_ns(), false);
 	return 0;
 }
 
 SEC("tp/sched/sched_wakeup_new")
 int sched_wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	/* a new thread of the current process, or a new process (tgid = pid) */
 	__u64 cur = bpf_get_current_pid_tgid();
 	__u32 tgid = ctx->pid;
 
-	/* thread creation runs in the parent: same process unless it forked */
+	/* a new thread is woken by its creator, a thread of the same process */
 	if ((__u32)cur != ctx->pid && (cur >> 32) != (__u32)cur)
 		tgid = cur >> 32;
-	enqueue(NULL, ctx->pid, tgid, 0, ctx->comm, SCHED_KIND_NEW, false);
+	if (want_task(tgid, filter_cgroup_id ? bpf_get_current_cgroup_id() : 0, ctx->comm))
+		enqueue(NULL, ctx->pid, tgid, ctx->comm, SCHED_KIND_NEW, bpf_ktime_get_ns(), false);
 	return 0;
 }
 
@@ -409,37 +384,45 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 	__u32 prev_pid = ctx->prev_pid, prev_tgid = cur >> 32, next_pid = ctx->next_pid;
 	long state = ctx->prev_state;
 	bool preempt = state & TP_PREEMPTED;
+	struct sched_cpu *cs = cpu_stats_get();
+	__u64 now = bpf_ktime_get_ns();
 	struct tstate *st;
 
+	if (!cs)
+		return 0;
 	if (prev_pid) {
-		bool runnable = preempt || state == 0;
+		bool ok = want_current();
 
-		if (want_current()) {
-			account_switch(prev_tgid, ctx->prev_comm, !preempt && state != 0);
-			if (runnable) {
-				enqueue(NULL, prev_pid, prev_tgid, 0, ctx->prev_comm,
-					SCHED_KIND_PREEMPT, false);
-			} else {
-				/* remember the tgid for when it is woken */
-				st = state_get(NULL, prev_pid, false, true);
-				if (st)
-					st->tgid = prev_tgid;
+		if (ok)
+			account_switch(cs, prev_tgid, ctx->prev_comm, NULL, !preempt && state != 0);
+		if (preempt || state == 0) {
+			if (ok)
+				enqueue(NULL, prev_pid, prev_tgid, ctx->prev_comm,
+					SCHED_KIND_PREEMPT, now, false);
+		} else {
+			/* what the wakeup record lacks, learned while current */
+			st = state_get(NULL, prev_pid, false, true);
+			if (st) {
+				st->tgid = prev_tgid;
+				if (filter_cgroup_id)
+					st->cgid = bpf_get_current_cgroup_id();
 			}
 		}
 	}
 	if (!next_pid)
 		return 0;
 	st = bpf_map_lookup_elem(&pid_ts, &next_pid);
-	on_cpu(st, next_pid, 0, 0, ctx->next_comm, prev_pid, prev_tgid, ctx->prev_comm);
+	on_cpu(cs, st, now, NULL, next_pid, 0, ctx->next_comm, prev_pid, prev_tgid, ctx->prev_comm);
 	return 0;
 }
 
 SEC("tp/sched/sched_migrate_task")
 int sched_migrate_tp(struct trace_event_raw_sched_migrate_task *ctx)
 {
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &ctx->pid);
+	__u32 pid = ctx->pid;
+	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 
-	if (st && st->tgid && want_task(st->tgid, 0, ""))
-		account_migration(st->tgid, NULL);
+	if (st && st->tgid && want_task(st->tgid, st->cgid, ""))
+		account_migration(st->tgid, NULL, NULL);
 	return 0;
 }

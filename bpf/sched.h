@@ -52,18 +52,30 @@ struct sched_counters {
 	__u64 samples;
 	__u64 outliers;
 	__u64 procs_full;	/* process table full: per-process stats lost */
-	__u64 cgroups_full;
+	__u64 pad;
 };
 _Static_assert(sizeof(struct sched_counters) == 56, "sched_counters ABI");
 
-/* value of the "procs" hash, keyed by tgid */
+/* the one per-CPU value of "cpu_stats": one lookup per event for all */
+struct sched_cpu {
+	struct hist h[SCHED_NHISTS];
+	struct sched_counters c;
+};
+_Static_assert(sizeof(struct sched_cpu) == SCHED_NHISTS * sizeof(struct hist) + 56, "sched_cpu ABI");
+
+/*
+ * value of the "procs" per-CPU hash, keyed by tgid. cgroup_id is read once,
+ * when the entry is made: per-cgroup figures are sums over processes, which
+ * keeps cgroup lookups off the per-switch path.
+ */
 struct sched_proc {
 	struct hist lat;
 	__u64 voluntary;
 	__u64 involuntary;
 	__u64 migrations;
+	__u64 cgroup_id;
 	char comm[16];
 };
-_Static_assert(sizeof(struct sched_proc) == sizeof(struct hist) + 40, "sched_proc ABI");
+_Static_assert(sizeof(struct sched_proc) == sizeof(struct hist) + 48, "sched_proc ABI");
 
 #endif

@@ -114,29 +114,11 @@ static void sched_stop(struct col_run *run)
 	run->obj = NULL;
 }
 
-static int read_percpu_hist(int fd, __u32 key, struct hist *out)
+/* Sum of the per-CPU "cpu_stats" values. */
+static int read_cpu_stats(int fd, struct sched_cpu *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct hist *vals;
-	int err = 0;
-
-	memset(out, 0, sizeof(*out));
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, vals))
-		err = -errno;
-	else
-		for (int i = 0; i < ncpu; i++)
-			hist_merge(out, &vals[i]);
-	free(vals);
-	return err;
-}
-
-static int read_counters(int fd, struct sched_counters *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct sched_counters *vals;
+	struct sched_cpu *vals;
 	__u32 key = 0;
 	int err = 0;
 
@@ -146,17 +128,21 @@ static int read_counters(int fd, struct sched_counters *out)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &key, vals)) {
 		err = -errno;
-	} else {
-		for (int i = 0; i < ncpu; i++) {
-			out->voluntary += vals[i].voluntary;
-			out->involuntary += vals[i].involuntary;
-			out->migrations += vals[i].migrations;
-			out->samples += vals[i].samples;
-			out->outliers += vals[i].outliers;
-			out->procs_full += vals[i].procs_full;
-			out->cgroups_full += vals[i].cgroups_full;
-		}
+		goto out;
 	}
+	for (int i = 0; i < ncpu; i++) {
+		const struct sched_counters *c = &vals[i].c;
+
+		for (int h = 0; h < SCHED_NHISTS; h++)
+			hist_merge(&out->h[h], &vals[i].h[h]);
+		out->c.voluntary += c->voluntary;
+		out->c.involuntary += c->involuntary;
+		out->c.migrations += c->migrations;
+		out->c.samples += c->samples;
+		out->c.outliers += c->outliers;
+		out->c.procs_full += c->procs_full;
+	}
+out:
 	free(vals);
 	return err;
 }
@@ -170,57 +156,6 @@ static int by_wait_desc(const void *a, const void *b)
 	if (wx != wy)
 		return wx < wy ? 1 : -1;
 	return (int)(json_u64(x, "pid") - json_u64(y, "pid"));
-}
-
-static json_t *read_procs(int fd)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	struct sched_proc *vals = calloc(ncpu, sizeof(*vals)), v;
-	json_t **items = NULL, *a = json_array();
-	size_t n = 0, cap = 0;
-	__u32 key, next;
-	__u32 *prev = NULL;
-
-	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		memset(&v, 0, sizeof(v));
-		for (int c = 0; c < ncpu; c++) {
-			hist_merge(&v.lat, &vals[c].lat);
-			v.voluntary += vals[c].voluntary;
-			v.involuntary += vals[c].involuntary;
-			v.migrations += vals[c].migrations;
-			if (!v.comm[0] && vals[c].comm[0])
-				memcpy(v.comm, vals[c].comm, sizeof(v.comm));
-		}
-		if (n == cap) {
-			json_t **tmp = realloc(items, (cap = cap ? cap * 2 : 64) * sizeof(*items));
-
-			if (!tmp)
-				break;
-			items = tmp;
-		}
-		v.comm[sizeof(v.comm) - 1] = 0;
-		items[n++] = json_pack("{s:I, s:s, s:o, s:I, s:I, s:I}",
-			"pid", (json_int_t)key, "comm", v.comm,
-			"runq_latency", hist_to_json(&v.lat, "ns"),
-			"voluntary_switches", (json_int_t)v.voluntary,
-			"involuntary_switches", (json_int_t)v.involuntary,
-			"migrations", (json_int_t)v.migrations);
-	}
-	if (n)
-		qsort(items, n, sizeof(*items), by_wait_desc);
-	for (size_t i = 0; i < n; i++) {
-		if (i < SCHED_MAX_PROCS_JSON)
-			json_array_append_new(a, items[i]);
-		else
-			json_decref(items[i]);
-	}
-	free(items);
-	free(vals);
-	return a;
 }
 
 /* cgroup v2 ids are the inode numbers of the cgroup directories */
@@ -238,66 +173,143 @@ static int cg_visit(const char *path, const struct stat *st, int type, struct FT
 	return 0;
 }
 
-static json_t *read_cgroups(int fd)
+struct cg_acc {
+	uint64_t id;
+	struct hist lat;
+	uint64_t procs;
+};
+
+static void cg_add(struct cg_acc **cgs, size_t *n, uint64_t id, const struct hist *h)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct hist *vals = calloc(ncpu, sizeof(*vals)), h;
+	struct cg_acc *tmp;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*cgs)[i].id == id)
+			break;
+	if (i == *n) {
+		tmp = realloc(*cgs, (*n + 1) * sizeof(**cgs));
+		if (!tmp)
+			return;
+		*cgs = tmp;
+		memset(&tmp[i], 0, sizeof(tmp[i]));
+		tmp[i].id = id;
+		(*n)++;
+	}
+	hist_merge(&(*cgs)[i].lat, h);
+	(*cgs)[i].procs++;
+}
+
+static json_t *cgroups_json(struct cg_acc *cgs, size_t n)
+{
 	json_t *a = json_array();
-	__u64 key, next, *prev = NULL;
 	char k[32];
 
 	cg_paths = json_object();
 	nftw("/sys/fs/cgroup", cg_visit, 16, FTW_PHYS | FTW_MOUNT);
-	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
+	for (size_t i = 0; i < n; i++) {
 		const char *p;
 
+		if (!cgs[i].lat.count)
+			continue;
+		snprintf(k, sizeof(k), "%" PRIu64, cgs[i].id);
+		p = json_string_value(json_object_get(cg_paths, k));
+		json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:o}", "cgroup_id", (json_int_t)cgs[i].id,
+			"path", p ? (*p ? p : "/") : cgs[i].id ? "(removed)" : "(unknown)",
+			"processes", (json_int_t)cgs[i].procs,
+			"runq_latency", hist_to_json(&cgs[i].lat, "ns")));
+	}
+	json_decref(cg_paths);
+	cg_paths = NULL;
+	return a;
+}
+
+/* Per-process table (and per-cgroup sums of it) from the per-CPU hash. */
+static void read_procs(int fd, json_t *o)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sched_proc *vals = calloc(ncpu, sizeof(*vals)), v;
+	json_t **items = NULL, *a = json_array();
+	struct cg_acc *cgs = NULL;
+	size_t n = 0, cap = 0, ncg = 0;
+	__u32 key, next;
+	__u32 *prev = NULL;
+
+	while (vals && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
-		memset(&h, 0, sizeof(h));
-		for (int c = 0; c < ncpu; c++)
-			hist_merge(&h, &vals[c]);
-		snprintf(k, sizeof(k), "%" PRIu64, (uint64_t)key);
-		p = json_string_value(json_object_get(cg_paths, k));
-		json_array_append_new(a, json_pack("{s:I, s:s, s:o}", "cgroup_id", (json_int_t)key,
-			"path", p ? (*p ? p : "/") : "?", "runq_latency", hist_to_json(&h, "ns")));
+		memset(&v, 0, sizeof(v));
+		for (int c = 0; c < ncpu; c++) {
+			hist_merge(&v.lat, &vals[c].lat);
+			v.voluntary += vals[c].voluntary;
+			v.involuntary += vals[c].involuntary;
+			v.migrations += vals[c].migrations;
+			if (!v.comm[0] && vals[c].comm[0])
+				memcpy(v.comm, vals[c].comm, sizeof(v.comm));
+			if (!v.cgroup_id)
+				v.cgroup_id = vals[c].cgroup_id;
+		}
+		cg_add(&cgs, &ncg, v.cgroup_id, &v.lat);
+		if (n == cap) {
+			json_t **tmp = realloc(items, (cap = cap ? cap * 2 : 64) * sizeof(*items));
+
+			if (!tmp)
+				break;
+			items = tmp;
+		}
+		v.comm[sizeof(v.comm) - 1] = 0;
+		items[n++] = json_pack("{s:I, s:s, s:I, s:o, s:I, s:I, s:I}",
+			"pid", (json_int_t)key, "comm", v.comm, "cgroup_id", (json_int_t)v.cgroup_id,
+			"runq_latency", hist_to_json(&v.lat, "ns"),
+			"voluntary_switches", (json_int_t)v.voluntary,
+			"involuntary_switches", (json_int_t)v.involuntary,
+			"migrations", (json_int_t)v.migrations);
 	}
-	json_decref(cg_paths);
-	cg_paths = NULL;
+	if (n)
+		qsort(items, n, sizeof(*items), by_wait_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (i < SCHED_MAX_PROCS_JSON)
+			json_array_append_new(a, items[i]);
+		else
+			json_decref(items[i]);
+	}
+	json_object_set_new(o, "processes", a);
+	json_object_set_new(o, "processes_not_listed", json_integer(n > SCHED_MAX_PROCS_JSON ?
+				(json_int_t)(n - SCHED_MAX_PROCS_JSON) : 0));
+	json_object_set_new(o, "cgroups", cgroups_json(cgs, ncg));
+	free(cgs);
+	free(items);
 	free(vals);
-	return a;
 }
 
 static json_t *sched_collect(struct col_run *run)
 {
 	struct sched_bpf *skel = run->skel;
-	int hfd = bpf_map__fd(skel->maps.hists);
 	static const char *const names[SCHED_NHISTS] = {
 		[SCHED_HIST_ALL] = "runq_latency",
 		[SCHED_HIST_WAKEUP] = "runq_latency_wakeup",
 		[SCHED_HIST_NEW] = "runq_latency_new",
 		[SCHED_HIST_PREEMPT] = "runq_latency_preempted",
 	};
-	struct sched_counters c;
+	struct sched_cpu *cs = malloc(sizeof(*cs));
 	json_t *o = json_object();
-	struct hist h;
 
-	for (__u32 i = 0; i < SCHED_NHISTS; i++)
-		if (!read_percpu_hist(hfd, i, &h))
-			json_object_set_new(o, names[i], hist_to_json(&h, "ns"));
-	if (!read_counters(bpf_map__fd(skel->maps.counters), &c)) {
+	if (cs && !read_cpu_stats(bpf_map__fd(skel->maps.cpu_stats), cs)) {
+		for (int i = 0; i < SCHED_NHISTS; i++)
+			json_object_set_new(o, names[i], hist_to_json(&cs->h[i], "ns"));
 		json_object_set_new(o, "switches", json_pack("{s:I, s:I}",
-			"voluntary", (json_int_t)c.voluntary, "involuntary", (json_int_t)c.involuntary));
-		json_object_set_new(o, "migrations", json_integer((json_int_t)c.migrations));
-		json_object_set_new(o, "outliers_seen", json_integer((json_int_t)c.outliers));
-		json_object_set_new(o, "processes_not_tracked", json_integer((json_int_t)c.procs_full));
-		json_object_set_new(o, "cgroups_not_tracked", json_integer((json_int_t)c.cgroups_full));
+			"voluntary", (json_int_t)cs->c.voluntary,
+			"involuntary", (json_int_t)cs->c.involuntary));
+		json_object_set_new(o, "migrations", json_integer((json_int_t)cs->c.migrations));
+		json_object_set_new(o, "outliers_seen", json_integer((json_int_t)cs->c.outliers));
+		json_object_set_new(o, "processes_not_tracked", json_integer((json_int_t)cs->c.procs_full));
 	}
+	free(cs);
 	json_object_set_new(o, "min_latency_ns",
 			    json_integer((json_int_t)skel->rodata->min_latency_ns));
-	json_object_set_new(o, "processes", read_procs(bpf_map__fd(skel->maps.procs)));
-	json_object_set_new(o, "cgroups", read_cgroups(bpf_map__fd(skel->maps.cgroups)));
+	read_procs(bpf_map__fd(skel->maps.procs), o);
 	return o;
 }
 
@@ -320,10 +332,15 @@ static void copy_comm(char *dst, const char *src)
 static int sched_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
-	const struct sched_event *e = data;
+	struct sched_event ev;
+	const struct sched_event *e = &ev;
 	char comm[16], prev_comm[16];
 
-	if (len != sizeof(*e) || e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	if (e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
 		return -EBADMSG;
 	copy_comm(comm, e->comm);
 	copy_comm(prev_comm, e->prev_comm);

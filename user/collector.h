@@ -27,6 +27,7 @@
 
 #define MAX_FILTER_PIDS 64
 #define MAX_HOOKS 16
+#define DEFAULT_RING_BYTES (4u << 20)	/* the size bpf/common.bpf.h declares */
 
 struct rec_opts {
 	pid_t pids[MAX_FILTER_PIDS];	/* -p (process ids, tgids) */
@@ -115,7 +116,7 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 	(skel)->rodata->filter_cgroup_id = (o)->cgroup_id;		\
 	memcpy((void *)(skel)->rodata->filter_comm, (o)->comm, 16);	\
 	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
-	(skel)->rodata->ring_wakeup_bytes = (o)->ring_bytes / 4;	\
+	(skel)->rodata->ring_wakeup_bytes = ((o)->ring_bytes ?: DEFAULT_RING_BYTES) / 8; \
 } while (0)
 int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o);
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o);

@@ -32,7 +32,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	if (log_verbosity < 1 || (level == LIBBPF_DEBUG && log_verbosity < 2))
 		return 0;
-	fputs("libbpf: ", stderr);
+	fputs("", stderr);
 	return vfprintf(stderr, fmt, ap);
 }
 

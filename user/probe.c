@@ -16,6 +16,8 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -293,7 +295,9 @@ out:
 
 static bool tracefs_mounted(void)
 {
-	return access(TRACEFS "/events", F_OK) == 0;
+	struct statfs st;
+
+	return !statfs(TRACEFS, &st) && st.f_type == TRACEFS_MAGIC;
 }
 
 int probe_tracefs(char *reason, size_t len)
@@ -334,8 +338,11 @@ int probe_tracepoint(const char *category, const char *event, char *reason, size
 		goto out;
 	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", category, event);
 	if (access(path, R_OK)) {
-		err = -ENOENT;
-		say(why, sizeof(why), "tracepoint: %s:%s does not exist in this kernel", category, event);
+		err = -errno;
+		if (err == -ENOENT)
+			say(why, sizeof(why), "tracepoint: %s:%s does not exist in this kernel", category, event);
+		else
+			say_errno(why, sizeof(why), "tracepoint: reading " TRACEFS, -err);
 		goto out;
 	}
 	fd = load_trivial(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
@@ -430,6 +437,10 @@ int probe_task_storage(char *reason, size_t len)
 
 	if (r == 1)
 		return 0;
+	if (r < 0) {
+		say_errno(reason, len, "task storage map", -r);
+		return r;
+	}
 	say(reason, len, "task storage maps unsupported (kernel before 5.11)");
 	return -ENOTSUP;
 }

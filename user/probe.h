@@ -41,7 +41,7 @@ struct hook_spec {
 
 struct hook_choice {
 	enum hook_method method;
-	char reason[160];	/* why nothing could be chosen, or a note */
+	char reason[400];	/* why nothing could be chosen: one clause per method */
 };
 
 const char *hook_method_name(enum hook_method m);

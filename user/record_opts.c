@@ -110,7 +110,8 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 		case OPT_MIN_LATENCY:
 			if (parse_duration_ns(optarg, &v))
 				return usage_error(cmd, "--min-latency needs a duration such as 10ms, not '%s'", optarg);
-			a->o.min_latency_ns = v;
+			/* 0 in rec_opts means "collector default": 0 here is 1 ns, every sample */
+			a->o.min_latency_ns = v ? v : 1;
 			break;
 		case 'o':
 			if (!*optarg)

@@ -1,2 +1,0 @@
-.output/tests/test_session: tests/unit/test_session.c user/session.h
-user/session.h:

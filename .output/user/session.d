@@ -1,2 +1,0 @@
-.output/user/session.o: user/session.c user/session.h
-user/session.h:
