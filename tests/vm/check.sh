@@ -58,11 +58,13 @@ done
 
 # Each record-* section: the session records and its report shows, per
 # collector, a method for every required hook and events that really fired.
-for sec in record record-raw_tp record-tracepoint record-alloc; do
-	[ -e "$res/$sec.rc" ] || continue
+for rcf in "$res"/record*.rc; do
+	sec=$(basename "$rcf" .rc)
+	case $sec in *-report|*-verbose) continue;; esac
 	if [ "$(rc_of "$sec")" != 0 ]; then
 		bad "$sec: disco record exited $(rc_of "$sec")"
 		show_err "$sec"
+		[ -s "$res/$sec-verbose" ] && echo "    (libbpf/verifier log: $res/$sec-verbose)"
 		continue
 	fi
 	rep=$res/$sec-report
