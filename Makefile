@@ -177,7 +177,7 @@ $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -Wall -o $@ $< -lpthread
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(FIXTURE_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
 		echo "== $$t"; $$t || fail=1; done; \
 	exit $$fail
