@@ -62,6 +62,7 @@ struct bench_series {
 	char collector[BENCH_NAME_MAX];
 	char unit[BENCH_NAME_MAX];	/* what one op is: "round_trip", ... */
 	char latency_note[BENCH_NOTE_MAX];	/* why latency is missing, or "" */
+	bool collector_failed;	/* runtime only: start failed, do not retry */
 	struct bench_samples traced;	/* with the collector attached */
 	struct bench_samples untraced;	/* --overhead: without it, interleaved */
 };
@@ -245,11 +246,12 @@ uint64_t bench_now_ns(void);
 /*
  * Run job once in a forked child. With trace, the job's collector is
  * started on the child (pid filter) through the recorder; when it cannot
- * be, the throughput is still recorded and note says why.
+ * be, the throughput is still recorded, *attached is false and note says
+ * why; attached with no latency to show also sets note.
  */
 int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 		   uint64_t duration_ns, bool trace, struct bench_sample *out,
-		   char *note, size_t notelen);
+		   bool *attached, char *note, size_t notelen);
 /* hostname, cpus, model, kernel release, version. */
 void bench_fill_machine(struct bench_result *r);
 

@@ -134,7 +134,7 @@ static struct recorder *start_collector(const char *name, pid_t pid, char *note,
 
 int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 		   uint64_t duration_ns, bool trace, struct bench_sample *out,
-		   char *note, size_t notelen)
+		   bool *attached, char *note, size_t notelen)
 {
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, rec_err = 0, status, ret;
 	int timeout_ms = (int)(duration_ns / 1000000) + BENCH_SLACK_MS;
@@ -143,6 +143,7 @@ int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
+	*attached = false;
 	if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC)) {
 		ret = -errno;
 		log_err("bench: pipe: %s", strerror(errno));
@@ -173,6 +174,7 @@ int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 	}
 	if (trace)
 		r = start_collector(job->collector, pid, note, notelen);
+	*attached = r != NULL;
 	if (write(down[1], "g", 1) != 1) {
 		ret = -errno;
 		log_err("bench: %s: cannot start the workload: %s", job->name, strerror(errno));

@@ -804,6 +804,6 @@ void bench_overhead_print(FILE *out, const struct bench_result *r)
 			fmt_value(b, sizeof(b), BM_OPS, true, t.median),
 			u.median > 0 ? t.median / u.median : 0, u.spread * 100, t.spread * 100);
 		if (s->latency_note[0])
-			fprintf(out, "%-16s collector not attached: %s\n", "", s->latency_note);
+			fprintf(out, "%-16s note: %s\n", "", s->latency_note);
 	}
 }

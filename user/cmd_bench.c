@@ -143,19 +143,22 @@ static void progress(const struct bench_job *job, unsigned int rep, unsigned int
 		traced ? "" : " untraced", x->ops_per_sec, lat);
 }
 
-/* One run of one figure; a collector that failed once is not retried. */
+/* One run of one figure; a collector that failed to start is not retried. */
 static int run_figure(const struct bench_job *job, const struct bench_env *env,
 		      const struct bench_opts *o, struct bench_series *s, unsigned int rep,
 		      bool traced)
 {
 	struct bench_sample x;
 	char note[BENCH_NOTE_MAX] = "";
-	bool trace = traced && !o->no_latency && !s->latency_note[0];
+	bool trace = traced && !o->no_latency && !s->collector_failed, attached;
 	int ret;
 
-	ret = bench_run_once(job, env, o->duration_ns, trace, &x, note, sizeof(note));
+	ret = bench_run_once(job, env, o->duration_ns, trace, &x, &attached, note,
+			     sizeof(note));
 	if (ret)
 		return ret;
+	if (trace && !attached)
+		s->collector_failed = true;
 	if (trace && note[0] && !s->latency_note[0]) {
 		snprintf(s->latency_note, sizeof(s->latency_note), "%s", note);
 		log_warn("bench: %s: latency unavailable: %s", job->name, note);
