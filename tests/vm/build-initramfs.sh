@@ -8,7 +8,8 @@ out=$1 disco=$2 target=$3 loop_ko=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || { echo "vmtest: busybox not found: run 'make deps' (busybox-static)" >&2; exit 1; }
-file -L "$busybox" | grep -q 'statically linked' ||
+# ldd fails on a static executable (and `file` may not be installed)
+! ldd "$busybox" >/dev/null 2>&1 ||
 	{ echo "vmtest: $busybox is not static: run 'make deps' (busybox-static)" >&2; exit 1; }
 command -v cpio >/dev/null || { echo "vmtest: cpio not found: run 'make deps'" >&2; exit 1; }
 
