@@ -16,6 +16,7 @@ static const struct cmd commands[] = {
 	{ "record", cmd_record, CMD_ROOT | CMD_COLOPTS, "record a profiling session to a file", usage_record },
 	{ "report", cmd_report, 0, "print a recorded session (text, json)", usage_report },
 	{ "tune", cmd_tune, 0, "recommend sysctls, fd limits, CPU affinity; --apply, --rollback", usage_tune },
+	{ "bench", cmd_bench, 0, "kernel benchmarks for CI, baselines, overhead", usage_bench },
 };
 
 static const char usage_main[] =
