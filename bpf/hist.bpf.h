@@ -34,7 +34,7 @@ static __always_inline __u32 hist_slot(__u64 v)
 /* For per-CPU maps: no other writer, plain stores are enough. */
 static __always_inline void hist_add(struct hist *h, __u64 v)
 {
-	__u32 s = hist_slot(v);
+	__u64 s = hist_slot(v);
 
 	if (s >= HIST_SLOTS)
 		s = HIST_SLOTS - 1;
@@ -48,7 +48,7 @@ static __always_inline void hist_add(struct hist *h, __u64 v)
 /* For shared (hash) map values updated from several CPUs. */
 static __always_inline void hist_add_atomic(struct hist *h, __u64 v)
 {
-	__u32 s = hist_slot(v);
+	__u64 s = hist_slot(v);
 
 	if (s >= HIST_SLOTS)
 		s = HIST_SLOTS - 1;

@@ -332,10 +332,15 @@ static void copy_comm(char *dst, const char *src)
 static int sched_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
-	const struct sched_event *e = data;
+	struct sched_event ev;
+	const struct sched_event *e = &ev;
 	char comm[16], prev_comm[16];
 
-	if (len != sizeof(*e) || e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	if (e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
 		return -EBADMSG;
 	copy_comm(comm, e->comm);
 	copy_comm(prev_comm, e->prev_comm);

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Event and map ABI of the alloc collector (bpf/alloc.bpf.c <-> user/col_alloc.c). */
+#ifndef DISCO_ALLOC_H
+#define DISCO_ALLOC_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* User frames kept per stack; the first is the allocator's direct caller. */
+#define ALLOC_STACK_DEPTH	32
+#define ALLOC_MAX_ORDER		16	/* page orders counted; larger share the last */
+
+/* The allocator functions probed in the target's C library. */
+enum alloc_fn {
+	AF_MALLOC,
+	AF_CALLOC,
+	AF_REALLOC,
+	AF_REALLOCARRAY,
+	AF_POSIX_MEMALIGN,
+	AF_MEMALIGN,		/* memalign and aligned_alloc */
+	AF_VALLOC,
+	AF_PVALLOC,
+	AF_MMAP,
+	AF_FREE,
+	AF_MUNMAP,
+	AF_NR,
+};
+
+/* Per-CPU counters of the user side ("ucounts"), indexed by these. */
+enum alloc_ucount {
+	UC_ALLOCS,		/* allocations seen returning successfully */
+	UC_TRACKED,		/* of which tracked (after --sample) */
+	UC_FREES,		/* frees of tracked blocks */
+	UC_FREES_UNKNOWN,	/* frees of blocks not tracked (older, sampled out) */
+	UC_STACK_ERRORS,	/* stack table full: site without its stack */
+	UC_TABLE_FULL,		/* outstanding table full: allocation not tracked */
+	UC_REPLACED,		/* an address came back without its free seen */
+	UC_NR,
+};
+
+/* Per-CPU counters of the kernel side ("kcounts"). */
+enum alloc_kcount {
+	KC_KMALLOC,
+	KC_KFREE,
+	KC_CACHE_ALLOC,
+	KC_CACHE_FREE,
+	KC_PAGE_ALLOC,
+	KC_PAGE_FREE,
+	KC_FREES_TRACKED,	/* frees matched to a tracked allocation */
+	KC_TABLE_FULL,
+	KC_REPLACED,
+	KC_NR,
+};
+
+/* Key of the outstanding-allocation table (user side). */
+struct alloc_key {
+	__u64 addr;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct alloc_info {
+	__u64 size;
+	__u64 ts_ns;		/* bpf_ktime_get_ns() at the allocation */
+	__u64 stack_id;		/* key in the "ustacks" map; 0: none */
+};
+
+/*
+ * A user stack, walked by alloc.bpf.c itself (see walk_user_stack there):
+ * ips[0] is the return address into the allocator's caller, unused slots
+ * are 0. Keyed in "ustacks" by a 64-bit hash of the addresses.
+ */
+struct alloc_stack {
+	__u64 ips[ALLOC_STACK_DEPTH];
+};
+
+/* Key and value of the per-call-stack table ("sites"). */
+struct alloc_site_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 stack_id;
+};
+
+struct alloc_site {
+	__u64 outstanding_bytes;
+	__u64 outstanding_allocs;
+	__u64 total_bytes;
+	__u64 total_allocs;
+	__u64 freed_bytes;
+	__u64 freed_allocs;
+};
+
+/* A call in flight between an allocator's entry and its return (per thread). */
+struct alloc_call {
+	__u64 sp;		/* user stack pointer at entry: tells nesting */
+	__u64 size;
+	__u64 old_ptr;		/* realloc's block */
+	__u64 memptr;		/* posix_memalign's out pointer */
+	__u32 fn;
+	__u32 active;
+};
+
+/* Kernel call-site statistics (per-CPU hash keyed by call_site). */
+struct kalloc_site {
+	__u64 allocs;
+	__u64 bytes_req;
+	__u64 bytes_alloc;
+	__u64 frees;		/* of allocations made here and seen */
+	__s64 outstanding_allocs;	/* per-CPU parts may be negative */
+	__s64 outstanding_bytes;
+};
+
+struct kalloc_info {
+	__u64 call_site;
+	__u64 bytes;
+	__u64 ts_ns;
+};
+
+struct page_order_stat {
+	__u64 allocs;
+	__u64 frees;
+};
+
+/* Ring buffer records. */
+enum alloc_event_type {
+	AE_NEW_SITE = 1,	/* first allocation from a stack: snapshot maps now */
+	AE_BIG_ALLOC = 2,	/* one allocation at or above --big */
+};
+
+struct alloc_event {
+	__u32 type;
+	__u32 tgid;
+	__u32 tid;
+	__u32 fn;
+	__u64 ts_ns;
+	__u64 size;
+	__u64 addr;
+	__u64 stack_id;
+	char comm[16];
+};
+
+_Static_assert(sizeof(struct alloc_key) == 16, "alloc_key ABI");
+_Static_assert(sizeof(struct alloc_info) == 24, "alloc_info ABI");
+_Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
+_Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
+_Static_assert(sizeof(struct alloc_site) == 48, "alloc_site ABI");
+_Static_assert(sizeof(struct alloc_call) == 40, "alloc_call ABI");
+_Static_assert(sizeof(struct kalloc_site) == 48, "kalloc_site ABI");
+_Static_assert(sizeof(struct kalloc_info) == 24, "kalloc_info ABI");
+_Static_assert(sizeof(struct page_order_stat) == 16, "page_order_stat ABI");
+_Static_assert(sizeof(struct alloc_event) == 64, "alloc_event ABI");
+
+#endif

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Block IO collector: per disk and op service latency (issue -> complete)
+ * and queue latency (insert -> issue), request sizes, per-process IO time
+ * and outliers over a threshold.
+ *
+ * A request is tracked from its first event (block_io_start where the
+ * kernel has it, else insert, else issue) to its completion, which ends
+ * its state. block_io_done is not hooked: block_io_start overwrites the
+ * state of a reused request anyway and the LRU map bounds what a missed
+ * completion leaves behind, so it would only add a run per request. The owner
+ * (pid, comm) is taken at that first event, which runs in the submitter's
+ * context, never at completion (interrupt context). tp_btf and raw_tp
+ * programs key in-flight requests by request pointer; classic tracepoints
+ * carry no pointer, so there the key is (dev, sector).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+#include "hist.bpf.h"
+#include "bio.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by userspace before load. */
+const volatile bool has_queue_arg = false;	/* kernel < 5.11, see core_fixes */
+const volatile bool have_io_start = false;	/* block_io_start is attached */
+const volatile bool filter_disk_on = false;
+const volatile __u64 min_latency_ns = 10 * 1000 * 1000;
+
+struct inflight_key {
+	__u64 a;	/* request pointer, or dev (classic tracepoints) */
+	__u64 b;	/* 0, or sector (classic tracepoints) */
+};
+
+struct inflight {
+	__u64 insert_ns;
+	__u64 issue_ns;
+	__u64 sector;
+	__u32 pid;
+	__u32 tid;
+	__u32 dev;
+	__u32 bytes;
+	__u8 op;
+	__u8 skip;	/* filtered out when it was submitted */
+	__u8 pad[6];
+	char comm[BIO_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIO_DISKS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_disks SEC(".maps");
+
+/* LRU: a request whose completion we never see cannot leak an entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct inflight_key);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/*
+ * Per-CPU values: no atomics on the completion path. Not preallocated: a
+ * value is 8.5 KiB per CPU and only the (disk, op) pairs seen need one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BIO_DISKS_MAX * BIO_NOPS);
+	__type(key, struct bio_stat_key);
+	__type(value, struct bio_stat);
+} stats SEC(".maps");
+
+/* Zeroed template for new stats entries: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bio_stat);
+} stat_zero SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist);
+} sizes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct bio_proc);
+} procs SEC(".maps");
+
+/* What the hooks know about a request, whatever the hook method. */
+struct rq_desc {
+	struct inflight_key key;
+	__u64 sector;
+	__u32 dev;
+	__u32 bytes;
+	__u8 op;
+	struct request *rq;	/* NULL for classic tracepoints */
+};
+
+static __always_inline bool disk_wanted(__u32 dev)
+{
+	if (!filter_disk_on)
+		return true;
+	return bpf_map_lookup_elem(&filter_disks, &dev) != NULL;
+}
+
+/*
+ * Fill d from a request. direct: rq is a BTF pointer (tp_btf), read with
+ * plain loads; otherwise (raw_tp) through bpf_probe_read_kernel. full: the
+ * issue needs everything; the other hooks only the key, and the disk when
+ * a --disk filter needs it.
+ */
+static __always_inline void desc_from_rq(struct request *rq, struct rq_desc *d,
+					 bool direct, bool full)
+{
+	struct gendisk *disk;
+
+	d->rq = rq;
+	d->key.a = (__u64)rq;
+	d->key.b = 0;
+	d->dev = 0;
+	if (full || filter_disk_on) {
+		disk = get_rq_disk(rq, direct);
+		if (disk)
+			d->dev = direct ? BIO_MKDEV(disk->major, disk->first_minor)
+					: BIO_MKDEV(BPF_CORE_READ(disk, major),
+						    BPF_CORE_READ(disk, first_minor));
+	}
+	if (!full)
+		return;
+	if (direct) {
+		d->sector = rq->__sector;
+		d->bytes = rq->__data_len;
+		d->op = bio_op_from_cmd_flags(rq->cmd_flags);
+	} else {
+		d->sector = BPF_CORE_READ(rq, __sector);
+		d->bytes = BPF_CORE_READ(rq, __data_len);
+		d->op = bio_op_from_cmd_flags(BPF_CORE_READ(rq, cmd_flags));
+	}
+}
+
+static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
+					 struct rq_desc *d)
+{
+	d->rq = NULL;
+	d->dev = ctx->dev;
+	d->sector = ctx->sector;
+	d->key.a = d->dev;
+	d->key.b = d->sector;
+	d->bytes = ctx->bytes;
+	d->op = bio_op_from_rwbs(ctx->rwbs[0], ctx->rwbs[1]);
+}
+
+/* A fresh in-flight entry owned by the current task; false if not wanted. */
+static __always_inline bool track_new(const struct rq_desc *d)
+{
+	struct inflight v = {};
+	__u64 id;
+
+	if (!disk_wanted(d->dev))
+		return false;
+	id = bpf_get_current_pid_tgid();
+	v.pid = id >> 32;
+	v.tid = (__u32)id;
+	v.skip = !want_current();
+	v.dev = d->dev;
+	bpf_get_current_comm(v.comm, sizeof(v.comm));
+	return bpf_map_update_elem(&inflight, &d->key, &v, BPF_ANY) == 0;
+}
+
+static __always_inline int on_io_start(const struct rq_desc *d)
+{
+	/* the start of a request's life: anything under this key is stale */
+	track_new(d);
+	return 0;
+}
+
+static __always_inline int on_insert(const struct rq_desc *d)
+{
+	struct inflight *e = bpf_map_lookup_elem(&inflight, &d->key);
+
+	/*
+	 * Without block_io_start, insert begins a request's life (or a
+	 * requeue, which we then attribute to the requeuing task).
+	 */
+	if (!e || !have_io_start) {
+		if (!track_new(d))
+			return 0;
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+	}
+	if (!e || e->skip)
+		return 0;
+	e->insert_ns = bpf_ktime_get_ns();
+	e->issue_ns = 0;
+	return 0;
+}
+
+static __always_inline int on_issue(const struct rq_desc *d)
+{
+	struct inflight *e = bpf_map_lookup_elem(&inflight, &d->key);
+
+	/*
+	 * Requests that bypass the scheduler are issued without an insert:
+	 * attribute them here. An entry already issued is a previous life of
+	 * the same request (or key) whose completion we missed.
+	 */
+	if (!e || (!have_io_start && e->issue_ns)) {
+		if (!track_new(d))
+			return 0;
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+	}
+	if (!e || e->skip)
+		return 0;
+	e->issue_ns = bpf_ktime_get_ns();
+	e->dev = d->dev;
+	e->op = d->op;
+	e->sector = d->sector;
+	e->bytes = d->bytes;
+	return 0;
+}
+
+static __always_inline struct bio_stat *stat_get(struct bio_stat_key *k)
+{
+	struct bio_stat *s = bpf_map_lookup_elem(&stats, k);
+	__u32 zero = 0;
+
+	if (s)
+		return s;
+	s = bpf_map_lookup_elem(&stat_zero, &zero);
+	if (!s)
+		return NULL;
+	bpf_map_update_elem(&stats, k, s, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&stats, k);
+}
+
+static __always_inline void account_proc(const struct inflight *e, __u64 lat, __u64 queue)
+{
+	struct bio_proc *p = bpf_map_lookup_elem(&procs, &e->pid);
+
+	if (!p) {
+		struct bio_proc v = {};
+
+		__builtin_memcpy(v.comm, e->comm, sizeof(v.comm));
+		bpf_map_update_elem(&procs, &e->pid, &v, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&procs, &e->pid);
+		if (!p)
+			return;
+	}
+	p->requests++;
+	p->bytes += e->bytes;
+	p->io_ns += lat;
+	p->queue_ns += queue;
+	if (e->op == BIO_OP_READ)
+		p->read_bytes += e->bytes;
+	else if (e->op == BIO_OP_WRITE)
+		p->write_bytes += e->bytes;
+	if (lat > p->max_latency_ns)
+		p->max_latency_ns = lat;
+	/* a pid reused by another program takes over the entry's name */
+	if (p->comm[0] != e->comm[0])
+		__builtin_memcpy(p->comm, e->comm, sizeof(p->comm));
+}
+
+static __always_inline void emit_outlier(const struct inflight *e, struct request *rq,
+					 __u64 now, __u64 lat, __u64 queue, int error,
+					 bool direct)
+{
+	struct bio_event *ev = ring_reserve(sizeof(*ev));
+	struct gendisk *disk;
+
+	if (!ev)
+		return;
+	ev->time_ns = now;
+	ev->sector = e->sector;
+	ev->queue_ns = queue;
+	ev->latency_ns = lat;
+	ev->pid = e->pid;
+	ev->tid = e->tid;
+	ev->dev = e->dev;
+	ev->size_bytes = e->bytes;
+	ev->op = e->op;
+	ev->error = error != 0;
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	__builtin_memcpy(ev->comm, e->comm, sizeof(ev->comm));
+	ev->disk[0] = 0;
+	if (rq) {
+		disk = get_rq_disk(rq, direct);
+		if (disk)
+			bpf_probe_read_kernel_str(ev->disk, sizeof(ev->disk),
+						  &disk->disk_name);
+	}
+	ring_submit(ev);
+}
+
+/*
+ * remaining: bytes still outstanding before this completion (0 when
+ * unknown). A partial completion (nr_bytes < remaining) is not the end.
+ */
+static __always_inline int on_complete(const struct rq_desc *d, int error,
+				       __u32 nr_bytes, __u32 remaining, bool direct)
+{
+	struct inflight *e = bpf_map_lookup_elem(&inflight, &d->key);
+	struct bio_stat_key sk = {};
+	struct bio_stat *s;
+	struct hist *h;
+	__u64 now, lat, queue = 0;
+	__u32 zero = 0;
+
+	if (!e)
+		return 0;
+	if (e->skip || !e->issue_ns)
+		goto out_delete;
+	if (remaining && nr_bytes < remaining)
+		return 0;
+	now = bpf_ktime_get_ns();
+	lat = now - e->issue_ns;
+	if (e->insert_ns && e->insert_ns <= e->issue_ns)
+		queue = e->issue_ns - e->insert_ns;
+
+	sk.dev = e->dev;
+	sk.op = e->op;
+	s = stat_get(&sk);
+	if (s) {
+		hist_add(&s->latency, lat);
+		if (e->insert_ns)
+			hist_add(&s->queue, queue);
+		s->requests++;
+		s->bytes += e->bytes;
+	}
+	if (e->bytes) {
+		h = bpf_map_lookup_elem(&sizes, &zero);
+		if (h)
+			hist_add(h, e->bytes);
+	}
+	account_proc(e, lat, queue);
+	if (lat + queue >= min_latency_ns)
+		emit_outlier(e, d->rq, now, lat, queue, error, direct);
+out_delete:
+	bpf_map_delete_elem(&inflight, &d->key);
+	return 0;
+}
+
+/* ---- pointer-keyed variants: tp_btf and raw_tp ---- */
+
+enum { EV_START, EV_INSERT, EV_ISSUE };
+
+static __always_inline int rq_event(struct request *rq, int kind, bool direct)
+{
+	struct rq_desc d;
+
+	desc_from_rq(rq, &d, direct, kind == EV_ISSUE);
+	switch (kind) {
+	case EV_START:
+		return on_io_start(&d);
+	case EV_INSERT:
+		return on_insert(&d);
+	default:
+		return on_issue(&d);
+	}
+}
+
+static __always_inline int rq_complete(__u64 *ctx, bool direct)
+{
+	struct request *rq = (struct request *)ctx[0];
+	struct rq_desc d;
+	__u32 remaining;
+
+	desc_from_rq(rq, &d, direct, false);
+	remaining = direct ? rq->__data_len : BPF_CORE_READ(rq, __data_len);
+	return on_complete(&d, (int)ctx[1], (__u32)ctx[2], remaining, direct);
+}
+
+SEC("tp_btf/block_io_start")
+int bio_start_btf(__u64 *ctx)
+{
+	return rq_event((struct request *)ctx[0], EV_START, true);
+}
+
+SEC("raw_tp/block_io_start")
+int bio_start_raw(__u64 *ctx)
+{
+	return rq_event((struct request *)ctx[0], EV_START, false);
+}
+
+SEC("tp_btf/block_rq_insert")
+int bio_insert_btf(__u64 *ctx)
+{
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_INSERT, true);
+}
+
+SEC("raw_tp/block_rq_insert")
+int bio_insert_raw(__u64 *ctx)
+{
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_INSERT, false);
+}
+
+SEC("tp_btf/block_rq_issue")
+int bio_issue_btf(__u64 *ctx)
+{
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_ISSUE, true);
+}
+
+SEC("raw_tp/block_rq_issue")
+int bio_issue_raw(__u64 *ctx)
+{
+	return rq_event(block_rq_tp_arg(ctx, has_queue_arg), EV_ISSUE, false);
+}
+
+SEC("tp_btf/block_rq_complete")
+int bio_complete_btf(__u64 *ctx)
+{
+	return rq_complete(ctx, true);
+}
+
+SEC("raw_tp/block_rq_complete")
+int bio_complete_raw(__u64 *ctx)
+{
+	return rq_complete(ctx, false);
+}
+
+/* ---- classic tracepoints: keyed by (dev, sector) ---- */
+
+SEC("tp/block/block_io_start")
+int bio_start_tp(struct trace_event_raw_block_rq *ctx)
+{
+	struct rq_desc d;
+
+	desc_from_tp(ctx, &d);
+	return on_io_start(&d);
+}
+
+SEC("tp/block/block_rq_insert")
+int bio_insert_tp(struct trace_event_raw_block_rq *ctx)
+{
+	struct rq_desc d;
+
+	desc_from_tp(ctx, &d);
+	return on_insert(&d);
+}
+
+SEC("tp/block/block_rq_issue")
+int bio_issue_tp(struct trace_event_raw_block_rq *ctx)
+{
+	struct rq_desc d;
+
+	desc_from_tp(ctx, &d);
+	return on_issue(&d);
+}
+
+SEC("tp/block/block_rq_complete")
+int bio_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
+{
+	struct rq_desc d = {};
+
+	d.dev = ctx->dev;
+	d.sector = ctx->sector;
+	d.key.a = d.dev;
+	d.key.b = d.sector;
+	/* nr_sector is what completed now, not what remained: no partials */
+	return on_complete(&d, ctx->error, ctx->nr_sector << 9, 0, false);
+}

@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcp collector: connection lifecycle records, connect latency, duration
+ * and smoothed-RTT histograms, retransmit/reset/buffer-pressure counters.
+ *
+ * Built on tracepoints only (this machine has no kprobes and refuses
+ * fentry). Every hook has tp_btf, raw_tp and classic tracepoint variants
+ * sharing one __always_inline body; the body reads the socket with
+ * BPF_CORE_READ so the same code serves BTF pointers (tp_btf) and plain
+ * addresses (raw_tp, and skaddr of a classic tracepoint record).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "common.bpf.h"
+#include "core_fixes.bpf.h"
+#include "hist.bpf.h"
+#include "tcp.h"
+
+#define AF_INET		2
+#define AF_INET6	10
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters beyond the common ones (set by col_tcp.c before load). */
+const volatile __u16 filter_ports[TCP_MAX_PORTS] = {};
+const volatile __u32 filter_nports = 0;
+const volatile __u16 filter_family = 0;	/* 0: both */
+/* tcp_retransmit_skb carries err (6.x): it then fires on failures too */
+const volatile bool retrans_has_err = false;
+
+/* sock_info.flags */
+#define SI_ACTIVE		(1 << 0)
+#define SI_OWNER		(1 << 1)	/* pid/comm known */
+#define SI_COUNTED		(1 << 2)	/* open counted */
+#define SI_RETRANS_BASE		(1 << 3)	/* retrans_seen is valid */
+#define SI_RST_RECEIVED		(1 << 4)
+#define SI_RST_SENT		(1 << 5)
+#define SI_SYN_ACKED		(1 << 6)	/* our SYN is in bytes_acked */
+#define SI_FIN_OUT		(1 << 7)	/* we queued a FIN */
+
+/* Per tracked connection, keyed by the struct sock address. */
+struct sock_info {
+	__u64 birth_ns;
+	__u64 syn_ns;
+	__u64 connect_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 retrans_seen;	/* total_retrans already added to the counter */
+	__u32 flags;
+	__u16 lport;		/* last non-zero ports: close unbinds */
+	__u16 rport;
+	char comm[TASK_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCP_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCP_NHISTS);
+	__type(key, __u32);
+	__type(value, struct hist);
+} hists SEC(".maps");
+
+static __always_inline void count(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+
+	if (c)
+		*c += n;
+}
+
+static __always_inline void hist_record(__u32 idx, __u64 v)
+{
+	struct hist *h = bpf_map_lookup_elem(&hists, &idx);
+
+	if (h)
+		hist_add(h, v);
+}
+
+static __always_inline bool task_filter_on(void)
+{
+	return filter_pid_on || filter_cgroup_id || filter_comm_on;
+}
+
+static __always_inline bool port_ok(__u16 lport, __u16 rport)
+{
+	if (!filter_nports)
+		return true;
+	for (int i = 0; i < TCP_MAX_PORTS; i++) {
+		if (i >= filter_nports)
+			break;
+		if (filter_ports[i] == lport || filter_ports[i] == rport)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool family_ok(__u16 family)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return !filter_family || family == filter_family;
+}
+
+/*
+ * __sk_common is shared with timewait and request socks. A full socket
+ * that reached TCP_CLOSE has released its port (inet_put_port zeroes
+ * skc_num) but still carries it in inet_sport, which the resets sent
+ * right after the close need.
+ */
+static __always_inline void sk_ports(const struct sock *sk, __u16 *lport,
+				     __u16 *rport)
+{
+	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (!*lport && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+		*lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+static __always_inline bool sk_wanted(const struct sock *sk)
+{
+	__u16 lport, rport;
+
+	if (!family_ok(BPF_CORE_READ(sk, __sk_common.skc_family)))
+		return false;
+	sk_ports(sk, &lport, &rport);
+	return port_ok(lport, rport);
+}
+
+/* Keep the last bound ports: TCP_CLOSE releases the local one. */
+static __always_inline void si_note_ports(const struct sock *sk,
+					  struct sock_info *si)
+{
+	__u16 lport, rport;
+
+	sk_ports(sk, &lport, &rport);
+	if (lport) {
+		si->lport = lport;
+		si->rport = rport;
+	}
+}
+
+static __always_inline void take_owner(struct sock_info *si)
+{
+	si->pid = bpf_get_current_pid_tgid() >> 32;
+	si->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(si->comm, sizeof(si->comm));
+	si->flags |= SI_OWNER;
+}
+
+/*
+ * Add the retransmits of a tracked socket not yet counted. tp->total_retrans
+ * grows exactly where the kernel adds to TcpRetransSegs, so the counter
+ * agrees with the MIB even when the tracepoint is skipped or fires on a
+ * failed transmit.
+ */
+static __always_inline void retrans_sync(const struct sock *sk,
+					 struct sock_info *si, bool counted)
+{
+	__u32 cur = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+
+	if (!(si->flags & SI_RETRANS_BASE)) {
+		si->retrans_seen = cur;
+		si->flags |= SI_RETRANS_BASE;
+		return;
+	}
+	if (cur > si->retrans_seen && counted)
+		count(TCP_C_RETRANSMITS, cur - si->retrans_seen);
+	si->retrans_seen = cur;
+}
+
+static __always_inline void copy_addrs(const struct sock *sk, __u16 family,
+				       struct tcp_life *e)
+{
+	if (family == AF_INET) {
+		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		__builtin_memcpy(e->saddr, &s, 4);
+		__builtin_memcpy(e->daddr, &d, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk,
+				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk,
+				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/*
+ * bytes_acked and bytes_received count sequence space, so our SYN and
+ * FIN (once acked) and the peer's FIN (once received) are one byte each;
+ * strip them so the record holds application bytes only.
+ */
+static __always_inline __u64 payload_acked(const struct sock *sk,
+					   const struct sock_info *si)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+
+	if ((si->flags & SI_SYN_ACKED) && acked)
+		acked--;
+	if ((si->flags & SI_FIN_OUT) && acked &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		acked--;
+	return acked;
+}
+
+static __always_inline __u64 payload_received(const struct sock *sk)
+{
+	__u64 rcvd = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+
+	/* tcp_fin() sets SOCK_DONE; nothing on the way to TCP_CLOSE does */
+	if ((get_sk_flags(sk) & (1UL << SOCK_DONE)) && rcvd)
+		rcvd--;
+	return rcvd;
+}
+
+static __always_inline void emit_life(const struct sock *sk,
+				      struct sock_info *si, __u16 family,
+				      __u16 lport, __u16 rport, int oldstate,
+				      __u64 now)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_life *e;
+
+	e = ring_reserve(sizeof(*e));
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = TCP_EV_LIFE;
+	e->oldstate = oldstate;
+	e->newstate = TCP_CLOSE;
+	if (si->flags & SI_ACTIVE)
+		e->flags |= TCP_LIFE_ACTIVE;
+	if (si->flags & SI_RST_RECEIVED)
+		e->flags |= TCP_LIFE_RST_RECEIVED;
+	if (si->flags & SI_RST_SENT)
+		e->flags |= TCP_LIFE_RST_SENT;
+	if (!(si->flags & SI_OWNER)) {
+		/* like tcplife: the task at close is the best guess left */
+		take_owner(si);
+		e->flags |= TCP_LIFE_OWNER_GUESSED;
+	}
+	e->family = family;
+	e->sport = lport;
+	e->dport = rport;
+	e->pid = si->pid;
+	e->retransmits = BPF_CORE_READ(tp, total_retrans);
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->time_ns = now;
+	e->duration_ns = now - si->birth_ns;
+	e->connect_ns = si->connect_ns;
+	e->tx_bytes = payload_acked(sk, si);
+	e->rx_bytes = payload_received(sk);
+	e->srtt_ns = (__u64)(BPF_CORE_READ(tp, srtt_us) >> 3) * 1000;
+	e->cgroup_id = si->cgroup_id;
+	copy_addrs(sk, family, e);
+	__builtin_memcpy(e->comm, si->comm, sizeof(e->comm));
+	ring_submit(e);
+}
+
+static __always_inline int on_state(const struct sock *sk, int oldstate,
+				    int newstate)
+{
+	struct sock_info *si, init = {};
+	__u64 key = (__u64)sk, now;
+	__u16 family, lport, rport;
+	bool pok;
+
+	if (get_sk_protocol(sk) != IPPROTO_TCP)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (!family_ok(family))
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* The local port of a connect() is not bound yet at SYN_SENT. */
+	sk_ports(sk, &lport, &rport);
+	pok = port_ok(lport, rport);
+
+	if (newstate == TCP_SYN_SENT) {
+		if (!want_current())
+			return 0;
+		init.birth_ns = now;
+		init.syn_ns = now;
+		init.flags = SI_ACTIVE;
+		take_owner(&init);
+		retrans_sync(sk, &init, false);
+		if (pok) {
+			init.flags |= SI_COUNTED;
+			count(TCP_C_ACTIVE_OPENS, 1);
+		}
+		if (bpf_map_update_elem(&socks, &key, &init, BPF_ANY))
+			count(TCP_C_UNTRACKED, 1);
+		return 0;
+	}
+	if (newstate == TCP_SYN_RECV && oldstate != TCP_SYN_SENT) {
+		/*
+		 * A passive child, cloned from the listener in softirq: its
+		 * owner is unknown until a task holding it changes its state.
+		 * total_retrans is copied from the request later, so the
+		 * retransmit base is taken at the next transition.
+		 */
+		init.birth_ns = now;
+		if (pok && !task_filter_on()) {
+			init.flags |= SI_COUNTED;
+			count(TCP_C_PASSIVE_OPENS, 1);
+		}
+		if (bpf_map_update_elem(&socks, &key, &init, BPF_ANY))
+			count(TCP_C_UNTRACKED, 1);
+		return 0;
+	}
+
+	si = bpf_map_lookup_elem(&socks, &key);
+	if (!si)
+		return 0;	/* opened before we started, or filtered out */
+	/* TCP_CLOSE has already released the local port (inet_put_port) */
+	if (lport) {
+		si->lport = lport;
+		si->rport = rport;
+	} else if (si->lport) {
+		lport = si->lport;
+		rport = si->rport;
+		pok = port_ok(lport, rport);
+	}
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+		si->flags |= SI_FIN_OUT;
+	if (newstate == TCP_ESTABLISHED && (si->flags & SI_ACTIVE))
+		si->flags |= SI_SYN_ACKED;
+
+	/*
+	 * sk_lock.owned is set only by a task inside lock_sock() on this
+	 * socket (connect, close, shutdown, backlog processing in
+	 * release_sock): the current task is then a real user of it.
+	 */
+	if (!(si->flags & SI_OWNER) && BPF_CORE_READ(sk, sk_lock.owned)) {
+		take_owner(si);
+		if (task_filter_on() &&
+		    !want_task(si->pid, si->cgroup_id, si->comm)) {
+			bpf_map_delete_elem(&socks, &key);
+			return 0;
+		}
+	}
+	if (!(si->flags & SI_COUNTED) && pok &&
+	    (!task_filter_on() || (si->flags & SI_OWNER))) {
+		si->flags |= SI_COUNTED;
+		count(si->flags & SI_ACTIVE ? TCP_C_ACTIVE_OPENS :
+					      TCP_C_PASSIVE_OPENS, 1);
+	}
+	/* between base and close, the retransmit hook keeps the count live */
+	if (newstate == TCP_CLOSE || !(si->flags & SI_RETRANS_BASE))
+		retrans_sync(sk, si, pok);
+
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT &&
+	    si->syn_ns) {
+		si->connect_ns = now - si->syn_ns;
+		if (pok)
+			hist_record(TCP_H_CONNECT, si->connect_ns);
+	}
+	if (newstate != TCP_CLOSE)
+		return 0;
+
+	if (task_filter_on() && !(si->flags & SI_OWNER))
+		goto out_delete;	/* owner never seen: cannot filter */
+	/*
+	 * A task holding the socket that takes it from one of these states
+	 * straight to CLOSE, without a reset from the peer, is aborting it
+	 * (unread data, SO_LINGER 0, disconnect): the kernel sends its reset
+	 * only after this transition, when the record is already out.
+	 */
+	if (BPF_CORE_READ(sk, sk_lock.owned) && !(si->flags & SI_RST_RECEIVED) &&
+	    (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
+	     oldstate == TCP_SYN_RECV))
+		si->flags |= SI_RST_SENT;
+	if (pok) {
+		count(TCP_C_CLOSED, 1);
+		if (oldstate == TCP_SYN_SENT)
+			count(TCP_C_CONNECT_FAILED, 1);
+		hist_record(TCP_H_DURATION, now - si->birth_ns);
+		emit_life(sk, si, family, lport, rport, oldstate, now);
+	}
+out_delete:
+	bpf_map_delete_elem(&socks, &key);
+	return 0;
+}
+
+/* skb is NULL on kernels without the err argument only by convention. */
+static __always_inline int on_retransmit(const struct sock *sk,
+					 const struct sk_buff *skb, int err)
+{
+	__u64 key = (__u64)sk;
+	struct sock_info *si;
+	bool ok = sk_wanted(sk);
+	__u16 segs = 0;
+
+	si = bpf_map_lookup_elem(&socks, &key);
+	if (si) {
+		si_note_ports(sk, si);
+		retrans_sync(sk, si, ok);
+		return 0;
+	}
+	/* untracked (older than the session): count this skb's segments */
+	if (!ok || task_filter_on() || err || !skb)
+		return 0;
+	bpf_probe_read_kernel(&segs, sizeof(segs),
+			      (void *)skb + bpf_core_field_offset(struct sk_buff, cb) +
+			      bpf_core_field_offset(struct tcp_skb_cb, tcp_gso_segs));
+	count(TCP_C_RETRANSMITS, segs ? segs : 1);
+	return 0;
+}
+
+static __always_inline int on_synack(const struct request_sock *req)
+{
+	const struct sock *rsk = (const struct sock *)req;
+
+	/* the owner is the listener's process, not tracked: no task filter */
+	if (task_filter_on() || !sk_wanted(rsk))
+		return 0;
+	count(TCP_C_RETRANSMITS, 1);
+	count(TCP_C_SYNACK_RETRANSMITS, 1);
+	return 0;
+}
+
+/* Ports and IP version of the segment a reset answers (no socket). */
+static __always_inline bool skb_wanted(const struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 th_off = BPF_CORE_READ(skb, transport_header);
+	__u16 nh_off = BPF_CORE_READ(skb, network_header);
+	struct tcphdr th = {};
+	__u8 ver = 0;
+
+	if (bpf_probe_read_kernel(&ver, 1, head + nh_off) ||
+	    bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return false;
+	ver >>= 4;
+	if (!family_ok(ver == 4 ? AF_INET : ver == 6 ? AF_INET6 : 0))
+		return false;
+	return port_ok(bpf_ntohs(th.dest), bpf_ntohs(th.source));
+}
+
+static __always_inline int on_send_reset(const struct sock *sk,
+					 const struct sk_buff *skb)
+{
+	struct sock_info *si;
+	__u64 key = (__u64)sk;
+
+	if (sk) {
+		si = bpf_map_lookup_elem(&socks, &key);
+		if (si)
+			si->flags |= SI_RST_SENT;
+		else if (task_filter_on())
+			return 0;
+		if (!sk_wanted(sk))
+			return 0;
+	} else {
+		if (task_filter_on() || !skb || !skb_wanted(skb))
+			return 0;
+	}
+	count(TCP_C_RESETS_SENT, 1);
+	return 0;
+}
+
+static __always_inline int on_receive_reset(const struct sock *sk)
+{
+	struct sock_info *si;
+	__u64 key = (__u64)sk;
+
+	si = bpf_map_lookup_elem(&socks, &key);
+	if (si) {
+		/* a refused connect gets its port here, just before close */
+		si_note_ports(sk, si);
+		si->flags |= SI_RST_RECEIVED;
+	}
+	else if (task_filter_on())
+		return 0;
+	if (sk_wanted(sk))
+		count(TCP_C_RESETS_RECEIVED, 1);
+	return 0;
+}
+
+/* srtt_us is stored << 3 by the kernel; samples are in ns. */
+static __always_inline int on_rtt_sock(const struct sock *sk)
+{
+	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	__u64 key = (__u64)sk;
+
+	if (!srtt || !sk_wanted(sk))
+		return 0;
+	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
+		return 0;
+	hist_record(TCP_H_SRTT, (__u64)srtt * 1000);
+	return 0;
+}
+
+static __always_inline int on_buf_pressure(const struct sock *sk, __u32 idx)
+{
+	__u64 key = (__u64)sk;
+
+	if (get_sk_protocol(sk) != IPPROTO_TCP || !sk_wanted(sk))
+		return 0;
+	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
+		return 0;
+	count(idx, 1);
+	return 0;
+}
+
+/* ---- sock:inet_sock_set_state ---- */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return on_state(sk, oldstate, newstate);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tcp_state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return on_state(sk, oldstate, newstate);
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return on_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+}
+
+/* ---- tcp:tcp_retransmit_skb ---- */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retrans_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	/* the third argument exists only where retrans_has_err says so */
+	int err = retrans_has_err ? (int)ctx[2] : 0;
+
+	return on_retransmit(sk, skb, err);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tcp_retrans_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	int err = retrans_has_err ? (int)ctx[2] : 0;
+
+	return on_retransmit(sk, skb, err);
+}
+
+SEC("tp/tcp/tcp_retransmit_skb")
+int tcp_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	int err = 0;
+
+	if (bpf_core_field_exists(ctx->err))
+		err = ctx->err;
+	return on_retransmit(ctx->skaddr, ctx->skbaddr, err);
+}
+
+/* ---- tcp:tcp_retransmit_synack ---- */
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(tcp_synack_btf, const struct sock *sk, const struct request_sock *req)
+{
+	return on_synack(req);
+}
+
+SEC("raw_tp/tcp_retransmit_synack")
+int BPF_PROG(tcp_synack_raw, const struct sock *sk, const struct request_sock *req)
+{
+	return on_synack(req);
+}
+
+SEC("tp/tcp/tcp_retransmit_synack")
+int tcp_synack_tp(struct trace_event_raw_tcp_retransmit_synack *ctx)
+{
+	return on_synack(ctx->req);
+}
+
+/* ---- tcp:tcp_send_reset ---- */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tcp_rst_send_btf, const struct sock *sk, const struct sk_buff *skb)
+{
+	return on_send_reset(sk, skb);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(tcp_rst_send_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	return on_send_reset(sk, skb);
+}
+
+SEC("tp/tcp/tcp_send_reset")
+int tcp_rst_send_tp(void *ctx)
+{
+	struct trace_event_raw_tcp_send_reset *n = ctx;
+	struct trace_event_raw_tcp_event_sk_skb___o *o = ctx;
+
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset))
+		return on_send_reset(n->skaddr, n->skbaddr);
+	return on_send_reset(o->skaddr, o->skbaddr);
+}
+
+/* ---- tcp:tcp_receive_reset ---- */
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_rst_recv_btf, const struct sock *sk)
+{
+	return on_receive_reset(sk);
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(tcp_rst_recv_raw, const struct sock *sk)
+{
+	return on_receive_reset(sk);
+}
+
+SEC("tp/tcp/tcp_receive_reset")
+int tcp_rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return on_receive_reset(ctx->skaddr);
+}
+
+/* ---- tcp:tcp_probe (RTT samples on every ACK processed) ---- */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe_btf, const struct sock *sk)
+{
+	return on_rtt_sock(sk);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tcp_probe_raw, const struct sock *sk)
+{
+	return on_rtt_sock(sk);
+}
+
+SEC("tp/tcp/tcp_probe")
+int tcp_probe_tp(struct trace_event_raw_tcp_probe *ctx)
+{
+	const void *sk = tcp_probe_rec_skaddr(ctx);
+	__u16 family = ctx->family, sport = ctx->sport, dport = ctx->dport;
+	__u32 srtt = ctx->srtt;
+
+	if (sk)
+		return on_rtt_sock(sk);
+	/* old record: no socket, filter on its own fields */
+	if (!srtt || !family_ok(family) || !port_ok(sport, dport) ||
+	    task_filter_on())
+		return 0;
+	hist_record(TCP_H_SRTT, (__u64)srtt * 1000);
+	return 0;
+}
+
+/* ---- tcp:tcp_rcv_space_adjust (RTT where tcp_probe is missing) ---- */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(tcp_rcvspace_btf, const struct sock *sk)
+{
+	return on_rtt_sock(sk);
+}
+
+SEC("raw_tp/tcp_rcv_space_adjust")
+int BPF_PROG(tcp_rcvspace_raw, const struct sock *sk)
+{
+	return on_rtt_sock(sk);
+}
+
+SEC("tp/tcp/tcp_rcv_space_adjust")
+int tcp_rcvspace_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return on_rtt_sock(ctx->skaddr);
+}
+
+/* ---- sock:sock_rcvqueue_full (no socket in the classic record) ---- */
+SEC("tp_btf/sock_rcvqueue_full")
+int BPF_PROG(tcp_rcvq_btf, const struct sock *sk)
+{
+	return on_buf_pressure(sk, TCP_C_RCVQUEUE_FULL);
+}
+
+SEC("raw_tp/sock_rcvqueue_full")
+int BPF_PROG(tcp_rcvq_raw, const struct sock *sk)
+{
+	return on_buf_pressure(sk, TCP_C_RCVQUEUE_FULL);
+}
+
+/* ---- sock:sock_exceed_buf_limit ---- */
+SEC("tp_btf/sock_exceed_buf_limit")
+int BPF_PROG(tcp_memlim_btf, const struct sock *sk)
+{
+	return on_buf_pressure(sk, TCP_C_MEM_LIMIT);
+}
+
+SEC("raw_tp/sock_exceed_buf_limit")
+int BPF_PROG(tcp_memlim_raw, const struct sock *sk)
+{
+	return on_buf_pressure(sk, TCP_C_MEM_LIMIT);
+}
+
+SEC("tp/sock/sock_exceed_buf_limit")
+int tcp_memlim_tp(struct trace_event_raw_sock_exceed_buf_limit *ctx)
+{
+	/* the record names the protocol ("TCP", "TCPv6") but has no socket */
+	if (ctx->name[0] != 'T' || ctx->name[1] != 'C' || ctx->name[2] != 'P' ||
+	    filter_nports || task_filter_on())
+		return 0;
+	count(TCP_C_MEM_LIMIT, 1);
+	return 0;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Overhead of the tcp collector: loopback connection churn (connect, one
+# 100-byte request and response, close) in a private network namespace,
+# connections/s untraced, under `disco record -e tcp` (whole machine) and
+# under libbpf-tools' tcplife, interleaved (A B C A B C ...), medians of
+# ROUNDS each. Needs root.
+# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
+set -eu
+cd "$(dirname "$0")/../.."
+ROUNDS=${1:-3}
+SECS=${2:-10}
+THREADS=${3:-2}
+DISCO=${DISCO:-./disco}
+PEER=${PEER:-.output/fixtures/tcp_peer}
+TCPLIFE=${TCPLIFE:-/usr/sbin/tcplife}
+[ -x "$PEER" ] || { echo "build $PEER first (make $PEER)" >&2; exit 1; }
+T=$(mktemp -d)
+NS=disco-tcpbench-$$
+trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
+
+# A fresh namespace per run: no TIME_WAIT carried from the previous one.
+# Its sysctls are its own, so widening the port range changes nothing else.
+conns() {
+	ip netns del "$NS" 2>/dev/null || true
+	ip netns add "$NS"
+	ip netns exec "$NS" ip link set lo up
+	ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+	ip netns exec "$NS" "$PEER" churn 127.0.0.1 5555 "$SECS" "$THREADS" | awk '{print $2}'
+}
+untraced() { conns; }
+disco() {
+	"$DISCO" record -e tcp -q -f -o "$T/s.data" &
+	local p=$!; sleep 1
+	conns
+	kill -INT $p; wait $p
+}
+tcplife() {
+	"$TCPLIFE" > /dev/null &
+	local p=$!; sleep 1
+	conns
+	kill -INT $p; wait $p 2>/dev/null || true
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+modes="untraced disco"
+[ -x "$TCPLIFE" ] && modes="$modes tcplife"
+for ((i = 1; i <= ROUNDS; i++)); do
+	for m in $modes; do
+		v=$($m)
+		echo "$m $v" >> "$T/raw"
+		echo "round $i $m: $v conn/s" >&2
+	done
+done
+base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
+printf '%-10s %14s %8s\n' mode "median conn/s" ratio
+for m in $modes; do
+	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
+	printf '%-10s %14.0f %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')"
+done

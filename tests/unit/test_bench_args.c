@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: disco bench command-line parsing and its error messages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "bench.h"
+
+#define ARGS(...) ((char *[]){ "bench", __VA_ARGS__, NULL })
+#define NARGS(...) (int)(sizeof((char *[]){ "bench", __VA_ARGS__ }) / sizeof(char *))
+
+static struct bench_opts o;
+static char err[256];
+
+#define PARSE(...) bench_parse_args(NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), &o, err, sizeof(err))
+
+static void test_args_defaults(void **state)
+{
+	char *argv[] = { "bench", NULL };
+
+	assert_int_equal(bench_parse_args(1, argv, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.workloads, BW_ALL);
+	assert_int_equal(o.duration_ns, 5000000000ULL);
+	assert_int_equal(o.repeat, 5);
+	assert_null(o.json_path);
+	assert_null(o.baseline_path);
+	assert_false(o.overhead);
+	assert_int_equal(o.file_bytes, 64ULL << 20);
+}
+
+static void test_args_full_set(void **state)
+{
+	assert_int_equal(PARSE("--workload", "tcp,sched", "--duration", "500ms", "--repeat", "2",
+			       "--json", "out.json", "--baseline", "b.json", "--max-regress", "7.5",
+			       "--dir", "/srv", "--file-size", "16"), 0);
+	assert_int_equal(o.workloads, (1u << BW_TCP) | (1u << BW_SCHED));
+	assert_int_equal(o.duration_ns, 500000000ULL);
+	assert_int_equal(o.repeat, 2);
+	assert_string_equal(o.json_path, "out.json");
+	assert_string_equal(o.baseline_path, "b.json");
+	assert_true(o.max_regress_pct == 7.5);
+	assert_string_equal(o.dir, "/srv");
+	assert_int_equal(o.file_bytes, 16ULL << 20);
+	assert_int_equal(PARSE("-d", "1.5", "-r", "1", "-w", "io"), 0);
+	assert_int_equal(o.duration_ns, 1500000000ULL);
+	assert_int_equal(o.workloads, 1u << BW_IO);
+}
+
+static void test_args_errors_name_the_argument(void **state)
+{
+	/* automatic: the argv arrays are compound literals */
+	const struct {
+		int argc;
+		char **argv;
+		const char *msg;
+	} cases[] = {
+		{ NARGS("-w", "sched,disk"), ARGS("-w", "sched,disk"), "unknown workload 'disk'" },
+		{ NARGS("-w", ","), ARGS("-w", ","), "empty workload name" },
+		{ NARGS("-w", ""), ARGS("-w", ""), "at least one" },
+		{ NARGS("-d", "0"), ARGS("-d", "0"), "--duration '0'" },
+		{ NARGS("-d", "5x"), ARGS("-d", "5x"), "--duration '5x'" },
+		{ NARGS("-d", "-1"), ARGS("-d", "-1"), "--duration '-1'" },
+		{ NARGS("-d", "2h"), ARGS("-d", "2h"), "--duration '2h'" },
+		{ NARGS("-r", "0"), ARGS("-r", "0"), "--repeat '0'" },
+		{ NARGS("-r", "1001"), ARGS("-r", "1001"), "--repeat '1001'" },
+		{ NARGS("-r", "3x"), ARGS("-r", "3x"), "--repeat '3x'" },
+		{ NARGS("--max-regress", "5"), ARGS("--max-regress", "5"), "needs --baseline" },
+		{ NARGS("--baseline", "b", "--max-regress", "-3"), ARGS("--baseline", "b", "--max-regress", "-3"),
+		  "--max-regress '-3'" },
+		{ NARGS("--baseline", "b", "--max-regress", "nan"), ARGS("--baseline", "b", "--max-regress", "nan"),
+		  "--max-regress 'nan'" },
+		{ NARGS("--dir", "/a", "--device", "/dev/x"), ARGS("--dir", "/a", "--device", "/dev/x"),
+		  "exclude each other" },
+		{ NARGS("--overhead", "--no-latency"), ARGS("--overhead", "--no-latency"), "--overhead" },
+		{ NARGS("--overhead", "--baseline", "b"), ARGS("--overhead", "--baseline", "b"), "--overhead" },
+		{ NARGS("--frobnicate"), ARGS("--frobnicate"), "unknown option '--frobnicate'" },
+		{ NARGS("--json"), ARGS("--json"), "needs a value" },
+		{ NARGS("extra"), ARGS("extra"), "unexpected argument 'extra'" },
+		{ NARGS("--file-size", "0"), ARGS("--file-size", "0"), "--file-size '0'" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = 0;
+		assert_int_equal(bench_parse_args(cases[i].argc, cases[i].argv, &o, err,
+						  sizeof(err)), -22);
+		if (!strstr(err, cases[i].msg))
+			fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].msg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_args_defaults),
+		cmocka_unit_test(test_args_full_set),
+		cmocka_unit_test(test_args_errors_name_the_argument),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

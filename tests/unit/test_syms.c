@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests for user/syms.c against the alloc fixture (addresses from nm). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gnu/libc-version.h>
+#include <cmocka.h>
+#include "syms.h"
+
+static char fixture[512], abs_fixture[4096];
+
+/* Address of sym in path as nm prints it (dynamic table when dyn). */
+static uint64_t nm_addr(const char *path, const char *sym, bool dyn)
+{
+	char cmd[1024], line[512];
+	unsigned long long a = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm %s --defined-only '%s'", dyn ? "-D" : "", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long v;
+		char t, n[256];
+
+		if (sscanf(line, "%llx %c %255s", &v, &t, n) == 3) {
+			char *at = strchr(n, '@');
+
+			if (at)
+				*at = 0;
+			if (!strcmp(n, sym))
+				a = v;
+		}
+	}
+	pclose(p);
+	return a;
+}
+
+static int setup(void **state)
+{
+	const char *dir = getenv("FIXTURES");
+
+	snprintf(fixture, sizeof(fixture), "%s/alloc_fixture",
+		 dir ? dir : ".output/fixtures");
+	if (access(fixture, R_OK)) {
+		fprintf(stderr, "fixture %s missing: build it with make\n", fixture);
+		return -1;
+	}
+	/* maps name files by absolute path */
+	if (!realpath(fixture, abs_fixture))
+		return -1;
+	return 0;
+}
+
+static void test_syms_symtab_lookup_matches_nm(void **state)
+{
+	const char *names[] = { "leak_here", "freed_here", "grow_start", "leak_realloc_here" };
+	struct elf_syms *es = elf_syms_load(fixture);
+	size_t i;
+
+	assert_non_null(es);
+	assert_string_equal(elf_syms_table(es), ".symtab");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t a = nm_addr(fixture, names[i], false), off = 99;
+		const char *s;
+
+		assert_true(a != 0);
+		s = elf_syms_lookup(es, a, &off);
+		assert_non_null(s);
+		assert_string_equal(s, names[i]);
+		assert_int_equal(off, 0);
+		s = elf_syms_lookup(es, a + 5, &off);
+		assert_string_equal(s, names[i]);
+		assert_int_equal(off, 5);
+	}
+	/* below the first function there is nothing */
+	assert_null(elf_syms_lookup(es, 0x10, NULL));
+	elf_syms_free(es);
+}
+
+static void test_syms_stripped_libc_falls_back_to_dynsym(void **state)
+{
+	const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
+	struct elf_syms *es = elf_syms_load(libc);
+	uint64_t a = nm_addr(libc, "malloc", true), off;
+	const char *s;
+
+	assert_non_null(es);
+	assert_true(a != 0);
+	/* Debian ships libc without .symtab (or a .symtab with no functions) */
+	if (!strcmp(elf_syms_table(es), ".dynsym")) {
+		s = elf_syms_lookup(es, a + 3, &off);
+		/* aliases: malloc and __libc_malloc share it; the plain name wins */
+		assert_string_equal(s, "malloc");
+		assert_int_equal(off, 3);
+	}
+	assert_true(elf_syms_count(es) > 100);
+	elf_syms_free(es);
+}
+
+static void test_syms_find_func_gives_file_offset(void **state)
+{
+	struct elf_func f;
+	struct elf_syms *es = elf_syms_load(fixture);
+	uint64_t v;
+
+	assert_int_equal(elf_find_func(fixture, "leak_here", &f), 0);
+	assert_int_equal(f.vaddr, nm_addr(fixture, "leak_here", false));
+	assert_true(f.size > 0);
+	assert_int_equal(elf_syms_off_to_vaddr(es, f.file_off, &v), 0);
+	assert_int_equal(v, f.vaddr);
+	assert_int_equal(elf_find_func(fixture, "no_such_function", &f), -ENOENT);
+	elf_syms_free(es);
+}
+
+/* A maps text placing the fixture's segments at a PIE-like base. */
+static void test_syms_format_through_maps(void **state)
+{
+	struct syms_cache *c = syms_cache_new();
+	struct elf_func f;
+	struct stat st;
+	struct proc_syms *ps;
+	char maps[8192], buf[256];
+	uint64_t base = 0x555555554000ull;
+
+	assert_int_equal(stat(fixture, &st), 0);
+	assert_int_equal(elf_find_func(fixture, "leak_here", &f), 0);
+	/* one mapping of the whole (small) file, executable */
+	snprintf(maps, sizeof(maps),
+		 "%llx-%llx r-xp 00000000 08:01 %llu %s\n"
+		 "7ffff7fc1000-7ffff7fc3000 r-xp 00000000 00:00 0 [vdso]\n"
+		 "garbage line\n",
+		 (unsigned long long)base, (unsigned long long)base + 0x10000,
+		 (unsigned long long)st.st_ino, abs_fixture);
+	ps = proc_syms_from_maps(c, maps, NULL);
+	assert_non_null(ps);
+	proc_syms_format(ps, base + f.file_off + 0x13, buf, sizeof(buf));
+	assert_string_equal(buf, "leak_here+0x13 (alloc_fixture)");
+	proc_syms_format(ps, 0x7ffff7fc1010ull, buf, sizeof(buf));
+	assert_string_equal(buf, "[vdso]+0x10");
+	proc_syms_format(ps, 0x1234, buf, sizeof(buf));
+	assert_string_equal(buf, "0x1234");
+	assert_true(proc_syms_covers(ps, base + 1));
+	assert_false(proc_syms_covers(ps, 0x1234));
+	proc_syms_free(ps);
+	syms_cache_free(c);
+}
+
+__attribute__((noinline)) int syms_test_marker_function(int x)
+{
+	__asm__ volatile("" ::: "memory");
+	return x + 1;
+}
+
+static void test_syms_live_process_resolves_own_function(void **state)
+{
+	struct syms_cache *c = syms_cache_new();
+	struct proc_syms *ps = proc_syms_new(c, getpid());
+	char buf[256];
+
+	assert_non_null(ps);
+	proc_syms_format(ps, (uint64_t)(uintptr_t)syms_test_marker_function + 2, buf, sizeof(buf));
+	assert_string_equal(buf, "syms_test_marker_function+0x2 (test_syms)");
+	/* a libc function no sanitizer intercepts */
+	proc_syms_format(ps, (uint64_t)(uintptr_t)gnu_get_libc_version, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "(libc.so.6)"));
+	assert_int_equal(proc_syms_refresh(ps), 0);
+	proc_syms_free(ps);
+	syms_cache_free(c);
+}
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/disco-ksyms.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static void test_ksyms_hidden_addresses_detected(void **state)
+{
+	char *p = write_tmp("0000000000000000 T _text\n"
+			    "0000000000000000 T kmalloc_trace\n"
+			    "0000000000000000 t do_sys_open\n");
+	struct ksyms *ks = ksyms_load(p);
+	char buf[64];
+
+	unlink(p);
+	assert_non_null(ks);
+	assert_true(ksyms_hidden(ks));
+	assert_null(ksyms_lookup(ks, 0xffffffff81234567ull, NULL, NULL));
+	assert_string_equal(ksyms_format(ks, 0xffffffff81234567ull, buf, sizeof(buf)),
+			    "0xffffffff81234567");
+	ksyms_free(ks);
+}
+
+static void test_ksyms_lookup_names_and_modules(void **state)
+{
+	char *p = write_tmp("ffffffff81000000 T _text\n"
+			    "ffffffff81200000 T alloc_file\n"
+			    "ffffffff81200400 t path_openat\n"
+			    "0000000000001000 A fixed_percpu_data\n"
+			    "ffffffffc0001000 t nft_do_chain\t[nf_tables]\n");
+	struct ksyms *ks = ksyms_load(p);
+	const char *mod = "x";
+	uint64_t off;
+	char buf[96];
+
+	unlink(p);
+	assert_non_null(ks);
+	assert_false(ksyms_hidden(ks));
+	assert_int_equal(ksyms_count(ks), 4);
+	assert_string_equal(ksyms_lookup(ks, 0xffffffff81200010ull, &off, &mod), "alloc_file");
+	assert_int_equal(off, 0x10);
+	assert_null(mod);
+	assert_string_equal(ksyms_format(ks, 0xffffffff81200404ull, buf, sizeof(buf)),
+			    "path_openat+0x4");
+	assert_string_equal(ksyms_format(ks, 0xffffffffc0001020ull, buf, sizeof(buf)),
+			    "nft_do_chain+0x20 [nf_tables]");
+	assert_int_equal(ksyms_addr(ks, "alloc_file"), 0xffffffff81200000ull);
+	ksyms_free(ks);
+}
+
+static void test_ksyms_real_kallsyms_loads(void **state)
+{
+	struct ksyms *ks = ksyms_load(NULL);
+
+	assert_non_null(ks);
+	assert_true(ksyms_count(ks) > 1000);
+	if (!ksyms_hidden(ks)) {
+		uint64_t a = ksyms_addr(ks, "__kmalloc_noprof") ?: ksyms_addr(ks, "__kmalloc");
+		const char *n;
+
+		assert_true(a != 0);
+		n = ksyms_lookup(ks, a + 1, NULL, NULL);
+		assert_non_null(n);
+		assert_true(!strcmp(n, "__kmalloc_noprof") || !strcmp(n, "__kmalloc"));
+	}
+	ksyms_free(ks);
+}
+
+static void test_maps_parse_fields(void **state)
+{
+	struct map_entry *m;
+	int n = maps_parse("00400000-00452000 r-xp 00001000 fd:01 1234 /usr/bin/x\n"
+			   "00651000-00652000 rw-p 00051000 fd:01 1234 /usr/bin/x\n"
+			   "7f0000000000-7f0000001000 r-xp 00000000 fd:01 99 /tmp/a b (deleted)\n", &m);
+
+	assert_int_equal(n, 3);
+	assert_true(m[0].exec);
+	assert_false(m[1].exec);
+	assert_int_equal(m[0].file_off, 0x1000);
+	assert_int_equal(m[0].ino, 1234);
+	assert_string_equal(m[2].path, "/tmp/a b (deleted)");
+	assert_ptr_equal(maps_find(m, n, 0x00651800), &m[1]);
+	assert_null(maps_find(m, n, 0x00500000));
+	free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_syms_symtab_lookup_matches_nm),
+		cmocka_unit_test(test_syms_stripped_libc_falls_back_to_dynsym),
+		cmocka_unit_test(test_syms_find_func_gives_file_offset),
+		cmocka_unit_test(test_syms_format_through_maps),
+		cmocka_unit_test(test_syms_live_process_resolves_own_function),
+		cmocka_unit_test(test_ksyms_hidden_addresses_detected),
+		cmocka_unit_test(test_ksyms_lookup_names_and_modules),
+		cmocka_unit_test(test_ksyms_real_kallsyms_loads),
+		cmocka_unit_test(test_maps_parse_fields),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

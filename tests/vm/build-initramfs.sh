@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the qemu initramfs for make vmtest: busybox-static with its applets,
+# the static disco, tests/vm/init, a dynamically linked alloc target with its
+# libc, and (when given) the kernel's loop.ko for a block device.
+# usage: build-initramfs.sh OUT.cpio.gz DISCO_STATIC ALLOC_TARGET [LOOP_KO]
+set -euo pipefail
+out=$1 disco=$2 target=$3 loop_ko=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || { echo "vmtest: busybox not found: run 'make deps' (busybox-static)" >&2; exit 1; }
+# ldd fails on a static executable (and `file` may not be installed)
+! ldd "$busybox" >/dev/null 2>&1 ||
+	{ echo "vmtest: $busybox is not static: run 'make deps' (busybox-static)" >&2; exit 1; }
+command -v cpio >/dev/null || { echo "vmtest: cpio not found: run 'make deps'" >&2; exit 1; }
+
+root=$(mktemp -d "${TMPDIR:-/tmp}/disco-initramfs.XXXXXX")
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,lib/modules,lib64,lib/x86_64-linux-gnu}
+cp "$busybox" "$root/bin/busybox"
+for a in $("$busybox" --list); do
+	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
+done
+install -m 0755 "$disco" "$root/bin/disco"
+install -m 0755 "${VMTEST_INIT:-$here/init}" "$root/init"
+install -m 0755 "$target" "$root/bin/alloc_target"
+# the target's shared libraries, at the paths its ELF interpreter expects
+ldd "$target" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+[ -n "$loop_ko" ] && cp "$loop_ko" "$root/lib/modules/loop.ko"
+# the kernel opens /dev/console for init before anything is mounted
+mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||
+	echo "vmtest: cannot create /dev/console (not root): init reopens it after mounting devtmpfs"
+(cd "$root" && find . | cpio --quiet -o -H newc | gzip -1) > "$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Host side of make vmtest: split the serial console log into its
+# @@BEGIN/@@END sections and check them: every collector loads, attaches
+# with a reported method, and records events; report and bench JSON parse.
+# usage: check.sh CONSOLE_LOG RESULTS_DIR   (VMTEST_REQUIRE=sched,bio,... to
+# fail when a collector is not built into the disco under test)
+set -u
+log=$1 res=$2
+fails=0
+bad() { echo "vmtest: FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "vmtest: ok: $*"; }
+
+rm -rf "$res"
+mkdir -p "$res"
+awk -v dir="$res" '
+# the firmware leaves terminal escapes in front of the first line
+/@@(BEGIN|END|NOTE) / { sub(/^.*@@/, "@@") }
+/^@@BEGIN / {
+	name = $2; file = dir "/" name; printf "" > file; inside = 1
+	if (match($0, /rc=[0-9]+/))
+		print substr($0, RSTART + 3, RLENGTH - 3) > (dir "/" name ".rc")
+	next
+}
+/^@@END / { inside = 0; close(file); next }
+/^@@NOTE / { sub(/^@@NOTE /, ""); print "vmtest: vm: " $0; next }
+inside { print >> file }
+' "$log"
+
+if ! grep -q '^@@DISCO-VM-DONE' "$log"; then
+	bad "the VM did not finish its script; last lines of the console:"
+	tail -n 25 "$log" | sed 's/^/    /'
+fi
+rc_of() { cat "$res/$1.rc" 2>/dev/null || echo missing; }
+show_err() { [ -s "$res/$1.stderr" ] && sed 's/^/    stderr: /' "$res/$1.stderr" | head -n 15; }
+
+[ "$(rc_of version)" = 0 ] && ok "disco $(cat "$res/version")" || bad "disco --version (rc $(rc_of version))"
+
+# disco check --json: which collectors this disco has and whether each can run
+built=
+if jq -e '.schema == "disco.check/1"' "$res/check" >/dev/null 2>&1; then
+	built=$(jq -r '.collectors | keys_unsorted[]' "$res/check" | tr '\n' ' ')
+	while read -r name okay hooks; do
+		[ "$okay" = true ] && ok "check: $name can run: $hooks" || bad "check: $name cannot run: $hooks"
+	done < <(jq -r '.collectors | to_entries[] | "\(.key) \(.value.ok) " +
+		([.value.hooks[] | "\(.hook)=\(.method // ("none: " + (.reason // "?")))"] | join(", "))' "$res/check")
+else
+	bad "disco check --json did not produce disco.check/1 JSON (rc $(rc_of check))"
+	show_err check
+fi
+for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
+	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac
+done
+missing=
+for c in sched bio tcp alloc; do
+	case " $built " in *" $c "*) ;; *) missing="$missing $c";; esac
+done
+[ -n "$missing" ] && echo "vmtest: note: not built into this disco (not tested):$missing"
+
+# Each record-* section: the session records and its report shows, per
+# collector, a method for every required hook and events that really fired.
+for rcf in "$res"/record*.rc; do
+	sec=$(basename "$rcf" .rc)
+	case $sec in *-report|*-verbose) continue;; esac
+	if [ "$(rc_of "$sec")" != 0 ]; then
+		bad "$sec: disco record exited $(rc_of "$sec")"
+		show_err "$sec"
+		[ -s "$res/$sec-verbose" ] && echo "    (libbpf/verifier log: $res/$sec-verbose)"
+		continue
+	fi
+	rep=$res/$sec-report
+	if ! jq -e '.schema == "disco.report/1"' "$rep" >/dev/null 2>&1; then
+		bad "$sec: disco report --format json is not disco.report/1 JSON (rc $(rc_of "$sec-report"))"
+		show_err "$sec-report"
+		continue
+	fi
+	while IFS='|' read -r name nohook hooks events runs; do
+		if [ -n "$nohook" ]; then
+			bad "$sec: $name: required hook without a method: $nohook"
+		elif [ "$events" -gt 0 ] || [ "$runs" -gt 0 ]; then
+			ok "$sec: $name: $hooks; ring events $events, BPF program runs $runs"
+		else
+			bad "$sec: $name attached ($hooks) but recorded no events"
+		fi
+	done < <(jq -r '.collectors | to_entries[] | .value as $v | [
+		.key,
+		([$v.hooks[]? | select(.optional | not) | select(.method == null) | .hook] | join(",")),
+		([$v.hooks[]? | "\(.hook)=\(.method // "none")"] | join(", ")),
+		($v.events // 0),
+		([$v.programs[]?.run_count] | add // 0)
+	] | map(tostring) | join("|")' "$rep")
+	[ "$(jq '.collectors | length' "$rep")" -gt 0 ] || bad "$sec: the report has no collectors"
+done
+
+# bench: exit status and a well-formed result with a throughput per figure
+if [ "$(rc_of bench)" != 0 ]; then
+	bad "disco bench exited $(rc_of bench)"
+	show_err bench
+elif ! jq -e '.schema == "disco.bench/1" and (.workloads | length > 0) and
+	      ([.workloads[] | .median > 0] | all)' "$res/bench-json" >/dev/null 2>&1; then
+	bad "disco bench --json is not a well-formed disco.bench/1 result"
+else
+	ok "bench: $(jq -r '[.workloads | to_entries[] | "\(.key) \(.value.median | floor)/s" +
+		(if .value.latency_p99_ns then " p99 \(.value.latency_p99_ns.median | floor)ns" else "" end)] | join(", ")' "$res/bench-json")"
+	jq -r '.workloads | to_entries[] | select(.value.latency_unavailable) |
+		"vmtest: note: bench \(.key): latency unavailable: \(.value.latency_unavailable)"' "$res/bench-json"
+fi
+[ "$fails" = 0 ]

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The journal of applied changes (written and fsync'd before the first
+ * change), applying with read-back and automatic undo, and rollback. A
+ * journal read back is untrusted input: every field is validated and only
+ * knobs the tuner knows can be written.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tuner.h"
+
+#define JOURNAL_SCHEMA	"disco.journal/1"
+
+int knob_normalize(enum tune_family fam, const char *knob, const char *in,
+		   char *out, size_t len)
+{
+	struct sysctl_val v;
+	uint64_t soft, hard;
+	cpu_set_t set;
+	int id;
+
+	switch (fam) {
+	case FAM_SYSCTL:
+		id = sysctl_lookup(knob);
+		if (id < 0 || sysctl_parse_value(id, in, &v))
+			return -EINVAL;
+		sysctl_format(&v, out, len);
+		return 0;
+	case FAM_NOFILE:
+		if (strcmp(knob, "RLIMIT_NOFILE") || nofile_parse(in, &soft, &hard))
+			return -EINVAL;
+		nofile_format(soft, hard, out, len);
+		return 0;
+	case FAM_AFFINITY:
+		if (strcmp(knob, "affinity") || cpulist_parse(in, &set) || !CPU_COUNT(&set))
+			return -EINVAL;
+		cpulist_format(&set, out, len);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+json_t *journal_to_json(const struct journal *j)
+{
+	json_t *o = json_object(), *arr = json_array();
+
+	json_object_set_new(o, "schema", json_string(JOURNAL_SCHEMA));
+	json_object_set_new(o, "created_ns", json_integer(j->created_ns));
+	json_object_set_new(o, "root", json_string(j->root));
+	json_object_set_new(o, "netns", json_string(j->netns));
+	for (size_t i = 0; i < j->n; i++) {
+		const struct journal_entry *e = &j->e[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:I}",
+			"rule", e->rule, "family", tune_family_name(e->family),
+			"knob", e->knob, "pid", (int)e->pid,
+			"start_time", (json_int_t)e->start_time,
+			"previous", e->previous, "new", e->next,
+			"time_ns", (json_int_t)e->time_ns));
+	}
+	json_object_set_new(o, "changes", arr);
+	return o;
+}
+
+static int jstr(const json_t *o, const char *key, char *dst, size_t len, bool empty_ok)
+{
+	const json_t *x = json_object_get(o, key);
+	const char *s;
+
+	if (!json_is_string(x))
+		return -EINVAL;
+	s = json_string_value(x);
+	if (strlen(s) >= len || strlen(s) != json_string_length(x) || (!*s && !empty_ok))
+		return -EINVAL;
+	strcpy(dst, s);
+	return 0;
+}
+
+static int jint(const json_t *o, const char *key, int64_t min, int64_t max, int64_t *v)
+{
+	const json_t *x = json_object_get(o, key);
+
+	if (!json_is_integer(x) || json_integer_value(x) < min || json_integer_value(x) > max)
+		return -EINVAL;
+	*v = json_integer_value(x);
+	return 0;
+}
+
+static int entry_from_json(const json_t *c, struct journal_entry *e, char *err, size_t errlen,
+			   size_t idx)
+{
+	char fam[16], norm[TUNE_VAL_LEN];
+	int64_t pid, st, t;
+	int f;
+
+	if (!json_is_object(c) || jstr(c, "rule", e->rule, sizeof(e->rule), false) ||
+	    jstr(c, "family", fam, sizeof(fam), false) ||
+	    jstr(c, "knob", e->knob, sizeof(e->knob), false) ||
+	    jstr(c, "previous", e->previous, sizeof(e->previous), false) ||
+	    jstr(c, "new", e->next, sizeof(e->next), false) ||
+	    jint(c, "pid", 0, INT32_MAX, &pid) || jint(c, "start_time", 0, INT64_MAX, &st) ||
+	    jint(c, "time_ns", 0, INT64_MAX, &t)) {
+		snprintf(err, errlen, "change %zu: missing or malformed field", idx);
+		return -EINVAL;
+	}
+	for (const char *p = e->rule; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
+			snprintf(err, errlen, "change %zu: bad rule id", idx);
+			return -EINVAL;
+		}
+	for (f = 0; f < FAM_COUNT; f++)
+		if (!strcmp(fam, tune_family_name(f)))
+			break;
+	if (f == FAM_COUNT) {
+		snprintf(err, errlen, "change %zu: unknown family '%s'", idx, fam);
+		return -EINVAL;
+	}
+	e->family = f;
+	e->pid = (pid_t)pid;
+	e->start_time = (uint64_t)st;
+	e->time_ns = t;
+	if ((f == FAM_SYSCTL) != (pid == 0)) {
+		snprintf(err, errlen, "change %zu: %s needs %s pid", idx, fam,
+			 f == FAM_SYSCTL ? "no" : "a");
+		return -EINVAL;
+	}
+	if (knob_normalize(e->family, e->knob, e->previous, norm, sizeof(norm)) ||
+	    knob_normalize(e->family, e->knob, e->next, norm, sizeof(norm))) {
+		snprintf(err, errlen, "change %zu: unknown knob or invalid value for %.48s", idx,
+			 e->knob);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int journal_from_json(const json_t *o, struct journal *j, char *err, size_t errlen)
+{
+	const json_t *schema, *changes, *c;
+	int64_t created;
+	size_t i;
+
+	memset(j, 0, sizeof(*j));
+	schema = json_object_get(o, "schema");
+	if (!json_is_object(o) || !json_is_string(schema) ||
+	    strcmp(json_string_value(schema), JOURNAL_SCHEMA)) {
+		snprintf(err, errlen, "not a %s object", JOURNAL_SCHEMA);
+		return -EINVAL;
+	}
+	if (jint(o, "created_ns", 0, INT64_MAX, &created) ||
+	    jstr(o, "root", j->root, sizeof(j->root), false) ||
+	    jstr(o, "netns", j->netns, sizeof(j->netns), true)) {
+		snprintf(err, errlen, "missing or malformed created_ns/root/netns");
+		return -EINVAL;
+	}
+	j->created_ns = created;
+	changes = json_object_get(o, "changes");
+	if (!json_is_array(changes) || json_array_size(changes) > JOURNAL_MAX_ENTRIES) {
+		snprintf(err, errlen, "'changes' must be an array of at most %d entries",
+			 JOURNAL_MAX_ENTRIES);
+		return -EINVAL;
+	}
+	j->e = calloc(json_array_size(changes) + 1, sizeof(*j->e));
+	if (!j->e) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	json_array_foreach(changes, i, c) {
+		if (entry_from_json(c, &j->e[i], err, errlen, i)) {
+			journal_free(j);
+			return -EINVAL;
+		}
+		j->n++;
+	}
+	return 0;
+}
+
+int journal_parse(const char *buf, size_t len, struct journal *j, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o;
+	int ret;
+
+	memset(j, 0, sizeof(*j));
+	if (len > JOURNAL_MAX_BYTES) {
+		snprintf(err, errlen, "journal larger than %u bytes", JOURNAL_MAX_BYTES);
+		return -EFBIG;
+	}
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!o) {
+		snprintf(err, errlen, "invalid JSON at byte %d: %s", je.position, je.text);
+		return -EINVAL;
+	}
+	ret = journal_from_json(o, j, err, errlen);
+	json_decref(o);
+	return ret;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return err;
+}
+
+int journal_write(const char *path, const struct journal *j)
+{
+	json_t *o = journal_to_json(j);
+	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	size_t len, off = 0;
+	int fd, err = 0;
+
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		off += n;
+	}
+	if (!err && (write(fd, "\n", 1) != 1 || fsync(fd)))
+		err = -errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err)
+		err = fsync_dir_of(path);
+	if (err)
+		unlink(path);
+out_free:
+	free(text);
+	return err;
+}
+
+int journal_read(const char *path, struct journal *j, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t off = 0;
+	int fd, ret;
+
+	memset(j, 0, sizeof(*j));
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > JOURNAL_MAX_BYTES) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			 JOURNAL_MAX_BYTES);
+		ret = -EINVAL;
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_close;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	ret = journal_parse(buf, off, j, err, errlen);
+	free(buf);
+out_close:
+	close(fd);
+	return ret;
+}
+
+int journal_latest(const char *dir, char *buf, size_t len)
+{
+	char best[NAME_MAX + 1] = "";
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -errno;
+	/* names carry a fixed-width UTC time: the greatest is the newest */
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "journal-", 8) || l < 13 ||
+		    strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		if (strcmp(de->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", de->d_name);
+	}
+	closedir(d);
+	if (!best[0])
+		return -ENOENT;
+	if (snprintf(buf, len, "%s/%s", dir, best) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void journal_free(struct journal *j)
+{
+	if (!j)
+		return;
+	free(j->e);
+	j->e = NULL;
+	j->n = 0;
+}
+
+/* ---- live knobs ---------------------------------------------------------- */
+
+static int check_pid(const struct live_knobs *k, const struct journal_entry *e)
+{
+	uint64_t st;
+	int err;
+
+	/* a --root tree's PIDs are not this system's processes */
+	if (!k->live)
+		return -EPERM;
+	err = proc_start_time(k->root, e->pid, &st);
+
+	if (err)
+		return -ESRCH;
+	return st == e->start_time ? 0 : -ESRCH;	/* PID reused */
+}
+
+static int live_read(void *ctx, const struct journal_entry *e, char *val, size_t len)
+{
+	struct live_knobs *k = ctx;
+	struct sysctl_val v;
+	uint64_t soft, hard;
+	cpu_set_t set;
+	int err, saved = -1, id;
+
+	switch (e->family) {
+	case FAM_SYSCTL:
+		id = sysctl_lookup(e->knob);
+		if (id < 0)
+			return -EINVAL;
+		if (k->netns && *k->netns && !strncmp(e->knob, "net.", 4) &&
+		    (err = netns_enter(k->netns, &saved)))
+			return err;
+		err = sysctl_read(k->root, id, &v);
+		netns_leave(saved);
+		if (!err)
+			sysctl_format(&v, val, len);
+		return err;
+	case FAM_NOFILE:
+		if ((err = check_pid(k, e)) || (err = nofile_get(e->pid, &soft, &hard)))
+			return err;
+		nofile_format(soft, hard, val, len);
+		return 0;
+	case FAM_AFFINITY:
+		if ((err = check_pid(k, e)) || (err = affinity_get(e->pid, &set)))
+			return err;
+		cpulist_format(&set, val, len);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int live_write(void *ctx, const struct journal_entry *e, const char *val)
+{
+	struct live_knobs *k = ctx;
+	struct sysctl_val v;
+	uint64_t soft, hard;
+	cpu_set_t set;
+	int err, saved = -1, id;
+
+	switch (e->family) {
+	case FAM_SYSCTL:
+		id = sysctl_lookup(e->knob);
+		if (id < 0 || sysctl_parse_value(id, val, &v))
+			return -EINVAL;
+		if (k->netns && *k->netns && !strncmp(e->knob, "net.", 4) &&
+		    (err = netns_enter(k->netns, &saved)))
+			return err;
+		err = sysctl_write(k->root, id, &v);
+		netns_leave(saved);
+		return err;
+	case FAM_NOFILE:
+		if (nofile_parse(val, &soft, &hard))
+			return -EINVAL;
+		if ((err = check_pid(k, e)))
+			return err;
+		return nofile_set(e->pid, soft, hard);
+	case FAM_AFFINITY:
+		if (cpulist_parse(val, &set) || !CPU_COUNT(&set))
+			return -EINVAL;
+		if ((err = check_pid(k, e)))
+			return err;
+		return affinity_set_all(k->root, e->pid, &set);
+	default:
+		return -EINVAL;
+	}
+}
+
+void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx)
+{
+	ops->read = live_read;
+	ops->write = live_write;
+	ops->ctx = ctx;
+}
+
+/* ---- apply and rollback -------------------------------------------------- */
+
+static void what(const struct journal_entry *e, char *buf, size_t len)
+{
+	if (e->family == FAM_SYSCTL)
+		snprintf(buf, len, "%s", e->knob);
+	else
+		snprintf(buf, len, "%s of pid %d", e->knob, (int)e->pid);
+}
+
+/* Read the knob and compare with want, both normalized. 1 equal, 0 not. */
+static int knob_is(const struct knob_ops *ops, const struct journal_entry *e,
+		   const char *want, char *now, size_t len)
+{
+	char a[TUNE_VAL_LEN], b[TUNE_VAL_LEN];
+	int err = ops->read(ops->ctx, e, now, len);
+
+	if (err)
+		return err;
+	if (knob_normalize(e->family, e->knob, now, a, sizeof(a)) ||
+	    knob_normalize(e->family, e->knob, want, b, sizeof(b)))
+		return -EINVAL;
+	return !strcmp(a, b);
+}
+
+static int set_checked(const struct knob_ops *ops, const struct journal_entry *e,
+		       const char *val, char *now, size_t len)
+{
+	int err = ops->write(ops->ctx, e, val);
+
+	if (err)
+		return err;
+	err = knob_is(ops, e, val, now, len);
+	if (err < 0)
+		return err;
+	return err ? 0 : -EIO;	/* the kernel did not keep the value */
+}
+
+int journal_refresh(struct journal *j, const struct knob_ops *ops, FILE *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct journal_entry *e = &j->e[i];
+		char now[TUNE_VAL_LEN], name[96];
+		int same = knob_is(ops, e, e->next, now, sizeof(now));
+
+		what(e, name, sizeof(name));
+		if (same < 0) {
+			fprintf(out, "%s: cannot read: %s\n", name, strerror(-same));
+			return same;
+		}
+		if (same) {
+			fprintf(out, "%s: already %s, nothing to do\n", name, e->next);
+			continue;
+		}
+		knob_normalize(e->family, e->knob, now, e->previous, sizeof(e->previous));
+		j->e[w++] = *e;
+	}
+	j->n = w;
+	return 0;
+}
+
+int tune_apply(const struct journal *j, const struct knob_ops *ops, FILE *out)
+{
+	char now[TUNE_VAL_LEN], name[96];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < j->n; i++) {
+		const struct journal_entry *e = &j->e[i];
+
+		what(e, name, sizeof(name));
+		err = set_checked(ops, e, e->next, now, sizeof(now));
+		if (err) {
+			fprintf(out, "%s: setting %s failed: %s%s%s\n", name, e->next,
+				err == -EIO ? "read back " : "",
+				err == -EIO ? now : strerror(-err),
+				err == -ESRCH ? " (process gone or PID reused)" : "");
+			break;
+		}
+		fprintf(out, "%s: %s -> %s\n", name, e->previous, e->next);
+	}
+	if (!err)
+		return 0;
+	/* undo, newest first, including the one that failed half way */
+	fprintf(out, "rolling back %zu change(s)\n", i + 1);
+	for (size_t k = i + 1; k-- > 0;) {
+		const struct journal_entry *e = &j->e[k];
+		int r = knob_is(ops, e, e->previous, now, sizeof(now));
+
+		what(e, name, sizeof(name));
+		if (r == 1)
+			continue;
+		r = set_checked(ops, e, e->previous, now, sizeof(now));
+		if (r)
+			fprintf(out, "%s: could not restore %s: %s\n", name, e->previous,
+				strerror(-r));
+		else
+			fprintf(out, "%s: restored %s\n", name, e->previous);
+	}
+	return err;
+}
+
+int tune_rollback(const struct journal *j, const struct knob_ops *ops, bool force,
+		  FILE *out, int *left)
+{
+	char now[TUNE_VAL_LEN], name[96];
+	int first = 0;
+
+	*left = 0;
+	for (size_t k = j->n; k-- > 0;) {
+		const struct journal_entry *e = &j->e[k];
+		int r;
+
+		what(e, name, sizeof(name));
+		r = knob_is(ops, e, e->previous, now, sizeof(now));
+		if (r == 1) {
+			fprintf(out, "%s: already %s\n", name, e->previous);
+			continue;
+		}
+		if (r < 0) {
+			fprintf(out, "%s: not restored: %s\n", name, r == -ESRCH ?
+				"process gone or PID reused" : strerror(-r));
+			(*left)++;
+			if (!first)
+				first = r;
+			continue;
+		}
+		r = knob_is(ops, e, e->next, now, sizeof(now));
+		if (r == 0 && !force) {
+			fprintf(out, "%s: changed by someone else since (now %s, we set %s); "
+				"left alone (--force restores %s)\n", name, now, e->next,
+				e->previous);
+			(*left)++;
+			continue;
+		}
+		r = set_checked(ops, e, e->previous, now, sizeof(now));
+		if (r) {
+			fprintf(out, "%s: could not restore %s: %s\n", name, e->previous,
+				strerror(-r));
+			(*left)++;
+			if (!first)
+				first = r;
+			continue;
+		}
+		fprintf(out, "%s: restored %s\n", name, e->previous);
+	}
+	return first;
+}

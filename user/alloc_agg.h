@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Pure aggregation of the alloc collector: merging call-stack sites into the report. */
+#ifndef DISCO_ALLOC_AGG_H
+#define DISCO_ALLOC_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum alloc_site_val {
+	ASV_OUTSTANDING_BYTES,
+	ASV_OUTSTANDING_ALLOCS,
+	ASV_LEAK_BYTES,		/* outstanding and older than --min-age */
+	ASV_LEAK_ALLOCS,
+	ASV_TOTAL_BYTES,
+	ASV_TOTAL_ALLOCS,
+	ASV_FREED_BYTES,
+	ASV_FREED_ALLOCS,
+	ASV_NR,
+};
+
+extern const char *const alloc_site_val_names[ASV_NR];
+
+/* One (process, stack id) row read from the BPF maps. */
+struct alloc_site_row {
+	uint32_t pid;
+	const json_t *stack;	/* array of frame strings (borrowed) */
+	uint64_t v[ASV_NR];
+};
+
+/*
+ * Merge rows whose symbolized stacks are identical (several stack ids or
+ * processes of one program end in the same frames), multiply by scale
+ * (--sample N), sort by outstanding bytes, then total bytes, and keep at
+ * most max sites. Each site: {"stack", "pids", <alloc_site_val_names>}.
+ */
+json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t scale,
+			  size_t max);
+
+/* Key "pid/stack_id" used to join rows from different maps. */
+void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id);
+
+#endif

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco bench: run the workloads, write JSON, compare with a baseline. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "bench.h"
+#include "cmd.h"
+#include "log.h"
+
+const char usage_bench[] =
+"usage: disco bench [-w LIST] [-d SECS] [-r N] [--json FILE]\n"
+"                   [--baseline FILE [--max-regress PCT]] [--overhead]\n"
+"                   [--dir DIR | --device DEV] [--file-size MIB] [--no-latency]\n"
+"       disco bench --compare FILE --baseline FILE [--max-regress PCT]\n"
+"\n"
+"Kernel benchmarks for CI. Each workload measures its own throughput while\n"
+"its collector records kernel latency for it (sched: run-queue latency, io:\n"
+"block service time, tcp: connect latency, alloc: allocation latency).\n"
+"Each workload runs in its own child process; the collector follows only\n"
+"that process. Without root (or when a collector cannot start) the\n"
+"throughput is still measured and the result says why latency is missing.\n"
+"\n"
+"Workloads and the figures they produce:\n"
+"  sched   sched_unpinned, sched_pinned: two threads ping-pong one byte over\n"
+"          pipes, free to migrate / both pinned to one CPU (ops = round trips)\n"
+"  io      io_randread, io_randwrite: O_DIRECT 4 KiB random reads / writes on\n"
+"          a pre-written file in DIR (or on DEV); tmpfs is refused, it has no\n"
+"          block device behind it\n"
+"  tcp     tcp: loopback connect, 100-byte request, 100-byte response, close;\n"
+"          inside a private network namespace when root\n"
+"  alloc   alloc: malloc/free churn of mixed sizes (16 B .. 256 KiB)\n"
+"\n"
+"Options:\n"
+"  -w, --workload LIST   comma-separated subset of sched,io,tcp,alloc (default: all)\n"
+"  -d, --duration SECS   length of one run: 5, 0.5, 500ms, 1m (default 5)\n"
+"  -r, --repeat N        runs per figure, interleaved across figures (default 5)\n"
+"  -j, --json FILE       write the result as JSON (schema disco.bench/1; '-' = stdout)\n"
+"      --baseline FILE   compare with an earlier --json result; exit 3 when a\n"
+"                        figure got worse by more than PCT and more than the\n"
+"                        run-to-run spread (max-min)/median of either side\n"
+"      --max-regress PCT threshold for --baseline in percent (default 10)\n"
+"      --compare FILE    do not run: compare FILE (an earlier --json result)\n"
+"                        with --baseline, same table and exit status\n"
+"      --overhead        run every figure alternately without and with its\n"
+"                        collector (A/B/A/B) and print the throughput ratio\n"
+"      --dir DIR         where the io file goes (default /var/tmp)\n"
+"      --device DEV      run io on a block device instead: ITS DATA IS OVERWRITTEN\n"
+"      --file-size MIB   size of the io file (default 64)\n"
+"      --no-latency      throughput only, no collectors\n"
+"\n"
+"Exit status: 0 ok, 1 runtime error, 2 usage error, 3 regression against --baseline.\n"
+"\n"
+"Examples:\n"
+"  disco bench --json base.json                 # all workloads, 5 x 5 s each\n"
+"  disco bench -w sched,tcp -d 2 -r 3           # a quick subset\n"
+"  disco bench --baseline base.json --max-regress 5 --json now.json\n"
+"                                               # CI: fails (exit 3) on a regression\n"
+"  disco bench --compare now.json --baseline base.json\n"
+"                                               # compare two saved results\n"
+"  disco bench --overhead -w sched -d 2         # what the sched collector costs\n"
+"  disco bench -w io --device /dev/loop7        # io on a scratch block device\n";
+
+/* Baselines are small; anything this big is not one. */
+#define BASELINE_MAX_BYTES (16u << 20)
+
+static int load_result(const char *what, const char *path, struct bench_result *base)
+{
+	char err[256];
+	json_error_t jerr;
+	struct stat st;
+	json_t *j;
+	int ret;
+
+	if (stat(path, &st)) {
+		log_err("bench: %s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_size > BASELINE_MAX_BYTES) {
+		log_err("bench: %s %s is larger than %u MiB: not a bench result", what, path,
+			BASELINE_MAX_BYTES >> 20);
+		return -EFBIG;
+	}
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		log_err("bench: %s %s: %s (line %d, column %d)", what, path, jerr.text,
+			jerr.line, jerr.column);
+		return -EINVAL;
+	}
+	ret = bench_result_from_json(j, base, err, sizeof(err));
+	if (ret)
+		log_err("bench: %s %s: %s", what, path, err);
+	json_decref(j);
+	return ret;
+}
+
+static int write_json(const char *path, const struct bench_result *r)
+{
+	json_t *j = bench_result_to_json(r);
+	int fd, ret = 0;
+
+	if (!j) {
+		log_err("bench: out of memory building JSON");
+		return -ENOMEM;
+	}
+	if (!strcmp(path, "-")) {
+		ret = json_dumpf(j, stdout, JSON_INDENT(2)) ? -EIO : 0;
+		fputc('\n', stdout);
+		goto out;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		log_err("bench: cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (json_dumpfd(j, fd, JSON_INDENT(2)) || write(fd, "\n", 1) != 1 || fsync(fd)) {
+		ret = -EIO;
+		log_err("bench: writing %s failed: %s", path, strerror(errno));
+	}
+	if (close(fd) && !ret) {
+		ret = -errno;
+		log_err("bench: writing %s failed: %s", path, strerror(errno));
+	}
+out:
+	json_decref(j);
+	return ret;
+}
+
+static void progress(const struct bench_job *job, unsigned int rep, unsigned int n,
+		     bool traced, const struct bench_sample *x)
+{
+	char lat[64] = "";
+
+	if (x->has_latency)
+		snprintf(lat, sizeof(lat), ", %s p50 %lluns p99 %lluns", job->collector,
+			 (unsigned long long)x->p50_ns, (unsigned long long)x->p99_ns);
+	/* progress on stderr: a CI log should show the bench is alive */
+	fprintf(stderr, "bench: %-15s %u/%u%s %.0f ops/s%s\n", job->name, rep + 1, n,
+		traced ? "" : " untraced", x->ops_per_sec, lat);
+}
+
+/* One run of one figure; a collector that failed to start is not retried. */
+static int run_figure(const struct bench_job *job, const struct bench_env *env,
+		      const struct bench_opts *o, struct bench_series *s, unsigned int rep,
+		      bool traced)
+{
+	struct bench_sample x;
+	char note[BENCH_NOTE_MAX] = "";
+	bool trace = traced && !o->no_latency && !s->collector_failed, attached;
+	int ret;
+
+	ret = bench_run_once(job, env, o->duration_ns, trace, &x, &attached, note,
+			     sizeof(note));
+	if (ret)
+		return ret;
+	if (trace && !attached)
+		s->collector_failed = true;
+	if (trace && note[0] && !s->latency_note[0]) {
+		snprintf(s->latency_note, sizeof(s->latency_note), "%s", note);
+		log_warn("bench: %s: latency unavailable: %s", job->name, note);
+	}
+	progress(job, rep, o->repeat, traced, &x);
+	return bench_samples_add(traced ? &s->traced : &s->untraced, &x);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static struct bench_result res, base;
+	struct bench_cmp *rows = NULL;
+	struct bench_env env = { 0 };
+	struct bench_opts o;
+	char err[256], *tmpdir = NULL;
+	FILE *human = stdout;
+	size_t nrows = 0;
+	int ret, status = EXIT_ERR;
+
+	memset(&res, 0, sizeof(res));
+	memset(&base, 0, sizeof(base));
+	if (bench_parse_args(argc, argv, &o, err, sizeof(err)))
+		return usage_error("bench", "%s", err);
+	if (o.baseline_path && load_result("baseline", o.baseline_path, &base))
+		return EXIT_ERR;
+	if (o.compare_path) {
+		if (load_result("result", o.compare_path, &res)) {
+			bench_result_free(&base);
+			return EXIT_ERR;
+		}
+		o.workloads = 0;	/* nothing to run or set up */
+		goto compare;
+	}
+	/* JSON on stdout keeps stdout parseable: tables go to stderr then */
+	if (o.json_path && !strcmp(o.json_path, "-"))
+		human = stderr;
+
+	bench_fill_machine(&res);
+	res.duration_ns = o.duration_ns;
+	res.repeat = o.repeat;
+	res.overhead = o.overhead;
+	env.private_netns = geteuid() == 0;
+	if (o.no_latency)
+		log_info("bench: --no-latency: collectors stay detached");
+	else if (geteuid() != 0)
+		log_warn("bench: not root: throughput only, kernel latency needs root (CAP_BPF, CAP_PERFMON)");
+
+	if (o.workloads & (1u << BW_IO)) {
+		if (bench_io_setup(o.dir, o.device, o.file_bytes, &env, &tmpdir, err,
+				   sizeof(err))) {
+			log_err("bench: %s (or leave io out: --workload sched,tcp,alloc)", err);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < bench_njobs; i++) {
+		const struct bench_job *job = &bench_jobs[i];
+
+		if (!(o.workloads & (1u << job->wl)))
+			continue;
+		if (!bench_result_add_series(&res, job->name, bench_wl_names[job->wl],
+					     job->collector, job->unit)) {
+			log_err("bench: too many figures");
+			goto out;
+		}
+	}
+
+	/* Repeats are the outer loop: slow drift on a shared machine then
+	 * spreads over every figure instead of biasing the last one. */
+	for (unsigned int rep = 0; rep < o.repeat; rep++) {
+		for (size_t i = 0; i < bench_njobs; i++) {
+			const struct bench_job *job = &bench_jobs[i];
+			struct bench_series *s = bench_result_find(&res, job->name);
+
+			if (!s)
+				continue;
+			if (o.overhead) {
+				ret = run_figure(job, &env, &o, s, rep, false);
+				if (ret)
+					goto out;
+			}
+			ret = run_figure(job, &env, &o, s, rep, true);
+			if (ret)
+				goto out;
+		}
+	}
+
+	bench_result_print(human, &res);
+	if (o.overhead) {
+		fputc('\n', human);
+		bench_overhead_print(human, &res);
+	}
+	if (o.json_path && write_json(o.json_path, &res))
+		goto out;
+compare:
+	status = EXIT_OK;
+	if (o.baseline_path) {
+		int nreg;
+
+		rows = calloc(BENCH_MAX_CMP, sizeof(*rows));
+		if (!rows) {
+			log_err("bench: out of memory");
+			status = EXIT_ERR;
+			goto out;
+		}
+		nreg = bench_compare(&base, &res, o.max_regress_pct, rows, BENCH_MAX_CMP,
+				     &nrows);
+		fputc('\n', human);
+		bench_compare_print(human, &base, &res, o.max_regress_pct, rows, nrows);
+		if (nreg > 0) {
+			fprintf(human, "\n%d figure(s) regressed\n", nreg);
+			status = EXIT_REGRESS;
+		}
+	}
+out:
+	fflush(stdout);
+	free(rows);
+	if (o.workloads & (1u << BW_IO))
+		bench_io_teardown(&env, tmpdir);
+	bench_result_free(&res);
+	bench_result_free(&base);
+	return status;
+}

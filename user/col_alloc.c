@@ -1,0 +1,1094 @@
+// SPDX-License-Identifier: GPL-2.0
+/* alloc collector, userspace side: place and attach uprobes, read maps, symbolize, render. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "alloc_agg.h"
+#include "cmd.h"
+#include "collector.h"
+#include "hist.h"
+#include "log.h"
+#include "syms.h"
+#include "uprobe_place.h"
+#include "bpf/alloc.h"
+#include "alloc.skel.h"
+
+#define ALLOC_DEFAULT_MIN_AGE_NS 500000000ULL	/* 500 ms */
+#define ALLOC_MAX_SITES_JSON 200
+#define ALLOC_MAX_KSITES_JSON 100
+#define ALLOC_MAX_BIG_JSON 1000
+#define ALLOC_MAX_LINKS 512
+/*
+ * Outstanding kernel objects are tracked for one address in 16 by default:
+ * tracking every kmalloc system-wide costs a hash insert and delete per
+ * object, which halved open/close throughput in tests/bench/alloc.sh.
+ * Counts, bytes and rates per call site stay exact.
+ */
+#define ALLOC_DEFAULT_KSAMPLE 16
+
+enum {
+	H_KMALLOC, H_KFREE, H_CACHE_ALLOC, H_CACHE_FREE, H_PAGE_ALLOC, H_PAGE_FREE,
+	H_UPROBE, H_COUNT,
+};
+
+static const struct hook_spec alloc_hooks[H_COUNT] = {
+	[H_KMALLOC] = { "kmem:kmalloc", HOOK_CHAIN_TP, false, "kernel kmalloc by call site" },
+	[H_KFREE] = { "kmem:kfree", HOOK_CHAIN_TP, false, "kernel kfree" },
+	[H_CACHE_ALLOC] = { "kmem:kmem_cache_alloc", HOOK_CHAIN_TP, false,
+			    "kernel slab allocations by call site" },
+	[H_CACHE_FREE] = { "kmem:kmem_cache_free", HOOK_CHAIN_TP, false, "kernel slab frees" },
+	[H_PAGE_ALLOC] = { "kmem:mm_page_alloc", HOOK_CHAIN_TP, true, "page allocations by order" },
+	[H_PAGE_FREE] = { "kmem:mm_page_free", HOOK_CHAIN_TP, true, "page frees by order" },
+	[H_UPROBE] = { "libc:malloc,free,...", M(HOOK_UPROBE), true,
+		       "user-space heap of the target (-p PID or -- COMMAND)" },
+};
+
+/* ---- options -------------------------------------------------------------- */
+
+static struct {
+	uint64_t min_age_ns;
+	uint64_t sample;
+	uint64_t big_bytes;
+	uint64_t ksample;
+	bool kernel_only, user_only, probe_entry;
+} opt = { ALLOC_DEFAULT_MIN_AGE_NS, 1, 0, ALLOC_DEFAULT_KSAMPLE, false, false, false };
+
+static const struct col_option alloc_options[] = {
+	{ "min-age", true, "alloc: outstanding this long = leak candidate (default 500ms)" },
+	{ "sample", true, "alloc: track one allocation in N and scale the figures" },
+	{ "big", true, "alloc: record each allocation of at least BYTES as an event" },
+	{ "kernel-sample", true, "alloc: track outstanding kernel objects for one address in N "
+				 "(default 16, 1 = all, 0 = none)" },
+	{ "kernel-only", false, "alloc: kernel allocations only, even with a target" },
+	{ "user-only", false, "alloc: the target's heap only, no kernel tracepoints" },
+	{ "probe-entry", false, "alloc: keep every uprobe on the function entry" },
+	{ NULL },
+};
+
+static int alloc_set_option(const char *name, const char *arg)
+{
+	unsigned long long v;
+
+	if (!strcmp(name, "min-age"))
+		return parse_duration_ns(arg, &v) ? -EINVAL : (opt.min_age_ns = v, 0);
+	if (!strcmp(name, "sample")) {
+		if (parse_u64(arg, &v) || v < 1 || v > 1000000)
+			return -EINVAL;
+		opt.sample = v;
+		return 0;
+	}
+	if (!strcmp(name, "kernel-sample")) {
+		if (parse_u64(arg, &v) || v > 1000000)
+			return -EINVAL;
+		opt.ksample = v;
+		return 0;
+	}
+	if (!strcmp(name, "big"))
+		return parse_u64(arg, &v) ? -EINVAL : (opt.big_bytes = v, 0);
+	if (!strcmp(name, "kernel-only"))
+		return (opt.kernel_only = true, 0);
+	if (!strcmp(name, "user-only"))
+		return (opt.user_only = true, 0);
+	if (!strcmp(name, "probe-entry"))
+		return (opt.probe_entry = true, 0);
+	return -EINVAL;
+}
+
+/* ---- the probed functions ---------------------------------------------- */
+
+struct ufunc {
+	const char *name;
+	unsigned int need;	/* argument registers the entry program reads */
+	unsigned int null_skip;
+	bool ret;		/* needs the return value */
+};
+
+/* indexed by enum alloc_fn (aligned_alloc shares AF_MEMALIGN) */
+static const struct ufunc ufuncs[] = {
+	{ "malloc", PR_RDI, 0, true },
+	{ "calloc", PR_RDI | PR_RSI, 0, true },
+	{ "realloc", PR_RDI | PR_RSI, 0, true },
+	{ "reallocarray", PR_RDI | PR_RSI | PR_RDX, 0, true },
+	{ "posix_memalign", PR_RDI | PR_RSI | PR_RDX, 0, true },
+	{ "memalign", PR_RDI | PR_RSI, 0, true },
+	{ "valloc", PR_RDI, 0, true },
+	{ "pvalloc", PR_RDI, 0, true },
+	{ "mmap", PR_RDI | PR_RSI, 0, true },
+	{ "free", PR_RDI, PR_RDI, false },
+	{ "munmap", PR_RDI | PR_RSI, 0, false },
+	{ "aligned_alloc", PR_RDI | PR_RSI, 0, true },
+};
+#define NUFUNCS (sizeof(ufuncs) / sizeof(ufuncs[0]))
+
+static const char *const fn_names[AF_NR] = {
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "memalign",
+	"valloc", "pvalloc", "mmap", "free", "munmap",
+};
+
+static struct bpf_program *entry_prog(struct alloc_bpf *s, size_t i)
+{
+	switch (i) {
+	case AF_MALLOC: return s->progs.malloc_enter;
+	case AF_CALLOC: return s->progs.calloc_enter;
+	case AF_REALLOC: return s->progs.realloc_enter;
+	case AF_REALLOCARRAY: return s->progs.reallocarray_enter;
+	case AF_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
+	case AF_MEMALIGN: return s->progs.memalign_enter;
+	case AF_VALLOC: return s->progs.valloc_enter;
+	case AF_PVALLOC: return s->progs.pvalloc_enter;
+	case AF_MMAP: return s->progs.mmap_enter;
+	case AF_FREE: return s->progs.free_enter;
+	case AF_MUNMAP: return s->progs.munmap_enter;
+	default: return s->progs.memalign_enter;	/* aligned_alloc */
+	}
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+struct alloc_proc {
+	pid_t pid;
+	struct proc_syms *ps;
+	json_t *info;		/* {"pid", "libc", "probes": [...]} */
+};
+
+/* Where probes go in one binary, computed once (the sweep costs ~0.3 s). */
+struct placed_bin {
+	char path[512];
+	uint64_t dev, ino;
+	struct elf_func f[NUFUNCS];
+	int ferr[NUFUNCS];
+	struct place_result pr[NUFUNCS];
+};
+
+struct alloc_priv {
+	struct syms_cache *cache;
+	struct alloc_proc procs[MAX_FILTER_PIDS + 1];
+	int nprocs;
+	struct placed_bin *bins[MAX_FILTER_PIDS + 1];
+	int nbins;
+	json_t *frames;		/* "pid/stackid" -> [frame, ...] */
+	struct ksyms *ks;
+	struct bpf_link *links[ALLOC_MAX_LINKS];
+	int nlinks;
+	bool user_on, kernel_on;
+	uint64_t start_ns, last_t, last_allocs, last_bytes;
+	json_t *timeline;
+};
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
+{
+	for (int i = 0; i < p->nprocs; i++)
+		if (p->procs[i].pid == pid)
+			return &p->procs[i];
+	return NULL;
+}
+
+/*
+ * The C library of pid: the main executable if it defines malloc (static
+ * binaries), else the mapped libc. Returns the index in maps or -ENOENT.
+ */
+static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, size_t len)
+{
+	char buf[512];
+	struct elf_func f;
+
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (!m[i].exec || !b)
+			continue;
+		b++;
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, m[i].path);
+		if (i == 0 || !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)) {
+			if (elf_find_func(buf, "malloc", &f))
+				continue;
+			snprintf(path, len, "%s", buf);
+			return i;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct placed_bin *place_bin(struct alloc_priv *p, const char *path,
+				    const struct map_entry *m)
+{
+	struct place_req reqs[NUFUNCS];
+	size_t nreq = 0, idx[NUFUNCS];
+	struct placed_bin *b;
+
+	for (int i = 0; i < p->nbins; i++)
+		if (p->bins[i]->dev == m->dev && p->bins[i]->ino == m->ino)
+			return p->bins[i];
+	if (p->nbins == (int)(sizeof(p->bins) / sizeof(p->bins[0])))
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	b->dev = m->dev;
+	b->ino = m->ino;
+	for (size_t i = 0; i < NUFUNCS; i++) {
+		b->ferr[i] = elf_find_func(path, ufuncs[i].name, &b->f[i]);
+		snprintf(b->pr[i].why, sizeof(b->pr[i].why), "entry%s",
+			 opt.probe_entry ? ": --probe-entry" : "");
+		if (b->ferr[i] || opt.probe_entry)
+			continue;
+		reqs[nreq] = (struct place_req){ ufuncs[i].name, b->f[i].vaddr, b->f[i].size,
+						 ufuncs[i].need, ufuncs[i].null_skip };
+		idx[nreq++] = i;
+	}
+	if (nreq) {
+		struct place_result res[NUFUNCS];
+
+		uprobe_place(path, reqs, nreq, res);
+		for (size_t j = 0; j < nreq; j++)
+			b->pr[idx[j]] = res[j];
+	}
+	p->bins[p->nbins++] = b;
+	return b;
+}
+
+static int attach_one(struct alloc_priv *p, struct bpf_program *prog, pid_t pid,
+		      const char *path, uint64_t off, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
+	struct bpf_link *l;
+
+	if (p->nlinks == ALLOC_MAX_LINKS)
+		return -E2BIG;
+	l = bpf_program__attach_uprobe_opts(prog, pid, path, off, &uo);
+	if (!l)
+		return -errno;
+	p->links[p->nlinks++] = l;
+	return 0;
+}
+
+/* Attach the malloc family of one process; fills proc->info. */
+static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
+{
+	struct alloc_proc *pr = &p->procs[p->nprocs];
+	char libc[512];
+	struct map_entry *maps = NULL;
+	struct placed_bin *b;
+	uint64_t done_offs[NUFUNCS];
+	int nmaps, li, err, ndone = 0, attached = 0;
+	char mpath[64], *text = NULL;
+	json_t *probes;
+	FILE *f;
+
+	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", pid);
+	f = fopen(mpath, "re");
+	if (!f) {
+		log_err("alloc: cannot read the mappings of process %d: %s", pid, strerror(errno));
+		return -ESRCH;
+	}
+	{
+		size_t len = 0;
+
+		err = getdelim(&text, &len, '\0', f) < 0 ? -EIO : 0;
+		fclose(f);
+	}
+	if (err) {
+		free(text);
+		log_err("alloc: cannot read the mappings of process %d", pid);
+		return -ESRCH;
+	}
+	nmaps = maps_parse(text, &maps);
+	free(text);
+	if (nmaps <= 0) {
+		log_err("alloc: process %d has no mappings (exited?)", pid);
+		free(maps);
+		return -ESRCH;
+	}
+	li = find_libc(pid, maps, nmaps, libc, sizeof(libc));
+	if (li < 0) {
+		log_err("alloc: no C library with a malloc symbol found in process %d", pid);
+		free(maps);
+		return -ENOENT;
+	}
+	b = place_bin(p, libc, &maps[li]);
+	if (!b) {
+		free(maps);
+		return -ENOMEM;
+	}
+	probes = json_array();
+	for (size_t i = 0; i < NUFUNCS; i++) {
+		struct bpf_program *ep = entry_prog(skel, i);
+		uint64_t off;
+		bool dup = false;
+
+		if (b->ferr[i]) {
+			json_array_append_new(probes, json_pack("{s:s, s:s}", "function", ufuncs[i].name,
+				"error", b->ferr[i] == -ENOENT ? "symbol not found" : strerror(-b->ferr[i])));
+			continue;
+		}
+		off = b->f[i].file_off + b->pr[i].offset;
+		/* aliases (memalign and aligned_alloc) share one address: probe it once */
+		for (int j = 0; j < ndone; j++)
+			dup |= done_offs[j] == b->f[i].file_off;
+		if (dup)
+			continue;
+		done_offs[ndone++] = b->f[i].file_off;
+		err = attach_one(p, ep, pid, libc, off, false);
+		if (!err && ufuncs[i].ret)
+			err = attach_one(p, skel->progs.alloc_exit, pid, libc, off, true);
+		json_array_append_new(probes, json_pack("{s:s, s:I, s:b, s:s}",
+			"function", ufuncs[i].name, "offset", (json_int_t)b->pr[i].offset,
+			"emulated", b->pr[i].emulated, "placement", b->pr[i].why));
+		if (err) {
+			log_warn("alloc: cannot attach to %s in %s: %s", ufuncs[i].name, libc,
+				 strerror(-err));
+			continue;
+		}
+		log_debug("alloc: %s %s", ufuncs[i].name, b->pr[i].why);
+		attached++;
+	}
+	free(maps);
+	if (!attached) {
+		json_decref(probes);
+		log_err("alloc: no allocator function of %s could be probed in process %d", libc, pid);
+		return -ENOENT;
+	}
+	pr->pid = pid;
+	pr->ps = proc_syms_new(p->cache, pid);
+	{
+		char root[48];
+		size_t rl = (size_t)snprintf(root, sizeof(root), "/proc/%d/root", pid);
+
+		/* the library as the process names it */
+		pr->info = json_pack("{s:i, s:s, s:o}", "pid", pid, "libc",
+				     strncmp(libc, root, rl) ? libc : libc + rl, "probes", probes);
+	}
+	p->nprocs++;
+	return 0;
+}
+
+static void priv_free(struct alloc_priv *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	for (int i = 0; i < p->nprocs; i++) {
+		proc_syms_free(p->procs[i].ps);
+		json_decref(p->procs[i].info);
+	}
+	for (int i = 0; i < p->nbins; i++)
+		free(p->bins[i]);
+	json_decref(p->frames);
+	json_decref(p->timeline);
+	ksyms_free(p->ks);
+	syms_cache_free(p->cache);
+	free(p);
+}
+
+/* Is tracepoint kmem:event usable through method m? */
+static bool tp_usable(enum hook_method m, const char *event)
+{
+	char r[160];
+
+	switch (m) {
+	case HOOK_TP_BTF: return !probe_tp_btf(event, r, sizeof(r));
+	case HOOK_RAW_TP: return !probe_raw_tp(event, r, sizeof(r));
+	case HOOK_TRACEPOINT: return !probe_tracepoint("kmem", event, r, sizeof(r));
+	default: return false;
+	}
+}
+
+/*
+ * kmalloc_node and kmem_cache_alloc_node exist only before 6.2
+ * (11e9734bcb6a "mm/slab_common: unify NUMA and UMA version of
+ * tracepoints"). They are not hooks of their own, which would warn on
+ * every newer kernel: they follow kmalloc's method where they exist.
+ */
+static void node_hooks(struct alloc_bpf *s, enum hook_method m, bool on)
+{
+	struct bpf_program *km[] = { s->progs.kmalloc_node_btf, s->progs.kmalloc_node_raw,
+				     s->progs.kmalloc_node_tp };
+	struct bpf_program *cm[] = { s->progs.cache_alloc_node_btf, s->progs.cache_alloc_node_raw,
+				     s->progs.cache_alloc_node_tp };
+	bool k = on && tp_usable(m, "kmalloc_node"), c = on && tp_usable(m, "kmem_cache_alloc_node");
+
+	for (int i = 0; i < 3; i++) {
+		enum hook_method mi = (enum hook_method)(HOOK_TP_BTF + i);
+
+		bpf_program__set_autoload(km[i], k && mi == m);
+		bpf_program__set_autoload(cm[i], c && mi == m);
+	}
+	if (k || c)
+		log_info("alloc: kmem:kmalloc_node/kmem_cache_alloc_node via %s", hook_method_name(m));
+}
+
+static int alloc_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
+	struct alloc_priv *p = calloc(1, sizeof(*p));
+	bool has_target = o->npids > 0 || o->target_pid > 0;
+	struct alloc_bpf *skel = NULL;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->cache = syms_cache_new();
+	p->frames = json_object();
+	p->timeline = json_array();
+	p->user_on = has_target && !opt.kernel_only;
+	p->kernel_on = !opt.user_only;
+	if (opt.user_only && opt.kernel_only) {
+		log_err("alloc: --user-only and --kernel-only exclude each other");
+		err = -EINVAL;
+		goto out_free;
+	}
+	if (opt.user_only && !has_target) {
+		log_err("alloc: --user-only needs a target: -p PID or -- COMMAND");
+		err = -EINVAL;
+		goto out_free;
+	}
+	if (!has_target && !opt.kernel_only)
+		log_info("alloc: no target process: kernel allocations only (system-wide)");
+
+	skel = alloc_bpf__open();
+	if (!skel) {
+		err = -errno;
+		log_err("alloc: cannot open BPF object: %s", strerror(errno));
+		goto out_free;
+	}
+	COMMON_RODATA(skel, o);
+	skel->rodata->sample_every = (__u32)opt.sample;
+	skel->rodata->big_bytes = opt.big_bytes;
+	skel->rodata->ktrack = opt.ksample > 0;
+	skel->rodata->ksample_every = (__u32)(opt.ksample ?: 1);
+
+#define TP3(h, n) do {							\
+	progs[h][HOOK_TP_BTF] = skel->progs.n##_btf;			\
+	progs[h][HOOK_RAW_TP] = skel->progs.n##_raw;			\
+	progs[h][HOOK_TRACEPOINT] = skel->progs.n##_tp;			\
+} while (0)
+	TP3(H_KMALLOC, kmalloc);
+	TP3(H_KFREE, kfree);
+	TP3(H_CACHE_ALLOC, cache_alloc);
+	TP3(H_CACHE_FREE, cache_free);
+	TP3(H_PAGE_ALLOC, page_alloc);
+	TP3(H_PAGE_FREE, page_free);
+#undef TP3
+	err = hooks_apply(run, progs);
+	if (err && p->kernel_on)
+		goto out_destroy;
+	node_hooks(skel, run->hooks[H_KMALLOC].method, p->kernel_on);
+	if (!p->kernel_on) {
+		for (int h = 0; h < H_UPROBE; h++) {
+			for (int m = 1; m < HOOK_NMETHODS; m++)
+				if (progs[h][m])
+					bpf_program__set_autoload(progs[h][m], false);
+			run->hooks[h].method = HOOK_NONE;
+			snprintf(run->hooks[h].reason, sizeof(run->hooks[h].reason), "off (--user-only)");
+		}
+	}
+	if (p->user_on && run->hooks[H_UPROBE].method != HOOK_UPROBE) {
+		log_err("alloc: uprobes unavailable: %s", run->hooks[H_UPROBE].reason);
+		err = -ENOTSUP;
+		goto out_destroy;
+	}
+	if (!p->user_on) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, skel->obj)
+			if (!strncmp(bpf_program__section_name(prog), "uprobe", 6) ||
+			    !strncmp(bpf_program__section_name(prog), "uretprobe", 9))
+				bpf_program__set_autoload(prog, false);
+		run->hooks[H_UPROBE].method = HOOK_NONE;
+		snprintf(run->hooks[H_UPROBE].reason, sizeof(run->hooks[H_UPROBE].reason),
+			 has_target ? "off (--kernel-only)" : "no target process (-p PID or -- COMMAND)");
+	}
+	if (!p->kernel_on) {
+		bpf_map__set_max_entries(skel->maps.kallocs, 1);
+		bpf_map__set_max_entries(skel->maps.ksites, 1);
+	}
+	if (!p->user_on) {
+		bpf_map__set_max_entries(skel->maps.allocs, 1);
+		bpf_map__set_max_entries(skel->maps.ustacks, 1);
+		bpf_map__set_max_entries(skel->maps.calls, 1);
+	}
+	err = set_ring_size(skel->maps.events, o);
+	if (err)
+		goto out_destroy;
+	err = alloc_bpf__load(skel);
+	if (err) {
+		log_err("alloc: loading BPF programs failed: %s (run with -v for the verifier log)",
+			strerror(-err));
+		goto out_destroy;
+	}
+	err = fill_pid_filter(skel->maps.filter_pids, o);
+	if (err)
+		goto out_destroy;
+	/* tracepoints; uprobe sections without a binary are left to us */
+	err = alloc_bpf__attach(skel);
+	if (err) {
+		log_err("alloc: attaching failed: %s", strerror(-err));
+		goto out_destroy;
+	}
+	if (p->kernel_on) {
+		p->ks = ksyms_load(NULL);
+		if (!p->ks)
+			log_warn("alloc: cannot read /proc/kallsyms (%s): kernel call sites stay raw",
+				 strerror(errno));
+		else if (ksyms_hidden(p->ks))
+			log_warn("alloc: kernel addresses are hidden (kptr_restrict): kernel call sites shown raw");
+	}
+	if (p->user_on) {
+		for (int i = 0; i < o->npids; i++) {
+			err = attach_proc(p, skel, o->pids[i]);
+			if (err)
+				goto out_destroy;
+		}
+		if (o->target_pid > 0) {
+			err = attach_proc(p, skel, o->target_pid);
+			if (err)
+				goto out_destroy;
+		}
+	}
+	p->start_ns = p->last_t = mono_now();
+	run->skel = skel;
+	run->obj = skel->obj;
+	run->ring_fd = bpf_map__fd(skel->maps.events);
+	run->priv = p;
+	return 0;
+
+out_destroy:
+	for (int i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	p->nlinks = 0;
+	alloc_bpf__destroy(skel);
+out_free:
+	priv_free(p);
+	return err;
+}
+
+static void alloc_stop(struct col_run *run)
+{
+	priv_free(run->priv);
+	run->priv = NULL;
+	alloc_bpf__destroy(run->skel);
+	run->skel = NULL;
+	run->obj = NULL;
+}
+
+/* ---- symbolization -------------------------------------------------------- */
+
+/*
+ * Frames of (pid, stackid), symbolized once and kept: the process may be
+ * gone by the time the report is built. Called on the new-site event, so
+ * normally while the process still runs.
+ */
+static const json_t *site_frames(struct col_run *run, uint32_t pid, uint64_t stack_id)
+{
+	struct alloc_priv *p = run->priv;
+	struct alloc_bpf *skel = run->skel;
+	struct alloc_stack st = {};
+	__u64 *ips = st.ips;
+	struct alloc_proc *pr;
+	char key[40], buf[512];
+	json_t *a;
+
+	alloc_site_keystr(key, sizeof(key), pid, stack_id);
+	a = json_object_get(p->frames, key);
+	if (a)
+		return a;
+	a = json_array();
+	if (!stack_id || bpf_map_lookup_elem(bpf_map__fd(skel->maps.ustacks), &stack_id, &st)) {
+		json_array_append_new(a, json_string("[stack unavailable]"));
+		goto out;
+	}
+	pr = proc_get(p, pid);
+	if (pr && !pr->ps)
+		pr->ps = proc_syms_new(p->cache, pid);
+	if (pr && pr->ps) {
+		/* a frame outside the known mappings: the process mapped more (or exec'd) */
+		for (int i = 0; i < ALLOC_STACK_DEPTH && ips[i]; i++)
+			if (!proc_syms_covers(pr->ps, ips[i])) {
+				proc_syms_refresh(pr->ps);
+				break;
+			}
+	}
+	for (int i = 0; i < ALLOC_STACK_DEPTH && ips[i]; i++) {
+		if (pr && pr->ps)
+			proc_syms_format(pr->ps, ips[i], buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[i]);
+		json_array_append_new(a, json_string(buf));
+	}
+out:
+	json_object_set_new(p->frames, key, a);
+	return a;
+}
+
+static void alloc_on_event(struct col_run *run, const void *data, size_t len)
+{
+	const struct alloc_event *e = data;
+
+	if (len < sizeof(*e) || !run->priv)
+		return;
+	if (e->type == AE_NEW_SITE || e->type == AE_BIG_ALLOC)
+		site_frames(run, e->tgid, e->stack_id);
+}
+
+/* ---- collect ---------------------------------------------------------------- */
+
+static int read_percpu_u64s(int fd, __u32 n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc(ncpu, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+static void read_percpu_hist(int fd, struct hist *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct hist *v = calloc(ncpu, sizeof(*v));
+	__u32 k = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (v && !bpf_map_lookup_elem(fd, &k, v))
+		for (int c = 0; c < ncpu; c++)
+			hist_merge(out, &v[c]);
+	free(v);
+}
+
+/* Leak candidates: outstanding blocks older than --min-age, per site. */
+static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
+{
+	struct alloc_key k, next, *prev = NULL;
+	struct alloc_info v;
+	json_t *o = json_object();
+	char key[40];
+
+	*oldest_ns = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		json_t *e;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v) || v.ts_ns > now)
+			continue;
+		if (now - v.ts_ns > *oldest_ns)
+			*oldest_ns = now - v.ts_ns;
+		if (now - v.ts_ns < opt.min_age_ns)
+			continue;
+		alloc_site_keystr(key, sizeof(key), k.tgid, v.stack_id);
+		e = json_object_get(o, key);
+		if (!e) {
+			e = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
+			json_object_set_new(o, key, e);
+		}
+		json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
+		json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
+						       (json_int_t)v.size));
+	}
+	return o;
+}
+
+static json_t *user_json(struct col_run *run, uint64_t now)
+{
+	struct alloc_priv *p = run->priv;
+	struct alloc_bpf *skel = run->skel;
+	int sfd = bpf_map__fd(skel->maps.sites);
+	struct alloc_site_key k, next, *prev = NULL;
+	struct alloc_site_row *rows = NULL;
+	uint64_t uc[UC_NR], fc[AF_NR], oldest = 0, out_b = 0, out_n = 0;
+	size_t n = 0, cap = 0;
+	json_t *o = json_object(), *leaks, *targets = json_array(), *calls = json_object();
+	struct hist h;
+	double secs = (now - p->start_ns) / 1e9;
+
+	leaks = leak_ages(bpf_map__fd(skel->maps.allocs), now, &oldest);
+	while (!bpf_map_get_next_key(sfd, prev, &next)) {
+		struct alloc_site v;
+		const json_t *lk;
+		char key[40];
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(sfd, &k, &v))
+			continue;
+		if (n == cap) {
+			struct alloc_site_row *t = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*rows));
+
+			if (!t)
+				break;
+			rows = t;
+		}
+		alloc_site_keystr(key, sizeof(key), k.tgid, k.stack_id);
+		lk = json_object_get(leaks, key);
+		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stack_id) };
+		rows[n].v[ASV_OUTSTANDING_BYTES] = v.outstanding_bytes;
+		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.outstanding_allocs;
+		rows[n].v[ASV_LEAK_ALLOCS] = lk ? json_integer_value(json_array_get(lk, 0)) : 0;
+		rows[n].v[ASV_LEAK_BYTES] = lk ? json_integer_value(json_array_get(lk, 1)) : 0;
+		rows[n].v[ASV_TOTAL_BYTES] = v.total_bytes;
+		rows[n].v[ASV_TOTAL_ALLOCS] = v.total_allocs;
+		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
+		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
+		out_b += v.outstanding_bytes;
+		out_n += v.outstanding_allocs;
+		n++;
+	}
+	json_decref(leaks);
+	json_object_set_new(o, "sites", alloc_merge_sites(rows, n, opt.sample, ALLOC_MAX_SITES_JSON));
+	json_object_set_new(o, "sites_seen", json_integer((json_int_t)n));
+	free(rows);
+
+	read_percpu_u64s(bpf_map__fd(skel->maps.ucounts), UC_NR, uc);
+	read_percpu_u64s(bpf_map__fd(skel->maps.fn_calls), AF_NR, fc);
+	read_percpu_hist(bpf_map__fd(skel->maps.sizes), &h);
+	for (int i = 0; i < AF_NR; i++)
+		json_object_set_new(calls, fn_names[i], json_integer((json_int_t)fc[i]));
+	json_object_set_new(o, "sizes", hist_to_json(&h, "bytes"));
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		"allocs", (json_int_t)uc[UC_ALLOCS], "tracked", (json_int_t)uc[UC_TRACKED],
+		"frees", (json_int_t)uc[UC_FREES], "frees_untracked", (json_int_t)uc[UC_FREES_UNKNOWN],
+		"stack_errors", (json_int_t)uc[UC_STACK_ERRORS],
+		"table_full", (json_int_t)uc[UC_TABLE_FULL],
+		"reused_without_free", (json_int_t)uc[UC_REPLACED], "calls", calls));
+	json_object_set_new(o, "outstanding_bytes", json_integer((json_int_t)(out_b * opt.sample)));
+	json_object_set_new(o, "outstanding_allocs", json_integer((json_int_t)(out_n * opt.sample)));
+	json_object_set_new(o, "oldest_outstanding_ns", json_integer((json_int_t)oldest));
+	json_object_set_new(o, "rate", json_pack("{s:f, s:f}",
+		"allocs_per_sec", secs > 0 ? uc[UC_ALLOCS] / secs : 0.0,
+		"bytes_per_sec", secs > 0 ? h.sum / secs : 0.0));
+	/* the rate over time: one point per collect (each STATE block, ~1 s) */
+	if (now - p->last_t >= 500000000ULL) {
+		json_array_append_new(p->timeline, json_pack("{s:I, s:I, s:I, s:I}",
+			"time_ns", (json_int_t)(now - p->start_ns),
+			"interval_ns", (json_int_t)(now - p->last_t),
+			"allocs", (json_int_t)(uc[UC_ALLOCS] - p->last_allocs),
+			"bytes", (json_int_t)(h.sum - p->last_bytes)));
+		p->last_t = now;
+		p->last_allocs = uc[UC_ALLOCS];
+		p->last_bytes = h.sum;
+	}
+	json_object_set_new(o, "timeline", json_deep_copy(p->timeline));
+	for (int i = 0; i < p->nprocs; i++)
+		json_array_append(targets, p->procs[i].info);
+	json_object_set_new(o, "targets", targets);
+	return o;
+}
+
+static int by_kbytes_desc(const void *pa, const void *pb)
+{
+	uint64_t x = json_u64(*(json_t *const *)pa, "bytes_alloc");
+	uint64_t y = json_u64(*(json_t *const *)pb, "bytes_alloc");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static json_t *kernel_json(struct col_run *run, uint64_t now)
+{
+	struct alloc_priv *p = run->priv;
+	struct alloc_bpf *skel = run->skel;
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.ksites);
+	struct kalloc_site *v = calloc(ncpu, sizeof(*v));
+	struct page_order_stat *ov = calloc(ncpu, sizeof(*ov));
+	json_t *o = json_object(), *sites = json_array(), *orders = json_array(), **items = NULL;
+	__u64 key, next, *prev = NULL;
+	uint64_t kc[KC_NR];
+	double secs = (now - p->start_ns) / 1e9;
+	size_t n = 0, cap = 0;
+	struct hist h;
+	char buf[256], abuf[32];
+
+	while (v && !bpf_map_get_next_key(fd, prev, &next)) {
+		struct kalloc_site s = {};
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			s.allocs += v[c].allocs;
+			s.bytes_req += v[c].bytes_req;
+			s.bytes_alloc += v[c].bytes_alloc;
+			s.frees += v[c].frees;
+			s.outstanding_allocs += v[c].outstanding_allocs;
+			s.outstanding_bytes += v[c].outstanding_bytes;
+		}
+		if (!s.allocs)
+			continue;
+		if (n == cap) {
+			json_t **t = realloc(items, (cap = cap ? cap * 2 : 256) * sizeof(*items));
+
+			if (!t)
+				break;
+			items = t;
+		}
+		ksyms_format(p->ks, key, buf, sizeof(buf));
+		snprintf(abuf, sizeof(abuf), "0x%llx", (unsigned long long)key);
+		items[n++] = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:I}",
+			"call_site", buf, "address", abuf,
+			"allocs", (json_int_t)s.allocs, "bytes_req", (json_int_t)s.bytes_req,
+			"bytes_alloc", (json_int_t)s.bytes_alloc,
+			"allocs_per_sec", secs > 0 ? s.allocs / secs : 0.0,
+			"outstanding_allocs", (json_int_t)(s.outstanding_allocs > 0 ?
+							  s.outstanding_allocs * (int64_t)opt.ksample : 0),
+			"outstanding_bytes", (json_int_t)(s.outstanding_bytes > 0 ?
+							 s.outstanding_bytes * (int64_t)opt.ksample : 0));
+	}
+	if (n)
+		qsort(items, n, sizeof(*items), by_kbytes_desc);
+	for (size_t i = 0; i < n; i++) {
+		if (i < ALLOC_MAX_KSITES_JSON)
+			json_array_append_new(sites, items[i]);
+		else
+			json_decref(items[i]);
+	}
+	free(items);
+	free(v);
+	for (__u32 ord = 0; ov && ord < ALLOC_MAX_ORDER; ord++) {
+		uint64_t a = 0, f = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.korders), &ord, ov))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			a += ov[c].allocs;
+			f += ov[c].frees;
+		}
+		if (a || f)
+			json_array_append_new(orders, json_pack("{s:i, s:I, s:I, s:I}", "order", ord,
+				"allocs", (json_int_t)a, "frees", (json_int_t)f,
+				"alloc_bytes", (json_int_t)(a * 4096ULL << ord)));
+	}
+	free(ov);
+	read_percpu_u64s(bpf_map__fd(skel->maps.kcounts), KC_NR, kc);
+	read_percpu_hist(bpf_map__fd(skel->maps.ksizes), &h);
+	json_object_set_new(o, "sites", sites);
+	json_object_set_new(o, "page_orders", orders);
+	json_object_set_new(o, "sizes", hist_to_json(&h, "bytes"));
+	json_object_set_new(o, "addresses_hidden", json_boolean(!p->ks || ksyms_hidden(p->ks)));
+	/* outstanding figures are estimates from one address in N */
+	json_object_set_new(o, "outstanding_sampling", json_pack("{s:I, s:b}",
+		"one_in", (json_int_t)opt.ksample, "scaled", opt.ksample > 1));
+	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"kmalloc", (json_int_t)kc[KC_KMALLOC], "kfree", (json_int_t)kc[KC_KFREE],
+		"kmem_cache_alloc", (json_int_t)kc[KC_CACHE_ALLOC],
+		"kmem_cache_free", (json_int_t)kc[KC_CACHE_FREE],
+		"page_alloc", (json_int_t)kc[KC_PAGE_ALLOC], "page_free", (json_int_t)kc[KC_PAGE_FREE],
+		"frees_matched", (json_int_t)kc[KC_FREES_TRACKED],
+		"table_full", (json_int_t)kc[KC_TABLE_FULL],
+		"reused_without_free", (json_int_t)kc[KC_REPLACED]));
+	json_object_set_new(o, "rate", json_pack("{s:f, s:f, s:f}",
+		"kmalloc_per_sec", secs > 0 ? kc[KC_KMALLOC] / secs : 0.0,
+		"kmem_cache_alloc_per_sec", secs > 0 ? kc[KC_CACHE_ALLOC] / secs : 0.0,
+		"page_alloc_per_sec", secs > 0 ? kc[KC_PAGE_ALLOC] / secs : 0.0));
+	return o;
+}
+
+static json_t *alloc_collect(struct col_run *run)
+{
+	struct alloc_priv *p = run->priv;
+	uint64_t now = mono_now();
+	json_t *o = json_object(), *u;
+
+	json_object_set_new(o, "sampling", json_pack("{s:I, s:b}", "one_in", (json_int_t)opt.sample,
+						     "scaled", opt.sample > 1));
+	json_object_set_new(o, "min_age_ns", json_integer((json_int_t)opt.min_age_ns));
+	json_object_set_new(o, "user_enabled", json_boolean(p->user_on));
+	json_object_set_new(o, "kernel_enabled", json_boolean(p->kernel_on));
+	if (p->user_on) {
+		u = user_json(run, now);
+		/* the keys SPEC's report shape names sit at the top level */
+		json_object_update(o, u);
+		json_decref(u);
+	} else {
+		json_object_set_new(o, "sites", json_array());
+	}
+	if (p->kernel_on)
+		json_object_set_new(o, "kernel", kernel_json(run, now));
+	return o;
+}
+
+/* ---- report side ------------------------------------------------------------ */
+
+static int alloc_report_event(json_t *col, const void *data, size_t len,
+			      const struct report_opts *ro)
+{
+	const struct alloc_event *e = data;
+	char comm[16];
+	int i;
+
+	if (len != sizeof(*e) || (e->type != AE_NEW_SITE && e->type != AE_BIG_ALLOC) ||
+	    e->fn >= AF_NR)
+		return -EBADMSG;
+	if (e->type == AE_NEW_SITE)
+		return 0;
+	for (i = 0; i < 15 && e->comm[i]; i++)
+		comm[i] = (e->comm[i] >= 0x20 && e->comm[i] < 0x7f) ? e->comm[i] : '?';
+	comm[i] = 0;
+	report_append_bounded(col, "big_allocations", json_pack("{s:I, s:I, s:I, s:s, s:s, s:I}",
+		"time_ns", (json_int_t)(e->ts_ns > ro->start_mono_ns ? e->ts_ns - ro->start_mono_ns : 0),
+		"pid", (json_int_t)e->tgid, "tid", (json_int_t)e->tid, "comm", comm,
+		"function", fn_names[e->fn], "size_bytes", (json_int_t)e->size), ALLOC_MAX_BIG_JSON);
+	return 0;
+}
+
+static void print_stack(FILE *out, const json_t *stack, int max)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(stack, i, f) {
+		if ((int)i >= max) {
+			fprintf(out, "        ... %zu more\n", json_array_size(stack) - i);
+			break;
+		}
+		fprintf(out, "        %s\n", json_string_value(f) ?: "?");
+	}
+}
+
+static int by_total_desc(const void *pa, const void *pb)
+{
+	uint64_t x = json_u64(*(json_t *const *)pa, "total_bytes");
+	uint64_t y = json_u64(*(json_t *const *)pb, "total_bytes");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void alloc_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
+{
+	const json_t *sites = json_object_get(col, "sites"), *s, *k, *samp;
+	char b[4][16];
+	size_t i, n;
+	int shown = 0;
+
+	samp = json_object_get(col, "sampling");
+	if (json_is_true(json_object_get(col, "user_enabled"))) {
+		const json_t *c = json_object_get(col, "counters"), *t;
+
+		fprintf(out, "User-space heap");
+		json_array_foreach(json_object_get(col, "targets"), i, t)
+			fprintf(out, "%s pid %" PRIu64 " (%s)", i ? "," : " of", json_u64(t, "pid"),
+				json_string_value(json_object_get(t, "libc")) ?: "?");
+		fprintf(out, ":\n");
+		if (json_u64(samp, "one_in") > 1)
+			fprintf(out, "  SAMPLED: one allocation in %" PRIu64 " tracked; per-site figures are "
+				"scaled estimates\n", json_u64(samp, "one_in"));
+		fprintf(out, "  %" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees of tracked blocks; "
+			"outstanding %s in %" PRIu64 " blocks\n", json_u64(c, "allocs"),
+			json_real_value(json_object_get(json_object_get(col, "rate"), "allocs_per_sec")),
+			json_u64(c, "frees"), fmt_bytes(json_u64(col, "outstanding_bytes"), b[0], 16),
+			json_u64(col, "outstanding_allocs"));
+		fprintf(out, "\nTop outstanding allocation sites (leak candidates: older than %s):\n",
+			fmt_ns(json_u64(col, "min_age_ns"), b[0], 16));
+		fprintf(out, "  %10s %8s %10s %8s %10s %8s\n", "OUTSTAND", "BLOCKS", "LEAK", "BLOCKS",
+			"TOTAL", "ALLOCS");
+		json_array_foreach(sites, i, s) {
+			if (shown >= ro->top || !json_u64(s, "outstanding_allocs"))
+				break;
+			fprintf(out, "  %10s %8" PRIu64 " %10s %8" PRIu64 " %10s %8" PRIu64 "\n",
+				fmt_bytes(json_u64(s, "outstanding_bytes"), b[0], 16),
+				json_u64(s, "outstanding_allocs"),
+				fmt_bytes(json_u64(s, "leak_bytes"), b[1], 16), json_u64(s, "leak_allocs"),
+				fmt_bytes(json_u64(s, "total_bytes"), b[2], 16), json_u64(s, "total_allocs"));
+			print_stack(out, json_object_get(s, "stack"), 8);
+			shown++;
+		}
+		if (!shown)
+			fprintf(out, "  (nothing outstanding)\n");
+		{
+			json_t **v;
+
+			n = json_array_size(sites);
+			v = calloc(n + 1, sizeof(*v));
+			for (i = 0; v && i < n; i++)
+				v[i] = json_array_get(sites, i);
+			if (v)
+				qsort(v, n, sizeof(*v), by_total_desc);
+			fprintf(out, "\nTop allocating sites:\n");
+			for (i = 0; v && i < n && (int)i < ro->top; i++) {
+				fprintf(out, "  %10s in %" PRIu64 " allocations, %" PRIu64 " freed\n",
+					fmt_bytes(json_u64(v[i], "total_bytes"), b[0], 16),
+					json_u64(v[i], "total_allocs"), json_u64(v[i], "freed_allocs"));
+				print_stack(out, json_object_get(v[i], "stack"), 3);
+			}
+			free(v);
+		}
+		fprintf(out, "\nAllocation sizes:\n");
+		report_print_hist(out, json_object_get(col, "sizes"), "bytes");
+	}
+	k = json_object_get(col, "kernel");
+	if (k) {
+		const json_t *c = json_object_get(k, "counters"), *r = json_object_get(k, "rate"), *o;
+
+		fprintf(out, "\nKernel allocations%s:\n", json_is_true(json_object_get(k, "addresses_hidden")) ?
+			" (addresses hidden by kptr_restrict: raw call sites)" : "");
+		fprintf(out, "  kmalloc %" PRIu64 " (%.0f/s), kfree %" PRIu64 "; kmem_cache_alloc %" PRIu64
+			" (%.0f/s), kmem_cache_free %" PRIu64 "; pages %" PRIu64 " allocated, %" PRIu64 " freed\n",
+			json_u64(c, "kmalloc"), json_real_value(json_object_get(r, "kmalloc_per_sec")),
+			json_u64(c, "kfree"), json_u64(c, "kmem_cache_alloc"),
+			json_real_value(json_object_get(r, "kmem_cache_alloc_per_sec")),
+			json_u64(c, "kmem_cache_free"), json_u64(c, "page_alloc"), json_u64(c, "page_free"));
+		if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in") > 1)
+			fprintf(out, "  outstanding objects sampled: one address in %" PRIu64
+				", scaled estimates\n",
+				json_u64(json_object_get(k, "outstanding_sampling"), "one_in"));
+		fprintf(out, "\n  %-44s %10s %10s %10s %10s\n", "CALL SITE", "ALLOCS", "PER SEC", "BYTES",
+			"OUTSTAND");
+		json_array_foreach(json_object_get(k, "sites"), i, s) {
+			if ((int)i >= ro->top)
+				break;
+			fprintf(out, "  %-44.44s %10" PRIu64 " %10.0f %10s %10s\n",
+				json_string_value(json_object_get(s, "call_site")) ?: "?",
+				json_u64(s, "allocs"), json_real_value(json_object_get(s, "allocs_per_sec")),
+				fmt_bytes(json_u64(s, "bytes_alloc"), b[0], 16),
+				fmt_bytes(json_u64(s, "outstanding_bytes"), b[1], 16));
+		}
+		fprintf(out, "\n  Pages by order:\n  %5s %10s %10s %10s\n", "ORDER", "ALLOCS", "FREES", "BYTES");
+		json_array_foreach(json_object_get(k, "page_orders"), i, o)
+			fprintf(out, "  %5" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10s\n", json_u64(o, "order"),
+				json_u64(o, "allocs"), json_u64(o, "frees"),
+				fmt_bytes(json_u64(o, "alloc_bytes"), b[0], 16));
+	}
+	n = json_array_size(json_object_get(col, "big_allocations"));
+	if (n)
+		fprintf(out, "\n%zu allocations at or above the --big threshold recorded\n", n);
+}
+
+const struct collector col_alloc = {
+	.name = "alloc",
+	.id = 4,
+	.help = "heap of a target (leaks, sizes, call stacks) and kernel allocations",
+	.default_on = false,
+	/* without a target it still records kernel allocations system-wide */
+	.needs_target = false,
+	.hooks = alloc_hooks,
+	.nhooks = H_COUNT,
+	.options = alloc_options,
+	.set_option = alloc_set_option,
+	.start = alloc_start,
+	.on_event = alloc_on_event,
+	.collect = alloc_collect,
+	.stop = alloc_stop,
+	.report_event = alloc_report_event,
+	.render_text = alloc_render_text,
+};

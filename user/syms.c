@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Stack symbolization for user (libelf) and kernel (/proc/kallsyms) addresses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "log.h"
+#include "syms.h"
+
+/* ---- string arena: symbol names stored back to back -------------------- */
+
+struct arena {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Returns the offset of the copy, or (size_t)-1 on allocation failure. */
+static size_t arena_add(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1, off = a->len;
+
+	if (a->len + n > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 4096;
+		char *nb;
+
+		while (cap < a->len + n)
+			cap *= 2;
+		nb = realloc(a->buf, cap);
+		if (!nb)
+			return (size_t)-1;
+		a->buf = nb;
+		a->cap = cap;
+	}
+	memcpy(a->buf + off, s, n);
+	a->len += n;
+	return off;
+}
+
+/* ---- ELF ---------------------------------------------------------------- */
+
+struct esym {
+	uint64_t addr, size;
+	size_t name;		/* arena offset */
+	unsigned char bind;
+};
+
+struct load_seg {
+	uint64_t off, vaddr, filesz;
+};
+
+struct elf_syms {
+	struct esym *syms;
+	size_t n;
+	struct load_seg *segs;
+	size_t nsegs;
+	struct arena names;
+	const char *table;
+};
+
+static int elf_init(void)
+{
+	static int ok = -1;
+
+	if (ok < 0)
+		ok = elf_version(EV_CURRENT) != EV_NONE;
+	return ok ? 0 : -ENOTSUP;
+}
+
+static bool sym_is_func(const GElf_Sym *s)
+{
+	int t = GELF_ST_TYPE(s->st_info);
+
+	return (t == STT_FUNC || t == STT_GNU_IFUNC) && s->st_shndx != SHN_UNDEF &&
+	       s->st_value != 0;
+}
+
+/* Among aliases at one address prefer global, then no leading '_', then shorter. */
+static int alias_rank(const struct esym *s, const char *names)
+{
+	const char *n = names + s->name;
+	int r = 0;
+
+	if (s->bind == STB_GLOBAL)
+		r += 4;
+	else if (s->bind == STB_WEAK)
+		r += 2;
+	if (n[0] != '_')
+		r += 1;
+	return r;
+}
+
+static int esym_cmp(const void *a, const void *b)
+{
+	const struct esym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+/* Copy the function symbols of one table section; returns count or -errno. */
+static int read_table(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *es)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t cnt, i;
+	int added = 0;
+
+	if (!d || !sh->sh_entsize)
+		return 0;
+	cnt = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < cnt; i++) {
+		GElf_Sym s;
+		const char *name;
+		struct esym *ns;
+		size_t off;
+
+		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
+			continue;
+		name = elf_strptr(e, sh->sh_link, s.st_name);
+		if (!name || !name[0])
+			continue;
+		off = arena_add(&es->names, name);
+		if (off == (size_t)-1)
+			return -ENOMEM;
+		ns = realloc(es->syms, (es->n + 1) * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		es->syms = ns;
+		es->syms[es->n++] = (struct esym){ s.st_value, s.st_size, off,
+						   GELF_ST_BIND(s.st_info) };
+		added++;
+	}
+	return added;
+}
+
+/* Sort and keep one symbol per address (the best-ranked alias). */
+static void dedupe(struct elf_syms *es)
+{
+	size_t i, j = 0;
+
+	qsort(es->syms, es->n, sizeof(*es->syms), esym_cmp);
+	for (i = 0; i < es->n; i++) {
+		if (j && es->syms[j - 1].addr == es->syms[i].addr) {
+			struct esym *k = &es->syms[j - 1];
+
+			if (alias_rank(&es->syms[i], es->names.buf) > alias_rank(k, es->names.buf) ||
+			    (alias_rank(&es->syms[i], es->names.buf) == alias_rank(k, es->names.buf) &&
+			     strlen(es->names.buf + es->syms[i].name) < strlen(es->names.buf + k->name)))
+				*k = es->syms[i];
+			if (!k->size)
+				k->size = es->syms[i].size;
+			continue;
+		}
+		es->syms[j++] = es->syms[i];
+	}
+	es->n = j;
+}
+
+static int read_segments(Elf *e, struct elf_syms *es)
+{
+	size_t n, i;
+
+	if (elf_getphdrnum(e, &n))
+		return -EINVAL;
+	es->segs = calloc(n ? n : 1, sizeof(*es->segs));
+	if (!es->segs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		es->segs[es->nsegs++] = (struct load_seg){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+	}
+	return 0;
+}
+
+struct elf_syms *elf_syms_load(const char *path)
+{
+	struct elf_syms *es = NULL;
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	GElf_Shdr sh_sym, sh_dyn;
+	Elf *e = NULL;
+	int fd, err, got = 0;
+
+	err = elf_init();
+	if (err)
+		goto out_err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out_err;
+	}
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out_close;
+	}
+	es = calloc(1, sizeof(*es));
+	if (!es) {
+		err = -ENOMEM;
+		goto out_close;
+	}
+	err = read_segments(e, es);
+	if (err)
+		goto out_close;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			sh_sym = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			sh_dyn = sh;
+		}
+	}
+	/* .symtab has the local functions too; stripped files keep only .dynsym */
+	if (symtab) {
+		got = read_table(e, symtab, &sh_sym, es);
+		es->table = ".symtab";
+	}
+	if (got == 0 && dynsym) {
+		got = read_table(e, dynsym, &sh_dyn, es);
+		es->table = ".dynsym";
+	}
+	if (got < 0) {
+		err = got;
+		goto out_close;
+	}
+	if (!es->table)
+		es->table = "none";
+	dedupe(es);
+	err = 0;
+out_close:
+	if (e)
+		elf_end(e);
+	close(fd);
+out_err:
+	if (err) {
+		elf_syms_free(es);
+		errno = -err;
+		return NULL;
+	}
+	return es;
+}
+
+void elf_syms_free(struct elf_syms *es)
+{
+	if (!es)
+		return;
+	free(es->syms);
+	free(es->segs);
+	free(es->names.buf);
+	free(es);
+}
+
+const char *elf_syms_table(const struct elf_syms *es)
+{
+	return es->table;
+}
+
+size_t elf_syms_count(const struct elf_syms *es)
+{
+	return es->n;
+}
+
+const char *elf_syms_lookup(const struct elf_syms *es, uint64_t vaddr, uint64_t *off)
+{
+	size_t lo = 0, hi = es->n;
+	const struct esym *s;
+
+	/* last symbol with addr <= vaddr */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (es->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &es->syms[lo - 1];
+	/* a sized symbol ends somewhere; past it the address is not in it */
+	if (s->size && vaddr >= s->addr + s->size)
+		return NULL;
+	if (off)
+		*off = vaddr - s->addr;
+	return es->names.buf + s->name;
+}
+
+int elf_syms_off_to_vaddr(const struct elf_syms *es, uint64_t file_off, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < es->nsegs; i++) {
+		const struct load_seg *g = &es->segs[i];
+
+		if (file_off >= g->off && file_off < g->off + g->filesz) {
+			*vaddr = file_off - g->off + g->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Search one table by name; 1 found, 0 not, -errno. */
+static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+	size_t i, cnt;
+
+	if (!gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return 0;
+	d = elf_getdata(scn, NULL);
+	if (!d)
+		return 0;
+	cnt = sh.sh_size / sh.sh_entsize;
+	for (i = 0; i < cnt; i++) {
+		GElf_Sym s;
+		const char *n;
+
+		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
+			continue;
+		n = elf_strptr(e, sh.sh_link, s.st_name);
+		if (!n || strcmp(n, name))
+			continue;
+		*out = s;
+		return 1;
+	}
+	return 0;
+}
+
+int elf_find_func(const char *path, const char *name, struct elf_func *out)
+{
+	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
+	Elf *e = NULL;
+	GElf_Sym s;
+	size_t n, i;
+	int fd, err, found = 0;
+
+	err = elf_init();
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM)
+			dynsym = scn;
+	}
+	if (symtab)
+		found = find_in_table(e, symtab, name, &s);
+	if (!found && dynsym)
+		found = find_in_table(e, dynsym, name, &s);
+	if (!found) {
+		err = -ENOENT;
+		goto out;
+	}
+	/* an IFUNC symbol is the resolver, not the function callers reach */
+	if (GELF_ST_TYPE(s.st_info) == STT_GNU_IFUNC) {
+		err = -ENOTSUP;
+		goto out;
+	}
+	err = -ENOENT;
+	if (elf_getphdrnum(e, &n))
+		goto out;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (s.st_value >= ph.p_vaddr && s.st_value < ph.p_vaddr + ph.p_filesz) {
+			out->vaddr = s.st_value;
+			out->size = s.st_size;
+			out->file_off = s.st_value - ph.p_vaddr + ph.p_offset;
+			err = 0;
+			break;
+		}
+	}
+out:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return err;
+}
+
+/* ---- maps --------------------------------------------------------------- */
+
+int maps_parse(const char *text, struct map_entry **out)
+{
+	struct map_entry *v = NULL;
+	const char *p = text;
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		char line[512], perms[8] = "";
+		unsigned long long start, end, off, ino;
+		unsigned int maj, min;
+		int pos = 0;
+
+		if (ll < sizeof(line)) {
+			memcpy(line, p, ll);
+			line[ll] = 0;
+			if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end,
+				   perms, &off, &maj, &min, &ino, &pos) >= 7 && end > start) {
+				struct map_entry *m;
+
+				if (n == cap) {
+					struct map_entry *nv;
+
+					cap = cap ? cap * 2 : 64;
+					nv = realloc(v, cap * sizeof(*v));
+					if (!nv) {
+						free(v);
+						return -ENOMEM;
+					}
+					v = nv;
+				}
+				m = &v[n++];
+				memset(m, 0, sizeof(*m));
+				m->start = start;
+				m->end = end;
+				m->file_off = off;
+				m->dev = makedev(maj, min);
+				m->ino = ino;
+				m->exec = perms[2] == 'x';
+				if (pos > 0 && pos <= (int)ll)
+					snprintf(m->path, sizeof(m->path), "%s", line + pos);
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	*out = v;
+	return n;
+}
+
+const struct map_entry *maps_find(const struct map_entry *m, int n, uint64_t addr)
+{
+	int lo = 0, hi = n;
+
+	/* maps are sorted by address */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (m[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && m[lo].start <= addr && addr < m[lo].end)
+		return &m[lo];
+	return NULL;
+}
+
+/* ---- cache of binaries -------------------------------------------------- */
+
+struct cache_ent {
+	uint64_t dev, ino;
+	char path[256];
+	struct elf_syms *es;	/* NULL if it failed to load */
+	struct cache_ent *next;
+};
+
+struct syms_cache {
+	struct cache_ent *head;
+};
+
+struct syms_cache *syms_cache_new(void)
+{
+	return calloc(1, sizeof(struct syms_cache));
+}
+
+void syms_cache_free(struct syms_cache *c)
+{
+	struct cache_ent *e, *n;
+
+	if (!c)
+		return;
+	for (e = c->head; e; e = n) {
+		n = e->next;
+		elf_syms_free(e->es);
+		free(e);
+	}
+	free(c);
+}
+
+/* Loaded once per (dev, inode); a failure is cached too, so not retried. */
+static struct elf_syms *cache_get(struct syms_cache *c, const struct map_entry *m,
+				  const char *open_path, const char *fallback)
+{
+	struct cache_ent *e;
+
+	for (e = c->head; e; e = e->next) {
+		if (m->ino ? (e->dev == m->dev && e->ino == m->ino) : !strcmp(e->path, m->path))
+			return e->es;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->dev = m->dev;
+	e->ino = m->ino;
+	snprintf(e->path, sizeof(e->path), "%s", m->path);
+	e->es = elf_syms_load(open_path);
+	if (!e->es && fallback)
+		e->es = elf_syms_load(fallback);
+	if (!e->es)
+		log_debug("syms: cannot read symbols of %s: %s", m->path, strerror(errno));
+	e->next = c->head;
+	c->head = e;
+	return e->es;
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+struct proc_syms {
+	struct syms_cache *cache;
+	pid_t pid;
+	char root[64];
+	struct map_entry *maps;
+	int nmaps;
+};
+
+static char *read_text(const char *path)
+{
+	size_t len = 0, cap = 16384;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0 || !buf)
+		goto out_fail;
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				goto out_fail;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out_fail;
+		if (r == 0)
+			break;
+		len += r;
+	}
+	buf[len] = 0;
+	close(fd);
+	return buf;
+out_fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+int proc_syms_refresh(struct proc_syms *ps)
+{
+	struct map_entry *m;
+	char path[64];
+	char *text;
+	int n;
+
+	if (ps->pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", ps->pid);
+	text = read_text(path);
+	if (!text)
+		return -errno;
+	n = maps_parse(text, &m);
+	free(text);
+	if (n < 0)
+		return n;
+	/* an exited process reads as empty: keep what we had */
+	if (n == 0) {
+		free(m);
+		return -ESRCH;
+	}
+	free(ps->maps);
+	ps->maps = m;
+	ps->nmaps = n;
+	return 0;
+}
+
+struct proc_syms *proc_syms_new(struct syms_cache *c, pid_t pid)
+{
+	struct proc_syms *ps = calloc(1, sizeof(*ps));
+	int err;
+
+	if (!ps)
+		return NULL;
+	ps->cache = c;
+	ps->pid = pid;
+	snprintf(ps->root, sizeof(ps->root), "/proc/%d/root", pid);
+	err = proc_syms_refresh(ps);
+	if (err) {
+		free(ps);
+		errno = -err;
+		return NULL;
+	}
+	return ps;
+}
+
+struct proc_syms *proc_syms_from_maps(struct syms_cache *c, const char *maps_text,
+				      const char *root)
+{
+	struct proc_syms *ps = calloc(1, sizeof(*ps));
+	int n;
+
+	if (!ps)
+		return NULL;
+	ps->cache = c;
+	snprintf(ps->root, sizeof(ps->root), "%s", root ? root : "");
+	n = maps_parse(maps_text, &ps->maps);
+	if (n < 0) {
+		free(ps);
+		errno = -n;
+		return NULL;
+	}
+	ps->nmaps = n;
+	return ps;
+}
+
+bool proc_syms_covers(const struct proc_syms *ps, uint64_t addr)
+{
+	return maps_find(ps->maps, ps->nmaps, addr) != NULL;
+}
+
+void proc_syms_free(struct proc_syms *ps)
+{
+	if (!ps)
+		return;
+	free(ps->maps);
+	free(ps);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, size_t len)
+{
+	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
+	char open_path[400], name[256];
+	const char *fallback = NULL, *sym;
+	struct elf_syms *es;
+	uint64_t foff, vaddr, off;
+	size_t pl;
+
+	if (!m || !m->path[0]) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+		return buf;
+	}
+	foff = addr - m->start + m->file_off;
+	if (m->path[0] != '/') {	/* [vdso], [heap], ... */
+		snprintf(buf, len, "%s+0x%llx", m->path, (unsigned long long)(addr - m->start));
+		return buf;
+	}
+	snprintf(name, sizeof(name), "%s", m->path);
+	pl = strlen(name);
+	if (pl > 10 && !strcmp(name + pl - 10, " (deleted)")) {
+		/* the file is gone from the tree but still mapped */
+		name[pl - 10] = 0;
+		snprintf(open_path, sizeof(open_path), "/proc/%d/map_files/%llx-%llx", ps->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+	} else {
+		snprintf(open_path, sizeof(open_path), "%s%s", ps->root, name);
+		/* the process may have exited: its root is gone, the file is not */
+		if (ps->root[0])
+			fallback = name;
+	}
+	es = cache_get(ps->cache, m, open_path, fallback);
+	if (es && !elf_syms_off_to_vaddr(es, foff, &vaddr) &&
+	    (sym = elf_syms_lookup(es, vaddr, &off))) {
+		snprintf(buf, len, "%s+0x%llx (%s)", sym, (unsigned long long)off, base_name(name));
+		return buf;
+	}
+	snprintf(buf, len, "%s+0x%llx", base_name(name), (unsigned long long)foff);
+	return buf;
+}
+
+/* ---- kernel ------------------------------------------------------------- */
+
+struct ksym {
+	uint64_t addr;
+	size_t name, module;	/* arena offsets; module (size_t)-1 if none */
+};
+
+struct ksyms {
+	struct ksym *syms;
+	size_t n;
+	struct arena names;
+	bool hidden;
+};
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+struct ksyms *ksyms_load(const char *path)
+{
+	struct ksyms *ks = calloc(1, sizeof(*ks));
+	size_t cap = 0, nonzero = 0;
+	char line[512];
+	FILE *f = NULL;
+	int err = 0;
+
+	if (!ks)
+		return NULL;
+	f = fopen(path ? path : "/proc/kallsyms", "re");
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256], mod[128];
+		int k = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
+		struct ksym *s;
+
+		if (k < 3)
+			continue;
+		/* absolute symbols (per-CPU offsets and such) are not code */
+		if (type == 'a' || type == 'A' || type == 'u' || type == 'U')
+			continue;
+		if (ks->n == cap) {
+			struct ksym *nv;
+
+			cap = cap ? cap * 2 : 65536;
+			nv = realloc(ks->syms, cap * sizeof(*nv));
+			if (!nv) {
+				err = -ENOMEM;
+				goto out;
+			}
+			ks->syms = nv;
+		}
+		s = &ks->syms[ks->n];
+		s->addr = addr;
+		s->name = arena_add(&ks->names, name);
+		s->module = k == 4 ? arena_add(&ks->names, mod) : (size_t)-1;
+		if (s->name == (size_t)-1) {
+			err = -ENOMEM;
+			goto out;
+		}
+		ks->n++;
+		if (addr)
+			nonzero++;
+	}
+	ks->hidden = ks->n > 0 && nonzero == 0;
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), ksym_cmp);
+out:
+	if (f)
+		fclose(f);
+	if (err) {
+		ksyms_free(ks);
+		errno = -err;
+		return NULL;
+	}
+	return ks;
+}
+
+void ksyms_free(struct ksyms *ks)
+{
+	if (!ks)
+		return;
+	free(ks->syms);
+	free(ks->names.buf);
+	free(ks);
+}
+
+bool ksyms_hidden(const struct ksyms *ks)
+{
+	return ks->hidden;
+}
+
+size_t ksyms_count(const struct ksyms *ks)
+{
+	return ks->n;
+}
+
+const char *ksyms_lookup(const struct ksyms *ks, uint64_t addr, uint64_t *off,
+			 const char **module)
+{
+	size_t lo = 0, hi = ks->n;
+	const struct ksym *s;
+
+	if (ks->hidden || !addr)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &ks->syms[lo - 1];
+	if (off)
+		*off = addr - s->addr;
+	if (module)
+		*module = s->module == (size_t)-1 ? NULL : ks->names.buf + s->module;
+	return ks->names.buf + s->name;
+}
+
+uint64_t ksyms_addr(const struct ksyms *ks, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ks->n; i++)
+		if (!strcmp(ks->names.buf + ks->syms[i].name, name))
+			return ks->syms[i].addr;
+	return 0;
+}
+
+const char *ksyms_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+{
+	const char *mod = NULL, *name;
+	uint64_t off = 0;
+
+	name = ks ? ksyms_lookup(ks, addr, &off, &mod) : NULL;
+	if (!name)
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	else if (mod)
+		snprintf(buf, len, "%s+0x%llx [%s]", name, (unsigned long long)off, mod);
+	else
+		snprintf(buf, len, "%s+0x%llx", name, (unsigned long long)off);
+	return buf;
+}
