@@ -33,7 +33,7 @@ struct family {
 };
 
 struct prom {
-	struct family *fams;
+	struct family **fams;	/* each apart: open_memstream keeps &body */
 	size_t n, cap;
 	int top;
 	int err;
@@ -267,7 +267,7 @@ static struct family *family(struct prom *p, const char *name, enum ptype t, con
 	struct family *f;
 
 	for (size_t i = 0; i < p->n; i++) {
-		f = &p->fams[i];
+		f = p->fams[i];
 		if (!strcmp(f->name, name))
 			return f->type == t ? f : NULL;
 		/* two families must never produce the same sample name */
@@ -277,15 +277,16 @@ static struct family *family(struct prom *p, const char *name, enum ptype t, con
 	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct family *nf = realloc(p->fams, cap * sizeof(*nf));
+		struct family **nf = realloc(p->fams, cap * sizeof(*nf));
 
 		if (!nf)
 			goto out_nomem;
 		p->fams = nf;
 		p->cap = cap;
 	}
-	f = &p->fams[p->n];
-	memset(f, 0, sizeof(*f));
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		goto out_nomem;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->type = t;
 	f->help = strdup(help);
@@ -295,9 +296,10 @@ static struct family *family(struct prom *p, const char *name, enum ptype t, con
 		if (f->f)
 			fclose(f->f);
 		free(f->body);
+		free(f);
 		goto out_nomem;
 	}
-	p->n++;
+	p->fams[p->n++] = f;
 	return f;
 
 out_nomem:
@@ -730,9 +732,11 @@ static void collector_fixed(struct prom *p, const char *cname, json_t *c)
 
 	if (labels_add(p, &l, "collector", cname))
 		return;
+	x = json_object_get(c, "drops");
+	/* always present: no drops is worth saying too */
 	emit_u64(p, "disco_drops_total", P_COUNTER,
 		 "Events lost because the collector's ring buffer was full.", &l,
-		 json_is_integer(json_object_get(c, "drops")) ? (uint64_t)json_integer_value(json_object_get(c, "drops")) : 0);
+		 json_is_integer(x) && json_integer_value(x) > 0 ? (uint64_t)json_integer_value(x) : 0);
 	x = json_object_get(c, "events");
 	if (json_is_integer(x) && json_integer_value(x) >= 0)
 		emit_u64(p, "disco_events_total", P_COUNTER,
@@ -847,7 +851,7 @@ int prom_render(const json_t *report, FILE *out, const struct prom_opts *po)
 		walk(&p, c, name, jp, &none, 0, false);
 	}
 	for (size_t i = 0; i < p.n; i++) {
-		struct family *f = &p.fams[i];
+		struct family *f = p.fams[i];
 
 		if (fclose(f->f))
 			p.err = -ENOMEM;
@@ -863,6 +867,7 @@ int prom_render(const json_t *report, FILE *out, const struct prom_opts *po)
 		for (size_t j = 0; j < f->nseen; j++)
 			free(f->seen[j]);
 		free(f->seen);
+		free(f);
 	}
 	free(p.fams);
 	err = p.err;

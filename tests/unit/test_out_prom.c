@@ -47,6 +47,15 @@ static double sample(const char *text, const char *series)
 	return -1;
 }
 
+/* The sample must be present with exactly this value. */
+static void expect(const char *text, const char *series, double want)
+{
+	double got = sample(text, series);
+
+	if (got != want)
+		fail_msg("%s = %.17g, expected %.17g", series, got, want);
+}
+
 static int count_lines_starting(const char *text, const char *prefix)
 {
 	int n = 0;
@@ -117,8 +126,7 @@ static void test_prom_buckets_cumulative_exact_at_powers_of_two(void **state)
 		nle++;
 	}
 	assert_int_equal(nle, 26);
-	assert_int_equal((uint64_t)sample(out, "disco_sched_runq_latency_seconds_count"),
-			 sizeof(vals) / sizeof(vals[0]));
+	expect(out, "disco_sched_runq_latency_seconds_count",  sizeof(vals) / sizeof(vals[0]));
 	/* _sum in seconds, exact decimal of the ns sum */
 	assert_true(sample(out, "disco_sched_runq_latency_seconds_sum") > sum / 1e9 * 0.999999);
 	assert_true(sample(out, "disco_sched_runq_latency_seconds_sum") < sum / 1e9 * 1.000001);
@@ -139,11 +147,11 @@ static void test_prom_bytes_distribution_stays_in_bytes(void **state)
 	rep = report_with("alloc", json_pack("{s:o}", "sizes", hist_to_json(&h, "bytes")));
 	out = render(rep, 10);
 	assert_non_null(strstr(out, "# TYPE disco_alloc_sizes_bytes histogram\n"));
-	assert_int_equal(sample(out, "disco_alloc_sizes_bytes_bucket{le=\"1\"}"), 0);
-	assert_int_equal(sample(out, "disco_alloc_sizes_bytes_bucket{le=\"4\"}"), 1);
-	assert_int_equal(sample(out, "disco_alloc_sizes_bytes_bucket{le=\"4096\"}"), 1);
-	assert_int_equal(sample(out, "disco_alloc_sizes_bytes_bucket{le=\"8192\"}"), 3);
-	assert_int_equal(sample(out, "disco_alloc_sizes_bytes_sum"), 3 + 4096 + 4097);
+	expect(out, "disco_alloc_sizes_bytes_bucket{le=\"1\"}", 0);
+	expect(out, "disco_alloc_sizes_bytes_bucket{le=\"4\"}", 1);
+	expect(out, "disco_alloc_sizes_bytes_bucket{le=\"4096\"}", 1);
+	expect(out, "disco_alloc_sizes_bytes_bucket{le=\"8192\"}", 3);
+	expect(out, "disco_alloc_sizes_bytes_sum", 3 + 4096 + 4097);
 	assert_null(strstr(out, "disco_alloc_sizes_seconds"));
 	free(out);
 	json_decref(rep);
@@ -185,7 +193,8 @@ static void test_prom_label_values_escaped(void **state)
 /* Every TYPE once, and every sample right under its own family's TYPE line. */
 static void check_families_grouped(const char *out)
 {
-	char fams[512][192], cur[192] = "", type[32] = "";
+	static char fams[1024][192];
+	char cur[192] = "", type[32] = "";
 	int nf = 0;
 	const char *p = out;
 
@@ -201,7 +210,7 @@ static void check_families_grouped(const char *out)
 			assert_int_equal(sscanf(line + 7, "%191s %31s", cur, type), 2);
 			for (int i = 0; i < nf; i++)
 				assert_string_not_equal(fams[i], cur);
-			assert_true(nf < 512);
+			assert_true(nf < 1024);
 			strcpy(fams[nf++], cur);
 		} else if (line[0] != '#') {
 			size_t cl = strlen(cur);
@@ -240,16 +249,16 @@ static void test_prom_each_family_once_with_series_grouped(void **state)
 	out = render(rep, 10);
 	check_families_grouped(out);
 	assert_int_equal(count_lines_starting(out, "# TYPE disco_drops_total counter"), 1);
-	assert_int_equal(sample(out, "disco_drops_total{collector=\"sched\"}"), 7);
-	assert_int_equal(sample(out, "disco_drops_total{collector=\"bio\"}"), 0);
-	assert_int_equal(sample(out, "disco_events_total{collector=\"sched\"}"), 3);
+	expect(out, "disco_drops_total{collector=\"sched\"}", 7);
+	expect(out, "disco_drops_total{collector=\"bio\"}", 0);
+	expect(out, "disco_events_total{collector=\"sched\"}", 3);
 	/* the library and this test may be built at different tree states: version varies */
 	assert_non_null(strstr(out, "\ndisco_build_info{version=\""));
 	assert_non_null(strstr(out, "\",kernel=\"k\"} 1\n"));
-	assert_int_equal(sample(out, "disco_hook_info{collector=\"sched\",hook=\"sched:sched_switch\",method=\"tp_btf\"}"), 1);
-	assert_int_equal(sample(out, "disco_bpf_program_runs_total{collector=\"sched\",program=\"sched_switch_btf\"}"), 10);
+	expect(out, "disco_hook_info{collector=\"sched\",hook=\"sched:sched_switch\",method=\"tp_btf\"}", 1);
+	expect(out, "disco_bpf_program_runs_total{collector=\"sched\",program=\"sched_switch_btf\"}", 10);
 	assert_non_null(strstr(out, "disco_bpf_program_run_seconds_total{collector=\"sched\",program=\"sched_switch_btf\"} 0.0000015\n"));
-	assert_int_equal(sample(out, "disco_bpf_runs_total"), 9);
+	expect(out, "disco_bpf_runs_total", 9);
 	assert_int_equal(count_lines_starting(out, "disco_sched_processes_migrations_total{"), 6);
 	/* every metric has HELP and TYPE */
 	assert_int_equal(count_lines_starting(out, "# HELP "), count_lines_starting(out, "# TYPE "));
@@ -278,7 +287,7 @@ static void test_prom_top_n_rows_by_count(void **state)
 	for (int i = 25; i < 30; i++) {
 		snprintf(series, sizeof(series),
 			 "disco_sched_processes_runq_latency_seconds_count{pid=\"%d\",comm=\"p\"}", 1000 + i);
-		assert_int_equal(sample(out, series), i + 1);
+		expect(out, series, i + 1);
 	}
 	free(out);
 	json_decref(rep);
@@ -310,21 +319,21 @@ static void test_prom_unknown_collector_follows_naming_rule(void **state)
 	rep = report_with("tcp", col);
 	out = render(rep, 10);
 	check_families_grouped(out);
-	assert_int_equal(sample(out, "disco_tcp_connect_latency_seconds_bucket{le=\"0.002097152\"}"), 1);
-	assert_int_equal(sample(out, "disco_tcp_netstat_delta_listen_overflows_total"), 3);
-	assert_int_equal(sample(out, "disco_tcp_netstat_delta_tcp_backlog_drop_total"), 4);
+	expect(out, "disco_tcp_connect_latency_seconds_bucket{le=\"0.002097152\"}", 1);
+	expect(out, "disco_tcp_netstat_delta_listen_overflows_total", 3);
+	expect(out, "disco_tcp_netstat_delta_tcp_backlog_drop_total", 4);
 	assert_non_null(strstr(out, "# TYPE disco_tcp_outstanding_bytes gauge\n"));
-	assert_int_equal(sample(out, "disco_tcp_outstanding_bytes"), 10);
+	expect(out, "disco_tcp_outstanding_bytes", 10);
 	/* per-second averages are left to rate(); abbreviated units spelled out (promtool lint) */
 	assert_null(strstr(out, "per_sec"));
 	assert_null(strstr(out, "iops"));
-	assert_int_equal(sample(out, "disco_tcp_queue_kilobyte_total"), 3);
+	expect(out, "disco_tcp_queue_kilobyte_total", 3);
 	assert_non_null(strstr(out, "# TYPE disco_tcp_elapsed_seconds gauge\n"));
-	assert_true(sample(out, "disco_tcp_elapsed_seconds") == 1.5);
-	assert_int_equal(sample(out, "disco_tcp_disks_requests_total{disk=\"sda\",op=\"read\"}"), 5);
-	assert_true(sample(out, "disco_tcp_disks_max_latency_seconds{disk=\"sda\",op=\"read\"}") == 0.000002);
-	assert_int_equal(sample(out, "disco_tcp_disks_latency_seconds_count{disk=\"sda\",op=\"read\"}"), 1);
-	assert_int_equal(sample(out, "disco_tcp_endpoints_by_key_connections_total{key=\"10.0.0.1:80\",comm=\"curl\"}"), 2);
+	expect(out, "disco_tcp_elapsed_seconds", 1.5);
+	expect(out, "disco_tcp_disks_requests_total{disk=\"sda\",op=\"read\"}", 5);
+	expect(out, "disco_tcp_disks_max_latency_seconds{disk=\"sda\",op=\"read\"}", 0.000002);
+	expect(out, "disco_tcp_disks_latency_seconds_count{disk=\"sda\",op=\"read\"}", 1);
+	expect(out, "disco_tcp_endpoints_by_key_connections_total{key=\"10.0.0.1:80\",comm=\"curl\"}", 2);
 	/* events, settings, negative counters, booleans and strings are not metrics */
 	assert_null(strstr(out, "outliers"));
 	assert_null(strstr(out, "filters"));
@@ -365,9 +374,32 @@ static void test_prom_hostile_shapes_do_not_break_output(void **state)
 		"drops", -3, "le", "quantile", 4);
 	out = render(rep, 10);
 	check_families_grouped(out);
-	assert_int_equal(sample(out, "disco_drops_total{collector=\"c\"}"), 0);
+	expect(out, "disco_drops_total{collector=\"c\"}", 0);
 	/* a key named like a reserved label is renamed, the metric name is safe */
-	assert_int_equal(sample(out, "disco_c_le_quantile_total"), 4);
+	expect(out, "disco_c_le_quantile_total", 4);
+	free(out);
+	json_decref(rep);
+}
+
+/* Hundreds of families: the family table grows while samples are being written. */
+static void test_prom_many_families_survive_table_growth(void **state)
+{
+	json_t *col = json_object(), *rep;
+	char key[32], series[64], *out;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "counter%d", i);
+		json_object_set_new(col, key, json_integer(i));
+	}
+	rep = report_with("many", col);
+	out = render(rep, 10);
+	check_families_grouped(out);
+	for (int i = 0; i < 300; i += 37) {
+		snprintf(series, sizeof(series), "disco_many_counter%d_total", i);
+		expect(out, series, i);
+	}
+	assert_int_equal(count_lines_starting(out, "# TYPE disco_many_"), 300);
 	free(out);
 	json_decref(rep);
 }
@@ -383,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_prom_unknown_collector_follows_naming_rule),
 		cmocka_unit_test(test_prom_duplicate_label_sets_emitted_once),
 		cmocka_unit_test(test_prom_hostile_shapes_do_not_break_output),
+		cmocka_unit_test(test_prom_many_families_survive_table_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
