@@ -23,8 +23,9 @@ const char usage_top[] =
 "Live view, refreshed every second: per collector the last second's rate,\n"
 "p50, p99 and max next to the totals since start, counter rates, and the\n"
 "processes (disks, ...) that suffered most in the last second. Quit with q\n"
-"or Ctrl-C. When standard output is not a terminal, one plain snapshot is\n"
-"printed per second instead (for scripts and logs). Needs root.\n"
+"or Ctrl-C (Ctrl-Z is disabled while it runs). When standard output is not\n"
+"a terminal, one plain snapshot is printed per second instead (for scripts\n"
+"and logs). Needs root.\n"
 "\n"
 "Options:\n"
 "  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
@@ -152,6 +153,7 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* keys without Enter; ISIG stays on so Ctrl-C is a signal, handled below */
 	if (to.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
@@ -159,6 +161,8 @@ int cmd_top(int argc, char **argv)
 		raw.c_lflag &= ~(ICANON | ECHO);
 		raw.c_cc[VMIN] = 0;
 		raw.c_cc[VTIME] = 0;
+		/* a stopped top would leave the terminal raw: Ctrl-Z is off while it runs */
+		raw.c_cc[VSUSP] = _POSIX_VDISABLE;
 		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 	}
 	if (to.tty)	/* own screen, no cursor */
