@@ -189,8 +189,9 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 			continue;
 		fprintf(out, "<line class=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
 			m ? "p99" : "p50", x, x, PLOT_T, PLOT_T + ph);
-		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s %s</text>",
-			x, PLOT_T - 3 + (m ? 0 : 0), m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
+		/* p50 label inside the plot, p99 above it: close values must not overlap */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"start\">%s %s</text>",
+			x + 3, m ? PLOT_T - 3 : PLOT_T + 10, m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
 	}
 	fprintf(out, "<line class=\"axis\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
 		PLOT_L, PLOT_L + pw, PLOT_T + ph, PLOT_T + ph);
