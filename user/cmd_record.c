@@ -19,6 +19,7 @@
 #include "record_opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "clock.h"
 
 const char usage_record[] =
 "usage: disco record [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
@@ -50,20 +51,7 @@ const char usage_record[] =
 "  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
 "  sudo disco record -e sched -u nobody -- ./server\n";
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /*
  * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,
@@ -164,7 +152,6 @@ int cmd_record(int argc, char **argv)
 	struct record_args a;
 	struct recorder *r = NULL;
 	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
 	bool tty = isatty(STDERR_FILENO), child_done = false;
 	const char *why = NULL;
@@ -186,8 +173,7 @@ int cmd_record(int argc, char **argv)
 		goto out_child;
 	}
 	caps_drop_after_attach();
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (a.cmd_argc && child_release(&ch, a.cmd_argv[0])) {
 		waitpid(ch.pid, NULL, 0);

@@ -18,6 +18,7 @@
 #include "out_prom.h"
 #include "record_opts.h"
 #include "recorder.h"
+#include "clock.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
@@ -54,20 +55,7 @@ const char usage_serve[] =
 "    - job_name: disco\n"
 "      static_configs: [{targets: ['127.0.0.1:9464']}]\n";
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 struct server {
 	struct recorder *rec;
@@ -307,7 +295,6 @@ int cmd_serve(int argc, char **argv)
 	struct record_args a;
 	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
 	struct MHD_Daemon *d = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: wake the wait */
 	const char *listen_spec = DEFAULT_LISTEN;
 	bool explicit = false;
 	char shown[96];
@@ -344,8 +331,7 @@ int cmd_serve(int argc, char **argv)
 		goto out_stop;
 	}
 	caps_drop_after_attach();
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
 	start = mono_ns();

@@ -15,6 +15,7 @@
 #include "out_top.h"
 #include "record_opts.h"
 #include "recorder.h"
+#include "clock.h"
 
 const char usage_top[] =
 "usage: disco top [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
@@ -42,8 +43,6 @@ const char usage_top[] =
 "  sudo disco top -e sched -p 1234\n"
 "  sudo disco top -e sched -n 5 > top.log\n";
 
-static volatile sig_atomic_t stop_signal;
-
 /* A frame clipped to the terminal, so the header never scrolls away. */
 static void show_clipped(const char *frame, size_t len)
 {
@@ -70,18 +69,7 @@ static void show_clipped(const char *frame, size_t len)
 	}
 }
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Take out the options of top itself; the rest goes to record_parse_args. */
 static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows)
@@ -130,7 +118,7 @@ int cmd_top(int argc, char **argv)
 	struct record_args a;
 	struct recorder *r;
 	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART: wake the poll */
+	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
 	struct termios saved, raw;
 	bool keys = false;
 	unsigned long long count = 0, frames = 0;
