@@ -210,4 +210,24 @@ static __always_inline void tp_kmem_alloc_fields(void *ctx, bool cache, __u64 *s
 	}
 }
 
+/*
+ * 1271a40eeafa ("bpf: Allow access to const void pointer arguments in
+ * tracing programs", 6.16): before it btf_ctx_access() let a tp_btf or
+ * fentry program load a void * argument but refused a const void * one
+ * ("func 'kmalloc' arg1 type UNKNOWN is not a struct": the void check came
+ * before the modifiers were skipped). kmalloc, kmem_cache_alloc, kfree and
+ * kmem_cache_free pass the object that way. A fixed-offset load still goes
+ * through btf_ctx_access(); copying the slot out of the context with
+ * bpf_probe_read_kernel() does not, on every kernel. (The context pointer
+ * as a helper argument needs allow_ptr_leaks, i.e. CAP_PERFMON, which a
+ * tracing program needs anyway.)
+ */
+static __always_inline __u64 tp_btf_void_ptr_arg(__u64 *ctx, int n)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
+	return v;
+}
+
 #endif
