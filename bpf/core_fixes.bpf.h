@@ -65,6 +65,12 @@ static __always_inline __u16 get_sk_protocol(const struct sock *sk)
  * tcp_send_reset tracepoint") tcp_send_reset was an event of the
  * tcp_event_sk_skb class; its record starts the same way (skbaddr,
  * skaddr), only the type name differs.
+ *
+ * So was tcp_retransmit_skb until "tcp: trace retransmit failures in
+ * tcp_retransmit_skb" (net-next, July 2025, 6.17) made it a TRACE_EVENT of
+ * its own with an err field (and a third TP_PROTO argument): on 6.1 there
+ * is no struct trace_event_raw_tcp_retransmit_skb at all, and a
+ * relocation against it fails the load (EINVAL).
  */
 struct trace_event_raw_tcp_event_sk_skb___o {
 	const void *skbaddr;
