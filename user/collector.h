@@ -98,7 +98,18 @@ const struct collector *collector_by_id(uint16_t id);
 int collector_parse_list(const char *list, uint64_t *mask);
 
 /*
- * For each hook of run->col: probe_choose() into run->hooks[i], then keep
+ * For each hook of c: probe_choose() into ch[i], then hooks_resolve_fallbacks().
+ * What `disco check` shows and what start() attaches come from here.
+ * -ENOTSUP if a required hook has no usable method (nothing logged).
+ */
+int hooks_choose(const struct collector *c, struct hook_choice *ch);
+/*
+ * A hook with a fallback_for whose hook got a method is dropped: method
+ * HOOK_NONE, not_needed set, reason saying which hook is used instead.
+ */
+void hooks_resolve_fallbacks(const struct collector *c, struct hook_choice *ch);
+/*
+ * hooks_choose() for run->col into run->hooks[], then keep
  * exactly the chosen program of progs[i][] (indexed by enum hook_method;
  * NULL where the object has no such variant) and set autoload false on the
  * others. -ENOTSUP if a required hook has no usable method (message logged).
