@@ -553,11 +553,7 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 			if (err)
 				goto out_destroy;
 		}
-		if (o->target_pid > 0) {
-			err = attach_proc(p, skel, o->target_pid);
-			if (err)
-				goto out_destroy;
-		}
+		/* the -- COMMAND child has not exec'd yet: see alloc_target_loaded */
 	}
 	p->start_ns = p->last_t = mono_now();
 	run->skel = skel;
@@ -574,6 +570,16 @@ out_destroy:
 out_free:
 	priv_free(p);
 	return err;
+}
+
+/* -- COMMAND: its C library is mapped now, its code has not run yet. */
+static int alloc_target_loaded(struct col_run *run, pid_t pid)
+{
+	struct alloc_priv *p = run->priv;
+
+	if (!p->user_on)
+		return 0;
+	return attach_proc(p, run->skel, pid);
 }
 
 static void alloc_stop(struct col_run *run)
@@ -1086,6 +1092,7 @@ const struct collector col_alloc = {
 	.options = alloc_options,
 	.set_option = alloc_set_option,
 	.start = alloc_start,
+	.target_loaded = alloc_target_loaded,
 	.on_event = alloc_on_event,
 	.collect = alloc_collect,
 	.stop = alloc_stop,

@@ -75,6 +75,13 @@ struct collector {
 	int (*set_option)(const char *name, const char *arg);
 
 	int (*start)(struct col_run *run, const struct rec_opts *o);
+	/*
+	 * optional: the -- COMMAND child (o->target_pid, forked but not yet
+	 * exec'd when start() ran) has exec'd and its loader has mapped its C
+	 * library; it is held there until this returns. For collectors that
+	 * probe the target's own libraries (uprobes).
+	 */
+	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
 	json_t *(*collect)(struct col_run *run);
 	void (*stop)(struct col_run *run);
