@@ -201,9 +201,17 @@ static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
  */
 static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, size_t len)
 {
-	char buf[512];
+	char buf[512], exe[256] = "";
 	struct elf_func f;
+	ssize_t el;
 
+	/*
+	 * The main executable by name: its first mapping is read-only (ELF
+	 * header), the text is a later one.
+	 */
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", pid);
+	el = readlink(buf, exe, sizeof(exe) - 1);
+	exe[el > 0 ? el : 0] = 0;
 	for (int i = 0; i < n; i++) {
 		const char *b = strrchr(m[i].path, '/');
 
@@ -211,7 +219,8 @@ static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, si
 			continue;
 		b++;
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, m[i].path);
-		if (i == 0 || !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)) {
+		if ((exe[0] && !strcmp(m[i].path, exe)) ||
+		    !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)) {
 			if (elf_find_func(buf, "malloc", &f))
 				continue;
 			snprintf(path, len, "%s", buf);
