@@ -341,6 +341,44 @@ int BPF_PROG(sched_migrate_raw, struct task_struct *p, int dest_cpu)
 	return 0;
 }
 
+/*
+ * A process is often first seen before it execs (disco's own child, a
+ * shell's fork): take the new name. The exec runs in the task itself, so
+ * bpf_get_current_comm() already returns it in every variant. Only this
+ * CPU's copy changes; comm_ns tells userspace which copy is newest.
+ */
+static __always_inline void on_exec(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (!p)
+		return;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+	p->comm_ns = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec_btf)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sched_exec_raw)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exec")
+int sched_exec_tp(void *ctx)
+{
+	on_exec();
+	return 0;
+}
+
 /* ---- classic tracepoints: only pids and comms in the record ------------- */
 
 /*

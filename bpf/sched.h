@@ -74,8 +74,9 @@ struct sched_proc {
 	__u64 involuntary;
 	__u64 migrations;
 	__u64 cgroup_id;
+	__u64 comm_ns;		/* when comm was set on this CPU's copy (exec) */
 	char comm[16];
 };
-_Static_assert(sizeof(struct sched_proc) == sizeof(struct hist) + 48, "sched_proc ABI");
+_Static_assert(sizeof(struct sched_proc) == sizeof(struct hist) + 56, "sched_proc ABI");
 
 #endif

@@ -240,7 +240,6 @@ int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
 		    uint64_t *elapsed_ns, char *err, size_t errlen);
 void bench_alloc_cleanup(void *state);
 
-uint64_t bench_now_ns(void);
 
 /* ---- runner (bench_run.c) ---- */
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench.h"
+#include "clock.h"
 
 /* Enough live blocks that frees hit many size classes and the heap stays warm. */
 #define ALLOC_SLOTS 4096
@@ -75,7 +76,7 @@ int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
 	uint64_t n = 0, start, end;
 	int ret = 0;
 
-	start = bench_now_ns();
+	start = mono_ns();
 	end = start + duration_ns;
 	do {
 		for (int i = 0; i < 64; i++) {
@@ -96,9 +97,9 @@ int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
 			((volatile char *)s->slot[k])[size - 1] = (char)r;
 			n++;
 		}
-	} while (bench_now_ns() < end);
+	} while (mono_ns() < end);
 out:
-	*elapsed_ns = bench_now_ns() - start;
+	*elapsed_ns = mono_ns() - start;
 	*ops = n;
 	return ret;
 }

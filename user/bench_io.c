@@ -12,6 +12,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 #include "bench.h"
+#include "clock.h"
 
 #define IO_FILL_CHUNK (1u << 20)
 
@@ -201,7 +202,7 @@ int bench_io_prepare(const struct bench_job *job, const struct bench_env *env,
 		return -ENOMEM;
 	s->write = job->variant == IO_RANDWRITE;
 	s->nblocks = env->io_bytes / BENCH_IO_BLOCK;
-	s->rng = bench_now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x5bd1e995;
+	s->rng = mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x5bd1e995;
 	s->fd = open(env->io_path, (s->write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	if (s->fd < 0) {
 		ret = -errno;
@@ -229,7 +230,7 @@ int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
 	uint64_t n = 0, start, end, now;
 	int ret = 0;
 
-	start = bench_now_ns();
+	start = mono_ns();
 	end = start + duration_ns;
 	do {
 		off_t off = (off_t)(next_rand(&s->rng) % s->nblocks) * BENCH_IO_BLOCK;
@@ -244,9 +245,9 @@ int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
 			break;
 		}
 		n++;
-		now = bench_now_ns();
+		now = mono_ns();
 	} while (now < end);
 	*ops = n;
-	*elapsed_ns = bench_now_ns() - start;
+	*elapsed_ns = mono_ns() - start;
 	return ret;
 }

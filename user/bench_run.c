@@ -14,6 +14,7 @@
 #include "collector.h"
 #include "log.h"
 #include "recorder.h"
+#include "clock.h"
 
 const struct bench_job bench_jobs[] = {
 	{ "sched_unpinned", BW_SCHED, "sched", "round_trip", SCHED_UNPINNED,
@@ -78,7 +79,7 @@ out:
 static int recv_msg(int fd, struct recorder *r, int timeout_ms, struct child_msg *m,
 		    int *rec_err)
 {
-	uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ULL;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
@@ -95,7 +96,7 @@ static int recv_msg(int fd, struct recorder *r, int timeout_ms, struct child_msg
 			return -errno;
 		if (ret > 0)
 			break;
-		if (bench_now_ns() > deadline)
+		if (mono_ns() > deadline)
 			return -ETIMEDOUT;
 	}
 	n = read(fd, m, sizeof(*m));

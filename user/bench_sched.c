@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bench.h"
+#include "clock.h"
 
 struct sched_state {
 	int ping[2];	/* main -> partner */
@@ -17,13 +18,6 @@ struct sched_state {
 	int cpu;
 };
 
-uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int pin_self(int cpu)
 {
@@ -128,7 +122,7 @@ int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
 		snprintf(err, errlen, "sched: pthread_create: %s", strerror(-ret));
 		return ret;
 	}
-	start = bench_now_ns();
+	start = mono_ns();
 	end = start + duration_ns;
 	for (;;) {
 		if (write(s->ping[1], &c, 1) != 1 || read(s->pong[0], &c, 1) != 1) {
@@ -139,10 +133,10 @@ int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
 		}
 		n++;
 		/* the clock read is cheap next to a round trip, but not free */
-		if (!(n & 63) && (now = bench_now_ns()) >= end)
+		if (!(n & 63) && (now = mono_ns()) >= end)
 			break;
 	}
-	now = bench_now_ns();
+	now = mono_ns();
 	if (write(s->ping[1], &q, 1) != 1) {
 		close(s->ping[1]);	/* EOF stops the partner as well */
 		s->ping[1] = -1;

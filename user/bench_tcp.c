@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "bench.h"
+#include "clock.h"
 
 #define TCP_MSG 100
 
@@ -185,7 +186,7 @@ int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
 		return ret;
 	}
 	memset(buf, 'q', sizeof(buf));
-	start = bench_now_ns();
+	start = mono_ns();
 	end = start + duration_ns;
 	do {
 		ret = one_transaction(s, buf);
@@ -195,8 +196,8 @@ int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
 			break;
 		}
 		n++;
-	} while (bench_now_ns() < end);
-	*elapsed_ns = bench_now_ns() - start;
+	} while (mono_ns() < end);
+	*elapsed_ns = mono_ns() - start;
 	*ops = n;
 	shutdown(s->lfd, SHUT_RDWR);
 	pthread_join(t, NULL);

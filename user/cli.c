@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Small command-line helpers shared by every command (in the library so tests link them). */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,3 +62,19 @@ int parse_duration_ns(const char *s, unsigned long long *out)
 	return -EINVAL;
 }
 
+
+volatile sig_atomic_t stop_signal;
+
+void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void catch_stop_signals(void)
+{
+	/* no SA_RESTART: a signal must wake the loop's poll or wait */
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}

@@ -3,6 +3,7 @@
 #ifndef DISCO_CMD_H
 #define DISCO_CMD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 enum cmd_flags {
@@ -32,6 +33,11 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* Strict number parsing for option values: 0 or -EINVAL. */
 int parse_u64(const char *s, unsigned long long *out);
 int parse_duration_ns(const char *s, unsigned long long *out); /* "10", "500ms", "2s", "1m" (bare = seconds) */
+
+/* Set by SIGINT/SIGTERM once catch_stop_signals() ran: loops end cleanly. */
+extern volatile sig_atomic_t stop_signal;
+void on_stop_signal(int sig);
+void catch_stop_signals(void);
 
 int cmd_check(int argc, char **argv);
 int cmd_record(int argc, char **argv);

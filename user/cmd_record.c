@@ -12,16 +12,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include "caps.h"
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
 #include "record_opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "clock.h"
 
 const char usage_record[] =
 "usage: disco record [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
@@ -53,20 +54,7 @@ const char usage_record[] =
 "  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
 "  sudo disco record -e sched -u nobody -- ./server\n";
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /*
  * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,
@@ -258,25 +246,6 @@ static void child_detach(struct child *ch)
 	ch->held = false;
 }
 
-/* After attaching, keep only what reading /proc and signalling needs. */
-static void drop_capabilities(void)
-{
-	static const cap_value_t keep[] = {
-		CAP_KILL, CAP_SYSLOG, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-	};
-	cap_t caps = cap_init();
-
-	if (!caps)
-		return;
-	cap_set_flag(caps, CAP_PERMITTED, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
-	cap_set_flag(caps, CAP_EFFECTIVE, sizeof(keep) / sizeof(keep[0]), keep, CAP_SET);
-	if (cap_set_proc(caps))
-		log_warn("could not drop capabilities: %s", strerror(errno));
-	else
-		log_info("dropped capabilities not needed after attaching");
-	cap_free(caps);
-}
-
 static bool pids_alive(const struct rec_opts *o)
 {
 	for (int i = 0; i < o->npids; i++)
@@ -303,7 +272,6 @@ int cmd_record(int argc, char **argv)
 	struct record_args a;
 	struct recorder *r = NULL;
 	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
 	bool tty = isatty(STDERR_FILENO), child_done = false;
 	const char *why = NULL;
@@ -338,9 +306,8 @@ int cmd_record(int argc, char **argv)
 			goto out_child;
 		}
 	}
-	drop_capabilities();
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	caps_drop_after_attach();
+	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.quiet)
 		fprintf(stderr, "disco: recording to %s%s\n", a.output,

@@ -5,10 +5,12 @@
 #include <string.h>
 #include "cmd.h"
 #include "log.h"
+#include "out_html.h"
+#include "out_prom.h"
 #include "report.h"
 
 const char usage_report[] =
-"usage: disco report [FILE] [--format text|json] [-e COLLECTORS] [--top N]\n"
+"usage: disco report [FILE] [--format text|json|html|prometheus] [-e COLLECTORS] [--top N]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -16,14 +18,18 @@ const char usage_report[] =
 "\n"
 "Options:\n"
 "  -i, --input FILE      session file (same as the FILE argument)\n"
-"  -F, --format FMT      text (default) or json (schema: docs/json-schema.md)\n"
+"  -F, --format FMT      text (default), json (schema: docs/json-schema.md),\n"
+"                        html (one self-contained page with SVG charts) or\n"
+"                        prometheus (the text `disco serve` gives on /metrics)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
-"      --top N           rows per table (default 10)\n"
+"      --top N           rows per table, per-process series (default 10)\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
 "  disco report run.data --format json | jq '.collectors.sched.runq_latency.p99_ns'\n"
-"  disco report -e sched --top 20 run.data\n";
+"  disco report -e sched --top 20 run.data\n"
+"  disco report run.data --format html > run.html\n"
+"  disco report run.data --format prometheus | promtool check metrics\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -70,8 +76,9 @@ int cmd_report(int argc, char **argv)
 			return usage_error("report", "give one session file");
 		path = argv[optind];
 	}
-	if (strcmp(format, "text") && strcmp(format, "json"))
-		return usage_error("report", "unknown format '%s' (text or json)", format);
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
+	    strcmp(format, "prometheus"))
+		return usage_error("report", "unknown format '%s' (text, json, html or prometheus)", format);
 	rep = report_load(path ?: "disco.data", &ro, err, sizeof(err));
 	if (!rep) {
 		log_err("%s: %s", path ?: "disco.data", err);
@@ -83,6 +90,14 @@ int cmd_report(int argc, char **argv)
 	}
 	if (!strcmp(format, "json")) {
 		if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF)
+			rc = EXIT_ERR;
+	} else if (!strcmp(format, "prometheus")) {
+		struct prom_opts po = { .top = ro.top };
+
+		if (prom_render(rep, stdout, &po))
+			rc = EXIT_ERR;
+	} else if (!strcmp(format, "html")) {
+		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
 	} else {
 		report_render_text(rep, stdout, &ro);

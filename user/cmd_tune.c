@@ -19,6 +19,7 @@
 #include "recorder.h"
 #include "report.h"
 #include "tuner.h"
+#include "clock.h"
 
 const char usage_tune[] =
 "usage: disco tune [--from FILE | -d SECS [--no-sample]] [-p PID]... [--only LIST]\n"
@@ -250,26 +251,12 @@ static int take_snapshot(const struct tune_args *a, struct snapshot *s,
 	return 0;
 }
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Fresh evidence: the sched and tcp collectors, system-wide, for the window. */
 static json_t *sample(const struct tune_args *a, int argc, char **argv)
 {
 	static const char *const wanted[] = { "sched", "tcp" };
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct rec_opts o = { 0 };
 	json_t *summary = NULL;
 	struct recorder *r;
@@ -287,8 +274,7 @@ static json_t *sample(const struct tune_args *a, int argc, char **argv)
 	r = recorder_start(mask, &o, NULL, false, argc, argv);
 	if (!r)
 		return NULL;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals();
 	start = mono_ns();
 	while (!stop_signal && mono_ns() - start < a->duration_ns)
 		if (recorder_poll(r, 100) < 0)

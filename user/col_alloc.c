@@ -16,6 +16,7 @@
 #include "uprobe_place.h"
 #include "bpf/alloc.h"
 #include "alloc.skel.h"
+#include "clock.h"
 
 #define ALLOC_DEFAULT_MIN_AGE_NS 500000000ULL	/* 500 ms */
 #define ALLOC_MAX_SITES_JSON 200
@@ -179,13 +180,6 @@ struct alloc_priv {
 	json_t *timeline;
 };
 
-static uint64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
 {
@@ -564,7 +558,7 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 		}
 		/* the -- COMMAND child has not exec'd yet: see alloc_target_loaded */
 	}
-	p->start_ns = p->last_t = mono_now();
+	p->start_ns = p->last_t = mono_ns();
 	run->skel = skel;
 	run->obj = skel->obj;
 	run->ring_fd = bpf_map__fd(skel->maps.events);
@@ -922,7 +916,7 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 static json_t *alloc_collect(struct col_run *run)
 {
 	struct alloc_priv *p = run->priv;
-	uint64_t now = mono_now();
+	uint64_t now = mono_ns();
 	json_t *o = json_object(), *u;
 
 	json_object_set_new(o, "sampling", json_pack("{s:I, s:b}", "one_in", (json_int_t)opt.sample,

@@ -17,7 +17,7 @@
 #define SCHED_MAX_PROCS_JSON 512
 #define SCHED_MAX_OUTLIERS_JSON 10000
 
-enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_COUNT };
+enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_EXEC, H_COUNT };
 
 static const struct hook_spec sched_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", HOOK_CHAIN_TP, false,
@@ -28,6 +28,8 @@ static const struct hook_spec sched_hooks[H_COUNT] = {
 			   "latency of newly forked tasks" },
 	[H_MIGRATE] = { "sched:sched_migrate_task", HOOK_CHAIN_TP, true,
 			"migration counts" },
+	[H_EXEC] = { "sched:sched_process_exec", HOOK_CHAIN_TP, true,
+		     "process names after exec" },
 };
 
 static int sched_start(struct col_run *run, const struct rec_opts *o)
@@ -60,18 +62,22 @@ static int sched_start(struct col_run *run, const struct rec_opts *o)
 	progs[H_MIGRATE][HOOK_TP_BTF] = skel->progs.sched_migrate_btf;
 	progs[H_MIGRATE][HOOK_RAW_TP] = skel->progs.sched_migrate_raw;
 	progs[H_MIGRATE][HOOK_TRACEPOINT] = skel->progs.sched_migrate_tp;
+	progs[H_EXEC][HOOK_TP_BTF] = skel->progs.sched_exec_btf;
+	progs[H_EXEC][HOOK_RAW_TP] = skel->progs.sched_exec_raw;
+	progs[H_EXEC][HOOK_TRACEPOINT] = skel->progs.sched_exec_tp;
 	err = hooks_apply(run, progs);
 	if (err)
 		goto out_destroy;
 	/*
 	 * The timestamps of one task must live in one map: if switch and
 	 * wakeup ended up on different methods, tp_btf's task storage and
-	 * the fallbacks' pid map would never meet. Keep them consistent.
+	 * the fallbacks' pid map would never meet. Keep them consistent
+	 * (exec keeps no per-task state: any method will do).
 	 */
-	for (int i = 0; i < H_COUNT; i++)
+	for (int i = 0; i < H_EXEC; i++)
 		if (run->hooks[i].method == HOOK_TP_BTF)
 			uses_storage = true;
-	for (int i = 0; uses_storage && i < H_COUNT; i++) {
+	for (int i = 0; uses_storage && i < H_EXEC; i++) {
 		if (run->hooks[i].method != HOOK_NONE && run->hooks[i].method != HOOK_TP_BTF) {
 			log_err("sched: hooks split between tp_btf and %s; set DISCO_FORCE_METHOD=raw_tp",
 				hook_method_name(run->hooks[i].method));
@@ -246,8 +252,11 @@ static void read_procs(int fd, json_t *o)
 			v.voluntary += vals[c].voluntary;
 			v.involuntary += vals[c].involuntary;
 			v.migrations += vals[c].migrations;
-			if (!v.comm[0] && vals[c].comm[0])
+			/* the name set last (at exec) wins over the first seen */
+			if (vals[c].comm[0] && (!v.comm[0] || vals[c].comm_ns > v.comm_ns)) {
 				memcpy(v.comm, vals[c].comm, sizeof(v.comm));
+				v.comm_ns = vals[c].comm_ns;
+			}
 			if (!v.cgroup_id)
 				v.cgroup_id = vals[c].cgroup_id;
 		}

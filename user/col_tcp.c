@@ -15,6 +15,7 @@
 #include "log.h"
 #include "bpf/tcp.h"
 #include "tcp.skel.h"
+#include "clock.h"
 
 #define TCP_MAX_CONNECTIONS_JSON 20000
 #define TCP_MAX_ENDPOINTS 4096
@@ -294,13 +295,6 @@ static int read_snmp(uint64_t *vals, uint32_t *found)
 	return err ?: proc_net_pairs(buf, len, "Tcp", snmp_names, SNMP_COUNT, vals, found);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- record side ------------------------------------------------------- */
 

@@ -14,7 +14,9 @@
 static const struct cmd commands[] = {
 	{ "check", cmd_check, 0, "show which collectors and hooks can run on this kernel", usage_check },
 	{ "record", cmd_record, CMD_ROOT | CMD_COLOPTS, "record a profiling session to a file", usage_record },
-	{ "report", cmd_report, 0, "print a recorded session (text, json)", usage_report },
+	{ "report", cmd_report, 0, "print a recorded session (text, json, html, prometheus)", usage_report },
+	{ "top", cmd_top, CMD_ROOT | CMD_COLOPTS, "live view of the collectors, refreshed every second", usage_top },
+	{ "serve", cmd_serve, CMD_ROOT | CMD_COLOPTS, "serve /metrics for Prometheus with collectors attached", usage_serve },
 	{ "tune", cmd_tune, 0, "recommend sysctls, fd limits, CPU affinity; --apply, --rollback", usage_tune },
 	{ "bench", cmd_bench, 0, "kernel benchmarks for CI, baselines, overhead", usage_bench },
 };

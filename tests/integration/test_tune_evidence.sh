@@ -32,7 +32,7 @@ grep -q "^Cpus_allowed_list:.*0$" /proc/$PID/status || fail "dry run changed the
 
 # without snapshot deltas the counter rules say so instead of guessing
 "$DISCO" tune --from "$T/s.data" --only sysctl --json > "$T/from-sysctl.json" || fail "tune --from sysctl failed"
-jqv "$T/from-sysctl.json" '.notes | map(select(test("syn-backlog: no delta available"))) | length == 1' >/dev/null
+jqv "$T/from-sysctl.json" '.notes | map(select(test("netdev-backlog: no delta available"))) | length == 1' >/dev/null
 
 # a corrupt session is a clear error, exit 1
 head -c 100 "$T/s.data" > "$T/cut.data"

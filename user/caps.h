@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Dropping privileges once the BPF programs are attached (SPEC §8). */
+#ifndef DISCO_CAPS_H
+#define DISCO_CAPS_H
+
+/*
+ * Keep only what a running session still needs: reading /proc of other
+ * users' processes, kallsyms addresses and signalling the traced command.
+ * Attached programs, maps and rings stay usable through their fds. A
+ * failure is a warning: the session goes on with the privileges it has.
+ */
+void caps_drop_after_attach(void);
+
+#endif

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco serve: collectors stay attached, /metrics in the Prometheus text format. */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "caps.h"
+#include "cmd.h"
+#include "log.h"
+#include "out_prom.h"
+#include "record_opts.h"
+#include "recorder.h"
+#include "clock.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9464"
+
+const char usage_serve[] =
+"usage: disco serve [--listen ADDR:PORT] [--top N] [-e LIST] [-p PID]...\n"
+"                   [--cgroup PATH] [--comm NAME] [--min-latency TIME] [-d SECS]\n"
+"\n"
+"Keep the collectors attached and serve their figures over HTTP in the\n"
+"Prometheus text format: GET /metrics (histograms in seconds, counters,\n"
+"drops per collector, disco_build_info). Every scrape reads the kernel's\n"
+"histograms afresh. Runs until SIGINT/SIGTERM (or -d). Needs root to attach;\n"
+"capabilities not needed afterwards are dropped.\n"
+"\n"
+"Options:\n"
+"      --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN ", loopback only);\n"
+"                          [::1]:9464 for IPv6, :9464 for every interface (warns:\n"
+"                          /metrics names processes and has no authentication)\n"
+"      --top N             per-process / per-disk series per table (default 10)\n"
+"  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
+"  -p, --pid PID           only this process (repeatable)\n"
+"      --cgroup PATH       only tasks in this cgroup v2 directory\n"
+"      --comm NAME         only tasks with this command name\n"
+"      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -d, --duration TIME     stop after TIME (default: until SIGINT/SIGTERM)\n"
+"  -v, --verbose           more messages (-vv: every request)\n"
+"\n"
+"Examples:\n"
+"  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
+"  sudo disco serve -e sched --listen 127.0.0.1:9500 --top 20\n"
+"  curl -s 127.0.0.1:9464/metrics | promtool check metrics\n"
+"\n"
+"Prometheus scrape config:\n"
+"  scrape_configs:\n"
+"    - job_name: disco\n"
+"      static_configs: [{targets: ['127.0.0.1:9464']}]\n";
+
+
+
+struct server {
+	struct recorder *rec;
+	struct prom_opts po;
+};
+
+static const char index_page[] =
+"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>disco serve</title></head>\n"
+"<body><h1>disco serve</h1>\n<p>Kernel latency figures (run-queue, block IO, TCP, allocations) "
+"in the Prometheus text format: <a href=\"/metrics\">/metrics</a>.</p></body></html>\n";
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
+	enum MHD_Result ret;
+
+	if (!resp) {
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *msg)
+{
+	return reply(c, status, "text/plain; charset=utf-8", (void *)msg, strlen(msg),
+		     MHD_RESPMEM_PERSISTENT);
+}
+
+/* One fresh snapshot per scrape: the kernel's histograms are cumulative. */
+static enum MHD_Result serve_metrics(struct server *s, struct MHD_Connection *c)
+{
+	json_t *rep = recorder_collect(s->rec);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err = -ENOMEM;
+
+	if (rep && f)
+		err = prom_render(rep, f, &s->po);
+	if (f && fclose(f) && !err)
+		err = -ENOMEM;
+	json_decref(rep);
+	if (err) {
+		free(buf);
+		log_warn("rendering /metrics failed: %s", strerror(-err));
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "rendering the metrics failed\n");
+	}
+	return reply(c, MHD_HTTP_OK, PROM_CONTENT_TYPE, buf, len, MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
+{
+	struct server *s = cls;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	log_debug("serve: %s %s", method, url);
+	/* a request body is never read: answer at the headers */
+	*upload_size = 0;
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
+	if (!strcmp(url, "/metrics"))
+		return serve_metrics(s, c);
+	if (!strcmp(url, "/"))
+		return reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
+			     sizeof(index_page) - 1, MHD_RESPMEM_PERSISTENT);
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = 0;
+	log_info("http: %s", msg);
+}
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
+/*
+ * "HOST:PORT", "[V6]:PORT" or ":PORT" (every interface) -> a listening
+ * socket. We bind it ourselves so that a busy port is a clear message.
+ * -EINVAL: the address is malformed (a usage error).
+ */
+static int listen_on(const char *spec, bool explicit, char *shown, size_t shown_len)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], port[16], h[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(spec, ':');
+	unsigned long long pv;
+	size_t hl;
+	int fd = -1, one = 1, gai;
+
+	if (!colon || !colon[1] || strlen(colon + 1) >= sizeof(port)) {
+		log_err("--listen %s: expected ADDR:PORT, e.g. 127.0.0.1:9464", spec);
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	/* getaddrinfo would take 99999 as 99999 mod 65536 */
+	if (parse_u64(port, &pv) || pv > 65535) {
+		log_err("--listen %s: the port must be a number from 0 to 65535", spec);
+		return -EINVAL;
+	}
+	hl = colon - spec;
+	if (hl >= sizeof(host)) {
+		log_err("--listen %s: address too long", spec);
+		return -EINVAL;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+	}
+	gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (gai) {
+		log_err("--listen %s: %s", spec, gai_strerror(gai));
+		return -EINVAL;
+	}
+	if (!is_loopback(res->ai_addr)) {
+		if (!explicit) {
+			log_err("refusing to listen on a non-loopback address without an explicit --listen");
+			fd = -EINVAL;
+			goto out;
+		}
+		log_warn("listening on %s, not loopback: /metrics names processes and has no authentication; firewall it",
+			 spec);
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+	if (fd < 0) {
+		fd = -errno;
+		log_err("--listen %s: socket: %s", spec, strerror(-fd));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 64)) {
+		int e = errno;
+
+		close(fd);
+		fd = -e;
+		log_err("cannot listen on %s: %s%s", spec, strerror(e),
+			e == EADDRINUSE ? " (choose another port with --listen)" : "");
+		goto out;
+	}
+	/* with port 0 the kernel picked one: show the real address */
+	if (!getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+		if (ss.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, h, sizeof(h));
+			snprintf(shown, shown_len, "[%s]:%u", h, ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		} else {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, h, sizeof(h));
+			snprintf(shown, shown_len, "%s:%u", h, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		}
+	} else {
+		snprintf(shown, shown_len, "%s", spec);
+	}
+out:
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Take out the options of serve itself; the rest goes to record_parse_args. */
+static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit, int *top)
+{
+	unsigned long long v;
+	int i, j;
+
+	for (i = 1, j = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		bool is_listen = false, is_top = false;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9)) {
+			is_listen = true;
+			val = a[8] == '=' ? a + 9 : (i + 1 < *argc ? argv[++i] : NULL);
+		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
+			is_top = true;
+			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
+		}
+		if (!is_listen && !is_top) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (!val)
+			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--top");
+		if (is_listen) {
+			*listen = val;
+			*explicit = true;
+		} else {
+			if (parse_u64(val, &v) || v == 0 || v > 10000)
+				return usage_error("serve", "--top needs a number from 1 to 10000, not '%s'", val);
+			*top = (int)v;
+		}
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return EXIT_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct record_args a;
+	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
+	struct MHD_Daemon *d = NULL;
+	const char *listen_spec = DEFAULT_LISTEN;
+	bool explicit = false;
+	char shown[96];
+	uint64_t start;
+	int rc, fd, err;
+
+	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po.top);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = record_parse_args(argc, argv, "serve", usage_serve, &a);
+	if (rc != EXIT_OK)
+		return rc;
+	if (a.cmd_argc)
+		return usage_error("serve", "serve does not run a COMMAND; use -p PID");
+	/* bind before attaching: a busy port fails fast and cheaply */
+	fd = listen_on(listen_spec, explicit, shown, sizeof(shown));
+	if (fd < 0)
+		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
+	s.rec = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
+	if (!s.rec) {
+		close(fd);
+		return EXIT_ERR;
+	}
+	d = MHD_start_daemon(MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_END);
+	if (!d) {
+		log_err("cannot start the HTTP server on %s", shown);
+		close(fd);
+		rc = EXIT_ERR;
+		goto out_stop;
+	}
+	caps_drop_after_attach();
+	catch_stop_signals();
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
+	start = mono_ns();
+	/*
+	 * One thread: HTTP requests and ring draining take turns, so a scrape
+	 * never races the recorder (MHD calls on_request from MHD_run_wait).
+	 */
+	while (!stop_signal) {
+		if (MHD_run_wait(d, 100) != MHD_YES && errno != EINTR && !stop_signal)
+			log_debug("serve: HTTP wait: %s", strerror(errno));
+		err = recorder_poll(s.rec, 0);
+		if (err < 0) {
+			log_err("reading the collectors' events failed: %s", strerror(-err));
+			rc = EXIT_ERR;
+			break;
+		}
+		if (a.duration_ns && mono_ns() - start >= a.duration_ns)
+			break;
+	}
+	fprintf(stderr, "disco: %s; stopped serving\n", stop_signal == SIGINT ? "interrupted" :
+		stop_signal ? "terminated" : rc ? "error" : "duration reached");
+	MHD_stop_daemon(d);	/* closes the listening socket */
+out_stop:
+	recorder_stop(s.rec, NULL);
+	return rc;
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/* disco top: live terminal view of the collectors, one frame per second. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include "caps.h"
+#include "cmd.h"
+#include "log.h"
+#include "out_top.h"
+#include "record_opts.h"
+#include "recorder.h"
+#include "clock.h"
+
+const char usage_top[] =
+"usage: disco top [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
+"                 [-d SECS] [-n COUNT] [--top N]\n"
+"\n"
+"Live view, refreshed every second: per collector the last second's rate,\n"
+"p50, p99 and max next to the totals since start, counter rates, and the\n"
+"processes (disks, ...) that suffered most in the last second. Quit with q\n"
+"or Ctrl-C (Ctrl-Z is disabled while it runs). When standard output is not\n"
+"a terminal, one plain snapshot is printed per second instead (for scripts\n"
+"and logs). Needs root.\n"
+"\n"
+"Options:\n"
+"  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
+"  -p, --pid PID           only this process (repeatable)\n"
+"      --cgroup PATH       only tasks in this cgroup v2 directory\n"
+"      --comm NAME         only tasks with this command name\n"
+"      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -d, --duration TIME     stop after TIME\n"
+"  -n, --count COUNT       stop after COUNT snapshots\n"
+"      --top N             rows per table of worst processes (default 5)\n"
+"\n"
+"Examples:\n"
+"  sudo disco top                      # everything, until q\n"
+"  sudo disco top -e sched -p 1234\n"
+"  sudo disco top -e sched -n 5 > top.log\n";
+
+/* A frame clipped to the terminal, so the header never scrolls away. */
+static void show_clipped(const char *frame, size_t len)
+{
+	struct winsize ws = { 0 };
+	size_t rows, cols, row = 0;
+	const char *p = frame, *end = frame + len;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row || !ws.ws_col) {
+		fwrite(frame, 1, len, stdout);
+		return;
+	}
+	rows = ws.ws_row;
+	cols = ws.ws_col;
+	while (p < end && row < rows) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		/* the frame starts with the clear-screen sequence: not a column */
+		size_t skip = p == frame && !strncmp(p, "\033[H\033[J", 6) ? 6 : 0;
+
+		fwrite(p, 1, n < cols + skip ? n : cols + skip, stdout);
+		if (++row < rows && nl)
+			fputc('\n', stdout);
+		p = nl ? nl + 1 : end;
+	}
+}
+
+
+
+/* Take out the options of top itself; the rest goes to record_parse_args. */
+static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows)
+{
+	unsigned long long v;
+	int i, j;
+
+	for (i = 1, j = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		bool is_count = false, is_top = false;
+
+		if (!strcmp(a, "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-n") || !strcmp(a, "--count")) {
+			is_count = true;
+			val = i + 1 < *argc ? argv[++i] : NULL;
+		} else if (!strncmp(a, "--count=", 8) || (!strncmp(a, "-n", 2) && a[2])) {
+			is_count = true;
+			val = a[1] == 'n' ? a + 2 : a + 8;
+		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
+			is_top = true;
+			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
+		}
+		if (!is_count && !is_top) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (!val || parse_u64(val, &v) || v == 0 || (is_top && v > 1000))
+			return usage_error("top", "%s needs a positive number%s, not '%s'",
+					   is_count ? "-n" : "--top", is_top ? " up to 1000" : "", val ?: "");
+		if (is_count)
+			*count = v;
+		else
+			*rows = (int)v;
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return EXIT_OK;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct record_args a;
+	struct recorder *r;
+	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
+	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
+	struct termios saved, raw;
+	bool keys = false;
+	unsigned long long count = 0, frames = 0;
+	uint64_t start, last;
+	json_t *prev, *cur;
+	int rc = EXIT_OK, err;
+
+	rc = take_top_args(&argc, argv, &count, &to.rows);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = record_parse_args(argc, argv, "top", usage_top, &a);
+	if (rc != EXIT_OK)
+		return rc;
+	if (a.cmd_argc)
+		return usage_error("top", "top does not run a COMMAND; use -p PID");
+	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
+	if (!r)
+		return EXIT_ERR;
+	caps_drop_after_attach();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* keys without Enter; ISIG stays on so Ctrl-C is a signal, handled below */
+	if (to.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		/* a stopped top would leave the terminal raw: Ctrl-Z is off while it runs */
+		raw.c_cc[VSUSP] = _POSIX_VDISABLE;
+		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	if (to.tty)	/* own screen, no cursor */
+		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
+		      stdout);
+	else
+		fprintf(stderr, "disco: collecting; one snapshot per second\n");
+	prev = recorder_collect(r);
+	start = last = mono_ns();
+	while (!stop_signal) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		char ch;
+
+		err = recorder_poll(r, 100);
+		if (err < 0 && err != -EINTR) {
+			log_err("reading the collectors' events failed: %s", strerror(-err));
+			rc = EXIT_ERR;
+			break;
+		}
+		if (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1 &&
+		    (ch == 'q' || ch == 'Q'))
+			break;
+		if (mono_ns() - last < 1000000000ULL)
+			continue;
+		last = mono_ns();
+		cur = recorder_collect(r);
+		if (to.tty) {
+			char *frame = NULL;
+			size_t flen = 0;
+			FILE *f = open_memstream(&frame, &flen);
+
+			if (f) {
+				top_render(f, prev, cur, &to);
+				if (!fclose(f))
+					show_clipped(frame, flen);
+			}
+			free(frame);
+		} else {
+			printf("--- snapshot %llu\n", frames + 1);
+			top_render(stdout, prev, cur, &to);
+			putchar('\n');
+		}
+		if (fflush(stdout)) {
+			json_decref(cur);
+			break;	/* reader went away */
+		}
+		json_decref(prev);
+		prev = cur;
+		if (count && ++frames >= count)
+			break;
+		if (a.duration_ns && last - start >= a.duration_ns)
+			break;
+	}
+	json_decref(prev);
+	if (to.tty) {
+		fputs("\033[?25h\033[?1049l", stdout);
+		fflush(stdout);
+	}
+	if (keys)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	recorder_stop(r, NULL);
+	return rc;
+}

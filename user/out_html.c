@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Self-contained HTML report: inline CSS + SVG, every string escaped (files are untrusted). */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include "hist.h"
+#include "out_html.h"
+
+#define MAX_COLUMNS	14	/* per row table */
+#define MAX_FRAMES	8	/* of a stack shown in a cell */
+#define MAX_DEPTH	4
+#define SVG_W		720
+#define SVG_H		200
+#define PLOT_L		56	/* left margin: count axis */
+#define PLOT_B		34	/* bottom margin: value axis */
+#define PLOT_T		14
+
+static const char css[] =
+"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1100px;padding:0 18px 40px;color:#1d2330;background:#fbfbfd}\n"
+"h1{font-size:22px;margin:22px 0 6px}h2{font-size:19px;margin:30px 0 8px;padding-top:8px;border-top:2px solid #3b5bdb}\n"
+"h3{font-size:15px;margin:18px 0 6px}.muted{color:#667}.warn{color:#b3261e;font-weight:600}\n"
+"table{border-collapse:collapse;margin:4px 0 12px;font-size:13px}th,td{padding:3px 9px;border-bottom:1px solid #dde;text-align:right;vertical-align:top}\n"
+"th{background:#eef1f8;font-weight:600}td.s,th.s{text-align:left}td.stack{text-align:left;font:12px ui-monospace,monospace;white-space:pre}\n"
+"svg{background:#fff;border:1px solid #dde;display:block;margin:4px 0 10px}svg text{font:11px sans-serif;fill:#445}\n"
+"svg .bar{fill:#4c6ef5}svg .grid{stroke:#e4e6ee}svg .axis{stroke:#889}svg .p50{stroke:#2b8a3e}svg .p99{stroke:#e8590c}\n"
+"nav a{margin-right:12px}code{font:12px ui-monospace,monospace}\n";
+
+void html_escape(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = *s;
+
+		switch (c) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			fputc((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? '?' : c, out);
+		}
+	}
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static bool is_distribution(const json_t *v)
+{
+	return json_is_object(v) && json_is_array(json_object_get(v, "buckets")) &&
+	       json_is_integer(json_object_get(v, "count"));
+}
+
+static const char *dist_unit(const json_t *v)
+{
+	if (json_is_integer(json_object_get(v, "sum_ns")))
+		return "ns";
+	if (json_is_integer(json_object_get(v, "sum_bytes")))
+		return "bytes";
+	return NULL;
+}
+
+/* A number by the unit its key names. */
+static const char *fmt_value(const char *key, const json_t *v, char *buf, size_t len)
+{
+	json_int_t i;
+
+	if (json_is_real(v)) {
+		snprintf(buf, len, "%.2f", json_real_value(v));
+		return buf;
+	}
+	i = json_integer_value(v);
+	if (i >= 0 && (ends_with(key, "_ns") || !strcmp(key, "ns")))
+		return fmt_ns((uint64_t)i, buf, len);
+	if (i >= 0 && (ends_with(key, "_bytes") || !strcmp(key, "bytes")))
+		return fmt_bytes((uint64_t)i, buf, len);
+	snprintf(buf, len, "%" JSON_INTEGER_FORMAT, i);
+	return buf;
+}
+
+static const char *fmt_unit(uint64_t v, const char *unit, char *buf, size_t len)
+{
+	return strcmp(unit, "ns") ? fmt_bytes(v, buf, len) : fmt_ns(v, buf, len);
+}
+
+/* ---- SVG chart ---- */
+
+static double xlog(uint64_t v)
+{
+	return log2(v ? (double)v : 0.5);
+}
+
+int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
+{
+	struct hist h;
+	int first = -1, last = -1;
+	uint64_t peak = 0, p50, p99;
+	double x0, x1, span, pw = SVG_W - PLOT_L - 10, ph = SVG_H - PLOT_T - PLOT_B;
+	char a[24], b[24];
+
+	if (hist_from_json(hj, unit, &h))
+		return -EINVAL;
+	for (int i = 0; i < HIST_SLOTS; i++) {
+		if (!h.slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (h.slots[i] > peak)
+			peak = h.slots[i];
+	}
+	fprintf(out, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">",
+		SVG_W, SVG_H, SVG_W, SVG_H);
+	if (first < 0) {
+		fprintf(out, "<text x=\"%d\" y=\"%d\">no samples</text></svg>\n", SVG_W / 2 - 30, SVG_H / 2);
+		return 0;
+	}
+	x0 = xlog(hist_slot_lo(first));
+	/* the open last slot is drawn one octave wide */
+	x1 = last == HIST_SLOTS - 1 ? xlog(hist_slot_lo(last)) + 1 : xlog(hist_slot_hi(last));
+	x0 = floor(x0);
+	x1 = ceil(x1);
+	if (x1 - x0 < 3)
+		x1 = x0 + 3;
+	span = x1 - x0;
+#define XPOS(lv) (PLOT_L + ((lv) - x0) / span * pw)
+	/* count axis: peak and half */
+	for (int g = 0; g <= 2; g++) {
+		double y = PLOT_T + ph - ph * g / 2.0;
+
+		fprintf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
+			PLOT_L, PLOT_L + pw, y, y);
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%" PRIu64 "</text>",
+			PLOT_L - 4, y + 4, peak * g / 2);
+	}
+	/* value axis: powers of ten inside the range */
+	for (double d = 0; d < 20; d++) {
+		uint64_t v = (uint64_t)pow(10, d);
+		double lv = log2((double)v), x;
+
+		if (lv < x0 || lv > x1)
+			continue;
+		x = XPOS(lv);
+		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
+			x, x, PLOT_T, PLOT_T + ph);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
+			x, PLOT_T + ph + 14, fmt_unit(v, unit, a, sizeof(a)));
+	}
+	for (int i = first; i <= last; i++) {
+		double bx0, bx1, bh;
+
+		if (!h.slots[i])
+			continue;
+		bx0 = XPOS(xlog(hist_slot_lo(i)));
+		bx1 = i == HIST_SLOTS - 1 ? XPOS(xlog(hist_slot_lo(i)) + 1) : XPOS(xlog(hist_slot_hi(i)));
+		bh = ph * (double)h.slots[i] / (double)peak;
+		if (bh < 1)
+			bh = 1;
+		fprintf(out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
+			bx0, PLOT_T + ph - bh, bx1 - bx0 > 0.6 ? bx1 - bx0 - 0.3 : 0.3, bh);
+		fprintf(out, "<title>%s .. %s: %" PRIu64 "</title></rect>",
+			fmt_unit(hist_slot_lo(i), unit, a, sizeof(a)),
+			i == HIST_SLOTS - 1 ? "more" : fmt_unit(hist_slot_hi(i), unit, b, sizeof(b)),
+			(uint64_t)h.slots[i]);
+	}
+	p50 = hist_percentile(&h, 0.50);
+	p99 = hist_percentile(&h, 0.99);
+	for (int m = 0; m < 2; m++) {
+		uint64_t v = m ? p99 : p50;
+		double x = XPOS(xlog(v));
+
+		if (x < PLOT_L || x > PLOT_L + pw)
+			continue;
+		fprintf(out, "<line class=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
+			m ? "p99" : "p50", x, x, PLOT_T, PLOT_T + ph);
+		/* p50 label inside the plot, p99 above it: close values must not overlap */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"start\">%s %s</text>",
+			x + 3, m ? PLOT_T - 3 : PLOT_T + 10, m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
+	}
+	fprintf(out, "<line class=\"axis\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
+		PLOT_L, PLOT_L + pw, PLOT_T + ph, PLOT_T + ph);
+	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s (log scale); bars: samples per bucket</text>",
+		PLOT_L + pw / 2, SVG_H - 4, strcmp(unit, "ns") ? "size" : "latency");
+#undef XPOS
+	fputs("</svg>\n", out);
+	return 0;
+}
+
+/* ---- tables ---- */
+
+static void pct_header(FILE *out, const char *first)
+{
+	fputs("<tr><th class=\"s\">", out);
+	html_escape(out, first);
+	fputs("</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n", out);
+}
+
+static void pct_row(FILE *out, const char *label, const json_t *d)
+{
+	const char *unit = dist_unit(d) ?: "ns";
+	static const char *const keys[] = { "p50", "p90", "p99", "p999", "max" };
+	uint64_t count = json_u64(d, "count");
+	char key[24], b[24];
+
+	fputs("<tr><td class=\"s\">", out);
+	html_escape(out, label);
+	fprintf(out, "</td><td>%" PRIu64 "</td><td>", count);
+	snprintf(key, sizeof(key), "sum_%s", unit);
+	fputs(count ? fmt_unit(json_u64(d, key) / count, unit, b, sizeof(b)) : "-", out);
+	fputs("</td>", out);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(key, sizeof(key), "%s_%s", keys[i], unit);
+		fprintf(out, "<td>%s</td>", fmt_unit(json_u64(d, key), unit, b, sizeof(b)));
+	}
+	fputs("</tr>\n", out);
+}
+
+static void distribution(FILE *out, const char *path, const json_t *d)
+{
+	const char *unit = dist_unit(d);
+
+	fputs("<h3>", out);
+	html_escape(out, path);
+	fputs("</h3>\n<table>", out);
+	pct_header(out, "");
+	pct_row(out, path, d);
+	fputs("</table>\n", out);
+	if (unit)
+		html_hist_svg(out, d, unit);
+}
+
+static bool is_string_array(const json_t *v)
+{
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return false;
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return false;
+	return true;
+}
+
+static void cell(FILE *out, const char *key, const json_t *v)
+{
+	char b[3][24];
+	size_t i;
+	json_t *x;
+
+	if (json_is_string(v)) {
+		fputs("<td class=\"s\">", out);
+		html_escape(out, json_string_value(v));
+	} else if (json_is_integer(v) || json_is_real(v)) {
+		fputs("<td>", out);
+		fputs(fmt_value(key, v, b[0], sizeof(b[0])), out);
+	} else if (json_is_boolean(v)) {
+		fprintf(out, "<td class=\"s\">%s", json_is_true(v) ? "yes" : "no");
+	} else if (is_distribution(v)) {
+		const char *u = dist_unit(v) ?: "ns";
+		char k[3][16];
+
+		snprintf(k[0], sizeof(k[0]), "p50_%s", u);
+		snprintf(k[1], sizeof(k[1]), "p99_%s", u);
+		snprintf(k[2], sizeof(k[2]), "max_%s", u);
+		fprintf(out, "<td>%" PRIu64 " &middot; %s / %s / %s", json_u64(v, "count"),
+			fmt_unit(json_u64(v, k[0]), u, b[0], sizeof(b[0])),
+			fmt_unit(json_u64(v, k[1]), u, b[1], sizeof(b[1])),
+			fmt_unit(json_u64(v, k[2]), u, b[2], sizeof(b[2])));
+	} else if (is_string_array(v)) {
+		fputs("<td class=\"stack\">", out);
+		json_array_foreach(v, i, x) {
+			if (i == MAX_FRAMES) {
+				fprintf(out, "\n(%zu more)", json_array_size(v) - i);
+				break;
+			}
+			if (i)
+				fputc('\n', out);
+			html_escape(out, json_string_value(x));
+		}
+	} else {
+		fputs("<td>", out);
+	}
+	fputs("</td>", out);
+}
+
+/* Columns: union of the rows' keys in first-seen order, nested arrays/objects left out. */
+static size_t columns(json_t **rows, size_t n, const char **cols)
+{
+	size_t nc = 0;
+	const char *k;
+	json_t *v;
+
+	for (size_t r = 0; r < n; r++) {
+		json_object_foreach(rows[r], k, v) {
+			size_t c;
+
+			if ((json_is_object(v) && !is_distribution(v)) ||
+			    (json_is_array(v) && !is_string_array(v)))
+				continue;
+			for (c = 0; c < nc; c++)
+				if (!strcmp(cols[c], k))
+					break;
+			if (c == nc && nc < MAX_COLUMNS)
+				cols[nc++] = k;
+		}
+	}
+	return nc;
+}
+
+static void row_table(FILE *out, const char *path, json_t *c, int top)
+{
+	json_t *rows[256], *v;
+	const char *cols[MAX_COLUMNS], *keys[256], *k;
+	size_t n = 0, total, nc, i;
+	bool map = json_is_object(c);
+
+	total = map ? json_object_size(c) : json_array_size(c);
+	if (top > 256)
+		top = 256;
+	if (map) {
+		json_object_foreach(c, k, v) {
+			if (n == (size_t)top)
+				break;
+			if (json_is_object(v)) {
+				keys[n] = k;
+				rows[n++] = v;
+			}
+		}
+	} else {
+		json_array_foreach(c, i, v) {
+			if (n == (size_t)top)
+				break;
+			if (json_is_object(v))
+				rows[n++] = v;
+		}
+	}
+	fputs("<h3>", out);
+	html_escape(out, path);
+	fprintf(out, " <span class=\"muted\">(%zu%s)</span></h3>\n", total,
+		total > n ? ", first rows shown" : "");
+	if (!n) {
+		fputs("<p class=\"muted\">none</p>\n", out);
+		return;
+	}
+	nc = columns(rows, n, cols);
+	fputs("<table><tr>", out);
+	if (map)
+		fputs("<th class=\"s\">key</th>", out);
+	for (size_t j = 0; j < nc; j++) {
+		json_t *first = NULL;
+
+		for (size_t r = 0; r < n && !first; r++)
+			first = json_object_get(rows[r], cols[j]);
+		fprintf(out, "<th%s>", json_is_string(first) || is_string_array(first) ? " class=\"s\"" : "");
+		html_escape(out, cols[j]);
+		if (is_distribution(first))
+			fputs("<br><span class=\"muted\">n &middot; p50 / p99 / max</span>", out);
+		fputs("</th>", out);
+	}
+	fputs("</tr>\n", out);
+	for (size_t r = 0; r < n; r++) {
+		fputs("<tr>", out);
+		if (map) {
+			fputs("<td class=\"s\">", out);
+			html_escape(out, keys[r]);
+			fputs("</td>", out);
+		}
+		for (size_t j = 0; j < nc; j++)
+			cell(out, cols[j], json_object_get(rows[r], cols[j]));
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n", out);
+}
+
+static bool is_ident(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static bool is_map(json_t *o)
+{
+	const char *k;
+	json_t *x;
+
+	if (!json_object_size(o))
+		return false;
+	json_object_foreach(o, k, x)
+		if (!is_ident(k))
+			return true;
+	return false;
+}
+
+/* Pass 1: scalars into one table; pass 2: distributions; pass 3: row tables. */
+static void scalars(FILE *out, json_t *o, const char *prefix, int depth, bool *opened)
+{
+	const char *k;
+	json_t *v;
+	char path[256], b[32];
+
+	json_object_foreach(o, k, v) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (depth == 0 && (!strcmp(k, "drops") || !strcmp(k, "events")))
+			continue;
+		if (json_is_integer(v) || json_is_real(v) || json_is_string(v) || json_is_boolean(v)) {
+			if (!*opened) {
+				fputs("<table><tr><th class=\"s\">figure</th><th>value</th></tr>\n", out);
+				*opened = true;
+			}
+			fputs("<tr><td class=\"s\">", out);
+			html_escape(out, path);
+			fputs("</td>", out);
+			if (json_is_string(v) || json_is_boolean(v))
+				cell(out, k, v);
+			else
+				fprintf(out, "<td>%s</td>", fmt_value(k, v, b, sizeof(b)));
+			fputs("</tr>\n", out);
+		} else if (json_is_object(v) && !is_distribution(v) && !is_map(v) && depth < MAX_DEPTH) {
+			scalars(out, v, path, depth + 1, opened);
+		}
+	}
+}
+
+static void distributions(FILE *out, json_t *o, const char *prefix, int depth)
+{
+	const char *k;
+	json_t *v;
+	char path[256];
+
+	json_object_foreach(o, k, v) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (is_distribution(v))
+			distribution(out, path, v);
+		else if (json_is_object(v) && !is_map(v) && depth < MAX_DEPTH)
+			distributions(out, v, path, depth + 1);
+	}
+}
+
+static void tables(FILE *out, json_t *o, const char *prefix, int depth, int top)
+{
+	const char *k;
+	json_t *v;
+	char path[256];
+
+	json_object_foreach(o, k, v) {
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (depth == 0 && (!strcmp(k, "hooks") || !strcmp(k, "programs")))
+			continue;
+		if (json_is_array(v) && !is_string_array(v) && json_array_size(v) &&
+		    json_is_object(json_array_get(v, 0)))
+			row_table(out, path, v, top);
+		else if (json_is_array(v) && !json_array_size(v))
+			row_table(out, path, v, top);
+		else if (json_is_object(v) && is_map(v))
+			row_table(out, path, v, top);
+		else if (json_is_object(v) && !is_distribution(v) && depth < MAX_DEPTH)
+			tables(out, v, path, depth + 1, top);
+	}
+}
+
+static void collector_section(FILE *out, const char *name, json_t *c, int top)
+{
+	json_t *hooks = json_object_get(c, "hooks"), *progs = json_object_get(c, "programs"), *x;
+	uint64_t drops = json_u64(c, "drops");
+	bool opened = false;
+	char b[3][24];
+	size_t i;
+
+	fputs("<h2 id=\"c-", out);
+	html_escape(out, name);
+	fputs("\">", out);
+	html_escape(out, name);
+	fputs("</h2>\n<p>", out);
+	fprintf(out, "%" PRIu64 " events streamed, ", json_u64(c, "events"));
+	if (drops)
+		fprintf(out, "<span class=\"warn\">%" PRIu64 " dropped (ring buffer full: event lists are incomplete; distributions and counters are not affected)</span>", drops);
+	else
+		fputs("none dropped", out);
+	fputs("</p>\n", out);
+	if (json_array_size(hooks)) {
+		fputs("<table><tr><th class=\"s\">hook</th><th class=\"s\">method</th><th class=\"s\">note</th></tr>\n", out);
+		json_array_foreach(hooks, i, x) {
+			fputs("<tr><td class=\"s\">", out);
+			html_escape(out, json_string_value(json_object_get(x, "hook")) ?: "?");
+			fputs("</td><td class=\"s\">", out);
+			html_escape(out, json_string_value(json_object_get(x, "method")) ?: "not attached");
+			fputs("</td><td class=\"s\">", out);
+			html_escape(out, json_string_value(json_object_get(x, "reason")) ?: "");
+			fputs("</td></tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	}
+	distributions(out, c, "", 0);
+	fputs("<h3>figures</h3>\n", out);
+	scalars(out, c, "", 0, &opened);
+	if (opened)
+		fputs("</table>\n", out);
+	tables(out, c, "", 0, top);
+	if (json_array_size(progs)) {
+		fputs("<h3>cost of the BPF programs</h3>\n<table><tr><th class=\"s\">program</th><th>runs</th><th>run time</th><th>per run</th></tr>\n", out);
+		json_array_foreach(progs, i, x) {
+			fputs("<tr><td class=\"s\">", out);
+			html_escape(out, json_string_value(json_object_get(x, "name")) ?: "?");
+			fprintf(out, "</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td></tr>\n",
+				json_u64(x, "run_count"), fmt_ns(json_u64(x, "run_time_ns"), b[0], 24),
+				fmt_ns(json_u64(x, "ns_per_run"), b[1], 24));
+		}
+		fputs("</table>\n", out);
+	}
+}
+
+static void kv(FILE *out, const char *k, const char *v)
+{
+	fputs("<tr><th class=\"s\">", out);
+	html_escape(out, k);
+	fputs("</th><td class=\"s\">", out);
+	html_escape(out, v);
+	fputs("</td></tr>\n", out);
+}
+
+static void session_section(FILE *out, json_t *s, json_t *cost)
+{
+	char b[256], t[64];
+	uint64_t start = json_u64(s, "start_realtime_ns");
+	time_t secs = (time_t)(start / 1000000000ULL);
+	struct tm tm;
+	json_t *cmd = json_object_get(s, "command_line"), *x;
+	size_t i, len = 0;
+
+	fputs("<table>\n", out);
+	kv(out, "host", json_string_value(json_object_get(s, "hostname")) ?: "?");
+	kv(out, "kernel", json_string_value(json_object_get(s, "kernel")) ?: "?");
+	snprintf(b, sizeof(b), "%" PRIu64, json_u64(s, "cpus"));
+	kv(out, "CPUs", b);
+	if (start && gmtime_r(&secs, &tm) && strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		kv(out, "started", t);
+	kv(out, "duration", fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
+	b[0] = 0;
+	json_array_foreach(cmd, i, x) {
+		if (json_is_string(x) && len < sizeof(b) - 1)
+			len += snprintf(b + len, sizeof(b) - len, "%s%s", i ? " " : "", json_string_value(x));
+		if (len >= sizeof(b))
+			len = sizeof(b) - 1;
+	}
+	kv(out, "command", b);
+	kv(out, "complete", json_is_true(json_object_get(s, "complete")) ? "yes" :
+	   "no: the session was cut off (killed or crashed); figures are from its last snapshot");
+	kv(out, "disco", json_string_value(json_object_get(s, "disco_version")) ?: "?");
+	fputs("</table>\n<h3>what the measurement cost</h3>\n<table>\n", out);
+	kv(out, "disco CPU time", fmt_ns(json_u64(cost, "recorder_cpu_ns"), b, sizeof(b)));
+	kv(out, "disco peak memory", fmt_bytes(json_u64(cost, "recorder_peak_rss_bytes"), b, sizeof(b)));
+	kv(out, "BPF program runs", (snprintf(t, sizeof(t), "%" PRIu64, json_u64(cost, "bpf_runs")), t));
+	kv(out, "BPF run time", fmt_ns(json_u64(cost, "bpf_run_time_ns"), b, sizeof(b)));
+	kv(out, "BPF time per event", json_is_true(json_object_get(cost, "bpf_stats_enabled")) ?
+	   fmt_ns(json_u64(cost, "bpf_ns_per_event"), b, sizeof(b)) : "not measured (BPF statistics off)");
+	kv(out, "session file", fmt_bytes(json_u64(cost, "file_bytes"), b, sizeof(b)));
+	fputs("</table>\n", out);
+}
+
+int html_render(const json_t *report, FILE *out, const struct report_opts *ro)
+{
+	json_t *rep = (json_t *)report, *s = json_object_get(rep, "session");
+	json_t *cols = json_object_get(rep, "collectors"), *c;
+	int top = ro && ro->top > 0 ? ro->top : 10;
+	const char *name;
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>disco report: ", out);
+	html_escape(out, json_string_value(json_object_get(s, "hostname")) ?: "session");
+	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>disco report: ", css);
+	html_escape(out, json_string_value(json_object_get(s, "hostname")) ?: "session");
+	fputs("</h1>\n<nav>", out);
+	json_object_foreach(cols, name, c) {
+		fputs("<a href=\"#c-", out);
+		html_escape(out, name);
+		fputs("\">", out);
+		html_escape(out, name);
+		fputs("</a>", out);
+	}
+	fputs("</nav>\n", out);
+	session_section(out, s, json_object_get(rep, "cost"));
+	json_object_foreach(cols, name, c)
+		if (json_is_object(c))
+			collector_section(out, name, c, top);
+	fputs("<p class=\"muted\">Distributions: counts per log-linear bucket (16 per power of two); "
+	      "percentiles are bucket midpoints, within 3.2% of the exact value; max is exact. "
+	      "Keys as in docs/json-schema.md.</p>\n</body>\n</html>\n", out);
+	return ferror(out) ? -EIO : 0;
+}
