@@ -634,13 +634,16 @@ static __always_inline void cache_alloc(__u64 call_site, __u64 ptr, __u64 a2, __
 	k_alloc(call_site, ptr, req, alloc, KC_CACHE_ALLOC);
 }
 
-/* tp_btf: arguments as in TP_PROTO */
+/*
+ * tp_btf: arguments as in TP_PROTO. The object pointer of the slab events
+ * is a const void *, copied out of the context (tp_btf_void_ptr_arg).
+ */
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kmalloc_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	k_alloc(a[0], a[1], a[2], a[3], KC_KMALLOC);
+	k_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3], KC_KMALLOC);
 	return 0;
 }
 
@@ -649,7 +652,7 @@ int BPF_PROG(kmalloc_node_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	k_alloc(a[0], a[1], a[2], a[3], KC_KMALLOC);
+	k_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3], KC_KMALLOC);
 	return 0;
 }
 
@@ -658,7 +661,7 @@ int BPF_PROG(cache_alloc_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	cache_alloc(a[0], a[1], a[2], a[3]);
+	cache_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3]);
 	return 0;
 }
 
@@ -667,7 +670,7 @@ int BPF_PROG(cache_alloc_node_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	k_alloc(a[0], a[1], a[2], a[3], KC_CACHE_ALLOC);
+	k_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3], KC_CACHE_ALLOC);
 	return 0;
 }
 
@@ -676,7 +679,7 @@ int BPF_PROG(kfree_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	k_free(a[1], KC_KFREE);
+	k_free(tp_btf_void_ptr_arg(a, 1), KC_KFREE);
 	return 0;
 }
 
@@ -685,7 +688,7 @@ int BPF_PROG(cache_free_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	k_free(a[1], KC_CACHE_FREE);
+	k_free(tp_btf_void_ptr_arg(a, 1), KC_CACHE_FREE);
 	return 0;
 }
 

@@ -65,6 +65,12 @@ static __always_inline __u16 get_sk_protocol(const struct sock *sk)
  * tcp_send_reset tracepoint") tcp_send_reset was an event of the
  * tcp_event_sk_skb class; its record starts the same way (skbaddr,
  * skaddr), only the type name differs.
+ *
+ * So was tcp_retransmit_skb until "tcp: trace retransmit failures in
+ * tcp_retransmit_skb" (net-next, July 2025, 6.17) made it a TRACE_EVENT of
+ * its own with an err field (and a third TP_PROTO argument): on 6.1 there
+ * is no struct trace_event_raw_tcp_retransmit_skb at all, and a
+ * relocation against it fails the load (EINVAL).
  */
 struct trace_event_raw_tcp_event_sk_skb___o {
 	const void *skbaddr;
@@ -208,6 +214,26 @@ static __always_inline void tp_kmem_alloc_fields(void *ctx, bool cache, __u64 *s
 		*req = BPF_CORE_READ(n, bytes_req);
 		*alloc = BPF_CORE_READ(n, bytes_alloc);
 	}
+}
+
+/*
+ * 1271a40eeafa ("bpf: Allow access to const void pointer arguments in
+ * tracing programs", 6.16): before it btf_ctx_access() let a tp_btf or
+ * fentry program load a void * argument but refused a const void * one
+ * ("func 'kmalloc' arg1 type UNKNOWN is not a struct": the void check came
+ * before the modifiers were skipped). kmalloc, kmem_cache_alloc, kfree and
+ * kmem_cache_free pass the object that way. A fixed-offset load still goes
+ * through btf_ctx_access(); copying the slot out of the context with
+ * bpf_probe_read_kernel() does not, on every kernel. (The context pointer
+ * as a helper argument needs allow_ptr_leaks, i.e. CAP_PERFMON, which a
+ * tracing program needs anyway.)
+ */
+static __always_inline __u64 tp_btf_void_ptr_arg(__u64 *ctx, int n)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[n]);
+	return v;
 }
 
 #endif

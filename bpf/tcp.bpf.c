@@ -559,13 +559,16 @@ int BPF_PROG(tcp_retrans_raw, const struct sock *sk, const struct sk_buff *skb)
 }
 
 SEC("tp/tcp/tcp_retransmit_skb")
-int tcp_retrans_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int tcp_retrans_tp(void *ctx)
 {
-	int err = 0;
+	struct trace_event_raw_tcp_retransmit_skb *n = ctx;
+	struct trace_event_raw_tcp_event_sk_skb___o *o = ctx;
 
-	if (bpf_core_field_exists(ctx->err))
-		err = ctx->err;
-	return on_retransmit(ctx->skaddr, ctx->skbaddr, err);
+	/* see core_fixes.bpf.h: own record (with err) only since 6.17 */
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb))
+		return on_retransmit(n->skaddr, n->skbaddr,
+				     bpf_core_field_exists(n->err) ? n->err : 0);
+	return on_retransmit(o->skaddr, o->skbaddr, 0);
 }
 
 /* ---- tcp:tcp_retransmit_synack ---- */

@@ -62,9 +62,9 @@ int cmd_check(int argc, char **argv)
 		if (probe_btf(why, sizeof(why)) || probe_privileges(why, sizeof(why)) ||
 		    probe_ringbuf(why, sizeof(why)))
 			ok = false;
-		for (size_t h = 0; h < c->nhooks && h < MAX_HOOKS; h++)
-			if (probe_choose(&c->hooks[h], &ch[h]) && !c->hooks[h].optional)
-				ok = false;
+		/* the same choice start() makes, fallbacks resolved */
+		if (hooks_choose(c, ch))
+			ok = false;
 		json_object_set_new(cj, "ok", json_boolean(ok));
 		json_object_set_new(cj, "default", json_boolean(c->default_on));
 		if (!ok && why[0])
@@ -98,6 +98,9 @@ int cmd_check(int argc, char **argv)
 
 				if (m)
 					printf("  %-32s %s\n", json_string_value(json_object_get(h, "hook")), m);
+				else if (json_is_true(json_object_get(h, "not_needed")))
+					printf("  %-32s %s\n", json_string_value(json_object_get(h, "hook")),
+					       json_string_value(json_object_get(h, "reason")));
 				else
 					printf("  %-32s unavailable%s: %s%s%s\n",
 					       json_string_value(json_object_get(h, "hook")),

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /* disco record: run collectors into a session file, then summarize it. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include "caps.h"
 #include "cmd.h"
@@ -55,19 +58,31 @@ const char usage_record[] =
 
 /*
  * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,
- * then it is released to exec. An exec failure comes back on a CLOEXEC pipe.
+ * then child_start() releases it to exec. When a collector probes the
+ * program's own libraries (alloc's uprobes on malloc: they must go on the
+ * libc it really maps, not on that of the disco that forked it, and a
+ * static disco has none), the child execs under ptrace and is held once
+ * the dynamic loader has mapped its C library, before the library is
+ * relocated or any of the program runs; child_detach() lets it go after
+ * recorder_target_loaded(). An exec failure comes back on a CLOEXEC pipe.
  */
 struct child {
 	pid_t pid;
 	int go_fd;	/* write end: release */
 	int err_fd;	/* read end: errno from a failed exec */
+	bool held;	/* in a ptrace stop until child_detach() */
 };
+
+/* sent on err_fd before exec when PTRACE_TRACEME failed */
+#define CHILD_UNTRACED (-1)
+/* system calls the loader may make before the C library is mapped */
+#define CHILD_MAX_SYSCALL_STOPS 20000
 
 static int child_spawn(struct child *ch, char **argv, const char *user)
 {
 	int go[2], er[2], e;
 	struct passwd *pw = NULL;
-	char c;
+	char c;	/* 'h': hold at exec (ptrace), 'x': just exec */
 
 	if (user) {
 		pw = getpwnam(user);
@@ -94,6 +109,12 @@ static int child_spawn(struct child *ch, char **argv, const char *user)
 				_exit(126);
 			_exit(126);
 		}
+		/* the kernel stops a tracee right after a successful exec */
+		if (c == 'h' && ptrace(PTRACE_TRACEME, 0, NULL, NULL)) {
+			e = CHILD_UNTRACED;
+			if (write(er[1], &e, sizeof(e)) < 0)
+				_exit(127);
+		}
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(er[1], &e, sizeof(e)) < 0)
@@ -107,23 +128,122 @@ static int child_spawn(struct child *ch, char **argv, const char *user)
 	return 0;
 }
 
-static int child_release(struct child *ch, const char *cmd)
+/*
+ * True when pid has no dynamic loader (auxv AT_BASE 0: nothing more gets
+ * mapped before main) or has its C library mapped executable.
+ */
+static bool child_libs_ready(pid_t pid)
 {
+	char path[64], line[640], perms[8], file[512];
+	unsigned long av[2];
+	bool has_loader = false, ready = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;	/* cannot tell: do not hold it */
+	while (fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
+		if (av[0] == AT_BASE)
+			has_loader = av[1] != 0;
+	fclose(f);
+	if (!has_loader)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (!ready && fgets(line, sizeof(line), f)) {
+		const char *b;
+
+		if (sscanf(line, "%*s %7s %*s %*s %*s %511[^\n]", perms, file) != 2 ||
+		    perms[2] != 'x')
+			continue;
+		b = strrchr(file, '/');
+		b = b ? b + 1 : file;
+		ready = !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5);
+	}
+	fclose(f);
+	return ready;
+}
+
+/* Step the traced child from its exec stop, system call by system call. */
+static int child_run_to_libc(struct child *ch, const char *cmd)
+{
+	int st, sig, stops = 0;
+	bool exec_seen = false;
+
+	for (;;) {
+		if (waitpid(ch->pid, &st, 0) != ch->pid)
+			return -errno;
+		if (!WIFSTOPPED(st)) {
+			log_err("'%s' %s before it started (while loading its libraries)", cmd,
+				WIFEXITED(st) ? "exited" : "was killed");
+			ch->pid = -1;
+			return -ECHILD;
+		}
+		if (!exec_seen && WSTOPSIG(st) == SIGTRAP) {
+			/* the exec stop; EXITKILL: a dying disco takes it along */
+			ptrace(PTRACE_SETOPTIONS, ch->pid, NULL,
+			       (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL));
+			exec_seen = true;
+			sig = 0;
+		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			sig = 0;
+		} else {
+			sig = WSTOPSIG(st);	/* a signal for it: pass it on */
+		}
+		if (!sig) {
+			ch->held = true;
+			if (child_libs_ready(ch->pid))
+				return 0;
+			if (++stops > CHILD_MAX_SYSCALL_STOPS) {
+				log_warn("'%s' mapped no C library in %d system calls: attaching anyway",
+					 cmd, CHILD_MAX_SYSCALL_STOPS);
+				return 0;
+			}
+		}
+		ch->held = false;
+		if (ptrace(PTRACE_SYSCALL, ch->pid, NULL, (void *)(long)sig))
+			return -errno;
+	}
+}
+
+static int child_start(struct child *ch, const char *cmd, bool hold)
+{
+	bool traced = hold;
 	int e = 0;
 	ssize_t n;
 
-	if (write(ch->go_fd, "x", 1) != 1)
+	if (write(ch->go_fd, hold ? "h" : "x", 1) != 1)
 		return -errno;
 	close(ch->go_fd);
 	ch->go_fd = -1;
 	n = read(ch->err_fd, &e, sizeof(e));
+	if (n == sizeof(e) && e == CHILD_UNTRACED) {
+		traced = false;
+		n = read(ch->err_fd, &e, sizeof(e));
+	}
 	close(ch->err_fd);
 	ch->err_fd = -1;
 	if (n == sizeof(e)) {
 		log_err("cannot run '%s': %s", cmd, strerror(e));
 		return -e;
 	}
-	return 0;
+	if (!traced) {
+		if (hold)
+			log_warn("cannot hold '%s' at its start (ptrace refused): its libraries are probed while it runs",
+				 cmd);
+		return 0;
+	}
+	return child_run_to_libc(ch, cmd);
+}
+
+static void child_detach(struct child *ch)
+{
+	if (ch->held && ptrace(PTRACE_DETACH, ch->pid, NULL, NULL))
+		log_warn("releasing the command (pid %d): %s", ch->pid, strerror(errno));
+	ch->held = false;
 }
 
 static bool pids_alive(const struct rec_opts *o)
@@ -172,15 +292,23 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_ERR;
 		goto out_child;
 	}
+	if (a.cmd_argc) {
+		bool hold = a.o.target_pid > 0 && recorder_wants_target_loaded(r);
+
+		err = child_start(&ch, a.cmd_argv[0], hold);
+		if (!err && hold)
+			err = recorder_target_loaded(r, ch.pid);
+		child_detach(&ch);
+		if (err) {
+			recorder_stop(r, NULL);
+			r = NULL;
+			rc = EXIT_ERR;
+			goto out_child;
+		}
+	}
 	caps_drop_after_attach();
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
-	if (a.cmd_argc && child_release(&ch, a.cmd_argv[0])) {
-		waitpid(ch.pid, NULL, 0);
-		ch.pid = -1;
-		recorder_stop(r, NULL);
-		return EXIT_ERR;
-	}
 	if (!a.quiet)
 		fprintf(stderr, "disco: recording to %s%s\n", a.output,
 			a.duration_ns ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
@@ -243,6 +371,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 out_child:
+	child_detach(&ch);
 	if (ch.pid > 0 && !child_done) {
 		kill(ch.pid, SIGTERM);
 		waitpid(ch.pid, NULL, 0);

@@ -195,9 +195,17 @@ static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
  */
 static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, size_t len)
 {
-	char buf[512];
+	char buf[512], exe[256] = "";
 	struct elf_func f;
+	ssize_t el;
 
+	/*
+	 * The main executable by name: its first mapping is read-only (ELF
+	 * header), the text is a later one.
+	 */
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", pid);
+	el = readlink(buf, exe, sizeof(exe) - 1);
+	exe[el > 0 ? el : 0] = 0;
 	for (int i = 0; i < n; i++) {
 		const char *b = strrchr(m[i].path, '/');
 
@@ -205,7 +213,8 @@ static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, si
 			continue;
 		b++;
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, m[i].path);
-		if (i == 0 || !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)) {
+		if ((exe[0] && !strcmp(m[i].path, exe)) ||
+		    !strncmp(b, "libc.so", 7) || !strncmp(b, "libc-", 5)) {
 			if (elf_find_func(buf, "malloc", &f))
 				continue;
 			snprintf(path, len, "%s", buf);
@@ -547,11 +556,7 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 			if (err)
 				goto out_destroy;
 		}
-		if (o->target_pid > 0) {
-			err = attach_proc(p, skel, o->target_pid);
-			if (err)
-				goto out_destroy;
-		}
+		/* the -- COMMAND child has not exec'd yet: see alloc_target_loaded */
 	}
 	p->start_ns = p->last_t = mono_ns();
 	run->skel = skel;
@@ -568,6 +573,16 @@ out_destroy:
 out_free:
 	priv_free(p);
 	return err;
+}
+
+/* -- COMMAND: its C library is mapped now, its code has not run yet. */
+static int alloc_target_loaded(struct col_run *run, pid_t pid)
+{
+	struct alloc_priv *p = run->priv;
+
+	if (!p->user_on)
+		return 0;
+	return attach_proc(p, run->skel, pid);
 }
 
 static void alloc_stop(struct col_run *run)
@@ -1080,6 +1095,7 @@ const struct collector col_alloc = {
 	.options = alloc_options,
 	.set_option = alloc_set_option,
 	.start = alloc_start,
+	.target_loaded = alloc_target_loaded,
 	.on_event = alloc_on_event,
 	.collect = alloc_collect,
 	.stop = alloc_stop,

@@ -50,8 +50,9 @@ static const struct hook_spec tcp_hooks[H_COUNT] = {
 			 "resets received" },
 	[H_PROBE] = { "tcp:tcp_probe", HOOK_CHAIN_TP, true,
 		      "smoothed RTT samples per ACK (tcp_rcv_space_adjust used instead)" },
+	/* Two RTT sources would count every sample twice: one of them. */
 	[H_RCVSPACE] = { "tcp:tcp_rcv_space_adjust", HOOK_CHAIN_TP, true,
-			 "smoothed RTT samples when tcp_probe is missing" },
+			 "smoothed RTT samples when tcp_probe is missing", "tcp:tcp_probe" },
 	[H_RCVQ] = { "sock:sock_rcvqueue_full", CHAIN_BTF_RAW, true,
 		     "receive queue full counter (its classic record has no socket)" },
 	[H_MEMLIM] = { "sock:sock_exceed_buf_limit", HOOK_CHAIN_TP, true,
@@ -348,16 +349,6 @@ static int tcp_start(struct col_run *run, const struct rec_opts *o)
 	err = hooks_apply(run, progs);
 	if (err)
 		goto out_destroy;
-	/* Two RTT sources would count every sample twice: keep one. */
-	if (run->hooks[H_PROBE].method != HOOK_NONE &&
-	    run->hooks[H_RCVSPACE].method != HOOK_NONE) {
-		for (int m = 1; m < HOOK_NMETHODS; m++)
-			if (progs[H_RCVSPACE][m])
-				bpf_program__set_autoload(progs[H_RCVSPACE][m], false);
-		run->hooks[H_RCVSPACE].method = HOOK_NONE;
-		snprintf(run->hooks[H_RCVSPACE].reason, sizeof(run->hooks[H_RCVSPACE].reason),
-			 "not needed: tcp:tcp_probe provides the RTT samples");
-	}
 	err = set_ring_size(skel->maps.events, o);
 	if (err)
 		goto out_destroy;

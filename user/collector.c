@@ -76,26 +76,60 @@ int collector_parse_list(const char *list, uint64_t *mask)
 	return err;
 }
 
+void hooks_resolve_fallbacks(const struct collector *c, struct hook_choice *ch)
+{
+	size_t n = c->nhooks < MAX_HOOKS ? c->nhooks : MAX_HOOKS;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *main_hook = c->hooks[i].fallback_for;
+
+		if (!main_hook || ch[i].method == HOOK_NONE)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			if (j == i || strcmp(c->hooks[j].name, main_hook) ||
+			    ch[j].method == HOOK_NONE)
+				continue;
+			ch[i].method = HOOK_NONE;
+			ch[i].not_needed = true;
+			snprintf(ch[i].reason, sizeof(ch[i].reason),
+				 "not needed: %s is used instead (%s)", main_hook,
+				 hook_method_name(ch[j].method));
+			break;
+		}
+	}
+}
+
+int hooks_choose(const struct collector *c, struct hook_choice *ch)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
+		ch[i].not_needed = false;
+		if (probe_choose(&c->hooks[i], &ch[i]) && !c->hooks[i].optional)
+			err = -ENOTSUP;
+	}
+	hooks_resolve_fallbacks(c, ch);
+	return err;
+}
+
 int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS])
 {
 	const struct collector *c = run->col;
-	int err = 0;
+	int err = hooks_choose(c, run->hooks);
 
 	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
 		struct hook_choice *ch = &run->hooks[i];
 
-		if (probe_choose(&c->hooks[i], ch)) {
-			if (c->hooks[i].optional) {
-				log_warn("%s: %s unavailable (%s): %s", c->name, c->hooks[i].name,
-					 c->hooks[i].provides ?: "optional", ch->reason);
-			} else {
-				log_err("%s: cannot hook %s: %s", c->name, c->hooks[i].name, ch->reason);
-				err = -ENOTSUP;
-			}
-		} else {
+		if (ch->not_needed)
+			log_info("%s: %s %s", c->name, c->hooks[i].name, ch->reason);
+		else if (ch->method == HOOK_NONE && c->hooks[i].optional)
+			log_warn("%s: %s unavailable (%s): %s", c->name, c->hooks[i].name,
+				 c->hooks[i].provides ?: "optional", ch->reason);
+		else if (ch->method == HOOK_NONE)
+			log_err("%s: cannot hook %s: %s", c->name, c->hooks[i].name, ch->reason);
+		else
 			log_info("%s: %s via %s", c->name, c->hooks[i].name,
 				 hook_method_name(ch->method));
-		}
 		for (int m = 1; m < HOOK_NMETHODS; m++)
 			if (progs[i][m])
 				bpf_program__set_autoload(progs[i][m], m == (int)ch->method);
@@ -116,7 +150,10 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 		} else {
 			json_object_set_new(h, "method", json_null());
 			json_object_set_new(h, "reason", json_string(hooks[i].reason));
-			if (c->hooks[i].provides)
+			/* a hook that is not needed loses nothing */
+			if (hooks[i].not_needed)
+				json_object_set_new(h, "not_needed", json_true());
+			else if (c->hooks[i].provides)
 				json_object_set_new(h, "unavailable", json_string(c->hooks[i].provides));
 		}
 		json_array_append_new(a, h);

@@ -75,6 +75,13 @@ struct collector {
 	int (*set_option)(const char *name, const char *arg);
 
 	int (*start)(struct col_run *run, const struct rec_opts *o);
+	/*
+	 * optional: the -- COMMAND child (o->target_pid, forked but not yet
+	 * exec'd when start() ran) has exec'd and its loader has mapped its C
+	 * library; it is held there until this returns. For collectors that
+	 * probe the target's own libraries (uprobes).
+	 */
+	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
 	json_t *(*collect)(struct col_run *run);
 	void (*stop)(struct col_run *run);
@@ -98,7 +105,18 @@ const struct collector *collector_by_id(uint16_t id);
 int collector_parse_list(const char *list, uint64_t *mask);
 
 /*
- * For each hook of run->col: probe_choose() into run->hooks[i], then keep
+ * For each hook of c: probe_choose() into ch[i], then hooks_resolve_fallbacks().
+ * What `disco check` shows and what start() attaches come from here.
+ * -ENOTSUP if a required hook has no usable method (nothing logged).
+ */
+int hooks_choose(const struct collector *c, struct hook_choice *ch);
+/*
+ * A hook with a fallback_for whose hook got a method is dropped: method
+ * HOOK_NONE, not_needed set, reason saying which hook is used instead.
+ */
+void hooks_resolve_fallbacks(const struct collector *c, struct hook_choice *ch);
+/*
+ * hooks_choose() for run->col into run->hooks[], then keep
  * exactly the chosen program of progs[i][] (indexed by enum hook_method;
  * NULL where the object has no such variant) and set autoload false on the
  * others. -ENOTSUP if a required hook has no usable method (message logged).

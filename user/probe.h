@@ -37,11 +37,18 @@ struct hook_spec {
 	unsigned int methods;
 	bool optional;		/* the collector still runs without it */
 	const char *provides;	/* what is lost without it, for `disco check` */
+	/*
+	 * NULL, or the name of another hook of the same collector that this
+	 * one stands in for: it is only attached when that hook has no
+	 * method (two sources of the same samples would count each twice).
+	 */
+	const char *fallback_for;
 };
 
 struct hook_choice {
 	enum hook_method method;
 	char reason[400];	/* why nothing could be chosen: one clause per method */
+	bool not_needed;	/* usable, but the hook it falls back for is used */
 };
 
 const char *hook_method_name(enum hook_method m);

@@ -242,6 +242,28 @@ json_t *recorder_collect(struct recorder *r)
 	return rep;
 }
 
+bool recorder_wants_target_loaded(const struct recorder *r)
+{
+	for (int i = 0; i < r->nruns; i++)
+		if (r->runs[i].col->target_loaded)
+			return true;
+	return false;
+}
+
+int recorder_target_loaded(struct recorder *r, pid_t pid)
+{
+	int err;
+
+	for (int i = 0; i < r->nruns; i++) {
+		if (!r->runs[i].col->target_loaded)
+			continue;
+		err = r->runs[i].col->target_loaded(&r->runs[i], pid);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int recorder_poll(struct recorder *r, int timeout_ms)
 {
 	uint64_t before = r->events, now;

@@ -7,7 +7,9 @@
 #ifndef DISCO_RECORDER_H
 #define DISCO_RECORDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 #include "collector.h"
 
@@ -21,6 +23,10 @@ struct recorder;
 struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 				const char *session_path, bool force,
 				int argc, char **argv);
+/* Whether a started collector has a target_loaded() callback. */
+bool recorder_wants_target_loaded(const struct recorder *r);
+/* Call every collector's target_loaded(); the first error, logged by it. */
+int recorder_target_loaded(struct recorder *r, pid_t pid);
 /* Wait up to timeout_ms for events, drain every ring, flush the file at
  * least every second. Returns events consumed or -errno. */
 int recorder_poll(struct recorder *r, int timeout_ms);

@@ -2,10 +2,12 @@
 # Host side of make vmtest: split the serial console log into its
 # @@BEGIN/@@END sections and check them: every collector loads, attaches
 # with a reported method, and records events; report and bench JSON parse.
-# usage: check.sh CONSOLE_LOG RESULTS_DIR   (VMTEST_REQUIRE=sched,bio,... to
-# fail when a collector is not built into the disco under test)
+# usage: check.sh CONSOLE_LOG RESULTS_DIR   (VMTEST_REQUIRE: the collectors
+# that must be built into the disco under test, default sched,bio,tcp,alloc;
+# VMTEST_REQUIRE= to test whatever it has)
 set -u
 log=$1 res=$2
+VMTEST_REQUIRE=${VMTEST_REQUIRE-sched,bio,tcp,alloc}
 fails=0
 bad() { echo "vmtest: FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "vmtest: ok: $*"; }
@@ -56,6 +58,7 @@ for c in sched bio tcp alloc; do
 done
 [ -n "$missing" ] && echo "vmtest: note: not built into this disco (not tested):$missing"
 
+recorded=
 # Each record-* section: the session records and its report shows, per
 # collector, a method for every required hook and events that really fired.
 for rcf in "$res"/record*.rc; do
@@ -78,6 +81,7 @@ for rcf in "$res"/record*.rc; do
 			bad "$sec: $name: required hook without a method: $nohook"
 		elif [ "$events" -gt 0 ] || [ "$runs" -gt 0 ]; then
 			ok "$sec: $name: $hooks; ring events $events, BPF program runs $runs"
+			recorded="$recorded $name"
 		else
 			bad "$sec: $name attached ($hooks) but recorded no events"
 		fi
@@ -89,6 +93,28 @@ for rcf in "$res"/record*.rc; do
 		([$v.programs[]?.run_count] | add // 0)
 	] | map(tostring) | join("|")' "$rep")
 	[ "$(jq '.collectors | length' "$rep")" -gt 0 ] || bad "$sec: the report has no collectors"
+done
+
+for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
+	case " $recorded " in *" $c "*) ;; *) bad "collector $c recorded events in no session";; esac
+done
+
+# The unforced sessions attach exactly what disco check said they would.
+for sec in record record-alloc; do
+	rep=$res/$sec-report
+	[ -n "$built" ] && jq -e '.schema == "disco.report/1"' "$rep" >/dev/null 2>&1 || continue
+	while IFS='|' read -r name diff; do
+		if [ -z "$diff" ]; then
+			ok "$sec: $name: hooks as disco check chose them"
+		else
+			bad "$sec: $name: disco check and disco record disagree: $diff"
+		fi
+	done < <(jq -r --slurpfile chk "$res/check" '.collectors | to_entries[] | .key as $n | [
+		$n,
+		([.value.hooks[]? as $h | ($chk[0].collectors[$n].hooks[]? |
+			select(.hook == $h.hook) | .method) as $c | select($c != $h.method) |
+			"\($h.hook) check=\($c // "none") record=\($h.method // "none")"] | join(", "))
+	] | join("|")' "$rep")
 done
 
 # bench: exit status and a well-formed result with a throughput per figure
