@@ -24,8 +24,13 @@ t0=$(date +%s.%N)
 
 loop_ko=
 if [ -z "$kernel" ]; then
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	      awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	kpkg() { apt-cache depends linux-image-amd64 2>/dev/null |
+		 awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+	pkg=$(kpkg)
+	# a fresh machine has no package lists until apt-get update
+	if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+		apt-get update -q >/dev/null && pkg=$(kpkg)
+	fi
 	[ -n "$pkg" ] || { echo "vmtest: apt-cache knows no linux-image-amd64 (run apt-get update), or pass KERNEL=path/to/vmlinuz" >&2; exit 1; }
 	ver=${pkg#linux-image-}
 	deb=$(ls "$out/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
