@@ -7,7 +7,8 @@
 #ifndef DISCO_COMMON_BPF_H
 #define DISCO_COMMON_BPF_H
 
-#define FILTER_PIDS_MAX 64
+/* -p pids, plus the processes a COMMAND starts (followed at fork) */
+#define FILTER_PIDS_MAX 8192
 #define TASK_COMM_LEN 16
 #ifndef E2BIG
 #define E2BIG 7	/* errno values are not in vmlinux.h */
@@ -17,6 +18,8 @@ const volatile bool filter_pid_on = false;
 const volatile __u64 filter_cgroup_id = 0;
 const volatile char filter_comm[TASK_COMM_LEN] = {};
 const volatile bool filter_comm_on = false;
+/* with -- COMMAND: processes forked by a followed process are followed too */
+const volatile bool filter_follow_forks = false;
 /* force a consumer wakeup once this much data is waiting (SPEC §3) */
 const volatile __u64 ring_wakeup_bytes = 1 << 20;
 
@@ -51,6 +54,47 @@ static __always_inline bool comm_match(const char *comm)
 			break;
 	}
 	return true;
+}
+
+/*
+ * Follow the process tree of -- COMMAND, as perf does: a child of a
+ * followed process joins filter_pids. Only loaded when there is a COMMAND
+ * (follow_forks_select() in user/collector.c picks the variant).
+ */
+static __always_inline void follow_fork(__u32 parent_tgid, __u32 child_tgid)
+{
+	__u8 one = 1;
+
+	if (!filter_follow_forks || parent_tgid == child_tgid ||
+	    !bpf_map_lookup_elem(&filter_pids, &parent_tgid))
+		return;
+	bpf_map_update_elem(&filter_pids, &child_tgid, &one, BPF_ANY);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(follow_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	follow_fork(parent->tgid, child->tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(follow_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	follow_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+/*
+ * The record has pids only. It fires in the parent, so the parent's tgid
+ * is current's; child_pid is the new process's tgid, or a new thread's id
+ * (then an id no process has while the thread lives: harmless).
+ */
+SEC("tp/sched/sched_process_fork")
+int follow_fork_tp(struct trace_event_raw_sched_process_fork *ctx)
+{
+	follow_fork(bpf_get_current_pid_tgid() >> 32, ctx->child_pid);
+	return 0;
 }
 
 /* Filters for a task given its tgid, cgroup id and comm. */

@@ -30,8 +30,8 @@ const char usage_record[] =
 "\n"
 "Record a profiling session until the duration ends, COMMAND exits, the -p\n"
 "processes exit, or SIGINT/SIGTERM; then print the text summary. Needs root.\n"
-"With -- COMMAND, only COMMAND's process is recorded (add -a for the whole\n"
-"machine); if -d ends first, COMMAND is sent SIGTERM.\n"
+"With -- COMMAND, only COMMAND and the processes it starts are recorded\n"
+"(add -a for the whole machine); if -d ends first, COMMAND is sent SIGTERM.\n"
 "\n"
 "Options:\n"
 "  -e, --event LIST        collectors (default: all default ones: see `disco check`)\n"
@@ -53,8 +53,6 @@ const char usage_record[] =
 "  sudo disco record -e sched -p 1234 -o web.data\n"
 "  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
 "  sudo disco record -e sched -u nobody -- ./server\n";
-
-
 
 /*
  * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,

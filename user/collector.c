@@ -181,6 +181,30 @@ int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o)
 	return 0;
 }
 
+void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o)
+{
+	static const struct hook_spec fork_hook = {
+		"sched:sched_process_fork", HOOK_CHAIN_TP, true,
+		"the processes COMMAND starts",
+	};
+	static const char *const names[HOOK_NMETHODS] = {
+		[HOOK_TP_BTF] = "follow_fork_btf",
+		[HOOK_RAW_TP] = "follow_fork_raw",
+		[HOOK_TRACEPOINT] = "follow_fork_tp",
+	};
+	struct hook_choice ch = { .method = HOOK_NONE };
+	bool follow = o->target_pid > 0;
+
+	if (follow && probe_choose(&fork_hook, &ch))
+		log_warn("only COMMAND itself is recorded, not the processes it starts: %s", ch.reason);
+	for (int m = 1; m < HOOK_NMETHODS; m++) {
+		struct bpf_program *p = names[m] ? bpf_object__find_program_by_name(obj, names[m]) : NULL;
+
+		if (p)
+			bpf_program__set_autoload(p, follow && m == (int)ch.method);
+	}
+}
+
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
 {
 	if (!o->ring_bytes)

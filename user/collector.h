@@ -25,7 +25,7 @@
 #include <bpf/libbpf.h>
 #include "probe.h"
 
-#define MAX_FILTER_PIDS 64
+#define MAX_FILTER_PIDS 64	/* -p options; the BPF filter map also holds COMMAND's children */
 #define MAX_HOOKS 16
 #define DEFAULT_RING_BYTES (4u << 20)	/* the size bpf/common.bpf.h declares */
 
@@ -135,7 +135,11 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 	memcpy((void *)(skel)->rodata->filter_comm, (o)->comm, 16);	\
 	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
 	(skel)->rodata->ring_wakeup_bytes = ((o)->ring_bytes ?: DEFAULT_RING_BYTES) / 8; \
+	(skel)->rodata->filter_follow_forks = (o)->target_pid > 0;	\
+	follow_forks_select((skel)->obj, o);				\
 } while (0)
+/* Load the follow_fork variant this kernel supports, only with a COMMAND. */
+void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o);
 int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o);
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
 

@@ -75,7 +75,7 @@ run_one() {
 		tp=$!
 		wait_line "$W/t.err" "recording to" || return 1;;
 	kernel)
-		"$DISCO" record -e alloc --kernel-only --kernel-sample "${KSAMPLE:-16}" -f -o "$W/s.data" > /dev/null 2> "$W/t.err" &
+		"$DISCO" record -e alloc --kernel-only --kernel-sample "${KSAMPLE:-0}" -f -o "$W/s.data" > /dev/null 2> "$W/t.err" &
 		tp=$!
 		wait_line "$W/t.err" "recording to" || return 1;;
 	esac
@@ -116,7 +116,7 @@ awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" 'BEGIN {
 
 fi
 [ "${ONLY:-kernel}" = user ] && exit 0
-echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-16}"
+echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-0} (0: not tracked)"
 for work in files sockets; do
 	for mode in none kernel; do
 		vals=""

@@ -39,4 +39,14 @@ assert_le "voluntary switches seen" "$dvol" "$(( vol * 110 / 100 + 2 ))"
 assert_ge "all switches seen" "$dtot" "$(( tot * 90 / 100 ))"
 assert_le "all switches seen" "$dtot" "$(( tot * 110 / 100 + 2 ))"
 jqv "$T/r.json" '.session.complete == true' >/dev/null
+
+# -- COMMAND follows the processes it starts (as perf does), and only them
+"$DISCO" record -e sched -q -o "$T/f.data" -- \
+	sh -c "\"$FIXTURES/sched_load\" hog 0.5 & wait" || fail "record of a shell failed"
+"$DISCO" report "$T/f.data" --format json > "$T/f.json" || fail "report failed"
+# (named at exec; its later prctl rename to disco-hog is not followed)
+n=$(jq '[.collectors.sched.processes[] | select(.comm == "sched_load")] | length' "$T/f.json")
+assert_eq "grandchild of COMMAND recorded" "$n" 1
+others=$(jq '[.collectors.sched.processes[] | select(.comm != "sched_load" and .comm != "sh")] | length' "$T/f.json")
+assert_eq "processes outside COMMAND's tree" "$others" 0
 exit 0
