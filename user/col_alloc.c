@@ -39,10 +39,10 @@ enum {
 
 static const struct hook_spec alloc_hooks[H_COUNT] = {
 	[H_KMALLOC] = { "kmem:kmalloc", HOOK_CHAIN_TP, false, "kernel kmalloc by call site" },
-	[H_KFREE] = { "kmem:kfree", HOOK_CHAIN_TP, false, "kernel kfree" },
+	[H_KFREE] = { "kmem:kfree", HOOK_CHAIN_TP, true, "outstanding kmalloc objects" },
 	[H_CACHE_ALLOC] = { "kmem:kmem_cache_alloc", HOOK_CHAIN_TP, false,
 			    "kernel slab allocations by call site" },
-	[H_CACHE_FREE] = { "kmem:kmem_cache_free", HOOK_CHAIN_TP, false, "kernel slab frees" },
+	[H_CACHE_FREE] = { "kmem:kmem_cache_free", HOOK_CHAIN_TP, true, "outstanding slab objects" },
 	[H_PAGE_ALLOC] = { "kmem:mm_page_alloc", HOOK_CHAIN_TP, true, "page allocations by order" },
 	[H_PAGE_FREE] = { "kmem:mm_page_free", HOOK_CHAIN_TP, true, "page frees by order" },
 	[H_UPROBE] = { "libc:malloc,free,...", M(HOOK_UPROBE), true,
@@ -498,6 +498,22 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 					bpf_program__set_autoload(progs[h][m], false);
 			run->hooks[h].method = HOOK_NONE;
 			snprintf(run->hooks[h].reason, sizeof(run->hooks[h].reason), "off (--user-only)");
+		}
+	}
+	/*
+	 * Slab frees matter only to outstanding-object tracking; not
+	 * attaching them halves the events of a kmalloc-heavy workload.
+	 */
+	if (p->kernel_on && !opt.ksample) {
+		static const int frees[] = { H_KFREE, H_CACHE_FREE };
+
+		for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++) {
+			for (int m = 1; m < HOOK_NMETHODS; m++)
+				if (progs[frees[i]][m])
+					bpf_program__set_autoload(progs[frees[i]][m], false);
+			run->hooks[frees[i]].method = HOOK_NONE;
+			snprintf(run->hooks[frees[i]].reason, sizeof(run->hooks[frees[i]].reason),
+				 "off: only needed to track outstanding objects (--kernel-sample N)");
 		}
 	}
 	if (p->user_on && run->hooks[H_UPROBE].method != HOOK_UPROBE) {
@@ -1052,12 +1068,17 @@ static void alloc_render_text(const json_t *col, FILE *out, const struct report_
 
 		fprintf(out, "\nKernel allocations%s:\n", json_is_true(json_object_get(k, "addresses_hidden")) ?
 			" (addresses hidden by kptr_restrict: raw call sites)" : "");
-		fprintf(out, "  kmalloc %" PRIu64 " (%.0f/s), kfree %" PRIu64 "; kmem_cache_alloc %" PRIu64
-			" (%.0f/s), kmem_cache_free %" PRIu64 "; pages %" PRIu64 " allocated, %" PRIu64 " freed\n",
+		fprintf(out, "  kmalloc %" PRIu64 " (%.0f/s); kmem_cache_alloc %" PRIu64
+			" (%.0f/s); pages %" PRIu64 " allocated, %" PRIu64 " freed\n",
 			json_u64(c, "kmalloc"), json_real_value(json_object_get(r, "kmalloc_per_sec")),
-			json_u64(c, "kfree"), json_u64(c, "kmem_cache_alloc"),
+			json_u64(c, "kmem_cache_alloc"),
 			json_real_value(json_object_get(r, "kmem_cache_alloc_per_sec")),
-			json_u64(c, "kmem_cache_free"), json_u64(c, "page_alloc"), json_u64(c, "page_free"));
+			json_u64(c, "page_alloc"), json_u64(c, "page_free"));
+		if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in"))
+			fprintf(out, "  kfree %" PRIu64 ", kmem_cache_free %" PRIu64 "\n",
+				json_u64(c, "kfree"), json_u64(c, "kmem_cache_free"));
+		else
+			fprintf(out, "  slab frees not traced (--kernel-sample N tracks outstanding objects)\n");
 		if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in") > 1)
 			fprintf(out, "  outstanding objects sampled: one address in %" PRIu64
 				", scaled estimates\n",

@@ -99,7 +99,8 @@ for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $recorded " in *" $c "*) ;; *) bad "collector $c recorded events in no session";; esac
 done
 
-# The unforced sessions attach exactly what disco check said they would.
+# The unforced sessions attach exactly what disco check said they would
+# (hooks a collector turns off by its options say "off ...").
 for sec in record record-alloc; do
 	rep=$res/$sec-report
 	[ -n "$built" ] && jq -e '.schema == "disco.report/1"' "$rep" >/dev/null 2>&1 || continue
@@ -111,7 +112,8 @@ for sec in record record-alloc; do
 		fi
 	done < <(jq -r --slurpfile chk "$res/check" '.collectors | to_entries[] | .key as $n | [
 		$n,
-		([.value.hooks[]? as $h | ($chk[0].collectors[$n].hooks[]? |
+		([.value.hooks[]? | select((.reason // "") | startswith("off") | not) as $h |
+		  ($chk[0].collectors[$n].hooks[]? |
 			select(.hook == $h.hook) | .method) as $c | select($c != $h.method) |
 			"\($h.hook) check=\($c // "none") record=\($h.method // "none")"] | join(", "))
 	] | join("|")' "$rep")
