@@ -72,6 +72,8 @@ DEPS_PKGS := \
 	libcapstone-dev \
 	pkg-config \
 	jq \
+	curl \
+	python3 \
 	stress-ng \
 	fio \
 	iproute2 \
