@@ -155,6 +155,8 @@ void report_print_latency_row(FILE *out, const char *label, const json_t *hist);
 void report_print_hist(FILE *out, const json_t *hist, const char *unit);
 /* Integer member or 0. */
 uint64_t json_u64(const json_t *o, const char *key);
+/* A non-empty array of strings (a symbolized stack, a list of names)? */
+bool json_is_string_array(const json_t *v);
 /* Append to a report array, keeping at most max items (counts the rest). */
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);

@@ -135,6 +135,21 @@ static int get_nonneg(const json_t *o, const char *key, __u64 *v)
 	return 0;
 }
 
+bool hist_json_is_distribution(const json_t *v)
+{
+	return json_is_object(v) && json_is_array(json_object_get(v, "buckets")) &&
+	       json_is_integer(json_object_get(v, "count"));
+}
+
+const char *hist_json_unit(const json_t *v)
+{
+	if (json_is_integer(json_object_get(v, "sum_ns")))
+		return "ns";
+	if (json_is_integer(json_object_get(v, "sum_bytes")))
+		return "bytes";
+	return NULL;
+}
+
 int hist_from_json(const json_t *j, const char *unit, struct hist *h)
 {
 	char name[32];

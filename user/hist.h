@@ -3,6 +3,7 @@
 #ifndef DISCO_USER_HIST_H
 #define DISCO_USER_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "bpf/hist.h"
@@ -22,6 +23,10 @@ uint64_t hist_percentile(const struct hist *h, double p);
  * with unit "ns" or "bytes"; only non-empty buckets are listed.
  */
 json_t *hist_to_json(const struct hist *h, const char *unit);
+/* Does v look like a hist_to_json object (buckets and count)? */
+bool hist_json_is_distribution(const json_t *v);
+/* "ns" or "bytes" from its sum_ key; NULL if neither. */
+const char *hist_json_unit(const json_t *v);
 /* Inverse of hist_to_json; -EINVAL on malformed input. */
 int hist_from_json(const json_t *j, const char *unit, struct hist *h);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "hist.h"
 #include "out_html.h"
+#include "collector.h"
 
 #define MAX_COLUMNS	14	/* per row table */
 #define MAX_FRAMES	8	/* of a stack shown in a cell */
@@ -61,20 +62,7 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static bool is_distribution(const json_t *v)
-{
-	return json_is_object(v) && json_is_array(json_object_get(v, "buckets")) &&
-	       json_is_integer(json_object_get(v, "count"));
-}
 
-static const char *dist_unit(const json_t *v)
-{
-	if (json_is_integer(json_object_get(v, "sum_ns")))
-		return "ns";
-	if (json_is_integer(json_object_get(v, "sum_bytes")))
-		return "bytes";
-	return NULL;
-}
 
 /* A number by the unit its key names. */
 static const char *fmt_value(const char *key, const json_t *v, char *buf, size_t len)
@@ -213,7 +201,7 @@ static void pct_header(FILE *out, const char *first)
 
 static void pct_row(FILE *out, const char *label, const json_t *d)
 {
-	const char *unit = dist_unit(d) ?: "ns";
+	const char *unit = hist_json_unit(d) ?: "ns";
 	static const char *const keys[] = { "p50", "p90", "p99", "p999", "max" };
 	uint64_t count = json_u64(d, "count");
 	char key[24], b[24];
@@ -233,7 +221,7 @@ static void pct_row(FILE *out, const char *label, const json_t *d)
 
 static void distribution(FILE *out, const char *path, const json_t *d)
 {
-	const char *unit = dist_unit(d);
+	const char *unit = hist_json_unit(d);
 
 	fputs("<h3>", out);
 	html_escape(out, path);
@@ -245,18 +233,6 @@ static void distribution(FILE *out, const char *path, const json_t *d)
 		html_hist_svg(out, d, unit);
 }
 
-static bool is_string_array(const json_t *v)
-{
-	size_t i;
-	json_t *x;
-
-	if (!json_is_array(v) || !json_array_size(v))
-		return false;
-	json_array_foreach(v, i, x)
-		if (!json_is_string(x))
-			return false;
-	return true;
-}
 
 static void cell(FILE *out, const char *key, const json_t *v)
 {
@@ -272,8 +248,8 @@ static void cell(FILE *out, const char *key, const json_t *v)
 		fputs(fmt_value(key, v, b[0], sizeof(b[0])), out);
 	} else if (json_is_boolean(v)) {
 		fprintf(out, "<td class=\"s\">%s", json_is_true(v) ? "yes" : "no");
-	} else if (is_distribution(v)) {
-		const char *u = dist_unit(v) ?: "ns";
+	} else if (hist_json_is_distribution(v)) {
+		const char *u = hist_json_unit(v) ?: "ns";
 		char k[3][16];
 
 		snprintf(k[0], sizeof(k[0]), "p50_%s", u);
@@ -283,7 +259,7 @@ static void cell(FILE *out, const char *key, const json_t *v)
 			fmt_unit(json_u64(v, k[0]), u, b[0], sizeof(b[0])),
 			fmt_unit(json_u64(v, k[1]), u, b[1], sizeof(b[1])),
 			fmt_unit(json_u64(v, k[2]), u, b[2], sizeof(b[2])));
-	} else if (is_string_array(v)) {
+	} else if (json_is_string_array(v)) {
 		fputs("<td class=\"stack\">", out);
 		json_array_foreach(v, i, x) {
 			if (i == MAX_FRAMES) {
@@ -311,8 +287,8 @@ static size_t columns(json_t **rows, size_t n, const char **cols)
 		json_object_foreach(rows[r], k, v) {
 			size_t c;
 
-			if ((json_is_object(v) && !is_distribution(v)) ||
-			    (json_is_array(v) && !is_string_array(v)))
+			if ((json_is_object(v) && !hist_json_is_distribution(v)) ||
+			    (json_is_array(v) && !json_is_string_array(v)))
 				continue;
 			for (c = 0; c < nc; c++)
 				if (!strcmp(cols[c], k))
@@ -368,9 +344,9 @@ static void row_table(FILE *out, const char *path, json_t *c, int top)
 
 		for (size_t r = 0; r < n && !first; r++)
 			first = json_object_get(rows[r], cols[j]);
-		fprintf(out, "<th%s>", json_is_string(first) || is_string_array(first) ? " class=\"s\"" : "");
+		fprintf(out, "<th%s>", json_is_string(first) || json_is_string_array(first) ? " class=\"s\"" : "");
 		html_escape(out, cols[j]);
-		if (is_distribution(first))
+		if (hist_json_is_distribution(first))
 			fputs("<br><span class=\"muted\">n &middot; p50 / p99 / max</span>", out);
 		fputs("</th>", out);
 	}
@@ -437,7 +413,7 @@ static void scalars(FILE *out, json_t *o, const char *prefix, int depth, bool *o
 			else
 				fprintf(out, "<td>%s</td>", fmt_value(k, v, b, sizeof(b)));
 			fputs("</tr>\n", out);
-		} else if (json_is_object(v) && !is_distribution(v) && !is_map(v) && depth < MAX_DEPTH) {
+		} else if (json_is_object(v) && !hist_json_is_distribution(v) && !is_map(v) && depth < MAX_DEPTH) {
 			scalars(out, v, path, depth + 1, opened);
 		}
 	}
@@ -451,7 +427,7 @@ static void distributions(FILE *out, json_t *o, const char *prefix, int depth)
 
 	json_object_foreach(o, k, v) {
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
-		if (is_distribution(v))
+		if (hist_json_is_distribution(v))
 			distribution(out, path, v);
 		else if (json_is_object(v) && !is_map(v) && depth < MAX_DEPTH)
 			distributions(out, v, path, depth + 1);
@@ -468,14 +444,14 @@ static void tables(FILE *out, json_t *o, const char *prefix, int depth, int top)
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
 		if (depth == 0 && (!strcmp(k, "hooks") || !strcmp(k, "programs")))
 			continue;
-		if (json_is_array(v) && !is_string_array(v) && json_array_size(v) &&
+		if (json_is_array(v) && !json_is_string_array(v) && json_array_size(v) &&
 		    json_is_object(json_array_get(v, 0)))
 			row_table(out, path, v, top);
 		else if (json_is_array(v) && !json_array_size(v))
 			row_table(out, path, v, top);
 		else if (json_is_object(v) && is_map(v))
 			row_table(out, path, v, top);
-		else if (json_is_object(v) && !is_distribution(v) && depth < MAX_DEPTH)
+		else if (json_is_object(v) && !hist_json_is_distribution(v) && depth < MAX_DEPTH)
 			tables(out, v, path, depth + 1, top);
 	}
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "hist.h"
 #include "out_prom.h"
+#include "collector.h"
 
 #define NAME_LEN	192	/* longer generated names are not exported */
 #define LABEL_VALUE_MAX	256	/* bytes of a label value (stacks get long) */
@@ -412,11 +413,6 @@ static void emit_hist(struct prom *p, const char *name, const char *help,
 
 /* ---- the generic walk over a collector object ---- */
 
-static bool is_distribution(const json_t *v)
-{
-	return json_is_object(v) && json_is_array(json_object_get(v, "buckets")) &&
-	       json_is_integer(json_object_get(v, "count"));
-}
 
 /* "sum_ns" -> "ns"; NULL if the distribution names no unit */
 static const char *dist_unit(json_t *v)
@@ -430,18 +426,6 @@ static const char *dist_unit(json_t *v)
 	return NULL;
 }
 
-static bool is_string_array(const json_t *v)
-{
-	size_t i;
-	json_t *x;
-
-	if (!json_is_array(v) || !json_array_size(v))
-		return false;
-	json_array_foreach(v, i, x)
-		if (!json_is_string(x))
-			return false;
-	return true;
-}
 
 /* Integers that say which entity a row is about, not how much happened. */
 static bool identity_key(const char *k)
@@ -458,7 +442,7 @@ static bool identity_key(const char *k)
 
 static bool is_label_member(const char *k, const json_t *v)
 {
-	return json_is_string(v) || is_string_array(v) || (json_is_integer(v) && identity_key(k));
+	return json_is_string(v) || json_is_string_array(v) || (json_is_integer(v) && identity_key(k));
 }
 
 /* Levels rather than running counts (see out_prom.h). */
@@ -513,7 +497,7 @@ static json_int_t rank_of(json_t *v)
 	if (json_is_integer(v))
 		return json_integer_value(v);
 	json_object_foreach(v, k, x)
-		if (is_distribution(x))
+		if (hist_json_is_distribution(x))
 			return json_integer_value(json_object_get(x, "count"));
 	return -1;
 }
@@ -563,7 +547,7 @@ static void walk_entity(struct prom *p, json_t *v, const char *key, const char *
 			} else if (json_is_integer(x) && identity_key(k)) {
 				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(x));
 				labels_add(p, &row, k, num);
-			} else if (is_string_array(x) && (f = open_memstream(&joined, &jl))) {
+			} else if (json_is_string_array(x) && (f = open_memstream(&joined, &jl))) {
 				json_array_foreach(x, i, e)
 					fprintf(f, "%s%s", i ? ";" : "", json_string_value(e));
 				if (!fclose(f))
@@ -642,7 +626,7 @@ static void export_value(struct prom *p, json_t *v, const char *key, const char 
 	struct hist h;
 
 	snprintf(name, sizeof(name), "%s", base);
-	if (is_distribution(v)) {
+	if (hist_json_is_distribution(v)) {
 		unit = dist_unit(v);
 		if (!unit || hist_from_json(v, unit, &h))
 			return;

@@ -39,6 +39,19 @@ uint64_t json_u64(const json_t *o, const char *key)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
+bool json_is_string_array(const json_t *v)
+{
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v) || !json_array_size(v))
+		return false;
+	json_array_foreach(v, i, x)
+		if (!json_is_string(x))
+			return false;
+	return true;
+}
+
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max)
 {
 	json_t *a = json_object_get(col, key);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "collector.h"
 #include "out_top.h"
+#include "hist.h"
 
 #define MAX_COUNTERS	10	/* rates shown per collector */
 #define ID_LEN		40
@@ -41,20 +42,7 @@ int top_interval(const json_t *cur, const json_t *prev, const char *unit, struct
 	return 0;
 }
 
-static bool is_distribution(const json_t *v)
-{
-	return json_is_object(v) && json_is_array(json_object_get(v, "buckets")) &&
-	       json_is_integer(json_object_get(v, "count"));
-}
 
-static const char *dist_unit(const json_t *v)
-{
-	if (json_is_integer(json_object_get(v, "sum_ns")))
-		return "ns";
-	if (json_is_integer(json_object_get(v, "sum_bytes")))
-		return "bytes";
-	return NULL;
-}
 
 static const char *fmt(uint64_t v, const char *unit, char *buf, size_t len)
 {
@@ -63,7 +51,7 @@ static const char *fmt(uint64_t v, const char *unit, char *buf, size_t len)
 
 static void dist_row(FILE *out, const char *name, const json_t *cur, const json_t *prev, double secs)
 {
-	const char *unit = dist_unit(cur);
+	const char *unit = hist_json_unit(cur);
 	struct hist iv, all;
 	char b[6][16];
 
@@ -88,7 +76,7 @@ static void dists(FILE *out, json_t *c, json_t *p, const char *prefix, double se
 
 	json_object_foreach(c, k, v) {
 		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", k);
-		if (is_distribution(v))
+		if (hist_json_is_distribution(v))
 			dist_row(out, name, v, json_object_get(p, k), secs);
 		else if (json_is_object(v) && depth < 2)
 			dists(out, v, json_object_get(p, k), name, secs, depth + 1);
@@ -119,7 +107,7 @@ static void counters(FILE *out, json_t *c, json_t *p, const char *prefix, double
 			fprintf(out, "%s%s %.0f/s", *n % 4 ? "   " : (*n ? "\n    " : "  rates: "), name,
 				secs > 0 && now >= before ? (now - before) / secs : 0.0);
 			(*n)++;
-		} else if (json_is_object(v) && !is_distribution(v) && depth < 2 &&
+		} else if (json_is_object(v) && !hist_json_is_distribution(v) && depth < 2 &&
 			   !strstr(k, "sampling") && !strstr(k, "filters")) {
 			counters(out, v, json_object_get(p, k), name, secs, depth + 1, n);
 		}
@@ -172,12 +160,12 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 	json_t *v, *first = json_array_get(cur, 0);
 
 	json_object_foreach(first, k, v) {
-		if (is_distribution(v)) {
+		if (hist_json_is_distribution(v)) {
 			dkey = k;
 			break;
 		}
 	}
-	if (!dkey || !(unit = dist_unit(json_object_get(first, dkey))))
+	if (!dkey || !(unit = hist_json_unit(json_object_get(first, dkey))))
 		return;
 	w = calloc(n, sizeof(*w));
 	pids = calloc(np ?: 1, sizeof(*pids));
