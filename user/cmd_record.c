@@ -315,7 +315,8 @@ int cmd_record(int argc, char **argv)
 	for (;;) {
 		err = recorder_poll(r, 100);
 		if (err < 0) {
-			why = "error";
+			why = NULL;	/* the recorder said what failed */
+			rc = EXIT_ERR;
 			break;
 		}
 		if (stop_signal) {
@@ -346,12 +347,12 @@ int cmd_record(int argc, char **argv)
 	recorder_poll(r, 0);
 	err = recorder_stop(r, NULL);
 	r = NULL;
-	if (err) {
+	if (err && why) {
 		log_err("%s: the session could not be completed (%s); what was written before is readable",
 			a.output, strerror(-err));
 		rc = EXIT_ERR;
 	}
-	if (!a.quiet)
+	if (!a.quiet && rc == EXIT_OK)
 		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
 	if (ch.pid > 0 && child_done && WIFEXITED(status) && WEXITSTATUS(status) && !a.quiet)
 		fprintf(stderr, "disco: command exited with status %d\n", WEXITSTATUS(status));
