@@ -90,6 +90,13 @@ struct {
 } ksites SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ALLOC_KSLOTS);
+	__type(key, __u32);
+	__type(value, struct kalloc_slot);
+} kslots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, __u64);		/* object address */
@@ -503,10 +510,26 @@ static __always_inline bool kaddr_sampled(__u64 ptr)
 	return ((ptr >> 4) * 0x9E3779B97F4A7C15ull >> 40) % ksample_every == 0;
 }
 
+/*
+ * A program interrupted on its CPU by another of ours (an allocation in an
+ * interrupt) can lose an increment of a per-CPU value, as with any per-CPU
+ * map; a slot claimed twice at once ends up with the second site's key.
+ */
 static __always_inline struct kalloc_site *ksite_get(__u64 call_site)
 {
-	struct kalloc_site *s = bpf_map_lookup_elem(&ksites, &call_site);
+	__u32 slot = kslot_of(call_site);
+	struct kalloc_slot *sl = bpf_map_lookup_elem(&kslots, &slot);
+	struct kalloc_site *s;
 
+	if (sl) {
+		if (sl->call_site == call_site)
+			return &sl->s;
+		if (!sl->call_site) {
+			sl->call_site = call_site;
+			return &sl->s;
+		}
+	}
+	s = bpf_map_lookup_elem(&ksites, &call_site);
 	if (!s) {
 		struct kalloc_site zero = {};
 
