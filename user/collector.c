@@ -231,25 +231,75 @@ uint64_t collector_drops(const struct col_run *run)
 	return total;
 }
 
-json_t *collector_prog_stats(const struct col_run *run)
+/* The kernel's run count and time of a loaded program; false if not loaded. */
+static bool prog_counters(const struct bpf_program *p, uint64_t *cnt, uint64_t *ns)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	*cnt = info.run_cnt;
+	*ns = info.run_time_ns;
+	return true;
+}
+
+int collector_prog_window(struct col_run *run, bool open)
+{
+	struct bpf_program *p;
+	uint64_t cnt, ns;
+	int i = 0;
+
+	if (!run->obj)
+		return 0;
+	if (!run->progs) {
+		bpf_object__for_each_program(p, run->obj)
+			run->nprogs++;
+		run->progs = calloc(run->nprogs ?: 1, sizeof(*run->progs));
+		if (!run->progs)
+			return -ENOMEM;
+	}
+	bpf_object__for_each_program(p, run->obj) {
+		struct prog_acc *a = &run->progs[i++];
+
+		if (i > run->nprogs || !prog_counters(p, &cnt, &ns))
+			continue;
+		if (open) {
+			a->cnt0 = cnt;
+			a->ns0 = ns;
+		} else {
+			a->cnt += cnt - a->cnt0;
+			a->ns += ns - a->ns0;
+		}
+	}
+	return 0;
+}
+
+json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 {
 	json_t *a = json_array();
 	struct bpf_program *p;
+	uint64_t cnt, ns;
+	int i = 0;
 
-	if (!run->obj)
+	if (!run->obj || !run->progs)
 		return a;
 	bpf_object__for_each_program(p, run->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
+		const struct prog_acc *acc = &run->progs[i++];
+		uint64_t c, t;
 
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		if (i > run->nprogs || !prog_counters(p, &cnt, &ns))
 			continue;
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I}",
+		c = acc->cnt + (open ? cnt - acc->cnt0 : 0);
+		t = acc->ns + (open ? ns - acc->ns0 : 0);
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
 			"name", bpf_program__name(p),
-			"run_count", (json_int_t)info.run_cnt,
-			"run_time_ns", (json_int_t)info.run_time_ns,
-			"ns_per_run", (json_int_t)(info.run_cnt ? info.run_time_ns / info.run_cnt : 0)));
+			"run_count", (json_int_t)(c * scale + 0.5),
+			"run_time_ns", (json_int_t)(t * scale + 0.5),
+			"ns_per_run", (json_int_t)(c ? t / c : 0),
+			"measured_runs", (json_int_t)c,
+			"measured_run_time_ns", (json_int_t)t));
 	}
 	return a;
 }

@@ -38,6 +38,20 @@ struct rec_opts {
 	char comm[16];			/* --comm */
 	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
 	unsigned int ring_bytes;	/* ring buffer size per collector */
+	int bpf_stats;			/* --bpf-stats: enum bpf_stats_mode */
+};
+
+/*
+ * BPF run-time statistics cost every program run two clock reads on the
+ * whole machine while on. Sampled: on for STATS_WINDOW_NS of every
+ * STATS_PERIOD_NS (recorder.c), the counts scaled to the session.
+ */
+enum bpf_stats_mode { BPF_STATS_SAMPLED, BPF_STATS_ON, BPF_STATS_OFF };
+
+/* One program's counters, added up over the windows statistics were on. */
+struct prog_acc {
+	uint64_t cnt, ns;	/* closed windows */
+	uint64_t cnt0, ns0;	/* the kernel's counters when the window opened */
 };
 
 /* Flags a collector adds to record/top/serve (--disk, --port, ...). */
@@ -56,6 +70,8 @@ struct col_run {
 	uint64_t events;		/* counted by the loop */
 	void *priv;			/* collector's own userspace state */
 	struct recorder *rec;		/* owning recorder (loop-private) */
+	struct prog_acc *progs;		/* per program of obj, in its order */
+	int nprogs;
 };
 
 struct report_opts {
@@ -145,8 +161,15 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
 
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
-/* Per loaded program: name, run_cnt, run_time_ns (needs BPF stats on). */
-json_t *collector_prog_stats(const struct col_run *run);
+/*
+ * Statistics windows: open remembers each program's kernel counters, close
+ * adds what they counted since. collector_prog_stats(): per program name,
+ * run_count and run_time_ns over the windows (plus the open one's part so
+ * far), both multiplied by scale, ns_per_run, and the unscaled
+ * measured_runs and measured_run_time_ns (these only grow: counters).
+ */
+int collector_prog_window(struct col_run *run, bool open);
+json_t *collector_prog_stats(const struct col_run *run, bool open, double scale);
 
 /* Small helpers shared by collectors' report code. */
 /* "  label  count  p50  p90  p99  p99.9  max" with a header when label is NULL */

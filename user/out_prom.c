@@ -742,18 +742,19 @@ static void collector_fixed(struct prom *p, const char *cname, json_t *c)
 	arr = json_object_get(c, "programs");
 	json_array_foreach(arr, i, x) {
 		const char *prog = json_string_value(json_object_get(x, "name"));
-		json_t *rc = json_object_get(x, "run_count"), *rt = json_object_get(x, "run_time_ns");
+		/* measured, not scaled: a scaled estimate can go down, a counter must not */
+		json_t *rc = json_object_get(x, "measured_runs"), *rt = json_object_get(x, "measured_run_time_ns");
 
 		if (i >= MAX_FIXED || !prog || labels_copy(&pl, &l))
 			break;
 		labels_add(p, &pl, "program", prog);
 		if (json_is_integer(rc) && json_integer_value(rc) >= 0)
 			emit_u64(p, "disco_bpf_program_runs_total", P_COUNTER,
-				 "Runs of each BPF program (needs BPF statistics).", &pl,
+				 "Runs of each BPF program while BPF statistics were on.", &pl,
 				 (uint64_t)json_integer_value(rc));
 		if (json_is_integer(rt) && json_integer_value(rt) >= 0)
 			emit_ns(p, "disco_bpf_program_run_seconds_total", P_COUNTER,
-				"Time spent in each BPF program (needs BPF statistics).", &pl,
+				"Time spent in each BPF program while BPF statistics were on.", &pl,
 				(uint64_t)json_integer_value(rt));
 		labels_free(&pl);
 	}
@@ -796,14 +797,18 @@ static void session_fixed(struct prom *p, json_t *rep)
 	if (ok)
 		emit_u64(p, "disco_recorder_peak_rss_bytes", P_GAUGE,
 			 "Peak resident memory of disco itself.", &none, v);
-	v = u64_of(cost, "bpf_runs", &ok);
+	v = u64_of(cost, "bpf_measured_runs", &ok);
 	if (ok)
 		emit_u64(p, "disco_bpf_runs_total", P_COUNTER,
-			 "Runs of all BPF programs of the session.", &none, v);
-	v = u64_of(cost, "bpf_run_time_ns", &ok);
+			 "Runs of all BPF programs of the session while BPF statistics were on.", &none, v);
+	v = u64_of(cost, "bpf_measured_run_time_ns", &ok);
 	if (ok)
 		emit_ns(p, "disco_bpf_run_seconds_total", P_COUNTER,
-			"Time spent in all BPF programs of the session.", &none, v);
+			"Time spent in all BPF programs of the session while BPF statistics were on.", &none, v);
+	v = u64_of(cost, "bpf_stats_measured_ns", &ok);
+	if (ok)
+		emit_ns(p, "disco_bpf_stats_measured_seconds_total", P_COUNTER,
+			"How long BPF statistics were on (sampled: 1 s in every 10).", &none, v);
 	if (json_is_boolean(json_object_get(cost, "bpf_stats_enabled")))
 		emit(p, "disco_bpf_stats_enabled", P_GAUGE,
 		     "1 if BPF run-time statistics are on (program cost is measured).", &none,

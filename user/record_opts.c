@@ -17,6 +17,7 @@ enum {
 	OPT_COMM,
 	OPT_MIN_LATENCY,
 	OPT_RING,
+	OPT_BPF_STATS,
 	OPT_COLLECTOR = 1000,	/* + index into the flattened collector options */
 };
 
@@ -33,6 +34,7 @@ static const struct option base_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "ring-size", required_argument, NULL, OPT_RING },
+	{ "bpf-stats", required_argument, NULL, OPT_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
 };
 #define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
@@ -131,6 +133,16 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 			if (parse_u64(optarg, &v) || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
 				return usage_error(cmd, "--ring-size needs a power of two from 4096 to 1 GiB, not '%s'", optarg);
 			a->o.ring_bytes = (unsigned int)v;
+			break;
+		case OPT_BPF_STATS:
+			if (!strcmp(optarg, "sampled"))
+				a->o.bpf_stats = BPF_STATS_SAMPLED;
+			else if (!strcmp(optarg, "on"))
+				a->o.bpf_stats = BPF_STATS_ON;
+			else if (!strcmp(optarg, "off"))
+				a->o.bpf_stats = BPF_STATS_OFF;
+			else
+				return usage_error(cmd, "--bpf-stats takes sampled, on or off, not '%s'", optarg);
 			break;
 		case 'v':
 			log_verbosity++;

@@ -194,10 +194,17 @@ static void render_cost(const json_t *rep, FILE *out)
 		fmt_ns(json_u64(cost, "recorder_cpu_ns"), b[0], 16),
 		fmt_bytes(json_u64(cost, "recorder_peak_rss_bytes"), b[1], 16),
 		json_u64(cost, "events"), fmt_bytes(json_u64(cost, "file_bytes"), b[2], 16));
-	fprintf(out, "  BPF programs: %" PRIu64 " runs, %s total, %" PRIu64 " ns per run%s\n",
+	fprintf(out, "  BPF programs: %" PRIu64 " runs, %s total, %" PRIu64 " ns per run%s",
 		json_u64(cost, "bpf_runs"), fmt_ns(json_u64(cost, "bpf_run_time_ns"), b[0], 16),
 		json_u64(cost, "bpf_ns_per_event"),
-		json_is_false(json_object_get(cost, "bpf_stats_enabled")) ? " (stats unavailable)" : "");
+		json_is_false(json_object_get(cost, "bpf_stats_enabled")) ? " (not measured)" : "");
+	/* sampled statistics: say over how much of the session */
+	if (json_is_true(json_object_get(cost, "bpf_stats_enabled")) &&
+	    json_u64(cost, "bpf_stats_measured_ns") < json_u64(cost, "bpf_stats_session_ns"))
+		fprintf(out, " (measured over %s of %s, counts scaled)",
+			fmt_ns(json_u64(cost, "bpf_stats_measured_ns"), b[1], 16),
+			fmt_ns(json_u64(cost, "bpf_stats_session_ns"), b[2], 16));
+	fputc('\n', out);
 	json_object_foreach((json_t *)cols, name, c) {
 		json_array_foreach(json_object_get(c, "programs"), i, p) {
 			if (!json_u64(p, "run_count"))

@@ -239,12 +239,15 @@ static void test_prom_each_family_once_with_series_grouped(void **state)
 	for (int i = 0; i < 6; i++)
 		json_array_append_new(procs, json_pack("{s:i, s:s, s:o, s:i}", "pid", 100 + i,
 			"comm", "w", "runq_latency", hist_to_json(&h, "ns"), "migrations", i));
-	rep = json_pack("{s:s, s:{s:s}, s:{s:I, s:b}, s:{s:{s:o, s:o, s:i, s:i, s:[{s:s, s:s}], s:[{s:s, s:I, s:I}]}, s:{s:o, s:i, s:i}}}",
-		"schema", "disco.report/1", "session", "kernel", "k", "cost", "bpf_runs", (json_int_t)9,
+	/* sampled statistics: counters export what was measured, not the scaled estimate */
+	rep = json_pack("{s:s, s:{s:s}, s:{s:I, s:I, s:I, s:b}, s:{s:{s:o, s:o, s:i, s:i, s:[{s:s, s:s}], s:[{s:s, s:I, s:I, s:I, s:I}]}, s:{s:o, s:i, s:i}}}",
+		"schema", "disco.report/1", "session", "kernel", "k", "cost", "bpf_runs", (json_int_t)90,
+		"bpf_measured_runs", (json_int_t)9, "bpf_stats_measured_ns", (json_int_t)2000000000,
 		"bpf_stats_enabled", 1, "collectors",
 		"sched", "runq_latency", hist_to_json(&h, "ns"), "processes", procs, "drops", 7, "events", 3,
 		"hooks", "hook", "sched:sched_switch", "method", "tp_btf",
-		"programs", "name", "sched_switch_btf", "run_count", (json_int_t)10, "run_time_ns", (json_int_t)1500,
+		"programs", "name", "sched_switch_btf", "run_count", (json_int_t)100, "run_time_ns", (json_int_t)15000,
+		"measured_runs", (json_int_t)10, "measured_run_time_ns", (json_int_t)1500,
 		"bio", "latency", hist_to_json(&h, "ns"), "drops", 0, "events", 1);
 	out = render(rep, 10);
 	check_families_grouped(out);
@@ -259,6 +262,7 @@ static void test_prom_each_family_once_with_series_grouped(void **state)
 	expect(out, "disco_bpf_program_runs_total{collector=\"sched\",program=\"sched_switch_btf\"}", 10);
 	assert_non_null(strstr(out, "disco_bpf_program_run_seconds_total{collector=\"sched\",program=\"sched_switch_btf\"} 0.0000015\n"));
 	expect(out, "disco_bpf_runs_total", 9);
+	expect(out, "disco_bpf_stats_measured_seconds_total", 2);
 	assert_int_equal(count_lines_starting(out, "disco_sched_processes_migrations_total{"), 6);
 	/* every metric has HELP and TYPE */
 	assert_int_equal(count_lines_starting(out, "# HELP "), count_lines_starting(out, "# TYPE "));
