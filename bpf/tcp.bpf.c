@@ -156,7 +156,7 @@ static __always_inline void sk_ports(const struct sock *sk, __u16 *lport,
 	*rport = bpf_ntohs(RD(direct, sk, __sk_common.skc_dport));
 	if (*lport || RD(direct, sk, __sk_common.skc_state) != TCP_CLOSE)
 		return;
-	/* inet_sock lies past struct sock: reach it through the tcp_sock */
+	/* inet_sport lies past struct sock: reach it through the tcp_sock */
 	inet = direct ? (void *)tcp_of(sk, direct) : (void *)sk;
 	if (inet)
 		*lport = bpf_ntohs(RD(direct, inet, inet_sport));
