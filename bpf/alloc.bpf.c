@@ -90,6 +90,13 @@ struct {
 } ksites SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ALLOC_KSLOTS);
+	__type(key, __u32);
+	__type(value, struct kalloc_slot);
+} kslots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, __u64);		/* object address */
@@ -503,10 +510,26 @@ static __always_inline bool kaddr_sampled(__u64 ptr)
 	return ((ptr >> 4) * 0x9E3779B97F4A7C15ull >> 40) % ksample_every == 0;
 }
 
+/*
+ * A program interrupted on its CPU by another of ours (an allocation in an
+ * interrupt) can lose an increment of a per-CPU value, as with any per-CPU
+ * map; a slot claimed twice at once ends up with the second site's key.
+ */
 static __always_inline struct kalloc_site *ksite_get(__u64 call_site)
 {
-	struct kalloc_site *s = bpf_map_lookup_elem(&ksites, &call_site);
+	__u32 slot = kslot_of(call_site);
+	struct kalloc_slot *sl = bpf_map_lookup_elem(&kslots, &slot);
+	struct kalloc_site *s;
 
+	if (sl) {
+		if (sl->call_site == call_site)
+			return &sl->s;
+		if (!sl->call_site) {
+			sl->call_site = call_site;
+			return &sl->s;
+		}
+	}
+	s = bpf_map_lookup_elem(&ksites, &call_site);
 	if (!s) {
 		struct kalloc_site zero = {};
 
@@ -621,15 +644,22 @@ static __always_inline void k_page(__u64 page, __u32 order, bool alloc)
  * ("mm/slab_common: drop kmem_alloc & avoid dereferencing fields when not
  * using", 6.2); before it, bytes_req and bytes_alloc like kmalloc.
  */
-static __always_inline void cache_alloc(__u64 call_site, __u64 ptr, __u64 a2, __u64 a3)
+static __always_inline void cache_alloc(__u64 call_site, __u64 ptr, __u64 a2, __u64 a3,
+					bool direct)
 {
 	__u64 req = a2, alloc = a3;
 
 	if (!kmem_cache_alloc_has_sizes()) {
 		struct kmem_cache *s = (void *)a2;
 
-		req = BPF_CORE_READ(s, object_size);
-		alloc = BPF_CORE_READ(s, size);
+		/* tp_btf: a typed pointer, read with plain loads */
+		if (direct) {
+			req = s->object_size;
+			alloc = s->size;
+		} else {
+			req = BPF_CORE_READ(s, object_size);
+			alloc = BPF_CORE_READ(s, size);
+		}
 	}
 	k_alloc(call_site, ptr, req, alloc, KC_CACHE_ALLOC);
 }
@@ -661,7 +691,7 @@ int BPF_PROG(cache_alloc_btf)
 {
 	__u64 *a = (__u64 *)ctx;
 
-	cache_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3]);
+	cache_alloc(a[0], tp_btf_void_ptr_arg(a, 1), a[2], a[3], true);
 	return 0;
 }
 
@@ -728,7 +758,7 @@ int kmalloc_node_raw(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/kmem_cache_alloc")
 int cache_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	cache_alloc(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+	cache_alloc(ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], false);
 	return 0;
 }
 

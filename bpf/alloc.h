@@ -111,6 +111,26 @@ struct kalloc_site {
 	__s64 outstanding_bytes;
 };
 
+/*
+ * Direct-mapped per-CPU cache of call sites in front of the ksites hash:
+ * slot hash(call_site) % ALLOC_KSLOTS belongs to the first site that lands
+ * in it on that CPU; a later site colliding with it goes to the hash. An
+ * array slot costs a few loads, a hash lookup a hash computation and a
+ * bucket walk, on every kmalloc. Userspace adds slots and hash up per site.
+ */
+#define ALLOC_KSLOT_BITS	11
+#define ALLOC_KSLOTS		(1 << ALLOC_KSLOT_BITS)
+
+struct kalloc_slot {
+	__u64 call_site;	/* 0: free */
+	struct kalloc_site s;
+};
+
+static inline __u32 kslot_of(__u64 call_site)
+{
+	return (__u32)((call_site * 0x9E3779B97F4A7C15ull) >> (64 - ALLOC_KSLOT_BITS));
+}
+
 struct kalloc_info {
 	__u64 call_site;
 	__u64 bytes;
@@ -148,6 +168,7 @@ _Static_assert(sizeof(struct alloc_site) == 48, "alloc_site ABI");
 _Static_assert(sizeof(struct alloc_call) == 40, "alloc_call ABI");
 _Static_assert(sizeof(struct kalloc_site) == 48, "kalloc_site ABI");
 _Static_assert(sizeof(struct kalloc_info) == 24, "kalloc_info ABI");
+_Static_assert(sizeof(struct kalloc_slot) == 56, "kalloc_slot ABI");
 _Static_assert(sizeof(struct page_order_stat) == 16, "page_order_stat ABI");
 _Static_assert(sizeof(struct alloc_event) == 64, "alloc_event ABI");
 

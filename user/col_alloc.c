@@ -535,6 +535,7 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 	if (!p->kernel_on) {
 		bpf_map__set_max_entries(skel->maps.kallocs, 1);
 		bpf_map__set_max_entries(skel->maps.ksites, 1);
+		bpf_map__set_max_entries(skel->maps.kslots, 1);
 	}
 	if (!p->user_on) {
 		bpf_map__set_max_entries(skel->maps.allocs, 1);
@@ -830,36 +831,129 @@ static int by_kbytes_desc(const void *pa, const void *pb)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* One kernel call site, summed over CPUs, the slot cache and the hash. */
+struct ksite_sum {
+	__u64 call_site;
+	struct kalloc_site s;
+};
+
+static void ksite_add(struct kalloc_site *to, const struct kalloc_site *v)
+{
+	to->allocs += v->allocs;
+	to->bytes_req += v->bytes_req;
+	to->bytes_alloc += v->bytes_alloc;
+	to->frees += v->frees;
+	to->outstanding_allocs += v->outstanding_allocs;
+	to->outstanding_bytes += v->outstanding_bytes;
+}
+
+static int ksite_push(struct ksite_sum **arr, size_t *n, size_t *cap, __u64 site,
+		      const struct kalloc_site *v)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 512;
+		struct ksite_sum *t = realloc(*arr, nc * sizeof(**arr));
+
+		if (!t)
+			return -ENOMEM;
+		*arr = t;
+		*cap = nc;
+	}
+	(*arr)[*n].call_site = site;
+	(*arr)[*n].s = *v;
+	(*n)++;
+	return 0;
+}
+
+static int by_call_site(const void *pa, const void *pb)
+{
+	__u64 x = ((const struct ksite_sum *)pa)->call_site;
+	__u64 y = ((const struct ksite_sum *)pb)->call_site;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every (site, per-CPU part) from the slot cache (one batch read) and the
+ * hash, merged per site: sorted by call site, then runs added up. Returns
+ * the number of sites in *out, or -errno.
+ */
+static ssize_t ksites_read(struct alloc_bpf *skel, int ncpu, struct ksite_sum **out)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int sfd = bpf_map__fd(skel->maps.kslots), hfd = bpf_map__fd(skel->maps.ksites);
+	struct kalloc_slot *slots = calloc((size_t)ALLOC_KSLOTS * ncpu, sizeof(*slots));
+	struct kalloc_site *v = calloc(ncpu, sizeof(*v));
+	__u32 *keys = calloc(ALLOC_KSLOTS, sizeof(*keys)), count = ALLOC_KSLOTS, batch;
+	struct ksite_sum *arr = NULL;
+	size_t n = 0, cap = 0, m = 0;
+	__u64 key, next, *prev = NULL;
+	int err = -ENOMEM;
+
+	if (!slots || !v || !keys)
+		goto out;
+	err = bpf_map_lookup_batch(sfd, NULL, &batch, keys, slots, &count, &bo);
+	if (err && errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++)
+		for (int c = 0; c < ncpu; c++) {
+			const struct kalloc_slot *sl = &slots[(size_t)i * ncpu + c];
+
+			if (sl->call_site && (err = ksite_push(&arr, &n, &cap, sl->call_site, &sl->s)))
+				goto out;
+		}
+	while (!bpf_map_get_next_key(hfd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(hfd, &key, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			if ((err = ksite_push(&arr, &n, &cap, key, &v[c])))
+				goto out;
+	}
+	if (n)
+		qsort(arr, n, sizeof(*arr), by_call_site);
+	for (size_t i = 0; i < n; i++) {
+		if (m && arr[m - 1].call_site == arr[i].call_site)
+			ksite_add(&arr[m - 1].s, &arr[i].s);
+		else
+			arr[m++] = arr[i];
+	}
+	*out = arr;
+	arr = NULL;
+	err = 0;
+out:
+	free(arr);
+	free(keys);
+	free(v);
+	free(slots);
+	return err ? err : (ssize_t)m;
+}
+
 static json_t *kernel_json(struct col_run *run, uint64_t now)
 {
 	struct alloc_priv *p = run->priv;
 	struct alloc_bpf *skel = run->skel;
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.ksites);
-	struct kalloc_site *v = calloc(ncpu, sizeof(*v));
+	int ncpu = libbpf_num_possible_cpus();
+	struct ksite_sum *all = NULL;
+	ssize_t nsites;
 	struct page_order_stat *ov = calloc(ncpu, sizeof(*ov));
 	json_t *o = json_object(), *sites = json_array(), *orders = json_array(), **items = NULL;
-	__u64 key, next, *prev = NULL;
 	uint64_t kc[KC_NR];
 	double secs = (now - p->start_ns) / 1e9;
 	size_t n = 0, cap = 0;
 	struct hist h;
 	char buf[256], abuf[32];
 
-	while (v && !bpf_map_get_next_key(fd, prev, &next)) {
-		struct kalloc_site s = {};
+	nsites = ksites_read(skel, ncpu, &all);
+	if (nsites < 0)
+		log_warn("alloc: cannot read kernel call sites: %s", strerror((int)-nsites));
+	for (ssize_t i = 0; i < nsites; i++) {
+		const struct kalloc_site s = all[i].s;
+		__u64 key = all[i].call_site;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, v))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			s.allocs += v[c].allocs;
-			s.bytes_req += v[c].bytes_req;
-			s.bytes_alloc += v[c].bytes_alloc;
-			s.frees += v[c].frees;
-			s.outstanding_allocs += v[c].outstanding_allocs;
-			s.outstanding_bytes += v[c].outstanding_bytes;
-		}
 		if (!s.allocs)
 			continue;
 		if (n == cap) {
@@ -881,6 +975,7 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 			"outstanding_bytes", (json_int_t)(s.outstanding_bytes > 0 ?
 							 s.outstanding_bytes * (int64_t)opt.ksample : 0));
 	}
+	free(all);
 	if (n)
 		qsort(items, n, sizeof(*items), by_kbytes_desc);
 	for (size_t i = 0; i < n; i++) {
@@ -890,7 +985,6 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 			json_decref(items[i]);
 	}
 	free(items);
-	free(v);
 	for (__u32 ord = 0; ov && ord < ALLOC_MAX_ORDER; ord++) {
 		uint64_t a = 0, f = 0;
 

@@ -20,6 +20,14 @@ for method in "" raw_tp tracepoint; do
 	# a named site, not a raw address
 	named=$(jqv "$T/k.json" "[$K.sites[] | select(.call_site | test(\"^[a-z_][a-zA-Z0-9_.]*\\\\+0x\"))] | length")
 	assert_ge "named kernel call sites ($method)" "$named" 3
+	# per-site counts (slot cache + hash, added up per CPU) account for
+	# every counted allocation; 1% allows for an interrupt's allocation
+	# racing a per-CPU increment (or the top-sites cut)
+	persite=$(jqv "$T/k.json" "[$K.sites[].allocs] | add")
+	assert_ge "allocations in per-site counts ($method)" "$((persite * 100))" "$((n * 99))"
+	# the socket workload's 3000 inode allocations land on one named site
+	socks=$(jqv "$T/k.json" "[$K.sites[] | select(.call_site | startswith(\"sock_alloc_inode+\")) | .allocs] | add // 0")
+	assert_ge "sock_alloc_inode allocations ($method)" "$socks" 3000
 	if [ -z "$method" ]; then
 		m=$(jqv "$T/k.json" '.collectors.alloc.hooks[] | select(.hook == "kmem:kmalloc") | .method')
 		echo "kmalloc via $m; top sites: $(jq -r "[$K.sites[:3][].call_site] | join(\", \")" "$T/k.json")"
