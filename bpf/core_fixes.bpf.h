@@ -53,10 +53,13 @@ static __always_inline __u64 get_task_cgroup_id(struct task_struct *t)
 /*
  * bf9765145b85 ("sock: Make sk_protocol a 16-bit value", 5.6): before it
  * sk_protocol was an 8-bit bitfield next to sk_type. The probed bitfield
- * read handles both the bitfield and the plain u16.
+ * read handles both the bitfield and the plain u16; through a BTF pointer
+ * (direct) the relocated load does the same without a helper call.
  */
-static __always_inline __u16 get_sk_protocol(const struct sock *sk)
+static __always_inline __u16 get_sk_protocol(const struct sock *sk, bool direct)
 {
+	if (direct)
+		return BPF_CORE_READ_BITFIELD(sk, sk_protocol);
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 
@@ -98,11 +101,14 @@ struct sock___o {
 	unsigned long sk_flags;
 } __attribute__((preserve_access_index));
 
-static __always_inline unsigned long get_sk_flags(const struct sock *sk)
+static __always_inline unsigned long get_sk_flags(const struct sock *sk, bool direct)
 {
+	const struct sock___o *o = (const void *)sk;
+
 	if (bpf_core_field_exists(sk->__sk_common.skc_flags))
-		return BPF_CORE_READ(sk, __sk_common.skc_flags);
-	return BPF_CORE_READ((struct sock___o *)sk, sk_flags);
+		return direct ? sk->__sk_common.skc_flags :
+				BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return direct ? o->sk_flags : BPF_CORE_READ(o, sk_flags);
 }
 
 /* ---- bio collector ---- */

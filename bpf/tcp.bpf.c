@@ -5,9 +5,12 @@
  *
  * Built on tracepoints only (this machine has no kprobes and refuses
  * fentry). Every hook has tp_btf, raw_tp and classic tracepoint variants
- * sharing one __always_inline body; the body reads the socket with
- * BPF_CORE_READ so the same code serves BTF pointers (tp_btf) and plain
- * addresses (raw_tp, and skaddr of a classic tracepoint record).
+ * sharing one __always_inline body. The hot bodies (state changes, RTT
+ * samples) take a constant `direct`: a tp_btf variant holds a BTF pointer
+ * and reads the socket with plain relocated loads (one instruction each),
+ * raw_tp and classic tracepoint variants hold a bare address and read it
+ * with BPF_CORE_READ (a bpf_probe_read_kernel call per field). Rare hooks
+ * (retransmits, resets) use BPF_CORE_READ everywhere.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -76,6 +79,27 @@ struct {
 	__type(value, struct hist);
 } hists SEC(".maps");
 
+/*
+ * One field of a kernel object: a relocated load through a BTF pointer
+ * (direct), or a probe read of a bare address. `direct` is a constant in
+ * every inlined copy, so each program keeps only one of the two.
+ */
+#define RD(direct, src, field) \
+	((direct) ? (src)->field : BPF_CORE_READ(src, field))
+
+/*
+ * The tcp_sock of a socket. Through a BTF pointer, a load past struct sock
+ * is refused ("access beyond struct sock"): the helper hands back the
+ * same socket typed as tcp_sock, or NULL if it is not a full TCP socket.
+ */
+static __always_inline struct tcp_sock *tcp_of(const struct sock *sk,
+					       bool direct)
+{
+	if (direct)
+		return bpf_skc_to_tcp_sock((void *)sk);
+	return (struct tcp_sock *)sk;
+}
+
 static __always_inline void count(__u32 idx, __u64 n)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
@@ -124,22 +148,35 @@ static __always_inline bool family_ok(__u16 family)
  * right after the close need.
  */
 static __always_inline void sk_ports(const struct sock *sk, __u16 *lport,
-				     __u16 *rport)
+				     __u16 *rport, bool direct)
 {
-	*lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (!*lport && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
-		*lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	const struct inet_sock *inet;
+
+	*lport = RD(direct, sk, __sk_common.skc_num);
+	*rport = bpf_ntohs(RD(direct, sk, __sk_common.skc_dport));
+	if (*lport || RD(direct, sk, __sk_common.skc_state) != TCP_CLOSE)
+		return;
+	/* inet_sport lies past struct sock: reach it through the tcp_sock */
+	inet = direct ? (void *)tcp_of(sk, direct) : (void *)sk;
+	if (inet)
+		*lport = bpf_ntohs(RD(direct, inet, inet_sport));
+}
+
+static __always_inline bool sk_wanted_as(const struct sock *sk, bool direct)
+{
+	__u16 lport, rport;
+
+	if (!family_ok(RD(direct, sk, __sk_common.skc_family)))
+		return false;
+	if (!filter_nports)
+		return true;
+	sk_ports(sk, &lport, &rport, direct);
+	return port_ok(lport, rport);
 }
 
 static __always_inline bool sk_wanted(const struct sock *sk)
 {
-	__u16 lport, rport;
-
-	if (!family_ok(BPF_CORE_READ(sk, __sk_common.skc_family)))
-		return false;
-	sk_ports(sk, &lport, &rport);
-	return port_ok(lport, rport);
+	return sk_wanted_as(sk, false);
 }
 
 /* Keep the last bound ports: TCP_CLOSE releases the local one. */
@@ -148,7 +185,7 @@ static __always_inline void si_note_ports(const struct sock *sk,
 {
 	__u16 lport, rport;
 
-	sk_ports(sk, &lport, &rport);
+	sk_ports(sk, &lport, &rport, false);
 	if (lport) {
 		si->lport = lport;
 		si->rport = rport;
@@ -169,10 +206,11 @@ static __always_inline void take_owner(struct sock_info *si)
  * agrees with the MIB even when the tracepoint is skipped or fires on a
  * failed transmit.
  */
-static __always_inline void retrans_sync(const struct sock *sk,
-					 struct sock_info *si, bool counted)
+static __always_inline void retrans_sync(const struct tcp_sock *tp,
+					 struct sock_info *si, bool counted,
+					 bool direct)
 {
-	__u32 cur = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	__u32 cur = RD(direct, tp, total_retrans);
 
 	if (!(si->flags & SI_RETRANS_BASE)) {
 		si->retrans_seen = cur;
@@ -185,14 +223,17 @@ static __always_inline void retrans_sync(const struct sock *sk,
 }
 
 static __always_inline void copy_addrs(const struct sock *sk, __u16 family,
-				       struct tcp_life *e)
+				       struct tcp_life *e, bool direct)
 {
 	if (family == AF_INET) {
-		__u32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 s = RD(direct, sk, __sk_common.skc_rcv_saddr);
+		__u32 d = RD(direct, sk, __sk_common.skc_daddr);
 
 		__builtin_memcpy(e->saddr, &s, 4);
 		__builtin_memcpy(e->daddr, &d, 4);
+	} else if (direct) {
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_v6_daddr, 16);
 	} else {
 		BPF_CORE_READ_INTO(&e->saddr, sk,
 				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
@@ -206,36 +247,38 @@ static __always_inline void copy_addrs(const struct sock *sk, __u16 family,
  * FIN (once acked) and the peer's FIN (once received) are one byte each;
  * strip them so the record holds application bytes only.
  */
-static __always_inline __u64 payload_acked(const struct sock *sk,
-					   const struct sock_info *si)
+static __always_inline __u64 payload_acked(const struct tcp_sock *tp,
+					   const struct sock_info *si,
+					   bool direct)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+	__u64 acked = RD(direct, tp, bytes_acked);
 
 	if ((si->flags & SI_SYN_ACKED) && acked)
 		acked--;
 	if ((si->flags & SI_FIN_OUT) && acked &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	    RD(direct, tp, snd_una) == RD(direct, tp, write_seq))
 		acked--;
 	return acked;
 }
 
-static __always_inline __u64 payload_received(const struct sock *sk)
+static __always_inline __u64 payload_received(const struct sock *sk,
+					      const struct tcp_sock *tp,
+					      bool direct)
 {
-	__u64 rcvd = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+	__u64 rcvd = RD(direct, tp, bytes_received);
 
 	/* tcp_fin() sets SOCK_DONE; nothing on the way to TCP_CLOSE does */
-	if ((get_sk_flags(sk) & (1UL << SOCK_DONE)) && rcvd)
+	if ((get_sk_flags(sk, direct) & (1UL << SOCK_DONE)) && rcvd)
 		rcvd--;
 	return rcvd;
 }
 
 static __always_inline void emit_life(const struct sock *sk,
+				      const struct tcp_sock *tp,
 				      struct sock_info *si, __u16 family,
 				      __u16 lport, __u16 rport, int oldstate,
-				      __u64 now)
+				      __u64 now, bool direct)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	struct tcp_life *e;
 
 	e = ring_reserve(sizeof(*e));
@@ -260,46 +303,58 @@ static __always_inline void emit_life(const struct sock *sk,
 	e->sport = lport;
 	e->dport = rport;
 	e->pid = si->pid;
-	e->retransmits = BPF_CORE_READ(tp, total_retrans);
-	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	e->retransmits = RD(direct, tp, total_retrans);
+	e->netns = direct ? sk->__sk_common.skc_net.net->ns.inum :
+			    BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	e->time_ns = now;
 	e->duration_ns = now - si->birth_ns;
 	e->connect_ns = si->connect_ns;
-	e->tx_bytes = payload_acked(sk, si);
-	e->rx_bytes = payload_received(sk);
-	e->srtt_ns = (__u64)(BPF_CORE_READ(tp, srtt_us) >> 3) * 1000;
+	e->tx_bytes = payload_acked(tp, si, direct);
+	e->rx_bytes = payload_received(sk, tp, direct);
+	e->srtt_ns = (__u64)(RD(direct, tp, srtt_us) >> 3) * 1000;
 	e->cgroup_id = si->cgroup_id;
-	copy_addrs(sk, family, e);
+	copy_addrs(sk, family, e, direct);
 	__builtin_memcpy(e->comm, si->comm, sizeof(e->comm));
 	ring_submit(e);
 }
 
+/*
+ * Reads are kept to what a transition needs: the clock only where a time
+ * is taken, ports until they are known (bound after SYN_SENT, fixed from
+ * then on) unless a port filter wants them every time, the tcp_sock only
+ * for the retransmit base and at close.
+ */
 static __always_inline int on_state(const struct sock *sk, int oldstate,
-				    int newstate)
+				    int newstate, bool direct)
 {
 	struct sock_info *si, init = {};
-	__u64 key = (__u64)sk, now;
-	__u16 family, lport, rport;
-	bool pok;
+	__u64 key = (__u64)sk, now = 0;
+	struct tcp_sock *tp = NULL;
+	__u16 family, lport = 0, rport = 0;
+	bool pok = true;
 
-	if (get_sk_protocol(sk) != IPPROTO_TCP)
+	if (get_sk_protocol(sk, direct) != IPPROTO_TCP)
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = RD(direct, sk, __sk_common.skc_family);
 	if (!family_ok(family))
 		return 0;
-	now = bpf_ktime_get_ns();
-	/* The local port of a connect() is not bound yet at SYN_SENT. */
-	sk_ports(sk, &lport, &rport);
-	pok = port_ok(lport, rport);
 
 	if (newstate == TCP_SYN_SENT) {
 		if (!want_current())
 			return 0;
-		init.birth_ns = now;
-		init.syn_ns = now;
+		tp = tcp_of(sk, direct);
+		if (!tp)
+			return 0;
+		/* The local port of a connect() is not bound yet at SYN_SENT. */
+		if (filter_nports) {
+			sk_ports(sk, &lport, &rport, direct);
+			pok = port_ok(lport, rport);
+		}
+		init.birth_ns = bpf_ktime_get_ns();
+		init.syn_ns = init.birth_ns;
 		init.flags = SI_ACTIVE;
 		take_owner(&init);
-		retrans_sync(sk, &init, false);
+		retrans_sync(tp, &init, false, direct);
 		if (pok) {
 			init.flags |= SI_COUNTED;
 			count(TCP_C_ACTIVE_OPENS, 1);
@@ -315,7 +370,11 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 		 * total_retrans is copied from the request later, so the
 		 * retransmit base is taken at the next transition.
 		 */
-		init.birth_ns = now;
+		sk_ports(sk, &lport, &rport, direct);
+		pok = port_ok(lport, rport);
+		init.birth_ns = bpf_ktime_get_ns();
+		init.lport = lport;
+		init.rport = rport;
 		if (pok && !task_filter_on()) {
 			init.flags |= SI_COUNTED;
 			count(TCP_C_PASSIVE_OPENS, 1);
@@ -328,13 +387,19 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	si = bpf_map_lookup_elem(&socks, &key);
 	if (!si)
 		return 0;	/* opened before we started, or filtered out */
-	/* TCP_CLOSE has already released the local port (inet_put_port) */
-	if (lport) {
-		si->lport = lport;
-		si->rport = rport;
-	} else if (si->lport) {
+	if (si->lport && !filter_nports) {
 		lport = si->lport;
 		rport = si->rport;
+	} else {
+		sk_ports(sk, &lport, &rport, direct);
+		/* TCP_CLOSE has already released the local port (inet_put_port) */
+		if (lport) {
+			si->lport = lport;
+			si->rport = rport;
+		} else if (si->lport) {
+			lport = si->lport;
+			rport = si->rport;
+		}
 		pok = port_ok(lport, rport);
 	}
 	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
@@ -347,7 +412,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	 * socket (connect, close, shutdown, backlog processing in
 	 * release_sock): the current task is then a real user of it.
 	 */
-	if (!(si->flags & SI_OWNER) && BPF_CORE_READ(sk, sk_lock.owned)) {
+	if (!(si->flags & SI_OWNER) && RD(direct, sk, sk_lock.owned)) {
 		take_owner(si);
 		if (task_filter_on() &&
 		    !want_task(si->pid, si->cgroup_id, si->comm)) {
@@ -362,12 +427,15 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 					      TCP_C_PASSIVE_OPENS, 1);
 	}
 	/* between base and close, the retransmit hook keeps the count live */
-	if (newstate == TCP_CLOSE || !(si->flags & SI_RETRANS_BASE))
-		retrans_sync(sk, si, pok);
+	if (newstate == TCP_CLOSE || !(si->flags & SI_RETRANS_BASE)) {
+		tp = tcp_of(sk, direct);
+		if (tp)
+			retrans_sync(tp, si, pok, direct);
+	}
 
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT &&
 	    si->syn_ns) {
-		si->connect_ns = now - si->syn_ns;
+		si->connect_ns = bpf_ktime_get_ns() - si->syn_ns;
 		if (pok)
 			hist_record(TCP_H_CONNECT, si->connect_ns);
 	}
@@ -382,16 +450,18 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	 * (unread data, SO_LINGER 0, disconnect): the kernel sends its reset
 	 * only after this transition, when the record is already out.
 	 */
-	if (BPF_CORE_READ(sk, sk_lock.owned) && !(si->flags & SI_RST_RECEIVED) &&
+	if (RD(direct, sk, sk_lock.owned) && !(si->flags & SI_RST_RECEIVED) &&
 	    (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
 	     oldstate == TCP_SYN_RECV))
 		si->flags |= SI_RST_SENT;
-	if (pok) {
+	if (pok && tp) {
+		now = bpf_ktime_get_ns();
 		count(TCP_C_CLOSED, 1);
 		if (oldstate == TCP_SYN_SENT)
 			count(TCP_C_CONNECT_FAILED, 1);
 		hist_record(TCP_H_DURATION, now - si->birth_ns);
-		emit_life(sk, si, family, lport, rport, oldstate, now);
+		emit_life(sk, tp, si, family, lport, rport, oldstate, now,
+			  direct);
 	}
 out_delete:
 	bpf_map_delete_elem(&socks, &key);
@@ -410,7 +480,7 @@ static __always_inline int on_retransmit(const struct sock *sk,
 	si = bpf_map_lookup_elem(&socks, &key);
 	if (si) {
 		si_note_ports(sk, si);
-		retrans_sync(sk, si, ok);
+		retrans_sync((const struct tcp_sock *)sk, si, ok, false);
 		return 0;
 	}
 	/* untracked (older than the session): count this skb's segments */
@@ -494,12 +564,16 @@ static __always_inline int on_receive_reset(const struct sock *sk)
 }
 
 /* srtt_us is stored << 3 by the kernel; samples are in ns. */
-static __always_inline int on_rtt_sock(const struct sock *sk)
+static __always_inline int on_rtt_sock(const struct sock *sk, bool direct)
 {
-	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	const struct tcp_sock *tp = tcp_of(sk, direct);
 	__u64 key = (__u64)sk;
+	__u32 srtt;
 
-	if (!srtt || !sk_wanted(sk))
+	if (!tp)
+		return 0;
+	srtt = RD(direct, tp, srtt_us) >> 3;
+	if (!srtt || !sk_wanted_as(sk, direct))
 		return 0;
 	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
 		return 0;
@@ -511,7 +585,7 @@ static __always_inline int on_buf_pressure(const struct sock *sk, __u32 idx)
 {
 	__u64 key = (__u64)sk;
 
-	if (get_sk_protocol(sk) != IPPROTO_TCP || !sk_wanted(sk))
+	if (get_sk_protocol(sk, false) != IPPROTO_TCP || !sk_wanted(sk))
 		return 0;
 	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
 		return 0;
@@ -523,13 +597,13 @@ static __always_inline int on_buf_pressure(const struct sock *sk, __u32 idx)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state(sk, oldstate, newstate);
+	return on_state(sk, oldstate, newstate, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(tcp_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	return on_state(sk, oldstate, newstate);
+	return on_state(sk, oldstate, newstate, false);
 }
 
 SEC("tp/sock/inet_sock_set_state")
@@ -537,7 +611,7 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state(ctx->skaddr, ctx->oldstate, ctx->newstate);
+	return on_state(ctx->skaddr, ctx->oldstate, ctx->newstate, false);
 }
 
 /* ---- tcp:tcp_retransmit_skb ---- */
@@ -637,13 +711,13 @@ int tcp_rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcp_probe_btf, const struct sock *sk)
 {
-	return on_rtt_sock(sk);
+	return on_rtt_sock(sk, true);
 }
 
 SEC("raw_tp/tcp_probe")
 int BPF_PROG(tcp_probe_raw, const struct sock *sk)
 {
-	return on_rtt_sock(sk);
+	return on_rtt_sock(sk, false);
 }
 
 SEC("tp/tcp/tcp_probe")
@@ -654,7 +728,7 @@ int tcp_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 	__u32 srtt = ctx->srtt;
 
 	if (sk)
-		return on_rtt_sock(sk);
+		return on_rtt_sock(sk, false);
 	/* old record: no socket, filter on its own fields */
 	if (!srtt || !family_ok(family) || !port_ok(sport, dport) ||
 	    task_filter_on())
@@ -667,19 +741,19 @@ int tcp_probe_tp(struct trace_event_raw_tcp_probe *ctx)
 SEC("tp_btf/tcp_rcv_space_adjust")
 int BPF_PROG(tcp_rcvspace_btf, const struct sock *sk)
 {
-	return on_rtt_sock(sk);
+	return on_rtt_sock(sk, true);
 }
 
 SEC("raw_tp/tcp_rcv_space_adjust")
 int BPF_PROG(tcp_rcvspace_raw, const struct sock *sk)
 {
-	return on_rtt_sock(sk);
+	return on_rtt_sock(sk, false);
 }
 
 SEC("tp/tcp/tcp_rcv_space_adjust")
 int tcp_rcvspace_tp(struct trace_event_raw_tcp_event_sk *ctx)
 {
-	return on_rtt_sock(ctx->skaddr);
+	return on_rtt_sock(ctx->skaddr, false);
 }
 
 /* ---- sock:sock_rcvqueue_full (no socket in the classic record) ---- */

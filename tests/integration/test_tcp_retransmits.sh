@@ -23,6 +23,14 @@ $X $PEER server 127.0.0.1 $PORT $N $REQ $RESP > $T/srv.out & s=\$!
 for i in \$(seq 100); do grep -q ready $T/srv.out && break; sleep 0.05; done
 $X $PEER client 127.0.0.1 $PORT $N $REQ $RESP || exit 1
 wait \$s
+# Under loss the last teardown (a lost FIN or final ACK) can outlive both
+# processes: wait until every socket of PORT is closed (TIME_WAIT is no
+# longer a socket of ours), or the session ends with that connection's
+# retransmits counted but its records missing.
+for i in \$(seq 150); do
+	[ -z "\$($X ss -Htan exclude time-wait '( sport = :$PORT or dport = :$PORT )')" ] && break
+	sleep 0.1
+done
 EOS
 before=$(snmp_tcp RetransSegs)
 record_tcp "$T/traffic.sh"
