@@ -6,13 +6,22 @@
  *
  * A request is tracked from its first event (block_io_start where the
  * kernel has it, else insert, else issue) to its completion, which ends
- * its state. block_io_done is not hooked: block_io_start overwrites the
- * state of a reused request anyway and the LRU map bounds what a missed
- * completion leaves behind, so it would only add a run per request. The owner
- * (pid, comm) is taken at that first event, which runs in the submitter's
- * context, never at completion (interrupt context). tp_btf and raw_tp
- * programs key in-flight requests by request pointer; classic tracepoints
- * carry no pointer, so there the key is (dev, sector).
+ * its state. The owner (pid, comm) is taken at that first event, which runs
+ * in the submitter's context, never at completion (interrupt context).
+ *
+ * tp_btf and raw_tp programs key in-flight requests by request pointer.
+ * Requests are preallocated per tag and live again and again, so their
+ * entries are kept: completion only marks an entry dead and the request's
+ * next first event rewrites it in place. A request then costs map lookups
+ * only, no update or delete (an LRU update or delete takes a global lock
+ * and cost more than the rest of a hook together). Classic tracepoints
+ * carry no pointer, so there the key is (dev, sector), which does not come
+ * back: those entries are created at the first event and deleted at
+ * completion. Either way the map is an LRU, so entries of requests whose
+ * completion we never see (one the elevator merged into another), or more
+ * requests than it holds, push out the least recently used ones instead
+ * of failing. block_io_done is not hooked: it would only add a run per
+ * request.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,7 +37,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by userspace before load. */
 const volatile bool has_queue_arg = false;	/* kernel < 5.11, see core_fixes */
 const volatile bool have_io_start = false;	/* block_io_start is attached */
-const volatile bool filter_disk_on = false;
+/* --disk: a few compares against rodata cost less than a map lookup */
+const volatile __u32 filter_ndisks = 0;
+const volatile __u32 filter_disks[BIO_DISKS_MAX] = {};
 const volatile __u64 min_latency_ns = 10 * 1000 * 1000;
 
 struct inflight_key {
@@ -46,18 +57,11 @@ struct inflight {
 	__u32 bytes;
 	__u8 op;
 	__u8 skip;	/* filtered out when it was submitted */
-	__u8 pad[6];
+	__u8 live;	/* 0: completed, the request's next life not started */
+	__u8 pad[5];
 	char comm[BIO_COMM_LEN];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BIO_DISKS_MAX);
-	__type(key, __u32);
-	__type(value, __u8);
-} filter_disks SEC(".maps");
-
-/* LRU: a request whose completion we never see cannot leak an entry. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -107,32 +111,40 @@ struct rq_desc {
 	__u32 dev;
 	__u32 bytes;
 	__u8 op;
+	bool reuse;		/* the key comes back: keep the entry (pointer keys) */
 	struct request *rq;	/* NULL for classic tracepoints */
 };
 
 static __always_inline bool disk_wanted(__u32 dev)
 {
-	if (!filter_disk_on)
+	if (!filter_ndisks)
 		return true;
-	return bpf_map_lookup_elem(&filter_disks, &dev) != NULL;
+	for (__u32 i = 0; i < BIO_DISKS_MAX; i++) {
+		if (i >= filter_ndisks)
+			break;
+		if (filter_disks[i] == dev)
+			return true;
+	}
+	return false;
 }
 
 /*
  * Fill d from a request. direct: rq is a BTF pointer (tp_btf), read with
  * plain loads; otherwise (raw_tp) through bpf_probe_read_kernel. full: the
- * issue needs everything; the other hooks only the key, and the disk when
- * a --disk filter needs it.
+ * issue needs everything; start and insert only the key, and the disk when
+ * a --disk filter needs it; completion only the key.
  */
 static __always_inline void desc_from_rq(struct request *rq, struct rq_desc *d,
-					 bool direct, bool full)
+					 bool direct, bool full, bool need_dev)
 {
 	struct gendisk *disk;
 
 	d->rq = rq;
+	d->reuse = true;
 	d->key.a = (__u64)rq;
 	d->key.b = 0;
 	d->dev = 0;
-	if (full || filter_disk_on) {
+	if (full || (need_dev && filter_ndisks)) {
 		disk = get_rq_disk(rq, direct);
 		if (disk)
 			d->dev = direct ? BIO_MKDEV(disk->major, disk->first_minor)
@@ -156,6 +168,7 @@ static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
 					 struct rq_desc *d)
 {
 	d->rq = NULL;
+	d->reuse = false;
 	d->dev = ctx->dev;
 	d->sector = ctx->sector;
 	d->key.a = d->dev;
@@ -164,27 +177,47 @@ static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
 	d->op = bio_op_from_rwbs(ctx->rwbs[0], ctx->rwbs[1]);
 }
 
-/* A fresh in-flight entry owned by the current task; false if not wanted. */
-static __always_inline bool track_new(const struct rq_desc *d)
+/*
+ * Start a request's life, owned by the current task; NULL if not wanted.
+ * e: the entry under this key if the caller looked it up, whatever it
+ * holds is stale (looked: the caller did, and e is the answer).
+ */
+static __always_inline struct inflight *track_new(const struct rq_desc *d,
+						  struct inflight *e, bool looked)
 {
-	struct inflight v = {};
+	static const struct inflight zero;
 	__u64 id;
 
 	if (!disk_wanted(d->dev))
-		return false;
+		return NULL;
+	/* a (dev, sector) key is deleted at completion: no use looking */
+	if (!looked && d->reuse)
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+	if (!e) {
+		if (bpf_map_update_elem(&inflight, &d->key, &zero, BPF_ANY))
+			return NULL;
+		e = bpf_map_lookup_elem(&inflight, &d->key);
+		if (!e)
+			return NULL;
+	}
 	id = bpf_get_current_pid_tgid();
-	v.pid = id >> 32;
-	v.tid = (__u32)id;
-	v.skip = !want_current();
-	v.dev = d->dev;
-	bpf_get_current_comm(v.comm, sizeof(v.comm));
-	return bpf_map_update_elem(&inflight, &d->key, &v, BPF_ANY) == 0;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* want_current() would fetch the pid and comm again */
+	e->skip = !want_task(e->pid, filter_cgroup_id ? bpf_get_current_cgroup_id() : 0,
+			     e->comm);
+	e->dev = d->dev;
+	e->insert_ns = 0;
+	e->issue_ns = 0;
+	e->live = 1;
+	return e;
 }
 
 static __always_inline int on_io_start(const struct rq_desc *d)
 {
 	/* the start of a request's life: anything under this key is stale */
-	track_new(d);
+	track_new(d, NULL, false);
 	return 0;
 }
 
@@ -196,12 +229,12 @@ static __always_inline int on_insert(const struct rq_desc *d)
 	 * Without block_io_start, insert begins a request's life (or a
 	 * requeue, which we then attribute to the requeuing task).
 	 */
-	if (!e || !have_io_start) {
-		if (!track_new(d))
+	if (!e || !e->live || !have_io_start) {
+		e = track_new(d, e, true);
+		if (!e)
 			return 0;
-		e = bpf_map_lookup_elem(&inflight, &d->key);
 	}
-	if (!e || e->skip)
+	if (e->skip)
 		return 0;
 	e->insert_ns = bpf_ktime_get_ns();
 	e->issue_ns = 0;
@@ -217,12 +250,12 @@ static __always_inline int on_issue(const struct rq_desc *d)
 	 * attribute them here. An entry already issued is a previous life of
 	 * the same request (or key) whose completion we missed.
 	 */
-	if (!e || (!have_io_start && e->issue_ns)) {
-		if (!track_new(d))
+	if (!e || !e->live || (!have_io_start && e->issue_ns)) {
+		e = track_new(d, e, true);
+		if (!e)
 			return 0;
-		e = bpf_map_lookup_elem(&inflight, &d->key);
 	}
-	if (!e || e->skip)
+	if (e->skip)
 		return 0;
 	e->issue_ns = bpf_ktime_get_ns();
 	e->dev = d->dev;
@@ -319,10 +352,10 @@ static __always_inline int on_complete(const struct rq_desc *d, int error,
 	__u64 now, lat, queue = 0;
 	__u32 zero = 0;
 
-	if (!e)
+	if (!e || !e->live)
 		return 0;
 	if (e->skip || !e->issue_ns)
-		goto out_delete;
+		goto out_end;
 	if (remaining && nr_bytes < remaining)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -348,8 +381,11 @@ static __always_inline int on_complete(const struct rq_desc *d, int error,
 	account_proc(e, lat, queue);
 	if (lat + queue >= min_latency_ns)
 		emit_outlier(e, d->rq, now, lat, queue, error, direct);
-out_delete:
-	bpf_map_delete_elem(&inflight, &d->key);
+out_end:
+	if (d->reuse)
+		e->live = 0;
+	else
+		bpf_map_delete_elem(&inflight, &d->key);
 	return 0;
 }
 
@@ -361,7 +397,7 @@ static __always_inline int rq_event(struct request *rq, int kind, bool direct)
 {
 	struct rq_desc d;
 
-	desc_from_rq(rq, &d, direct, kind == EV_ISSUE);
+	desc_from_rq(rq, &d, direct, kind == EV_ISSUE, true);
 	switch (kind) {
 	case EV_START:
 		return on_io_start(&d);
@@ -378,7 +414,7 @@ static __always_inline int rq_complete(__u64 *ctx, bool direct)
 	struct rq_desc d;
 	__u32 remaining;
 
-	desc_from_rq(rq, &d, direct, false);
+	desc_from_rq(rq, &d, direct, false, false);
 	remaining = direct ? rq->__data_len : BPF_CORE_READ(rq, __data_len);
 	return on_complete(&d, (int)ctx[1], (__u32)ctx[2], remaining, direct);
 }

@@ -274,7 +274,6 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	struct bio_bpf *skel;
 	bool classic, is_tp;
 	int err, i;
-	uint8_t one = 1;
 
 	skel = bio_bpf__open();
 	if (!skel) {
@@ -311,7 +310,9 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	COMMON_RODATA(skel, o);
 	p->min_latency_ns = o->min_latency_ns ? o->min_latency_ns : BIO_DEFAULT_MIN_LATENCY_NS;
 	skel->rodata->min_latency_ns = p->min_latency_ns;
-	skel->rodata->filter_disk_on = opt_ndisks > 0;
+	skel->rodata->filter_ndisks = opt_ndisks;
+	for (i = 0; i < opt_ndisks; i++)
+		skel->rodata->filter_disks[i] = opt_disks[i];
 	err = set_ring_size(skel->maps.events, o);
 	if (err)
 		goto out_destroy;
@@ -362,15 +363,6 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	err = fill_pid_filter(skel->maps.filter_pids, o);
 	if (err)
 		goto out_destroy;
-	for (i = 0; i < opt_ndisks; i++) {
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.filter_disks),
-					  &opt_disks[i], &one, BPF_ANY);
-		if (err) {
-			err = -errno;
-			log_err("bio: disk filter: %s", strerror(-err));
-			goto out_destroy;
-		}
-	}
 	err = bio_bpf__attach(skel);
 	if (err) {
 		log_err("bio: cannot attach: %s", strerror(-err));
