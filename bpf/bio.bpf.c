@@ -47,6 +47,11 @@ struct inflight_key {
 	__u64 b;	/* 0, or sector (classic tracepoints) */
 };
 
+/*
+ * One cache line: the hash element's header and key fill the line before
+ * it, and every hook of a request writes this one, often from another CPU
+ * than the last hook did.
+ */
 struct inflight {
 	__u64 insert_ns;
 	__u64 issue_ns;
@@ -58,9 +63,12 @@ struct inflight {
 	__u8 op;
 	__u8 skip;	/* filtered out when it was submitted */
 	__u8 live;	/* 0: completed, the request's next life not started */
-	__u8 pad[5];
+	__u8 pad;
 	char comm[BIO_COMM_LEN];
+	__u32 pad2;
 };
+
+_Static_assert(sizeof(struct inflight) == 64, "inflight: one cache line");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
