@@ -49,6 +49,8 @@ const volatile bool have_io_start = false;	/* block_io_start is attached */
 const volatile __u32 filter_ndisks = 0;
 const volatile __u32 filter_disks[BIO_DISKS_MAX] = {};
 const volatile __u64 min_latency_ns = 10 * 1000 * 1000;
+/* slots in use - 1; fewer only to make tests exercise the fallback hash */
+const volatile __u32 slot_mask = (1 << 13) - 1;
 
 struct inflight_key {
 	__u64 a;	/* request pointer, or dev (classic tracepoints) */
@@ -78,7 +80,7 @@ struct inflight {
 
 _Static_assert(sizeof(struct inflight) == 64, "inflight: one cache line");
 
-#define BIO_SLOT_BITS	13
+#define BIO_SLOT_BITS	13	/* slot_mask's default must match */
 
 /*
  * Mmapable only for its layout: such an array's values start on a page,
@@ -222,7 +224,7 @@ static __always_inline struct inflight *slot_of(__u64 rq)
 	 */
 	asm volatile("w0 = w0" : "+{r0}"(v));
 	i = (__u32)v * 0x9e3779b9u;
-	i >>= 32 - BIO_SLOT_BITS;
+	i = (i >> (32 - BIO_SLOT_BITS)) & slot_mask;
 	return bpf_map_lookup_elem(&slots, &i);
 }
 

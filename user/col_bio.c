@@ -268,6 +268,30 @@ static bool rq_tp_has_queue_arg(void)
 	return ma < 5 || (ma == 5 && mi < 11);
 }
 
+/*
+ * DISCO_BIO_SLOTS=N (a power of two, at most the table's size) uses only
+ * N request slots, so that tests can make requests collide and take the
+ * fallback hash (bio.bpf.c), which a real workload rarely does.
+ */
+static int slots_from_env(volatile __u32 *mask)
+{
+	const char *env = getenv("DISCO_BIO_SLOTS");
+	unsigned long n;
+	char *end;
+
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno || *end || n == 0 || (n & (n - 1)) || n > *mask + 1ul) {
+		log_err("DISCO_BIO_SLOTS=%s: not a power of two from 1 to %lu", env, *mask + 1ul);
+		return -EINVAL;
+	}
+	*mask = n - 1;
+	log_debug("bio: %lu request slots", n);
+	return 0;
+}
+
 static int bio_start(struct col_run *run, const struct rec_opts *o)
 {
 	struct bio_priv *p = NULL;
@@ -310,6 +334,9 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	COMMON_RODATA(skel, o);
 	p->min_latency_ns = o->min_latency_ns ? o->min_latency_ns : BIO_DEFAULT_MIN_LATENCY_NS;
 	skel->rodata->min_latency_ns = p->min_latency_ns;
+	err = slots_from_env(&skel->rodata->slot_mask);
+	if (err)
+		goto out_destroy;
 	skel->rodata->filter_ndisks = opt_ndisks;
 	for (i = 0; i < opt_ndisks; i++)
 		skel->rodata->filter_disks[i] = opt_disks[i];
