@@ -53,6 +53,8 @@ const volatile __u32 filter_disks[BIO_DISKS_MAX] = {};
 const volatile __u64 min_latency_ns = 10 * 1000 * 1000;
 /* slots in use - 1; fewer only to make tests exercise the fallback hash */
 const volatile __u32 slot_mask = (1 << 13) - 1;
+/* claiming a slot needs BPF cmpxchg (5.12); without, all goes to the hash */
+const volatile bool use_slots = true;
 
 struct inflight_key {
 	__u64 a;	/* request pointer, or dev (classic tracepoints) */
@@ -235,7 +237,7 @@ static __always_inline struct inflight *find(const struct rq_desc *d)
 {
 	struct inflight *e;
 
-	if (d->by_ptr) {
+	if (d->by_ptr && use_slots) {
 		e = slot_of(d->key.a);
 		if (e && e->rq == d->key.a)
 			return e;
@@ -257,7 +259,7 @@ static __always_inline struct inflight *track_new(const struct rq_desc *d,
 
 	if (!disk_wanted(d->dev))
 		return NULL;
-	if (!e && d->by_ptr) {
+	if (!e && d->by_ptr && use_slots) {
 		s = slot_of(d->key.a);
 		/* ours already if a completion was missed */
 		if (s && (s->rq == d->key.a ||

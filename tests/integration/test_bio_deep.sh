@@ -3,9 +3,10 @@
 # every hook method: exact request counts and attribution. With pointer
 # keys, a request whose slot (a hash of its pointer) another live request
 # holds is tracked in the fallback hash instead. One tag set's requests
-# rarely collide in 8192 slots, so the "1slot" runs leave one slot
+# rarely collide in 8192 slots, so the ":1" runs leave one slot
 # (DISCO_BIO_SLOTS=1): then the other 127 requests in flight take the
-# fallback, and both paths must agree with fio's own count.
+# fallback, and both paths must agree with fio's own count. ":0" uses no
+# slot at all, as on kernels without BPF cmpxchg (before 5.12).
 . tests/integration/lib.sh
 need_root
 command -v fio >/dev/null || skip "no fio"
@@ -17,10 +18,10 @@ on_exit "losetup -d $L"
 N=${L#/dev/}
 b='.collectors.bio'
 
-for run in tp_btf raw_tp tracepoint tp_btf:1slot raw_tp:1slot; do
+for run in tp_btf raw_tp tracepoint tp_btf:1 raw_tp:1 tp_btf:0; do
 	m=${run%:*}
 	slots=
-	[ "$run" = "$m" ] || slots=1
+	[ "$run" = "$m" ] || slots=${run#*:}
 	# randread over the whole device visits each 4 KiB block once: 16384
 	# requests, none merged, distinct sectors for the classic (dev, sector) key
 	DISCO_BIO_SLOTS=$slots DISCO_FORCE_METHOD=$m "$DISCO" record -q -e bio --disk "$N" -o "$T/$m$slots.data" -- \
