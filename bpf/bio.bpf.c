@@ -51,8 +51,9 @@ const volatile bool have_io_start = false;	/* block_io_start is attached */
 const volatile __u32 filter_ndisks = 0;
 const volatile __u32 filter_disks[BIO_DISKS_MAX] = {};
 const volatile __u64 min_latency_ns = 10 * 1000 * 1000;
+#define BIO_SLOT_BITS	13
 /* slots in use - 1; fewer only to make tests exercise the fallback hash */
-const volatile __u32 slot_mask = (1 << 13) - 1;
+const volatile __u32 slot_mask = (1 << BIO_SLOT_BITS) - 1;
 /* claiming a slot needs BPF cmpxchg (5.12); without, all goes to the hash */
 const volatile bool use_slots = true;
 
@@ -83,8 +84,6 @@ struct inflight {
 };
 
 _Static_assert(sizeof(struct inflight) == 64, "inflight: one cache line");
-
-#define BIO_SLOT_BITS	13	/* slot_mask's default must match */
 
 /*
  * Mmapable only for its layout: such an array's values start on a page,
