@@ -4,10 +4,12 @@
  * and queue latency (insert -> issue), request sizes, per-process IO time
  * and outliers over a threshold.
  *
- * A request is tracked from its first event (block_io_start where the
- * kernel has it, else insert, else issue) to its completion, which ends
- * its state. The owner (pid, comm) is taken at that first event, which runs
- * in the submitter's context, never at completion (interrupt context).
+ * A request is tracked from its first event (block_io_start with
+ * --exact-owner where the kernel has it, else insert, else issue) to its
+ * completion, which ends its state. The owner (pid, comm) is taken at that
+ * first event, never at completion (interrupt context). block_io_start
+ * always runs in the submitter; insert and issue do too, except for a
+ * request a worker issues after the device was busy.
  *
  * Where a request's state lives was chosen by measuring ns/run (4 KiB
  * O_DIRECT reads on a loop device, 6.18, stats on): an empty program on

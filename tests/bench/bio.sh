@@ -2,7 +2,12 @@
 # Cost of the bio collector: fio 4 KiB O_DIRECT random reads on a private
 # loop device (psync, iodepth 1) untraced, under `disco record -e bio` and
 # under libbpf-tools' biolatency, interleaved, median of ROUNDS runs each.
-# usage: tests/bench/bio.sh   (env: RUNTIME=10 ROUNDS=3 DISCO=./disco)
+# Each round runs every mode once, back to back; besides the medians of
+# IOPS it prints the median of each round's ratio to that round's untraced
+# run, which cancels the slow drift of this host's IO speed (runs of one
+# mode spread by 20-40% over minutes, more than the effect measured).
+# usage: tests/bench/bio.sh   (env: RUNTIME=10 ROUNDS=3 DISCO=./disco
+#                              MODES="untraced disco disco-exact disco-nostats biolatency")
 set -u
 cd "$(dirname "$0")/../.."
 DISCO=${DISCO:-$PWD/disco}
@@ -69,6 +74,16 @@ run() {
 			-d 3600 -f -o "$T/bench.data"
 		fio_iops
 		stop_bg;;
+	disco-exact)
+		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
+			--exact-owner -d 3600 -f -o "$T/bench.data"
+		fio_iops
+		stop_bg;;
+	disco-nostats)
+		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
+			--bpf-stats off -d 3600 -f -o "$T/bench.data"
+		fio_iops
+		stop_bg;;
 	biolatency)
 		start_bg "Tracing" "$T/bl.log" stdbuf -oL "$BIOLAT" -d "$N"
 		fio_iops
@@ -78,11 +93,14 @@ run() {
 
 modes="untraced disco"
 [ -x "$BIOLAT" ] && modes="$modes biolatency"
-declare -A res
+modes=${MODES:-$modes}
+declare -A res rat
 for r in $(seq "$ROUNDS"); do
 	for m in $modes; do
 		v=$(run "$m") && [ -n "$v" ] || { echo "bio bench: $m run failed" >&2; exit 1; }
 		res[$m]="${res[$m]:-} $v"
+		[ "$m" = untraced ] && base_r=$v
+		rat[$m]="${rat[$m]:-} $(awk -v a="$v" -v b="${base_r:-0}" 'BEGIN{printf "%.4f", b ? a / b : 0}')"
 		echo "round $r: $m $v IOPS" >&2
 	done
 done
@@ -90,8 +108,12 @@ done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END{print a[int((NR + 1) / 2)]}'; }
 base=$(echo "${res[untraced]}" | median)
 printf '\nfio randread 4k O_DIRECT psync iodepth=1 on %s, %ss x %s rounds (median)\n' "$N" "$RUNTIME" "$ROUNDS"
-printf '%-12s %10s %9s   %s\n' MODE IOPS RATIO RUNS
+printf '%-14s %10s %9s %12s   %s\n' MODE IOPS RATIO PAIRED RUNS
 for m in $modes; do
 	med=$(echo "${res[$m]}" | median)
-	printf '%-12s %10s %8.1f%%  %s\n' "$m" "$med" "$(awk -v a="$med" -v b="$base" 'BEGIN{print b ? 100 * a / b : 0}')" "${res[$m]# }"
+	printf '%-14s %10s %8.1f%% %11.1f%%  %s\n' "$m" "$med" \
+		"$(awk -v a="$med" -v b="$base" 'BEGIN{print b ? 100 * a / b : 0}')" \
+		"$(echo "${rat[$m]}" | median | awk '{print 100 * $1}')" "${res[$m]# }"
 done
+echo "RATIO: median IOPS over the untraced median; PAIRED: median of each round's ratio to its own untraced run"
+

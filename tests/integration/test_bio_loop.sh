@@ -97,4 +97,16 @@ if [ -n "$BL" ]; then
 	awk -v a="$ours" -v b="$bl" 'BEGIN{d = a - b; if (d < 0) d = -d; m = a > b ? a : b; exit !(d <= 0.02 * m)}' ||
 		fail "disco counted $ours requests on $N, biolatency $bl: more than 2% apart"
 fi
+# block_io_start is opt-in: by default owners are taken at insert or issue
+hook() { jq -r "$bio.hooks[] | select(.hook == \"block:block_io_start\") | .method // \"none\"" "$1"; }
+assert_eq "block_io_start by default" "$(hook "$R")" none
+# --exact-owner hooks it where the kernel has it (6.5+): same counts, same owner
+"$DISCO" record -q -e bio --disk "$N" --exact-owner -o "$T/x.data" -- \
+	"$WL" "$L" 50 10 >"$T/wlx.out" 2>"$T/recx.err" || { cat "$T/recx.err" >&2; fail "disco record --exact-owner"; }
+"$DISCO" report "$T/x.data" --format json >"$T/x.json" || fail "disco report"
+if grep -qw block_io_start /sys/kernel/btf/vmlinux 2>/dev/null || [ -d /sys/kernel/tracing/events/block/block_io_start ]; then
+	assert_eq "block_io_start with --exact-owner" "$(hook "$T/x.json")" tp_btf
+fi
+assert_eq "--exact-owner requests" "$(jqv "$T/x.json" "[$bio.processes[] | select(.pid == $(cat "$T/wlx.out")) | .requests] | add")" \
+	$((50 + 10 * per_write))
 exit 0
