@@ -333,6 +333,14 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	__u16 family, lport = 0, rport = 0;
 	bool pok = true;
 
+	/*
+	 * FIN_WAIT1 -> FIN_WAIT2 (the peer acked our FIN, in softirq) tells
+	 * nothing: the owner was taken by then (the close or shutdown that
+	 * sent the FIN holds the socket lock), so were the counts and the
+	 * retransmit base. One of ~10 runs per connection, skipped first.
+	 */
+	if (newstate == TCP_FIN_WAIT2)
+		return 0;
 	if (get_sk_protocol(sk, direct) != IPPROTO_TCP)
 		return 0;
 	family = RD(direct, sk, __sk_common.skc_family);

@@ -3,8 +3,9 @@
 # 100-byte request and response, close) in a private network namespace,
 # connections/s untraced, under `disco record -e tcp` (whole machine) and
 # under libbpf-tools' tcplife, interleaved (A B C A B C ...), medians of
-# ROUNDS each. Needs root.
-# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
+# ROUNDS each, and the median of each round's ratio to its own untraced
+# run (paired: cancels this host's drift between minutes). Needs root.
+# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]   (env: MODES="untraced disco disco-nostats tcplife")
 set -eu
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
@@ -34,6 +35,12 @@ disco() {
 	conns
 	kill -INT $p; wait $p
 }
+disco-nostats() {
+	"$DISCO" record -e tcp -q --bpf-stats off -f -o "$T/s.data" &
+	local p=$!; sleep 1
+	conns
+	kill -INT $p; wait $p
+}
 tcplife() {
 	"$TCPLIFE" > /dev/null &
 	local p=$!; sleep 1
@@ -44,16 +51,21 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 modes="untraced disco"
 [ -x "$TCPLIFE" ] && modes="$modes tcplife"
+modes=${MODES:-$modes}
 for ((i = 1; i <= ROUNDS; i++)); do
 	for m in $modes; do
 		v=$($m)
-		echo "$m $v" >> "$T/raw"
+		[ "$m" = untraced ] && b=$v
+		echo "$m $v $(awk -v a="$v" -v b="${b:-0}" 'BEGIN{printf "%.4f", b ? a / b : 0}')" >> "$T/raw"
 		echo "round $i $m: $v conn/s" >&2
 	done
 done
 base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
-printf '%-10s %14s %8s\n' mode "median conn/s" ratio
+printf '%-14s %14s %8s %8s\n' mode "median conn/s" ratio paired
 for m in $modes; do
 	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
-	printf '%-10s %14.0f %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')"
+	pr=$(awk -v m=$m '$1 == m {print $3}' "$T/raw" | median)
+	printf '%-14s %14.0f %7.1f%% %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')" \
+		"$(echo "$pr" | awk '{print 100*$1}')"
 done
+echo "ratio: median over the untraced median; paired: median of each round's ratio to its own untraced run"
