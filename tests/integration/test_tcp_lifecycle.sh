@@ -7,15 +7,7 @@ need_root
 . "$(dirname "$0")/tcp_lib.sh"
 
 N4=10 N6=4 REQ=12345 RESP=54321
-cat > "$T/traffic.sh" <<EOS
-set -e
-$X $PEER server 127.0.0.1 $PORT $N4 $REQ $RESP > $T/srv4.out & echo \$! > $T/srv4.pid
-$X $PEER server ::1 $PORT $N6 $REQ $RESP first > $T/srv6.out & echo \$! > $T/srv6.pid
-for i in \$(seq 100); do grep -q ready $T/srv4.out && grep -q ready $T/srv6.out && break; sleep 0.05; done
-$X $PEER client 127.0.0.1 $PORT $N4 $REQ $RESP & echo \$! > $T/cli4.pid; wait \$!
-$X $PEER client ::1 $PORT $N6 $REQ $RESP wait & echo \$! > $T/cli6.pid; wait \$!
-wait
-EOS
+lifecycle_traffic $N4 $N6 $REQ $RESP
 record_tcp "$T/traffic.sh"
 R=$T/report.json
 tcp() { jq -er ".collectors.tcp | $1" "$R" || fail "jq '$1'"; }
