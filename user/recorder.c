@@ -283,8 +283,8 @@ json_t *recorder_collect(struct recorder *r)
 
 	if (open)
 		on += now - r->stats_since;
-	/* counted over part of the session: scale the counts to all of it */
-	if (on && on < elapsed)
+	/* sampled over part of the session: scale the counts to all of it */
+	if (r->stats_mode == BPF_STATS_SAMPLED && on && on < elapsed)
 		scale = (double)elapsed / on;
 	for (int i = 0; i < r->nruns; i++) {
 		struct col_run *run = &r->runs[i];

@@ -200,6 +200,7 @@ static void render_cost(const json_t *rep, FILE *out)
 		json_is_false(json_object_get(cost, "bpf_stats_enabled")) ? " (not measured)" : "");
 	/* sampled statistics: say over how much of the session */
 	if (json_is_true(json_object_get(cost, "bpf_stats_enabled")) &&
+	    !strcmp(json_string_value(json_object_get(cost, "bpf_stats_mode")) ?: "", "sampled") &&
 	    json_u64(cost, "bpf_stats_measured_ns") < json_u64(cost, "bpf_stats_session_ns"))
 		fprintf(out, " (measured over %s of %s, counts scaled)",
 			fmt_ns(json_u64(cost, "bpf_stats_measured_ns"), b[1], 16),

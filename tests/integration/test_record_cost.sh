@@ -46,6 +46,8 @@ m=$(jqv "$T/on.json" .cost.bpf_stats_measured_ns)
 s=$(jqv "$T/on.json" .cost.bpf_stats_session_ns)
 assert_ge "measured share with --bpf-stats on (permille)" "$((m * 1000 / s))" 990
 assert_ge "runs with --bpf-stats on" "$(jqv "$T/on.json" .cost.bpf_runs)" 1000
+assert_eq "unscaled with --bpf-stats on" "$(jqv "$T/on.json" .cost.bpf_runs)" "$(jqv "$T/on.json" .cost.bpf_measured_runs)"
+! "$DISCO" report "$T/on.data" | grep -q "counts scaled" || fail "--bpf-stats on: the text report says counts are scaled"
 
 "$DISCO" record -e alloc --kernel-only -q -d 1 --bpf-stats off -o "$T/off.data" || fail "record --bpf-stats off failed"
 "$DISCO" report "$T/off.data" --format json > "$T/off.json" || fail "report failed"
