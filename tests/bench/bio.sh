@@ -7,7 +7,8 @@
 # run, which cancels the slow drift of this host's IO speed (runs of one
 # mode spread by 20-40% over minutes, more than the effect measured).
 # usage: tests/bench/bio.sh   (env: RUNTIME=10 ROUNDS=3 DISCO=./disco
-#                              MODES="untraced disco disco-exact disco-nostats biolatency")
+#                              MODES="untraced empty disco disco-exact disco-nostats biolatency")
+# empty: the collector's default hooks with empty programs (the floor).
 set -u
 cd "$(dirname "$0")/../.."
 DISCO=${DISCO:-$PWD/disco}
@@ -74,6 +75,12 @@ run() {
 			-d 3600 -f -o "$T/bench.data"
 		fio_iops
 		stop_bg;;
+	empty)
+		start_bg attached "$T/empty.log" "$T/empty_hooks" "$T/bio_empty.bpf.o"
+		fio_iops
+		kill "$BG"
+		wait "$BG" 2>/dev/null
+		BG="";;
 	disco-exact)
 		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
 			--exact-owner -d 3600 -f -o "$T/bench.data"
@@ -94,6 +101,11 @@ run() {
 modes="untraced disco"
 [ -x "$BIOLAT" ] && modes="$modes biolatency"
 modes=${MODES:-$modes}
+case " $modes " in *" empty "*)
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/bio_empty.bpf.c \
+		-o "$T/bio_empty.bpf.o" && cc -O2 tests/bench/empty_hooks.c -lbpf -o "$T/empty_hooks" ||
+		{ echo "bio bench: cannot build the empty-hooks floor" >&2; exit 1; };;
+esac
 declare -A res rat
 for r in $(seq "$ROUNDS"); do
 	for m in $modes; do
