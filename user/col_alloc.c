@@ -892,11 +892,12 @@ static ssize_t ksites_read(struct alloc_bpf *skel, int ncpu, struct ksite_sum **
 
 	if (!slots || !v || !keys)
 		goto out;
-	err = bpf_map_lookup_batch(sfd, NULL, &batch, keys, slots, &count, &bo);
-	if (err && errno != ENOENT) {
+	/* ENOENT: the batch reached the end, which is where it ends here */
+	if (bpf_map_lookup_batch(sfd, NULL, &batch, keys, slots, &count, &bo) && errno != ENOENT) {
 		err = -errno;
 		goto out;
 	}
+	err = 0;
 	for (__u32 i = 0; i < count; i++)
 		for (int c = 0; c < ncpu; c++) {
 			const struct kalloc_slot *sl = &slots[(size_t)i * ncpu + c];

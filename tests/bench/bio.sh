@@ -70,25 +70,19 @@ run() {
 	case $1 in
 	untraced)
 		fio_iops;;
-	disco)
-		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
-			-d 3600 -f -o "$T/bench.data"
-		fio_iops
-		stop_bg;;
 	empty)
 		start_bg attached "$T/empty.log" "$T/empty_hooks" "$T/bio_empty.bpf.o"
 		fio_iops
 		kill "$BG"
 		wait "$BG" 2>/dev/null
 		BG="";;
-	disco-exact)
+	disco|disco-exact|disco-nostats)
+		# disco's extra options per mode
+		local extra=""
+		[ "$1" = disco-exact ] && extra=--exact-owner
+		[ "$1" = disco-nostats ] && extra="--bpf-stats off"
 		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
-			--exact-owner -d 3600 -f -o "$T/bench.data"
-		fio_iops
-		stop_bg;;
-	disco-nostats)
-		start_bg "recording to" "$T/disco.log" "$DISCO" record -e bio --disk "$N" \
-			--bpf-stats off -d 3600 -f -o "$T/bench.data"
+			$extra -d 3600 -f -o "$T/bench.data"
 		fio_iops
 		stop_bg;;
 	biolatency)

@@ -30,17 +30,12 @@ conns() {
 }
 untraced() { conns; }
 disco() {
-	"$DISCO" record -e tcp -q -f -o "$T/s.data" &
+	"$DISCO" record -e tcp -q "$@" -f -o "$T/s.data" &
 	local p=$!; sleep 1
 	conns
 	kill -INT $p; wait $p
 }
-disco-nostats() {
-	"$DISCO" record -e tcp -q --bpf-stats off -f -o "$T/s.data" &
-	local p=$!; sleep 1
-	conns
-	kill -INT $p; wait $p
-}
+disco-nostats() { disco --bpf-stats off; }
 tcplife() {
 	"$TCPLIFE" > /dev/null &
 	local p=$!; sleep 1
