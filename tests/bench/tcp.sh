@@ -5,7 +5,9 @@
 # under libbpf-tools' tcplife, interleaved (A B C A B C ...), medians of
 # ROUNDS each, and the median of each round's ratio to its own untraced
 # run (paired: cancels this host's drift between minutes). Needs root.
-# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]   (env: MODES="untraced disco disco-nostats tcplife")
+# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
+#        (env: MODES="untraced empty disco disco-nostats tcplife")
+# empty: the collector's tp_btf hooks with empty programs (the floor).
 set -eu
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
@@ -36,6 +38,14 @@ disco() {
 	kill -INT $p; wait $p
 }
 disco-nostats() { disco --bpf-stats off; }
+empty() {
+	"$T/empty_hooks" "$T/tcp_empty.bpf.o" > "$T/empty.log" &
+	local p=$!
+	for _ in $(seq 100); do grep -q attached "$T/empty.log" && break; sleep 0.1; done
+	grep -q attached "$T/empty.log" || { echo "tcp bench: empty hooks did not attach" >&2; exit 1; }
+	conns
+	kill $p; wait $p 2>/dev/null || true
+}
 tcplife() {
 	"$TCPLIFE" > /dev/null &
 	local p=$!; sleep 1
@@ -47,6 +57,11 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 modes="untraced disco"
 [ -x "$TCPLIFE" ] && modes="$modes tcplife"
 modes=${MODES:-$modes}
+case " $modes " in *" empty "*)
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/tcp_empty.bpf.c \
+		-o "$T/tcp_empty.bpf.o" && cc -O2 tests/bench/empty_hooks.c -lbpf -o "$T/empty_hooks" ||
+		{ echo "tcp bench: cannot build the empty-hooks floor" >&2; exit 1; };;
+esac
 for ((i = 1; i <= ROUNDS; i++)); do
 	for m in $modes; do
 		v=$($m)

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark floor: the tcp collector's tp_btf hooks with empty programs
+ * (loopback churn fires inet_sock_set_state and tcp_probe; the others
+ * stay quiet but are attached as disco attaches them).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EMPTY(tp)				\
+	SEC("tp_btf/" #tp)			\
+	int BPF_PROG(empty_##tp)		\
+	{					\
+		return 0;			\
+	}
+
+EMPTY(inet_sock_set_state)
+EMPTY(tcp_retransmit_skb)
+EMPTY(tcp_retransmit_synack)
+EMPTY(tcp_send_reset)
+EMPTY(tcp_receive_reset)
+EMPTY(tcp_probe)
+EMPTY(sock_rcvqueue_full)
+EMPTY(sock_exceed_buf_limit)
