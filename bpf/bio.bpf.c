@@ -216,20 +216,11 @@ static __always_inline void desc_from_tp(struct trace_event_raw_block_rq *ctx,
 	d->op = bio_op_from_rwbs(ctx->rwbs[0], ctx->rwbs[1]);
 }
 
-/* The slot a request pointer maps to (Fibonacci hashing of its low half). */
+/* The slot a request pointer maps to. */
 static __always_inline struct inflight *slot_of(__u64 rq)
 {
-	__u64 v = rq;
-	__u32 i;
+	__u32 i = slot_index(rq, BIO_SLOT_BITS, slot_mask);
 
-	/*
-	 * A tp_btf argument is a pointer to the verifier, which refuses to
-	 * multiply one; a 32-bit move turns it into a number (for programs
-	 * loaded with CAP_PERFMON, as tracing programs are).
-	 */
-	asm volatile("w0 = w0" : "+{r0}"(v));
-	i = (__u32)v * 0x9e3779b9u;
-	i = (i >> (32 - BIO_SLOT_BITS)) & slot_mask;
 	return bpf_map_lookup_elem(&slots, &i);
 }
 

@@ -137,6 +137,26 @@ static __always_inline void count_drop(void)
 }
 
 /* Reserve an event; a failure is counted, never silent. */
+/*
+ * The index of a kernel object's pointer in a direct-mapped table of
+ * 2^bits slots, of which mask + 1 are used (Fibonacci hashing of the low
+ * half: allocations are at least 8-byte aligned, and the multiply spreads
+ * neighbours apart).
+ */
+static __always_inline __u32 slot_index(__u64 ptr, int bits, __u32 mask)
+{
+	__u32 i;
+
+	/*
+	 * A tp_btf argument is a pointer to the verifier, which refuses to
+	 * multiply one; a 32-bit move turns it into a number (for programs
+	 * loaded with CAP_PERFMON, as tracing programs are).
+	 */
+	asm volatile("w0 = w0" : "+{r0}"(ptr));
+	i = (__u32)ptr * 0x9e3779b9u;
+	return (i >> (32 - bits)) & mask;
+}
+
 static __always_inline void *ring_reserve(__u64 size)
 {
 	void *e = bpf_ringbuf_reserve(&events, size, 0);

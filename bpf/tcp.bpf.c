@@ -33,6 +33,11 @@ const volatile __u32 filter_nports = 0;
 const volatile __u16 filter_family = 0;	/* 0: both */
 /* tcp_retransmit_skb carries err (6.x): it then fires on failures too */
 const volatile bool retrans_has_err = false;
+#define TCP_SLOT_BITS	14
+/* slots in use - 1; fewer only to make tests exercise the fallback hash */
+const volatile __u32 slot_mask = (1 << TCP_SLOT_BITS) - 1;
+/* claiming a slot needs BPF cmpxchg (5.12); without, all goes to the hash */
+const volatile bool use_slots = true;
 
 /* sock_info.flags */
 #define SI_ACTIVE		(1 << 0)
@@ -43,11 +48,15 @@ const volatile bool retrans_has_err = false;
 #define SI_RST_SENT		(1 << 5)
 #define SI_SYN_ACKED		(1 << 6)	/* our SYN is in bytes_acked */
 #define SI_FIN_OUT		(1 << 7)	/* we queued a FIN */
+#define SI_SLOT			(1 << 8)	/* lives in "slots", not "socks" */
 
-/* Per tracked connection, keyed by the struct sock address. */
+/*
+ * Per tracked connection, keyed by the struct sock address. One cache
+ * line: a slot (below) is exactly one.
+ */
 struct sock_info {
-	__u64 birth_ns;
-	__u64 syn_ns;
+	__u64 sk;		/* slots: the owning socket, 0 when free */
+	__u64 birth_ns;		/* active: when the SYN went out */
 	__u64 connect_ns;
 	__u64 cgroup_id;
 	__u32 pid;
@@ -57,6 +66,27 @@ struct sock_info {
 	__u16 rport;
 	char comm[TASK_COMM_LEN];
 };
+
+_Static_assert(sizeof(struct sock_info) == 64, "sock_info: one cache line");
+
+/*
+ * Where a connection's state lives was chosen by measuring ns/run of the
+ * state hook (loopback churn, 6.18, stats on): a hash update and delete
+ * per socket each take a bucket lock and a free-list lock with interrupts
+ * off, and socket storage (tried) allocates per socket, 265 and 367 ns
+ * per run. So, as in bio.bpf.c: a direct-mapped table indexed by a hash
+ * of the socket pointer, claimed with a cmpxchg on its owner and freed
+ * with a store at close; a socket whose slot another live socket holds
+ * goes to the "socks" hash. Mmapable only for its layout: its values
+ * start on a page, so each slot is one cache line.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1 << TCP_SLOT_BITS);
+	__type(key, __u32);
+	__type(value, struct sock_info);
+} slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -98,6 +128,59 @@ static __always_inline struct tcp_sock *tcp_of(const struct sock *sk,
 	if (direct)
 		return bpf_skc_to_tcp_sock((void *)sk);
 	return (struct tcp_sock *)sk;
+}
+
+static __always_inline struct sock_info *slot_of(__u64 key)
+{
+	__u32 i = slot_index(key, TCP_SLOT_BITS, slot_mask);
+
+	return bpf_map_lookup_elem(&slots, &i);
+}
+
+/* The state of a tracked connection, or NULL. */
+static __always_inline struct sock_info *si_lookup(const struct sock *sk)
+{
+	struct sock_info *si;
+	__u64 key = (__u64)sk;
+
+	if (use_slots) {
+		si = slot_of(key);
+		if (si && si->sk == key)
+			return si;
+	}
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+/* Start tracking a socket with the state in init; non-zero if no room. */
+static __always_inline int si_start(const struct sock *sk,
+				    struct sock_info *init)
+{
+	struct sock_info *si;
+	__u64 key = (__u64)sk;
+
+	init->sk = key;
+	if (use_slots) {
+		si = slot_of(key);
+		/* ours already if its close was missed (a stale life) */
+		if (si && (si->sk == key ||
+			   __sync_val_compare_and_swap(&si->sk, 0, key) == 0)) {
+			init->flags |= SI_SLOT;
+			*si = *init;
+			return 0;
+		}
+	}
+	return bpf_map_update_elem(&socks, &key, init, BPF_ANY);
+}
+
+static __always_inline void si_end(const struct sock *sk,
+				   struct sock_info *si)
+{
+	__u64 key = (__u64)sk;
+
+	if (si->flags & SI_SLOT)
+		si->sk = 0;	/* a plain store frees it (x86, the build target) */
+	else
+		bpf_map_delete_elem(&socks, &key);
 }
 
 static __always_inline void count(__u32 idx, __u64 n)
@@ -328,7 +411,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 				    int newstate, bool direct)
 {
 	struct sock_info *si, init = {};
-	__u64 key = (__u64)sk, now = 0;
+	__u64 now = 0;
 	struct tcp_sock *tp = NULL;
 	__u16 family, lport = 0, rport = 0;
 	bool pok = true;
@@ -359,7 +442,6 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			pok = port_ok(lport, rport);
 		}
 		init.birth_ns = bpf_ktime_get_ns();
-		init.syn_ns = init.birth_ns;
 		init.flags = SI_ACTIVE;
 		take_owner(&init);
 		retrans_sync(tp, &init, false, direct);
@@ -367,7 +449,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			init.flags |= SI_COUNTED;
 			count(TCP_C_ACTIVE_OPENS, 1);
 		}
-		if (bpf_map_update_elem(&socks, &key, &init, BPF_ANY))
+		if (si_start(sk, &init))
 			count(TCP_C_UNTRACKED, 1);
 		return 0;
 	}
@@ -387,12 +469,12 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			init.flags |= SI_COUNTED;
 			count(TCP_C_PASSIVE_OPENS, 1);
 		}
-		if (bpf_map_update_elem(&socks, &key, &init, BPF_ANY))
+		if (si_start(sk, &init))
 			count(TCP_C_UNTRACKED, 1);
 		return 0;
 	}
 
-	si = bpf_map_lookup_elem(&socks, &key);
+	si = si_lookup(sk);
 	if (!si)
 		return 0;	/* opened before we started, or filtered out */
 	if (si->lport && !filter_nports) {
@@ -424,7 +506,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 		take_owner(si);
 		if (task_filter_on() &&
 		    !want_task(si->pid, si->cgroup_id, si->comm)) {
-			bpf_map_delete_elem(&socks, &key);
+			si_end(sk, si);
 			return 0;
 		}
 	}
@@ -442,8 +524,8 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	}
 
 	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT &&
-	    si->syn_ns) {
-		si->connect_ns = bpf_ktime_get_ns() - si->syn_ns;
+	    (si->flags & SI_ACTIVE)) {
+		si->connect_ns = bpf_ktime_get_ns() - si->birth_ns;
 		if (pok)
 			hist_record(TCP_H_CONNECT, si->connect_ns);
 	}
@@ -472,7 +554,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			  direct);
 	}
 out_delete:
-	bpf_map_delete_elem(&socks, &key);
+	si_end(sk, si);
 	return 0;
 }
 
@@ -480,12 +562,11 @@ out_delete:
 static __always_inline int on_retransmit(const struct sock *sk,
 					 const struct sk_buff *skb, int err)
 {
-	__u64 key = (__u64)sk;
 	struct sock_info *si;
 	bool ok = sk_wanted(sk);
 	__u16 segs = 0;
 
-	si = bpf_map_lookup_elem(&socks, &key);
+	si = si_lookup(sk);
 	if (si) {
 		si_note_ports(sk, si);
 		retrans_sync((const struct tcp_sock *)sk, si, ok, false);
@@ -535,10 +616,9 @@ static __always_inline int on_send_reset(const struct sock *sk,
 					 const struct sk_buff *skb)
 {
 	struct sock_info *si;
-	__u64 key = (__u64)sk;
 
 	if (sk) {
-		si = bpf_map_lookup_elem(&socks, &key);
+		si = si_lookup(sk);
 		if (si)
 			si->flags |= SI_RST_SENT;
 		else if (task_filter_on())
@@ -556,9 +636,8 @@ static __always_inline int on_send_reset(const struct sock *sk,
 static __always_inline int on_receive_reset(const struct sock *sk)
 {
 	struct sock_info *si;
-	__u64 key = (__u64)sk;
 
-	si = bpf_map_lookup_elem(&socks, &key);
+	si = si_lookup(sk);
 	if (si) {
 		/* a refused connect gets its port here, just before close */
 		si_note_ports(sk, si);
@@ -575,7 +654,6 @@ static __always_inline int on_receive_reset(const struct sock *sk)
 static __always_inline int on_rtt_sock(const struct sock *sk, bool direct)
 {
 	const struct tcp_sock *tp = tcp_of(sk, direct);
-	__u64 key = (__u64)sk;
 	__u32 srtt;
 
 	if (!tp)
@@ -583,7 +661,7 @@ static __always_inline int on_rtt_sock(const struct sock *sk, bool direct)
 	srtt = RD(direct, tp, srtt_us) >> 3;
 	if (!srtt || !sk_wanted_as(sk, direct))
 		return 0;
-	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
+	if (task_filter_on() && !si_lookup(sk))
 		return 0;
 	hist_record(TCP_H_SRTT, (__u64)srtt * 1000);
 	return 0;
@@ -591,11 +669,9 @@ static __always_inline int on_rtt_sock(const struct sock *sk, bool direct)
 
 static __always_inline int on_buf_pressure(const struct sock *sk, __u32 idx)
 {
-	__u64 key = (__u64)sk;
-
 	if (get_sk_protocol(sk, false) != IPPROTO_TCP || !sk_wanted(sk))
 		return 0;
-	if (task_filter_on() && !bpf_map_lookup_elem(&socks, &key))
+	if (task_filter_on() && !si_lookup(sk))
 		return 0;
 	count(idx, 1);
 	return 0;

@@ -275,53 +275,6 @@ static bool rq_tp_has_queue_arg(void)
 	return ma < 5 || (ma == 5 && mi < 11);
 }
 
-/*
- * The request slots (bio.bpf.c) are claimed with BPF cmpxchg, which
- * kernels before 5.12 (5ffa25502b5a "bpf: Add instructions for
- * atomic_[cmp]xchg") refuse: there every request goes to the hash map.
- * Releases are the best we have; a program probe would cost a load.
- */
-static bool kernel_has_bpf_cmpxchg(void)
-{
-	struct utsname u;
-	unsigned int ma = 0, mi = 0;
-
-	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
-		return false;
-	return ma > 5 || (ma == 5 && mi >= 12);
-}
-
-/*
- * DISCO_BIO_SLOTS=N (a power of two, at most the table's size) uses only
- * N request slots, so that tests can make requests collide and take the
- * fallback hash (bio.bpf.c), which a real workload rarely does; 0 uses
- * none, as on kernels without BPF cmpxchg.
- */
-static int slots_setup(volatile __u32 *mask, volatile bool *use)
-{
-	const char *env = getenv("DISCO_BIO_SLOTS");
-	unsigned long n;
-	char *end;
-
-	*use = kernel_has_bpf_cmpxchg();
-	if (!*use)
-		log_debug("bio: no BPF cmpxchg before Linux 5.12, requests tracked in a hash map");
-	if (!env || !*env)
-		return 0;
-	errno = 0;
-	n = strtoul(env, &end, 10);
-	if (errno || *end || (n & (n - 1)) || n > *mask + 1ul) {
-		log_err("DISCO_BIO_SLOTS=%s: not 0 or a power of two up to %lu", env, *mask + 1ul);
-		return -EINVAL;
-	}
-	if (n == 0)
-		*use = false;
-	else
-		*mask = n - 1;
-	log_debug("bio: %lu request slots", *use ? n : 0);
-	return 0;
-}
-
 static int bio_start(struct col_run *run, const struct rec_opts *o)
 {
 	struct bio_priv *p = NULL;
@@ -364,7 +317,8 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	COMMON_RODATA(skel, o);
 	p->min_latency_ns = o->min_latency_ns ? o->min_latency_ns : BIO_DEFAULT_MIN_LATENCY_NS;
 	skel->rodata->min_latency_ns = p->min_latency_ns;
-	err = slots_setup(&skel->rodata->slot_mask, &skel->rodata->use_slots);
+	err = slots_setup("bio", "DISCO_BIO_SLOTS", &skel->rodata->slot_mask,
+			  &skel->rodata->use_slots);
 	if (err)
 		goto out_destroy;
 	skel->rodata->filter_ndisks = opt_ndisks;

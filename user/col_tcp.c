@@ -349,6 +349,10 @@ static int tcp_start(struct col_run *run, const struct rec_opts *o)
 	err = hooks_apply(run, progs);
 	if (err)
 		goto out_destroy;
+	err = slots_setup("tcp", "DISCO_TCP_SLOTS", &skel->rodata->slot_mask,
+			  &skel->rodata->use_slots);
+	if (err)
+		goto out_destroy;
 	err = set_ring_size(skel->maps.events, o);
 	if (err)
 		goto out_destroy;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include "collector.h"
 #include "log.h"
@@ -203,6 +204,49 @@ void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o)
 		if (p)
 			bpf_program__set_autoload(p, follow && m == (int)ch.method);
 	}
+}
+
+/*
+ * Direct-mapped slot tables (bio's requests, tcp's connections) are
+ * claimed with BPF cmpxchg, which kernels before 5.12 (5ffa25502b5a "bpf:
+ * Add instructions for atomic_[cmp]xchg") refuse: there everything goes
+ * to the collector's hash map. Releases are the best we have; a program
+ * probe would cost a load.
+ */
+static bool kernel_has_bpf_cmpxchg(void)
+{
+	struct utsname u;
+	unsigned int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > 5 || (ma == 5 && mi >= 12);
+}
+
+int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
+		volatile bool *use)
+{
+	const char *env = getenv(env_name);
+	unsigned long n;
+	char *end;
+
+	*use = kernel_has_bpf_cmpxchg();
+	if (!*use)
+		log_debug("%s: no BPF cmpxchg before Linux 5.12, state kept in a hash map", col);
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	n = strtoul(env, &end, 10);
+	if (errno || *end || (n & (n - 1)) || n > *mask + 1ul) {
+		log_err("%s=%s: not 0 or a power of two up to %lu", env_name, env, *mask + 1ul);
+		return -EINVAL;
+	}
+	if (n == 0)
+		*use = false;
+	else
+		*mask = n - 1;
+	log_debug("%s: %lu slots", col, *use ? n : 0);
+	return 0;
 }
 
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o)

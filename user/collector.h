@@ -158,6 +158,15 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o);
 int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o);
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
+/*
+ * Direct-mapped slot tables: *use says whether the kernel can claim slots
+ * (BPF cmpxchg). The environment variable env_name=N (a power of two, at
+ * most *mask + 1) uses only N slots, so that tests can make entries
+ * collide and take the fallback hash, which a real workload rarely does;
+ * 0 uses none, as on kernels without BPF cmpxchg.
+ */
+int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
+		volatile bool *use);
 
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
