@@ -3,12 +3,15 @@
 #ifndef DISCO_CAPS_H
 #define DISCO_CAPS_H
 
+#include <stdbool.h>
+
 /*
  * Keep only what a running session still needs: reading /proc of other
  * users' processes, kallsyms addresses and signalling the traced command.
  * Attached programs, maps and rings stay usable through their fds. A
  * failure is a warning: the session goes on with the privileges it has.
+ * writer: also CAP_SYS_NICE, for the session writer thread's priority.
  */
-void caps_drop_after_attach(void);
+void caps_drop_after_attach(bool writer);
 
 #endif

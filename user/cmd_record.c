@@ -307,7 +307,16 @@ int cmd_record(int argc, char **argv)
 			goto out_child;
 		}
 	}
-	caps_drop_after_attach();
+	caps_drop_after_attach(true);
+	/* after the drop: the writer thread gets what is left */
+	err = recorder_write_async(r);
+	if (err) {
+		log_err("cannot start the session writer: %s", strerror(-err));
+		recorder_stop(r, NULL);
+		r = NULL;
+		rc = EXIT_ERR;
+		goto out_child;
+	}
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (!a.quiet)

@@ -330,7 +330,7 @@ int cmd_serve(int argc, char **argv)
 		rc = EXIT_ERR;
 		goto out_stop;
 	}
-	caps_drop_after_attach();
+	caps_drop_after_attach(false);
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);

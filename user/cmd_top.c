@@ -137,7 +137,7 @@ int cmd_top(int argc, char **argv)
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!r)
 		return EXIT_ERR;
-	caps_drop_after_attach();
+	caps_drop_after_attach(false);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -369,6 +369,8 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 		else if (!r->stats_on && now >= r->stats_next)
 			stats_open(r, now);
 	}
+	if (r->w)
+		session_nudge(r->w);
 	if (r->w && !r->write_err && now - r->last_flush >= FLUSH_NS) {
 		r->last_flush = now;
 		r->write_err = session_flush(r->w);
@@ -405,6 +407,11 @@ uint64_t recorder_drops(const struct recorder *r)
 uint64_t recorder_bytes(const struct recorder *r)
 {
 	return r->w ? session_bytes_written(r->w) : 0;
+}
+
+int recorder_write_async(struct recorder *r)
+{
+	return r->w ? session_start_async(r->w) : 0;
 }
 
 int recorder_stop(struct recorder *r, json_t **summary)

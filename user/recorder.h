@@ -39,6 +39,11 @@ json_t *recorder_collect(struct recorder *r);
 uint64_t recorder_events(const struct recorder *r);
 uint64_t recorder_drops(const struct recorder *r);
 uint64_t recorder_bytes(const struct recorder *r);
+/*
+ * Compress and write the session from a low-priority thread from now on
+ * (session_start_async); call it once attached and capabilities dropped.
+ */
+int recorder_write_async(struct recorder *r);
 /* Final snapshot (SUMMARY block when recording), detach, free. */
 int recorder_stop(struct recorder *r, json_t **summary);
 

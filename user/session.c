@@ -2,11 +2,15 @@
 /* Session file writer and reader (format in session.h, docs/session-format.md). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "session.h"
@@ -62,6 +66,29 @@ static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 
 /* ---- writer --------------------------------------------------------------- */
 
+/*
+ * Asynchronous writing (session_start_async): blocks are queued for a
+ * writer thread that compresses and appends them in order. It runs at
+ * SCHED_IDLE: on a machine the workload keeps busy, the recorder's
+ * biggest cost (deflate, ~0.6 us per 128-byte record here) then waits for
+ * idle time instead of taking it from what is measured. A block queued
+ * longer than ASYNC_LAG_NS raises the thread to normal priority until the
+ * queue is empty, and ASYNC_MAX_QUEUED bounds the memory held.
+ */
+#define ASYNC_LAG_NS		500000000ULL
+#define ASYNC_MAX_QUEUED	64		/* 16 MiB of events at most */
+#define ASYNC_SPARES		4		/* event buffers kept for reuse */
+
+struct wblock {
+	struct wblock *next;
+	uint32_t type;		/* 0: no block, only the sync below */
+	bool sync;		/* fdatasync once written */
+	bool pooled;		/* data is an events buffer, back to the spares */
+	uint8_t *data;
+	size_t len;
+	uint64_t queued_ns;
+};
+
 struct session_writer {
 	int fd;
 	uint64_t off;		/* end of the last whole block on disk */
@@ -69,6 +96,18 @@ struct session_writer {
 	size_t ev_len;
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
+	/* asynchronous mode; mu guards all below but thr */
+	bool async;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct wblock *head, *tail;
+	int queued;
+	bool stop;
+	bool raised;		/* the thread is at normal priority */
+	int async_err;		/* the thread's first error, sticky */
+	uint8_t *spare[ASYNC_SPARES];
+	int nspare;
 };
 
 static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
@@ -105,7 +144,8 @@ static int append(struct session_writer *w, const uint8_t *buf, size_t len)
 			;
 		return err;
 	}
-	w->off += len;
+	/* session_bytes_written() reads it from the recording thread */
+	__atomic_store_n(&w->off, w->off + len, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -146,16 +186,227 @@ static int write_block_now(struct session_writer *w, uint32_t type,
 	return append(w, w->out, SESSION_BLOCK_HDR + comp_len);
 }
 
+static int queue_events(struct session_writer *w, bool sync);
+
 static int write_pending_events(struct session_writer *w)
 {
 	int err;
 
+	if (w->async)
+		return queue_events(w, false);
 	if (!w->ev_len)
 		return 0;
 	err = write_block_now(w, BLK_EVENTS, w->ev, w->ev_len);
 	/* on failure the records stay buffered for the next attempt */
 	if (!err)
 		w->ev_len = 0;
+	return err;
+}
+
+/* ---- asynchronous writing ------------------------------------------------ */
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Move the writer thread between SCHED_IDLE and normal priority; mu held.
+ * Raising needs CAP_SYS_NICE (kept after attaching, caps.c); if it fails
+ * the thread stays idle: slower to reach the disk, nothing lost.
+ */
+static void set_raised(struct session_writer *w, bool raised)
+{
+	struct sched_param sp = { 0 };
+
+	if (w->raised != raised &&
+	    !pthread_setschedparam(w->thr, raised ? SCHED_OTHER : SCHED_IDLE, &sp))
+		w->raised = raised;
+}
+
+/* Free a queued block, keeping an events buffer for reuse; mu held. */
+static void release(struct session_writer *w, struct wblock *b)
+{
+	if (b->pooled && w->nspare < ASYNC_SPARES)
+		w->spare[w->nspare++] = b->data;
+	else
+		free(b->data);
+	free(b);
+}
+
+static int write_item(struct session_writer *w, const struct wblock *b)
+{
+	int err = 0;
+
+	if (b->type)
+		err = write_block_now(w, b->type, b->data, b->len);
+	while (!err && b->sync && fdatasync(w->fd) < 0) {
+		if (errno != EINTR)
+			err = -errno;
+	}
+	return err;
+}
+
+static void *writer_main(void *arg)
+{
+	struct session_writer *w = arg;
+	struct wblock *b;
+	int err;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->head && !w->stop) {
+			set_raised(w, false);	/* caught up */
+			pthread_cond_wait(&w->work, &w->mu);
+		}
+		b = w->head;
+		if (!b)
+			break;
+		w->head = b->next;
+		if (!w->head)
+			w->tail = NULL;
+		/* after an error nothing more is written: the file ends whole */
+		err = w->async_err;
+		pthread_mutex_unlock(&w->mu);
+		if (!err)
+			err = write_item(w, b);
+		pthread_mutex_lock(&w->mu);
+		if (err && !w->async_err)
+			w->async_err = err;
+		w->queued--;
+		release(w, b);
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Queue a block (type 0: only a sync); takes data, freed on failure too. */
+static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
+		   size_t len, bool pooled, bool sync)
+{
+	struct wblock *b = calloc(1, sizeof(*b));
+	int err;
+
+	if (!b) {
+		free(data);
+		return -ENOMEM;
+	}
+	b->type = type;
+	b->data = data;
+	b->len = len;
+	b->pooled = pooled;
+	b->sync = sync;
+	b->queued_ns = mono_now();
+	pthread_mutex_lock(&w->mu);
+	while (!w->async_err && w->queued >= ASYNC_MAX_QUEUED) {
+		set_raised(w, true);
+		pthread_cond_wait(&w->done, &w->mu);
+	}
+	err = w->async_err;
+	if (err) {
+		release(w, b);
+	} else {
+		if (w->tail)
+			w->tail->next = b;
+		else
+			w->head = b;
+		w->tail = b;
+		w->queued++;
+		if (w->head->queued_ns + ASYNC_LAG_NS <= b->queued_ns)
+			set_raised(w, true);
+		pthread_cond_signal(&w->work);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+/* Hand the buffered events to the thread (and a sync, if asked). */
+static int queue_events(struct session_writer *w, bool sync)
+{
+	uint8_t *data = w->ev, *fresh = NULL;
+	size_t len = w->ev_len;
+
+	if (!len)
+		return sync ? enqueue(w, 0, NULL, 0, false, true) : 0;
+	pthread_mutex_lock(&w->mu);
+	if (w->nspare)
+		fresh = w->spare[--w->nspare];
+	pthread_mutex_unlock(&w->mu);
+	if (!fresh)
+		fresh = malloc(SESSION_EVENTS_BLOCK);
+	if (!fresh)
+		return -ENOMEM;
+	w->ev = fresh;
+	w->ev_len = 0;
+	return enqueue(w, BLK_EVENTS, data, len, true, sync);
+}
+
+int session_start_async(struct session_writer *w)
+{
+	sigset_t all, old;
+	int err;
+
+	if (!w || w->async)
+		return -EINVAL;
+	err = write_pending_events(w);
+	if (err)
+		return err;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	w->raised = true;	/* a new thread has its creator's policy */
+	/* signals stay with the recording thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&w->thr, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		pthread_setname_np(w->thr, "disco-writer");
+	if (err) {
+		pthread_cond_destroy(&w->done);
+		pthread_cond_destroy(&w->work);
+		pthread_mutex_destroy(&w->mu);
+		return err;
+	}
+	pthread_mutex_lock(&w->mu);
+	set_raised(w, false);
+	pthread_mutex_unlock(&w->mu);
+	w->async = true;
+	return 0;
+}
+
+void session_nudge(struct session_writer *w)
+{
+	if (!w || !w->async || pthread_mutex_trylock(&w->mu))
+		return;
+	if (w->head && w->head->queued_ns + ASYNC_LAG_NS <= mono_now())
+		set_raised(w, true);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Queue what is left, let the thread finish at normal priority, join it. */
+static int async_finish(struct session_writer *w)
+{
+	int err = queue_events(w, false);
+
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	set_raised(w, true);
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thr, NULL);
+	if (!err)
+		err = w->async_err;
+	while (w->nspare)
+		free(w->spare[--w->nspare]);
+	pthread_cond_destroy(&w->done);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	w->async = false;
 	return err;
 }
 
@@ -250,6 +501,19 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	err = write_pending_events(w);
 	if (err)
 		return err;
+	if (w->async) {
+		uint8_t *copy = malloc(len ? len : 1);
+
+		if (!type_known(type) || (len && !data) || len > SESSION_MAX_RAW) {
+			free(copy);
+			return len > SESSION_MAX_RAW ? -EFBIG : -EINVAL;
+		}
+		if (!copy)
+			return -ENOMEM;
+		if (len)
+			memcpy(copy, data, len);
+		return enqueue(w, type, copy, len, false, false);
+	}
 	return write_block_now(w, type, data, len);
 }
 
@@ -295,6 +559,8 @@ int session_flush(struct session_writer *w)
 
 	if (!w)
 		return -EINVAL;
+	if (w->async)
+		return queue_events(w, true);
 	err = write_pending_events(w);
 	if (err)
 		return err;
@@ -307,7 +573,7 @@ int session_flush(struct session_writer *w)
 
 uint64_t session_bytes_written(const struct session_writer *w)
 {
-	return w ? w->off : 0;
+	return w ? __atomic_load_n(&w->off, __ATOMIC_RELAXED) : 0;
 }
 
 int session_close(struct session_writer *w)
@@ -316,7 +582,7 @@ int session_close(struct session_writer *w)
 
 	if (!w)
 		return 0;
-	err = write_pending_events(w);
+	err = w->async ? async_finish(w) : write_pending_events(w);
 	if (fsync(w->fd) < 0 && errno != EINTR && !err)
 		err = -errno;
 	err2 = close(w->fd) < 0 ? -errno : 0;

@@ -58,6 +58,16 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 /* Write buffered events (if any) as one EVENTS block, then fdatasync. */
 int session_flush(struct session_writer *w);
 uint64_t session_bytes_written(const struct session_writer *w);
+/*
+ * From here on, blocks are compressed and written by a thread at
+ * SCHED_IDLE (raised when a block waits over half a second; session.c),
+ * so the calls above only queue them; a write error comes back from a
+ * later call. Start it after capabilities are dropped: the thread gets
+ * the caller's.
+ */
+int session_start_async(struct session_writer *w);
+/* Raise the writer thread if the oldest queued block waits too long. */
+void session_nudge(struct session_writer *w);
 /* Flush, fsync and close; frees w (NULL is accepted). */
 int session_close(struct session_writer *w);
 

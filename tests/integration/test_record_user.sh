@@ -15,13 +15,14 @@ assert_eq "COMMAND's capabilities" "$(awk '{print $2}' "$T/w/caps")" 00000000000
 "$DISCO" report "$T/u.data" --format json > "$T/u.json" || fail "report failed"
 jqv "$T/u.json" '.session.complete == true' >/dev/null
 
-# after attaching: only KILL, DAC_READ_SEARCH, SYS_PTRACE and SYSLOG remain
+# after attaching: only KILL, DAC_READ_SEARCH, SYS_PTRACE, SYSLOG and
+# SYS_NICE (the session writer thread's priority) remain
 "$DISCO" record -e sched -q -d 3 -o "$T/c.data" &
 pid=$!
 sleep 1.5
 capeff=$(awk '/^CapEff/ {print $2}' /proc/$pid/status)
 wait $pid || fail "record exited $?"
-assert_eq "CapEff of disco record" "$capeff" 0000000400080024
+assert_eq "CapEff of disco record" "$capeff" 0000000400880024
 
 # a command that does not exist: one line, exit 1, the file still readable
 "$DISCO" record -e sched -q -o "$T/n.data" -- /nonexistent/cmd 2> "$T/err" && fail "missing command accepted"

@@ -156,7 +156,7 @@ static bool same_block(const struct blk_copy *c, const struct session_block *b)
  * The small file of the truncation and corruption tests: HEADER JSON, two
  * EVENTS blocks, STATE, SUMMARY.
  */
-static void write_small_file(const char *path)
+static void write_small_file_as(const char *path, bool async)
 {
 	struct session_writer *w = session_create(path, false);
 	json_t *j;
@@ -167,6 +167,8 @@ static void write_small_file(const char *path)
 	j = json_pack("{s:s, s:i, s:s}", "hostname", "box", "cpus", 2, "kernel", "6.18.0");
 	assert_int_equal(session_write_json(w, BLK_HEADER, j), 0);
 	json_decref(j);
+	if (async)
+		assert_int_equal(session_start_async(w), 0);
 	for (i = 0; i < 5; i++) {
 		uint64_t v = prng(&s);
 
@@ -186,6 +188,11 @@ static void write_small_file(const char *path)
 	assert_int_equal(session_write_json(w, BLK_SUMMARY, j), 0);
 	json_decref(j);
 	assert_int_equal(session_close(w), 0);
+}
+
+static void write_small_file(const char *path)
+{
+	write_small_file_as(path, false);
 }
 
 static void small_file_blocks(const char *path, uint8_t **buf, size_t *len,
@@ -912,6 +919,134 @@ static void test_session_write_error_truncates_to_last_whole_block(void **state)
 	session_reader_free(r);
 }
 
+/*
+ * Many events of random sizes (several full EVENTS blocks), flushes and a
+ * STATE block between them: the recorder's pattern.
+ */
+static void write_busy_file(const char *path, bool async)
+{
+	struct session_writer *w = session_create(path, false);
+	uint8_t payload[300];
+	uint64_t s = 9;
+
+	assert_non_null(w);
+	assert_int_equal(session_write_block(w, BLK_HEADER, "{}", 2), 0);
+	if (async)
+		assert_int_equal(session_start_async(w), 0);
+	for (int i = 0; i < 8000; i++) {
+		uint16_t len = prng(&s) % sizeof(payload);
+
+		for (int j = 0; j < len; j++)
+			payload[j] = (uint8_t)prng(&s);
+		assert_int_equal(session_add_event(w, i % 4, payload, len), 0);
+		if (i % 1500 == 0)
+			assert_int_equal(session_flush(w), 0);
+		if (i == 4000)
+			assert_int_equal(session_write_block(w, BLK_STATE, "{\"n\":4000}", 10), 0);
+	}
+	assert_int_equal(session_write_block(w, BLK_SUMMARY, "{}", 2), 0);
+	assert_int_equal(session_close(w), 0);
+}
+
+/* The writer thread only moves the work: the file is the same, byte for byte. */
+static void test_session_async_writes_the_same_file(void **state)
+{
+	struct fixture *f = *state;
+	char path2[160];
+	uint8_t *a, *b;
+	size_t alen, blen;
+
+	snprintf(path2, sizeof(path2), "%s/async.data", f->dir);
+	write_busy_file(f->path, false);
+	write_busy_file(path2, true);
+	a = slurp(f->path, &alen);
+	b = slurp(path2, &blen);
+	assert_true(alen > 3 * SESSION_EVENTS_BLOCK / 2);	/* several blocks */
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+	unlink(f->path);
+	unlink(path2);
+	write_small_file_as(f->path, false);
+	write_small_file_as(path2, true);
+	a = slurp(f->path, &alen);
+	b = slurp(path2, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+}
+
+/*
+ * A write error in the writer thread comes back from a later call and
+ * from close, and the file ends at its last whole block.
+ */
+static int async_error_child(const char *path)
+{
+	struct session_writer *w;
+	struct rlimit lowered;
+	static uint8_t noise[5000];
+	uint64_t s = 11, good;
+	struct stat st;
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(noise); i++)
+		noise[i] = (uint8_t)prng(&s);
+	signal(SIGXFSZ, SIG_IGN);
+	w = session_create(path, false);
+	if (!w || session_write_block(w, BLK_HEADER, "{}", 2))
+		return 10;
+	good = session_bytes_written(w);
+	if (session_start_async(w))
+		return 11;
+	if (getrlimit(RLIMIT_FSIZE, &lowered))
+		return 12;
+	lowered.rlim_cur = good + 100;
+	if (setrlimit(RLIMIT_FSIZE, &lowered))
+		return 13;
+	if (session_add_event(w, 1, noise, sizeof(noise)))
+		return 14;
+	/* queued, then failed in the thread: a later flush says so */
+	for (int i = 0; i < 500 && !ret; i++) {
+		ret = session_flush(w);
+		usleep(10000);
+	}
+	if (ret != -EFBIG)
+		return 15;
+	if (session_close(w) != -EFBIG)
+		return 17;
+	if (stat(path, &st) || (uint64_t)st.st_size != good)
+		return 18;
+	return 0;
+}
+
+static void test_session_async_write_error_reported_and_file_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct blk_list l;
+	char err[256];
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(async_error_child(f->path));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	read_all(r, &l);
+	assert_false(session_truncated(r));
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.b[0].type, BLK_HEADER);
+	free_list(&l);
+	session_reader_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1069,8 @@ int main(void)
 		T(test_session_hostile_lengths_rejected_without_allocation),
 		T(test_session_event_next_rejects_record_past_block_end),
 		T(test_session_write_error_truncates_to_last_whole_block),
+		T(test_session_async_writes_the_same_file),
+		T(test_session_async_write_error_reported_and_file_whole),
 #undef T
 	};
 
