@@ -96,7 +96,9 @@ struct session_writer {
 	size_t ev_len;
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
-	/* asynchronous mode; mu guards all below but thr */
+	z_stream zs;		/* reset per block: no allocation per block */
+	bool zs_ready;
+	/* asynchronous mode: async and thr are the caller's, mu guards the rest */
 	bool async;
 	pthread_t thr;
 	pthread_mutex_t mu;
@@ -169,14 +171,26 @@ static int write_block_now(struct session_writer *w, uint32_t type,
 		w->out = p;
 		w->out_cap = SESSION_BLOCK_HDR + bound;
 	}
-	comp_len = bound;
-	/* Z_BEST_SPEED: the recorder runs next to what it measures */
-	zerr = compress2(w->out + SESSION_BLOCK_HDR, &comp_len,
-			 len ? data : (const void *)"", (uLong)len, Z_BEST_SPEED);
-	if (zerr == Z_MEM_ERROR)
-		return -ENOMEM;
-	if (zerr != Z_OK)
+	/*
+	 * What compress2() does, with the stream kept: Z_BEST_SPEED, as the
+	 * recorder runs next to what it measures.
+	 */
+	if (!w->zs_ready) {
+		zerr = deflateInit(&w->zs, Z_BEST_SPEED);
+		if (zerr != Z_OK)
+			return zerr == Z_MEM_ERROR ? -ENOMEM : -EIO;
+		w->zs_ready = true;
+	} else if (deflateReset(&w->zs) != Z_OK) {
 		return -EIO;
+	}
+	w->zs.next_in = len ? (Bytef *)data : (Bytef *)"";
+	w->zs.avail_in = (uInt)len;
+	w->zs.next_out = w->out + SESSION_BLOCK_HDR;
+	w->zs.avail_out = (uInt)bound;
+	zerr = deflate(&w->zs, Z_FINISH);
+	if (zerr != Z_STREAM_END)
+		return -EIO;
+	comp_len = w->zs.total_out;
 	if (comp_len > SESSION_MAX_COMP)
 		return -EFBIG;
 	put_le32(w->out, type);
@@ -588,6 +602,8 @@ int session_close(struct session_writer *w)
 	err2 = close(w->fd) < 0 ? -errno : 0;
 	if (!err)
 		err = err2;
+	if (w->zs_ready)
+		deflateEnd(&w->zs);
 	free(w->ev);
 	free(w->out);
 	free(w);
