@@ -136,7 +136,6 @@ static __always_inline void count_drop(void)
 		(*d)++;
 }
 
-/* Reserve an event; a failure is counted, never silent. */
 /*
  * The index of a kernel object's pointer in a direct-mapped table of
  * 2^bits slots, of which mask + 1 are used (Fibonacci hashing of the low
@@ -157,6 +156,7 @@ static __always_inline __u32 slot_index(__u64 ptr, int bits, __u32 mask)
 	return (i >> (32 - bits)) & mask;
 }
 
+/* Reserve an event; a failure is counted, never silent. */
 static __always_inline void *ring_reserve(__u64 size)
 {
 	void *e = bpf_ringbuf_reserve(&events, size, 0);
