@@ -47,7 +47,7 @@ const char usage_record[] =
 "  -u, --user USER         run COMMAND as USER instead of root\n"
 "      --ring-size BYTES   ring buffer per collector (power of 2, default 4 MiB)\n"
 "      --bpf-stats MODE    what each BPF program costs: sampled (default: kernel\n"
-"                          statistics on 200 ms in every 2 s, counts scaled), on\n"
+"                          statistics on 1 s in every 30 s, counts scaled), on\n"
 "                          (the whole session: ~25 ns more per program run), off\n"
 "  -v, --verbose           more messages (-vv: libbpf and verifier output)\n"
 "\n"

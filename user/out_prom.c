@@ -808,7 +808,7 @@ static void session_fixed(struct prom *p, json_t *rep)
 	v = u64_of(cost, "bpf_stats_measured_ns", &ok);
 	if (ok)
 		emit_ns(p, "disco_bpf_stats_measured_seconds_total", P_COUNTER,
-			"How long BPF statistics were on (sampled: 200 ms in every 2 s).", &none, v);
+			"How long BPF statistics were on (sampled: 1 s in every 30 s).", &none, v);
 	if (json_is_boolean(json_object_get(cost, "bpf_stats_enabled")))
 		emit(p, "disco_bpf_stats_enabled", P_GAUGE,
 		     "1 if BPF run-time statistics are on (program cost is measured).", &none,
