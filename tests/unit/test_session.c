@@ -889,11 +889,14 @@ static int write_error_child(const char *path)
 	return 0;
 }
 
-static void test_session_write_error_truncates_to_last_whole_block(void **state)
+/*
+ * Run child(path) in a child process (limits are per process), expect it
+ * to return 0, then read the file back whole into l.
+ */
+static void child_then_read(const char *path, int (*child)(const char *),
+			    struct blk_list *l)
 {
-	struct fixture *f = *state;
 	struct session_reader *r;
-	struct blk_list l;
 	char err[256];
 	int status;
 	pid_t pid;
@@ -901,22 +904,29 @@ static void test_session_write_error_truncates_to_last_whole_block(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(write_error_child(f->path));
+		_exit(child(path));
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-
-	r = session_open(f->path, err, sizeof(err));
+	r = session_open(path, err, sizeof(err));
 	assert_non_null(r);
-	read_all(r, &l);
+	read_all(r, l);
 	assert_false(session_truncated(r));
+	session_reader_free(r);
+}
+
+static void test_session_write_error_truncates_to_last_whole_block(void **state)
+{
+	struct fixture *f = *state;
+	struct blk_list l;
+
+	child_then_read(f->path, write_error_child, &l);
 	assert_int_equal(l.n, 3);
 	assert_int_equal(l.b[0].type, BLK_HEADER);
 	assert_int_equal(l.b[1].type, BLK_EVENTS);
 	assert_int_equal(l.b[1].len, 5004);
 	assert_int_equal(l.b[2].type, BLK_SUMMARY);
 	free_list(&l);
-	session_reader_free(r);
 }
 
 /*
@@ -1024,27 +1034,12 @@ static int async_error_child(const char *path)
 static void test_session_async_write_error_reported_and_file_whole(void **state)
 {
 	struct fixture *f = *state;
-	struct session_reader *r;
 	struct blk_list l;
-	char err[256];
-	int status;
-	pid_t pid;
 
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(async_error_child(f->path));
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	r = session_open(f->path, err, sizeof(err));
-	assert_non_null(r);
-	read_all(r, &l);
-	assert_false(session_truncated(r));
+	child_then_read(f->path, async_error_child, &l);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.b[0].type, BLK_HEADER);
 	free_list(&l);
-	session_reader_free(r);
 }
 
 int main(void)
