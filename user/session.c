@@ -376,19 +376,21 @@ int session_start_async(struct session_writer *w)
 	/* signals stay with the recording thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* held until w->thr is set: the thread's first act uses it */
+	pthread_mutex_lock(&w->mu);
 	err = -pthread_create(&w->thr, NULL, writer_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!err)
+	if (!err) {
 		pthread_setname_np(w->thr, "disco-writer");
+		set_raised(w, false);
+	}
+	pthread_mutex_unlock(&w->mu);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		pthread_cond_destroy(&w->done);
 		pthread_cond_destroy(&w->work);
 		pthread_mutex_destroy(&w->mu);
 		return err;
 	}
-	pthread_mutex_lock(&w->mu);
-	set_raised(w, false);
-	pthread_mutex_unlock(&w->mu);
 	w->async = true;
 	return 0;
 }
