@@ -151,18 +151,25 @@ static int append(struct session_writer *w, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* What every block written must be; 0 or -errno. */
+static int block_ok(uint32_t type, const void *data, size_t len)
+{
+	if (!type_known(type) || (len && !data))
+		return -EINVAL;
+	return len > SESSION_MAX_RAW ? -EFBIG : 0;
+}
+
 static int write_block_now(struct session_writer *w, uint32_t type,
 			   const void *data, size_t len)
 {
 	uLong bound;
 	uLongf comp_len;
 	uint8_t *p;
-	int zerr;
+	int zerr, err;
 
-	if (!type_known(type) || (len && !data))
-		return -EINVAL;
-	if (len > SESSION_MAX_RAW)
-		return -EFBIG;
+	err = block_ok(type, data, len);
+	if (err)
+		return err;
 	bound = compressBound((uLong)len);
 	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
 		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
@@ -518,12 +525,13 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	if (err)
 		return err;
 	if (w->async) {
-		uint8_t *copy = malloc(len ? len : 1);
+		uint8_t *copy;
 
-		if (!type_known(type) || (len && !data) || len > SESSION_MAX_RAW) {
-			free(copy);
-			return len > SESSION_MAX_RAW ? -EFBIG : -EINVAL;
-		}
+		/* checked now: the thread's errors stop the recording */
+		err = block_ok(type, data, len);
+		if (err)
+			return err;
+		copy = malloc(len ? len : 1);
 		if (!copy)
 			return -ENOMEM;
 		if (len)

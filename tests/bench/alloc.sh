@@ -132,9 +132,8 @@ awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" -v fl="${R[floor]}"
 
 fi
 [ "${ONLY:-kernel}" = user ] && exit 0
-clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/kmem_empty.bpf.c \
-	-o "$W/kmem_empty.bpf.o" && cc -O2 tests/bench/empty_hooks.c -lbpf -o "$W/empty_hooks" ||
-	{ echo "alloc bench: cannot build the empty-hooks floor" >&2; exit 1; }
+. tests/bench/floor_lib.sh
+build_floor kmem "$W"
 echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-0} (0: not tracked)"
 for work in files sockets; do
 	for mode in none kernel-empty kernel; do

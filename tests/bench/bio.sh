@@ -95,11 +95,8 @@ run() {
 modes="untraced disco"
 [ -x "$BIOLAT" ] && modes="$modes biolatency"
 modes=${MODES:-$modes}
-case " $modes " in *" empty "*)
-	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/bio_empty.bpf.c \
-		-o "$T/bio_empty.bpf.o" && cc -O2 tests/bench/empty_hooks.c -lbpf -o "$T/empty_hooks" ||
-		{ echo "bio bench: cannot build the empty-hooks floor" >&2; exit 1; };;
-esac
+. tests/bench/floor_lib.sh
+case " $modes " in *" empty "*) build_floor bio "$T";; esac
 declare -A res rat
 for r in $(seq "$ROUNDS"); do
 	for m in $modes; do

@@ -57,11 +57,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 modes="untraced disco"
 [ -x "$TCPLIFE" ] && modes="$modes tcplife"
 modes=${MODES:-$modes}
-case " $modes " in *" empty "*)
-	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/tcp_empty.bpf.c \
-		-o "$T/tcp_empty.bpf.o" && cc -O2 tests/bench/empty_hooks.c -lbpf -o "$T/empty_hooks" ||
-		{ echo "tcp bench: cannot build the empty-hooks floor" >&2; exit 1; };;
-esac
+. tests/bench/floor_lib.sh
+case " $modes " in *" empty "*) build_floor tcp "$T";; esac
 for ((i = 1; i <= ROUNDS; i++)); do
 	for m in $modes; do
 		v=$($m)
