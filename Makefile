@@ -24,7 +24,7 @@ CFLAGS ?= -g -O2
 # override: `make asan` sets CFLAGS on the command line, which would
 # otherwise drop the include paths and warnings below.
 override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
-	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. -Iuser -Ituning \
+	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
@@ -34,9 +34,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 
 # Sources are globbed so that a collector, a command or a rule is one new
 # file: parallel work on separate collectors never edits the same list.
+# user/ has one folder per layer (core, collectors, output, cmd, bench);
+# user/static holds stand-ins for the static binary only.
+USER_DIRS := $(sort $(filter-out user/static/,$(wildcard user/*/)))
+USER_INC := $(patsubst %/,-I%,$(USER_DIRS))
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(sort $(filter-out user/main.c,$(wildcard user/*.c)) $(wildcard tuning/*.c))
+LIB_SRCS := $(sort $(foreach d,$(USER_DIRS),$(wildcard $(d)*.c)) $(wildcard tuning/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 MAIN_OBJ := $(OUTPUT)/user/main.o
 LIB := $(OUTPUT)/libdisco.a
@@ -124,8 +128,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # explicit x.o: x.skel.h edge, kept coarse because skeletons are cheap.
 $(LIB_OBJS) $(MAIN_OBJ): $(SKELS)
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/tuning/%.o: tuning/%.c | $(OUTPUT)/tuning
@@ -153,10 +158,6 @@ STATIC_OBJS := $(filter-out $(patsubst %.c,$(OUTPUT)/%.o,$(MHD_SRCS)),$(LIB_OBJS
 STATIC_LIBS := $(shell pkg-config --static --libs libbpf jansson libcap capstone 2>/dev/null) \
 	       -lm -lpthread
 static: $(OUTPUT)/disco-static
-$(OUTPUT)/user/static/%.o: user/static/%.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $^ $(STATIC_LIBS) -o $@
@@ -197,13 +198,13 @@ asan:
 # libFuzzer and the sanitizer runtimes come from libclang-rt-dev, which
 # clang only recommends (make deps installs without recommends).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	       -I$(OUTPUT) -I. -Iuser -Ituning -DDISCO_VERSION='"$(VERSION)"'
+	       -I$(OUTPUT) -I. $(USER_INC) -Ituning -DDISCO_VERSION='"$(VERSION)"'
 fuzz: $(SKELS)
 	@mkdir -p $(OUTPUT)/fuzz
 	@for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); echo "  FUZZ     $$n"; \
 		$(CLANG) $(FUZZ_CFLAGS) \
-			$$f $(filter-out user/main.c user/cmd_%.c,$(LIB_SRCS)) $(LDLIBS) -o $(OUTPUT)/fuzz/$$n || exit 1; \
+			$$f $(filter-out user/cmd/cmd_%.c,$(LIB_SRCS)) $(LDLIBS) -o $(OUTPUT)/fuzz/$$n || exit 1; \
 	done
 
 run: deps disco
@@ -216,4 +217,4 @@ bench: disco
 clean:
 	rm -rf $(OUTPUT) .output-asan disco
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tuning/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d)

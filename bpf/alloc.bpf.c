@@ -478,7 +478,7 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 
 /*
  * free() and munmap() need no return probe. free may be probed past its
- * NULL check (user/uprobe_place.c proves where), so ptr is never NULL
+ * NULL check (user/collectors/uprobe_place.c proves where), so ptr is never NULL
  * there; the check stays for the entry fallback. A free from inside
  * realloc is a real free of that block, so nesting does not matter here.
  */

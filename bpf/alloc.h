@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Event and map ABI of the alloc collector (bpf/alloc.bpf.c <-> user/col_alloc.c). */
+/* Event and map ABI of the alloc collector (bpf/alloc.bpf.c <-> user/collectors/col_alloc.c). */
 #ifndef DISCO_ALLOC_H
 #define DISCO_ALLOC_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Block IO collector ABI shared by bio.bpf.c and user/col_bio.c: the
+ * Block IO collector ABI shared by bio.bpf.c and user/collectors/col_bio.c: the
  * outlier event, the map keys and values, and the op decoding that both
  * sides must agree on (pure functions, unit-tested in userspace).
  */

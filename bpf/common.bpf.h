@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every collector's BPF object shares: filters (set as rodata by
- * COMMON_RODATA() in user/collector.h), the events ring buffer with its
+ * COMMON_RODATA() in user/core/collector.h), the events ring buffer with its
  * wakeup discipline, and the per-CPU drop counter the loop reads by name.
  */
 #ifndef DISCO_COMMON_BPF_H
@@ -59,7 +59,7 @@ static __always_inline bool comm_match(const char *comm)
 /*
  * Follow the process tree of -- COMMAND, as perf does: a child of a
  * followed process joins filter_pids. Only loaded when there is a COMMAND
- * (follow_forks_select() in user/collector.c picks the variant).
+ * (follow_forks_select() in user/core/collector.c picks the variant).
  */
 static __always_inline void follow_fork(__u32 parent_tgid, __u32 child_tgid)
 {

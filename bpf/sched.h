@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* sched collector: event and map value ABI shared with user/col_sched.c. */
+/* sched collector: event and map value ABI shared with user/collectors/col_sched.c. */
 #ifndef DISCO_SCHED_H
 #define DISCO_SCHED_H
 

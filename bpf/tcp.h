@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Event ABI of the tcp collector, shared by tcp.bpf.c and user/col_tcp.c. */
+/* Event ABI of the tcp collector, shared by tcp.bpf.c and user/collectors/col_tcp.c. */
 #ifndef DISCO_TCP_H
 #define DISCO_TCP_H
 

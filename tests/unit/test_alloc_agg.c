@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/alloc_agg.c: merging per-stack rows into report sites. */
+/* Unit tests for user/collectors/alloc_agg.c: merging per-stack rows into report sites. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

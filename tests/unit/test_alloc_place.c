@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/uprobe_place.c: where a uprobe may leave the entry. */
+/* Unit tests for user/collectors/uprobe_place.c: where a uprobe may leave the entry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

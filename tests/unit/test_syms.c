@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests for user/syms.c against the alloc fixture (addresses from nm). */
+/* Unit tests for user/core/syms.c against the alloc fixture (addresses from nm). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
