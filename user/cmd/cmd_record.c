@@ -391,5 +391,6 @@ out_child:
 		close(ch.go_fd);
 	if (ch.err_fd >= 0)
 		close(ch.err_fd);
+	rec_opts_release(&a.o);
 	return rc;
 }
