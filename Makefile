@@ -27,7 +27,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-f
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
@@ -77,6 +77,7 @@ DEPS_PKGS := \
 	libbpf-dev \
 	libelf-dev \
 	zlib1g-dev \
+	libdeflate-dev \
 	libcmocka-dev \
 	libjansson-dev \
 	libmicrohttpd-dev \
@@ -111,7 +112,7 @@ deps:
 check-deps:
 	@for t in $(CLANG) $(BPFTOOL) $(CC) pkg-config; do \
 		command -v $$t >/dev/null || { echo "missing $$t: run 'make deps'" >&2; exit 1; }; done; \
-	for h in bpf/libbpf.h gelf.h zlib.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h libdeflate.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
 		echo "#include <stddef.h>\n#include <stdarg.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <$$h>" | \
 		$(CC) -E -x c - >/dev/null 2>&1 || { echo "missing header <$$h>: run 'make deps'" >&2; exit 1; }; done
 
@@ -168,7 +169,7 @@ $(PRELOAD_LIB): $(PRELOAD_SRCS) $(wildcard user/preload/*.h) bpf/alloc.h
 MHD_SRCS := $(shell grep -l '<microhttpd.h>' $(LIB_SRCS) /dev/null 2>/dev/null)
 STATIC_OBJS := $(filter-out $(patsubst %.c,$(OUTPUT)/%.o,$(MHD_SRCS)),$(LIB_OBJS)) \
 	       $(if $(MHD_SRCS),$(OUTPUT)/user/static/serve_absent.o)
-STATIC_LIBS := $(shell pkg-config --static --libs libbpf jansson libcap capstone 2>/dev/null) \
+STATIC_LIBS := $(shell pkg-config --static --libs libbpf libdeflate jansson libcap capstone 2>/dev/null) \
 	       -lm -lpthread
 static: $(OUTPUT)/disco-static
 $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
