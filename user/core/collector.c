@@ -238,6 +238,16 @@ int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 	return 0;
 }
 
+int collectors_prepare_command(uint64_t mask, const struct rec_opts *o)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < ncollectors && !err; i++)
+		if ((mask & (1ULL << i)) && collectors[i]->prepare_command)
+			err = collectors[i]->prepare_command(o->col_opts[i] ?: collectors[i]->opts_default);
+	return err;
+}
+
 uint64_t collector_drops(const struct col_run *run)
 {
 	struct bpf_map *m = run->obj ? bpf_object__find_map_by_name(run->obj, "drops") : NULL;

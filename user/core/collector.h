@@ -125,6 +125,12 @@ struct collector {
 	const void *opts_default;	/* what it holds when no option was given */
 	int (*set_option)(void *opts, const char *name, const char *arg);
 
+	/*
+	 * optional: -- COMMAND is about to be forked for this collector to
+	 * trace: adjust the environment it and its children inherit (alloc
+	 * preloads its library). A failure is the collector's own message.
+	 */
+	int (*prepare_command)(const void *opts);
 	const struct col_skel *skel;	/* NULL: no BPF, start() does all */
 	const struct hook_companion *companions;
 	size_t ncompanions;
@@ -247,6 +253,9 @@ static const struct col_skel x##_skel = {				\
  */
 int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 		volatile bool *use);
+
+/* prepare_command() of every collector in mask; the first error. */
+int collectors_prepare_command(uint64_t mask, const struct rec_opts *o);
 
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
