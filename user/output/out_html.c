@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "hist.h"
+#include "out_flame.h"
 #include "out_html.h"
 #include "collector.h"
 
@@ -487,6 +488,10 @@ static void collector_section(FILE *out, const char *name, json_t *c, int top)
 			fputs("</td></tr>\n", out);
 		}
 		fputs("</table>\n", out);
+	}
+	if (json_array_size(json_object_get(c, "stacks"))) {
+		fputs("<h3>flame graph</h3>\n", out);
+		flame_svg(out, c, NULL);
 	}
 	distributions(out, c, "", 0);
 	fputs("<h3>figures</h3>\n", out);
