@@ -7,6 +7,28 @@
 #include "report.h"
 #include "session.h"
 
+/* Every collector that keeps figures over time sees each snapshot block. */
+static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
+{
+	uint64_t t = json_u64(json_object_get(state, "session"), "duration_ns");
+	const char *name;
+	json_t *c, *acc;
+
+	json_object_foreach(json_object_get(state, "collectors"), name, c) {
+		const struct collector *col = collector_find(name);
+
+		if (!col || !col->report_snapshot)
+			continue;
+		acc = json_object_get(events, name);
+		if (!acc) {
+			acc = json_object();
+			json_object_set_new(events, name, acc);
+		}
+		if (col->report_snapshot(acc, c, t))
+			(*bad)++;
+	}
+}
+
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
 {
@@ -74,6 +96,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
 				goto out;
 			}
+			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
 			state = j;
 			summary = blk.type == BLK_SUMMARY;
