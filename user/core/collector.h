@@ -199,5 +199,13 @@ bool json_is_string_array(const json_t *v);
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/*
+ * What became of a hook (an item of hooks_to_json), in the words `check`
+ * and `report` both use: its method, "not needed", "opt-in" (off unless an
+ * option asks for it) or "unavailable".
+ */
+const char *hook_state_word(const json_t *hook);
+/* "hooks: a=tp_btf b=raw_tp ..." wrapped under 80 columns. */
+void report_print_hooks(FILE *out, const json_t *hooks);
 
 #endif
