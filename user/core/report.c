@@ -224,7 +224,9 @@ static bool has_samples(const json_t *o, int depth)
 
 bool report_collector_idle(const json_t *c)
 {
-	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2);
+	/* a timeline (read from /proc, no events) is samples too */
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2) &&
+	       !json_array_size(json_object_get(c, "timeline"));
 }
 
 static void render_cost(const json_t *rep, FILE *out)
@@ -288,7 +290,9 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 			continue;
 		}
 		fprintf(out, "\n== %s ==\n", name);
-		report_print_hooks(out, json_object_get(c, "hooks"));
+		/* a collector that reads /proc has no hooks to show */
+		if (json_array_size(json_object_get(c, "hooks")))
+			report_print_hooks(out, json_object_get(c, "hooks"));
 		fprintf(out, "events: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
 			json_u64(c, "drops"), json_u64(c, "drops") ? "  <-- events were LOST: raise --ring-size" : "");
 		if (col && col->render_text)
