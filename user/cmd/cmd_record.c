@@ -43,6 +43,7 @@ const char usage_record[] =
 "  -a, --system-wide       with COMMAND: record every process, not just COMMAND\n"
 "  -d, --duration TIME     stop after TIME (10, 500ms, 2m; bare number = seconds)\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -F, --freq HZ           sampling frequency of -e cpu, per CPU (default 49)\n"
 "  -o, --output FILE       session file (default disco.data), created 0600\n"
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"

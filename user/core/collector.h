@@ -39,6 +39,7 @@ struct rec_opts {
 	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
 	unsigned int ring_bytes;	/* ring buffer size per collector */
 	int bpf_stats;			/* --bpf-stats: enum bpf_stats_mode */
+	unsigned int sample_hz;		/* -F: sampling frequency, 0: collector default */
 };
 
 /*
