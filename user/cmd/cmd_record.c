@@ -351,6 +351,8 @@ int cmd_record(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (a.cmd_argc) {
+		if (!a.system_wide && collectors_prepare_command(a.mask))
+			return EXIT_ERR;
 		err = child_spawn(&ch, a.cmd_argv, a.user);
 		if (err)
 			return EXIT_ERR;

@@ -260,6 +260,16 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
 	return bpf_map__set_max_entries(map, o->ring_bytes);
 }
 
+int collectors_prepare_command(uint64_t mask)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < ncollectors && !err; i++)
+		if ((mask & (1ULL << i)) && collectors[i]->prepare_command)
+			err = collectors[i]->prepare_command();
+	return err;
+}
+
 uint64_t collector_drops(const struct col_run *run)
 {
 	struct bpf_map *m = run->obj ? bpf_object__find_map_by_name(run->obj, "drops") : NULL;

@@ -91,6 +91,12 @@ struct collector {
 	const struct col_option *options;	/* NULL-terminated by name, or NULL */
 	int (*set_option)(const char *name, const char *arg);
 
+	/*
+	 * optional: -- COMMAND is about to be forked for this collector to
+	 * trace: adjust the environment it and its children inherit (alloc
+	 * preloads its library). A failure is the collector's own message.
+	 */
+	int (*prepare_command)(void);
 	int (*start)(struct col_run *run, const struct rec_opts *o);
 	/*
 	 * optional: the -- COMMAND child (o->target_pid, forked but not yet
@@ -174,6 +180,9 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
  */
 int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 		volatile bool *use);
+
+/* prepare_command() of every collector in mask; the first error. */
+int collectors_prepare_command(uint64_t mask);
 
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
