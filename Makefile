@@ -97,7 +97,9 @@ DEPS_PKGS := \
 	qemu-system-x86 \
 	busybox-static \
 	cpio \
-	libbpf-tools
+	libbpf-tools \
+	chromium \
+	tmux
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
