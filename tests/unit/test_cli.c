@@ -13,8 +13,7 @@
 
 static int parse(int argc, char **argv, struct record_args *a)
 {
-	optind = 0;
-	return record_parse_args(argc, argv, "record", usage_record, a);
+	return record_parse_args(argc, argv, &opt_cmd_record, a, NULL);
 }
 
 #define ARGV(...) ((char *[]){ "record", __VA_ARGS__, NULL })

@@ -336,6 +336,13 @@ static void status_line(struct recorder *r, uint64_t start, uint64_t *last_ev, u
 	*last_t = now;
 }
 
+const struct opt_cmd opt_cmd_record = {
+	.name = "record",
+	.common = CO_OUTPUT | CO_PID | CO_EVENT | CO_DURATION,
+	.colopts = true,
+	.in_order = true,
+};
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a;
@@ -347,7 +354,7 @@ int cmd_record(int argc, char **argv)
 	char old[PATH_MAX];
 	int rc, err, status;
 
-	rc = record_parse_args(argc, argv, "record", usage_record, &a);
+	rc = record_parse_args(argc, argv, &opt_cmd_record, &a, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	if (a.cmd_argc) {
@@ -443,7 +450,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!a.quiet && rc == EXIT_OK)
 		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
-	if (!a.quiet && rc == EXIT_OK) {
+	/* -j: the summary as the JSON report (disco.report/1), even with -q */
+	if ((!a.quiet || a.json) && rc == EXIT_OK) {
 		struct report_opts ro = { .top = 10 };
 		char msg[256];
 		json_t *rep = report_load(a.output, &ro, msg, sizeof(msg));
@@ -451,6 +459,11 @@ int cmd_record(int argc, char **argv)
 		if (!rep) {
 			log_err("reading back %s: %s", a.output, msg);
 			rc = EXIT_ERR;
+		} else if (a.json) {
+			if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+			    fputc('\n', stdout) == EOF)
+				rc = EXIT_ERR;
+			json_decref(rep);
 		} else {
 			report_render_text(rep, stdout, &ro);
 			json_decref(rep);

@@ -248,69 +248,64 @@ out:
 	return fd;
 }
 
-/* Take out the options of serve itself; the rest goes to record_parse_args. */
-static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit, int *top)
+enum { OPT_LISTEN = 300, OPT_TOP };
+
+struct serve_args {
+	const char *listen;
+	bool explicit;		/* --listen given: a busy port is an error, not a warning */
+	int top;
+};
+
+static const struct opt serve_rows[] = {
+	{ "listen", OPT_LISTEN, "ADDR:PORT", "where to listen (default " DEFAULT_LISTEN ")" },
+	{ "top", OPT_TOP, "N", "per-process / per-disk series per table (default 10)" },
+	{ NULL },
+};
+
+static int serve_set(void *ctx, int key, const char *val, char *msg, size_t len)
 {
+	struct serve_args *sa = ctx;
 	unsigned long long v;
-	int i, j;
 
-	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_listen = false, is_top = false;
-
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9)) {
-			is_listen = true;
-			val = a[8] == '=' ? a + 9 : (i + 1 < *argc ? argv[++i] : NULL);
-		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
-			is_top = true;
-			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
-		}
-		if (!is_listen && !is_top) {
-			argv[j++] = argv[i];
-			continue;
-		}
-		if (!val)
-			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--top");
-		if (is_listen) {
-			*listen = val;
-			*explicit = true;
-		} else {
-			if (parse_u64(val, &v) || v == 0 || v > 10000)
-				return usage_error("serve", "--top needs a number from 1 to 10000, not '%s'", val);
-			*top = (int)v;
-		}
+	if (key == OPT_LISTEN) {
+		sa->listen = val;
+		sa->explicit = true;
+		return EXIT_OK;
 	}
-	*argc = j;
-	argv[j] = NULL;
+	if (parse_u64(val, &v) || v == 0 || v > 10000)
+		return opt_fail(msg, len, "--top needs a number from 1 to 10000, not '%s'", val);
+	sa->top = (int)v;
 	return EXIT_OK;
 }
 
+const struct opt_cmd opt_cmd_serve = {
+	.name = "serve",
+	.common = CO_PID | CO_EVENT | CO_DURATION,
+	.no_json = "serve speaks the Prometheus text format on /metrics (disco report -j reads a session)",
+	.own = serve_rows,
+	.colopts = true,
+	.in_order = true,
+	.set = serve_set,
+};
+
 int cmd_serve(int argc, char **argv)
 {
+	struct serve_args sa = { DEFAULT_LISTEN, false, PROM_DEFAULT_TOP };
 	struct record_args a;
 	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
 	struct MHD_Daemon *d = NULL;
-	const char *listen_spec = DEFAULT_LISTEN;
-	bool explicit = false;
 	char shown[96];
 	uint64_t start;
 	int rc, fd, err;
 
-	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po.top);
+	rc = record_parse_args(argc, argv, &opt_cmd_serve, &a, &sa);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = record_parse_args(argc, argv, "serve", usage_serve, &a);
-	if (rc != EXIT_OK)
-		return rc;
+	s.po.top = sa.top;
 	if (a.cmd_argc)
 		return usage_error("serve", "serve does not run a COMMAND; use -p PID");
 	/* bind before attaching: a busy port fails fast and cheaply */
-	fd = listen_on(listen_spec, explicit, shown, sizeof(shown));
+	fd = listen_on(sa.listen, sa.explicit, shown, sizeof(shown));
 	if (fd < 0)
 		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
 	s.rec = recorder_start(a.mask, &a.o, NULL, false, argc, argv);

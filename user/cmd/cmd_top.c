@@ -71,47 +71,43 @@ static void show_clipped(const char *frame, size_t len)
 
 
 
-/* Take out the options of top itself; the rest goes to record_parse_args. */
-static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows)
+enum { OPT_TOP = 300 };
+
+struct top_args {
+	unsigned long long count;	/* -n: snapshots, 0 = until q */
+	int rows;			/* --top */
+};
+
+static const struct opt top_rows[] = {
+	{ "count", 'n', "COUNT", "stop after COUNT snapshots" },
+	{ "top", OPT_TOP, "N", "rows per table of worst processes (default 5)" },
+	{ NULL },
+};
+
+static int top_set(void *ctx, int key, const char *val, char *msg, size_t len)
 {
+	struct top_args *ta = ctx;
 	unsigned long long v;
-	int i, j;
 
-	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_count = false, is_top = false;
-
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "-n") || !strcmp(a, "--count")) {
-			is_count = true;
-			val = i + 1 < *argc ? argv[++i] : NULL;
-		} else if (!strncmp(a, "--count=", 8) || (!strncmp(a, "-n", 2) && a[2])) {
-			is_count = true;
-			val = a[1] == 'n' ? a + 2 : a + 8;
-		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
-			is_top = true;
-			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
-		}
-		if (!is_count && !is_top) {
-			argv[j++] = argv[i];
-			continue;
-		}
-		if (!val || parse_u64(val, &v) || v == 0 || (is_top && v > 1000))
-			return usage_error("top", "%s needs a positive number%s, not '%s'",
-					   is_count ? "-n" : "--top", is_top ? " up to 1000" : "", val ?: "");
-		if (is_count)
-			*count = v;
-		else
-			*rows = (int)v;
-	}
-	*argc = j;
-	argv[j] = NULL;
+	if (parse_u64(val, &v) || v == 0 || (key == OPT_TOP && v > 1000))
+		return opt_fail(msg, len, "%s needs a positive number%s, not '%s'",
+				 key == 'n' ? "-n" : "--top", key == OPT_TOP ? " up to 1000" : "", val);
+	if (key == 'n')
+		ta->count = v;
+	else
+		ta->rows = (int)v;
 	return EXIT_OK;
 }
+
+const struct opt_cmd opt_cmd_top = {
+	.name = "top",
+	.common = CO_PID | CO_EVENT | CO_DURATION,
+	.no_json = "top is a live view; for JSON record a session and run 'disco report -j'",
+	.own = top_rows,
+	.colopts = true,
+	.in_order = true,
+	.set = top_set,
+};
 
 int cmd_top(int argc, char **argv)
 {
@@ -121,17 +117,16 @@ int cmd_top(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
 	struct termios saved, raw;
 	bool keys = false;
-	unsigned long long count = 0, frames = 0;
+	struct top_args ta = { 0, 5 };
+	unsigned long long frames = 0;
 	uint64_t start, last;
 	json_t *prev, *cur;
 	int rc = EXIT_OK, err;
 
-	rc = take_top_args(&argc, argv, &count, &to.rows);
+	rc = record_parse_args(argc, argv, &opt_cmd_top, &a, &ta);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = record_parse_args(argc, argv, "top", usage_top, &a);
-	if (rc != EXIT_OK)
-		return rc;
+	to.rows = ta.rows;
 	if (a.cmd_argc)
 		return usage_error("top", "top does not run a COMMAND; use -p PID");
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
@@ -199,7 +194,7 @@ int cmd_top(int argc, char **argv)
 		}
 		json_decref(prev);
 		prev = cur;
-		if (count && ++frames >= count)
+		if (ta.count && ++frames >= ta.count)
 			break;
 		if (a.duration_ns && last - start >= a.duration_ns)
 			break;
