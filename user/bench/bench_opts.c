@@ -139,6 +139,9 @@ static int bench_set(void *ctx, int key, const char *val, char *err, size_t errl
 const struct opt_cmd opt_cmd_bench = {
 	.name = "bench",
 	.common = CO_OUTPUT | CO_DURATION,
+	.json_means = "the result as JSON (schema disco.bench/1) on stdout; tables go to stderr",
+	.quiet_means = "no progress lines and no tables",
+	.output_means = "write the JSON result to FILE (the old spelling --json FILE still works)",
 	.own = bench_rows,
 	.set = bench_set,
 };

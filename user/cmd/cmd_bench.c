@@ -42,7 +42,7 @@ const char usage_bench[] =
 "                        tables go to stderr\n"
 "  -o, --output FILE     write the JSON result to FILE (--json FILE, the old\n"
 "                        spelling, still works for one release)\n"
-"  -q, --quiet           no tables: the exit status, -j/-o and errors only\n"
+"  -q, --quiet           no progress lines and no tables: exit status, -j/-o, errors\n"
 "  -v, --verbose         more messages\n"
 "      --baseline FILE   compare with an earlier -o result; exit 3 when a\n"
 "                        figure got worse by more than PCT and more than the\n"
@@ -168,7 +168,8 @@ static int run_figure(const struct bench_job *job, const struct bench_env *env,
 		snprintf(s->latency_note, sizeof(s->latency_note), "%s", note);
 		log_warn("bench: %s: latency unavailable: %s", job->name, note);
 	}
-	progress(job, rep, o->repeat, traced, &x);
+	if (!o->quiet)
+		progress(job, rep, o->repeat, traced, &x);
 	return bench_samples_add(traced ? &s->traced : &s->untraced, &x);
 }
 

@@ -42,7 +42,11 @@ static void print_hook_off(const json_t *h)
 	       json_string_value(json_object_get(h, "unavailable")) ?: "");
 }
 
-const struct opt_cmd opt_cmd_check = { .name = "check" };
+const struct opt_cmd opt_cmd_check = {
+	.name = "check",
+	.json_means = "the report as JSON (schema disco.check/1) on stdout",
+	.quiet_means = "print nothing: the exit status says whether every default collector can run",
+};
 
 int cmd_check(int argc, char **argv)
 {

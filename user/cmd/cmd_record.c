@@ -47,6 +47,7 @@ const char usage_record[] =
 "  -o, --output FILE       session file (default disco.data), created 0600\n"
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"
+"  -j, --json              the summary as JSON (disco.report/1) on stdout, even with -q\n"
 "  -u, --user USER         run COMMAND as USER instead of root\n"
 "      --ring-size BYTES   ring buffer per collector (power of 2, default 4 MiB)\n"
 "      --bpf-stats MODE    what each BPF program costs: sampled (default: kernel\n"
@@ -339,6 +340,9 @@ static void status_line(struct recorder *r, uint64_t start, uint64_t *last_ev, u
 const struct opt_cmd opt_cmd_record = {
 	.name = "record",
 	.common = CO_OUTPUT | CO_PID | CO_EVENT | CO_DURATION,
+	.json_means = "the summary at the end as JSON (schema disco.report/1) on stdout, even with -q",
+	.quiet_means = "no live status and no summary at the end",
+	.output_means = "session file (default disco.data), created 0600",
 	.colopts = true,
 	.in_order = true,
 };

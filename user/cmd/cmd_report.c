@@ -31,6 +31,9 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"  -j, --json            same as --format json\n"
+"  -q, --quiet           accepted (report prints only the report)\n"
+"  -v, --verbose         more messages\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
@@ -126,6 +129,8 @@ static int report_set(void *ctx, int key, const char *val, char *msg, size_t len
 const struct opt_cmd opt_cmd_report = {
 	.name = "report",
 	.common = CO_EVENT,
+	.json_means = "same as --format json (schema disco.report/1)",
+	.quiet_means = "accepted: report prints only the report",
 	.own = report_rows,
 	.set = report_set,
 };

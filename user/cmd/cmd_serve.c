@@ -44,6 +44,8 @@ const char usage_serve[] =
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -d, --duration TIME     stop after TIME (default: until SIGINT/SIGTERM)\n"
 "  -v, --verbose           more messages (-vv: every request)\n"
+"  -q, --quiet             no \"serving\" and \"stopped serving\" lines\n"
+"  -j, --json              refused: /metrics is the Prometheus text format\n"
 "\n"
 "Examples:\n"
 "  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
@@ -282,6 +284,7 @@ const struct opt_cmd opt_cmd_serve = {
 	.name = "serve",
 	.common = CO_PID | CO_EVENT | CO_DURATION,
 	.no_json = "serve speaks the Prometheus text format on /metrics (disco report -j reads a session)",
+	.quiet_means = "no \"serving\" and \"stopped serving\" lines",
 	.own = serve_rows,
 	.colopts = true,
 	.in_order = true,
@@ -328,7 +331,8 @@ int cmd_serve(int argc, char **argv)
 	caps_drop_after_attach(false);
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
+	if (!a.quiet)
+		fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
 	start = mono_ns();
 	/*
 	 * One thread: HTTP requests and ring draining take turns, so a scrape
@@ -346,7 +350,8 @@ int cmd_serve(int argc, char **argv)
 		if (a.duration_ns && mono_ns() - start >= a.duration_ns)
 			break;
 	}
-	fprintf(stderr, "disco: %s; stopped serving\n", stop_signal == SIGINT ? "interrupted" :
+	if (!a.quiet)
+		fprintf(stderr, "disco: %s; stopped serving\n", stop_signal == SIGINT ? "interrupted" :
 		stop_signal ? "terminated" : rc ? "error" : "duration reached");
 	MHD_stop_daemon(d);	/* closes the listening socket */
 out_stop:

@@ -37,6 +37,9 @@ const char usage_top[] =
 "  -d, --duration TIME     stop after TIME\n"
 "  -n, --count COUNT       stop after COUNT snapshots\n"
 "      --top N             rows per table of worst processes (default 5)\n"
+"  -q, --quiet             no \"collecting\" line when stdout is not a terminal\n"
+"  -j, --json              refused: top is a live view (disco report -j reads a session)\n"
+"  -v, --verbose           more messages\n"
 "\n"
 "Examples:\n"
 "  sudo disco top                      # everything, until q\n"
@@ -103,6 +106,7 @@ const struct opt_cmd opt_cmd_top = {
 	.name = "top",
 	.common = CO_PID | CO_EVENT | CO_DURATION,
 	.no_json = "top is a live view; for JSON record a session and run 'disco report -j'",
+	.quiet_means = "no \"collecting\" line when stdout is not a terminal",
 	.own = top_rows,
 	.colopts = true,
 	.in_order = true,
@@ -151,7 +155,7 @@ int cmd_top(int argc, char **argv)
 	if (to.tty)	/* own screen, no cursor */
 		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
 		      stdout);
-	else
+	else if (!a.quiet)
 		fprintf(stderr, "disco: collecting; one snapshot per second\n");
 	prev = recorder_collect(r);
 	start = last = mono_ns();

@@ -183,6 +183,8 @@ static int tune_set(void *ctx, int key, const char *val, char *msg, size_t len)
 const struct opt_cmd opt_cmd_tune = {
 	.name = "tune",
 	.common = CO_PID | CO_DURATION,
+	.json_means = "one disco.tune/1 JSON object on stdout",
+	.quiet_means = "no \"sampling for\" line",
 	.own = tune_rows,
 	.set = tune_set,
 };

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "collector.h"
 
@@ -44,6 +45,9 @@ struct opt_cmd {
 	const char *name;		/* "record" */
 	unsigned int common;		/* CO_* */
 	const char *no_json;		/* why -j is refused, or NULL: it gives JSON */
+	const char *json_means;		/* what -j prints here (help, man page) */
+	const char *quiet_means;	/* what -q leaves out here */
+	const char *output_means;	/* what -o writes here */
 	const struct opt *own;		/* ended by a row without a name; may be NULL */
 	bool colopts;			/* record_run_rows and the collectors' own options */
 	bool in_order;			/* options end at the first operand (COMMAND) */
@@ -57,6 +61,7 @@ struct opt_cmd {
 /* The rows of the shared flags (for help, the man page test, completion). */
 extern const struct opt common_opt_rows[];
 /* Every command's table (in its cmd_*.c), for the tests and completion. */
+extern const struct opt_cmd *const opt_cmds[];	/* ended by NULL */
 extern const struct opt_cmd opt_cmd_check, opt_cmd_record, opt_cmd_report, opt_cmd_top,
 	opt_cmd_serve, opt_cmd_tune, opt_cmd_bench;
 
@@ -81,5 +86,12 @@ int opt_fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(
  * 0 or -EINVAL / -ERANGE.
  */
 int parse_duration(const char *s, uint64_t *ns);
+
+/* fn() for every row command c takes, in the order --help and the man page list them. */
+void opts_for_each(const struct opt_cmd *c, void (*fn)(const struct opt *r, void *arg), void *arg);
+/* The OPTIONS section of docs/disco.8, from the tables. */
+void opts_print_man(FILE *f);
+/* A bash completion script, from the tables. */
+void opts_print_completion(FILE *f);
 
 #endif
