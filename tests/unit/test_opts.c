@@ -80,24 +80,6 @@ static void test_shared_flags_mean_the_same_in_every_command(void **state)
 	}
 }
 
-static void test_durations_take_units_and_decimals(void **state)
-{
-	uint64_t ns;
-
-	(void)state;
-	assert_int_equal(parse_duration("10", &ns), 0);
-	assert_int_equal(ns, 10000000000ULL);
-	assert_int_equal(parse_duration("0.5", &ns), 0);
-	assert_int_equal(ns, 500000000ULL);
-	assert_int_equal(parse_duration("250us", &ns), 0);
-	assert_int_equal(ns, 250000ULL);
-	assert_int_equal(parse_duration("2m", &ns), 0);
-	assert_int_equal(ns, 120000000000ULL);
-	assert_int_equal(parse_duration("-1", &ns), -EINVAL);
-	assert_int_equal(parse_duration("2h", &ns), -EINVAL);
-	assert_int_equal(parse_duration("", &ns), -EINVAL);
-}
-
 struct rows {
 	char names[4096];
 };
@@ -190,7 +172,6 @@ int main(void)
 		cmocka_unit_test(test_missing_value_names_the_flag_as_typed),
 		cmocka_unit_test(test_unknown_flags_and_flags_a_command_does_not_take),
 		cmocka_unit_test(test_shared_flags_mean_the_same_in_every_command),
-		cmocka_unit_test(test_durations_take_units_and_decimals),
 		cmocka_unit_test(test_every_flag_in_help_is_a_table_row),
 		cmocka_unit_test(test_man_page_options_are_the_tables),
 	};

@@ -30,35 +30,6 @@ const struct opt common_opt_rows[] = {
 /* the index of the first row a CO_* flag enables */
 #define COMMON_ALWAYS 3
 
-int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *suffix;
-		double mult;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "", 1e9 },
-	};
-	char *end;
-	double v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix))
-			continue;
-		v *= units[i].mult;
-		if (v >= 18e18)
-			return -ERANGE;
-		*ns = (uint64_t)(v + 0.5);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /* A row into getopt's table and its short-option string. */
 static void add_row(struct option *lo, size_t *n, char *shorts, size_t *ns,
 		    const struct opt *r, int val)

@@ -81,11 +81,6 @@ int opts_parse_quiet(const struct opt_cmd *c, int argc, char **argv, struct comm
 /* Format the reason of a usage error into msg; returns EXIT_USAGE. */
 int opt_fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/*
- * Durations: "10" (seconds), "0.5", "500ms", "2s", "1m", "250us", "10ns".
- * 0 or -EINVAL / -ERANGE.
- */
-int parse_duration(const char *s, uint64_t *ns);
 
 /* fn() for every row command c takes, in the order --help and the man page list them. */
 void opts_for_each(const struct opt_cmd *c, void (*fn)(const struct opt *r, void *arg), void *arg);
