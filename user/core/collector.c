@@ -251,8 +251,13 @@ int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 	return 0;
 }
 
+struct ring_share ring_share = { .fd = -1 };
+
+/* The first collector's ring is made at its size; later ones reuse it. */
 int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
 {
+	if (ring_share.fd >= 0)
+		return bpf_map__reuse_fd(map, ring_share.fd);
 	if (!o->ring_bytes)
 		return 0;
 	return bpf_map__set_max_entries(map, o->ring_bytes);
