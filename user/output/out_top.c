@@ -11,39 +11,6 @@
 #define MAX_COUNTERS	10	/* rates shown per collector */
 #define ID_LEN		40
 
-int top_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out)
-{
-	struct hist p;
-	int top = -1;
-
-	if (hist_from_json(cur, unit, out))
-		return -EINVAL;
-	if (!prev || hist_from_json(prev, unit, &p))
-		return 0;
-	out->count = 0;
-	for (int i = 0; i < HIST_SLOTS; i++) {
-		/* a counter that went down was reset (process gone, pid reused) */
-		out->slots[i] = out->slots[i] >= p.slots[i] ? out->slots[i] - p.slots[i] : out->slots[i];
-		out->count += out->slots[i];
-		if (out->slots[i])
-			top = i;
-	}
-	out->sum = out->sum >= p.sum ? out->sum - p.sum : out->sum;
-	if (top < 0) {
-		out->sum = 0;
-		out->max = 0;
-	} else if (out->max <= p.max) {
-		uint64_t hi = hist_slot_hi(top);
-
-		/* the interval's max is not kept: bound it by its highest bucket */
-		if (hi != UINT64_MAX && hi - 1 < out->max)
-			out->max = hi - 1;
-	}
-	return 0;
-}
-
-
-
 static const char *fmt(uint64_t v, const char *unit, char *buf, size_t len)
 {
 	return strcmp(unit, "ns") ? fmt_bytes(v, buf, len) : fmt_ns(v, buf, len);
@@ -55,7 +22,7 @@ static void dist_row(FILE *out, const char *name, const json_t *cur, const json_
 	struct hist iv, all;
 	char b[6][16];
 
-	if (!unit || top_interval(cur, prev, unit, &iv) || hist_from_json(cur, unit, &all))
+	if (!unit || hist_interval(cur, prev, unit, &iv) || hist_from_json(cur, unit, &all))
 		return;
 	fprintf(out, "  %-30.30s %9.1f %8s %8s %8s  %10" PRIu64 " %8s %8s %8s\n", name,
 		secs > 0 ? iv.count / secs : 0.0,
@@ -184,7 +151,7 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 				break;
 			}
 		}
-		if (top_interval(json_object_get(row, dkey), pd, unit, &h) || !h.count)
+		if (hist_interval(json_object_get(row, dkey), pd, unit, &h) || !h.count)
 			continue;
 		w[m].count = h.count;
 		w[m].sum = h.sum;

@@ -17,15 +17,6 @@ struct top_opts {
 	bool tty;	/* clear the screen before the frame */
 };
 
-/*
- * The samples that arrived between two snapshots of one distribution:
- * cur - prev per bucket (prev NULL: all of cur). max is exact when it grew
- * in the interval, else the top of the highest bucket that received
- * samples (clamped to the cumulative max). -EINVAL if cur is not a
- * distribution in unit; a prev that does not parse counts as empty.
- */
-int top_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out);
-
 /* One frame: per collector, the distributions, counter rates and worst rows. */
 void top_render(FILE *out, const json_t *prev, const json_t *cur, const struct top_opts *o);
 
