@@ -11,6 +11,7 @@
 
 const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus] [-e COLLECTORS] [--top N]\n"
+"       disco report [FILE] --intervals [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -23,13 +24,16 @@ const char usage_report[] =
 "                        prometheus (the text `disco serve` gives on /metrics)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --intervals       one timestamped line per collector and interval (the\n"
+"                        snapshots: every 2 s, or every `record -i` interval)\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
 "  disco report run.data --format json | jq '.collectors.sched.runq_latency.p99_ns'\n"
 "  disco report -e sched --top 20 run.data\n"
 "  disco report run.data --format html > run.html\n"
-"  disco report run.data --format prometheus | promtool check metrics\n";
+"  disco report run.data --format prometheus | promtool check metrics\n"
+"  disco report run.data --intervals -e sched   # replay of record -i\n";
 
 int cmd_report(int argc, char **argv)
 {
@@ -38,11 +42,13 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "top", required_argument, NULL, 't' },
+		{ "intervals", no_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ro = { .top = 10 };
-	const char *path = NULL, *format = "text", *only = NULL;
+	const char *path = NULL, *format = NULL, *only = NULL;
+	bool intervals = false;
 	unsigned long long v;
 	char err[256] = "";
 	json_t *rep;
@@ -64,6 +70,9 @@ int cmd_report(int argc, char **argv)
 				return usage_error("report", "--top needs a number from 1 to 100000, not '%s'", optarg);
 			ro.top = (int)v;
 			break;
+		case 'I':
+			intervals = true;
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
@@ -76,6 +85,9 @@ int cmd_report(int argc, char **argv)
 			return usage_error("report", "give one session file");
 		path = argv[optind];
 	}
+	if (intervals && format)
+		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
+	format = format ?: "text";
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
 	    strcmp(format, "prometheus"))
 		return usage_error("report", "unknown format '%s' (text, json, html or prometheus)", format);
@@ -99,6 +111,8 @@ int cmd_report(int argc, char **argv)
 	} else if (!strcmp(format, "html")) {
 		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
+	} else if (intervals) {
+		report_render_intervals(rep, stdout);
 	} else {
 		report_render_text(rep, stdout, &ro);
 	}

@@ -191,7 +191,7 @@ json_t *timeline_intervals(const json_t *snaps)
 		uint64_t t2 = json_u64(json_array_get(snaps, n - 2), "t_ns");
 		uint64_t t3 = json_u64(json_array_get(snaps, n - 1), "t_ns");
 
-		if (t3 - t2 < (t2 - t1) / 10)
+		if (t3 - t2 < (t2 - t1) / 2)
 			skip = n - 2;
 	}
 	for (size_t i = 0; i < n; i++) {

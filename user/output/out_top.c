@@ -4,9 +4,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "collector.h"
 #include "out_top.h"
 #include "hist.h"
+#include "timeline.h"
 
 #define MAX_COUNTERS	10	/* rates shown per collector */
 #define ID_LEN		40
@@ -215,4 +217,23 @@ void top_render(FILE *out, const json_t *prev_rep, const json_t *cur_rep, const 
 		}
 	}
 	fflush(out);
+}
+
+json_t *top_json_line(const json_t *prev_rep, const json_t *cur_rep, uint64_t realtime_ns)
+{
+	json_t *a = timeline_reduce(prev_rep), *b = timeline_reduce(cur_rep), *line;
+	time_t secs = (time_t)(realtime_ns / 1000000000ULL);
+	char stamp[40] = "";
+	struct tm tm;
+
+	line = b ? timeline_delta(a, b) : json_pack("{s:{}}", "collectors");
+	if (gmtime_r(&secs, &tm))
+		snprintf(stamp + strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm),
+			 sizeof(stamp) - 19, ".%03uZ", (unsigned int)(realtime_ns / 1000000 % 1000));
+	json_object_set_new(line, "schema", json_string("disco.top/1"));
+	json_object_set_new(line, "time", json_string(stamp));
+	json_object_set_new(line, "time_realtime_ns", json_integer((json_int_t)realtime_ns));
+	json_decref(a);
+	json_decref(b);
+	return line;
 }

@@ -8,6 +8,7 @@
 #define DISCO_OUT_TOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include "hist.h"
@@ -19,5 +20,12 @@ struct top_opts {
 
 /* One frame: per collector, the distributions, counter rates and worst rows. */
 void top_render(FILE *out, const json_t *prev, const json_t *cur, const struct top_opts *o);
+
+/*
+ * `top --json`: one line's object, {"schema": "disco.top/1", "time" (ISO
+ * 8601 UTC), "time_realtime_ns", "start_ns", "end_ns", "collectors":
+ * {name: {"dists", "counters"}}} with the interval's figures (timeline.h).
+ */
+json_t *top_json_line(const json_t *prev, const json_t *cur, uint64_t realtime_ns);
 
 #endif
