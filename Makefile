@@ -97,7 +97,8 @@ DEPS_PKGS := \
 	qemu-system-x86 \
 	busybox-static \
 	cpio \
-	libbpf-tools
+	libbpf-tools \
+	libjemalloc2
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
