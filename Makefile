@@ -88,7 +88,9 @@ DEPS_PKGS := \
 	qemu-system-x86 \
 	busybox-static \
 	cpio \
-	libbpf-tools
+	libbpf-tools \
+	apache2-utils \
+	wrk
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \

@@ -14,6 +14,7 @@ extern const struct collector col_sched;
 extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
+extern const struct collector col_app;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
@@ -21,6 +22,7 @@ const struct collector *const collectors[] = {
 	&col_bio,
 	&col_tcp,
 	&col_alloc,
+	&col_app,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 
