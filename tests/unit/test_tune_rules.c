@@ -769,6 +769,8 @@ static void test_all_rules_degrade_on_empty_snapshot(void **state)
 	assert_true(f->r.nnotes > 5);
 }
 
+static const struct tune_scope host_scope = { .root = "/", .journal_dir = "/var/lib/disco" };
+
 static void test_json_output_schema(void **state)
 {
 	struct fx *f = *state;
@@ -776,7 +778,7 @@ static void test_json_output_schema(void **state)
 
 	f->a.c.listen_overflows = 5;
 	run(f, "somaxconn", true, NULL, 0);
-	j = tune_to_json(&f->r);
+	j = tune_to_json(&f->r, &host_scope);
 	assert_string_equal(json_string_value(json_object_get(j, "schema")), "disco.tune/1");
 	assert_int_equal(json_integer_value(json_object_get(j, "recommendations")), 1);
 	p = json_array_get(json_object_get(j, "proposals"), 0);
@@ -785,7 +787,61 @@ static void test_json_output_schema(void **state)
 							    "listen_overflows")), 5);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sysctl_d"), 0)),
 			    "net.core.somaxconn = 8192");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "root")),
+			    "/");
+	assert_string_equal(json_string_value(json_object_get(j, "apply_command")),
+			    "disco tune --apply");
 	json_decref(j);
+}
+
+static void test_netns_scope_in_every_command(void **state)
+{
+	struct fx *f = *state;
+	struct tune_scope ns = { .root = "/", .netns = "/run/netns/web", .netns_private = true,
+				 .journal_dir = "/var/lib/disco" };
+	const struct proposal *p;
+	char buf[8192];
+	FILE *mem;
+	json_t *j;
+
+	f->a.c.listen_overflows = 5;
+	run(f, "somaxconn", true, NULL, 0);
+	tune_scope_commands(&ns, &f->r);
+	p = &f->r.props[0];
+	assert_non_null(strstr(p->undo, "ip netns exec web sysctl -w net.core.somaxconn=\"4096\""));
+	assert_non_null(strstr(p->undo, "disco tune --rollback --netns /run/netns/web"));
+	assert_non_null(strstr(p->persist, "ip netns exec web sysctl -p"));
+	assert_null(strstr(p->persist, "/etc/sysctl.d"));
+	mem = fmemopen(buf, sizeof(buf), "w");
+	tune_print_text(mem, &f->r, &ns, true);
+	fclose(mem);
+	assert_non_null(strstr(buf, "Apply with: disco tune --apply --netns /run/netns/web"));
+	assert_null(strstr(buf, "/etc/sysctl.d/90-disco.conf"));
+	j = tune_to_json(&f->r, &ns);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "netns")),
+			    "/run/netns/web");
+	assert_int_equal(json_array_size(json_object_get(j, "sysctl_d")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "netns_sysctl")), 1);
+	assert_string_equal(json_string_value(json_object_get(j, "rollback_command")),
+			    "disco tune --rollback --netns /run/netns/web");
+	json_decref(j);
+}
+
+static void test_pid_netns_and_root_scopes_in_commands(void **state)
+{
+	struct fx *f = *state;
+	struct tune_scope pidns = { .root = "/", .netns = "4242", .netns_private = true };
+	struct tune_scope tree = { .root = "/srv/my tree" };
+
+	f->a.c.listen_overflows = 5;
+	run(f, "somaxconn", true, NULL, 0);
+	tune_scope_commands(&pidns, &f->r);
+	assert_non_null(strstr(f->r.props[0].undo, "nsenter -t 4242 -n sysctl -w"));
+	tune_scope_commands(&tree, &f->r);
+	assert_non_null(strstr(f->r.props[0].undo,
+			       "> '/srv/my tree/proc/sys/net/core/somaxconn'"));
+	assert_non_null(strstr(f->r.props[0].undo, "--rollback --root '/srv/my tree'"));
+	assert_non_null(strstr(f->r.props[0].persist, "/srv/my tree/etc/sysctl.d/90-disco.conf"));
 }
 
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -794,6 +850,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_somaxconn_doubles_on_listen_overflows),
+		T(test_netns_scope_in_every_command),
+		T(test_pid_netns_and_root_scopes_in_commands),
 		T(test_somaxconn_quiet_without_overflows),
 		T(test_somaxconn_capped_at_65535),
 		T(test_somaxconn_uses_session_netstat_delta_without_snapshots),

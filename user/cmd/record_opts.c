@@ -36,6 +36,7 @@ static const struct option base_opts[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "bpf-stats", required_argument, NULL, OPT_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "freq", required_argument, NULL, 'F' },
 };
 #define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
 #define MAX_COLOPTS 64
@@ -70,7 +71,7 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 	}
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 
-	while ((opt = getopt_long(argc, argv, "+e:p:ad:o:fqu:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:p:ad:o:fqu:vF:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
 			events = optarg;
@@ -143,6 +144,11 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 				a->o.bpf_stats = BPF_STATS_OFF;
 			else
 				return usage_error(cmd, "--bpf-stats takes sampled, on or off, not '%s'", optarg);
+			break;
+		case 'F':
+			if (parse_u64(optarg, &v) || v == 0 || v > 10000)
+				return usage_error(cmd, "-F needs a sampling frequency from 1 to 10000 Hz, not '%s'", optarg);
+			a->o.sample_hz = (unsigned int)v;
 			break;
 		case 'v':
 			log_verbosity++;

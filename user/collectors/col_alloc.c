@@ -2,6 +2,10 @@
 /* alloc collector, userspace side: place and attach uprobes, read maps, symbolize, render. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -56,18 +60,24 @@ static struct {
 	uint64_t sample;
 	uint64_t big_bytes;
 	uint64_t ksample;
-	bool kernel_only, user_only, probe_entry;
-} opt = { ALLOC_DEFAULT_MIN_AGE_NS, 1, 0, ALLOC_DEFAULT_KSAMPLE, false, false, false };
+	uint64_t sample_bytes;	/* the preload library's mean interval */
+	bool kernel_only, user_only, probe_entry, libc_uprobes;
+} opt = { ALLOC_DEFAULT_MIN_AGE_NS, 1, 0, ALLOC_DEFAULT_KSAMPLE, ALLOC_LIB_DEFAULT_MEAN,
+	  false, false, false, false };
 
 static const struct col_option alloc_options[] = {
 	{ "min-age", true, "alloc: outstanding this long = leak candidate (default 500ms)" },
-	{ "sample", true, "alloc: track one allocation in N and scale the figures" },
+	{ "alloc-sample-bytes", true, "alloc: -- COMMAND (preloaded): sample one allocation per "
+				      "N bytes on average (default 512 KiB; 1 = every call, exact)" },
+	{ "sample", true, "alloc: libc uprobes (-p): track one allocation in N and scale the figures" },
 	{ "big", true, "alloc: record each allocation of at least BYTES as an event" },
 	{ "kernel-sample", true, "alloc: track outstanding kernel objects for one address in N "
 				 "(default 0 = none, 1 = all)" },
 	{ "kernel-only", false, "alloc: kernel allocations only, even with a target" },
 	{ "user-only", false, "alloc: the target's heap only, no kernel tracepoints" },
 	{ "probe-entry", false, "alloc: keep every uprobe on the function entry" },
+	{ "libc-uprobes", false, "alloc: -- COMMAND without the preload library: uprobes on its "
+				 "libc, as with -p" },
 	{ NULL },
 };
 
@@ -81,6 +91,12 @@ static int alloc_set_option(const char *name, const char *arg)
 		if (parse_u64(arg, &v) || v < 1 || v > 1000000)
 			return -EINVAL;
 		opt.sample = v;
+		return 0;
+	}
+	if (!strcmp(name, "alloc-sample-bytes")) {
+		if (parse_u64(arg, &v) || v < 1 || v > (1ULL << 40))
+			return -EINVAL;
+		opt.sample_bytes = v;
 		return 0;
 	}
 	if (!strcmp(name, "kernel-sample")) {
@@ -97,6 +113,8 @@ static int alloc_set_option(const char *name, const char *arg)
 		return (opt.user_only = true, 0);
 	if (!strcmp(name, "probe-entry"))
 		return (opt.probe_entry = true, 0);
+	if (!strcmp(name, "libc-uprobes"))
+		return (opt.libc_uprobes = true, 0);
 	return -EINVAL;
 }
 
@@ -166,9 +184,12 @@ struct placed_bin {
 	struct place_result pr[NUFUNCS];
 };
 
+/* targets, plus the processes they start under the preload library */
+#define ALLOC_MAX_PROCS 256
+
 struct alloc_priv {
 	struct syms_cache *cache;
-	struct alloc_proc procs[MAX_FILTER_PIDS + 1];
+	struct alloc_proc procs[ALLOC_MAX_PROCS];
 	int nprocs;
 	struct placed_bin *bins[MAX_FILTER_PIDS + 1];
 	int nbins;
@@ -179,6 +200,11 @@ struct alloc_priv {
 	bool user_on, kernel_on;
 	uint64_t start_ns, last_t, last_allocs, last_bytes;
 	json_t *timeline;
+	/* the preload path (libdisco-alloc.so) */
+	uint64_t lib_dev, lib_ino;	/* the library whose probes are attached */
+	bool lib_used;			/* some target runs with it */
+	bool libc_used;			/* some target is probed in its libc */
+	double libc_call_ns;		/* a libc-probed call's measured cost; 0: none */
 };
 
 
@@ -279,17 +305,235 @@ static int attach_one(struct alloc_priv *p, struct bpf_program *prog, pid_t pid,
 	return 0;
 }
 
+/* ---- libdisco-alloc.so: the preload path ------------------------------------ */
+
+/* The library installed beside this disco binary, or -ENOENT. */
+static int lib_beside_binary(char *buf, size_t len)
+{
+	char exe[400], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = 0;
+	snprintf(buf, len, "%s/%s", exe, ALLOC_LIB_NAME);
+	return access(buf, R_OK) ? -ENOENT : 0;
+}
+
+/*
+ * Before -- COMMAND is forked: preload the library into it (and so into
+ * its children) with the sampling interval. Ahead of an LD_PRELOAD already
+ * set, so that an allocator preloaded there (jemalloc, tcmalloc) is
+ * wrapped rather than hiding the wrappers. Without the library (a static
+ * disco, an install without it) the libc uprobes take over, as with -p.
+ */
+static int alloc_prepare_command(void)
+{
+	char lib[512], *v;
+	const char *old = getenv("LD_PRELOAD");
+	char mean[24];
+	int err = 0;
+
+	if (opt.kernel_only || opt.libc_uprobes)
+		return 0;
+	if (lib_beside_binary(lib, sizeof(lib))) {
+		log_warn("alloc: %s is not installed beside disco: the command's malloc family is "
+			 "probed in its C library instead (uprobes: microseconds per call)", ALLOC_LIB_NAME);
+		return 0;
+	}
+	if (old && *old) {
+		if (asprintf(&v, "%s:%s", lib, old) < 0)
+			return -ENOMEM;
+	} else {
+		v = strdup(lib);
+		if (!v)
+			return -ENOMEM;
+	}
+	snprintf(mean, sizeof(mean), "%llu", (unsigned long long)opt.sample_bytes);
+	if (setenv("LD_PRELOAD", v, 1) || setenv(ALLOC_LIB_ENV_MEAN, mean, 1)) {
+		err = -errno;
+		log_err("alloc: cannot set LD_PRELOAD for the command: %s", strerror(errno));
+	}
+	free(v);
+	return err;
+}
+
+static int find_preload_lib(const struct map_entry *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (m[i].exec && b && !strcmp(b + 1, ALLOC_LIB_NAME))
+			return i;
+	}
+	return -ENOENT;
+}
+
+/* auxv value of key in pid, or -1 when unreadable */
+static long auxv_get(pid_t pid, unsigned long key)
+{
+	char path[48];
+	unsigned long av[2];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
+		if (av[0] == key)
+			v = (long)av[1];
+	fclose(f);
+	return v < 0 ? 0 : v;
+}
+
+/* An allocator of its own mapped in the process (it, not libc, serves malloc). */
+static const char *own_allocator(const struct map_entry *m, int n)
+{
+	static const char *const known[] = { "libjemalloc", "libtcmalloc", "libmimalloc",
+					     "libhoard", "libsnmalloc" };
+
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (!m[i].exec || !b)
+			continue;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			if (!strncmp(b + 1, known[k], strlen(known[k])))
+				return b + 1;
+	}
+	return NULL;
+}
+
+static void note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(json_t *notes, const char *fmt, ...)
+{
+	char buf[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warn("alloc: %s", buf);
+	json_array_append_new(notes, json_string(buf));
+}
+
+/*
+ * Why a target is probed in its C library: said once per process, in the
+ * log and in the report (targets[].notes), so that nothing is silently
+ * missed. What a probed call costs comes with it, measured at start.
+ */
+static json_t *explain_libc_path(pid_t pid, const struct map_entry *m, int n)
+{
+	json_t *notes = json_array();
+	const char *own = own_allocator(m, n);
+	char exe[256] = "", path[48], lib[512];
+	ssize_t el;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	el = readlink(path, exe, sizeof(exe) - 1);
+	exe[el > 0 ? el : 0] = 0;
+	if (auxv_get(pid, AT_BASE) == 0)
+		note(notes, "pid %d (%s) is statically linked: %s cannot be preloaded into it; "
+		     "its own malloc is probed if it has a symbol for it", pid, exe, ALLOC_LIB_NAME);
+	else if (auxv_get(pid, AT_SECURE) > 0)
+		note(notes, "pid %d (%s) runs set-user-ID or with capabilities: the loader ignores "
+		     "LD_PRELOAD; its libc is probed", pid, exe);
+	else if (!opt.libc_uprobes && !lib_beside_binary(lib, sizeof(lib)))
+		note(notes, "pid %d runs without %s: its libc is probed with uprobes; start it with "
+		     "LD_PRELOAD=%s for the cheap path", pid, ALLOC_LIB_NAME, lib);
+	if (own)
+		note(notes, "pid %d uses its own allocator (%s): the libc functions probed do not see "
+		     "what it serves; preload %s ahead of it to wrap it", pid, own, ALLOC_LIB_NAME);
+	{
+		const char *b = strrchr(exe, '/');
+
+		if (b && !strncmp(b + 1, "python", 6))
+			note(notes, "pid %d is Python: pymalloc serves small objects above malloc, unseen "
+			     "here (PYTHONMALLOC=malloc shows them)", pid);
+	}
+	return notes;
+}
+
+/*
+ * A target running with the library: its two NOP-first probe functions,
+ * attached once per library file for every process that maps it (children
+ * of -- COMMAND included); the pid filter in BPF keeps the targets.
+ */
+static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
+		      const struct map_entry *lm, const struct map_entry *m, int n)
+{
+	struct alloc_proc *pr = &p->procs[p->nprocs];
+	struct elf_func fa, ff;
+	char path[600];
+	const char *own = own_allocator(m, n);
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, lm->path);
+	if (p->lib_dev != lm->dev || p->lib_ino != lm->ino) {
+		err = elf_find_func(path, ALLOC_LIB_PROBE_ALLOC, &fa);
+		if (!err)
+			err = elf_find_func(path, ALLOC_LIB_PROBE_FREE, &ff);
+		if (err) {
+			log_err("alloc: %s in process %d has no probe functions: %s", lm->path, pid,
+				strerror(-err));
+			return err;
+		}
+		err = attach_one(p, skel->progs.lib_alloc, -1, path, fa.file_off, false);
+		if (!err)
+			err = attach_one(p, skel->progs.lib_free, -1, path, ff.file_off, false);
+		if (err) {
+			log_err("alloc: cannot attach to %s: %s", lm->path, strerror(-err));
+			return err;
+		}
+		p->lib_dev = lm->dev;
+		p->lib_ino = lm->ino;
+	}
+	pr->pid = pid;
+	pr->ps = proc_syms_new(p->cache, pid);
+	pr->info = json_pack("{s:i, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "pid", pid,
+			     "method", "preload", "libc", lm->path, "probes",
+			     "function", ALLOC_LIB_PROBE_ALLOC, "placement", "5-byte NOP",
+			     "function", ALLOC_LIB_PROBE_FREE, "placement", "5-byte NOP");
+	if (own)
+		json_object_set_new(pr->info, "allocator",
+				    json_pack("{s:s, s:b}", "library", own, "wrapped", true));
+	p->nprocs++;
+	p->lib_used = true;
+	log_debug("alloc: pid %d runs with %s: probing its NOP sites", pid, lm->path);
+	return 0;
+}
+
+/* A process the preloaded target started: symbolized like a target. */
+static struct alloc_proc *proc_follow(struct alloc_priv *p, pid_t pid)
+{
+	struct alloc_proc *pr;
+
+	if (!p->lib_used || p->nprocs == ALLOC_MAX_PROCS)
+		return NULL;
+	pr = &p->procs[p->nprocs++];
+	pr->pid = pid;
+	pr->ps = proc_syms_new(p->cache, pid);
+	pr->info = NULL;	/* not a target of its own */
+	return pr;
+}
+
 /* Attach the malloc family of one process; fills proc->info. */
 static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 {
-	struct alloc_proc *pr = &p->procs[p->nprocs];
+	struct alloc_proc *pr;
 	char libc[512];
 	struct map_entry *maps = NULL;
 	struct placed_bin *b;
 	uint64_t done_offs[NUFUNCS];
 	int nmaps, li, err, ndone = 0, attached = 0;
 	char mpath[64], *text = NULL;
-	json_t *probes;
+	json_t *probes, *notes;
 	FILE *f;
 
 	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", pid);
@@ -316,14 +560,30 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		free(maps);
 		return -ESRCH;
 	}
+	if (p->nprocs == ALLOC_MAX_PROCS) {
+		free(maps);
+		return -E2BIG;
+	}
+	pr = &p->procs[p->nprocs];
+	li = find_preload_lib(maps, nmaps);
+	if (li >= 0) {
+		err = attach_lib(p, skel, pid, &maps[li], maps, nmaps);
+		free(maps);
+		return err;
+	}
 	li = find_libc(pid, maps, nmaps, libc, sizeof(libc));
 	if (li < 0) {
-		log_err("alloc: no C library with a malloc symbol found in process %d", pid);
+		/* a static program without symbols, say: reported, not an error */
+		json_decref(explain_libc_path(pid, maps, nmaps));
+		log_warn("alloc: no C library with a malloc symbol found in process %d: "
+			 "its heap is not traced", pid);
 		free(maps);
-		return -ENOENT;
+		return 0;
 	}
+	notes = explain_libc_path(pid, maps, nmaps);
 	b = place_bin(p, libc, &maps[li]);
 	if (!b) {
+		json_decref(notes);
 		free(maps);
 		return -ENOMEM;
 	}
@@ -362,6 +622,7 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 	free(maps);
 	if (!attached) {
 		json_decref(probes);
+		json_decref(notes);
 		log_err("alloc: no allocator function of %s could be probed in process %d", libc, pid);
 		return -ENOENT;
 	}
@@ -372,10 +633,12 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		size_t rl = (size_t)snprintf(root, sizeof(root), "/proc/%d/root", pid);
 
 		/* the library as the process names it */
-		pr->info = json_pack("{s:i, s:s, s:o}", "pid", pid, "libc",
-				     strncmp(libc, root, rl) ? libc : libc + rl, "probes", probes);
+		pr->info = json_pack("{s:i, s:s, s:s, s:o}", "pid", pid, "method", "libc-uprobes",
+				     "libc", strncmp(libc, root, rl) ? libc : libc + rl, "probes", probes);
+		json_object_set_new(pr->info, "notes", notes);
 	}
 	p->nprocs++;
+	p->libc_used = true;
 	return 0;
 }
 
@@ -639,6 +902,8 @@ static const json_t *site_frames(struct col_run *run, uint32_t pid, uint64_t sta
 		goto out;
 	}
 	pr = proc_get(p, pid);
+	if (!pr)
+		pr = proc_follow(p, pid);
 	if (pr && !pr->ps)
 		pr->ps = proc_syms_new(p->cache, pid);
 	if (pr && pr->ps) {
@@ -704,7 +969,11 @@ static void read_percpu_hist(int fd, struct hist *out)
 	free(v);
 }
 
-/* Leak candidates: outstanding blocks older than --min-age, per site. */
+/*
+ * Per site, from the outstanding blocks: [leak blocks, leak bytes,
+ * samples] where leak candidates are older than --min-age, and samples
+ * counts every entry (what a sampled estimate rests on).
+ */
 static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 {
 	struct alloc_key k, next, *prev = NULL;
@@ -715,6 +984,7 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 	*oldest_ns = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		json_t *e;
+		bool leak;
 
 		k = next;
 		prev = &k;
@@ -722,17 +992,20 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 			continue;
 		if (now - v.ts_ns > *oldest_ns)
 			*oldest_ns = now - v.ts_ns;
-		if (now - v.ts_ns < opt.min_age_ns)
-			continue;
+		leak = now - v.ts_ns >= opt.min_age_ns;
 		alloc_site_keystr(key, sizeof(key), k.tgid, v.stack_id);
 		e = json_object_get(o, key);
 		if (!e) {
-			e = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
+			e = json_pack("[I, I, I]", (json_int_t)0, (json_int_t)0, (json_int_t)0);
 			json_object_set_new(o, key, e);
 		}
-		json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
-		json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
-						       (json_int_t)v.size));
+		if (leak) {
+			json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) +
+							       (json_int_t)v.blocks));
+			json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
+							       (json_int_t)v.size));
+		}
+		json_array_set_new(e, 2, json_integer(json_integer_value(json_array_get(e, 2)) + 1));
 	}
 	return o;
 }
@@ -778,6 +1051,7 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		rows[n].v[ASV_TOTAL_ALLOCS] = v.total_allocs;
 		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
 		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
+		rows[n].v[ASV_OUTSTANDING_SAMPLES] = lk ? json_integer_value(json_array_get(lk, 2)) : 0;
 		out_b += v.outstanding_bytes;
 		out_n += v.outstanding_allocs;
 		n++;
@@ -818,7 +1092,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	}
 	json_object_set_new(o, "timeline", json_deep_copy(p->timeline));
 	for (int i = 0; i < p->nprocs; i++)
-		json_array_append(targets, p->procs[i].info);
+		if (p->procs[i].info)
+			json_array_append(targets, p->procs[i].info);
 	json_object_set_new(o, "targets", targets);
 	return o;
 }
@@ -1025,14 +1300,37 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 	return o;
 }
 
+/*
+ * How the user-side figures were obtained: libc uprobes, one call in
+ * one_in tracked (scaled); or the preload library, sampled by bytes with a
+ * mean interval (mean_bytes 1: every call, exact). Estimates say so.
+ */
+static json_t *sampling_json(struct col_run *run)
+{
+	struct alloc_priv *p = run->priv;
+	struct alloc_bpf *skel = run->skel;
+	uint64_t mean = skel->bss->lib_mean_bytes ?: opt.sample_bytes;
+	json_t *o = json_pack("{s:I, s:b, s:b}", "one_in", (json_int_t)opt.sample,
+			      "scaled", opt.sample > 1 && p->libc_used, "preload", p->lib_used);
+
+	if (p->lib_used) {
+		json_object_set_new(o, "mean_bytes", json_integer((json_int_t)mean));
+		json_object_set_new(o, "lost_samples", json_integer((json_int_t)skel->bss->lib_lost));
+	}
+	json_object_set_new(o, "estimates", json_boolean((p->lib_used && mean > 1) ||
+							 (p->libc_used && opt.sample > 1)));
+	if (p->libc_call_ns > 0)
+		json_object_set_new(o, "libc_call_ns", json_integer((json_int_t)p->libc_call_ns));
+	return o;
+}
+
 static json_t *alloc_collect(struct col_run *run)
 {
 	struct alloc_priv *p = run->priv;
 	uint64_t now = mono_ns();
 	json_t *o = json_object(), *u;
 
-	json_object_set_new(o, "sampling", json_pack("{s:I, s:b}", "one_in", (json_int_t)opt.sample,
-						     "scaled", opt.sample > 1));
+	json_object_set_new(o, "sampling", sampling_json(run));
 	json_object_set_new(o, "min_age_ns", json_integer((json_int_t)opt.min_age_ns));
 	json_object_set_new(o, "user_enabled", json_boolean(p->user_on));
 	json_object_set_new(o, "kernel_enabled", json_boolean(p->kernel_on));
@@ -1095,6 +1393,39 @@ static int by_total_desc(const void *pa, const void *pb)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+static void render_sampling(FILE *out, const json_t *col, const json_t *samp)
+{
+	const json_t *t;
+	char b[16];
+	size_t i;
+
+	if (json_is_true(json_object_get(samp, "scaled")))
+		fprintf(out, "  SAMPLED: one allocation in %" PRIu64 " tracked; per-site figures are "
+			"scaled estimates\n", json_u64(samp, "one_in"));
+	if (json_is_true(json_object_get(samp, "preload"))) {
+		if (json_u64(samp, "mean_bytes") <= 1)
+			fprintf(out, "  preload library, exact: every call recorded (--alloc-sample-bytes 1)\n");
+		else
+			fprintf(out, "  SAMPLED by bytes (preload library, Poisson, mean interval %s): counts "
+				"and bytes are estimates; a site's outstanding estimate resting on k "
+				"samples is within about +-196/sqrt(k) %% (95%%)\n",
+				fmt_bytes(json_u64(samp, "mean_bytes"), b, sizeof(b)));
+		if (json_u64(samp, "lost_samples"))
+			fprintf(out, "  %" PRIu64 " samples lost (the library's address set was full)\n",
+				json_u64(samp, "lost_samples"));
+	}
+	if (json_u64(samp, "libc_call_ns"))
+		fprintf(out, "  libc uprobes cost about %.1f us per allocator call here (measured at start)\n",
+			json_u64(samp, "libc_call_ns") / 1000.0);
+	json_array_foreach(json_object_get(col, "targets"), i, t) {
+		const json_t *n;
+		size_t j;
+
+		json_array_foreach(json_object_get(t, "notes"), j, n)
+			fprintf(out, "  note: %s\n", json_string_value(n) ?: "?");
+	}
+}
+
 static void alloc_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *sites = json_object_get(col, "sites"), *s, *k, *samp;
@@ -1111,9 +1442,7 @@ static void alloc_render_text(const json_t *col, FILE *out, const struct report_
 			fprintf(out, "%s pid %" PRIu64 " (%s)", i ? "," : " of", json_u64(t, "pid"),
 				json_string_value(json_object_get(t, "libc")) ?: "?");
 		fprintf(out, ":\n");
-		if (json_u64(samp, "one_in") > 1)
-			fprintf(out, "  SAMPLED: one allocation in %" PRIu64 " tracked; per-site figures are "
-				"scaled estimates\n", json_u64(samp, "one_in"));
+		render_sampling(out, col, samp);
 		fprintf(out, "  %" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees of tracked blocks; "
 			"outstanding %s in %" PRIu64 " blocks\n", json_u64(c, "allocs"),
 			json_real_value(json_object_get(json_object_get(col, "rate"), "allocs_per_sec")),
@@ -1131,6 +1460,11 @@ static void alloc_render_text(const json_t *col, FILE *out, const struct report_
 				json_u64(s, "outstanding_allocs"),
 				fmt_bytes(json_u64(s, "leak_bytes"), b[1], 16), json_u64(s, "leak_allocs"),
 				fmt_bytes(json_u64(s, "total_bytes"), b[2], 16), json_u64(s, "total_allocs"));
+			if (json_is_true(json_object_get(samp, "estimates")) &&
+			    json_u64(s, "outstanding_samples"))
+				fprintf(out, "      (estimate from %" PRIu64 " samples: +-%.0f%%)\n",
+					json_u64(s, "outstanding_samples"),
+					196.0 / sqrt((double)json_u64(s, "outstanding_samples")));
 			print_stack(out, json_object_get(s, "stack"), 8);
 			shown++;
 		}
@@ -1211,6 +1545,7 @@ const struct collector col_alloc = {
 	.nhooks = H_COUNT,
 	.options = alloc_options,
 	.set_option = alloc_set_option,
+	.prepare_command = alloc_prepare_command,
 	.start = alloc_start,
 	.target_loaded = alloc_target_loaded,
 	.on_event = alloc_on_event,

@@ -432,6 +432,34 @@ static json_t **sorted(const json_t *a, int (*cmp)(const void *, const void *), 
 	return v;
 }
 
+/*
+ * One name per pid in every table: the one the process table holds (taken
+ * at fork or exec), with the thread's live name (prctl, pthread_setname)
+ * after it where that differs: "stress-ng (stress-ng-cpu)".
+ */
+static const char *proc_name(const json_t *procs, const json_t *item, const char *pid_key,
+			     const char *comm_key, char *buf, size_t len)
+{
+	const char *live = json_string_value(json_object_get(item, comm_key)) ?: "?";
+	uint64_t pid = json_u64(item, pid_key);
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(procs, i, p) {
+		const char *name = json_string_value(json_object_get(p, "comm"));
+
+		if (json_u64(p, "pid") != pid || !name || !*name)
+			continue;
+		if (strcmp(name, live))
+			snprintf(buf, len, "%s (%s)", name, live);
+		else
+			snprintf(buf, len, "%s", name);
+		return buf;
+	}
+	snprintf(buf, len, "%s", live);
+	return buf;
+}
+
 static void sched_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *procs = json_object_get(col, "processes"), *p, *sw;
@@ -452,46 +480,52 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 		json_u64(sw, "voluntary"), json_u64(sw, "involuntary"), json_u64(col, "migrations"));
 
 	fprintf(out, "\nTop processes by time spent waiting for a CPU:\n");
-	fprintf(out, "  %-7s %-16s %9s %9s %9s %9s %9s %9s\n", "PID", "COMM", "waits", "p50", "p99",
-		"max", "vol", "invol");
+	fprintf(out, "  %-7s %-16s %9s %9s %9s %9s %9s %9s %9s\n", "PID", "COMM", "total", "waits",
+		"p50", "p99", "max", "vol", "invol");
 	json_array_foreach(procs, i, p) {
 		const json_t *h = json_object_get(p, "runq_latency");
 
 		if ((int)i >= ro->top)
 			break;
-		fprintf(out, "  %-7" PRIu64 " %-16s %9" PRIu64 " %9s %9s %9s %9" PRIu64 " %9" PRIu64 "\n",
+		fprintf(out, "  %-7" PRIu64 " %-16s %9s %9" PRIu64 " %9s %9s %9s %9" PRIu64 " %9" PRIu64 "\n",
 			json_u64(p, "pid"), json_string_value(json_object_get(p, "comm")) ?: "?",
-			json_u64(h, "count"), fmt_ns(json_u64(h, "p50_ns"), b[0], 16),
-			fmt_ns(json_u64(h, "p99_ns"), b[1], 16), fmt_ns(json_u64(h, "max_ns"), b[2], 16),
+			fmt_ns(json_u64(h, "sum_ns"), b[3], 16), json_u64(h, "count"),
+			fmt_ns(json_u64(h, "p50_ns"), b[0], 16), fmt_ns(json_u64(h, "p99_ns"), b[1], 16),
+			fmt_ns(json_u64(h, "max_ns"), b[2], 16),
 			json_u64(p, "voluntary_switches"), json_u64(p, "involuntary_switches"));
 	}
 
 	v = sorted(json_object_get(col, "outliers"), by_latency_desc, &n);
 	fprintf(out, "\nOutliers over %s: %zu recorded\n", fmt_ns(json_u64(col, "min_latency_ns"), b[0], 16), n);
 	if (n)
-		fprintf(out, "  %-10s %-7s %-16s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
+		fprintf(out, "  %-10s %-7s %-24s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
 			"LATENCY", "AFTER", "RAN INSTEAD (PID COMM)");
-	for (i = 0; i < n && (int)i < ro->top; i++)
-		fprintf(out, "  %-10s %-7" PRIu64 " %-16s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
+	for (i = 0; i < n && (int)i < ro->top; i++) {
+		char w[48], r[48];
+
+		fprintf(out, "  %-10s %-7" PRIu64 " %-24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
 			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
-			json_string_value(json_object_get(v[i], "comm")) ?: "?", json_u64(v[i], "cpu"),
+			proc_name(procs, v[i], "pid", "comm", w, sizeof(w)), json_u64(v[i], "cpu"),
 			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
-			json_string_value(json_object_get(v[i], "kind")) ?: "?",
-			json_u64(v[i], "prev_pid"), json_string_value(json_object_get(v[i], "prev_comm")) ?: "?");
+			json_string_value(json_object_get(v[i], "kind")) ?: "?", json_u64(v[i], "prev_pid"),
+			proc_name(procs, v[i], "prev_pid", "prev_comm", r, sizeof(r)));
+	}
 	free(v);
 
 	v = sorted(json_object_get(col, "neighbours"), by_total_desc, &n);
 	if (n)
-		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-24s %-24s %8s %9s\n",
+		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-32s %-32s %8s %9s\n",
 			"WAITED (PID COMM)", "RAN (PID COMM)", "times", "total");
 	for (i = 0; i < n && (int)i < ro->top; i++) {
-		char w[32], r[32];
+		char w[72], r[72];
+
+		char wn[48], rn[48];
 
 		snprintf(w, sizeof(w), "%" PRIu64 " %s", json_u64(v[i], "pid"),
-			 json_string_value(json_object_get(v[i], "comm")) ?: "?");
+			 proc_name(procs, v[i], "pid", "comm", wn, sizeof(wn)));
 		snprintf(r, sizeof(r), "%" PRIu64 " %s", json_u64(v[i], "neighbour_pid"),
-			 json_string_value(json_object_get(v[i], "neighbour_comm")) ?: "?");
-		fprintf(out, "  %-24s %-24s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
+			 proc_name(procs, v[i], "neighbour_pid", "neighbour_comm", rn, sizeof(rn)));
+		fprintf(out, "  %-32s %-32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
 			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
 	}
 	free(v);

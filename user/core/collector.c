@@ -14,6 +14,7 @@ extern const struct collector col_sched;
 extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
+extern const struct collector col_cpu;
 extern const struct collector col_app;
 
 /* One row per collector; the id is what session files store. */
@@ -22,6 +23,7 @@ const struct collector *const collectors[] = {
 	&col_bio,
 	&col_tcp,
 	&col_alloc,
+	&col_cpu,
 	&col_app,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
@@ -256,6 +258,16 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
 	if (!o->ring_bytes)
 		return 0;
 	return bpf_map__set_max_entries(map, o->ring_bytes);
+}
+
+int collectors_prepare_command(uint64_t mask)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < ncollectors && !err; i++)
+		if ((mask & (1ULL << i)) && collectors[i]->prepare_command)
+			err = collectors[i]->prepare_command();
+	return err;
 }
 
 uint64_t collector_drops(const struct col_run *run)

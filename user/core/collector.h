@@ -39,6 +39,7 @@ struct rec_opts {
 	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
 	unsigned int ring_bytes;	/* ring buffer size per collector */
 	int bpf_stats;			/* --bpf-stats: enum bpf_stats_mode */
+	unsigned int sample_hz;		/* -F: sampling frequency, 0: collector default */
 };
 
 /*
@@ -90,6 +91,12 @@ struct collector {
 	const struct col_option *options;	/* NULL-terminated by name, or NULL */
 	int (*set_option)(const char *name, const char *arg);
 
+	/*
+	 * optional: -- COMMAND is about to be forked for this collector to
+	 * trace: adjust the environment it and its children inherit (alloc
+	 * preloads its library). A failure is the collector's own message.
+	 */
+	int (*prepare_command)(void);
 	int (*start)(struct col_run *run, const struct rec_opts *o);
 	/*
 	 * optional: the -- COMMAND child (o->target_pid, forked but not yet
@@ -168,6 +175,9 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
 int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 		volatile bool *use);
 
+/* prepare_command() of every collector in mask; the first error. */
+int collectors_prepare_command(uint64_t mask);
+
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
 /*
@@ -193,5 +203,13 @@ bool json_is_string_array(const json_t *v);
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/*
+ * What became of a hook (an item of hooks_to_json), in the words `check`
+ * and `report` both use: its method, "not needed", "opt-in" (off unless an
+ * option asks for it) or "unavailable".
+ */
+const char *hook_state_word(const json_t *hook);
+/* "hooks: a=tp_btf b=raw_tp ..." wrapped under 80 columns. */
+void report_print_hooks(FILE *out, const json_t *hooks);
 
 #endif

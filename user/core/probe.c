@@ -36,6 +36,7 @@ static const char *const method_names[HOOK_NMETHODS] = {
 	[HOOK_FENTRY] = "fentry",
 	[HOOK_KPROBE] = "kprobe",
 	[HOOK_UPROBE] = "uprobe",
+	[HOOK_PERF_EVENT] = "perf_event",
 };
 
 const char *hook_method_name(enum hook_method m)
@@ -419,6 +420,28 @@ int probe_uprobe(char *reason, size_t len)
 	return 0;
 }
 
+int probe_perf_event(char *reason, size_t len)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_freq = 49,
+		.freq = 1,
+		.disabled = 1,
+	};
+	int fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd < 0) {
+		int err = errno;
+
+		say_errno(reason, len, "perf_event_open(cpu-clock)", err);
+		return -err;
+	}
+	close(fd);
+	return 0;
+}
+
 int probe_ringbuf(char *reason, size_t len)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "disco_probe", 0, 0, 4096, NULL);
@@ -515,6 +538,8 @@ static int probe_method(enum hook_method m, const char *name, char *reason, size
 		return probe_kprobe(name, reason, len);
 	case HOOK_UPROBE:
 		return probe_uprobe(reason, len);
+	case HOOK_PERF_EVENT:
+		return probe_perf_event(reason, len);
 	default:
 		say(reason, len, "unknown method");
 		return -EINVAL;
@@ -574,6 +599,7 @@ json_t *probe_kernel_json(void)
 		{ "ringbuf", probe_ringbuf },
 		{ "task_storage", probe_task_storage },
 		{ "uprobe", probe_uprobe },
+		{ "perf_event", probe_perf_event },
 		{ "tracefs", probe_tracefs },
 	};
 

@@ -18,6 +18,7 @@ enum hook_method {
 	HOOK_FENTRY,
 	HOOK_KPROBE,
 	HOOK_UPROBE,
+	HOOK_PERF_EVENT,	/* a BPF program on a sampling perf event */
 	HOOK_NMETHODS,
 };
 
@@ -73,6 +74,8 @@ int probe_tracepoint(const char *category, const char *event, char *reason, size
 int probe_fentry(const char *func, char *reason, size_t len);
 int probe_kprobe(const char *func, char *reason, size_t len);
 int probe_uprobe(char *reason, size_t len);
+/* A software cpu-clock sampling event can be opened on CPU 0. */
+int probe_perf_event(char *reason, size_t len);
 int probe_ringbuf(char *reason, size_t len);
 int probe_task_storage(char *reason, size_t len);
 /* Mounts tracefs at /sys/kernel/tracing if needed (says so once). */

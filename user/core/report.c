@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "collector.h"
+#include "hist.h"
 #include "report.h"
 #include "session.h"
 
@@ -182,6 +183,27 @@ int report_filter(json_t *report, const char *only)
 	return 0;
 }
 
+/* Any distribution with samples in o, or in the objects it holds (depth levels down)? */
+static bool has_samples(const json_t *o, int depth)
+{
+	const char *k;
+	json_t *v;
+
+	if (hist_json_is_distribution(o))
+		return json_u64(o, "count") > 0;
+	if (depth <= 0 || !json_is_object(o))
+		return false;
+	json_object_foreach((json_t *)o, k, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	return false;
+}
+
+bool report_collector_idle(const json_t *c)
+{
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2);
+}
+
 static void render_cost(const json_t *rep, FILE *out)
 {
 	const json_t *cost = json_object_get(rep, "cost"), *cols = json_object_get(rep, "collectors"), *c, *p;
@@ -210,7 +232,7 @@ static void render_cost(const json_t *rep, FILE *out)
 		json_array_foreach(json_object_get(c, "programs"), i, p) {
 			if (!json_u64(p, "run_count"))
 				continue;
-			fprintf(out, "    %-28s %12" PRIu64 " runs %9" PRIu64 " ns/run\n",
+			fprintf(out, "    %-6s %-24s %12" PRIu64 " runs %9" PRIu64 " ns/run\n", name,
 				json_string_value(json_object_get(p, "name")) ?: "?",
 				json_u64(p, "run_count"), json_u64(p, "ns_per_run"));
 		}
@@ -219,10 +241,9 @@ static void render_cost(const json_t *rep, FILE *out)
 
 void report_render_text(const json_t *rep, FILE *out, const struct report_opts *ro)
 {
-	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *h;
+	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c;
 	const char *name;
 	char b[16];
-	size_t i;
 
 	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
 		json_string_value(json_object_get(s, "hostname")) ?: "?",
@@ -238,14 +259,14 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 	json_object_foreach((json_t *)cols, name, c) {
 		const struct collector *col = collector_find(name);
 
-		fprintf(out, "\n== %s ==\n", name);
-		fprintf(out, "hooks:");
-		json_array_foreach(json_object_get(c, "hooks"), i, h) {
-			const char *m = json_string_value(json_object_get(h, "method"));
-
-			fprintf(out, " %s=%s", json_string_value(json_object_get(h, "hook")) ?: "?", m ?: "unavailable");
+		if (report_collector_idle(c)) {
+			fprintf(out, "\n== %s == idle: no events and no samples in %s\n", name,
+				fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
+			continue;
 		}
-		fprintf(out, "\nevents: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
+		fprintf(out, "\n== %s ==\n", name);
+		report_print_hooks(out, json_object_get(c, "hooks"));
+		fprintf(out, "events: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
 			json_u64(c, "drops"), json_u64(c, "drops") ? "  <-- events were LOST: raise --ring-size" : "");
 		if (col && col->render_text)
 			col->render_text(c, out, ro);

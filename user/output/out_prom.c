@@ -476,7 +476,7 @@ static bool derived_rate(const char *k)
 static bool skipped_key(const char *k)
 {
 	static const char *const skip[] = {
-		"targets", "outliers", "timeline",
+		"targets", "outliers", "timeline", "stacks",
 	};
 
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
