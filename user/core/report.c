@@ -191,7 +191,15 @@ static bool has_samples(const json_t *o, int depth)
 
 	if (hist_json_is_distribution(o))
 		return json_u64(o, "count") > 0;
-	if (depth <= 0 || !json_is_object(o))
+	size_t i;
+
+	if (depth <= 0)
+		return false;
+	/* per-entity rows (processes, services) hold distributions too */
+	json_array_foreach(o, i, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	if (!json_is_object(o))
 		return false;
 	json_object_foreach((json_t *)o, k, v)
 		if (has_samples(v, depth - 1))
@@ -201,7 +209,7 @@ static bool has_samples(const json_t *o, int depth)
 
 bool report_collector_idle(const json_t *c)
 {
-	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2);
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 3);
 }
 
 static void render_cost(const json_t *rep, FILE *out)
