@@ -98,6 +98,8 @@ DEPS_PKGS := \
 	busybox-static \
 	cpio \
 	libbpf-tools \
+	chromium \
+	tmux \
 	apache2-utils \
 	wrk
 

@@ -7,6 +7,7 @@
 #include "hist.h"
 #include "report.h"
 #include "session.h"
+#include "timeline.h"
 
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
@@ -14,6 +15,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	struct report_opts ro = *ro_in;
 	struct session_block blk;
 	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
+	json_t *snaps = json_array();
 	bool summary = false;
 	const char *name;
 	uint64_t nevents = 0, bad_events = 0;
@@ -78,6 +80,10 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			json_decref(state);
 			state = j;
 			summary = blk.type == BLK_SUMMARY;
+			if (timeline_add(snaps, timeline_reduce(state))) {
+				snprintf(err, errlen, "out of memory reading the snapshot at offset %" PRIu64, blk.offset);
+				goto out;
+			}
 		}
 	}
 	if (rc < 0)
@@ -126,7 +132,9 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		if (col && col->report_finish && json_is_object(c))
 			col->report_finish(c, &ro);
 	}
+	json_object_set_new(rep, "intervals", timeline_intervals(snaps));
 out:
+	json_decref(snaps);
 	json_decref(hdr);
 	json_decref(state);
 	json_decref(events);
