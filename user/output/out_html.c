@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "hist.h"
+#include "out_flame.h"
 #include "out_html.h"
 #include "collector.h"
 #include "report.h"
@@ -618,6 +619,10 @@ static void collector_section(FILE *out, const char *name, json_t *c, const json
 		fputs("none dropped", out);
 	fputs("</p>\n", out);
 	over_time(out, name, c, intervals, primary, duration_ns);
+	if (json_array_size(json_object_get(c, "stacks"))) {
+		fputs("<h3>Flame graph</h3>\n", out);
+		flame_svg(out, c, NULL);
+	}
 	distributions(out, c, "", 0);
 	fputs("<h3>Figures</h3>\n", out);
 	scalars(out, c, "", 0, &opened);
