@@ -111,6 +111,12 @@ struct collector {
 
 	int (*report_event)(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro);
+	/*
+	 * optional: one periodic snapshot of the session (this collector's
+	 * object of a STATE or SUMMARY block, t_ns after the start), in file
+	 * order, for figures over time; col is where report_event() folds too.
+	 */
+	int (*report_snapshot)(json_t *col, const json_t *snap, uint64_t t_ns);
 	/* optional: after the last event (aggregations over events) */
 	void (*report_finish)(json_t *col, const struct report_opts *ro);
 	void (*render_text)(const json_t *col, FILE *out, const struct report_opts *ro);
