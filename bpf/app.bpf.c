@@ -641,7 +641,7 @@ struct sys_exit_rec {
 
 /* Attached to sys_enter_{read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg}. */
 SEC("tracepoint")
-int app_sys_enter(struct sys_enter_rec *ctx)
+int app_sys_enter_tp(struct sys_enter_rec *ctx)
 {
 	struct sys_call c = { .arg = ctx->args[1], .nr = ctx->nr, .fd = (int)ctx->args[0] };
 	__u64 id = bpf_get_current_pid_tgid();
@@ -675,7 +675,7 @@ static __always_inline struct sock *fd_sock(int fd)
 
 /* Attached to the matching sys_exit_* tracepoints. */
 SEC("tracepoint")
-int app_sys_exit(struct sys_exit_rec *ctx)
+int app_sys_exit_tp(struct sys_exit_rec *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct sys_call *c = bpf_map_lookup_elem(&calls, &id);

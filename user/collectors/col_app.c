@@ -28,15 +28,21 @@ enum { H_RECV, H_SEND, H_SYS_ENTER, H_SYS_EXIT, H_STATE, H_COUNT };
  */
 static const struct hook_spec app_hooks[H_COUNT] = {
 	[H_RECV] = { "sock:sock_recv_length", CHAIN_BTF_RAW, true,
-		     "request bytes per socket (6.3+; else the syscall tracepoints)" },
+		     "request bytes per socket (6.3+; else the syscall tracepoints)",
+		     .progs = "app_recv", .group = 1 },
 	[H_SEND] = { "sock:sock_send_length", CHAIN_BTF_RAW, true,
-		     "response bytes per socket (6.3+; else the syscall tracepoints)" },
+		     "response bytes per socket (6.3+; else the syscall tracepoints)",
+		     .progs = "app_send", .group = 1 },
+	/* attached to every syscall of app_syscalls[] by app_start() */
 	[H_SYS_ENTER] = { "syscalls:sys_enter_read", M(HOOK_TRACEPOINT), true,
-			  "receive and send syscalls on sockets", "sock:sock_recv_length" },
+			  "receive and send syscalls on sockets", "sock:sock_recv_length",
+			  .progs = "app_sys_enter" },
 	[H_SYS_EXIT] = { "syscalls:sys_exit_read", M(HOOK_TRACEPOINT), true,
-			 "receive and send syscalls on sockets", "sock:sock_recv_length" },
+			 "receive and send syscalls on sockets", "sock:sock_recv_length",
+			 .progs = "app_sys_exit" },
 	[H_STATE] = { "sock:inet_sock_set_state", HOOK_CHAIN_TP, true,
-		      "servers that start listening during the session; turns ended at close" },
+		      "servers that start listening during the session; turns ended at close",
+		      .progs = "app_state" },
 };
 
 /* The syscalls the fallback path attaches to, besides read (in the hook row). */
@@ -51,14 +57,18 @@ static const struct col_option app_options[] = {
 	{ NULL, false, NULL },
 };
 
-static struct {
+struct app_opts {
 	uint16_t ports[APP_MAX_PORTS];
 	unsigned int nports;
 	bool routes;
-} app_opt;
+};
 
-static int app_set_option(const char *name, const char *arg)
+static const struct app_opts app_opts_default;
+
+static int app_set_option(void *opts, const char *name, const char *arg)
 {
+	struct app_opts *app_opt = opts;
+
 	if (!strcmp(name, "port")) {
 		unsigned long v;
 		char *end;
@@ -69,15 +79,15 @@ static int app_set_option(const char *name, const char *arg)
 		v = strtoul(arg, &end, 10);
 		if (errno || *end || v == 0 || v > 65535)
 			return -EINVAL;
-		if (app_opt.nports == APP_MAX_PORTS) {
+		if (app_opt->nports == APP_MAX_PORTS) {
 			log_err("app: at most %d --port options", APP_MAX_PORTS);
 			return -E2BIG;
 		}
-		app_opt.ports[app_opt.nports++] = (uint16_t)v;
+		app_opt->ports[app_opt->nports++] = (uint16_t)v;
 		return 0;
 	}
 	if (!strcmp(name, "app-routes")) {
-		app_opt.routes = true;
+		app_opt->routes = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -139,7 +149,7 @@ next:
 
 /* ---- record side ------------------------------------------------------- */
 
-static int fill_ports(struct app_bpf *skel)
+static int fill_ports(struct app_bpf *skel, const struct app_opts *app_opt)
 {
 	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
 	int fd = bpf_map__fd(skel->maps.ports);
@@ -147,9 +157,9 @@ static int fill_ports(struct app_bpf *skel)
 	__u8 one = 1;
 	int n = 0;
 
-	if (app_opt.nports) {
-		memcpy(ports, app_opt.ports, app_opt.nports * sizeof(ports[0]));
-		n = (int)app_opt.nports;
+	if (app_opt->nports) {
+		memcpy(ports, app_opt->ports, app_opt->nports * sizeof(ports[0]));
+		n = (int)app_opt->nports;
 	} else {
 		for (size_t f = 0; f < 2; f++) {
 			FILE *fp = fopen(files[f], "re");
@@ -182,8 +192,8 @@ static int attach_syscalls(struct app_bpf *skel, struct app_priv *priv)
 
 	for (size_t i = 0; i < APP_NSYSCALLS; i++) {
 		for (int exit = 0; exit < 2; exit++) {
-			struct bpf_program *prog = exit ? skel->progs.app_sys_exit
-							: skel->progs.app_sys_enter;
+			struct bpf_program *prog = exit ? skel->progs.app_sys_exit_tp
+							: skel->progs.app_sys_enter_tp;
 			struct bpf_link *l;
 
 			snprintf(name, sizeof(name), "sys_%s_%s", exit ? "exit" : "enter",
@@ -201,98 +211,69 @@ static int attach_syscalls(struct app_bpf *skel, struct app_priv *priv)
 	return 0;
 }
 
-static int app_start(struct col_run *run, const struct rec_opts *o)
+COLLECTOR_SKEL(app);
+
+static int app_configure(struct col_run *run, const struct rec_opts *o)
 {
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct app_priv *priv;
-	struct app_bpf *skel;
-	bool sock_path, sys_path;
-	int err;
+	const struct app_opts *app_opt = run->opts;
+	struct app_bpf *skel = run->skel;
 
-	skel = app_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("app: cannot open BPF object: %s", strerror(errno));
-		return err;
-	}
-	COMMON_RODATA(skel, o);
 	skel->rodata->min_latency_ns = o->min_latency_ns ?: APP_DEFAULT_MIN_LATENCY_NS;
-	skel->rodata->learn_ports = app_opt.nports == 0;
+	skel->rodata->learn_ports = app_opt->nports == 0;
+	return 0;
+}
 
-	progs[H_RECV][HOOK_TP_BTF] = skel->progs.app_recv_btf;
-	progs[H_RECV][HOOK_RAW_TP] = skel->progs.app_recv_raw;
-	progs[H_SEND][HOOK_TP_BTF] = skel->progs.app_send_btf;
-	progs[H_SEND][HOOK_RAW_TP] = skel->progs.app_send_raw;
-	progs[H_SYS_ENTER][HOOK_TRACEPOINT] = skel->progs.app_sys_enter;
-	progs[H_SYS_EXIT][HOOK_TRACEPOINT] = skel->progs.app_sys_exit;
-	progs[H_STATE][HOOK_TP_BTF] = skel->progs.app_state_btf;
-	progs[H_STATE][HOOK_RAW_TP] = skel->progs.app_state_raw;
-	progs[H_STATE][HOOK_TRACEPOINT] = skel->progs.app_state_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	/* receive and send must come from the same source, or turns never close */
-	sock_path = run->hooks[H_RECV].method != HOOK_NONE && run->hooks[H_SEND].method != HOOK_NONE;
-	sys_path = run->hooks[H_SYS_ENTER].method != HOOK_NONE &&
-		   run->hooks[H_SYS_EXIT].method != HOOK_NONE;
+static bool sys_path(const struct col_run *run)
+{
+	return run->hooks[H_SYS_ENTER].method != HOOK_NONE &&
+	       run->hooks[H_SYS_EXIT].method != HOOK_NONE;
+}
+
+/* Receive and send must come from one source, or turns never close. */
+static int app_prepare(struct col_run *run, const struct rec_opts *o)
+{
+	struct app_bpf *skel = run->skel;
+	bool sock_path = run->hooks[H_RECV].method != HOOK_NONE &&
+			 run->hooks[H_SEND].method != HOOK_NONE;
+
+	(void)o;
 	if (!sock_path && run->hooks[H_SYS_ENTER].not_needed) {
 		log_err("app: only one of sock_recv_length and sock_send_length can be hooked");
-		err = -ENOTSUP;
-		goto out_destroy;
+		return -ENOTSUP;
 	}
-	if (!sock_path && !sys_path) {
+	if (!sock_path && !sys_path(run)) {
 		log_err("app: neither the socket tracepoints nor the syscall tracepoints can be hooked: %s",
 			run->hooks[H_SYS_ENTER].reason);
-		err = -ENOTSUP;
-		goto out_destroy;
+		return -ENOTSUP;
 	}
-	bpf_map__set_autocreate(skel->maps.calls, sys_path);
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = app_bpf__load(skel);
-	if (err) {
-		log_err("app: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	err = fill_ports(skel);
+	bpf_map__set_autocreate(skel->maps.calls, sys_path(run));
+	return 0;
+}
+
+/* Attached: the server ports to watch, and the syscall tracepoints by hand. */
+static int app_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct app_bpf *skel = run->skel;
+	struct app_priv *priv;
+	int err;
+
+	(void)o;
+	err = fill_ports(skel, run->opts);
 	if (err) {
 		log_err("app: cannot fill the server port table: %s", strerror(-err));
-		goto out_destroy;
+		return err;
 	}
 	priv = calloc(1, sizeof(*priv));
-	if (!priv) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
-	err = app_bpf__attach(skel);
-	if (err) {
-		log_err("app: attaching failed: %s", strerror(-err));
-		goto out_free_priv;
-	}
-	if (sys_path) {
+	if (!priv)
+		return -ENOMEM;
+	run->priv = priv;
+	if (sys_path(run)) {
 		err = attach_syscalls(skel, priv);
 		if (err)
-			goto out_free_priv;
+			return err;
 	}
 	priv->start_ns = mono_ns();
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
-	run->priv = priv;
 	return 0;
-
-out_free_priv:
-	for (int i = 0; i < priv->nlinks; i++)
-		bpf_link__destroy(priv->links[i]);
-	free(priv);
-out_destroy:
-	app_bpf__destroy(skel);
-	return err;
 }
 
 static void app_stop(struct col_run *run)
@@ -301,10 +282,7 @@ static void app_stop(struct col_run *run)
 
 	for (int i = 0; priv && i < priv->nlinks; i++)
 		bpf_link__destroy(priv->links[i]);
-	app_bpf__destroy(run->skel);
 	free(priv);
-	run->skel = NULL;
-	run->obj = NULL;
 	run->priv = NULL;
 }
 
@@ -529,6 +507,7 @@ static json_t *collect_routes(struct app_bpf *skel)
 static json_t *app_collect(struct col_run *run)
 {
 	struct app_bpf *skel = run->skel;
+	const struct app_opts *app_opt = run->opts;
 	struct app_priv *priv = run->priv;
 	uint64_t elapsed = mono_ns() - priv->start_ns, c[APP_NCOUNTERS];
 	json_t *o = json_object(), *ports = json_array();
@@ -546,12 +525,12 @@ static json_t *app_collect(struct col_run *run)
 			"services_full", (json_int_t)c[APP_C_LISTENERS_FULL],
 			"connections_full", (json_int_t)c[APP_C_SOCKS_FULL],
 			"no_buffer", (json_int_t)c[APP_C_NO_BUFFER]));
-	for (unsigned int i = 0; i < app_opt.nports; i++)
-		json_array_append_new(ports, json_integer(app_opt.ports[i]));
+	for (unsigned int i = 0; i < app_opt->nports; i++)
+		json_array_append_new(ports, json_integer(app_opt->ports[i]));
 	json_object_set_new(o, "filters", json_pack("{s:o, s:I}", "ports", ports,
 			    "min_latency_ns", (json_int_t)skel->rodata->min_latency_ns));
 	/* routes as labels multiply series: only when asked for */
-	if (!app_opt.routes)
+	if (!app_opt->routes)
 		json_object_set_new(o, "prom_skip", json_pack("[s]", "routes"));
 	return o;
 }
@@ -731,7 +710,12 @@ const struct collector col_app = {
 	.hooks = app_hooks,
 	.nhooks = H_COUNT,
 	.options = app_options,
+	.opts_size = sizeof(struct app_opts),
+	.opts_default = &app_opts_default,
 	.set_option = app_set_option,
+	.skel = &app_skel,
+	.configure = app_configure,
+	.prepare = app_prepare,
 	.start = app_start,
 	.collect = app_collect,
 	.stop = app_stop,
