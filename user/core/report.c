@@ -315,3 +315,23 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 	}
 	render_cost(rep, out);
 }
+
+void report_render_intervals(const json_t *rep, FILE *out)
+{
+	const json_t *s = json_object_get(rep, "session"), *iv;
+	const json_t *cols = json_object_get(rep, "collectors");
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "intervals"), i, iv) {
+		json_t *keep = json_deep_copy(iv), *c = json_object_get(keep, "collectors"), *x;
+		const char *name;
+		void *tmp;
+
+		/* -e: only the collectors the report kept */
+		json_object_foreach_safe(c, tmp, name, x)
+			if (!json_object_get(cols, name))
+				json_object_del(c, name);
+		timeline_print_interval(out, keep, json_u64(s, "start_realtime_ns"));
+		json_decref(keep);
+	}
+}
