@@ -100,6 +100,8 @@ DEPS_PKGS := \
 	libbpf-tools \
 	chromium \
 	tmux \
+	apache2-utils \
+	wrk \
 	libjemalloc2
 
 deps:
