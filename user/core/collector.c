@@ -15,6 +15,7 @@ extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
 extern const struct collector col_cpu;
+extern const struct collector col_offcpu;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
@@ -23,6 +24,7 @@ const struct collector *const collectors[] = {
 	&col_tcp,
 	&col_alloc,
 	&col_cpu,
+	&col_offcpu,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 
