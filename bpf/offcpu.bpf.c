@@ -186,7 +186,7 @@ static __always_inline void commit(struct tstate *st, __u32 tgid, const char *co
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(offcpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = bpf_ktime_get_ns(), d;
 	struct tstate *st;
@@ -222,7 +222,7 @@ int BPF_PROG(offcpu_switch, bool preempt, struct task_struct *prev, struct task_
 
 /* The woken task has been blocked long enough: remember who woke it. */
 SEC("tp_btf/sched_wakeup")
-int BPF_PROG(offcpu_wakeup, struct task_struct *p)
+int BPF_PROG(offcpu_wakeup_btf, struct task_struct *p)
 {
 	struct tstate *st = bpf_task_storage_get(&tasks, p, NULL, 0);
 	__u64 id;

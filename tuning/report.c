@@ -70,8 +70,11 @@ void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_s
 	char args[640];
 
 	scope_args(s, args, sizeof(args));
-	fprintf(out, "disco tune: %zu recommendation%s%s\n", r->n, r->n == 1 ? "" : "s",
-		dry_run ? " (dry run: nothing was changed)" : "");
+	fprintf(out, "disco tune: %zu recommendation%s", r->n, r->n == 1 ? "" : "s");
+	if (r->nadvice)
+		fprintf(out, ", %zu fix%s outside the kernel", r->nadvice,
+			r->nadvice == 1 ? "" : "es");
+	fprintf(out, "%s\n", dry_run ? " (dry run: nothing was changed)" : "");
 	fprintf(out, "scope: root %s, network namespace %s%s%llu:%llu%s, journals in %s\n\n",
 		s->root, s->netns[0] ? s->netns : "", s->netns[0] ? " = " : "",
 		(unsigned long long)s->id.netns_dev, (unsigned long long)s->id.netns_ino,
@@ -89,6 +92,22 @@ void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_s
 			print_one(out, &r->props[i]);
 		}
 	}
+	if (r->nadvice) {
+		fprintf(out, "Fixes outside the kernel (nothing to apply: the cause is the "
+			"application's setting)\n");
+		for (size_t i = 0; i < r->nadvice; i++) {
+			const struct proposal *p = &r->advice[i];
+			int k;
+
+			fprintf(out, "  pid %d (%s) %s: %s   [rule %s]\n", (int)p->pid, p->comm,
+				p->knob, p->current, p->rule);
+			fprintf(out, "    why:      %s\n    evidence:", p->why);
+			for (k = 0; k < p->nev; k++)
+				fprintf(out, "%s %s=%llu", k ? "," : "", p->ev[k].key,
+					(unsigned long long)p->ev[k].value);
+			fprintf(out, "\n    fix:      %s\n\n", p->persist);
+		}
+	}
 	print_snippets(out, r, s);
 	if (r->nnotes) {
 		fprintf(out, "Not decided:\n");
@@ -99,6 +118,23 @@ void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_s
 	if (r->n && dry_run)
 		fprintf(out, "Apply with: disco tune --apply%s (root; journaled in %s, undo with "
 			"disco tune --rollback%s)\n", args, s->journal_dir, args);
+}
+
+static json_t *advice_json(const struct tune_result *r)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < r->nadvice; i++) {
+		const struct proposal *p = &r->advice[i];
+		json_t *ev = json_object();
+
+		for (int k = 0; k < p->nev; k++)
+			json_object_set_new(ev, p->ev[k].key, json_integer((json_int_t)p->ev[k].value));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:s}",
+			"rule", p->rule, "what", p->knob, "pid", (int)p->pid, "comm", p->comm,
+			"current", p->current, "why", p->why, "evidence", ev, "fix", p->persist));
+	}
+	return arr;
 }
 
 json_t *tune_to_json(const struct tune_result *r, const struct tune_scope *s)
@@ -137,6 +173,7 @@ json_t *tune_to_json(const struct tune_result *r, const struct tune_scope *s)
 	for (size_t i = 0; i < r->nnotes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
 	json_object_set_new(o, "proposals", arr);
+	json_object_set_new(o, "advice", advice_json(r));
 	json_object_set_new(o, "sysctl_d", snippet);
 	json_object_set_new(o, "netns_sysctl", ns_snippet);
 	json_object_set_new(o, "notes", notes);

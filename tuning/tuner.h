@@ -140,10 +140,27 @@ struct proc_snap {
 	uint64_t nofile_soft, nofile_hard;
 	bool has_limits, has_fds, has_maps, has_sched, has_numa, target;
 	bool kthread;			/* PF_KTHREAD: never a target */
+	bool self;			/* disco or a child of it: never a target */
+	pid_t ppid;
 	uint64_t nfds, nmaps;
 	cpu_set_t allowed;		/* Cpus_allowed_list */
 	cpu_set_t ran_on;		/* CPUs its threads last ran on (targets) */
 	uint64_t node_pages[TUNE_MAX_NODES];	/* numa_maps N<n>= sums */
+};
+
+/* A TCP listener from sock_diag: for a listener the kernel reports the
+ * effective backlog (min(listen() backlog, somaxconn)) as idiag_wqueue and
+ * the accept queue length as idiag_rqueue. */
+struct listener {
+	uint16_t port;
+	uint8_t family;			/* AF_INET, AF_INET6 */
+	uint32_t backlog;		/* sk_max_ack_backlog */
+	uint32_t queue;			/* connections waiting for accept() */
+	uint64_t ino;			/* socket inode: finds the owner */
+	uint32_t uid;
+	pid_t pid;			/* 0: owner not found */
+	char comm[16];
+	bool self;
 };
 
 struct snapshot {
@@ -164,6 +181,9 @@ struct snapshot {
 	uint64_t clk_tck;
 	struct proc_snap *procs;
 	size_t nprocs;
+	struct listener *listeners;
+	size_t nlisteners;
+	bool have_listeners;		/* sock_diag answered (live runs only) */
 };
 
 struct snapshot_opts {
@@ -171,6 +191,8 @@ struct snapshot_opts {
 	const pid_t *targets;		/* detailed: numa_maps, thread CPUs */
 	int ntargets;
 	bool all_procs;			/* scan every /proc/PID (else targets only) */
+	bool listeners;			/* ask sock_diag (root must be this system) */
+	pid_t self;			/* disco's own pid: marked, never a target */
 };
 
 /* Pure text parsers (no syscalls): 0 or -EINVAL. Fuzzed. */
@@ -192,6 +214,14 @@ int cpulist_parse(const char *text, cpu_set_t *set);
 void cpulist_format(const cpu_set_t *set, char *buf, size_t len);
 /* Start time (field 22) of PID under root; 0 or -errno. */
 int proc_start_time(const char *root, pid_t pid, uint64_t *out);
+
+/* Parse one netlink buffer of inet_diag answers into *v (grown); 1 at
+ * NLMSG_DONE, 0 for more to come, -errno on NLMSG_ERROR or junk. Pure. */
+int parse_inet_diag(const void *buf, size_t len, struct listener **v, size_t *n, size_t *cap);
+/* Every TCP listener of the caller's network namespace; 0 or -errno. */
+int listeners_read(struct listener **v, size_t *n);
+/* Fill pid/comm of each listener from the snapshot's processes' fds. */
+void listeners_owners(const char *root, struct snapshot *s);
 
 /* Read everything a rule needs; 0 or -errno (only for fatal errors). */
 int snapshot_take(struct snapshot *s, const struct snapshot_opts *o);
@@ -224,7 +254,7 @@ struct proposal {
 	uint64_t start_time;
 	char comm[16];
 	char current[TUNE_VAL_LEN], proposed[TUNE_VAL_LEN];
-	char why[320];
+	char why[768];
 	struct tune_evid ev[TUNE_MAX_EVID];
 	int nev;
 	char risk[256];
@@ -235,6 +265,10 @@ struct proposal {
 struct tune_result {
 	struct proposal *props;
 	size_t n, cap;
+	/* fixes outside the kernel (an application's listen() backlog): the
+	 * knob, current and why say what to change; nothing is applied */
+	struct proposal *advice;
+	size_t nadvice, advice_cap;
 	char (*notes)[256];		/* rules that could not decide, and why */
 	size_t nnotes, notes_cap;
 };
@@ -288,6 +322,7 @@ int tune_fix_consistency(const struct snapshot *s, struct tune_result *r);
 void tune_result_free(struct tune_result *r);
 struct proposal *tune_add(struct tune_result *r, const char *rule,
 			  enum tune_family fam);
+struct proposal *tune_advise(struct tune_result *r, const char *rule);
 void tune_evid(struct proposal *p, const char *key, uint64_t value);
 int tune_note(struct tune_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -351,7 +351,7 @@ int cmd_record(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (a.cmd_argc) {
-		if (!a.system_wide && collectors_prepare_command(a.mask))
+		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
 			return EXIT_ERR;
 		err = child_spawn(&ch, a.cmd_argv, a.user);
 		if (err)
@@ -473,5 +473,6 @@ out_child:
 		close(ch.go_fd);
 	if (ch.err_fd >= 0)
 		close(ch.err_fd);
+	rec_opts_release(&a.o);
 	return rc;
 }

@@ -212,5 +212,6 @@ int cmd_top(int argc, char **argv)
 	if (keys)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	recorder_stop(r, NULL);
+	rec_opts_release(&a.o);
 	return rc;
 }

@@ -258,7 +258,7 @@ static int take_snapshot(const struct tune_args *a, struct snapshot *s,
 			 const pid_t *targets, int ntargets)
 {
 	struct snapshot_opts o = { .root = a->root, .targets = targets, .ntargets = ntargets,
-				   .all_procs = true };
+				   .all_procs = true, .listeners = live_root(a), .self = getpid() };
 	int saved = -1, err;
 
 	/* /proc/net and /proc/sys/net follow the reader's network namespace */

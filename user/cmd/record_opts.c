@@ -156,8 +156,10 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 		default:
 			if (opt >= OPT_COLLECTOR && opt < OPT_COLLECTOR + (int)nc) {
 				const struct collector *c = owner[opt - OPT_COLLECTOR];
+				void *ctx = rec_opts_col(&a->o, (size_t)collector_index(c));
 
-				err = c->set_option ? c->set_option(names[opt - OPT_COLLECTOR], optarg) : -EINVAL;
+				err = c->set_option && ctx ? c->set_option(ctx, names[opt - OPT_COLLECTOR], optarg) :
+					-EINVAL;
 				if (err)
 					return usage_error(cmd, "bad value for --%s: '%s'", names[opt - OPT_COLLECTOR],
 							   optarg ?: "");

@@ -28,16 +28,20 @@ enum { H_SWITCH, H_WAKEUP, H_SYS_EXIT, H_COUNT };
 /* tp_btf only for the scheduler hooks: they need task pointers (storage, task stacks) */
 static const struct hook_spec offcpu_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", M(HOOK_TP_BTF), false,
-		       "blocked time and kernel stacks" },
+		       "blocked time and kernel stacks", .progs = "offcpu_switch" },
 	[H_WAKEUP] = { "sched:sched_wakeup", M(HOOK_TP_BTF), true,
-		       "the waker's stacks for long blocks" },
+		       "the waker's stacks for long blocks", .progs = "offcpu_wakeup" },
 	[H_SYS_EXIT] = { "raw_syscalls:sys_exit", M(HOOK_TP_BTF) | M(HOOK_RAW_TP), false,
-			 "user stacks of blocks" },
+			 "user stacks of blocks", .progs = "offcpu_sys_exit" },
 };
 
-static struct {
+struct offcpu_opts {
 	uint64_t min_block_ns, waker_min_ns;
-} opt = { OFFCPU_DEFAULT_MIN_BLOCK_NS, OFFCPU_DEFAULT_WAKER_MIN_NS };
+};
+
+static const struct offcpu_opts offcpu_defaults = {
+	OFFCPU_DEFAULT_MIN_BLOCK_NS, OFFCPU_DEFAULT_WAKER_MIN_NS,
+};
 
 static const struct col_option offcpu_options[] = {
 	{ "min-block", true, "offcpu: count blocks at least this long (default 1ms)" },
@@ -45,85 +49,40 @@ static const struct col_option offcpu_options[] = {
 	{ NULL },
 };
 
-static int offcpu_set_option(const char *name, const char *arg)
+static int offcpu_set_option(void *opts, const char *name, const char *arg)
 {
+	struct offcpu_opts *op = opts;
 	unsigned long long v;
 
 	if (parse_duration_ns(arg, &v) || v == 0)
 		return -EINVAL;
 	if (!strcmp(name, "min-block"))
-		opt.min_block_ns = v;
+		op->min_block_ns = v;
 	else if (!strcmp(name, "waker-min"))
-		opt.waker_min_ns = v;
+		op->waker_min_ns = v;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-static int offcpu_start(struct col_run *run, const struct rec_opts *o)
+COLLECTOR_SKEL(offcpu);
+
+static int offcpu_configure(struct col_run *run, const struct rec_opts *o)
 {
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct offcpu_bpf *skel;
-	struct stack_syms *ss = NULL;
-	int err;
+	const struct offcpu_opts *op = run->opts;
+	struct offcpu_bpf *skel = run->skel;
 
-	skel = offcpu_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("offcpu: cannot open BPF object: %s", strerror(errno));
-		return err;
-	}
-	COMMON_RODATA(skel, o);
-	skel->rodata->min_block_ns = opt.min_block_ns;
-	skel->rodata->waker_min_ns = opt.waker_min_ns;
-	progs[H_SWITCH][HOOK_TP_BTF] = skel->progs.offcpu_switch;
-	progs[H_WAKEUP][HOOK_TP_BTF] = skel->progs.offcpu_wakeup;
-	progs[H_SYS_EXIT][HOOK_TP_BTF] = skel->progs.offcpu_sys_exit_btf;
-	progs[H_SYS_EXIT][HOOK_RAW_TP] = skel->progs.offcpu_sys_exit_raw;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = offcpu_bpf__load(skel);
-	if (err) {
-		log_err("offcpu: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	ss = stack_syms_new("offcpu");
-	if (!ss) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
-	err = offcpu_bpf__attach(skel);
-	if (err) {
-		log_err("offcpu: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
-	run->priv = ss;
-	return 0;
-
-out_destroy:
-	stack_syms_free(ss);
-	offcpu_bpf__destroy(skel);
-	return err;
+	(void)o;
+	skel->rodata->min_block_ns = op->min_block_ns;
+	skel->rodata->waker_min_ns = op->waker_min_ns;
+	run->priv = stack_syms_new("offcpu");
+	return run->priv ? 0 : -ENOMEM;
 }
 
 static void offcpu_stop(struct col_run *run)
 {
 	stack_syms_free(run->priv);
 	run->priv = NULL;
-	offcpu_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
 }
 
 static void offcpu_on_event(struct col_run *run, const void *data, size_t len)
@@ -264,6 +223,7 @@ static struct brow *read_rows(int fd, size_t ksize, size_t *n_out)
 
 static json_t *offcpu_collect(struct col_run *run)
 {
+	const struct offcpu_opts *op = run->opts;
 	struct offcpu_bpf *skel = run->skel;
 	struct ctx c = { run->priv, bpf_map__fd(skel->maps.stacks), bpf_map__fd(skel->maps.kstacks) };
 	uint64_t cnt[OFFCPU_NCOUNTERS], total = 0, truncated = 0, omitted = 0;
@@ -321,8 +281,8 @@ static json_t *offcpu_collect(struct col_run *run)
 			"waker_comm", irq ? "[interrupt]" : wcomm, "waker_in_interrupt", irq, "waker_frames", wf));
 	}
 	free(rows);
-	json_object_set_new(o, "min_block_ns", json_integer((json_int_t)opt.min_block_ns));
-	json_object_set_new(o, "waker_min_ns", json_integer((json_int_t)opt.waker_min_ns));
+	json_object_set_new(o, "min_block_ns", json_integer((json_int_t)op->min_block_ns));
+	json_object_set_new(o, "waker_min_ns", json_integer((json_int_t)op->waker_min_ns));
 	json_object_set_new(o, "blocked_ns", json_integer((json_int_t)total));
 	json_object_set_new(o, "blocks", json_integer((json_int_t)cnt[OFFCPU_C_BLOCKS]));
 	json_object_set_new(o, "short_blocks", json_integer((json_int_t)cnt[OFFCPU_C_SHORT]));
@@ -430,8 +390,11 @@ const struct collector col_offcpu = {
 	.hooks = offcpu_hooks,
 	.nhooks = H_COUNT,
 	.options = offcpu_options,
+	.opts_size = sizeof(struct offcpu_opts),
+	.opts_default = &offcpu_defaults,
 	.set_option = offcpu_set_option,
-	.start = offcpu_start,
+	.skel = &offcpu_skel,
+	.configure = offcpu_configure,
 	.on_event = offcpu_on_event,
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,

@@ -106,8 +106,7 @@ static json_t *session_facts(const struct rec_opts *o, int argc, char **argv,
 static void stop_runs(struct recorder *r)
 {
 	for (int i = 0; i < r->nruns; i++) {
-		if (r->runs[i].col->stop)
-			r->runs[i].col->stop(&r->runs[i]);
+		collector_stop(&r->runs[i]);
 		free(r->runs[i].progs);
 	}
 	r->nruns = 0;
@@ -196,7 +195,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			err = -EINVAL;
 			goto out_err;
 		}
-		err = run->col->start(run, o);
+		err = collector_start(run, o);
 		if (err)
 			goto out_err;
 		r->nruns++;
