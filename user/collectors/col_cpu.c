@@ -21,9 +21,11 @@
 enum { H_CLOCK, H_EXEC, H_COUNT };
 
 static const struct hook_spec cpu_hooks[H_COUNT] = {
-	[H_CLOCK] = { "cpu-clock", M(HOOK_PERF_EVENT), false, "on-CPU samples" },
+	/* attached per CPU by attach_clock(); the lifecycle only loads it */
+	[H_CLOCK] = { "cpu-clock", M(HOOK_PERF_EVENT), false, "on-CPU samples",
+		      .progs = "cpu_sample" },
 	[H_EXEC] = { "sched:sched_process_exec", HOOK_CHAIN_TP, true,
-		     "names in processes that exec during the session" },
+		     "names in processes that exec during the session", .progs = "cpu_exec" },
 };
 
 struct cpu_priv {
@@ -87,79 +89,33 @@ static int attach_clock(struct cpu_priv *p, struct bpf_program *prog)
 	return err;
 }
 
-static int cpu_start(struct col_run *run, const struct rec_opts *o)
-{
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct cpu_priv *p;
-	struct cpu_bpf *skel;
-	int err;
+COLLECTOR_SKEL(cpu);
 
-	p = calloc(1, sizeof(*p));
+static int cpu_configure(struct col_run *run, const struct rec_opts *o)
+{
+	struct cpu_priv *p = calloc(1, sizeof(*p));
+
 	if (!p)
 		return -ENOMEM;
-	p->hz = o->sample_hz ?: CPU_DEFAULT_HZ;
-	skel = cpu_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("cpu: cannot open BPF object: %s", strerror(errno));
-		goto out_free;
-	}
-	COMMON_RODATA(skel, o);
-	progs[H_CLOCK][HOOK_PERF_EVENT] = skel->progs.cpu_sample;
-	progs[H_EXEC][HOOK_TP_BTF] = skel->progs.cpu_exec_btf;
-	progs[H_EXEC][HOOK_RAW_TP] = skel->progs.cpu_exec_raw;
-	progs[H_EXEC][HOOK_TRACEPOINT] = skel->progs.cpu_exec_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = cpu_bpf__load(skel);
-	if (err) {
-		log_err("cpu: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	p->ss = stack_syms_new("cpu");
-	if (!p->ss) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
-	/* the exec and fork programs; the sampling program is attached below */
-	err = cpu_bpf__attach(skel);
-	if (err) {
-		log_err("cpu: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
-	err = attach_clock(p, skel->progs.cpu_sample);
-	if (err)
-		goto out_destroy;
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
 	run->priv = p;
-	return 0;
+	p->hz = o->sample_hz ?: CPU_DEFAULT_HZ;
+	p->ss = stack_syms_new("cpu");
+	return p->ss ? 0 : -ENOMEM;
+}
 
-out_destroy:
-	priv_free(p);
-	p = NULL;
-	cpu_bpf__destroy(skel);
-out_free:
-	priv_free(p);
-	return err;
+/* The exec and fork programs are attached; the sampling program goes on every CPU. */
+static int cpu_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct cpu_bpf *skel = run->skel;
+
+	(void)o;
+	return attach_clock(run->priv, skel->progs.cpu_sample);
 }
 
 static void cpu_stop(struct col_run *run)
 {
 	priv_free(run->priv);
 	run->priv = NULL;
-	cpu_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
 }
 
 /* A process's first sample (or first after exec): capture its maps now. */
@@ -396,6 +352,8 @@ const struct collector col_cpu = {
 	.help = "on-CPU profile: sampled stacks (-F HZ), for flame graphs",
 	.hooks = cpu_hooks,
 	.nhooks = H_COUNT,
+	.skel = &cpu_skel,
+	.configure = cpu_configure,
 	.start = cpu_start,
 	.on_event = cpu_on_event,
 	.collect = cpu_collect,

@@ -44,6 +44,23 @@ const char *hook_method_name(enum hook_method m)
 	return m < HOOK_NMETHODS ? method_names[m] : "?";
 }
 
+/* The user-probe programs are named by what they probe: no suffix. */
+static const char *const method_suffixes[HOOK_NMETHODS] = {
+	[HOOK_NONE] = "",
+	[HOOK_TP_BTF] = "_btf",
+	[HOOK_RAW_TP] = "_raw",
+	[HOOK_TRACEPOINT] = "_tp",
+	[HOOK_FENTRY] = "_fentry",
+	[HOOK_KPROBE] = "_kprobe",
+	[HOOK_UPROBE] = "",
+	[HOOK_PERF_EVENT] = "",
+};
+
+const char *hook_method_suffix(enum hook_method m)
+{
+	return m < HOOK_NMETHODS ? method_suffixes[m] : "";
+}
+
 enum hook_method hook_method_parse(const char *s)
 {
 	for (int m = 1; m < HOOK_NMETHODS; m++)

@@ -9,6 +9,28 @@
 #include "session.h"
 #include "timeline.h"
 
+/* Every collector that keeps figures over time sees each snapshot block. */
+static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
+{
+	uint64_t t = json_u64(json_object_get(state, "session"), "duration_ns");
+	const char *name;
+	json_t *c, *acc;
+
+	json_object_foreach(json_object_get(state, "collectors"), name, c) {
+		const struct collector *col = collector_find(name);
+
+		if (!col || !col->report_snapshot)
+			continue;
+		acc = json_object_get(events, name);
+		if (!acc) {
+			acc = json_object();
+			json_object_set_new(events, name, acc);
+		}
+		if (col->report_snapshot(acc, c, t))
+			(*bad)++;
+	}
+}
+
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
 {
@@ -77,6 +99,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
 				goto out;
 			}
+			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
 			state = j;
 			summary = blk.type == BLK_SUMMARY;
@@ -209,7 +232,9 @@ static bool has_samples(const json_t *o, int depth)
 
 bool report_collector_idle(const json_t *c)
 {
-	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2);
+	/* a timeline (read from /proc, no events) is samples too */
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2) &&
+	       !json_array_size(json_object_get(c, "timeline"));
 }
 
 static void render_cost(const json_t *rep, FILE *out)
@@ -273,11 +298,33 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 			continue;
 		}
 		fprintf(out, "\n== %s ==\n", name);
-		report_print_hooks(out, json_object_get(c, "hooks"));
+		/* a collector that reads /proc has no hooks to show */
+		if (json_array_size(json_object_get(c, "hooks")))
+			report_print_hooks(out, json_object_get(c, "hooks"));
 		fprintf(out, "events: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
 			json_u64(c, "drops"), json_u64(c, "drops") ? "  <-- events were LOST: raise --ring-size" : "");
 		if (col && col->render_text)
 			col->render_text(c, out, ro);
 	}
 	render_cost(rep, out);
+}
+
+void report_render_intervals(const json_t *rep, FILE *out)
+{
+	const json_t *s = json_object_get(rep, "session"), *iv;
+	const json_t *cols = json_object_get(rep, "collectors");
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "intervals"), i, iv) {
+		json_t *keep = json_deep_copy(iv), *c = json_object_get(keep, "collectors"), *x;
+		const char *name;
+		void *tmp;
+
+		/* -e: only the collectors the report kept */
+		json_object_foreach_safe(c, tmp, name, x)
+			if (!json_object_get(cols, name))
+				json_object_del(c, name);
+		timeline_print_interval(out, keep, json_u64(s, "start_realtime_ns"));
+		json_decref(keep);
+	}
 }
