@@ -99,7 +99,9 @@ DEPS_PKGS := \
 	cpio \
 	libbpf-tools \
 	chromium \
-	tmux
+	tmux \
+	apache2-utils \
+	wrk
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \

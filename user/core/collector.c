@@ -16,6 +16,7 @@ extern const struct collector col_tcp;
 extern const struct collector col_alloc;
 extern const struct collector col_cpu;
 extern const struct collector col_system;
+extern const struct collector col_app;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
@@ -25,6 +26,7 @@ const struct collector *const collectors[] = {
 	&col_alloc,
 	&col_cpu,
 	&col_system,
+	&col_app,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 
