@@ -101,7 +101,8 @@ DEPS_PKGS := \
 	chromium \
 	tmux \
 	apache2-utils \
-	wrk
+	wrk \
+	libjemalloc2
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
