@@ -13,6 +13,7 @@
 const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
+"       disco report [FILE] --intervals [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -31,6 +32,8 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --intervals       one timestamped line per collector and interval (the\n"
+"                        snapshots: every 2 s, or every `record -i` interval)\n"
 "  -j, --json            same as --format json\n"
 "  -q, --quiet           accepted (report prints only the report)\n"
 "  -v, --verbose         more messages\n"
@@ -42,7 +45,8 @@ const char usage_report[] =
 "  disco report run.data --format html > run.html\n"
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
-"  disco report --diff before.data after.data --format html > diff.html\n";
+"  disco report --diff before.data after.data --format html > diff.html\n"
+"  disco report run.data --intervals -e sched   # replay of record -i\n";
 
 /* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
 static int report_diff(const char *bpath, const char *apath, const char *format,
@@ -87,12 +91,12 @@ out:
 	return rc;
 }
 
-enum { OPT_TOP = 300, OPT_DIFF };
+enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS };
 
 struct report_args {
 	const char *path, *format;
 	int top;
-	bool diff;
+	bool diff, intervals, format_given;
 };
 
 static const struct opt report_rows[] = {
@@ -100,6 +104,7 @@ static const struct opt report_rows[] = {
 	{ "format", 'F', "FMT", "text (default), json, html, prometheus or folded" },
 	{ "top", OPT_TOP, "N", "rows per table, per-process series (default 10)" },
 	{ "diff", OPT_DIFF, NULL, "BEFORE AFTER: the stacks of one collector in two sessions" },
+	{ "intervals", OPT_INTERVALS, NULL, "one timestamped line per collector and interval" },
 	{ NULL },
 };
 
@@ -114,9 +119,13 @@ static int report_set(void *ctx, int key, const char *val, char *msg, size_t len
 		break;
 	case 'F':
 		ra->format = val;
+		ra->format_given = true;
 		break;
 	case OPT_DIFF:
 		ra->diff = true;
+		break;
+	case OPT_INTERVALS:
+		ra->intervals = true;
 		break;
 	default:
 		if (parse_u64(val, &v) || v == 0 || v > 100000)
@@ -137,12 +146,13 @@ const struct opt_cmd opt_cmd_report = {
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_args ra = { NULL, "text", 10, false };
+	struct report_args ra = { NULL, "text", 10, false, false, false };
 	struct report_opts ro = { .top = 10 };
 	struct common_opts co;
 	const char *path, *format, *only;
 	char err[256] = "";
 	json_t *rep;
+	bool diff, intervals, format_given;
 	int rc, first;
 
 	rc = opts_parse(&opt_cmd_report, argc, argv, &co, NULL, &ra, &first);
@@ -153,12 +163,16 @@ int cmd_report(int argc, char **argv)
 		return usage_error("report", "-j and --format %s: choose one", ra.format);
 	path = ra.path;
 	format = co.json ? "json" : ra.format;
+	format_given = ra.format_given || co.json;
 	only = co.events;
 	ro.top = ra.top;
-	if (ra.diff && co.json)
+	diff = ra.diff;
+	intervals = ra.intervals;
+	if (diff && co.json)
 		return usage_error("report", "-j: --diff writes text, folded or html");
-	if (ra.diff) {
-
+	if (intervals && (format_given || diff))
+		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
+	if (diff) {
 		if (path || argc - first != 2)
 			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
 		return report_diff(argv[first], argv[first + 1], format, only, &ro);
@@ -201,6 +215,8 @@ int cmd_report(int argc, char **argv)
 	} else if (!strcmp(format, "html")) {
 		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
+	} else if (intervals) {
+		report_render_intervals(rep, stdout);
 	} else {
 		report_render_text(rep, stdout, &ro);
 	}

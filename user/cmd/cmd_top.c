@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
+#include "opts.h"
 #include "out_top.h"
 #include "record_opts.h"
 #include "recorder.h"
@@ -19,7 +20,7 @@
 
 const char usage_top[] =
 "usage: disco top [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
-"                 [-d SECS] [-n COUNT] [--top N]\n"
+"                 [-d SECS] [-i SECS] [-n COUNT] [--top N] [--json] [INTERVAL [COUNT]]\n"
 "\n"
 "Live view, refreshed every second: per collector the last second's rate,\n"
 "p50, p99 and max next to the totals since start, counter rates, and the\n"
@@ -35,16 +36,20 @@ const char usage_top[] =
 "      --comm NAME         only tasks with this command name\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -d, --duration TIME     stop after TIME\n"
-"  -n, --count COUNT       stop after COUNT snapshots\n"
+"  -i, --interval TIME     refresh every TIME (default 1 s; also the first\n"
+"                          bare number, as in `disco top 2 5`)\n"
+"  -n, --count COUNT       stop after COUNT snapshots (also the second number)\n"
+"  -j, --json              one JSON object per interval and line (NDJSON,\n"
+"                          schema disco.top/1) with its wall-clock time\n"
 "      --top N             rows per table of worst processes (default 5)\n"
 "  -q, --quiet             no \"collecting\" line when stdout is not a terminal\n"
-"  -j, --json              refused: top is a live view (disco report -j reads a session)\n"
 "  -v, --verbose           more messages\n"
 "\n"
 "Examples:\n"
 "  sudo disco top                      # everything, until q\n"
 "  sudo disco top -e sched -p 1234\n"
-"  sudo disco top -e sched -n 5 > top.log\n";
+"  sudo disco top -e sched -n 5 > top.log\n"
+"  sudo disco top --json 2 10 | jq -c '.collectors.sched.dists.runq_latency.p99_ns'\n";
 
 /* A frame clipped to the terminal, so the header never scrolls away. */
 static void show_clipped(const char *frame, size_t len)
@@ -76,40 +81,31 @@ static void show_clipped(const char *frame, size_t len)
 
 enum { OPT_TOP = 300 };
 
-struct top_args {
-	unsigned long long count;	/* -n: snapshots, 0 = until q */
-	int rows;			/* --top */
-};
-
 static const struct opt top_rows[] = {
-	{ "count", 'n', "COUNT", "stop after COUNT snapshots" },
 	{ "top", OPT_TOP, "N", "rows per table of worst processes (default 5)" },
 	{ NULL },
 };
 
 static int top_set(void *ctx, int key, const char *val, char *msg, size_t len)
 {
-	struct top_args *ta = ctx;
+	int *rows = ctx;
 	unsigned long long v;
 
-	if (parse_u64(val, &v) || v == 0 || (key == OPT_TOP && v > 1000))
-		return opt_fail(msg, len, "%s needs a positive number%s, not '%s'",
-				 key == 'n' ? "-n" : "--top", key == OPT_TOP ? " up to 1000" : "", val);
-	if (key == 'n')
-		ta->count = v;
-	else
-		ta->rows = (int)v;
+	(void)key;
+	if (parse_u64(val, &v) || v == 0 || v > 1000)
+		return opt_fail(msg, len, "--top needs a positive number up to 1000, not '%s'", val);
+	*rows = (int)v;
 	return EXIT_OK;
 }
 
+/* Bare numbers are INTERVAL and COUNT, as vmstat and runqlat take them. */
 const struct opt_cmd opt_cmd_top = {
 	.name = "top",
 	.common = CO_PID | CO_EVENT | CO_DURATION,
-	.no_json = "top is a live view; for JSON record a session and run 'disco report -j'",
-	.quiet_means = "no \"collecting\" line when stdout is not a terminal",
+	.json_means = "one JSON object per interval and line (NDJSON, schema disco.top/1)",
+	.quiet_means = "no \"collecting\" line",
 	.own = top_rows,
 	.colopts = true,
-	.in_order = true,
 	.set = top_set,
 };
 
@@ -120,19 +116,45 @@ int cmd_top(int argc, char **argv)
 	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
 	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
 	struct termios saved, raw;
-	bool keys = false;
-	struct top_args ta = { 0, 5 };
-	unsigned long long frames = 0;
-	uint64_t start, last;
+	bool keys = false, json = false;
+	const char *bare_interval = NULL;
+	unsigned long long count = 0, frames = 0;
+	uint64_t start, last, period;
 	json_t *prev, *cur;
 	int rc = EXIT_OK, err;
 
-	rc = record_parse_args(argc, argv, &opt_cmd_top, &a, &ta);
+	rc = record_parse_args(argc, argv, &opt_cmd_top, &a, &to.rows);
 	if (rc != EXIT_OK)
 		return rc;
-	to.rows = ta.rows;
-	if (a.cmd_argc)
-		return usage_error("top", "top does not run a COMMAND; use -p PID");
+	json = a.json;
+	count = a.count;
+	for (int i = 0; i < a.cmd_argc; i++) {
+		const char *w = a.cmd_argv[i];
+
+		if (w[0] < '0' || w[0] > '9' || i > 1)
+			return usage_error("top", "top does not run a COMMAND; use -p PID (operands: INTERVAL COUNT)");
+	}
+	if (a.cmd_argc > 0) {
+		uint64_t v;
+
+		bare_interval = a.cmd_argv[0];
+		if (a.interval_ns)
+			return usage_error("top", "give the interval once: -i or a bare number");
+		if (parse_duration(bare_interval, &v) || v < 100000000ULL)
+			return usage_error("top", "the interval needs at least 100ms (1, 500ms), not '%s'",
+					   bare_interval);
+		a.interval_ns = v;
+	}
+	if (a.cmd_argc > 1) {
+		unsigned long long v;
+
+		if (parse_u64(a.cmd_argv[1], &v) || v == 0)
+			return usage_error("top", "-n needs a positive number, not '%s'", a.cmd_argv[1]);
+		count = v;
+	}
+	period = a.interval_ns ?: 1000000000ULL;
+	if (json)
+		to.tty = false;
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!r)
 		return EXIT_ERR;
@@ -156,7 +178,8 @@ int cmd_top(int argc, char **argv)
 		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
 		      stdout);
 	else if (!a.quiet)
-		fprintf(stderr, "disco: collecting; one snapshot per second\n");
+		fprintf(stderr, "disco: collecting; one %s every %.1f s\n", json ? "JSON line" : "snapshot",
+			period / 1e9);
 	prev = recorder_collect(r);
 	start = last = mono_ns();
 	while (!stop_signal) {
@@ -172,11 +195,21 @@ int cmd_top(int argc, char **argv)
 		if (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1 &&
 		    (ch == 'q' || ch == 'Q'))
 			break;
-		if (mono_ns() - last < 1000000000ULL)
+		if (mono_ns() - last < period)
 			continue;
 		last = mono_ns();
 		cur = recorder_collect(r);
-		if (to.tty) {
+		if (json) {
+			struct timespec ts;
+			json_t *line;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			line = top_json_line(prev, cur, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+
+			if (json_dumpf(line, stdout, JSON_COMPACT) || putchar('\n') == EOF)
+				rc = EXIT_ERR;
+			json_decref(line);
+		} else if (to.tty) {
 			char *frame = NULL;
 			size_t flen = 0;
 			FILE *f = open_memstream(&frame, &flen);
@@ -198,7 +231,7 @@ int cmd_top(int argc, char **argv)
 		}
 		json_decref(prev);
 		prev = cur;
-		if (ta.count && ++frames >= ta.count)
+		if (count && ++frames >= count)
 			break;
 		if (a.duration_ns && last - start >= a.duration_ns)
 			break;

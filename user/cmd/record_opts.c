@@ -29,6 +29,8 @@ const struct opt record_run_rows[] = {
 	{ "user", 'u', "USER", "run COMMAND as USER instead of root" },
 	{ "ring-size", OPT_RING, "BYTES", "ring buffer per collector (power of 2, default 4 MiB)" },
 	{ "bpf-stats", OPT_BPF_STATS, "MODE", "what each BPF program costs: sampled, on, off" },
+	{ "interval", 'i', "TIME", "one summary (top: snapshot) per TIME, at least 100ms" },
+	{ "count", 'n', "COUNT", "stop after COUNT intervals" },
 	{ NULL },
 };
 
@@ -90,6 +92,17 @@ int record_run_set(struct record_args *a, int key, const char *val, char *msg, s
 		else
 			return opt_fail(msg, len, "--bpf-stats takes sampled, on or off, not '%s'", val);
 		break;
+	case 'i':
+		if (parse_duration(val, &ns) || ns < 100000000ULL)
+			return opt_fail(msg, len, "-i needs an interval of at least 100ms (1, 500ms, 1m), not '%s'",
+					val);
+		a->interval_ns = ns;
+		break;
+	case 'n':
+		if (parse_u64(val, &v) || v == 0)
+			return opt_fail(msg, len, "-n needs a positive count of intervals, not '%s'", val);
+		a->count = v;
+		break;
 	default:
 		return opt_fail(msg, len, "unknown option");
 	}
@@ -120,7 +133,11 @@ int record_parse_args(int argc, char **argv, const struct opt_cmd *c, struct rec
 	a->output = a->co.output ?: "disco.data";
 	a->quiet = a->co.quiet;
 	a->json = a->co.json;
-	if (first < argc) {
+	if (first < argc && !c->in_order) {
+		/* the command reads its operands itself (top: INTERVAL COUNT) */
+		a->cmd_argc = argc - first;
+		a->cmd_argv = argv + first;
+	} else if (first < argc) {
 		if (first > 0 && strcmp(argv[first - 1], "--") && strcmp(argv[first], "--")) {
 			/* the options stopped at a word that is not one: require the "--" */
 			return usage_error(cmd, "unexpected argument '%s' (put a command after --)", argv[first]);

@@ -443,7 +443,7 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 	for (i = 0; i < n && (int)i < ro->top; i++) {
 		char w[48], r[48];
 
-		fprintf(out, "  %-10s %-7" PRIu64 " %-24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
+		fprintf(out, "  %-10s %-7" PRIu64 " %-24.24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
 			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
 			proc_name(procs, v[i], "pid", "comm", w, sizeof(w)), json_u64(v[i], "cpu"),
 			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
@@ -465,7 +465,7 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 			 proc_name(procs, v[i], "pid", "comm", wn, sizeof(wn)));
 		snprintf(r, sizeof(r), "%" PRIu64 " %s", json_u64(v[i], "neighbour_pid"),
 			 proc_name(procs, v[i], "neighbour_pid", "neighbour_comm", rn, sizeof(rn)));
-		fprintf(out, "  %-32s %-32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
+		fprintf(out, "  %-32.32s %-32.32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
 			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
 	}
 	free(v);
