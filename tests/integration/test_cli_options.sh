@@ -34,7 +34,8 @@ json_ok disco.report/1 record -j -q -e sched -d 0.5 -o "$R"
 json_ok disco.report/1 report -j "$R"
 json_ok disco.tune/1 tune -j --no-sample -d 0
 json_ok disco.bench/1 bench -j -w alloc -d 0.2 -r 1 --no-latency
-usage_error top -j | grep -q "live view" || fail "top -j: no reason given"
+"$DISCO" top -j -e sched -n 1 >"$T/out" 2>"$T/err" || { cat "$T/err" >&2; fail "top -j"; }
+assert_eq "top -j schema" "$(head -1 "$T/out" | jq -r .schema)" disco.top/1
 usage_error serve -j | grep -q "Prometheus" || fail "serve -j: no reason given"
 
 # -q is accepted everywhere
