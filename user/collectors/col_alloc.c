@@ -245,9 +245,13 @@ static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
 	return NULL;
 }
 
+static bool is_own_allocator(const char *base);
+
 /*
- * The C library of pid: the main executable if it defines malloc (static
- * binaries), else the mapped libc. Returns the index in maps or -ENOENT.
+ * The allocator of pid: a library of its own (jemalloc, tcmalloc, ...)
+ * if one is mapped and defines malloc, else the main executable if it
+ * defines malloc (static binaries), else the mapped libc. Returns the
+ * index in maps or -ENOENT.
  */
 static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, size_t len)
 {
@@ -255,6 +259,17 @@ static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, si
 	struct elf_func f;
 	ssize_t el;
 
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (!m[i].exec || !b || !is_own_allocator(b + 1))
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, m[i].path);
+		if (elf_find_func(buf, "malloc", &f))
+			continue;
+		snprintf(path, len, "%s", buf);
+		return i;
+	}
 	/*
 	 * The main executable by name: its first mapping is read-only (ELF
 	 * header), the text is a later one.
@@ -422,20 +437,25 @@ static long auxv_get(pid_t pid, unsigned long key)
 	return v < 0 ? 0 : v;
 }
 
-/* An allocator of its own mapped in the process (it, not libc, serves malloc). */
-static const char *own_allocator(const struct map_entry *m, int n)
+static bool is_own_allocator(const char *base)
 {
 	static const char *const known[] = { "libjemalloc", "libtcmalloc", "libmimalloc",
 					     "libhoard", "libsnmalloc" };
 
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+		if (!strncmp(base, known[k], strlen(known[k])))
+			return true;
+	return false;
+}
+
+/* An allocator of its own mapped in the process (it, not libc, serves malloc). */
+static const char *own_allocator(const struct map_entry *m, int n)
+{
 	for (int i = 0; i < n; i++) {
 		const char *b = strrchr(m[i].path, '/');
 
-		if (!m[i].exec || !b)
-			continue;
-		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-			if (!strncmp(b + 1, known[k], strlen(known[k])))
-				return b + 1;
+		if (m[i].exec && b && is_own_allocator(b + 1))
+			return b + 1;
 	}
 	return NULL;
 }
@@ -478,8 +498,9 @@ static json_t *explain_libc_path(pid_t pid, const struct map_entry *m, int n, bo
 		note(notes, "pid %d runs without %s: its libc is probed with uprobes; start it with "
 		     "LD_PRELOAD=%s for the cheap path", pid, ALLOC_LIB_NAME, lib);
 	if (own)
-		note(notes, "pid %d uses its own allocator (%s): the libc functions probed do not see "
-		     "what it serves; preload %s ahead of it to wrap it", pid, own, ALLOC_LIB_NAME);
+		note(notes, "pid %d uses its own allocator (%s): its malloc family is probed instead of "
+		     "libc's (uprobes); preloading %s ahead of it wraps it more cheaply", pid, own,
+		     ALLOC_LIB_NAME);
 	{
 		const char *b = strrchr(exe, '/');
 

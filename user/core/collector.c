@@ -15,7 +15,9 @@ extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
 extern const struct collector col_cpu;
+extern const struct collector col_offcpu;
 extern const struct collector col_system;
+extern const struct collector col_app;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
@@ -24,7 +26,9 @@ const struct collector *const collectors[] = {
 	&col_tcp,
 	&col_alloc,
 	&col_cpu,
+	&col_offcpu,
 	&col_system,
+	&col_app,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 

@@ -219,10 +219,17 @@ static bool has_samples(const json_t *o, int depth)
 {
 	const char *k;
 	json_t *v;
+	size_t i;
 
 	if (hist_json_is_distribution(o))
 		return json_u64(o, "count") > 0;
-	if (depth <= 0 || !json_is_object(o))
+	if (depth <= 0)
+		return false;
+	/* per-entity rows (processes, services) hold distributions too */
+	json_array_foreach(o, i, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	if (!json_is_object(o))
 		return false;
 	json_object_foreach((json_t *)o, k, v)
 		if (has_samples(v, depth - 1))
@@ -233,7 +240,7 @@ static bool has_samples(const json_t *o, int depth)
 bool report_collector_idle(const json_t *c)
 {
 	/* a timeline (read from /proc, no events) is samples too */
-	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2) &&
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 3) &&
 	       !json_array_size(json_object_get(c, "timeline"));
 }
 
