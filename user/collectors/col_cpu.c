@@ -133,24 +133,6 @@ static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 
 /* ---- collect ---------------------------------------------------------------- */
 
-static int read_counters(int fd, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc(ncpu, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < CPU_NCOUNTERS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += v[c];
-	}
-	free(v);
-	return 0;
-}
-
 /* Depth of a stack map entry (zero-terminated), 0 when the id is an error. */
 static int stack_read(int fd, __s32 id, uint64_t *ips)
 {
@@ -177,35 +159,20 @@ static int by_count_desc(const void *a, const void *b)
 	return (int)x->k.tgid - (int)y->k.tgid;
 }
 
-static int by_samples_desc(const void *a, const void *b)
-{
-	uint64_t x = json_u64(*(json_t *const *)a, "samples"), y = json_u64(*(json_t *const *)b, "samples");
-
-	return x == y ? 0 : x < y ? 1 : -1;
-}
-
-static void copy_comm(char *dst, const char *src)
-{
-	memcpy(dst, src, 16);
-	dst[15] = 0;
-}
-
 static json_t *cpu_collect(struct col_run *run)
 {
 	struct cpu_priv *p = run->priv;
 	struct cpu_bpf *skel = run->skel;
 	int cfd = bpf_map__fd(skel->maps.counts), sfd = bpf_map__fd(skel->maps.stacks);
 	uint64_t c[CPU_NCOUNTERS], truncated = 0, omitted = 0, total = 0;
-	json_t *o = json_object(), *stacks = json_array(), *procs = json_object(), *pa;
+	json_t *o = json_object(), *stacks = json_array(), *procs = json_object();
 	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
 	struct cpu_key key, prevk;
 	bool first = true;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
-	const char *pk;
-	json_t *pv;
 
-	read_counters(bpf_map__fd(skel->maps.counters), c);
+	stacks_percpu_sum(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
 	while (!bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
 		__u64 v;
 
@@ -228,20 +195,13 @@ static json_t *cpu_collect(struct col_run *run)
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		int nu = stack_read(sfd, r->k.ustack, uips), nk = stack_read(sfd, r->k.kstack, kips);
-		char comm[16], pidk[16];
-		json_t *frames, *s, *pr;
+		char comm[16];
+		json_t *frames, *s;
 		bool complete;
 
-		copy_comm(comm, r->k.comm);
+		stacks_copy_comm(comm, r->k.comm);
 		total += r->count;
-		snprintf(pidk, sizeof(pidk), "%u", r->k.tgid);
-		pr = json_object_get(procs, pidk);
-		if (!pr) {
-			pr = json_pack("{s:I, s:s, s:I}", "pid", (json_int_t)r->k.tgid, "comm", comm,
-				       "samples", (json_int_t)0);
-			json_object_set_new(procs, pidk, pr);
-		}
-		json_object_set_new(pr, "samples", json_integer((json_int_t)(json_u64(pr, "samples") + r->count)));
+		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {
 			omitted += r->count;
 			continue;
@@ -260,27 +220,6 @@ static json_t *cpu_collect(struct col_run *run)
 		json_array_append_new(stacks, s);
 	}
 	free(rows);
-	pa = json_array();
-	json_object_foreach(procs, pk, pv)
-		json_array_append(pa, pv);
-	json_decref(procs);
-	if (json_array_size(pa) > 1) {
-		size_t np = json_array_size(pa);
-		json_t **v = malloc(np * sizeof(*v)), *sorted = json_array();
-
-		for (size_t i = 0; v && i < np; i++)
-			v[i] = json_array_get(pa, i);
-		if (v) {
-			qsort(v, np, sizeof(*v), by_samples_desc);
-			for (size_t i = 0; i < np && i < CPU_MAX_PROCS_JSON; i++)
-				json_array_append(sorted, v[i]);
-			free(v);
-			json_decref(pa);
-			pa = sorted;
-		} else {
-			json_decref(sorted);
-		}
-	}
 	json_object_set_new(o, "frequency_hz", json_integer(p->hz));
 	json_object_set_new(o, "samples", json_integer((json_int_t)total));
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)c[CPU_C_IDLE]));
@@ -291,7 +230,7 @@ static json_t *cpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_samples", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(p->ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(p->ss));
-	json_object_set_new(o, "processes", pa);
+	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
 	json_object_set_new(o, "stacks", stacks);
 	return o;
 }
@@ -328,7 +267,7 @@ static void cpu_render_text(const json_t *col, FILE *out, const struct report_op
 	fputc('\n', out);
 	if (!total)
 		return;
-	stacks_render_summary(col, out, total);
+	stacks_render_summary(col, out, total, "truncated_samples");
 	fprintf(out, "\nTop processes by samples:\n  %-7s %-16s %9s %7s\n", "PID", "COMM", "samples", "share");
 	json_array_foreach(procs, i, pr) {
 		if ((int)i >= ro->top)

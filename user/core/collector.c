@@ -15,6 +15,7 @@ extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
 extern const struct collector col_cpu;
+extern const struct collector col_offcpu;
 extern const struct collector col_system;
 extern const struct collector col_app;
 
@@ -25,6 +26,7 @@ const struct collector *const collectors[] = {
 	&col_tcp,
 	&col_alloc,
 	&col_cpu,
+	&col_offcpu,
 	&col_system,
 	&col_app,
 };
