@@ -44,7 +44,8 @@ enum {
 /* libc's functions (-p, or without the preload library) and the library's two */
 #define UPROBE_PROGS "malloc_enter,calloc_enter,realloc_enter,reallocarray_enter," \
 		     "posix_memalign_enter,memalign_enter,valloc_enter,pvalloc_enter," \
-		     "mmap_enter,alloc_exit,free_enter,munmap_enter,lib_alloc,lib_free"
+		     "mmap_enter,alloc_exit,free_enter,munmap_enter,lib_alloc,lib_free," \
+		     "cost_enter,cost_exit"
 
 static const struct hook_spec alloc_hooks[H_COUNT] = {
 	[H_KMALLOC] = { "kmem:kmalloc", HOOK_CHAIN_TP, false, "kernel kmalloc by call site",
