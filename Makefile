@@ -99,7 +99,10 @@ DEPS_PKGS := \
 	cpio \
 	libbpf-tools \
 	chromium \
-	tmux
+	tmux \
+	apache2-utils \
+	wrk \
+	libjemalloc2
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \

@@ -24,11 +24,13 @@
 #include "record_opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "timeline.h"
 #include "clock.h"
 
 const char usage_record[] =
 "usage: disco record [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
-"                    [-d SECS] [-o FILE] [-f] [-q] [-u USER] [-- COMMAND ARGS]\n"
+"                    [-d SECS] [-i SECS [-n COUNT]] [-o FILE] [-f] [-q] [-u USER]\n"
+"                    [-- COMMAND ARGS]\n"
 "\n"
 "Record a profiling session until the duration ends, COMMAND exits, the -p\n"
 "processes exit, or SIGINT/SIGTERM; then print the text summary. Needs root.\n"
@@ -42,6 +44,10 @@ const char usage_record[] =
 "      --comm NAME         only tasks with this command name\n"
 "  -a, --system-wide       with COMMAND: record every process, not just COMMAND\n"
 "  -d, --duration TIME     stop after TIME (10, 500ms, 2m; bare number = seconds)\n"
+"  -i, --interval TIME     print one line per collector every TIME (timestamped,\n"
+"                          like runqlat -T 1); the file keeps every interval for\n"
+"                          `disco report --intervals`\n"
+"  -n, --count COUNT       with -i: stop after COUNT intervals\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -F, --freq HZ           sampling frequency of -e cpu, per CPU (default 49)\n"
 "  -o, --output FILE       session file (default disco.data), created 0600\n"
@@ -59,6 +65,7 @@ const char usage_record[] =
 "  sudo disco record -e sched -p 1234 -o web.data\n"
 "  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
 "  sudo disco record -e sched -u nobody -- ./server\n"
+"  sudo disco record -e sched,bio -i 1 -n 10    # ten one-second summaries\n"
 "\n"
 "An existing FILE is kept as FILE.old (one generation, as perf does) unless -f.\n"
 "If COMMAND cannot be started, nothing is left behind and FILE.old is put back.\n"
@@ -315,6 +322,23 @@ static int command_status(int status, bool quiet)
 	return code;
 }
 
+/* -i: the interval that just ended, as one line per collector. */
+static int print_interval(struct recorder *r, json_t **prev)
+{
+	json_t *st = recorder_collect(r), *cur, *iv;
+	int err = recorder_write_state(r, st);
+
+	cur = timeline_reduce(st);
+	iv = timeline_delta(*prev, cur);
+	timeline_print_interval(stdout, iv, json_u64(json_object_get(st, "session"), "start_realtime_ns"));
+	fflush(stdout);
+	json_decref(iv);
+	json_decref(*prev);
+	*prev = cur;
+	json_decref(st);
+	return err;
+}
+
 static bool pids_alive(const struct rec_opts *o)
 {
 	for (int i = 0; i < o->npids; i++)
@@ -342,6 +366,8 @@ int cmd_record(int argc, char **argv)
 	struct recorder *r = NULL;
 	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
 	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
+	unsigned long long intervals = 0;
+	json_t *prev_iv = NULL;
 	bool tty = isatty(STDERR_FILENO), child_done = false, rotated = false;
 	const char *why = NULL;
 	char old[PATH_MAX];
@@ -351,7 +377,7 @@ int cmd_record(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	if (a.cmd_argc) {
-		if (!a.system_wide && collectors_prepare_command(a.mask))
+		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
 			return EXIT_ERR;
 		err = child_spawn(&ch, a.cmd_argv, a.user);
 		if (err)
@@ -396,9 +422,13 @@ int cmd_record(int argc, char **argv)
 	}
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
+	if (a.interval_ns) {
+		recorder_state_period(r, 0);
+		tty = false;	/* the interval lines are the live view */
+	}
 	if (!a.quiet)
 		fprintf(stderr, "disco: recording to %s%s\n", a.output,
-			a.duration_ns ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
+			a.duration_ns || a.count ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
 			" until Ctrl-C");
 	start = last_t = mono_ns();
 	for (;;) {
@@ -411,6 +441,17 @@ int cmd_record(int argc, char **argv)
 		if (stop_signal) {
 			why = stop_signal == SIGINT ? "interrupted" : "terminated";
 			break;
+		}
+		if (a.interval_ns && mono_ns() - start >= (intervals + 1) * a.interval_ns) {
+			intervals++;
+			if (print_interval(r, &prev_iv) < 0) {
+				rc = EXIT_ERR;
+				break;
+			}
+			if (a.count && intervals >= a.count) {
+				why = "all intervals done";
+				break;
+			}
 		}
 		if (a.duration_ns && mono_ns() - start >= a.duration_ns) {
 			why = "duration reached";
@@ -464,6 +505,7 @@ int cmd_record(int argc, char **argv)
 			rc = code;
 	}
 out_child:
+	json_decref(prev_iv);
 	child_detach(&ch);
 	if (ch.pid > 0 && !child_done) {
 		kill(ch.pid, SIGTERM);
@@ -473,5 +515,6 @@ out_child:
 		close(ch.go_fd);
 	if (ch.err_fd >= 0)
 		close(ch.err_fd);
+	rec_opts_release(&a.o);
 	return rc;
 }

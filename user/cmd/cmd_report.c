@@ -13,6 +13,7 @@
 const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
+"       disco report [FILE] --intervals [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -31,6 +32,8 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --intervals       one timestamped line per collector and interval (the\n"
+"                        snapshots: every 2 s, or every `record -i` interval)\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
@@ -39,7 +42,8 @@ const char usage_report[] =
 "  disco report run.data --format html > run.html\n"
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
-"  disco report --diff before.data after.data --format html > diff.html\n";
+"  disco report --diff before.data after.data --format html > diff.html\n"
+"  disco report run.data --intervals -e sched   # replay of record -i\n";
 
 /* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
 static int report_diff(const char *bpath, const char *apath, const char *format,
@@ -93,6 +97,7 @@ int cmd_report(int argc, char **argv)
 		{ "top", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "diff", no_argument, NULL, 'D' },
+		{ "intervals", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ro = { .top = 10 };
@@ -101,7 +106,7 @@ int cmd_report(int argc, char **argv)
 	char err[256] = "";
 	json_t *rep;
 	int opt, rc = EXIT_OK;
-	bool diff = false;
+	bool diff = false, intervals = false, format_given = false;
 
 	while ((opt = getopt_long(argc, argv, "i:F:e:v", opts, NULL)) != -1) {
 		switch (opt) {
@@ -110,6 +115,7 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'F':
 			format = optarg;
+			format_given = true;
 			break;
 		case 'e':
 			only = optarg;
@@ -125,10 +131,15 @@ int cmd_report(int argc, char **argv)
 		case 'D':
 			diff = true;
 			break;
+		case 'I':
+			intervals = true;
+			break;
 		default:
 			return usage_error("report", "unknown option");
 		}
 	}
+	if (intervals && (format_given || diff))
+		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
 	if (diff) {
 		if (path || argc - optind != 2)
 			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
@@ -173,6 +184,8 @@ int cmd_report(int argc, char **argv)
 	} else if (!strcmp(format, "html")) {
 		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
+	} else if (intervals) {
+		report_render_intervals(rep, stdout);
 	} else {
 		report_render_text(rep, stdout, &ro);
 	}

@@ -21,9 +21,11 @@
 enum { H_CLOCK, H_EXEC, H_COUNT };
 
 static const struct hook_spec cpu_hooks[H_COUNT] = {
-	[H_CLOCK] = { "cpu-clock", M(HOOK_PERF_EVENT), false, "on-CPU samples" },
+	/* attached per CPU by attach_clock(); the lifecycle only loads it */
+	[H_CLOCK] = { "cpu-clock", M(HOOK_PERF_EVENT), false, "on-CPU samples",
+		      .progs = "cpu_sample" },
 	[H_EXEC] = { "sched:sched_process_exec", HOOK_CHAIN_TP, true,
-		     "names in processes that exec during the session" },
+		     "names in processes that exec during the session", .progs = "cpu_exec" },
 };
 
 struct cpu_priv {
@@ -87,79 +89,33 @@ static int attach_clock(struct cpu_priv *p, struct bpf_program *prog)
 	return err;
 }
 
-static int cpu_start(struct col_run *run, const struct rec_opts *o)
-{
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct cpu_priv *p;
-	struct cpu_bpf *skel;
-	int err;
+COLLECTOR_SKEL(cpu);
 
-	p = calloc(1, sizeof(*p));
+static int cpu_configure(struct col_run *run, const struct rec_opts *o)
+{
+	struct cpu_priv *p = calloc(1, sizeof(*p));
+
 	if (!p)
 		return -ENOMEM;
-	p->hz = o->sample_hz ?: CPU_DEFAULT_HZ;
-	skel = cpu_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("cpu: cannot open BPF object: %s", strerror(errno));
-		goto out_free;
-	}
-	COMMON_RODATA(skel, o);
-	progs[H_CLOCK][HOOK_PERF_EVENT] = skel->progs.cpu_sample;
-	progs[H_EXEC][HOOK_TP_BTF] = skel->progs.cpu_exec_btf;
-	progs[H_EXEC][HOOK_RAW_TP] = skel->progs.cpu_exec_raw;
-	progs[H_EXEC][HOOK_TRACEPOINT] = skel->progs.cpu_exec_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = cpu_bpf__load(skel);
-	if (err) {
-		log_err("cpu: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	p->ss = stack_syms_new("cpu");
-	if (!p->ss) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
-	/* the exec and fork programs; the sampling program is attached below */
-	err = cpu_bpf__attach(skel);
-	if (err) {
-		log_err("cpu: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
-	err = attach_clock(p, skel->progs.cpu_sample);
-	if (err)
-		goto out_destroy;
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
 	run->priv = p;
-	return 0;
+	p->hz = o->sample_hz ?: CPU_DEFAULT_HZ;
+	p->ss = stack_syms_new("cpu");
+	return p->ss ? 0 : -ENOMEM;
+}
 
-out_destroy:
-	priv_free(p);
-	p = NULL;
-	cpu_bpf__destroy(skel);
-out_free:
-	priv_free(p);
-	return err;
+/* The exec and fork programs are attached; the sampling program goes on every CPU. */
+static int cpu_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct cpu_bpf *skel = run->skel;
+
+	(void)o;
+	return attach_clock(run->priv, skel->progs.cpu_sample);
 }
 
 static void cpu_stop(struct col_run *run)
 {
 	priv_free(run->priv);
 	run->priv = NULL;
-	cpu_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
 }
 
 /* A process's first sample (or first after exec): capture its maps now. */
@@ -176,24 +132,6 @@ static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 }
 
 /* ---- collect ---------------------------------------------------------------- */
-
-static int read_counters(int fd, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc(ncpu, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < CPU_NCOUNTERS; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += v[c];
-	}
-	free(v);
-	return 0;
-}
 
 /* Depth of a stack map entry (zero-terminated), 0 when the id is an error. */
 static int stack_read(int fd, __s32 id, uint64_t *ips)
@@ -221,35 +159,20 @@ static int by_count_desc(const void *a, const void *b)
 	return (int)x->k.tgid - (int)y->k.tgid;
 }
 
-static int by_samples_desc(const void *a, const void *b)
-{
-	uint64_t x = json_u64(*(json_t *const *)a, "samples"), y = json_u64(*(json_t *const *)b, "samples");
-
-	return x == y ? 0 : x < y ? 1 : -1;
-}
-
-static void copy_comm(char *dst, const char *src)
-{
-	memcpy(dst, src, 16);
-	dst[15] = 0;
-}
-
 static json_t *cpu_collect(struct col_run *run)
 {
 	struct cpu_priv *p = run->priv;
 	struct cpu_bpf *skel = run->skel;
 	int cfd = bpf_map__fd(skel->maps.counts), sfd = bpf_map__fd(skel->maps.stacks);
 	uint64_t c[CPU_NCOUNTERS], truncated = 0, omitted = 0, total = 0;
-	json_t *o = json_object(), *stacks = json_array(), *procs = json_object(), *pa;
+	json_t *o = json_object(), *stacks = json_array(), *procs = json_object();
 	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
 	struct cpu_key key, prevk;
 	bool first = true;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
-	const char *pk;
-	json_t *pv;
 
-	read_counters(bpf_map__fd(skel->maps.counters), c);
+	stacks_percpu_sum(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
 	while (!bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
 		__u64 v;
 
@@ -272,20 +195,13 @@ static json_t *cpu_collect(struct col_run *run)
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		int nu = stack_read(sfd, r->k.ustack, uips), nk = stack_read(sfd, r->k.kstack, kips);
-		char comm[16], pidk[16];
-		json_t *frames, *s, *pr;
+		char comm[16];
+		json_t *frames, *s;
 		bool complete;
 
-		copy_comm(comm, r->k.comm);
+		stacks_copy_comm(comm, r->k.comm);
 		total += r->count;
-		snprintf(pidk, sizeof(pidk), "%u", r->k.tgid);
-		pr = json_object_get(procs, pidk);
-		if (!pr) {
-			pr = json_pack("{s:I, s:s, s:I}", "pid", (json_int_t)r->k.tgid, "comm", comm,
-				       "samples", (json_int_t)0);
-			json_object_set_new(procs, pidk, pr);
-		}
-		json_object_set_new(pr, "samples", json_integer((json_int_t)(json_u64(pr, "samples") + r->count)));
+		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {
 			omitted += r->count;
 			continue;
@@ -304,27 +220,6 @@ static json_t *cpu_collect(struct col_run *run)
 		json_array_append_new(stacks, s);
 	}
 	free(rows);
-	pa = json_array();
-	json_object_foreach(procs, pk, pv)
-		json_array_append(pa, pv);
-	json_decref(procs);
-	if (json_array_size(pa) > 1) {
-		size_t np = json_array_size(pa);
-		json_t **v = malloc(np * sizeof(*v)), *sorted = json_array();
-
-		for (size_t i = 0; v && i < np; i++)
-			v[i] = json_array_get(pa, i);
-		if (v) {
-			qsort(v, np, sizeof(*v), by_samples_desc);
-			for (size_t i = 0; i < np && i < CPU_MAX_PROCS_JSON; i++)
-				json_array_append(sorted, v[i]);
-			free(v);
-			json_decref(pa);
-			pa = sorted;
-		} else {
-			json_decref(sorted);
-		}
-	}
 	json_object_set_new(o, "frequency_hz", json_integer(p->hz));
 	json_object_set_new(o, "samples", json_integer((json_int_t)total));
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)c[CPU_C_IDLE]));
@@ -335,7 +230,7 @@ static json_t *cpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_samples", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(p->ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(p->ss));
-	json_object_set_new(o, "processes", pa);
+	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
 	json_object_set_new(o, "stacks", stacks);
 	return o;
 }
@@ -372,7 +267,7 @@ static void cpu_render_text(const json_t *col, FILE *out, const struct report_op
 	fputc('\n', out);
 	if (!total)
 		return;
-	stacks_render_summary(col, out, total);
+	stacks_render_summary(col, out, total, "truncated_samples");
 	fprintf(out, "\nTop processes by samples:\n  %-7s %-16s %9s %7s\n", "PID", "COMM", "samples", "share");
 	json_array_foreach(procs, i, pr) {
 		if ((int)i >= ro->top)
@@ -396,6 +291,8 @@ const struct collector col_cpu = {
 	.help = "on-CPU profile: sampled stacks (-F HZ), for flame graphs",
 	.hooks = cpu_hooks,
 	.nhooks = H_COUNT,
+	.skel = &cpu_skel,
+	.configure = cpu_configure,
 	.start = cpu_start,
 	.on_event = cpu_on_event,
 	.collect = cpu_collect,

@@ -19,105 +19,45 @@
 
 enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_EXEC, H_COUNT };
 
+/*
+ * Group 1: the timestamps of one task must live in one map: tp_btf keeps
+ * them in task storage, the fallbacks in a pid map, so switch, wakeup and
+ * migrate share a method (exec keeps no per-task state).
+ */
 static const struct hook_spec sched_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", HOOK_CHAIN_TP, false,
-		       "run-queue latency, context switches" },
+		       "run-queue latency, context switches",
+		       .progs = "sched_switch", .group = 1 },
 	[H_WAKEUP] = { "sched:sched_wakeup", HOOK_CHAIN_TP, false,
-		       "wakeup latency" },
+		       "wakeup latency", .progs = "sched_wakeup", .group = 1 },
 	[H_WAKEUP_NEW] = { "sched:sched_wakeup_new", HOOK_CHAIN_TP, true,
-			   "latency of newly forked tasks" },
+			   "latency of newly forked tasks",
+			   .progs = "sched_wakeup_new", .group = 1 },
 	[H_MIGRATE] = { "sched:sched_migrate_task", HOOK_CHAIN_TP, true,
-			"migration counts" },
+			"migration counts", .progs = "sched_migrate", .group = 1 },
 	[H_EXEC] = { "sched:sched_process_exec", HOOK_CHAIN_TP, true,
-		     "process names after exec" },
+		     "process names after exec", .progs = "sched_exec" },
 };
 
-static int sched_start(struct col_run *run, const struct rec_opts *o)
+COLLECTOR_SKEL(sched);
+
+static int sched_configure(struct col_run *run, const struct rec_opts *o)
 {
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct sched_bpf *skel;
-	bool uses_storage = false;
-	int nargs, err;
+	struct sched_bpf *skel = run->skel;
+	int nargs = probe_tp_nargs("sched_switch");
 
-	skel = sched_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("sched: cannot open BPF object: %s", strerror(errno));
-		return err;
-	}
-	COMMON_RODATA(skel, o);
 	skel->rodata->min_latency_ns = o->min_latency_ns ?: SCHED_DEFAULT_MIN_LATENCY_NS;
-	nargs = probe_tp_nargs("sched_switch");
 	skel->rodata->switch_has_state = nargs < 0 || nargs >= 4;
-
-	progs[H_SWITCH][HOOK_TP_BTF] = skel->progs.sched_switch_btf;
-	progs[H_SWITCH][HOOK_RAW_TP] = skel->progs.sched_switch_raw;
-	progs[H_SWITCH][HOOK_TRACEPOINT] = skel->progs.sched_switch_tp;
-	progs[H_WAKEUP][HOOK_TP_BTF] = skel->progs.sched_wakeup_btf;
-	progs[H_WAKEUP][HOOK_RAW_TP] = skel->progs.sched_wakeup_raw;
-	progs[H_WAKEUP][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_tp;
-	progs[H_WAKEUP_NEW][HOOK_TP_BTF] = skel->progs.sched_wakeup_new_btf;
-	progs[H_WAKEUP_NEW][HOOK_RAW_TP] = skel->progs.sched_wakeup_new_raw;
-	progs[H_WAKEUP_NEW][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_new_tp;
-	progs[H_MIGRATE][HOOK_TP_BTF] = skel->progs.sched_migrate_btf;
-	progs[H_MIGRATE][HOOK_RAW_TP] = skel->progs.sched_migrate_raw;
-	progs[H_MIGRATE][HOOK_TRACEPOINT] = skel->progs.sched_migrate_tp;
-	progs[H_EXEC][HOOK_TP_BTF] = skel->progs.sched_exec_btf;
-	progs[H_EXEC][HOOK_RAW_TP] = skel->progs.sched_exec_raw;
-	progs[H_EXEC][HOOK_TRACEPOINT] = skel->progs.sched_exec_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	/*
-	 * The timestamps of one task must live in one map: if switch and
-	 * wakeup ended up on different methods, tp_btf's task storage and
-	 * the fallbacks' pid map would never meet. Keep them consistent
-	 * (exec keeps no per-task state: any method will do).
-	 */
-	for (int i = 0; i < H_EXEC; i++)
-		if (run->hooks[i].method == HOOK_TP_BTF)
-			uses_storage = true;
-	for (int i = 0; uses_storage && i < H_EXEC; i++) {
-		if (run->hooks[i].method != HOOK_NONE && run->hooks[i].method != HOOK_TP_BTF) {
-			log_err("sched: hooks split between tp_btf and %s; set DISCO_FORCE_METHOD=raw_tp",
-				hook_method_name(run->hooks[i].method));
-			err = -ENOTSUP;
-			goto out_destroy;
-		}
-	}
-	bpf_map__set_autocreate(skel->maps.task_ts, uses_storage);
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = sched_bpf__load(skel);
-	if (err) {
-		log_err("sched: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	err = sched_bpf__attach(skel);
-	if (err) {
-		log_err("sched: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
 	return 0;
-
-out_destroy:
-	sched_bpf__destroy(skel);
-	return err;
 }
 
-static void sched_stop(struct col_run *run)
+static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 {
-	sched_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
+	struct sched_bpf *skel = run->skel;
+
+	(void)o;
+	bpf_map__set_autocreate(skel->maps.task_ts, run->hooks[H_SWITCH].method == HOOK_TP_BTF);
+	return 0;
 }
 
 /* Sum of the per-CPU "cpu_stats" values. */
@@ -503,7 +443,7 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 	for (i = 0; i < n && (int)i < ro->top; i++) {
 		char w[48], r[48];
 
-		fprintf(out, "  %-10s %-7" PRIu64 " %-24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
+		fprintf(out, "  %-10s %-7" PRIu64 " %-24.24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
 			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
 			proc_name(procs, v[i], "pid", "comm", w, sizeof(w)), json_u64(v[i], "cpu"),
 			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
@@ -525,7 +465,7 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 			 proc_name(procs, v[i], "pid", "comm", wn, sizeof(wn)));
 		snprintf(r, sizeof(r), "%" PRIu64 " %s", json_u64(v[i], "neighbour_pid"),
 			 proc_name(procs, v[i], "neighbour_pid", "neighbour_comm", rn, sizeof(rn)));
-		fprintf(out, "  %-32s %-32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
+		fprintf(out, "  %-32.32s %-32.32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
 			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
 	}
 	free(v);
@@ -538,9 +478,10 @@ const struct collector col_sched = {
 	.default_on = true,
 	.hooks = sched_hooks,
 	.nhooks = H_COUNT,
-	.start = sched_start,
+	.skel = &sched_skel,
+	.configure = sched_configure,
+	.prepare = sched_prepare,
 	.collect = sched_collect,
-	.stop = sched_stop,
 	.report_event = sched_report_event,
 	.report_finish = sched_report_finish,
 	.render_text = sched_render_text,

@@ -19,18 +19,24 @@
 #define SYS_MAX_POINTS	10000	/* timeline points in a report (2 s apart: 5.5 h) */
 #define SECTOR_BYTES	512	/* /proc/diskstats counts 512-byte sectors on every disk */
 
-static char opt_root[PATH_MAX] = "/";
+struct system_opts {
+	char root[PATH_MAX];
+};
+
+static const struct system_opts system_opts_default = { "/" };
 
 static const struct col_option system_options[] = {
 	{ "system-root", true, "system: read /proc and /sys under DIR instead of / (a copied tree)" },
 	{ NULL },
 };
 
-static int system_set_option(const char *name, const char *arg)
+static int system_set_option(void *opts, const char *name, const char *arg)
 {
-	if (strcmp(name, "system-root") || !*arg || strlen(arg) >= sizeof(opt_root))
+	struct system_opts *so = opts;
+
+	if (strcmp(name, "system-root") || !*arg || strlen(arg) >= sizeof(so->root))
 		return -EINVAL;
-	snprintf(opt_root, sizeof(opt_root), "%s", arg);
+	snprintf(so->root, sizeof(so->root), "%s", arg);
 	return 0;
 }
 
@@ -420,12 +426,13 @@ void system_state_free(struct sys_state *s)
 
 static int system_start(struct col_run *run, const struct rec_opts *o)
 {
+	const struct system_opts *so = run->opts;
 	struct sys_state *s = calloc(1, sizeof(*s));
 
 	(void)o;
 	if (!s)
 		return -ENOMEM;
-	snprintf(s->root, sizeof(s->root), "%s", opt_root);
+	snprintf(s->root, sizeof(s->root), "%s", so->root);
 	s->hz = sysconf(_SC_CLK_TCK);
 	s->page_bytes = sysconf(_SC_PAGESIZE);
 	if (s->hz <= 0)
@@ -621,6 +628,8 @@ const struct collector col_system = {
 	.help = "CPU, load, memory, swap, disks, interfaces, TCP states, pressure (from /proc, no BPF)",
 	.default_on = true,
 	.options = system_options,
+	.opts_size = sizeof(struct system_opts),
+	.opts_default = &system_opts_default,
 	.set_option = system_set_option,
 	.start = system_start,
 	.collect = system_collect,

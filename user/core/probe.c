@@ -44,6 +44,23 @@ const char *hook_method_name(enum hook_method m)
 	return m < HOOK_NMETHODS ? method_names[m] : "?";
 }
 
+/* The user-probe programs are named by what they probe: no suffix. */
+static const char *const method_suffixes[HOOK_NMETHODS] = {
+	[HOOK_NONE] = "",
+	[HOOK_TP_BTF] = "_btf",
+	[HOOK_RAW_TP] = "_raw",
+	[HOOK_TRACEPOINT] = "_tp",
+	[HOOK_FENTRY] = "_fentry",
+	[HOOK_KPROBE] = "_kprobe",
+	[HOOK_UPROBE] = "",
+	[HOOK_PERF_EVENT] = "",
+};
+
+const char *hook_method_suffix(enum hook_method m)
+{
+	return m < HOOK_NMETHODS ? method_suffixes[m] : "";
+}
+
 enum hook_method hook_method_parse(const char *s)
 {
 	for (int m = 1; m < HOOK_NMETHODS; m++)
@@ -556,8 +573,14 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 
 	ch->method = HOOK_NONE;
 	ch->reason[0] = 0;
-	/* a forced method only applies to the chain it belongs to */
-	if (first != HOOK_NONE && !(h->methods & M(first)))
+	/*
+	 * A forced method only applies to the chain it belongs to. A hook
+	 * with only the first links of the tracepoint chain (tp_btf, raw_tp)
+	 * has none left when the classic tracepoint is forced, as on a
+	 * kernel without BTF: its fallback_for stand-ins are then used.
+	 */
+	if (first != HOOK_NONE && !(h->methods & M(first)) &&
+	    !((HOOK_CHAIN_TP & M(first)) && !(h->methods & ~HOOK_CHAIN_TP)))
 		first = HOOK_NONE;
 	for (m = first ? (int)first : 1; m < HOOK_NMETHODS; m++) {
 		if (!(h->methods & M(m)))
@@ -572,6 +595,9 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 		if (used >= sizeof(ch->reason))
 			used = sizeof(ch->reason) - 1;
 	}
+	if (!used)
+		snprintf(ch->reason, sizeof(ch->reason),
+			 "DISCO_FORCE_METHOD=%s skips every method of this hook", force);
 	return -ENOTSUP;
 }
 

@@ -219,10 +219,17 @@ static bool has_samples(const json_t *o, int depth)
 {
 	const char *k;
 	json_t *v;
+	size_t i;
 
 	if (hist_json_is_distribution(o))
 		return json_u64(o, "count") > 0;
-	if (depth <= 0 || !json_is_object(o))
+	if (depth <= 0)
+		return false;
+	/* per-entity rows (processes, services) hold distributions too */
+	json_array_foreach(o, i, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	if (!json_is_object(o))
 		return false;
 	json_object_foreach((json_t *)o, k, v)
 		if (has_samples(v, depth - 1))
@@ -233,7 +240,7 @@ static bool has_samples(const json_t *o, int depth)
 bool report_collector_idle(const json_t *c)
 {
 	/* a timeline (read from /proc, no events) is samples too */
-	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 2) &&
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 3) &&
 	       !json_array_size(json_object_get(c, "timeline"));
 }
 
@@ -307,4 +314,24 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 			col->render_text(c, out, ro);
 	}
 	render_cost(rep, out);
+}
+
+void report_render_intervals(const json_t *rep, FILE *out)
+{
+	const json_t *s = json_object_get(rep, "session"), *iv;
+	const json_t *cols = json_object_get(rep, "collectors");
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "intervals"), i, iv) {
+		json_t *keep = json_deep_copy(iv), *c = json_object_get(keep, "collectors"), *x;
+		const char *name;
+		void *tmp;
+
+		/* -e: only the collectors the report kept */
+		json_object_foreach_safe(c, tmp, name, x)
+			if (!json_object_get(cols, name))
+				json_object_del(c, name);
+		timeline_print_interval(out, keep, json_u64(s, "start_realtime_ns"));
+		json_decref(keep);
+	}
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <inttypes.h>
 #include "collector.h"
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "log.h"
 #include "stacks.h"
 
@@ -314,7 +316,77 @@ char *stack_folded(const char *comm, const json_t *frames)
 	return s;
 }
 
-void stacks_render_summary(const json_t *col, FILE *out, uint64_t total)
+int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return ncpu ?: -ENODEV;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v)
+{
+	char k[16];
+	json_t *pr;
+
+	snprintf(k, sizeof(k), "%u", pid);
+	pr = json_object_get(procs, k);
+	if (!pr) {
+		pr = json_pack("{s:I, s:s}", "pid", (json_int_t)pid, "comm", comm);
+		json_object_set_new(procs, k, pr);
+	}
+	json_object_set_new(pr, key, json_integer((json_int_t)(json_u64(pr, key) + v)));
+}
+
+static const char *sort_key;
+
+static int by_key_desc(const void *a, const void *b)
+{
+	uint64_t x = json_u64(*(json_t *const *)a, sort_key), y = json_u64(*(json_t *const *)b, sort_key);
+
+	return x == y ? 0 : x < y ? 1 : -1;
+}
+
+json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max)
+{
+	size_t n = json_object_size(procs), i = 0;
+	json_t **v = calloc(n + 1, sizeof(*v)), *a = json_array(), *x;
+	const char *k;
+
+	json_object_foreach(procs, k, x)
+		if (v)
+			v[i++] = x;
+	if (v) {
+		sort_key = key;
+		qsort(v, i, sizeof(*v), by_key_desc);
+		for (size_t j = 0; j < i && j < max; j++)
+			json_array_append(a, v[j]);
+	}
+	free(v);
+	json_decref(procs);
+	return a;
+}
+
+void stacks_copy_comm(char *dst, const char *src)
+{
+	memcpy(dst, src, 16);
+	dst[15] = 0;
+}
+
+void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key)
 {
 	const json_t *un = json_object_get(col, "unnamed_frames"), *v;
 	uint64_t named = json_u64(col, "named_frames"), unnamed = 0;
@@ -323,7 +395,7 @@ void stacks_render_summary(const json_t *col, FILE *out, uint64_t total)
 	json_object_foreach((json_t *)un, k, v)
 		unnamed += json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
 	fprintf(out, "User stacks cut short (no frame pointers, or deeper than the limit): %.1f%% of %s\n",
-		total ? 100.0 * json_u64(col, "truncated_samples") / total : 0.0,
+		total ? 100.0 * json_u64(col, truncated_key) / total : 0.0,
 		json_object_get(col, "blocked_ns") ? "blocked time" : "samples");
 	fprintf(out, "Frames without a name: %" PRIu64 " of %" PRIu64, unnamed, named + unnamed);
 	if (unnamed) {

@@ -54,9 +54,22 @@ uint64_t stack_syms_named(const struct stack_syms *ss);
 /* "comm;outermost;...;leaf" (kernel frames suffixed "_[k]"), into a new string. */
 char *stack_folded(const char *comm, const json_t *frames);
 
+/* Collector-side helpers shared by the stack collectors. */
+/* Sum over CPUs of slots 0..n-1 of a per-CPU u64 array map into out. */
+int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out);
+/* Add v to key of the row of pid in procs ({"pid", "comm", key...}). */
+void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v);
+/* The rows of procs, largest key first, at most max. Steals procs. */
+json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max);
+/* comm of 16 bytes, maybe without its NUL, into dst[16]. */
+void stacks_copy_comm(char *dst, const char *src);
+
 /* Text report helpers shared by the stack collectors. */
-/* Truncated share and unnamed frames of a collector object with "stacks". */
-void stacks_render_summary(const json_t *col, FILE *out, uint64_t total);
+/*
+ * Truncated share (truncated_key over total) and unnamed frames of a
+ * collector object with "stacks".
+ */
+void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key);
 /* One stack: share, value with its unit, process, then its frames. */
 void stacks_render_one(const json_t *s, FILE *out, double pct, const char *unit, uint64_t value);
 

@@ -119,31 +119,14 @@ json_t *timeline_reduce(const json_t *snap)
 	return out;
 }
 
-/*
- * cur - prev, slot by slot. The maximum of the interval is exact when it
- * rose; otherwise it is bounded by the highest bucket that grew.
- */
+/* cur - prev, slot by slot (hist_interval); NULL if cur is not a distribution */
 static json_t *dist_delta(const json_t *prev, const json_t *cur)
 {
 	const char *unit = hist_json_unit(cur);
-	struct hist a, b, d = { 0 };
-	int top = -1;
+	struct hist d;
 
-	if (!unit || hist_from_json(cur, unit, &b))
+	if (!unit || hist_interval(cur, prev, unit, &d))
 		return NULL;
-	if (!prev || hist_from_json(prev, unit, &a))
-		memset(&a, 0, sizeof(a));
-	for (int i = 0; i < HIST_SLOTS; i++) {
-		d.slots[i] = b.slots[i] > a.slots[i] ? b.slots[i] - a.slots[i] : 0;
-		d.count += d.slots[i];
-		if (d.slots[i])
-			top = i;
-	}
-	d.sum = b.sum > a.sum ? b.sum - a.sum : 0;
-	if (b.max > a.max)
-		d.max = b.max;
-	else if (top >= 0)
-		d.max = hist_slot_hi(top) - 1 < b.max ? hist_slot_hi(top) - 1 : b.max;
 	return hist_to_json(&d, unit);
 }
 
@@ -208,7 +191,7 @@ json_t *timeline_intervals(const json_t *snaps)
 		uint64_t t2 = json_u64(json_array_get(snaps, n - 2), "t_ns");
 		uint64_t t3 = json_u64(json_array_get(snaps, n - 1), "t_ns");
 
-		if (t3 - t2 < (t2 - t1) / 10)
+		if (t3 - t2 < (t2 - t1) / 2)
 			skip = n - 2;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -38,7 +38,7 @@ json_t *timeline_delta(const json_t *prev, const json_t *cur);
 int timeline_add(json_t *snaps, json_t *reduced);
 /*
  * The intervals between consecutive snapshots, the first from the start.
- * A last interval under a tenth of the one before (the final summary
+ * A last interval under half the one before (the final summary
  * right after a snapshot) is merged into it.
  */
 json_t *timeline_intervals(const json_t *snaps);

@@ -490,6 +490,21 @@ static bool skipped_key(const char *k)
 static void walk(struct prom *p, json_t *obj, const char *name, const char *jpath,
 		 const struct labels *l, int depth, bool entity);
 
+/*
+ * A collector lists in "prom_skip" the keys whose labels would multiply
+ * series unless the user asked for them (app's HTTP routes).
+ */
+static bool prom_skipped(json_t *col, const char *k)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(col, "prom_skip"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), k))
+			return true;
+	return false;
+}
+
 /* Entity rank: count of the first distribution, -1 when there is none. */
 static json_int_t rank_of(json_t *v)
 {
@@ -881,6 +896,8 @@ static void walk(struct prom *p, json_t *obj, const char *name, const char *jpat
 		if (depth == 0 && (!strcmp(k, "hooks") || !strcmp(k, "drops") ||
 				   !strcmp(k, "events") || !strcmp(k, "programs")))
 			continue;	/* exported as the fixed disco_* families */
+		if (depth == 0 && prom_skipped(obj, k))
+			continue;
 		/* the session's length is disco_session_duration_seconds, once */
 		if (derived_rate(k) || !strcmp(k, "elapsed_ns") || (!entity && skipped_key(k)) ||
 		    (entity && is_label_member(k, v)))
