@@ -31,7 +31,7 @@ static __always_inline void announce(__u32 tgid, const char *comm)
 	e->type = STACKS_EV_PROC;
 	e->tgid = tgid;
 	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	ring_submit_wake(e);
 }
 
 #endif

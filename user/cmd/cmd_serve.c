@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,10 +58,83 @@ const char usage_serve[] =
 
 
 
+/*
+ * Slow clients (SPEC §8, issue 19): an idle timeout alone lets a client
+ * that sends one header line every few seconds hold a connection forever.
+ * So every request also has a deadline from its connection's start (or
+ * the previous request's end), one address holds at most HTTP_PER_CLIENT
+ * connections, and there are enough slots that one address cannot take
+ * them all. A scrape of this exporter takes milliseconds.
+ */
+#define HTTP_SLOTS	128
+#define HTTP_PER_CLIENT	8
+#define HTTP_IDLE_S	10
+#define HTTP_DEADLINE_NS (10 * 1000000000ULL)
+
+struct conn_slot {
+	int fd;			/* -1: free */
+	uint64_t since_ns;	/* the current request's clock, UINT64_MAX once cut */
+};
+
 struct server {
 	struct recorder *rec;
 	struct prom_opts po;
+	struct conn_slot conns[HTTP_SLOTS];
 };
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_slot *slot = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (slot)
+			slot->fd = -1;
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; ci && i < HTTP_SLOTS; i++) {
+		if (s->conns[i].fd >= 0)
+			continue;
+		s->conns[i].fd = ci->connect_fd;
+		s->conns[i].since_ns = mono_ns();
+		*socket_context = &s->conns[i];
+		return;
+	}
+}
+
+/* A request answered: the next one on this connection starts its own clock. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_slot *slot = ci ? ci->socket_context : NULL;
+
+	(void)cls;
+	(void)con_cls;
+	if (slot && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && slot->since_ns != UINT64_MAX)
+		slot->since_ns = mono_ns();
+}
+
+/* Cut the connections whose request is past its deadline; MHD then closes them. */
+static void cut_slow_clients(struct server *s)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < HTTP_SLOTS; i++) {
+		struct conn_slot *c = &s->conns[i];
+
+		if (c->fd < 0 || c->since_ns == UINT64_MAX || now - c->since_ns < HTTP_DEADLINE_NS)
+			continue;
+		log_debug("serve: closing a connection whose request took over %llu s",
+			  HTTP_DEADLINE_NS / 1000000000ULL);
+		shutdown(c->fd, SHUT_RDWR);
+		c->since_ns = UINT64_MAX;
+	}
+}
 
 static const char index_page[] =
 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>disco serve</title></head>\n"
@@ -313,6 +387,8 @@ int cmd_serve(int argc, char **argv)
 	fd = listen_on(listen_spec, explicit, shown, sizeof(shown));
 	if (fd < 0)
 		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
+	for (size_t i = 0; i < HTTP_SLOTS; i++)
+		s.conns[i].fd = -1;
 	s.rec = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!s.rec) {
 		close(fd);
@@ -321,8 +397,11 @@ int cmd_serve(int argc, char **argv)
 	d = MHD_start_daemon(MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_SLOTS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_CLIENT,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 			     MHD_OPTION_END);
 	if (!d) {
 		log_err("cannot start the HTTP server on %s", shown);
@@ -342,6 +421,7 @@ int cmd_serve(int argc, char **argv)
 	while (!stop_signal) {
 		if (MHD_run_wait(d, 100) != MHD_YES && errno != EINTR && !stop_signal)
 			log_debug("serve: HTTP wait: %s", strerror(errno));
+		cut_slow_clients(&s);
 		err = recorder_poll(s.rec, 0);
 		if (err < 0) {
 			log_err("reading the collectors' events failed: %s", strerror(-err));
