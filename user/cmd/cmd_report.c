@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "compare.h"
 #include "log.h"
 #include "opts.h"
 #include "out_flame.h"
@@ -14,6 +15,7 @@ const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
 "       disco report [FILE] --intervals [-e COLLECTORS]\n"
+"       disco report --compare BEFORE AFTER [--format text|json|html] [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -32,6 +34,10 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --compare         two sessions' percentiles side by side, the change, and\n"
+"                        whether it exceeds the noise (95% ranges of each\n"
+"                        percentile from the bucket counts do not overlap):\n"
+"                        before/after tuning, kernel A vs B (schema disco.compare/1)\n"
 "      --intervals       one timestamped line per collector and interval (the\n"
 "                        snapshots: every 2 s, or every `record -i` interval)\n"
 "  -j, --json            same as --format json\n"
@@ -46,7 +52,8 @@ const char usage_report[] =
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
 "  disco report --diff before.data after.data --format html > diff.html\n"
-"  disco report run.data --intervals -e sched   # replay of record -i\n";
+"  disco report run.data --intervals -e sched   # replay of record -i\n"
+"  disco report --compare before.data after.data -e sched\n";
 
 /* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
 static int report_diff(const char *bpath, const char *apath, const char *format,
@@ -91,12 +98,50 @@ out:
 	return rc;
 }
 
-enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS };
+/* --compare BEFORE AFTER: every distribution of both, side by side. */
+static int report_compare(const char *bpath, const char *apath, const char *format,
+			  const char *only, const struct report_opts *ro)
+{
+	const char *paths[2] = { bpath, apath };
+	json_t *rep[2] = { NULL, NULL }, *cmp = NULL;
+	char err[256] = "";
+	int rc = EXIT_ERR;
+
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))
+		return usage_error("report", "--compare writes text, json or html, not '%s'", format);
+	for (int i = 0; i < 2; i++) {
+		rep[i] = report_load(paths[i], ro, err, sizeof(err));
+		if (!rep[i]) {
+			log_err("%s: %s", paths[i], err);
+			goto out;
+		}
+		if (report_filter(rep[i], only)) {
+			rc = usage_error("report", "bad collector list '%s'", only);
+			goto out;
+		}
+	}
+	cmp = compare_reports(rep[0], rep[1]);
+	rc = 0;
+	if (!strcmp(format, "json"))
+		rc = json_dumpf(cmp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF;
+	else if (!strcmp(format, "html"))
+		rc = html_compare_render(cmp, stdout, bpath, apath) != 0;
+	else
+		compare_render_text(cmp, stdout);
+	rc = rc || fflush(stdout) ? EXIT_ERR : EXIT_OK;
+out:
+	json_decref(cmp);
+	json_decref(rep[0]);
+	json_decref(rep[1]);
+	return rc;
+}
+
+enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS, OPT_COMPARE };
 
 struct report_args {
 	const char *path, *format;
 	int top;
-	bool diff, intervals, format_given;
+	bool diff, intervals, format_given, compare;
 };
 
 static const struct opt report_rows[] = {
@@ -104,6 +149,7 @@ static const struct opt report_rows[] = {
 	{ "format", 'F', "FMT", "text (default), json, html, prometheus or folded" },
 	{ "top", OPT_TOP, "N", "rows per table, per-process series (default 10)" },
 	{ "diff", OPT_DIFF, NULL, "BEFORE AFTER: the stacks of one collector in two sessions" },
+	{ "compare", OPT_COMPARE, NULL, "BEFORE AFTER: percentiles side by side, beyond the noise or not" },
 	{ "intervals", OPT_INTERVALS, NULL, "one timestamped line per collector and interval" },
 	{ NULL },
 };
@@ -124,6 +170,9 @@ static int report_set(void *ctx, int key, const char *val, char *msg, size_t len
 	case OPT_DIFF:
 		ra->diff = true;
 		break;
+	case OPT_COMPARE:
+		ra->compare = true;
+		break;
 	case OPT_INTERVALS:
 		ra->intervals = true;
 		break;
@@ -138,7 +187,7 @@ static int report_set(void *ctx, int key, const char *val, char *msg, size_t len
 const struct opt_cmd opt_cmd_report = {
 	.name = "report",
 	.common = CO_EVENT,
-	.json_means = "same as --format json (schema disco.report/1)",
+	.json_means = "same as --format json (schema disco.report/1; --compare: disco.compare/1)",
 	.quiet_means = "accepted: report prints only the report",
 	.own = report_rows,
 	.set = report_set,
@@ -146,13 +195,13 @@ const struct opt_cmd opt_cmd_report = {
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_args ra = { NULL, "text", 10, false, false, false };
+	struct report_args ra = { NULL, "text", 10, false, false, false, false };
 	struct report_opts ro = { .top = 10 };
 	struct common_opts co;
 	const char *path, *format, *only;
 	char err[256] = "";
 	json_t *rep;
-	bool diff, intervals, format_given;
+	bool diff, intervals, format_given, compare;
 	int rc, first;
 
 	rc = opts_parse(&opt_cmd_report, argc, argv, &co, NULL, &ra, &first);
@@ -168,10 +217,16 @@ int cmd_report(int argc, char **argv)
 	ro.top = ra.top;
 	diff = ra.diff;
 	intervals = ra.intervals;
+	compare = ra.compare;
 	if (diff && co.json)
 		return usage_error("report", "-j: --diff writes text, folded or html");
 	if (intervals && (format_given || diff))
 		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
+	if (compare) {
+		if (path || diff || intervals || argc - first != 2)
+			return usage_error("report", "--compare needs two session files: BEFORE AFTER");
+		return report_compare(argv[first], argv[first + 1], format, only, &ro);
+	}
 	if (diff) {
 		if (path || argc - first != 2)
 			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
@@ -198,7 +253,8 @@ int cmd_report(int argc, char **argv)
 		if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF)
 			rc = EXIT_ERR;
 	} else if (!strcmp(format, "prometheus")) {
-		struct prom_opts po = { .top = ro.top };
+		/* one session, offline: per process, the top N */
+		struct prom_opts po = { .max_series = ro.top, .per_pid = true };
 
 		if (prom_render(rep, stdout, &po))
 			rc = EXIT_ERR;

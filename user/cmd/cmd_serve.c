@@ -16,15 +16,18 @@
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
+#include "opts.h"
 #include "out_prom.h"
 #include "record_opts.h"
 #include "recorder.h"
 #include "clock.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 const char usage_serve[] =
-"usage: disco serve [--listen ADDR:PORT] [--top N] [-e LIST] [-p PID]...\n"
+"usage: disco serve [--listen ADDR:PORT] [--max-series N] [--per-pid] [-e LIST] [-p PID]...\n"
 "                   [--cgroup PATH] [--comm NAME] [--min-latency TIME] [-d SECS]\n"
 "\n"
 "Keep the collectors attached and serve their figures over HTTP in the\n"
@@ -37,7 +40,11 @@ const char usage_serve[] =
 "      --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN ", loopback only);\n"
 "                          [::1]:9464 for IPv6, :9464 for every interface (warns:\n"
 "                          /metrics names processes and has no authentication)\n"
-"      --top N             per-process / per-disk series per table (default 10)\n"
+"      --max-series N      label sets per family of rows (cgroups, stacks, ...; default\n"
+"                          " STR(PROM_DEFAULT_MAX_SERIES) "), the rest summed into one labelled \"other\";\n"
+"                          CPUs, disks, interfaces are all kept (--top N: the old name)\n"
+"      --per-pid           per-process series (pid, comm labels) instead of sums per\n"
+"                          cgroup: unbounded churn on a busy host, so it warns\n"
 "  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
 "  -p, --pid PID           only this process (repeatable)\n"
 "      --cgroup PATH       only tasks in this cgroup v2 directory\n"
@@ -50,7 +57,7 @@ const char usage_serve[] =
 "\n"
 "Examples:\n"
 "  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
-"  sudo disco serve -e sched --listen 127.0.0.1:9500 --top 20\n"
+"  sudo disco serve -e sched --listen 127.0.0.1:9500 --max-series 20\n"
 "  curl -s 127.0.0.1:9464/metrics | promtool check metrics\n"
 "\n"
 "Prometheus scrape config:\n"
@@ -324,17 +331,19 @@ out:
 	return fd;
 }
 
-enum { OPT_LISTEN = 300, OPT_TOP };
+enum { OPT_LISTEN = 300, OPT_MAX_SERIES, OPT_PER_PID };
 
 struct serve_args {
 	const char *listen;
 	bool explicit;		/* --listen given: a busy port is an error, not a warning */
-	int top;
+	struct prom_opts *po;
 };
 
 static const struct opt serve_rows[] = {
 	{ "listen", OPT_LISTEN, "ADDR:PORT", "where to listen (default " DEFAULT_LISTEN ")" },
-	{ "top", OPT_TOP, "N", "per-process / per-disk series per table (default 10)" },
+	{ "max-series", OPT_MAX_SERIES, "N", "label sets per family of rows, the rest summed as \"other\"" },
+	{ "top", OPT_MAX_SERIES, "N", "the old name of --max-series" },
+	{ "per-pid", OPT_PER_PID, NULL, "per-process series (pid, comm labels) instead of sums per cgroup" },
 	{ NULL },
 };
 
@@ -343,14 +352,19 @@ static int serve_set(void *ctx, int key, const char *val, char *msg, size_t len)
 	struct serve_args *sa = ctx;
 	unsigned long long v;
 
-	if (key == OPT_LISTEN) {
+	switch (key) {
+	case OPT_LISTEN:
 		sa->listen = val;
 		sa->explicit = true;
-		return EXIT_OK;
+		break;
+	case OPT_PER_PID:
+		sa->po->per_pid = true;
+		break;
+	default:
+		if (parse_u64(val, &v) || v == 0 || v > 100000)
+			return opt_fail(msg, len, "--max-series needs a number from 1 to 100000, not '%s'", val);
+		sa->po->max_series = (int)v;
 	}
-	if (parse_u64(val, &v) || v == 0 || v > 10000)
-		return opt_fail(msg, len, "--top needs a number from 1 to 10000, not '%s'", val);
-	sa->top = (int)v;
 	return EXIT_OK;
 }
 
@@ -367,10 +381,10 @@ const struct opt_cmd opt_cmd_serve = {
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_args sa = { DEFAULT_LISTEN, false, PROM_DEFAULT_TOP };
 	struct record_args a;
-	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
+	struct server s = { .po = { .max_series = PROM_DEFAULT_MAX_SERIES } };
 	struct MHD_Daemon *d = NULL;
+	struct serve_args sa = { DEFAULT_LISTEN, false, &s.po };
 	char shown[96];
 	uint64_t start;
 	int rc, fd, err;
@@ -380,7 +394,9 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	if (a.count && !a.interval_ns)
 		return usage_error("serve", "-n COUNT counts intervals: give -i SECS too");
-	s.po.top = sa.top;
+	if (s.po.per_pid)
+		log_warn("--per-pid: every process gets its own series (pid, comm labels); on a busy host "
+			 "they come and go by the thousand: keep --max-series low");
 	if (a.cmd_argc)
 		return usage_error("serve", "serve does not run a COMMAND; use -p PID");
 	/* bind before attaching: a busy port fails fast and cheaply */
