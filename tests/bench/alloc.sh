@@ -181,13 +181,16 @@ awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full
 	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
 		ds - b, ls - b }'
 echo "alloc bench: hash table of $HN strings, 20 rounds (malloc/free a part of the work)"
-for mode in none lib-disco-sampled; do
-	vals=""
-	for ((r = 0; r < REPEAT; r++)); do
+# interleaved, so that the host's drift hits both modes alike
+declare -A HV
+for ((r = 0; r < REPEAT; r++)); do
+	for mode in none lib-disco-sampled; do
 		v=$(run_one "$mode" hashtable "$HN") || exit 1
-		vals+="$v"$'\n'
+		HV[$mode]+="$v"$'\n'
 	done
-	R[h.$mode]=$(printf '%s' "$vals" | median)
+done
+for mode in none lib-disco-sampled; do
+	R[h.$mode]=$(printf '%s' "${HV[$mode]}" | median)
 done
 awk -v a="${R[h.none]}" -v b="${R[h.lib-disco-sampled]}" 'BEGIN {
 	printf "alloc_preload_sampled_hashtable_overhead_pct=%.1f (target <= 5; untraced %.1f ns/insert, sampled %.1f)\n",
