@@ -62,7 +62,8 @@ PRELOAD_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror \
 .DELETE_ON_ERROR:
 # keep BPF objects: skeleton regeneration needs them
 .SECONDARY:
-.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
+.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps \
+	install uninstall man
 
 all: disco $(PRELOAD_LIB)
 
@@ -94,6 +95,7 @@ DEPS_PKGS := \
 	util-linux \
 	procps \
 	prometheus \
+	systemd \
 	qemu-system-x86 \
 	busybox-static \
 	cpio \
@@ -190,9 +192,59 @@ $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
 # make vmtest [KERNEL=path/to/vmlinuz [MODULES=dir]]: boots that kernel (default:
 # Debian's, fetched with apt-get download into $(OUTPUT)/vm) under TCG with a
 # busybox initramfs holding disco-static; tests/vm/run.sh checks the console.
+# docs/disco.8's OPTIONS section is printed from the option tables
+# (tests/unit/test_opts.c fails while it is stale).
+man: disco
+	$(call msg,GEN,docs/disco.8)
+	$(Q)./disco help --man > $(OUTPUT)/options.8
+	$(Q)awk -v gen=$(OUTPUT)/options.8 'index($$0, "END OPTIONS") { skip = 0 } \
+		!skip { print } index($$0, "BEGIN OPTIONS") { while ((getline l < gen) > 0) print l; skip = 1 }' \
+		docs/disco.8 > $(OUTPUT)/disco.8 && mv $(OUTPUT)/disco.8 docs/disco.8
+
 vmtest: $(OUTPUT)/disco-static
 	@tests/vm/run.sh --disco $(OUTPUT)/disco-static --out $(OUTPUT)/vm \
 		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
+
+# ---- install (PREFIX, DESTDIR) ----------------------------------------------
+# The binary sits in lib/disco beside libdisco-alloc.so (it finds the library
+# next to /proc/self/exe) and sbin/disco links to it.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+PKGLIBDIR := $(PREFIX)/lib/disco
+MANDIR := $(PREFIX)/share/man
+DATADIR := $(PREFIX)/share/disco
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := \
+	$(SBINDIR)/disco \
+	$(PKGLIBDIR)/disco \
+	$(PKGLIBDIR)/$(PRELOAD_LIB) \
+	$(MANDIR)/man8/disco.8 \
+	$(COMPLETIONDIR)/disco \
+	$(DATADIR)/grafana/disco.json \
+	$(DATADIR)/prometheus/disco-rules.yml \
+	$(DATADIR)/prometheus/disco-rules.test.yml \
+	$(UNITDIR)/disco-serve.service
+
+install: disco $(PRELOAD_LIB)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+		$(DESTDIR)$(UNITDIR)
+	install -m 0755 disco $(DESTDIR)$(PKGLIBDIR)/disco
+	install -m 0644 $(PRELOAD_LIB) $(DESTDIR)$(PKGLIBDIR)/$(PRELOAD_LIB)
+	ln -sf ../lib/disco/disco $(DESTDIR)$(SBINDIR)/disco
+	install -m 0644 docs/disco.8 $(DESTDIR)$(MANDIR)/man8/disco.8
+	install -m 0644 deploy/completion/disco.bash $(DESTDIR)$(COMPLETIONDIR)/disco
+	install -m 0644 deploy/grafana/disco.json $(DESTDIR)$(DATADIR)/grafana/disco.json
+	install -m 0644 deploy/prometheus/disco-rules.yml deploy/prometheus/disco-rules.test.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/disco-serve.service.in > $(DESTDIR)$(UNITDIR)/disco-serve.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/disco-serve.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+		$(DESTDIR)$(DATADIR) 2>/dev/null
 
 # ---- tests -----------------------------------------------------------------
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests

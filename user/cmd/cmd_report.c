@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* disco report: print a recorded session. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "compare.h"
 #include "log.h"
+#include "opts.h"
 #include "out_flame.h"
 #include "out_html.h"
 #include "out_prom.h"
@@ -14,6 +15,7 @@ const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
 "       disco report [FILE] --intervals [-e COLLECTORS]\n"
+"       disco report --compare BEFORE AFTER [--format text|json|html] [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -32,8 +34,15 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --compare         two sessions' percentiles side by side, the change, and\n"
+"                        whether it exceeds the noise (95% ranges of each\n"
+"                        percentile from the bucket counts do not overlap):\n"
+"                        before/after tuning, kernel A vs B (schema disco.compare/1)\n"
 "      --intervals       one timestamped line per collector and interval (the\n"
 "                        snapshots: every 2 s, or every `record -i` interval)\n"
+"  -j, --json            same as --format json\n"
+"  -q, --quiet           accepted (report prints only the report)\n"
+"  -v, --verbose         more messages\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
@@ -43,7 +52,8 @@ const char usage_report[] =
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
 "  disco report --diff before.data after.data --format html > diff.html\n"
-"  disco report run.data --intervals -e sched   # replay of record -i\n";
+"  disco report run.data --intervals -e sched   # replay of record -i\n"
+"  disco report --compare before.data after.data -e sched\n";
 
 /* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
 static int report_diff(const char *bpath, const char *apath, const char *format,
@@ -88,67 +98,144 @@ out:
 	return rc;
 }
 
-int cmd_report(int argc, char **argv)
+/* --compare BEFORE AFTER: every distribution of both, side by side. */
+static int report_compare(const char *bpath, const char *apath, const char *format,
+			  const char *only, const struct report_opts *ro)
 {
-	static const struct option opts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "top", required_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "diff", no_argument, NULL, 'D' },
-		{ "intervals", no_argument, NULL, 'I' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct report_opts ro = { .top = 10 };
-	const char *path = NULL, *format = "text", *only = NULL;
-	unsigned long long v;
+	const char *paths[2] = { bpath, apath };
+	json_t *rep[2] = { NULL, NULL }, *cmp = NULL;
 	char err[256] = "";
-	json_t *rep;
-	int opt, rc = EXIT_OK;
-	bool diff = false, intervals = false, format_given = false;
+	int rc = EXIT_ERR;
 
-	while ((opt = getopt_long(argc, argv, "i:F:e:v", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			path = optarg;
-			break;
-		case 'F':
-			format = optarg;
-			format_given = true;
-			break;
-		case 'e':
-			only = optarg;
-			break;
-		case 't':
-			if (parse_u64(optarg, &v) || v == 0 || v > 100000)
-				return usage_error("report", "--top needs a number from 1 to 100000, not '%s'", optarg);
-			ro.top = (int)v;
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
-		case 'D':
-			diff = true;
-			break;
-		case 'I':
-			intervals = true;
-			break;
-		default:
-			return usage_error("report", "unknown option");
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))
+		return usage_error("report", "--compare writes text, json or html, not '%s'", format);
+	for (int i = 0; i < 2; i++) {
+		rep[i] = report_load(paths[i], ro, err, sizeof(err));
+		if (!rep[i]) {
+			log_err("%s: %s", paths[i], err);
+			goto out;
+		}
+		if (report_filter(rep[i], only)) {
+			rc = usage_error("report", "bad collector list '%s'", only);
+			goto out;
 		}
 	}
+	cmp = compare_reports(rep[0], rep[1]);
+	rc = 0;
+	if (!strcmp(format, "json"))
+		rc = json_dumpf(cmp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF;
+	else if (!strcmp(format, "html"))
+		rc = html_compare_render(cmp, stdout, bpath, apath) != 0;
+	else
+		compare_render_text(cmp, stdout);
+	rc = rc || fflush(stdout) ? EXIT_ERR : EXIT_OK;
+out:
+	json_decref(cmp);
+	json_decref(rep[0]);
+	json_decref(rep[1]);
+	return rc;
+}
+
+enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS, OPT_COMPARE };
+
+struct report_args {
+	const char *path, *format;
+	int top;
+	bool diff, intervals, format_given, compare;
+};
+
+static const struct opt report_rows[] = {
+	{ "input", 'i', "FILE", "session file (same as the FILE argument)" },
+	{ "format", 'F', "FMT", "text (default), json, html, prometheus or folded" },
+	{ "top", OPT_TOP, "N", "rows per table, per-process series (default 10)" },
+	{ "diff", OPT_DIFF, NULL, "BEFORE AFTER: the stacks of one collector in two sessions" },
+	{ "compare", OPT_COMPARE, NULL, "BEFORE AFTER: percentiles side by side, beyond the noise or not" },
+	{ "intervals", OPT_INTERVALS, NULL, "one timestamped line per collector and interval" },
+	{ NULL },
+};
+
+static int report_set(void *ctx, int key, const char *val, char *msg, size_t len)
+{
+	struct report_args *ra = ctx;
+	unsigned long long v;
+
+	switch (key) {
+	case 'i':
+		ra->path = val;
+		break;
+	case 'F':
+		ra->format = val;
+		ra->format_given = true;
+		break;
+	case OPT_DIFF:
+		ra->diff = true;
+		break;
+	case OPT_COMPARE:
+		ra->compare = true;
+		break;
+	case OPT_INTERVALS:
+		ra->intervals = true;
+		break;
+	default:
+		if (parse_u64(val, &v) || v == 0 || v > 100000)
+			return opt_fail(msg, len, "--top needs a number from 1 to 100000, not '%s'", val);
+		ra->top = (int)v;
+	}
+	return EXIT_OK;
+}
+
+const struct opt_cmd opt_cmd_report = {
+	.name = "report",
+	.common = CO_EVENT,
+	.json_means = "same as --format json (schema disco.report/1; --compare: disco.compare/1)",
+	.quiet_means = "accepted: report prints only the report",
+	.own = report_rows,
+	.set = report_set,
+};
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_args ra = { NULL, "text", 10, false, false, false, false };
+	struct report_opts ro = { .top = 10 };
+	struct common_opts co;
+	const char *path, *format, *only;
+	char err[256] = "";
+	json_t *rep;
+	bool diff, intervals, format_given, compare;
+	int rc, first;
+
+	rc = opts_parse(&opt_cmd_report, argc, argv, &co, NULL, &ra, &first);
+	if (rc != EXIT_OK)
+		return rc;
+	/* -j is --format json */
+	if (co.json && strcmp(ra.format, "text") && strcmp(ra.format, "json"))
+		return usage_error("report", "-j and --format %s: choose one", ra.format);
+	path = ra.path;
+	format = co.json ? "json" : ra.format;
+	format_given = ra.format_given || co.json;
+	only = co.events;
+	ro.top = ra.top;
+	diff = ra.diff;
+	intervals = ra.intervals;
+	compare = ra.compare;
+	if (diff && co.json)
+		return usage_error("report", "-j: --diff writes text, folded or html");
 	if (intervals && (format_given || diff))
 		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
-	if (diff) {
-		if (path || argc - optind != 2)
-			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
-		return report_diff(argv[optind], argv[optind + 1], format, only, &ro);
+	if (compare) {
+		if (path || diff || intervals || argc - first != 2)
+			return usage_error("report", "--compare needs two session files: BEFORE AFTER");
+		return report_compare(argv[first], argv[first + 1], format, only, &ro);
 	}
-	if (optind < argc) {
-		if (path || optind + 1 < argc)
+	if (diff) {
+		if (path || argc - first != 2)
+			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
+		return report_diff(argv[first], argv[first + 1], format, only, &ro);
+	}
+	if (first < argc) {
+		if (path || first + 1 < argc)
 			return usage_error("report", "give one session file");
-		path = argv[optind];
+		path = argv[first];
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
 	    strcmp(format, "prometheus") && strcmp(format, "folded"))
