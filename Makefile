@@ -161,6 +161,11 @@ disco: $(MAIN_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# The same binary inside $(OUTPUT): `make asan` tests its sanitized build.
+$(OUTPUT)/disco: $(MAIN_OBJ) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 # Installed beside disco: `disco record -e alloc -- COMMAND` preloads it.
 $(PRELOAD_LIB): $(PRELOAD_SRCS) $(wildcard user/preload/*.h) bpf/alloc.h
 	$(call msg,LIB,$@)
