@@ -22,6 +22,8 @@ for a in $("$busybox" --list); do
 done
 install -m 0755 "$disco" "$root/bin/disco"
 install -m 0755 "${VMTEST_INIT:-$here/init}" "$root/init"
+mkdir -p "$root/etc/disco"
+install -m 0644 "$here/collectors.list" "$root/etc/disco/collectors.list"
 install -m 0755 "$target" "$root/bin/alloc_target"
 # the target's shared libraries, at the paths its ELF interpreter expects
 ldd "$target" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do

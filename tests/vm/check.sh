@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Host side of make vmtest: split the serial console log into its
 # @@BEGIN/@@END sections and check them: every collector loads, attaches
-# with a reported method, and records events; report and bench JSON parse.
+# with a reported method, and records events; the report renders in every
+# format; bench JSON parses.
 # usage: check.sh CONSOLE_LOG RESULTS_DIR   (VMTEST_REQUIRE: the collectors
-# that must be built into the disco under test, default sched,bio,tcp,alloc;
-# VMTEST_REQUIRE= to test whatever it has)
+# that must be built into the disco under test, default every one of
+# tests/vm/collectors.list; VMTEST_REQUIRE= to test whatever it has;
+# VMTEST_KERNEL: the kernel's name in front of every line)
 set -u
 log=$1 res=$2
-VMTEST_REQUIRE=${VMTEST_REQUIRE-sched,bio,tcp,alloc}
+here=$(cd "$(dirname "$0")" && pwd)
+listed=$(awk '$1 !~ /^#/ && NF { print $1 }' "$here/collectors.list" | tr '\n' ' ')
+listed=${listed% }
+VMTEST_REQUIRE=${VMTEST_REQUIRE-${listed// /,}}
+pfx="vmtest: ${VMTEST_KERNEL:+$VMTEST_KERNEL: }"
 fails=0
-bad() { echo "vmtest: FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "vmtest: ok: $*"; }
+bad() { echo "${pfx}FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "${pfx}ok: $*"; }
 
 rm -rf "$res"
 mkdir -p "$res"
-awk -v dir="$res" '
+awk -v dir="$res" -v pfx="$pfx" '
 # the firmware leaves terminal escapes in front of the first line
 /@@(BEGIN|END|NOTE) / { sub(/^.*@@/, "@@") }
 /^@@BEGIN / {
@@ -24,7 +30,7 @@ awk -v dir="$res" '
 	next
 }
 /^@@END / { inside = 0; close(file); next }
-/^@@NOTE / { sub(/^@@NOTE /, ""); print "vmtest: vm: " $0; next }
+/^@@NOTE / { sub(/^@@NOTE /, ""); print pfx "vm: " $0; next }
 inside { print >> file }
 ' "$log"
 
@@ -53,17 +59,17 @@ for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac
 done
 missing=
-for c in sched bio tcp alloc; do
+for c in $listed; do
 	case " $built " in *" $c "*) ;; *) missing="$missing $c";; esac
 done
-[ -n "$missing" ] && echo "vmtest: note: not built into this disco (not tested):$missing"
+[ -n "$missing" ] && echo "${pfx}note: not built into this disco (not tested):$missing"
 
 recorded=
 # Each record-* section: the session records and its report shows, per
 # collector, a method for every required hook and events that really fired.
 for rcf in "$res"/record*.rc; do
 	sec=$(basename "$rcf" .rc)
-	case $sec in *-report|*-verbose) continue;; esac
+	case $sec in *-report*|*-verbose) continue;; esac
 	if [ "$(rc_of "$sec")" != 0 ]; then
 		bad "$sec: disco record exited $(rc_of "$sec")"
 		show_err "$sec"
@@ -99,9 +105,41 @@ for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $recorded " in *" $c "*) ;; *) bad "collector $c recorded events in no session";; esac
 done
 
-# The unforced sessions attach exactly what disco check said they would
-# (hooks a collector turns off by its options say "off ...").
-for sec in record record-alloc; do
+# The unforced sessions (the ones rendered in every format) attach exactly
+# what disco check said they would (hooks a collector turns off by its
+# options say "off ..."), and render as text, HTML and Prometheus.
+for f in "$res"/record*-report-text.rc; do
+	[ -e "$f" ] || continue
+	sec=$(basename "$f" -report-text.rc)
+	cols=$(jq -r '.collectors | keys[]' "$res/$sec-report" 2>/dev/null | tr '\n' ' ')
+	for fmt in text html prometheus; do
+		out=$res/$sec-report-$fmt
+		if [ "$(rc_of "$sec-report-$fmt")" != 0 ]; then
+			bad "$sec: disco report --format $fmt exited $(rc_of "$sec-report-$fmt")"
+			show_err "$sec-report-$fmt"
+			continue
+		fi
+		why=
+		for c in $cols; do
+			case $fmt in
+			prometheus) grep -q "^disco_${c}_" "$out" || why="$why no disco_${c}_* metric;";;
+			*) grep -qw "$c" "$out" || why="$why $c not named;";;
+			esac
+		done
+		case $fmt in
+		html) head -n1 "$out" | grep -qi '^<!DOCTYPE html>' && tail -n1 "$out" | grep -q '^</html>$' ||
+			why="$why not one whole HTML document;";;
+		prometheus) if command -v promtool >/dev/null; then
+				promtool check metrics < "$out" > "$out.promtool" 2>&1 ||
+					why="$why promtool: $(head -n1 "$out.promtool");"
+			fi;;
+		esac
+		if [ -n "$why" ]; then
+			bad "$sec: report --format $fmt:$why"
+		else
+			ok "$sec: report --format $fmt ($(wc -c < "$out") bytes)"
+		fi
+	done
 	rep=$res/$sec-report
 	[ -n "$built" ] && jq -e '.schema == "disco.report/1"' "$rep" >/dev/null 2>&1 || continue
 	while IFS='|' read -r name diff; do
@@ -130,6 +168,6 @@ else
 	ok "bench: $(jq -r '[.workloads | to_entries[] | "\(.key) \(.value.median | floor)/s" +
 		(if .value.latency_p99_ns then " p99 \(.value.latency_p99_ns.median | floor)ns" else "" end)] | join(", ")' "$res/bench-json")"
 	jq -r '.workloads | to_entries[] | select(.value.latency_unavailable) |
-		"vmtest: note: bench \(.key): latency unavailable: \(.value.latency_unavailable)"' "$res/bench-json"
+		"'"$pfx"'note: bench \(.key): latency unavailable: \(.value.latency_unavailable)"' "$res/bench-json"
 fi
 [ "$fails" = 0 ]

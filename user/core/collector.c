@@ -134,6 +134,7 @@ int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS])
 		for (int m = 1; m < HOOK_NMETHODS; m++)
 			if (progs[i][m])
 				bpf_program__set_autoload(progs[i][m], m == (int)ch->method);
+		run->hook_progs[i] = ch->method != HOOK_NONE ? progs[i][ch->method] : NULL;
 	}
 	return err;
 }
@@ -322,7 +323,7 @@ int collector_prog_window(struct col_run *run, bool open)
 
 json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *o;
 	struct bpf_program *p;
 	uint64_t cnt, ns;
 	int i = 0;
@@ -337,13 +338,18 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 			continue;
 		c = acc->cnt + (open ? cnt - acc->cnt0 : 0);
 		t = acc->ns + (open ? ns - acc->ns0 : 0);
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
 			"name", bpf_program__name(p),
 			"run_count", (json_int_t)(c * scale + 0.5),
 			"run_time_ns", (json_int_t)(t * scale + 0.5),
 			"ns_per_run", (json_int_t)(c ? t / c : 0),
 			"measured_runs", (json_int_t)c,
-			"measured_run_time_ns", (json_int_t)t));
+			"measured_run_time_ns", (json_int_t)t);
+		/* which hook's events these runs are (make vmtest's kernel table) */
+		for (size_t h = 0; h < run->col->nhooks && h < MAX_HOOKS; h++)
+			if (run->hook_progs[h] == p)
+				json_object_set_new(o, "hook", json_string(run->col->hooks[h].name));
+		json_array_append_new(a, o);
 	}
 	return a;
 }

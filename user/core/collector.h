@@ -72,6 +72,8 @@ struct col_run {
 	struct recorder *rec;		/* owning recorder (loop-private) */
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
+	/* the program hooks_apply() kept for each hook, NULL if none */
+	const struct bpf_program *hook_progs[MAX_HOOKS];
 };
 
 struct report_opts {
