@@ -157,6 +157,27 @@ for f in "$res"/record*-report-text.rc; do
 	] | join("|")' "$rep")
 done
 
+# The real-time check: the SCHED_FIFO task (tests/vm/rt_target.c) is in the
+# sched report with its wakeups; who ran while it waited is shown
+if [ -e "$res/rt-sched.rc" ]; then
+	if [ "$(rc_of rt-sched)" != 0 ]; then
+		bad "rt-sched: disco record -- rt_fifo50 exited $(rc_of rt-sched)"
+		show_err rt-sched
+	elif line=$(jq -er 'def us: (. // 0) / 1000 | floor | tostring + "us";
+		.collectors.sched as $s |
+		([$s.processes[] | select(.comm == "rt_fifo50" and .runq_latency.count > 0)][0] // error) as $rt |
+		([$s.processes[] | select(.comm == "cfs_hog")][0].runq_latency) as $hog |
+		"rt-sched: SCHED_FIFO task waited \($rt.runq_latency.count) times, p50 \($rt.runq_latency.p50_ns | us)" +
+		" p99 \($rt.runq_latency.p99_ns | us) max \($rt.runq_latency.max_ns | us); CPU hogs p99 \($hog.p99_ns | us);" +
+		" ran before its outliers: " + ([$s.neighbours[]? | select(.comm == "rt_fifo50") |
+			if .neighbour_irq then "interrupt \(.neighbour_irq)" else .neighbour_comm end] |
+			unique | join(", ") | if . == "" then "-" else . end)' "$res/rt-sched-report" 2>/dev/null); then
+		ok "$line"
+	else
+		bad "rt-sched: the SCHED_FIFO task rt_fifo50 has no run-queue waits in the sched report"
+	fi
+fi
+
 # bench: exit status and a well-formed result with a throughput per figure
 if [ "$(rc_of bench)" != 0 ]; then
 	bad "disco bench exited $(rc_of bench)"

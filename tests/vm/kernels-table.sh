@@ -29,6 +29,7 @@ kernel() {
 		--arg preempt "$(grep -ao '@@NOTE kernel .*' "$out/$name/console.log" 2>/dev/null |
 				 grep -o 'PREEMPT[_A-Z]*' | head -n1)" \
 		--slurpfile check <(cat "$res/check" 2>/dev/null || echo '{}') \
+		--slurpfile rt <(cat "$res/rt-sched-report" 2>/dev/null || echo '{}') \
 		--slurpfile rep <(cat "${reports[@]}" /dev/null 2>/dev/null | jq -s '.' 2>/dev/null || echo '[]') \
 		"${forced[@]}" '
 	def runs(c; h): [c.programs[]? | select(.hook == h)] as $p |
@@ -36,6 +37,13 @@ kernel() {
 		else { runs: ([$p[].run_count] | add), ns: ([$p[].ns_per_run] | max) } end;
 	{ name: $name, package: $pkg, boot: $boot, tests: $tests, result: $result,
 	  release: ($check[0].kernel.release // "-"), preempt: $preempt,
+	  rt: ($rt[0].collectors.sched // null | if . == null then null else . as $s | {
+		fifo: ([$s.processes[]? | select(.comm == "rt_fifo50")][0].runq_latency),
+		hog: ([$s.processes[]? | select(.comm == "cfs_hog")][0].runq_latency),
+		before: ([$s.neighbours[]? | select(.comm == "rt_fifo50") | {
+			who: (if .neighbour_irq then "interrupt \(.neighbour_irq)" else .neighbour_comm end),
+			n: .outliers }] | group_by(.who) | map({ who: .[0].who, n: (map(.n) | add) }) |
+			sort_by(-.n) | .[:4] | map("\(.who) ×\(.n)") | join(", ")) } end),
 	  hooks: ([$check[0].collectors // {} | to_entries[] | .key as $c | .value.hooks[] |
 		{ key: "\($c)|\(.hook)", value: { check: (.method // (if .not_needed then "not needed" else "none" end)) } }]
 		| from_entries) }
@@ -64,7 +72,10 @@ def cell(h): if h == null then "–"
 	+ (if (h.forced // []) | length > 0 then
 		" (" + ([h.forced[] | .method + (if (.runs // 0) > 0 then " ✓" else " ·" end)] | join(", ")) + ")"
 	  else "" end);
-def cost(h): if (h.ns // 0) > 0 then (h.ns / 1000 * 10 | round / 10 | tostring) + " µs" else "–" end;
+def us: if . == null then "–" elif . >= 1000000 then (. / 100000 | round / 10 | tostring) + " ms"
+	elif . >= 10000 then (. / 1000 | round | tostring) + " µs"
+	else (. / 100 | round / 10 | tostring) + " µs" end;
+def cost(h): if (h.ns // 0) > 0 then h.ns | us else "–" end;
 . as $k |
 ([$k[] | .hooks | keys[]] | unique) as $rows |
 "# Kernels disco is proven on",
@@ -95,6 +106,20 @@ def cost(h): if (h.ns // 0) > 0 then (h.ns / 1000 * 10 | round / 10 | tostring) 
 	"| \($c) | \($h) | " + ([$k[] | cell(.hooks[$r])] | join(" | ")) +
 	(if $host then " | " + ([$host.collectors[$c].hooks[]? | select(.hook == $h) |
 		.method // (if .not_needed then "not needed" else "none" end)] | first // "–") else "" end) + " |"),
+"",
+"## A SCHED_FIFO task beside two CPU hogs",
+"",
+"tests/vm/rt_target.c: a priority-50 SCHED_FIFO task wakes every millisecond for",
+"2 s while two normal tasks spin on both CPUs; `disco record -e sched",
+"--min-latency 100us -- rt_fifo50`. Run-queue latency after its wakeups, the",
+"CPU hogs for contrast, and who ran before its outliers (threaded interrupt",
+"handlers are named as interrupts).",
+"",
+"| kernel | FIFO waits | FIFO p50 | FIFO p99 | FIFO max | hogs p99 | ran before FIFO outliers |",
+"|---|---|---|---|---|---|---|",
+($k[] | select(.rt != null) |
+	"| \(.name) | \(.rt.fifo.count // 0) | \(.rt.fifo.p50_ns | us) | \(.rt.fifo.p99_ns | us) | " +
+	"\(.rt.fifo.max_ns | us) | \(.rt.hog.p99_ns | us) | \(if .rt.before == "" then "–" else .rt.before end) |"),
 "",
 "## BPF program cost per run (under TCG, emulated: compare kernels, not absolutes)",
 "",

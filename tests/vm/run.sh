@@ -34,6 +34,7 @@ rm -rf "$out"
 mkdir -p "$out"
 t0=$(date +%s.%N)
 gcc -O1 -g -fno-omit-frame-pointer -Wall -o "$out/alloc_target" "$here/alloc_target.c"
+gcc -O1 -static -Wall -o "$out/rt_target" "$here/rt_target.c"
 
 # boot NAME VMLINUZ LOOP_KO: one kernel into $out/NAME; its summary line
 # (name, package, boot, tests and VM seconds, result) into $out/NAME/summary
@@ -41,7 +42,8 @@ boot() {
 	local name=$1 vmlinuz=$2 loop_ko=$3 dir=$out/$1 rc=0 status=0 why
 	local t1 t2
 	mkdir -p "$dir"
-	"$here/build-initramfs.sh" "$dir/initramfs.cpio.gz" "$disco" "$out/alloc_target" $loop_ko
+	"$here/build-initramfs.sh" "$dir/initramfs.cpio.gz" "$disco" "$out/alloc_target" "$out/rt_target" \
+		$loop_ko
 	echo "vmtest: $name: booting $vmlinuz (${accel#-accel }, $(du -h "$dir/initramfs.cpio.gz" | cut -f1) initramfs)"
 	t1=$(date +%s.%N)
 	# noirqdebug: PREEMPT_RT runs the 8250 UART's handler in a thread; under
@@ -105,6 +107,10 @@ fi
 status=0
 running=0
 for name in $names; do
+	if [ "$jobs" = 1 ]; then
+		run_one "$name" 2>&1 | tee "$out/$name.log" || true
+		continue
+	fi
 	# each kernel's output to its own log, shown in the order of the list
 	run_one "$name" > "$out/$name.log" 2>&1 &
 	running=$((running + 1))
@@ -115,7 +121,7 @@ for name in $names; do
 done
 wait || true
 for name in $names; do
-	cat "$out/$name.log"
+	[ "$jobs" = 1 ] || cat "$out/$name.log"
 	grep -q '|passed$' "$out/$name/summary" 2>/dev/null || status=1
 done
 
