@@ -27,7 +27,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-f
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS := -lbpf -lelf -lz -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
@@ -35,8 +35,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # Sources are globbed so that a collector, a command or a rule is one new
 # file: parallel work on separate collectors never edits the same list.
 # user/ has one folder per layer (core, collectors, output, cmd, bench);
-# user/static holds stand-ins for the static binary only.
-USER_DIRS := $(sort $(filter-out user/static/,$(wildcard user/*/)))
+# user/static holds stand-ins for the static binary only; user/preload is
+# libdisco-alloc.so, loaded into alloc targets, never linked into disco.
+USER_DIRS := $(sort $(filter-out user/static/ user/preload/,$(wildcard user/*/)))
 USER_INC := $(patsubst %/,-I%,$(USER_DIRS))
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -50,13 +51,20 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BINS := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+PRELOAD_SRCS := $(sort $(wildcard user/preload/*.c))
+PRELOAD_LIB := libdisco-alloc.so
+# Its own flags: it must not carry sanitizers (`make asan`) into targets;
+# frame pointers because it walks its callers' stacks.
+PRELOAD_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror \
+	-fPIC -fno-omit-frame-pointer -fvisibility=hidden -D_FORTIFY_SOURCE=2 \
+	-fstack-protector-strong -I. -Iuser/preload
 
 .DELETE_ON_ERROR:
 # keep BPF objects: skeleton regeneration needs them
 .SECONDARY:
 .PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
 
-all: disco
+all: disco $(PRELOAD_LIB)
 
 # ---- packages (SPEC §1) ----------------------------------------------------
 DEPS_PKGS := \
@@ -69,6 +77,7 @@ DEPS_PKGS := \
 	libbpf-dev \
 	libelf-dev \
 	zlib1g-dev \
+	libdeflate-dev \
 	libcmocka-dev \
 	libjansson-dev \
 	libmicrohttpd-dev \
@@ -89,7 +98,12 @@ DEPS_PKGS := \
 	busybox-static \
 	cpio \
 	xz-utils \
-	libbpf-tools
+	libbpf-tools \
+	chromium \
+	tmux \
+	apache2-utils \
+	wrk \
+	libjemalloc2
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
@@ -104,7 +118,7 @@ deps:
 check-deps:
 	@for t in $(CLANG) $(BPFTOOL) $(CC) pkg-config; do \
 		command -v $$t >/dev/null || { echo "missing $$t: run 'make deps'" >&2; exit 1; }; done; \
-	for h in bpf/libbpf.h gelf.h zlib.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h libdeflate.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
 		echo "#include <stddef.h>\n#include <stdarg.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <$$h>" | \
 		$(CC) -E -x c - >/dev/null 2>&1 || { echo "missing header <$$h>: run 'make deps'" >&2; exit 1; }; done
 
@@ -146,6 +160,11 @@ disco: $(MAIN_OBJ) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# Installed beside disco: `disco record -e alloc -- COMMAND` preloads it.
+$(PRELOAD_LIB): $(PRELOAD_SRCS) $(wildcard user/preload/*.h) bpf/alloc.h
+	$(call msg,LIB,$@)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -shared -Wl,-z,relro,-z,now $(PRELOAD_SRCS) -ldl -lm -o $@
+
 # A fully static binary for the qemu initramfs (SPEC §6). Private deps and
 # their order come from pkg-config: Debian's libelf.a needs zlib only (there
 # is no libzstd.a to link, and none is needed). libmicrohttpd.a needs
@@ -156,7 +175,7 @@ disco: $(MAIN_OBJ) $(LIB)
 MHD_SRCS := $(shell grep -l '<microhttpd.h>' $(LIB_SRCS) /dev/null 2>/dev/null)
 STATIC_OBJS := $(filter-out $(patsubst %.c,$(OUTPUT)/%.o,$(MHD_SRCS)),$(LIB_OBJS)) \
 	       $(if $(MHD_SRCS),$(OUTPUT)/user/static/serve_absent.o)
-STATIC_LIBS := $(shell pkg-config --static --libs libbpf jansson libcap capstone 2>/dev/null) \
+STATIC_LIBS := $(shell pkg-config --static --libs libbpf libdeflate jansson libcap capstone 2>/dev/null) \
 	       -lm -lpthread
 static: $(OUTPUT)/disco-static
 $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
@@ -190,6 +209,13 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $< $(LIB) $(LDLIBS) -lcmocka -o $@
 
+# The preload library's code under test names (da_test_malloc, ...), so
+# that `make asan` checks it inside the test binary.
+$(OUTPUT)/tests/test_preload: tests/unit/test_preload.c $(PRELOAD_SRCS) $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -DDA_PREFIX=da_test_ -Iuser/preload \
+		$< $(PRELOAD_SRCS) $(LIB) $(LDLIBS) -ldl -lcmocka -o $@
+
 # Fixtures keep frame pointers so user stacks unwind (alloc collector).
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
@@ -200,7 +226,7 @@ unit: $(UNIT_BINS) $(FIXTURE_BINS)
 		echo "== $$t"; $$t || fail=1; done; \
 	exit $$fail
 
-integration: disco $(FIXTURE_BINS)
+integration: disco $(PRELOAD_LIB) $(FIXTURE_BINS)
 	@tests/integration/run.sh
 
 test: check-deps disco unit integration
@@ -226,10 +252,10 @@ run: deps disco
 	./disco record -d 10 -f -o $(OUTPUT)/run.data
 	@if ./disco help tune >/dev/null 2>&1; then ./disco tune --from $(OUTPUT)/run.data; fi
 
-bench: disco
+bench: disco $(PRELOAD_LIB)
 	tests/bench/run.sh
 
 clean:
-	rm -rf $(OUTPUT) .output-asan disco
+	rm -rf $(OUTPUT) .output-asan disco $(PRELOAD_LIB)
 
 -include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d)

@@ -213,7 +213,7 @@ static __always_inline void untrack(__u32 tgid, __u64 addr, __u32 counter)
 	struct alloc_site_key sk = { .tgid = tgid };
 	struct alloc_info *i = bpf_map_lookup_elem(&allocs, &k);
 	struct alloc_site *s;
-	__u64 size;
+	__u64 size, blocks;
 
 	if (!i) {
 		if (counter == UC_FREES)
@@ -221,6 +221,7 @@ static __always_inline void untrack(__u32 tgid, __u64 addr, __u32 counter)
 		return;
 	}
 	size = i->size;
+	blocks = i->blocks;
 	sk.stack_id = i->stack_id;
 	/* a concurrent free of the same block already took it */
 	if (bpf_map_delete_elem(&allocs, &k))
@@ -230,9 +231,9 @@ static __always_inline void untrack(__u32 tgid, __u64 addr, __u32 counter)
 	if (!s)
 		return;
 	__sync_fetch_and_add(&s->outstanding_bytes, -size);
-	__sync_fetch_and_add(&s->outstanding_allocs, -1);
+	__sync_fetch_and_add(&s->outstanding_allocs, -blocks);
 	__sync_fetch_and_add(&s->freed_bytes, size);
-	__sync_fetch_and_add(&s->freed_allocs, 1);
+	__sync_fetch_and_add(&s->freed_allocs, blocks);
 }
 
 /*
@@ -294,6 +295,53 @@ static __always_inline bool sampled_out(void)
 }
 
 /*
+ * A block to follow until its free: bytes and blocks are what it stands
+ * for (its own size and 1, unless the preload library sampled it by bytes).
+ */
+static __always_inline void track(__u64 id, __u64 addr, __u64 size, __u64 bytes,
+				  __u64 blocks, __u64 stack_id, __u32 fn)
+{
+	__u32 tgid = id >> 32;
+	__u64 now = bpf_ktime_get_ns();
+	struct alloc_key k = { .addr = addr, .tgid = tgid };
+	struct alloc_info info = { .size = bytes, .ts_ns = now, .stack_id = stack_id,
+				   .blocks = blocks };
+	struct alloc_site *s;
+
+	/* the address is live again: its free happened where we could not see it */
+	if (bpf_map_lookup_elem(&allocs, &k))
+		untrack(tgid, addr, UC_REPLACED);
+	if (bpf_map_update_elem(&allocs, &k, &info, BPF_ANY)) {
+		count(&ucounts, UC_TABLE_FULL);
+		count_drop();
+		return;
+	}
+	s = site_get(tgid, stack_id, (__u32)id, now);
+	if (s) {
+		__sync_fetch_and_add(&s->outstanding_bytes, bytes);
+		__sync_fetch_and_add(&s->outstanding_allocs, blocks);
+		__sync_fetch_and_add(&s->total_bytes, bytes);
+		__sync_fetch_and_add(&s->total_allocs, blocks);
+	}
+	if (big_bytes && size >= big_bytes) {
+		struct alloc_event *e = ring_reserve(sizeof(*e));
+
+		if (e) {
+			e->type = AE_BIG_ALLOC;
+			e->tgid = tgid;
+			e->tid = (__u32)id;
+			e->fn = fn;
+			e->ts_ns = now;
+			e->size = size;
+			e->addr = addr;
+			e->stack_id = stack_id;
+			bpf_get_current_comm(e->comm, sizeof(e->comm));
+			ring_submit(e);
+		}
+	}
+}
+
+/*
  * Return of an allocator. The stack is taken here on purpose: at a
  * uretprobe the kernel has already restored the instruction pointer to the
  * return address in the caller (the value at the user stack pointer at the
@@ -303,15 +351,12 @@ static __always_inline bool sampled_out(void)
  */
 static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct alloc_call *c = bpf_map_lookup_elem(&calls, &id);
-	struct alloc_key k = { .tgid = tgid };
-	struct alloc_info info = {};
-	struct alloc_site *s;
 	struct hist *h;
 	__u32 zero = 0;
-	__u64 size;
+	__u64 size, stack_id;
 	__u32 fn;
 
 	/* only the return of the outermost call, whose frame is ours */
@@ -353,45 +398,10 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	if (sampled_out())
 		return 0;
 	count(&ucounts, UC_TRACKED);
-
-	now = bpf_ktime_get_ns();
-	info.size = size;
-	info.ts_ns = now;
-	info.stack_id = user_stack_id(ctx);
-	if (!info.stack_id)
+	stack_id = user_stack_id(ctx);
+	if (!stack_id)
 		count(&ucounts, UC_STACK_ERRORS);
-	k.addr = ret;
-	/* the address is live again: its free happened where we could not see it */
-	if (bpf_map_lookup_elem(&allocs, &k))
-		untrack(tgid, ret, UC_REPLACED);
-	if (bpf_map_update_elem(&allocs, &k, &info, BPF_ANY)) {
-		count(&ucounts, UC_TABLE_FULL);
-		count_drop();
-		return 0;
-	}
-	s = site_get(tgid, info.stack_id, (__u32)id, now);
-	if (s) {
-		__sync_fetch_and_add(&s->outstanding_bytes, size);
-		__sync_fetch_and_add(&s->outstanding_allocs, 1);
-		__sync_fetch_and_add(&s->total_bytes, size);
-		__sync_fetch_and_add(&s->total_allocs, 1);
-	}
-	if (big_bytes && size >= big_bytes) {
-		struct alloc_event *e = ring_reserve(sizeof(*e));
-
-		if (e) {
-			e->type = AE_BIG_ALLOC;
-			e->tgid = tgid;
-			e->tid = (__u32)id;
-			e->fn = fn;
-			e->ts_ns = now;
-			e->size = size;
-			e->addr = ret;
-			e->stack_id = info.stack_id;
-			bpf_get_current_comm(e->comm, sizeof(e->comm));
-			ring_submit(e);
-		}
-	}
+	track(id, ret, size, size, 1, stack_id, fn);
 	return 0;
 }
 
@@ -497,6 +507,84 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 {
 	count(&fn_calls, AF_MUNMAP);
 	untrack(bpf_get_current_pid_tgid() >> 32, addr, UC_FREES);
+	return 0;
+}
+
+/* ================ libdisco-alloc.so (user/preload/) probes ================= */
+
+/*
+ * The library calls these NOP-first functions only for sampled calls
+ * (every call with --alloc-sample-bytes 1), after the real allocator
+ * returned (allocations) or before the block goes back (frees), so no
+ * return probe and no per-thread call state is needed. The library is
+ * mapped only in processes started with it: the probes are attached for
+ * every process and the pid filter keeps the targets.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct alloc_lib_rec);
+} lib_scratch SEC(".maps");
+
+/* the sampling mean the preloaded targets run with, and samples they lost */
+__u64 lib_mean_bytes = 0;
+__u64 lib_lost = 0;
+
+SEC("uprobe")
+int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp)
+{
+	__u64 id = bpf_get_current_pid_tgid(), stack_id;
+	struct alloc_lib_rec *r;
+	struct hist *h;
+	__u32 zero = 0, fn;
+
+	if (!want_current())
+		return 0;
+	r = bpf_map_lookup_elem(&lib_scratch, &zero);
+	if (!r)
+		return 0;
+	/* the whole record, stack included, in one read */
+	if (bpf_probe_read_user(r, sizeof(*r), (void *)recp)) {
+		count(&ucounts, UC_STACK_ERRORS);
+		return 0;
+	}
+	fn = r->fn < AF_NR ? r->fn : AF_MALLOC;
+	lib_mean_bytes = r->mean_bytes;
+	lib_lost = r->lost;
+	{
+		__u32 k = fn;
+		__u64 *v = bpf_map_lookup_elem(&fn_calls, &k);
+
+		if (v)
+			*v += r->weight_allocs;
+		k = UC_ALLOCS;
+		v = bpf_map_lookup_elem(&ucounts, &k);
+		if (v)
+			*v += r->weight_allocs;
+	}
+	count(&ucounts, UC_TRACKED);
+	h = bpf_map_lookup_elem(&sizes, &zero);
+	if (h)
+		hist_add_n(h, size, r->weight_allocs);
+	stack_id = r->stack_id;
+	if (stack_id && !bpf_map_lookup_elem(&ustacks, &stack_id) &&
+	    bpf_map_update_elem(&ustacks, &stack_id, &r->stack, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&ustacks, &stack_id))
+		stack_id = 0;
+	if (!stack_id)
+		count(&ucounts, UC_STACK_ERRORS);
+	track(id, ptr, size, r->weight_bytes, r->weight_allocs, stack_id, fn);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lib_free, __u64 ptr)
+{
+	if (!want_current())
+		return 0;
+	count(&fn_calls, AF_FREE);
+	untrack(bpf_get_current_pid_tgid() >> 32, ptr, UC_FREES);
 	return 0;
 }
 

@@ -61,9 +61,10 @@ struct alloc_key {
 };
 
 struct alloc_info {
-	__u64 size;
+	__u64 size;		/* bytes (estimated bytes for a sample) */
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at the allocation */
 	__u64 stack_id;		/* key in the "ustacks" map; 0: none */
+	__u64 blocks;		/* blocks it stands for (1 unless sampled by bytes) */
 };
 
 /*
@@ -73,6 +74,32 @@ struct alloc_info {
  */
 struct alloc_stack {
 	__u64 ips[ALLOC_STACK_DEPTH];
+};
+
+/*
+ * What libdisco-alloc.so (user/preload/) hands its probe functions for a
+ * sampled allocation: a pointer to this record, per thread, read by BPF in
+ * one copy. The library walked the stack itself (a few ns a frame in user
+ * space, where each user-memory read from BPF costs far more) and hashed
+ * it into stack_id; the weights say what the sample stands for.
+ */
+#define ALLOC_LIB_NAME		"libdisco-alloc.so"
+#define ALLOC_LIB_PROBE_ALLOC	"disco_alloc_probe_alloc"	/* (ptr, size, rec) */
+#define ALLOC_LIB_PROBE_FREE	"disco_alloc_probe_free"	/* (ptr) */
+#define ALLOC_LIB_ENV_MEAN	"DISCO_ALLOC_SAMPLE_BYTES"
+#define ALLOC_LIB_ENV_SEED	"DISCO_ALLOC_SEED"
+/* --alloc-sample-bytes default: the order of tcmalloc's and jemalloc's */
+#define ALLOC_LIB_DEFAULT_MEAN	(512u << 10)
+
+struct alloc_lib_rec {
+	__u64 stack_id;		/* non-zero hash of stack.ips */
+	__u64 weight_bytes;	/* estimated bytes this sample stands for */
+	__u64 weight_allocs;	/* estimated blocks (1 in full mode) */
+	__u64 mean_bytes;	/* the process's mean sampling interval; 1: every call */
+	__u64 lost;		/* samples dropped so far: the address set was full */
+	__u32 fn;		/* enum alloc_fn */
+	__u32 depth;
+	struct alloc_stack stack;
 };
 
 /* Key and value of the per-call-stack table ("sites"). */
@@ -161,7 +188,8 @@ struct alloc_event {
 };
 
 _Static_assert(sizeof(struct alloc_key) == 16, "alloc_key ABI");
-_Static_assert(sizeof(struct alloc_info) == 24, "alloc_info ABI");
+_Static_assert(sizeof(struct alloc_info) == 32, "alloc_info ABI");
+_Static_assert(sizeof(struct alloc_lib_rec) == 48 + ALLOC_STACK_DEPTH * 8, "alloc_lib_rec ABI");
 _Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
 _Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
 _Static_assert(sizeof(struct alloc_site) == 48, "alloc_site ABI");

@@ -45,6 +45,20 @@ static __always_inline void hist_add(struct hist *h, __u64 v)
 		h->max = v;
 }
 
+/* n values of v at once (a sample standing for n allocations). */
+static __always_inline void hist_add_n(struct hist *h, __u64 v, __u64 n)
+{
+	__u64 s = hist_slot(v);
+
+	if (s >= HIST_SLOTS)
+		s = HIST_SLOTS - 1;
+	h->slots[s] += n;
+	h->count += n;
+	h->sum += v * n;
+	if (v > h->max)
+		h->max = v;
+}
+
 /* For shared (hash) map values updated from several CPUs. */
 static __always_inline void hist_add_atomic(struct hist *h, __u64 v)
 {

@@ -61,6 +61,14 @@ json_t *journal_to_json(const struct journal *j)
 	json_object_set_new(o, "created_ns", json_integer(j->created_ns));
 	json_object_set_new(o, "root", json_string(j->root));
 	json_object_set_new(o, "netns", json_string(j->netns));
+	json_object_set_new(o, "scope", json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:i, s:s}",
+		"netns_inode", (json_int_t)j->id.netns_ino, "netns_dev", (json_int_t)j->id.netns_dev,
+		"mntns_inode", (json_int_t)j->id.mntns_ino, "mntns_dev", (json_int_t)j->id.mntns_dev,
+		"hostname", j->id.hostname, "boot_id", j->id.boot_id,
+		"uid", (json_int_t)j->id.uid, "pid", (int)j->id.pid,
+		"disco_version", j->id.version));
+	json_object_set_new(o, "rolled_back_ns", json_integer(j->rolled_back_ns));
+	json_object_set_new(o, "state_note", json_string(j->state_note));
 	for (size_t i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
@@ -146,6 +154,42 @@ static int entry_from_json(const json_t *c, struct journal_entry *e, char *err, 
 	return 0;
 }
 
+/* A journal from before identities has no scope: all zero, never "ours". */
+static int ident_from_json(const json_t *sc, struct tune_ident *id)
+{
+	int64_t ino, dev, mino, mdev, uid, pid;
+
+	if (!sc)
+		return 0;
+	if (!json_is_object(sc) || jint(sc, "netns_inode", 0, INT64_MAX, &ino) ||
+	    jint(sc, "netns_dev", 0, INT64_MAX, &dev) ||
+	    jint(sc, "mntns_inode", 0, INT64_MAX, &mino) ||
+	    jint(sc, "mntns_dev", 0, INT64_MAX, &mdev) ||
+	    jint(sc, "uid", 0, UINT32_MAX, &uid) || jint(sc, "pid", 0, INT32_MAX, &pid) ||
+	    jstr(sc, "hostname", id->hostname, sizeof(id->hostname), true) ||
+	    jstr(sc, "boot_id", id->boot_id, sizeof(id->boot_id), true) ||
+	    jstr(sc, "disco_version", id->version, sizeof(id->version), true))
+		return -EINVAL;
+	id->netns_ino = (uint64_t)ino;
+	id->netns_dev = (uint64_t)dev;
+	id->mntns_ino = (uint64_t)mino;
+	id->mntns_dev = (uint64_t)mdev;
+	id->uid = (uint32_t)uid;
+	id->pid = (int32_t)pid;
+	return 0;
+}
+
+static int optional_state(const json_t *o, struct journal *j)
+{
+	if (json_object_get(o, "rolled_back_ns") &&
+	    jint(o, "rolled_back_ns", 0, INT64_MAX, &j->rolled_back_ns))
+		return -EINVAL;
+	if (json_object_get(o, "state_note") &&
+	    jstr(o, "state_note", j->state_note, sizeof(j->state_note), true))
+		return -EINVAL;
+	return 0;
+}
+
 int journal_from_json(const json_t *o, struct journal *j, char *err, size_t errlen)
 {
 	const json_t *schema, *changes, *c;
@@ -166,6 +210,11 @@ int journal_from_json(const json_t *o, struct journal *j, char *err, size_t errl
 		return -EINVAL;
 	}
 	j->created_ns = created;
+	if (ident_from_json(json_object_get(o, "scope"), &j->id) ||
+	    optional_state(o, j)) {
+		snprintf(err, errlen, "malformed scope, rolled_back_ns or state_note");
+		return -EINVAL;
+	}
 	changes = json_object_get(o, "changes");
 	if (!json_is_array(changes) || json_array_size(changes) > JOURNAL_MAX_ENTRIES) {
 		snprintf(err, errlen, "'changes' must be an array of at most %d entries",
@@ -224,22 +273,15 @@ static int fsync_dir_of(const char *path)
 	return err;
 }
 
-int journal_write(const char *path, const struct journal *j)
+/* Write text to a new file (O_EXCL, 0600), fsync it and its directory. */
+static int write_new_file(const char *path, const char *text)
 {
-	json_t *o = journal_to_json(j);
-	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	size_t len, off = 0;
+	size_t len = strlen(text), off = 0;
 	int fd, err = 0;
 
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
+	if (fd < 0)
+		return -errno;
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 
@@ -259,6 +301,48 @@ int journal_write(const char *path, const struct journal *j)
 		err = fsync_dir_of(path);
 	if (err)
 		unlink(path);
+	return err;
+}
+
+static char *journal_text(const struct journal *j)
+{
+	json_t *o = journal_to_json(j);
+	char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+int journal_write(const char *path, const struct journal *j)
+{
+	char *text = journal_text(j);
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	err = write_new_file(path, text);
+	free(text);
+	return err;
+}
+
+int journal_update(const char *path, const struct journal *j)
+{
+	char tmp[PATH_MAX], *text = journal_text(j);
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		err = -ENAMETOOLONG;
+		goto out_free;
+	}
+	err = write_new_file(tmp, text);
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+	}
+	if (!err)
+		err = fsync_dir_of(path);
 out_free:
 	free(text);
 	return err;
@@ -306,29 +390,50 @@ out_close:
 	return ret;
 }
 
-int journal_latest(const char *dir, char *buf, size_t len)
+static int name_newer(const void *a, const void *b)
 {
-	char best[NAME_MAX + 1] = "";
+	return -strcmp((const char *)a, (const char *)b);
+}
+
+int journal_names(const char *dir, char (**names)[256], size_t *n)
+{
+	char (*v)[256] = NULL;
+	size_t cap = 0;
 	struct dirent *de;
 	DIR *d = opendir(dir);
+	int err = 0;
 
+	*names = NULL;
+	*n = 0;
 	if (!d)
 		return -errno;
-	/* names carry a fixed-width UTC time: the greatest is the newest */
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 
-		if (strncmp(de->d_name, "journal-", 8) || l < 13 ||
+		if (strncmp(de->d_name, "journal-", 8) || l < 13 || l >= sizeof(v[0]) ||
 		    strcmp(de->d_name + l - 5, ".json"))
 			continue;
-		if (strcmp(de->d_name, best) > 0)
-			snprintf(best, sizeof(best), "%s", de->d_name);
+		if (*n == cap) {
+			char (*nv)[256] = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		snprintf(v[(*n)++], sizeof(v[0]), "%s", de->d_name);
 	}
 	closedir(d);
-	if (!best[0])
-		return -ENOENT;
-	if (snprintf(buf, len, "%s/%s", dir, best) >= (int)len)
-		return -ENAMETOOLONG;
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	/* names carry a fixed-width UTC time: the greatest is the newest */
+	if (*n)
+		qsort(v, *n, sizeof(v[0]), name_newer);
+	*names = v;
 	return 0;
 }
 
@@ -358,6 +463,19 @@ static int check_pid(const struct live_knobs *k, const struct journal_entry *e)
 	return st == e->start_time ? 0 : -ESRCH;	/* PID reused */
 }
 
+/* net.* sysctls live in a network namespace: the journal's, never another */
+static int enter_knob_ns(const struct live_knobs *k, const struct journal_entry *e, int *saved)
+{
+	*saved = -1;
+	if (strncmp(e->knob, "net.", 4))
+		return 0;
+	if (k->net_unreachable)
+		return -EXDEV;
+	if (k->netns && *k->netns)
+		return netns_enter(k->netns, saved);
+	return 0;
+}
+
 static int live_read(void *ctx, const struct journal_entry *e, char *val, size_t len)
 {
 	struct live_knobs *k = ctx;
@@ -371,8 +489,7 @@ static int live_read(void *ctx, const struct journal_entry *e, char *val, size_t
 		id = sysctl_lookup(e->knob);
 		if (id < 0)
 			return -EINVAL;
-		if (k->netns && *k->netns && !strncmp(e->knob, "net.", 4) &&
-		    (err = netns_enter(k->netns, &saved)))
+		if ((err = enter_knob_ns(k, e, &saved)))
 			return err;
 		err = sysctl_read(k->root, id, &v);
 		netns_leave(saved);
@@ -407,8 +524,7 @@ static int live_write(void *ctx, const struct journal_entry *e, const char *val)
 		id = sysctl_lookup(e->knob);
 		if (id < 0 || sysctl_parse_value(id, val, &v))
 			return -EINVAL;
-		if (k->netns && *k->netns && !strncmp(e->knob, "net.", 4) &&
-		    (err = netns_enter(k->netns, &saved)))
+		if ((err = enter_knob_ns(k, e, &saved)))
 			return err;
 		err = sysctl_write(k->root, id, &v);
 		netns_leave(saved);
@@ -560,7 +676,9 @@ int tune_rollback(const struct journal *j, const struct knob_ops *ops, bool forc
 		}
 		if (r < 0) {
 			fprintf(out, "%s: not restored: %s\n", name, r == -ESRCH ?
-				"process gone or PID reused" : strerror(-r));
+				"process gone or PID reused" : r == -EXDEV ?
+				"the network namespace it was changed in is not reachable from "
+				"here (give --netns PATH|PID of that namespace)" : strerror(-r));
 			(*left)++;
 			if (!first)
 				first = r;

@@ -51,25 +51,36 @@ int tune_family_parse(const char *list, unsigned int *mask)
 	return *mask ? 0 : -EINVAL;
 }
 
-struct proposal *tune_add(struct tune_result *r, const char *rule, enum tune_family fam)
+static struct proposal *grow(struct proposal **v, size_t *n, size_t *cap, const char *rule,
+			     enum tune_family fam)
 {
 	struct proposal *p;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct proposal *np = realloc(r->props, cap * sizeof(*np));
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct proposal *np = realloc(*v, nc * sizeof(*np));
 
 		if (!np)
 			return NULL;
-		r->props = np;
-		r->cap = cap;
+		*v = np;
+		*cap = nc;
 	}
-	p = &r->props[r->n++];
+	p = &(*v)[(*n)++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->rule, sizeof(p->rule), "%s", rule);
 	p->family = fam;
 	p->sc = -1;
 	return p;
+}
+
+struct proposal *tune_add(struct tune_result *r, const char *rule, enum tune_family fam)
+{
+	return grow(&r->props, &r->n, &r->cap, rule, fam);
+}
+
+struct proposal *tune_advise(struct tune_result *r, const char *rule)
+{
+	return grow(&r->advice, &r->nadvice, &r->advice_cap, rule, FAM_SYSCTL);
 }
 
 void tune_evid(struct proposal *p, const char *key, uint64_t value)
@@ -104,6 +115,7 @@ void tune_result_free(struct tune_result *r)
 	if (!r)
 		return;
 	free(r->props);
+	free(r->advice);
 	free(r->notes);
 	memset(r, 0, sizeof(*r));
 }
@@ -229,12 +241,121 @@ static int64_t doubled(int64_t v, int64_t floor, int64_t cap)
 
 /* ---- net rules ----------------------------------------------------------- */
 
+/*
+ * Which listeners a queue overflow can be blamed on: those whose accept
+ * queue was full at either end of the window, else every listener. Split by
+ * what limits each: a backlog below somaxconn is what the application asked
+ * for (raising somaxconn changes nothing), a backlog at somaxconn may have
+ * been capped by it. disco's own listeners are left out.
+ */
+#define MAX_BLAME 8
+struct blame {
+	const struct listener *capped[MAX_BLAME], *app[MAX_BLAME];
+	uint32_t capped_q[MAX_BLAME], app_q[MAX_BLAME];	/* longest queue seen */
+	int ncapped, napp, nfull;
+};
+
+static const struct listener *listener_before(const struct tune_input *in, uint64_t ino)
+{
+	for (size_t i = 0; in->before && i < in->before->nlisteners; i++)
+		if (in->before->listeners[i].ino == ino)
+			return &in->before->listeners[i];
+	return NULL;
+}
+
+static void blame_listeners(const struct tune_input *in, int64_t somaxconn, struct blame *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (int pass = 0; pass < 2 && !b->ncapped && !b->napp; pass++) {
+		for (size_t i = 0; i < in->after->nlisteners; i++) {
+			const struct listener *l = &in->after->listeners[i];
+			const struct listener *o = listener_before(in, l->ino);
+			uint32_t q = o && o->queue > l->queue ? o->queue : l->queue;
+			bool full = q >= l->backlog;
+
+			if (l->self || (pass == 0 && !full))
+				continue;
+			b->nfull += full;
+			if ((int64_t)l->backlog >= somaxconn && b->ncapped < MAX_BLAME) {
+				b->capped_q[b->ncapped] = q;
+				b->capped[b->ncapped++] = l;
+			} else if ((int64_t)l->backlog < somaxconn && b->napp < MAX_BLAME) {
+				b->app_q[b->napp] = q;
+				b->app[b->napp++] = l;
+			}
+		}
+	}
+}
+
+static void listener_name(const struct listener *l, char *buf, size_t len)
+{
+	if (l->pid)
+		snprintf(buf, len, "pid %d (%s) port %u", (int)l->pid, l->comm, l->port);
+	else
+		snprintf(buf, len, "port %u (owner not found)", l->port);
+}
+
+/* The application's listen() backlog is the limit: say so, propose nothing. */
+static int advise_app_backlog(const struct tune_input *in, struct tune_result *out,
+			      const char *rule, const char *trigger, uint64_t count,
+			      const struct blame *b, int64_t somaxconn)
+{
+	char ws[32], who[64];
+
+	fmt_secs(ws, sizeof(ws), window_ns(in));
+	for (int i = 0; i < b->napp; i++) {
+		const struct listener *l = b->app[i];
+		struct proposal *p = tune_advise(out, rule);
+
+		if (!p)
+			return -ENOMEM;
+		listener_name(l, who, sizeof(who));
+		snprintf(p->knob, sizeof(p->knob), "listen() backlog");
+		p->pid = l->pid;
+		snprintf(p->comm, sizeof(p->comm), "%s", l->comm);
+		snprintf(p->current, sizeof(p->current), "%u", l->backlog);
+		snprintf(p->proposed, sizeof(p->proposed), "larger, in the application");
+		snprintf(p->why, sizeof(p->why),
+			 "%llu %s in %s; %s listens with a backlog of %u (accept queue %u%s), below "
+			 "net.core.somaxconn=%lld: the application's backlog (%u) is the limit, so "
+			 "raising somaxconn would change nothing",
+			 (unsigned long long)count, trigger, ws, who, l->backlog, b->app_q[i],
+			 b->app_q[i] >= l->backlog ? ", full" : "", (long long)somaxconn, l->backlog);
+		snprintf(p->persist, sizeof(p->persist),
+			 "raise the backlog the application passes to listen() (its configuration, "
+			 "e.g. a backlog/somaxconn option), or make it accept() faster");
+		snprintf(p->risk, sizeof(p->risk), "none from disco: nothing is applied");
+		snprintf(p->undo, sizeof(p->undo), "-");
+		tune_evid(p, "pid", (uint64_t)l->pid);
+		tune_evid(p, "port", l->port);
+		tune_evid(p, "backlog", l->backlog);
+		tune_evid(p, "accept_queue", b->app_q[i]);
+		tune_evid(p, "somaxconn", (uint64_t)somaxconn);
+		tune_evid(p, trigger[0] == 'c' ? "listen_overflows" : "req_q_full", count);
+		tune_evid(p, "window_ns", window_ns(in));
+	}
+	return 0;
+}
+
+/* The capped listeners as evidence in a somaxconn proposal's why. */
+static void capped_why(const struct blame *b, char *buf, size_t len)
+{
+	char who[64];
+
+	listener_name(b->capped[0], who, sizeof(who));
+	snprintf(buf, len, "%s has the backlog %u = somaxconn (accept queue %u): it asked for at "
+		 "least that and listen() capped it%s; the new value takes effect when the "
+		 "application calls listen() again (restart it)", who, b->capped[0]->backlog,
+		 b->capped_q[0], b->ncapped > 1 ? ", as other listeners" : "");
+}
+
 static int rule_somaxconn(const struct tune_input *in, struct tune_result *out)
 {
 	const struct sysctl_val *v = cur(in, SC_SOMAXCONN);
 	uint64_t ovf = 0, drops = 0, win = window_ns(in);
 	struct proposal *p;
-	char ws[32];
+	struct blame b;
+	char ws[32], cause[384];
 	int e1, e2;
 
 	if (!v)
@@ -245,6 +366,20 @@ static int rule_somaxconn(const struct tune_input *in, struct tune_result *out)
 		return tune_note(out, "somaxconn: no delta available for ListenOverflows/ListenDrops");
 	if (!ovf && !drops)
 		return 0;
+	snprintf(cause, sizeof(cause), "listen() backlogs are capped at somaxconn=%lld, but the "
+		 "listeners' own backlogs could not be read (sock_diag needs a live run, not "
+		 "--from or --root): check them with ss -ltn (Send-Q)", (long long)v->v[0]);
+	if (in->after->have_listeners) {
+		blame_listeners(in, v->v[0], &b);
+		if (b.napp && advise_app_backlog(in, out, "somaxconn", "connections overflowed",
+						 ovf, &b, v->v[0]))
+			return -ENOMEM;
+		if (!b.ncapped)
+			return b.napp ? 0 : tune_note(out, "somaxconn: %llu listen overflows but no "
+						      "TCP listener is left to blame (closed "
+						      "meanwhile?)", (unsigned long long)ovf);
+		capped_why(&b, cause, sizeof(cause));
+	}
 	if (v->v[0] >= TUNE_SOMAXCONN_CAP)
 		return tune_note(out, "somaxconn: %llu listen overflows, but net.core.somaxconn is "
 				 "already at its cap %d", (unsigned long long)ovf, TUNE_SOMAXCONN_CAP);
@@ -254,47 +389,78 @@ static int rule_somaxconn(const struct tune_input *in, struct tune_result *out)
 		return -ENOMEM;
 	fmt_secs(ws, sizeof(ws), win);
 	snprintf(p->why, sizeof(p->why),
-		 "%llu connections overflowed a full accept queue (%llu listen drops) in %s; "
-		 "listen() backlogs are silently capped at somaxconn=%lld",
-		 (unsigned long long)ovf, (unsigned long long)drops, ws, (long long)v->v[0]);
+		 "%llu connections overflowed a full accept queue (%llu listen drops) in %s; %s",
+		 (unsigned long long)ovf, (unsigned long long)drops, ws, cause);
 	tune_evid(p, "listen_overflows", ovf);
 	tune_evid(p, "listen_drops", drops);
 	tune_evid(p, "window_ns", win);
+	if (in->after->have_listeners) {
+		tune_evid(p, "pid", (uint64_t)b.capped[0]->pid);
+		tune_evid(p, "port", b.capped[0]->port);
+		tune_evid(p, "backlog", b.capped[0]->backlog);
+		tune_evid(p, "accept_queue", b.capped_q[0]);
+	}
 	snprintf(p->risk, sizeof(p->risk),
 		 "low: longer accept queues hold more pending connections (memory, queueing delay); "
-		 "only applications passing a larger backlog to listen() benefit");
+		 "only applications passing a larger backlog to listen() benefit, after they listen "
+		 "again");
 	return 0;
 }
 
+/*
+ * TCPReqQFullDrop/DoCookies count SYNs that found the listener's request
+ * queue full, and that queue is bounded by the listener's backlog
+ * (min(listen() backlog, somaxconn)), not by tcp_max_syn_backlog (which
+ * only drops, uncounted here, with syncookies off). So the fix is the same
+ * as for accept queue overflows: somaxconn when it capped the backlog, the
+ * application's backlog otherwise.
+ */
 static int rule_syn_backlog(const struct tune_input *in, struct tune_result *out)
 {
-	const struct sysctl_val *v = cur(in, SC_SYN_BACKLOG);
+	const struct sysctl_val *v = cur(in, SC_SOMAXCONN);
 	uint64_t full = 0, cookies = 0;
 	struct proposal *p;
+	struct blame b;
+	char cause[384];
 	int e1, e2;
 
 	if (!v)
-		return tune_note(out, "syn-backlog: net.ipv4.tcp_max_syn_backlog not readable");
+		return tune_note(out, "syn-backlog: net.core.somaxconn not readable");
 	e1 = NETSTAT_DELTA(in, req_q_full_drop, "TCPReqQFullDrop", &full);
 	e2 = NETSTAT_DELTA(in, req_q_full_cookies, "TCPReqQFullDoCookies", &cookies);
 	if (e1 && e2)
 		return tune_note(out, "syn-backlog: no delta available for TCPReqQFullDrop");
 	if (!full && !cookies)
 		return 0;
-	if (v->v[0] >= TUNE_SYN_BACKLOG_CAP)
-		return tune_note(out, "syn-backlog: SYN queue full, but tcp_max_syn_backlog is at its cap");
-	p = raise_sysctl(out, "syn-backlog", SC_SYN_BACKLOG, v,
-			 doubled(v->v[0], 256, TUNE_SYN_BACKLOG_CAP));
+	snprintf(cause, sizeof(cause), "the SYN queue is bounded by the listener's backlog, "
+		 "capped at somaxconn=%lld; the listeners' own backlogs could not be read (check "
+		 "ss -ltn)", (long long)v->v[0]);
+	if (in->after->have_listeners) {
+		blame_listeners(in, v->v[0], &b);
+		if (b.napp && advise_app_backlog(in, out, "syn-backlog", "SYNs found the SYN "
+						 "queue full", full + cookies, &b, v->v[0]))
+			return -ENOMEM;
+		if (!b.ncapped)
+			return b.napp ? 0 : tune_note(out, "syn-backlog: SYN queue full but no TCP "
+						      "listener is left to blame");
+		capped_why(&b, cause, sizeof(cause));
+	}
+	if (v->v[0] >= TUNE_SOMAXCONN_CAP)
+		return tune_note(out, "syn-backlog: SYN queue full, but somaxconn is at its cap");
+	p = raise_sysctl(out, "syn-backlog", SC_SOMAXCONN, v,
+			 doubled(v->v[0], 128, TUNE_SOMAXCONN_CAP));
 	if (!p)
 		return -ENOMEM;
 	snprintf(p->why, sizeof(p->why),
-		 "%llu SYNs were dropped and %llu answered with syncookies because the SYN "
-		 "queue was full", (unsigned long long)full, (unsigned long long)cookies);
+		 "%llu SYNs were dropped and %llu answered with syncookies because a listener's "
+		 "SYN queue was full; %s", (unsigned long long)full, (unsigned long long)cookies,
+		 cause);
 	tune_evid(p, "req_q_full_drop", full);
 	tune_evid(p, "req_q_full_cookies", cookies);
 	tune_evid(p, "window_ns", window_ns(in));
 	snprintf(p->risk, sizeof(p->risk),
-		 "low: more half-open connections kept (memory under a SYN flood; syncookies still apply)");
+		 "low: more half-open and pending connections kept per listener (memory under a "
+		 "SYN flood; syncookies still apply)");
 	return 0;
 }
 
@@ -662,7 +828,7 @@ static int rule_max_map_count(const struct tune_input *in, struct tune_result *o
 	for (size_t i = 0; i < in->after->nprocs; i++) {
 		const struct proc_snap *q = &in->after->procs[i];
 
-		if (q->has_maps && at_pct(q->nmaps, (uint64_t)v->v[0], TUNE_PCT_TRIGGER) &&
+		if (q->has_maps && !q->self && at_pct(q->nmaps, (uint64_t)v->v[0], TUNE_PCT_TRIGGER) &&
 		    (!worst || q->nmaps > worst->nmaps))
 			worst = q;
 	}
@@ -715,6 +881,14 @@ static int rule_file_max(const struct tune_input *in, struct tune_result *out)
 
 /* ---- targets ------------------------------------------------------------- */
 
+/* disco itself and its children: never a target, never a neighbour */
+static bool is_self(const struct tune_input *in, pid_t pid)
+{
+	const struct proc_snap *q = snapshot_proc(in->after, pid);
+
+	return q && q->self;
+}
+
 static bool has_pid(const pid_t *v, int n, pid_t pid)
 {
 	for (int i = 0; i < n; i++)
@@ -737,7 +911,7 @@ static int evidence_targets(const struct tune_input *in, pid_t *out, int max)
 		uint64_t pid, p99;
 		int k;
 
-		if (!jget_u64(pr, "pid", &pid) || !pid || pid > INT32_MAX ||
+		if (!jget_u64(pr, "pid", &pid) || !pid || pid > INT32_MAX || is_self(in, (pid_t)pid) ||
 		    !jget_u64(json_object_get(pr, "runq_latency"), "p99_ns", &p99) ||
 		    p99 < TUNE_RUNQ_P99_NS || has_pid(out, n, (pid_t)pid))
 			continue;
@@ -779,7 +953,8 @@ static int nofile_one(const struct tune_input *in, struct tune_result *out,
 	struct proposal *p;
 	const char *user;
 
-	if (q->kthread || !q->has_fds || !q->has_limits || soft == TUNE_NOFILE_INF || !soft)
+	if (q->kthread || q->self || !q->has_fds || !q->has_limits || soft == TUNE_NOFILE_INF ||
+	    !soft)
 		return 0;
 	if (!at_pct(q->nfds, soft, TUNE_PCT_TRIGGER))
 		return 0;
@@ -868,7 +1043,10 @@ static int rule_nofile(const struct tune_input *in, struct tune_result *out)
 		for (int i = 0; i < in->ntargets; i++) {
 			const struct proc_snap *q = snapshot_proc(in->after, in->targets[i]);
 
-			if (!q || !q->has_fds || !q->has_limits) {
+			if (q && q->self) {
+				err = tune_note(out, "nofile: pid %d is disco itself: not a target",
+						(int)in->targets[i]);
+			} else if (!q || !q->has_fds || !q->has_limits) {
 				err = tune_note(out, "nofile: pid %d: fd count or limits not readable",
 						(int)in->targets[i]);
 			} else {
@@ -955,9 +1133,10 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 	size_t i;
 
 	/* evidence names many processes: only -p targets get a note when skipped */
-	if (!t || !CPU_COUNT(&t->allowed) || t->kthread)
-		return in->ntargets ? tune_note(out, "affinity: pid %d not found, a kernel thread, "
-						"or its CPU mask unreadable", (int)pid) : 0;
+	if (!t || !CPU_COUNT(&t->allowed) || t->kthread || t->self)
+		return in->ntargets ? tune_note(out, "affinity: pid %d not found, disco itself, a "
+						"kernel thread, or its CPU mask unreadable",
+						(int)pid) : 0;
 	json_array_foreach(sched ? json_object_get(sched, "processes") : NULL, i, x) {
 		uint64_t v;
 
@@ -983,7 +1162,7 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 		if (jget_u64(x, "cpu", &cpu) && cpu < CPU_SETSIZE)
 			CPU_SET(cpu, &waited_on);
 		if (jget_u64(x, "prev_pid", &prev) && prev && prev != (uint64_t)pid &&
-		    prev <= INT32_MAX)
+		    prev <= INT32_MAX && !is_self(in, (pid_t)prev))
 			nb_add(&nb, (pid_t)prev, 1);
 	}
 	for (i = 0; in->before && win && i < a->nprocs; i++) {
@@ -991,7 +1170,7 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 		cpu_set_t common;
 		uint64_t used;
 
-		if (q->pid == pid || !o || o->start_time != q->start_time)
+		if (q->pid == pid || q->self || !o || o->start_time != q->start_time)
 			continue;
 		/* a real share of a CPU over the window, on CPUs we may use */
 		used = sub0(q->cpu_ticks, o->cpu_ticks) * 1000000000ull / a->clk_tck;
@@ -1165,7 +1344,7 @@ static int rule_affinity_numa(const struct tune_input *in, struct tune_result *o
 		cpu_set_t cpus;
 		struct proposal *p;
 
-		if (!q || !q->has_numa || q->kthread)
+		if (!q || !q->has_numa || q->kthread || q->self)
 			continue;
 		for (int k = 0; k < a->nnodes; k++) {
 			cpu_set_t c;
@@ -1215,8 +1394,8 @@ static int rule_affinity_numa(const struct tune_input *in, struct tune_result *o
 }
 
 const struct tune_rule tune_rules[] = {
-	{ "somaxconn", FAM_SYSCTL, "net.core.somaxconn on listen queue overflows", rule_somaxconn },
-	{ "syn-backlog", FAM_SYSCTL, "net.ipv4.tcp_max_syn_backlog on SYN queue drops", rule_syn_backlog },
+	{ "somaxconn", FAM_SYSCTL, "listen queue overflows: somaxconn when it capped the listener's backlog, else the application's backlog", rule_somaxconn },
+	{ "syn-backlog", FAM_SYSCTL, "SYN queue drops: somaxconn when it capped the listener's backlog, else the application's backlog", rule_syn_backlog },
 	{ "netdev-backlog", FAM_SYSCTL, "net.core.netdev_max_backlog on softnet drops", rule_netdev_backlog },
 	{ "tcp-rmem", FAM_SYSCTL, "tcp_rmem/rmem_max from bandwidth-delay product or pruning", rule_tcp_rmem },
 	{ "tcp-wmem", FAM_SYSCTL, "tcp_wmem/wmem_max from bandwidth-delay product", rule_tcp_wmem },
@@ -1306,6 +1485,14 @@ int tune_fix_consistency(const struct snapshot *s, struct tune_result *r)
 			if (soft > hard)
 				soft = hard;
 			nofile_format(soft, hard, p->proposed, sizeof(p->proposed));
+			continue;
+		}
+		if (p->family == FAM_SYSCTL && find_knob(r, p->sc) != p) {
+			/* two rules, one cause (somaxconn for overflows and SYN drops) */
+			if (tune_note(r, "%s: %s already proposed by %s", p->rule, p->knob,
+				      find_knob(r, p->sc)->rule))
+				return -ENOMEM;
+			drop_prop(r, i--);
 			continue;
 		}
 		if (max_id < 0)

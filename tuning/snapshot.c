@@ -443,6 +443,8 @@ int parse_pid_stat(const char *text, struct proc_snap *p)
 		if (parse_u64_tok(q, &end, &f[i]))
 			return i > 22 ? 0 : -EINVAL;
 		q = end;
+		if (i == 4)
+			p->ppid = f[4] > INT_MAX ? 0 : (pid_t)f[4];
 		if (i == 9)
 			p->kthread = f[9] & 0x00200000;	/* PF_KTHREAD */
 		if (i == 22) {
@@ -990,6 +992,7 @@ int snapshot_take(struct snapshot *s, const struct snapshot_opts *o)
 	struct snapshot_opts ro = *o;
 	char *t;
 	long tck = sysconf(_SC_CLK_TCK);
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	ro.root = root;
@@ -1046,7 +1049,14 @@ int snapshot_take(struct snapshot *s, const struct snapshot_opts *o)
 		free(t);
 	}
 	read_topology(root, s);
-	return read_procs(&ro, s);
+	err = read_procs(&ro, s);
+	for (size_t i = 0; !err && o->self && i < s->nprocs; i++)
+		s->procs[i].self = s->procs[i].pid == o->self || s->procs[i].ppid == o->self;
+	if (!err && o->listeners && !listeners_read(&s->listeners, &s->nlisteners)) {
+		s->have_listeners = true;
+		listeners_owners(root, s);
+	}
+	return err;
 }
 
 void snapshot_free(struct snapshot *s)
@@ -1056,6 +1066,9 @@ void snapshot_free(struct snapshot *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->nprocs = 0;
+	free(s->listeners);
+	s->listeners = NULL;
+	s->nlisteners = 0;
 }
 
 const struct proc_snap *snapshot_proc(const struct snapshot *s, pid_t pid)

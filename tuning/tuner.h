@@ -76,6 +76,45 @@ int sysctl_write(const char *root, int id, const struct sysctl_val *v);
 int netns_enter(const char *spec, int *saved_fd);
 int netns_leave(int saved_fd);
 
+/* ---- scope: where a run measured and where its changes land ------------ */
+/* What makes two runs "the same place": a path can be reused, an inode of a
+ * namespace on one boot cannot. */
+struct tune_ident {
+	uint64_t netns_ino, netns_dev;	/* the namespace net.* knobs live in */
+	uint64_t mntns_ino, mntns_dev;	/* with --root: whose mounts resolve it */
+	char hostname[65];
+	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
+	uint32_t uid;
+	int32_t pid;
+	char version[32];
+};
+
+struct tune_scope {
+	char root[256];			/* "/" or --root DIR */
+	char netns[256];		/* --netns as given, or "" (ours) */
+	bool netns_private;		/* not the host's (pid 1's) namespace */
+	struct tune_ident id;
+	char journal_dir[512];		/* <root>/var/lib/disco, or --journal DIR */
+	bool journal_dir_given;		/* part of every printed command */
+};
+
+/* Identify the namespaces, host and boot a run acts on; jdir NULL for the
+ * default journal directory. 0 or -errno. */
+int scope_identify(struct tune_scope *s, const char *root, const char *netns,
+		   const char *jdir);
+/* Same namespace, mount namespace (with --root), root and boot; else 0 and
+ * why (one phrase) in why. Pure. */
+struct journal;
+bool scope_same(const struct tune_scope *here, const struct journal *j, char *why, size_t len);
+/* " --netns X --root Y": the options that make a command act where this
+ * run measured ("" for this system). Pure. */
+void scope_args(const struct tune_scope *s, char *buf, size_t len);
+/* Prefix that runs a command inside the namespace ("ip netns exec web "),
+ * "" when no --netns was given. Pure. */
+void scope_ns_exec(const struct tune_scope *s, char *buf, size_t len);
+/* Single-quote a word for a shell when it needs it. Pure. */
+void shell_quote(const char *in, char *out, size_t len);
+
 /* ---- snapshot ---------------------------------------------------------- */
 /* Cumulative counters, differenced between the two ends of the window. */
 struct counters {
@@ -101,10 +140,27 @@ struct proc_snap {
 	uint64_t nofile_soft, nofile_hard;
 	bool has_limits, has_fds, has_maps, has_sched, has_numa, target;
 	bool kthread;			/* PF_KTHREAD: never a target */
+	bool self;			/* disco or a child of it: never a target */
+	pid_t ppid;
 	uint64_t nfds, nmaps;
 	cpu_set_t allowed;		/* Cpus_allowed_list */
 	cpu_set_t ran_on;		/* CPUs its threads last ran on (targets) */
 	uint64_t node_pages[TUNE_MAX_NODES];	/* numa_maps N<n>= sums */
+};
+
+/* A TCP listener from sock_diag: for a listener the kernel reports the
+ * effective backlog (min(listen() backlog, somaxconn)) as idiag_wqueue and
+ * the accept queue length as idiag_rqueue. */
+struct listener {
+	uint16_t port;
+	uint8_t family;			/* AF_INET, AF_INET6 */
+	uint32_t backlog;		/* sk_max_ack_backlog */
+	uint32_t queue;			/* connections waiting for accept() */
+	uint64_t ino;			/* socket inode: finds the owner */
+	uint32_t uid;
+	pid_t pid;			/* 0: owner not found */
+	char comm[16];
+	bool self;
 };
 
 struct snapshot {
@@ -125,6 +181,9 @@ struct snapshot {
 	uint64_t clk_tck;
 	struct proc_snap *procs;
 	size_t nprocs;
+	struct listener *listeners;
+	size_t nlisteners;
+	bool have_listeners;		/* sock_diag answered (live runs only) */
 };
 
 struct snapshot_opts {
@@ -132,6 +191,8 @@ struct snapshot_opts {
 	const pid_t *targets;		/* detailed: numa_maps, thread CPUs */
 	int ntargets;
 	bool all_procs;			/* scan every /proc/PID (else targets only) */
+	bool listeners;			/* ask sock_diag (root must be this system) */
+	pid_t self;			/* disco's own pid: marked, never a target */
 };
 
 /* Pure text parsers (no syscalls): 0 or -EINVAL. Fuzzed. */
@@ -153,6 +214,14 @@ int cpulist_parse(const char *text, cpu_set_t *set);
 void cpulist_format(const cpu_set_t *set, char *buf, size_t len);
 /* Start time (field 22) of PID under root; 0 or -errno. */
 int proc_start_time(const char *root, pid_t pid, uint64_t *out);
+
+/* Parse one netlink buffer of inet_diag answers into *v (grown); 1 at
+ * NLMSG_DONE, 0 for more to come, -errno on NLMSG_ERROR or junk. Pure. */
+int parse_inet_diag(const void *buf, size_t len, struct listener **v, size_t *n, size_t *cap);
+/* Every TCP listener of the caller's network namespace; 0 or -errno. */
+int listeners_read(struct listener **v, size_t *n);
+/* Fill pid/comm of each listener from the snapshot's processes' fds. */
+void listeners_owners(const char *root, struct snapshot *s);
 
 /* Read everything a rule needs; 0 or -errno (only for fatal errors). */
 int snapshot_take(struct snapshot *s, const struct snapshot_opts *o);
@@ -185,17 +254,21 @@ struct proposal {
 	uint64_t start_time;
 	char comm[16];
 	char current[TUNE_VAL_LEN], proposed[TUNE_VAL_LEN];
-	char why[320];
+	char why[768];
 	struct tune_evid ev[TUNE_MAX_EVID];
 	int nev;
 	char risk[256];
-	char persist[512];
-	char undo[256];
+	char persist[1280];
+	char undo[1280];
 };
 
 struct tune_result {
 	struct proposal *props;
 	size_t n, cap;
+	/* fixes outside the kernel (an application's listen() backlog): the
+	 * knob, current and why say what to change; nothing is applied */
+	struct proposal *advice;
+	size_t nadvice, advice_cap;
 	char (*notes)[256];		/* rules that could not decide, and why */
 	size_t nnotes, notes_cap;
 };
@@ -249,13 +322,20 @@ int tune_fix_consistency(const struct snapshot *s, struct tune_result *r);
 void tune_result_free(struct tune_result *r);
 struct proposal *tune_add(struct tune_result *r, const char *rule,
 			  enum tune_family fam);
+struct proposal *tune_advise(struct tune_result *r, const char *rule);
 void tune_evid(struct proposal *p, const char *key, uint64_t value);
 int tune_note(struct tune_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Output: text grouped by family (with a sysctl.d snippet) and JSON. */
-void tune_print_text(FILE *out, const struct tune_result *r, bool dry_run);
-json_t *tune_to_json(const struct tune_result *r);
+/* Rewrite each proposal's persistent form and undo so that, copied as
+ * shown, they act on the scope that was measured. Pure. */
+void tune_scope_commands(const struct tune_scope *s, struct tune_result *r);
+/* Output: text grouped by family (with a sysctl.d snippet) and JSON, both
+ * carrying the scope. */
+void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_scope *s,
+		     bool dry_run);
+json_t *tune_to_json(const struct tune_result *r, const struct tune_scope *s);
+json_t *scope_to_json(const struct tune_scope *s);
 
 /* ---- limits and affinity (syscalls) ------------------------------------ */
 /* "1024:4096", "unlimited" for RLIM_INFINITY */
@@ -281,7 +361,10 @@ struct journal_entry {
 struct journal {
 	char root[256];
 	char netns[256];		/* --netns for net.* sysctls, or "" */
+	struct tune_ident id;		/* all zero: a journal older than identities */
 	int64_t created_ns;
+	int64_t rolled_back_ns;		/* 0 while its changes are in force */
+	char state_note[256];		/* why it was rolled back, by whom */
 	struct journal_entry *e;
 	size_t n;
 };
@@ -299,8 +382,11 @@ int journal_parse(const char *buf, size_t len, struct journal *j,
 /* Create 0600, O_EXCL|O_NOFOLLOW, fsync file and directory. */
 int journal_write(const char *path, const struct journal *j);
 int journal_read(const char *path, struct journal *j, char *err, size_t errlen);
-/* Newest journal-*.json in dir; -ENOENT if none. */
-int journal_latest(const char *dir, char *buf, size_t len);
+/* Replace an existing journal atomically (temporary file, fsync, rename). */
+int journal_update(const char *path, const struct journal *j);
+/* The journal-*.json names in dir, newest first (names carry a fixed-width
+ * UTC time); *n of them in a malloc'd array of NAME_MAX+1 strings. */
+int journal_names(const char *dir, char (**names)[256], size_t *n);
 void journal_free(struct journal *j);
 
 /* How a change reaches a knob; tests substitute their own. */
@@ -316,6 +402,7 @@ struct live_knobs {
 	const char *root;
 	const char *netns;
 	bool live;		/* root is this system: processes may be touched */
+	bool net_unreachable;	/* net.* of the journal's namespace: -EXDEV */
 };
 void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx);
 

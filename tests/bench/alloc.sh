@@ -3,6 +3,12 @@
 # beside the naive probe set (uprobe+uretprobe on malloc, uprobe on free, all
 # on entries, empty programs) in one run; and the kernel part's cost on a
 # file/socket open-close workload (throughput vs untraced).
+# Issue 14's: the same pairs through the preload library (lib-* modes: the
+# fixture runs with LD_PRELOAD=libdisco-alloc.so): the library alone, its
+# two NOP probe functions with empty programs (nop-floor), disco on them in
+# full mode (--alloc-sample-bytes 1) and sampled (default mean); and a
+# program spending part of its time in malloc/free (a hash table of
+# strings, HN keys) untraced vs sampled, as a wall-clock ratio of CPU time.
 # The "floor" mode is the cheapest probe set full tracking needs, with empty
 # programs: malloc's entry and return, and free where disco places it (read
 # from a disco session's placement report). disco minus floor is what the
@@ -15,6 +21,8 @@ FIX=${FIXTURES:-$PWD/.output/fixtures}/alloc_fixture
 N=${N:-200000}
 REPEAT=${REPEAT:-3}
 KN=${KN:-20000}
+HN=${HN:-100000}
+LIB=${LIB:-$PWD/libdisco-alloc.so}
 W=$(mktemp -d /tmp/disco-bench-alloc.XXXXXX)
 PIDS=()
 cleanup() {
@@ -34,10 +42,10 @@ clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux/x86 -c tests/bench/alloc_
 
 LIBC=$(ldd "$FIX" | awk '/libc\.so/ {print $3}')
 # file offset of a dynamic symbol: through the PT_LOAD holding it
-file_off() {
-	local va
-	va=$(nm -D --defined-only "$LIBC" | awk -v s="$1" '$3 == s || index($3, s "@@") == 1 {print $1; exit}')
-	readelf -lW "$LIBC" | while read -r type off vaddr _ fsz _; do
+file_off() {	# SYMBOL [BINARY]
+	local va bin=${2:-$LIBC}
+	va=$(nm -D --defined-only "$bin" | awk -v s="$1" '$3 == s || index($3, s "@@") == 1 {print $1; exit}')
+	readelf -lW "$bin" | while read -r type off vaddr _ fsz _; do
 		[ "$type" = LOAD ] || continue
 		if (( 16#$va >= vaddr && 16#$va < vaddr + fsz )); then
 			printf '0x%x\n' $(( 16#$va - vaddr + off ))
@@ -47,6 +55,9 @@ file_off() {
 }
 MOFF=$(file_off malloc)
 FOFF=$(file_off free)
+[ -r "$LIB" ] || { echo "alloc bench: $LIB missing (make)" >&2; exit 1; }
+LAOFF=$(file_off disco_alloc_probe_alloc "$LIB")
+LFOFF=$(file_off disco_alloc_probe_free "$LIB")
 
 wait_line() {	# FILE PATTERN: up to 30 s
 	local i
@@ -61,12 +72,26 @@ wait_line() {	# FILE PATTERN: up to 30 s
 
 # run_one MODE WORKLOAD COUNT -> prints the fixture's ns per op
 run_one() {
-	local mode=$1 work=$2 count=$3 pid tp=0 out
+	local mode=$1 work=$2 count=$3 pid tp=0 out pre=()
 	rm -f "$W/go" "$W/t.err" "$W/t.out"
-	"$FIX" --wait-file "$W/go" "$work" "$count" > "$W/f.out" &
+	case $mode in
+	lib-*-full|lib-full) pre=(env LD_PRELOAD="$LIB" DISCO_ALLOC_SAMPLE_BYTES=1 DISCO_ALLOC_SEED=1);;
+	lib-*) pre=(env LD_PRELOAD="$LIB" DISCO_ALLOC_SEED=1);;
+	esac
+	"${pre[@]}" "$FIX" --wait-file "$W/go" "$work" "$count" > "$W/f.out" &
 	pid=$!
 	case $mode in
-	none) ;;
+	none|lib-full|lib-sampled) ;;
+	lib-nop-floor-full)
+		mkfifo "$W/hold.$pid"
+		"$W/alloc_naive" "$pid" "$LIB" "$LAOFF" "$LFOFF" noret < "$W/hold.$pid" > "$W/t.out" 2>&1 &
+		tp=$!
+		exec 9> "$W/hold.$pid"
+		wait_line "$W/t.out" attached || return 1;;
+	lib-disco-full|lib-disco-sampled)
+		"$DISCO" record -e alloc --user-only -f -o "$W/s.data" -p "$pid" > /dev/null 2> "$W/t.err" &
+		tp=$!
+		wait_line "$W/t.err" "recording to" || return 1;;
 	naive|floor)
 		mkfifo "$W/hold.$pid"
 		"$W/alloc_naive" "$pid" "$LIBC" "$MOFF" \
@@ -94,8 +119,8 @@ run_one() {
 	wait "$pid"
 	out=$(sed -n 's/^ns_per_[a-z]*=//p' "$W/f.out")
 	case $mode in
-	naive|floor) exec 9>&-; wait "$tp";;
-	none) ;;
+	naive|floor|lib-nop-floor-full) exec 9>&-; wait "$tp";;
+	none|lib-full|lib-sampled) ;;
 	*) kill -INT "$tp"; wait "$tp";;
 	esac
 	echo "$out"
@@ -129,6 +154,42 @@ awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" -v fl="${R[floor]}"
 	add = (v - b) / 1000
 	printf "alloc_user_added_us_per_pair=%.2f (target <= 3.00; naive set %.2f; empty floor set %.2f, of which disco adds %.2f)\n",
 		add, (nv - b) / 1000, (fl - b) / 1000, (v - fl) / 1000 }'
+
+# the preload path, in the same run
+echo "alloc bench: preload library $LIB (probe functions at $LAOFF, $LFOFF)"
+LMODES="none lib-full lib-nop-floor-full lib-disco-full lib-sampled lib-disco-sampled"
+for mode in $LMODES; do
+	vals=""
+	for ((r = 0; r < REPEAT; r++)); do
+		n=$N
+		case $mode in *-full) [ "$mode" = lib-full ] || n=$((N / 4));; esac
+		v=$(run_one "$mode" loop "$n") || exit 1
+		vals+="$v"$'\n'
+	done
+	R[p.$mode]=$(printf '%s' "$vals" | median)
+done
+for mode in $LMODES; do
+	awk -v m="$mode" -v v="${R[p.$mode]}" -v b="${R[p.none]}" \
+		'BEGIN {printf "  %-20s %10.1f ns/pair   adds %8.1f ns/pair\n", m, v, v - b}'
+done
+awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full]}" \
+	-v df="${R[p.lib-disco-full]}" -v ls="${R[p.lib-sampled]}" -v ds="${R[p.lib-disco-sampled]}" 'BEGIN {
+	printf "alloc_preload_full_added_us_per_pair=%.2f (target <= 3.00; the library alone %.2f, its two NOP probes with empty programs %.2f, of which disco adds %.2f)\n",
+		(df - b) / 1000, (lf - b) / 1000, (fl - b) / 1000, (df - fl) / 1000
+	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
+		ds - b, ls - b }'
+echo "alloc bench: hash table of $HN strings, 20 rounds (malloc/free a part of the work)"
+for mode in none lib-disco-sampled; do
+	vals=""
+	for ((r = 0; r < REPEAT; r++)); do
+		v=$(run_one "$mode" hashtable "$HN") || exit 1
+		vals+="$v"$'\n'
+	done
+	R[h.$mode]=$(printf '%s' "$vals" | median)
+done
+awk -v a="${R[h.none]}" -v b="${R[h.lib-disco-sampled]}" 'BEGIN {
+	printf "alloc_preload_sampled_hashtable_overhead_pct=%.1f (target <= 5; untraced %.1f ns/insert, sampled %.1f)\n",
+		(b - a) * 100 / a, a, b }'
 
 fi
 [ "${ONLY:-kernel}" = user ] && exit 0

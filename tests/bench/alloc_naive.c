@@ -2,8 +2,9 @@
 /*
  * Benchmark baseline loader: attaches the naive probe set (uprobe and
  * uretprobe on malloc's entry, uprobe on free's entry) to one process,
- * prints "attached", and holds until stdin closes.
- *   alloc_naive PID LIBC MALLOC_OFFSET FREE_OFFSET
+ * prints "attached", and holds until stdin closes. With "noret", no
+ * uretprobe: the floor of the preload library's two NOP probe functions.
+ *   alloc_naive PID BINARY MALLOC_OFFSET FREE_OFFSET [noret]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@ int main(int argc, char **argv)
 	char c;
 	int pid;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: alloc_naive PID LIBC MALLOC_OFF FREE_OFF\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: alloc_naive PID BINARY MALLOC_OFF FREE_OFF [noret]\n");
 		return 2;
 	}
 	pid = atoi(argv[1]);
@@ -29,8 +30,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (!bpf_program__attach_uprobe_opts(s->progs.naive_malloc, pid, argv[2],
 					     strtoul(argv[3], NULL, 0), &ent) ||
-	    !bpf_program__attach_uprobe_opts(s->progs.naive_malloc_ret, pid, argv[2],
-					     strtoul(argv[3], NULL, 0), &ret) ||
+	    (argc == 5 && !bpf_program__attach_uprobe_opts(s->progs.naive_malloc_ret, pid, argv[2],
+							   strtoul(argv[3], NULL, 0), &ret)) ||
 	    !bpf_program__attach_uprobe_opts(s->progs.naive_free, pid, argv[2],
 					     strtoul(argv[4], NULL, 0), &ent)) {
 		perror("attach");

@@ -29,8 +29,8 @@ assert_eq "target pid" "$(jqv "$T/r.json" '.collectors.alloc.targets[0].pid')" "
 "$DISCO" record -e alloc -q -o "$T/b.data" -p 999999999 2> "$T/err2.txt" && fail "bogus pid accepted"
 [ "$(wc -l < "$T/err2.txt")" -le 3 ] || { cat "$T/err2.txt" >&2; fail "noisy error for a bogus pid"; }
 
-# --sample: scaled figures, and the report says so
-"$DISCO" record -e alloc --user-only --sample 4 -q -o "$T/s.data" -- "$FIXTURES/alloc_fixture" basic ||
+# --sample (libc uprobes): scaled figures, and the report says so
+"$DISCO" record -e alloc --user-only --libc-uprobes --sample 4 -q -o "$T/s.data" -- "$FIXTURES/alloc_fixture" basic ||
 	fail "sampled record failed"
 "$DISCO" report "$T/s.data" --format json > "$T/s.json" || fail "report failed"
 assert_eq "sampling recorded" "$(jqv "$T/s.json" '.collectors.alloc.sampling.one_in')" 4

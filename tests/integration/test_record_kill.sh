@@ -26,12 +26,14 @@ wait $pid || fail "SIGINT exit status $?"
 "$DISCO" report "$T/i.data" --format json > "$T/i.json" || fail "report after SIGINT failed"
 jqv "$T/i.json" '.session.complete == true' >/dev/null
 
-# refuses to overwrite without -f, and never writes through a symlink
-"$DISCO" record -e sched -q -d 1 -o "$T/i.data" 2> "$T/err" && fail "overwrote without -f"
-grep -q "exists" "$T/err" || fail "no clear message for an existing file"
+# never overwrites without -f (the old file becomes .old: rotation is
+# tested in test_record_files_and_status.sh), never writes through a symlink
 ln -s "$T/target" "$T/link"
-"$DISCO" record -e sched -q -d 1 -f -o "$T/link" 2> "$T/err" && fail "wrote through a symlink"
+"$DISCO" record -e sched -q -d 1 -o "$T/link" 2> "$T/err" && fail "wrote through a symlink"
+grep -q "exists" "$T/err" || fail "no clear message for a symlink at FILE: $(cat "$T/err")"
+"$DISCO" record -e sched -q -d 1 -f -o "$T/link" 2> "$T/err" && fail "wrote through a symlink with -f"
 [ -e "$T/target" ] && fail "symlink target was created"
+[ -L "$T/link" ] || fail "the symlink was moved or removed"
 # a corrupted file is a clear error naming the offset
 cp "$T/i.data" "$T/c.data"
 printf '\xff\xff\xff\xff' | dd of="$T/c.data" bs=1 seek=40 conv=notrunc 2>/dev/null

@@ -42,7 +42,7 @@ if grep -Eq 'https?://|src=|<script|<link|@import|url\(' "$T/r.html"; then
 fi
 grep -q 'ev&lt;i&gt;&quot;\\x' "$T/r.html" || fail "hostile comm not shown escaped"
 if grep -q 'ev<i>' "$T/r.html"; then fail "hostile comm written raw into the HTML"; fi
-grep -q '>processes ' "$T/r.html" || fail "no process table"
+grep -q '>Processes ' "$T/r.html" || fail "no process table"
 
 # an unknown format is a usage error
 "$DISCO" report "$T/s.data" --format yaml 2>/dev/null

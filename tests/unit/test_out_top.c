@@ -25,7 +25,7 @@ static void test_top_interval_is_difference_of_cumulative(void **state)
 		hist_add_value(&b, 5000000);	/* the interval: 10 x 5ms */
 	ja = hist_to_json(&a, "ns");
 	jb = hist_to_json(&b, "ns");
-	assert_int_equal(top_interval(jb, ja, "ns", &iv), 0);
+	assert_int_equal(hist_interval(jb, ja, "ns", &iv), 0);
 	assert_int_equal(iv.count, 10);
 	assert_int_equal(iv.sum, 50000000);
 	assert_int_equal(iv.max, 5000000);	/* grew in the interval: exact */
@@ -33,16 +33,16 @@ static void test_top_interval_is_difference_of_cumulative(void **state)
 	assert_true(hist_percentile(&iv, 0.5) > 4800000 && hist_percentile(&iv, 0.5) < 5200000);
 
 	/* no previous snapshot: everything is new */
-	assert_int_equal(top_interval(jb, NULL, "ns", &iv), 0);
+	assert_int_equal(hist_interval(jb, NULL, "ns", &iv), 0);
 	assert_int_equal(iv.count, 110);
 
 	/* nothing new: empty interval */
-	assert_int_equal(top_interval(jb, jb, "ns", &iv), 0);
+	assert_int_equal(hist_interval(jb, jb, "ns", &iv), 0);
 	assert_int_equal(iv.count, 0);
 	assert_int_equal(iv.max, 0);
 	assert_int_equal(hist_percentile(&iv, 0.99), 0);
 
-	assert_int_equal(top_interval(json_object_get(jb, "buckets"), ja, "ns", &iv), -EINVAL);
+	assert_int_equal(hist_interval(json_object_get(jb, "buckets"), ja, "ns", &iv), -EINVAL);
 	json_decref(ja);
 	json_decref(jb);
 }
@@ -58,7 +58,7 @@ static void test_top_interval_max_bounded_when_not_grown(void **state)
 	hist_add_value(&b, 2000);	/* new sample 2000ns, in slot [1984, 2048) */
 	ja = hist_to_json(&a, "ns");
 	jb = hist_to_json(&b, "ns");
-	assert_int_equal(top_interval(jb, ja, "ns", &iv), 0);
+	assert_int_equal(hist_interval(jb, ja, "ns", &iv), 0);
 	assert_int_equal(iv.count, 1);
 	/* not the cumulative 90ms: the top of the highest bucket that got samples */
 	assert_true(iv.max >= 2000 && iv.max < 2048);

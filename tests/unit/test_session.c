@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "evpack.h"
+#include "report.h"
 #include "session.h"
 
 #if defined(__has_feature)
@@ -263,7 +265,7 @@ static void test_session_round_trip_preserves_blocks_and_events(void **state)
 			size_t pos = 0;
 
 			nevents_blocks++;
-			assert_true(blk.len <= SESSION_EVENTS_BLOCK);
+			assert_true(blk.len <= SESSION_EVENTS_BLOCK * EVPACK_MAX_EXPANSION);
 			while ((ret = session_event_next(&blk, &pos, &ev)) == 1) {
 				uint16_t len = prng(&s2) % sizeof(payload);
 				uint16_t col = prng(&s2) % 4;
@@ -302,7 +304,14 @@ static void test_session_events_block_cut_only_when_next_record_would_not_fit(vo
 	struct blk_list l;
 	uint8_t payload[1000];
 	const size_t rec = 4 + sizeof(payload);
-	const size_t per_block = SESSION_EVENTS_BLOCK / rec;
+	/*
+	 * Packed: the first record is its tag (1), length (2), a mask per
+	 * 8 bytes (125) and 1000 non-zero bytes; each repeat of it is a tag
+	 * and 125 zero masks. A block is cut when the worst case of the next
+	 * record would pass SESSION_EVENTS_BLOCK.
+	 */
+	const size_t first = EVPACK_HDR + 3 + 125 + sizeof(payload), repeat = 126;
+	size_t per_block = 1 + (SESSION_EVENTS_BLOCK - evpack_worst(sizeof(payload)) - first) / repeat + 1;
 	char err[256];
 	uint64_t written;
 	int i;
@@ -312,7 +321,7 @@ static void test_session_events_block_cut_only_when_next_record_would_not_fit(vo
 	assert_non_null(w);
 	for (i = 0; i < (int)per_block; i++)
 		assert_int_equal(session_add_event(w, 7, payload, sizeof(payload)), 0);
-	/* a full buffer is not written until a record does not fit */
+	/* a full buffer is not written until a record might not fit */
 	assert_int_equal(session_bytes_written(w), SESSION_FILE_HDR);
 	assert_int_equal(session_add_event(w, 7, payload, sizeof(payload)), 0);
 	written = session_bytes_written(w);
@@ -323,8 +332,10 @@ static void test_session_events_block_cut_only_when_next_record_would_not_fit(vo
 
 	r = session_open(f->path, err, sizeof(err));
 	assert_non_null(r);
+	assert_int_equal(session_version(r), SESSION_VERSION);
 	read_all(r, &l);
 	assert_int_equal(l.n, 2);
+	assert_int_equal(l.b[0].type, BLK_EVENTS);
 	assert_int_equal(l.b[0].len, per_block * rec);
 	assert_int_equal(l.b[1].len, rec);
 	assert_int_equal(l.end, session_good_bytes(r));
@@ -390,7 +401,9 @@ static void test_session_writer_rejects_bad_arguments(void **state)
 	w = session_create(f->path, false);
 	assert_non_null(w);
 	assert_int_equal(session_write_block(w, 0, "x", 1), -EINVAL);
-	assert_int_equal(session_write_block(w, 5, "x", 1), -EINVAL);
+	/* packed events come only from session_add_event */
+	assert_int_equal(session_write_block(w, BLK_EVENTS_PACKED, "x", 1), -EINVAL);
+	assert_int_equal(session_write_block(w, 6, "x", 1), -EINVAL);
 	assert_int_equal(session_add_event(w, 1, big, sizeof(big)), -EINVAL);
 	assert_int_equal(session_add_event(w, 1, big, UINT16_MAX), 0);
 	/* refused on its length alone: the reader would reject such a block */
@@ -570,10 +583,14 @@ static void test_session_bad_magic_and_version_named_in_error(void **state)
 	char err[256];
 
 	(void)state;
-	hdr[8] = 2;
+	hdr[8] = SESSION_VERSION + 1;
 	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
 	assert_null(r);
-	assert_non_null(strstr(err, "unsupported format version 2"));
+	assert_non_null(strstr(err, "unsupported format version 3"));
+	hdr[8] = 0;
+	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "unsupported format version 0"));
 	memcpy(hdr, "\x7f" "ELF\2\1\1\0", 8);
 	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
 	assert_null(r);
@@ -1042,6 +1059,138 @@ static void test_session_async_write_error_reported_and_file_whole(void **state)
 	free_list(&l);
 }
 
+static const char *data_dir(void)
+{
+	const char *d = getenv("DISCO_TEST_DATA");
+
+	return d ? d : "tests/data";
+}
+
+/* One block or event record of a session, in the order read. */
+struct item {
+	uint32_t type;		/* BLK_EVENTS: one record */
+	uint16_t collector;
+	size_t len;
+	uint8_t *data;
+};
+
+static struct item *read_items(struct session_reader *r, int *n)
+{
+	struct item *it = NULL;
+	struct session_block blk;
+	struct session_event ev;
+	char err[256];
+	int cap = 0, ret;
+
+	*n = 0;
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+		size_t pos = 0;
+		bool events = blk.type == BLK_EVENTS;
+
+		for (;;) {
+			if (events && session_event_next(&blk, &pos, &ev) != 1)
+				break;
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 256;
+				it = realloc(it, cap * sizeof(*it));
+				assert_non_null(it);
+			}
+			it[*n].type = blk.type;
+			it[*n].collector = events ? ev.collector : 0;
+			it[*n].len = events ? ev.len : blk.len;
+			it[*n].data = malloc(it[*n].len + 1);
+			assert_non_null(it[*n].data);
+			memcpy(it[*n].data, events ? ev.data : blk.data, it[*n].len);
+			(*n)++;
+			if (!events)
+				break;
+		}
+	}
+	assert_int_equal(ret, 0);
+	assert_false(session_truncated(r));
+	return it;
+}
+
+static void free_items(struct item *it, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(it[i].data);
+	free(it);
+}
+
+/*
+ * A version 1 file recorded by the writer before the packed encoding
+ * (all four collectors: sched, bio, tcp, alloc), written again record by
+ * record by today's writer: the same records come back, byte for byte,
+ * and the two files report the same JSON.
+ */
+static void test_session_v1_file_rewritten_as_v2_reads_and_reports_identically(void **state)
+{
+	struct fixture *f = *state;
+	struct report_opts ro = { .top = 20 };
+	struct session_writer *w;
+	struct session_reader *r;
+	struct item *v1, *v2;
+	char v1path[4096], err[256] = "";
+	json_t *rep1, *rep2, *cols;
+	int n1, n2, per_col[5] = { 0 };
+
+	snprintf(v1path, sizeof(v1path), "%s/session/v1-all.session", data_dir());
+	r = session_open(v1path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_version(r), 1);
+	v1 = read_items(r, &n1);
+	session_reader_free(r);
+
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	for (int i = 0; i < n1; i++) {
+		if (v1[i].type == BLK_EVENTS) {
+			assert_true(v1[i].collector < 5);
+			per_col[v1[i].collector]++;
+			assert_int_equal(session_add_event(w, v1[i].collector, v1[i].data,
+							   v1[i].len), 0);
+		} else {
+			assert_int_equal(session_write_block(w, v1[i].type, v1[i].data,
+							     v1[i].len), 0);
+		}
+	}
+	assert_int_equal(session_close(w), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_version(r), SESSION_VERSION);
+	v2 = read_items(r, &n2);
+	session_reader_free(r);
+	assert_int_equal(n2, n1);
+	for (int i = 0; i < n1; i++) {
+		assert_int_equal(v2[i].type, v1[i].type);
+		assert_int_equal(v2[i].collector, v1[i].collector);
+		assert_int_equal(v2[i].len, v1[i].len);
+		assert_memory_equal(v2[i].data, v1[i].data, v1[i].len);
+	}
+
+	rep1 = report_load(v1path, &ro, err, sizeof(err));
+	assert_non_null(rep1);
+	rep2 = report_load(f->path, &ro, err, sizeof(err));
+	assert_non_null(rep2);
+	assert_true(json_equal(rep1, rep2));
+	/* every collector's records are in it, and reported */
+	cols = json_object_get(rep1, "collectors");
+	for (int id = 0; id < 5; id++) {
+		const struct collector *c = collector_by_id((uint16_t)id);
+
+		if (!c || !per_col[id])
+			continue;
+		assert_non_null(json_object_get(cols, c->name));
+	}
+	assert_true(json_object_size(cols) >= 4);
+	json_decref(rep1);
+	json_decref(rep2);
+	free_items(v1, n1);
+	free_items(v2, n2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1066,6 +1215,7 @@ int main(void)
 		T(test_session_write_error_truncates_to_last_whole_block),
 		T(test_session_async_writes_the_same_file),
 		T(test_session_async_write_error_reported_and_file_whole),
+		T(test_session_v1_file_rewritten_as_v2_reads_and_reports_identically),
 #undef T
 	};
 

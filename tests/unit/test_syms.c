@@ -88,10 +88,14 @@ static void test_syms_symtab_lookup_matches_nm(void **state)
 static void test_syms_stripped_libc_falls_back_to_dynsym(void **state)
 {
 	const char *libc = "/lib/x86_64-linux-gnu/libc.so.6";
-	struct elf_syms *es = elf_syms_load(libc);
+	struct elf_syms *es;
 	uint64_t a = nm_addr(libc, "malloc", true), off;
 	const char *s;
 
+	/* no debug directory: libc6-dbg, if installed, would be used first */
+	setenv("DISCO_DEBUG_DIR", "/nonexistent", 1);
+	es = elf_syms_load(libc);
+	unsetenv("DISCO_DEBUG_DIR");
 	assert_non_null(es);
 	assert_true(a != 0);
 	/* Debian ships libc without .symtab (or a .symtab with no functions) */
@@ -151,6 +155,162 @@ static void test_syms_format_through_maps(void **state)
 	assert_false(proc_syms_covers(ps, 0x1234));
 	proc_syms_free(ps);
 	syms_cache_free(c);
+}
+
+/* A stripped copy of stack_fixture and its debug file in a temp directory. */
+struct stripped {
+	char dir[64], bin[128], dbg[128], bid[2 * SYMS_BUILD_ID_MAX + 1];
+	char orig[512];
+};
+
+static void run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void make_stripped(struct stripped *st, bool debuglink)
+{
+	const char *dir = getenv("FIXTURES");
+	unsigned char id[SYMS_BUILD_ID_MAX];
+	struct elf_syms *es;
+	size_t n;
+
+	snprintf(st->orig, sizeof(st->orig), "%s/stack_fixture", dir ? dir : ".output/fixtures");
+	snprintf(st->dir, sizeof(st->dir), "/tmp/disco-syms.XXXXXX");
+	assert_non_null(mkdtemp(st->dir));
+	snprintf(st->bin, sizeof(st->bin), "%s/prog", st->dir);
+	snprintf(st->dbg, sizeof(st->dbg), "%s/prog.debug", st->dir);
+	run("cp '%s' %s && objcopy --only-keep-debug %s %s && strip --strip-all %s",
+	    st->orig, st->bin, st->bin, st->dbg, st->bin);
+	if (debuglink)
+		run("cd %s && objcopy --add-gnu-debuglink=prog.debug prog", st->dir);
+	es = elf_syms_load(st->orig);
+	assert_non_null(es);
+	n = elf_syms_build_id(es, id);
+	assert_true(n >= 2);
+	syms_hex(id, n, st->bid, sizeof(st->bid));
+	elf_syms_free(es);
+}
+
+static void test_syms_stripped_binary_named_from_build_id_debug_file(void **state)
+{
+	struct stripped st;
+	struct elf_syms *es;
+	uint64_t a, off = 99;
+	const char *s;
+
+	make_stripped(&st, false);
+	a = nm_addr(st.orig, "hot_three_quarters", false);
+	assert_true(a != 0);
+	/* without a debug directory: nothing names it */
+	setenv("DISCO_DEBUG_DIR", st.dir, 1);
+	es = elf_syms_load(st.bin);
+	assert_non_null(es);
+	assert_null(elf_syms_lookup(es, a + 4, &off));
+	assert_null(elf_syms_debug_file(es));
+	elf_syms_free(es);
+	run("mkdir -p %s/.build-id/%.2s && mv %s %s/.build-id/%.2s/%s.debug", st.dir, st.bid,
+	    st.dbg, st.dir, st.bid, st.bid + 2);
+	es = elf_syms_load(st.bin);
+	unsetenv("DISCO_DEBUG_DIR");
+	assert_non_null(es);
+	assert_string_equal(elf_syms_table(es), "debug file");
+	assert_non_null(strstr(elf_syms_debug_file(es), "/.build-id/"));
+	s = elf_syms_lookup(es, a + 4, &off);
+	assert_non_null(s);
+	assert_string_equal(s, "hot_three_quarters");
+	assert_int_equal(off, 4);
+	elf_syms_free(es);
+	run("rm -rf %s", st.dir);
+}
+
+static void test_syms_debuglink_found_beside_binary_and_crc_checked(void **state)
+{
+	struct stripped st;
+	struct elf_syms *es;
+	uint64_t a, off;
+
+	make_stripped(&st, true);
+	a = nm_addr(st.orig, "cold_one_quarter", false);
+	setenv("DISCO_DEBUG_DIR", "/nonexistent", 1);
+	es = elf_syms_load(st.bin);
+	assert_non_null(es);
+	assert_string_equal(elf_syms_table(es), "debug file");
+	assert_string_equal(elf_syms_lookup(es, a, &off), "cold_one_quarter");
+	elf_syms_free(es);
+	/* a different file under the linked name: its CRC does not match */
+	run("cp '%s' %s", st.orig, st.dbg);
+	run("printf x >> %s", st.dbg);
+	es = elf_syms_load(st.bin);
+	unsetenv("DISCO_DEBUG_DIR");
+	assert_non_null(es);
+	assert_null(elf_syms_debug_file(es));
+	elf_syms_free(es);
+	run("rm -rf %s", st.dir);
+}
+
+static void test_syms_resolve_says_why_a_frame_is_unnamed(void **state)
+{
+	struct stripped st;
+	struct syms_cache *c = syms_cache_new();
+	struct proc_syms *ps;
+	struct sym_frame f;
+	struct stat sb;
+	char maps[1024];
+	uint64_t base = 0x555555554000ull;
+
+	make_stripped(&st, false);
+	setenv("DISCO_DEBUG_DIR", "/nonexistent", 1);
+	assert_int_equal(stat(st.bin, &sb), 0);
+	snprintf(maps, sizeof(maps),
+		 "%llx-%llx r-xp 00000000 08:01 %llu %s\n"
+		 "7f0000000000-7f0000001000 r-xp 00000000 00:00 0 \n"
+		 "7f0000002000-7f0000003000 r-xp 00000000 08:01 1 /nonexistent/lib.so\n",
+		 (unsigned long long)base, (unsigned long long)base + 0x10000,
+		 (unsigned long long)sb.st_ino, st.bin);
+	ps = proc_syms_from_maps(c, maps, NULL);
+	assert_non_null(ps);
+	assert_int_equal(proc_syms_resolve(ps, base + 0x1100, &f), -ENOENT);
+	assert_int_equal(f.status, SYM_STRIPPED);
+	assert_string_equal(f.module, "prog");
+	assert_int_equal(f.offset, 0x1100);
+	proc_syms_resolve(ps, 0x7f0000000010ull, &f);
+	assert_int_equal(f.status, SYM_ANON);
+	proc_syms_resolve(ps, 0x7f0000002010ull, &f);
+	assert_int_equal(f.status, SYM_NO_FILE);
+	proc_syms_resolve(ps, 0x10, &f);
+	assert_int_equal(f.status, SYM_NO_MAPPING);
+	assert_string_equal(sym_status_name(SYM_PROCESS_GONE), "process_gone");
+	unsetenv("DISCO_DEBUG_DIR");
+	proc_syms_free(ps);
+	syms_cache_free(c);
+	run("rm -rf %s", st.dir);
+}
+
+static void test_perfmap_parse_and_lookup(void **state)
+{
+	struct perfmap *pm = perfmap_parse(
+		"7f00001000 40 LazyCompile:~handler /srv/app.js:12\n"
+		"bad line\n"
+		"7f00000800 100 Interpreter\n"
+		"7f00002000 0 zero-sized\n");
+	uint64_t off = 0;
+
+	assert_non_null(pm);
+	assert_string_equal(perfmap_lookup(pm, 0x7f00001010ull, &off), "LazyCompile:~handler /srv/app.js:12");
+	assert_int_equal(off, 0x10);
+	assert_string_equal(perfmap_lookup(pm, 0x7f00000800ull, &off), "Interpreter");
+	assert_int_equal(off, 0);
+	assert_null(perfmap_lookup(pm, 0x7f00001040ull, &off));
+	assert_null(perfmap_lookup(pm, 0x7f00002000ull, &off));
+	assert_null(perfmap_lookup(pm, 0x10, &off));
+	perfmap_free(pm);
 }
 
 __attribute__((noinline)) int syms_test_marker_function(int x)
@@ -281,6 +441,10 @@ int main(void)
 		cmocka_unit_test(test_ksyms_lookup_names_and_modules),
 		cmocka_unit_test(test_ksyms_real_kallsyms_loads),
 		cmocka_unit_test(test_maps_parse_fields),
+		cmocka_unit_test(test_syms_stripped_binary_named_from_build_id_debug_file),
+		cmocka_unit_test(test_syms_debuglink_found_beside_binary_and_crc_checked),
+		cmocka_unit_test(test_syms_resolve_says_why_a_frame_is_unnamed),
+		cmocka_unit_test(test_perfmap_parse_and_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -120,18 +120,23 @@ static void test_tcp_netstat_delta_never_negative(void **state)
 
 static void test_tcp_port_option_validation(void **state)
 {
-	assert_int_equal(col_tcp.set_option("port", "80"), 0);
-	assert_int_equal(col_tcp.set_option("port", "0"), -EINVAL);
-	assert_int_equal(col_tcp.set_option("port", "65536"), -EINVAL);
-	assert_int_equal(col_tcp.set_option("port", "-1"), -EINVAL);
-	assert_int_equal(col_tcp.set_option("port", "8o"), -EINVAL);
-	assert_int_equal(col_tcp.set_option("port", ""), -EINVAL);
-	assert_int_equal(col_tcp.set_option("ipv4", NULL), 0);
-	assert_int_equal(col_tcp.set_option("bogus", "1"), -EINVAL);
+	struct rec_opts o = { 0 };
+	void *ctx = rec_opts_col(&o, (size_t)collector_index(&col_tcp));
+
+	assert_non_null(ctx);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "80"), 0);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "0"), -EINVAL);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "65536"), -EINVAL);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "-1"), -EINVAL);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "8o"), -EINVAL);
+	assert_int_equal(col_tcp.set_option(ctx, "port", ""), -EINVAL);
+	assert_int_equal(col_tcp.set_option(ctx, "ipv4", NULL), 0);
+	assert_int_equal(col_tcp.set_option(ctx, "bogus", "1"), -EINVAL);
 	/* 16 ports at most: one taken above */
 	for (int i = 0; i < TCP_MAX_PORTS - 1; i++)
-		assert_int_equal(col_tcp.set_option("port", "443"), 0);
-	assert_int_equal(col_tcp.set_option("port", "443"), -E2BIG);
+		assert_int_equal(col_tcp.set_option(ctx, "port", "443"), 0);
+	assert_int_equal(col_tcp.set_option(ctx, "port", "443"), -E2BIG);
+	rec_opts_release(&o);
 }
 
 static struct tcp_life sample_life(void)

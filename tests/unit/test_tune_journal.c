@@ -300,17 +300,98 @@ static void test_refresh_takes_live_previous_and_drops_noops(void **state)
 	assert_string_equal(f->j.e[1].knob, "net.ipv4.tcp_rmem");
 }
 
-static void test_journal_latest_picks_newest(void **state)
+static void test_journal_names_newest_first(void **state)
 {
 	struct fx *f = *state;
-	char buf[256];
+	char (*names)[256];
+	size_t n;
 
 	put(f, "journal-20260101T000000.000000001.json", "{}");
 	put(f, "journal-20261127T170000.000000001.json", "{}");
+	put(f, "journal-20261127T160000.000000001.json", "{}");
 	put(f, "other.json", "{}");
-	assert_int_equal(journal_latest(f->root, buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "journal-20261127T170000"));
-	assert_int_equal(journal_latest("/nonexistent-disco", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(journal_names(f->root, &names, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "journal-20261127T170000.000000001.json");
+	assert_string_equal(names[2], "journal-20260101T000000.000000001.json");
+	free(names);
+	assert_int_equal(journal_names("/nonexistent-disco", &names, &n), -ENOENT);
+}
+
+static void ident(struct tune_ident *id, uint64_t ino, const char *boot)
+{
+	memset(id, 0, sizeof(*id));
+	id->netns_ino = ino;
+	id->netns_dev = 4;
+	snprintf(id->boot_id, sizeof(id->boot_id), "%s", boot);
+}
+
+static void test_scope_same_requires_namespace_root_and_boot(void **state)
+{
+	struct tune_scope here = { .root = "/" };
+	struct journal j = { .root = "/" };
+	char why[256];
+
+	(void)state;
+	ident(&here.id, 4026531840ull, "b1");
+	ident(&j.id, 4026531840ull, "b1");
+	assert_true(scope_same(&here, &j, why, sizeof(why)));
+	ident(&j.id, 4026532999ull, "b1");
+	assert_false(scope_same(&here, &j, why, sizeof(why)));
+	assert_non_null(strstr(why, "network namespace 4:4026532999"));
+	ident(&j.id, 4026531840ull, "b2");
+	assert_false(scope_same(&here, &j, why, sizeof(why)));
+	assert_non_null(strstr(why, "another boot"));
+	ident(&j.id, 4026531840ull, "b1");
+	strcpy(j.root, "/srv/tree");
+	assert_false(scope_same(&here, &j, why, sizeof(why)));
+	/* a journal from before identities is never taken unnamed */
+	memset(&j.id, 0, sizeof(j.id));
+	strcpy(j.root, "/");
+	assert_false(scope_same(&here, &j, why, sizeof(why)));
+}
+
+static void test_journal_identity_and_state_round_trip(void **state)
+{
+	struct journal j = { .root = "/", .netns = "1234", .created_ns = 5 }, back;
+	json_t *o;
+	char err[128];
+
+	(void)state;
+	ident(&j.id, 4026532999ull, "0f1e");
+	snprintf(j.id.hostname, sizeof(j.id.hostname), "web1");
+	j.id.uid = 1000;
+	j.id.pid = 77;
+	snprintf(j.id.version, sizeof(j.id.version), "v1");
+	j.rolled_back_ns = 9;
+	snprintf(j.state_note, sizeof(j.state_note), "rolled back by test");
+	o = journal_to_json(&j);
+	assert_int_equal(journal_from_json(o, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.id.netns_ino, 4026532999ull);
+	assert_int_equal(back.id.netns_dev, 4);
+	assert_string_equal(back.id.boot_id, "0f1e");
+	assert_string_equal(back.id.hostname, "web1");
+	assert_int_equal(back.id.uid, 1000);
+	assert_int_equal(back.id.pid, 77);
+	assert_string_equal(back.id.version, "v1");
+	assert_int_equal(back.rolled_back_ns, 9);
+	assert_string_equal(back.state_note, "rolled back by test");
+	journal_free(&back);
+	json_decref(o);
+}
+
+static void test_journal_update_replaces_in_place(void **state)
+{
+	struct fx *f = *state;
+	char err[128];
+	struct journal back;
+
+	assert_int_equal(journal_write(f->jpath, &f->j), 0);
+	f->j.rolled_back_ns = 42;
+	assert_int_equal(journal_update(f->jpath, &f->j), 0);
+	assert_int_equal(journal_read(f->jpath, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.rolled_back_ns, 42);
+	journal_free(&back);
 }
 
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -327,7 +408,10 @@ int main(void)
 		T(test_apply_read_back_mismatch_rolls_back),
 		T(test_rollback_leaves_drifted_knob_unless_forced),
 		T(test_refresh_takes_live_previous_and_drops_noops),
-		T(test_journal_latest_picks_newest),
+		T(test_journal_names_newest_first),
+		T(test_scope_same_requires_namespace_root_and_boot),
+		T(test_journal_identity_and_state_round_trip),
+		T(test_journal_update_replaces_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

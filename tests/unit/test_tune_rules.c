@@ -186,16 +186,119 @@ static void test_somaxconn_says_no_delta_available(void **state)
 	assert_true(noted(f, "no delta available"));
 }
 
+/* ---- the listener's own backlog decides ---- */
+static struct listener ls_a[2], ls_b[2];
+
+static void listener(struct fx *f, uint32_t backlog, uint32_t queue)
+{
+	ls_b[0] = (struct listener){ .port = 8080, .family = 2, .backlog = backlog, .queue = 0,
+				     .ino = 777, .pid = 4321, .comm = "server" };
+	ls_a[0] = ls_b[0];
+	ls_a[0].queue = queue;
+	f->b.listeners = ls_b;
+	f->a.listeners = ls_a;
+	f->b.nlisteners = f->a.nlisteners = 1;
+	f->b.have_listeners = f->a.have_listeners = true;
+}
+
+static void test_somaxconn_not_proposed_when_application_backlog_is_the_limit(void **state)
+{
+	struct fx *f = *state;
+	const struct proposal *a;
+
+	f->a.c.listen_overflows = 250;
+	listener(f, 2, 3);	/* listen(fd, 2) with somaxconn 4096 */
+	assert_int_equal(run(f, "somaxconn", true, NULL, 0), 0);
+	assert_int_equal(f->r.nadvice, 1);
+	a = &f->r.advice[0];
+	assert_int_equal(a->pid, 4321);
+	assert_string_equal(a->comm, "server");
+	assert_string_equal(a->current, "2");
+	assert_int_equal(evid(a, "port"), 8080);
+	assert_int_equal(evid(a, "backlog"), 2);
+	assert_int_equal(evid(a, "listen_overflows"), 250);
+	assert_non_null(strstr(a->why, "the application's backlog (2) is the limit"));
+}
+
+static void test_somaxconn_proposed_when_it_capped_the_listener(void **state)
+{
+	struct fx *f = *state;
+	const struct proposal *p;
+
+	set1(&f->a, SC_SOMAXCONN, 16);
+	f->a.c.listen_overflows = 250;
+	listener(f, 16, 17);	/* listen(fd, 4096) capped at 16 */
+	assert_int_equal(run(f, "somaxconn", true, NULL, 0), 1);
+	assert_int_equal(f->r.nadvice, 0);
+	p = knob(f, "net.core.somaxconn");
+	assert_string_equal(p->proposed, "128");
+	assert_int_equal(evid(p, "port"), 8080);
+	assert_non_null(strstr(p->why, "pid 4321 (server) port 8080 has the backlog 16 = somaxconn"));
+	assert_non_null(strstr(p->why, "listen() again"));
+}
+
+static void test_somaxconn_blames_the_full_listener_not_the_idle_one(void **state)
+{
+	struct fx *f = *state;
+
+	set1(&f->a, SC_SOMAXCONN, 16);
+	f->a.c.listen_overflows = 10;
+	listener(f, 2, 3);
+	/* an idle listener capped by somaxconn is not the one overflowing */
+	ls_a[1] = (struct listener){ .port = 9090, .backlog = 16, .queue = 0, .ino = 778,
+				     .pid = 99, .comm = "idle" };
+	f->a.nlisteners = 2;
+	assert_int_equal(run(f, "somaxconn", true, NULL, 0), 0);
+	assert_int_equal(f->r.nadvice, 1);
+	assert_int_equal(f->r.advice[0].pid, 4321);
+}
+
+static void test_disco_own_listener_is_never_blamed(void **state)
+{
+	struct fx *f = *state;
+
+	f->a.c.listen_overflows = 10;
+	listener(f, 2, 3);
+	ls_a[0].self = true;
+	assert_int_equal(run(f, "somaxconn", true, NULL, 0), 0);
+	assert_int_equal(f->r.nadvice, 0);
+	assert_true(noted(f, "no TCP listener is left to blame"));
+}
+
 /* ---- syn backlog, netdev backlog ---- */
 static void test_syn_backlog_on_req_queue_full(void **state)
 {
 	struct fx *f = *state;
 
+	/* the SYN queue is bounded by the listener's backlog, capped by somaxconn */
 	f->a.c.req_q_full_drop = 3;
 	assert_int_equal(run(f, "syn-backlog", true, NULL, 0), 1);
-	assert_string_equal(knob(f, "net.ipv4.tcp_max_syn_backlog")->proposed, "2048");
+	assert_string_equal(knob(f, "net.core.somaxconn")->proposed, "8192");
+	assert_null(knob(f, "net.ipv4.tcp_max_syn_backlog"));
 	f->a.c.req_q_full_drop = 0;
 	assert_int_equal(run(f, "syn-backlog", true, NULL, 0), 0);
+}
+
+static void test_syn_backlog_names_the_application_backlog(void **state)
+{
+	struct fx *f = *state;
+
+	f->a.c.req_q_full_cookies = 40;
+	listener(f, 8, 9);
+	assert_int_equal(run(f, "syn-backlog", true, NULL, 0), 0);
+	assert_int_equal(f->r.nadvice, 1);
+	assert_int_equal(evid(&f->r.advice[0], "req_q_full"), 40);
+}
+
+static void test_somaxconn_proposed_once_for_two_rules(void **state)
+{
+	struct fx *f = *state;
+
+	f->a.c.req_q_full_drop = 3;
+	f->a.c.listen_overflows = 3;
+	assert_int_equal(run(f, NULL, true, NULL, 0) >= 1, 1);
+	assert_non_null(knob(f, "net.core.somaxconn"));
+	assert_true(noted(f, "already proposed by somaxconn"));
 }
 
 static void test_netdev_backlog_on_softnet_drops(void **state)
@@ -602,6 +705,35 @@ static void test_affinity_moves_target_away_from_pinned_hog(void **state)
 	assert_non_null(strstr(p->persist, "taskset -a -p -c 1 50"));
 }
 
+static void test_disco_itself_is_never_an_affinity_target_or_neighbour(void **state)
+{
+	struct fx *f = *state;
+	pid_t t = 50;
+
+	hog_setup(f, 5 * SEC);
+	f->pa[1].self = true;	/* the busy neighbour is disco */
+	assert_int_equal(run(f, "affinity-neighbour", true, &t, 1), 0);
+	assert_true(noted(f, "no noisy neighbour"));
+	f->pa[1].self = false;
+	f->pa[0].self = true;	/* the victim is disco */
+	assert_int_equal(run(f, "affinity-neighbour", true, &t, 1), 0);
+	assert_true(noted(f, "disco itself"));
+}
+
+static void test_disco_itself_is_never_a_nofile_target(void **state)
+{
+	struct fx *f = *state;
+	pid_t t = 321;
+
+	f->a.nprocs = 1;
+	f->pa[0] = (struct proc_snap){ .pid = 321, .comm = "disco", .has_fds = true,
+				       .has_limits = true, .nfds = 60, .nofile_soft = 64,
+				       .nofile_hard = 4096, .self = true };
+	assert_int_equal(run(f, "nofile", true, NULL, 0), 0);
+	assert_int_equal(run(f, "nofile", true, &t, 1), 0);
+	assert_true(noted(f, "disco itself"));
+}
+
 static void test_affinity_quiet_below_wait_threshold(void **state)
 {
 	struct fx *f = *state;
@@ -769,6 +901,8 @@ static void test_all_rules_degrade_on_empty_snapshot(void **state)
 	assert_true(f->r.nnotes > 5);
 }
 
+static const struct tune_scope host_scope = { .root = "/", .journal_dir = "/var/lib/disco" };
+
 static void test_json_output_schema(void **state)
 {
 	struct fx *f = *state;
@@ -776,7 +910,7 @@ static void test_json_output_schema(void **state)
 
 	f->a.c.listen_overflows = 5;
 	run(f, "somaxconn", true, NULL, 0);
-	j = tune_to_json(&f->r);
+	j = tune_to_json(&f->r, &host_scope);
 	assert_string_equal(json_string_value(json_object_get(j, "schema")), "disco.tune/1");
 	assert_int_equal(json_integer_value(json_object_get(j, "recommendations")), 1);
 	p = json_array_get(json_object_get(j, "proposals"), 0);
@@ -785,7 +919,61 @@ static void test_json_output_schema(void **state)
 							    "listen_overflows")), 5);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "sysctl_d"), 0)),
 			    "net.core.somaxconn = 8192");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "root")),
+			    "/");
+	assert_string_equal(json_string_value(json_object_get(j, "apply_command")),
+			    "disco tune --apply");
 	json_decref(j);
+}
+
+static void test_netns_scope_in_every_command(void **state)
+{
+	struct fx *f = *state;
+	struct tune_scope ns = { .root = "/", .netns = "/run/netns/web", .netns_private = true,
+				 .journal_dir = "/var/lib/disco" };
+	const struct proposal *p;
+	char buf[8192];
+	FILE *mem;
+	json_t *j;
+
+	f->a.c.listen_overflows = 5;
+	run(f, "somaxconn", true, NULL, 0);
+	tune_scope_commands(&ns, &f->r);
+	p = &f->r.props[0];
+	assert_non_null(strstr(p->undo, "ip netns exec web sysctl -w net.core.somaxconn=\"4096\""));
+	assert_non_null(strstr(p->undo, "disco tune --rollback --netns /run/netns/web"));
+	assert_non_null(strstr(p->persist, "ip netns exec web sysctl -p"));
+	assert_null(strstr(p->persist, "/etc/sysctl.d"));
+	mem = fmemopen(buf, sizeof(buf), "w");
+	tune_print_text(mem, &f->r, &ns, true);
+	fclose(mem);
+	assert_non_null(strstr(buf, "Apply with: disco tune --apply --netns /run/netns/web"));
+	assert_null(strstr(buf, "/etc/sysctl.d/90-disco.conf"));
+	j = tune_to_json(&f->r, &ns);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "scope"), "netns")),
+			    "/run/netns/web");
+	assert_int_equal(json_array_size(json_object_get(j, "sysctl_d")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "netns_sysctl")), 1);
+	assert_string_equal(json_string_value(json_object_get(j, "rollback_command")),
+			    "disco tune --rollback --netns /run/netns/web");
+	json_decref(j);
+}
+
+static void test_pid_netns_and_root_scopes_in_commands(void **state)
+{
+	struct fx *f = *state;
+	struct tune_scope pidns = { .root = "/", .netns = "4242", .netns_private = true };
+	struct tune_scope tree = { .root = "/srv/my tree" };
+
+	f->a.c.listen_overflows = 5;
+	run(f, "somaxconn", true, NULL, 0);
+	tune_scope_commands(&pidns, &f->r);
+	assert_non_null(strstr(f->r.props[0].undo, "nsenter -t 4242 -n sysctl -w"));
+	tune_scope_commands(&tree, &f->r);
+	assert_non_null(strstr(f->r.props[0].undo,
+			       "> '/srv/my tree/proc/sys/net/core/somaxconn'"));
+	assert_non_null(strstr(f->r.props[0].undo, "--rollback --root '/srv/my tree'"));
+	assert_non_null(strstr(f->r.props[0].persist, "/srv/my tree/etc/sysctl.d/90-disco.conf"));
 }
 
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
@@ -794,11 +982,19 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_somaxconn_doubles_on_listen_overflows),
+		T(test_netns_scope_in_every_command),
+		T(test_pid_netns_and_root_scopes_in_commands),
 		T(test_somaxconn_quiet_without_overflows),
 		T(test_somaxconn_capped_at_65535),
 		T(test_somaxconn_uses_session_netstat_delta_without_snapshots),
 		T(test_somaxconn_says_no_delta_available),
 		T(test_syn_backlog_on_req_queue_full),
+		T(test_syn_backlog_names_the_application_backlog),
+		T(test_somaxconn_proposed_once_for_two_rules),
+		T(test_somaxconn_not_proposed_when_application_backlog_is_the_limit),
+		T(test_somaxconn_proposed_when_it_capped_the_listener),
+		T(test_somaxconn_blames_the_full_listener_not_the_idle_one),
+		T(test_disco_own_listener_is_never_blamed),
 		T(test_netdev_backlog_on_softnet_drops),
 		T(test_tcp_rmem_from_bdp_moves_rmem_max_too),
 		T(test_tcp_rmem_quiet_at_half_of_max),
@@ -822,6 +1018,8 @@ int main(void)
 		T(test_nofile_targets_only_when_given),
 		T(test_affinity_moves_target_away_from_pinned_hog),
 		T(test_affinity_quiet_below_wait_threshold),
+		T(test_disco_itself_is_never_an_affinity_target_or_neighbour),
+		T(test_disco_itself_is_never_a_nofile_target),
 		T(test_affinity_neighbour_needs_a_tenth_of_a_cpu),
 		T(test_affinity_no_spare_cpu),
 		T(test_affinity_from_sched_evidence_outliers),

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include "tuner.h"
 
 static const char *fixture(void)
@@ -207,9 +211,51 @@ static void test_sysctl_value_bounds(void **state)
 	assert_int_equal(sysctl_lookup("kernel.core_pattern"), -ENOENT);
 }
 
+/* Append one netlink message of type with payload len bytes. */
+static size_t nl_put(char *buf, size_t off, uint16_t type, const void *payload, size_t len)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)(buf + off);
+
+	memset(h, 0, NLMSG_SPACE(len));
+	h->nlmsg_len = NLMSG_LENGTH(len);
+	h->nlmsg_type = type;
+	memcpy(NLMSG_DATA(h), payload, len);
+	return off + NLMSG_SPACE(len);
+}
+
+static void test_inet_diag_listener_backlog_is_wqueue(void **state)
+{
+	static char buf[1024] __attribute__((aligned(4)));
+	struct inet_diag_msg m = { .idiag_family = 2, .idiag_state = 10, .idiag_rqueue = 3,
+				   .idiag_wqueue = 2, .idiag_inode = 5555, .idiag_uid = 1000 };
+	struct inet_diag_msg est = m;
+	struct listener *v = NULL;
+	size_t n = 0, cap = 0, off = 0;
+	int done = 0;
+
+	(void)state;
+	m.id.idiag_sport = htons(8080);
+	est.idiag_state = 1;	/* an established socket is not a listener */
+	off = nl_put(buf, off, SOCK_DIAG_BY_FAMILY, &m, sizeof(m));
+	off = nl_put(buf, off, SOCK_DIAG_BY_FAMILY, &est, sizeof(est));
+	assert_int_equal(parse_inet_diag(buf, off, &v, &n, &cap), 0);
+	off = nl_put(buf, 0, NLMSG_DONE, &done, sizeof(done));
+	assert_int_equal(parse_inet_diag(buf, off, &v, &n, &cap), 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].port, 8080);
+	assert_int_equal(v[0].backlog, 2);
+	assert_int_equal(v[0].queue, 3);
+	assert_int_equal(v[0].ino, 5555);
+	/* a truncated message is junk, not a listener */
+	off = nl_put(buf, 0, SOCK_DIAG_BY_FAMILY, &m, sizeof(m));
+	assert_int_equal(parse_inet_diag(buf, off - 8, &v, &n, &cap), -EINVAL);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inet_diag_listener_backlog_is_wqueue),
 		cmocka_unit_test(test_snapshot_fixture_reads_sysctls),
 		cmocka_unit_test(test_snapshot_fixture_reads_counters),
 		cmocka_unit_test(test_snapshot_fixture_two_numa_nodes),

@@ -24,6 +24,21 @@ const char usage_check[] =
 "  sudo disco check --json | jq '.collectors.sched.hooks'\n"
 "  DISCO_FORCE_METHOD=raw_tp disco check   # what the raw_tp fallback would use\n";
 
+/* "hook  opt-in: why" or "hook  unavailable (optional): why; lost: what" */
+static void print_hook_off(const json_t *h)
+{
+	const char *word = hook_state_word(h);
+	const char *why = json_string_value(json_object_get(h, "reason")) ?: "";
+	bool optin = !strcmp(word, "opt-in");
+
+	if (optin && !strncmp(why, "off: ", 5))
+		why += 5;
+	printf("  %-32s %s%s: %s%s%s\n", json_string_value(json_object_get(h, "hook")), word,
+	       !optin && json_is_true(json_object_get(h, "optional")) ? " (optional)" : "", why,
+	       json_object_get(h, "unavailable") ? "; lost: " : "",
+	       json_string_value(json_object_get(h, "unavailable")) ?: "");
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -102,12 +117,7 @@ int cmd_check(int argc, char **argv)
 					printf("  %-32s %s\n", json_string_value(json_object_get(h, "hook")),
 					       json_string_value(json_object_get(h, "reason")));
 				else
-					printf("  %-32s unavailable%s: %s%s%s\n",
-					       json_string_value(json_object_get(h, "hook")),
-					       json_is_true(json_object_get(h, "optional")) ? " (optional)" : "",
-					       json_string_value(json_object_get(h, "reason")),
-					       json_object_get(h, "unavailable") ? "; lost: " : "",
-					       json_string_value(json_object_get(h, "unavailable")) ?: "");
+					print_hook_off(h);
 			}
 		}
 	}

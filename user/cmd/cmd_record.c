@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -22,11 +24,13 @@
 #include "record_opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "timeline.h"
 #include "clock.h"
 
 const char usage_record[] =
 "usage: disco record [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
-"                    [-d SECS] [-o FILE] [-f] [-q] [-u USER] [-- COMMAND ARGS]\n"
+"                    [-d SECS] [-i SECS [-n COUNT]] [-o FILE] [-f] [-q] [-u USER]\n"
+"                    [-- COMMAND ARGS]\n"
 "\n"
 "Record a profiling session until the duration ends, COMMAND exits, the -p\n"
 "processes exit, or SIGINT/SIGTERM; then print the text summary. Needs root.\n"
@@ -40,7 +44,12 @@ const char usage_record[] =
 "      --comm NAME         only tasks with this command name\n"
 "  -a, --system-wide       with COMMAND: record every process, not just COMMAND\n"
 "  -d, --duration TIME     stop after TIME (10, 500ms, 2m; bare number = seconds)\n"
+"  -i, --interval TIME     print one line per collector every TIME (timestamped,\n"
+"                          like runqlat -T 1); the file keeps every interval for\n"
+"                          `disco report --intervals`\n"
+"  -n, --count COUNT       with -i: stop after COUNT intervals\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
+"  -F, --freq HZ           sampling frequency of -e cpu, per CPU (default 49)\n"
 "  -o, --output FILE       session file (default disco.data), created 0600\n"
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"
@@ -55,7 +64,15 @@ const char usage_record[] =
 "  sudo disco record -d 10                      # whole machine, 10 seconds\n"
 "  sudo disco record -e sched -p 1234 -o web.data\n"
 "  sudo disco record -e sched --min-latency 2ms -- make -j2\n"
-"  sudo disco record -e sched -u nobody -- ./server\n";
+"  sudo disco record -e sched -u nobody -- ./server\n"
+"  sudo disco record -e sched,bio -i 1 -n 10    # ten one-second summaries\n"
+"\n"
+"An existing FILE is kept as FILE.old (one generation, as perf does) unless -f.\n"
+"If COMMAND cannot be started, nothing is left behind and FILE.old is put back.\n"
+"\n"
+"Exit status: like time(1), COMMAND's own status when it fails (128+N when\n"
+"signal N killed it), said on stderr; otherwise 0, 1 when recording failed,\n"
+"2 for a usage error.\n";
 
 /*
  * Fork COMMAND stopped at a pipe: the collectors attach to its pid first,
@@ -247,6 +264,81 @@ static void child_detach(struct child *ch)
 	ch->held = false;
 }
 
+/*
+ * perf's convention: an existing regular FILE becomes FILE.old before the
+ * new one is created with O_EXCL. Anything else at FILE (a symbolic link,
+ * a directory) is left for session_create() to refuse.
+ */
+static int rotate_old(const char *path, char *old, size_t len, bool *rotated)
+{
+	struct stat st;
+
+	*rotated = false;
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("cannot use %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if ((size_t)snprintf(old, len, "%s.old", path) >= len) {
+		log_err("%s: name too long to keep the previous file as .old", path);
+		return -ENAMETOOLONG;
+	}
+	if (rename(path, old)) {
+		log_err("cannot keep the previous %s as %s: %s (use -f to overwrite it)", path, old,
+			strerror(errno));
+		return -errno;
+	}
+	*rotated = true;
+	return 0;
+}
+
+/* The recording never started: remove what it made, put FILE.old back. */
+static void undo_output(const char *path, bool created, const char *old, bool rotated)
+{
+	if (created && unlink(path) && errno != ENOENT)
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+	if (rotated && rename(old, path))
+		log_warn("cannot put %s back as %s: %s", old, path, strerror(errno));
+}
+
+/* time(1)'s convention: the status COMMAND failed with, 128+N for signal N. */
+static int command_status(int status, bool quiet)
+{
+	int code = 0;
+
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+		if (!quiet)
+			fprintf(stderr, "disco: command exited with status %d\n", code);
+	} else if (WIFSIGNALED(status)) {
+		code = 128 + WTERMSIG(status);
+		if (!quiet)
+			fprintf(stderr, "disco: command was killed by signal %d (%s)\n", WTERMSIG(status),
+				strsignal(WTERMSIG(status)));
+	}
+	return code;
+}
+
+/* -i: the interval that just ended, as one line per collector. */
+static int print_interval(struct recorder *r, json_t **prev)
+{
+	json_t *st = recorder_collect(r), *cur, *iv;
+	int err = recorder_write_state(r, st);
+
+	cur = timeline_reduce(st);
+	iv = timeline_delta(*prev, cur);
+	timeline_print_interval(stdout, iv, json_u64(json_object_get(st, "session"), "start_realtime_ns"));
+	fflush(stdout);
+	json_decref(iv);
+	json_decref(*prev);
+	*prev = cur;
+	json_decref(st);
+	return err;
+}
+
 static bool pids_alive(const struct rec_opts *o)
 {
 	for (int i = 0; i < o->npids; i++)
@@ -274,22 +366,32 @@ int cmd_record(int argc, char **argv)
 	struct recorder *r = NULL;
 	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
 	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
-	bool tty = isatty(STDERR_FILENO), child_done = false;
+	unsigned long long intervals = 0;
+	json_t *prev_iv = NULL;
+	bool tty = isatty(STDERR_FILENO), child_done = false, rotated = false;
 	const char *why = NULL;
+	char old[PATH_MAX];
 	int rc, err, status;
 
 	rc = record_parse_args(argc, argv, "record", usage_record, &a);
 	if (rc != EXIT_OK)
 		return rc;
 	if (a.cmd_argc) {
+		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
+			return EXIT_ERR;
 		err = child_spawn(&ch, a.cmd_argv, a.user);
 		if (err)
 			return EXIT_ERR;
 		if (!a.system_wide)
 			a.o.target_pid = ch.pid;
 	}
+	if (!a.force && rotate_old(a.output, old, sizeof(old), &rotated)) {
+		rc = EXIT_ERR;
+		goto out_child;
+	}
 	r = recorder_start(a.mask, &a.o, a.output, a.force, argc, argv);
 	if (!r) {
+		undo_output(a.output, false, old, rotated);
 		rc = EXIT_ERR;
 		goto out_child;
 	}
@@ -303,6 +405,7 @@ int cmd_record(int argc, char **argv)
 		if (err) {
 			recorder_stop(r, NULL);
 			r = NULL;
+			undo_output(a.output, true, old, rotated);
 			rc = EXIT_ERR;
 			goto out_child;
 		}
@@ -319,9 +422,13 @@ int cmd_record(int argc, char **argv)
 	}
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
+	if (a.interval_ns) {
+		recorder_state_period(r, 0);
+		tty = false;	/* the interval lines are the live view */
+	}
 	if (!a.quiet)
 		fprintf(stderr, "disco: recording to %s%s\n", a.output,
-			a.duration_ns ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
+			a.duration_ns || a.count ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
 			" until Ctrl-C");
 	start = last_t = mono_ns();
 	for (;;) {
@@ -334,6 +441,17 @@ int cmd_record(int argc, char **argv)
 		if (stop_signal) {
 			why = stop_signal == SIGINT ? "interrupted" : "terminated";
 			break;
+		}
+		if (a.interval_ns && mono_ns() - start >= (intervals + 1) * a.interval_ns) {
+			intervals++;
+			if (print_interval(r, &prev_iv) < 0) {
+				rc = EXIT_ERR;
+				break;
+			}
+			if (a.count && intervals >= a.count) {
+				why = "all intervals done";
+				break;
+			}
 		}
 		if (a.duration_ns && mono_ns() - start >= a.duration_ns) {
 			why = "duration reached";
@@ -366,8 +484,6 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!a.quiet && rc == EXIT_OK)
 		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
-	if (ch.pid > 0 && child_done && WIFEXITED(status) && WEXITSTATUS(status) && !a.quiet)
-		fprintf(stderr, "disco: command exited with status %d\n", WEXITSTATUS(status));
 	if (!a.quiet && rc == EXIT_OK) {
 		struct report_opts ro = { .top = 10 };
 		char msg[256];
@@ -381,7 +497,15 @@ int cmd_record(int argc, char **argv)
 			json_decref(rep);
 		}
 	}
+	/* after the summary, so it is the last line a user sees */
+	if (child_done) {
+		int code = command_status(status, a.quiet);
+
+		if (code && rc == EXIT_OK)
+			rc = code;
+	}
 out_child:
+	json_decref(prev_iv);
 	child_detach(&ch);
 	if (ch.pid > 0 && !child_done) {
 		kill(ch.pid, SIGTERM);
@@ -391,5 +515,6 @@ out_child:
 		close(ch.go_fd);
 	if (ch.err_fd >= 0)
 		close(ch.err_fd);
+	rec_opts_release(&a.o);
 	return rc;
 }

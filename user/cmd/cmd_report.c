@@ -5,12 +5,15 @@
 #include <string.h>
 #include "cmd.h"
 #include "log.h"
+#include "out_flame.h"
 #include "out_html.h"
 #include "out_prom.h"
 #include "report.h"
 
 const char usage_report[] =
-"usage: disco report [FILE] [--format text|json|html|prometheus] [-e COLLECTORS] [--top N]\n"
+"usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
+"       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
+"       disco report [FILE] --intervals [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -21,15 +24,69 @@ const char usage_report[] =
 "  -F, --format FMT      text (default), json (schema: docs/json-schema.md),\n"
 "                        html (one self-contained page with SVG charts) or\n"
 "                        prometheus (the text `disco serve` gives on /metrics)\n"
+"                        or folded (stacks of -e cpu/offcpu, one \"comm;frame;...\n"
+"                        count\" line each: flamegraph.pl, inferno, speedscope)\n"
+"      --diff            compare the stacks of two sessions: text (the stacks\n"
+"                        whose share changed most), folded (\"stack before after\",\n"
+"                        flamegraph.pl's differential input) or html (a\n"
+"                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --intervals       one timestamped line per collector and interval (the\n"
+"                        snapshots: every 2 s, or every `record -i` interval)\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
 "  disco report run.data --format json | jq '.collectors.sched.runq_latency.p99_ns'\n"
 "  disco report -e sched --top 20 run.data\n"
 "  disco report run.data --format html > run.html\n"
-"  disco report run.data --format prometheus | promtool check metrics\n";
+"  disco report run.data --format prometheus | promtool check metrics\n"
+"  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
+"  disco report --diff before.data after.data --format html > diff.html\n"
+"  disco report run.data --intervals -e sched   # replay of record -i\n";
+
+/* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
+static int report_diff(const char *bpath, const char *apath, const char *format,
+		       const char *only, const struct report_opts *ro)
+{
+	const char *paths[2] = { bpath, apath }, *name[2] = { NULL, NULL }, *why = "";
+	const json_t *col[2];
+	json_t *rep[2] = { NULL, NULL };
+	char err[256] = "", title[512];
+	int rc = EXIT_ERR;
+
+	if (strcmp(format, "text") && strcmp(format, "folded") && strcmp(format, "html"))
+		return usage_error("report", "--diff writes text, folded or html, not '%s'", format);
+	for (int i = 0; i < 2; i++) {
+		rep[i] = report_load(paths[i], ro, err, sizeof(err));
+		if (!rep[i]) {
+			log_err("%s: %s", paths[i], err);
+			goto out;
+		}
+		col[i] = flame_pick(rep[i], only, &name[i], &why);
+		if (!col[i]) {
+			log_err("%s: %s", paths[i], why);
+			goto out;
+		}
+	}
+	if (strcmp(name[0], name[1])) {
+		log_err("the sessions have stacks of different collectors (%s, %s): choose one with -e",
+			name[0], name[1]);
+		goto out;
+	}
+	snprintf(title, sizeof(title), "%s: %s -> %s", name[0], bpath, apath);
+	if (!strcmp(format, "folded"))
+		rc = folded_diff_write(col[0], col[1], stdout);
+	else if (!strcmp(format, "html"))
+		rc = flame_diff_html(col[0], col[1], stdout, title);
+	else
+		rc = flame_diff_text(col[0], col[1], stdout, ro->top);
+	rc = rc ? EXIT_ERR : EXIT_OK;
+out:
+	json_decref(rep[0]);
+	json_decref(rep[1]);
+	return rc;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -39,6 +96,8 @@ int cmd_report(int argc, char **argv)
 		{ "event", required_argument, NULL, 'e' },
 		{ "top", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "diff", no_argument, NULL, 'D' },
+		{ "intervals", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ro = { .top = 10 };
@@ -47,6 +106,7 @@ int cmd_report(int argc, char **argv)
 	char err[256] = "";
 	json_t *rep;
 	int opt, rc = EXIT_OK;
+	bool diff = false, intervals = false, format_given = false;
 
 	while ((opt = getopt_long(argc, argv, "i:F:e:v", opts, NULL)) != -1) {
 		switch (opt) {
@@ -55,6 +115,7 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'F':
 			format = optarg;
+			format_given = true;
 			break;
 		case 'e':
 			only = optarg;
@@ -67,9 +128,22 @@ int cmd_report(int argc, char **argv)
 		case 'v':
 			log_verbosity++;
 			break;
+		case 'D':
+			diff = true;
+			break;
+		case 'I':
+			intervals = true;
+			break;
 		default:
 			return usage_error("report", "unknown option");
 		}
+	}
+	if (intervals && (format_given || diff))
+		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
+	if (diff) {
+		if (path || argc - optind != 2)
+			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
+		return report_diff(argv[optind], argv[optind + 1], format, only, &ro);
 	}
 	if (optind < argc) {
 		if (path || optind + 1 < argc)
@@ -77,8 +151,8 @@ int cmd_report(int argc, char **argv)
 		path = argv[optind];
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
-	    strcmp(format, "prometheus"))
-		return usage_error("report", "unknown format '%s' (text, json, html or prometheus)", format);
+	    strcmp(format, "prometheus") && strcmp(format, "folded"))
+		return usage_error("report", "unknown format '%s' (text, json, html, prometheus or folded)", format);
 	rep = report_load(path ?: "disco.data", &ro, err, sizeof(err));
 	if (!rep) {
 		log_err("%s: %s", path ?: "disco.data", err);
@@ -96,9 +170,21 @@ int cmd_report(int argc, char **argv)
 
 		if (prom_render(rep, stdout, &po))
 			rc = EXIT_ERR;
+	} else if (!strcmp(format, "folded")) {
+		const char *name = NULL, *why = "";
+		const json_t *col = flame_pick(rep, only && !strchr(only, ',') ? only : NULL, &name, &why);
+
+		if (!col) {
+			log_err("%s: --format folded: %s", path ?: "disco.data", why);
+			rc = EXIT_ERR;
+		} else if (folded_write(col, stdout)) {
+			rc = EXIT_ERR;
+		}
 	} else if (!strcmp(format, "html")) {
 		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
+	} else if (intervals) {
+		report_render_intervals(rep, stdout);
 	} else {
 		report_render_text(rep, stdout, &ro);
 	}

@@ -356,5 +356,6 @@ int cmd_serve(int argc, char **argv)
 	MHD_stop_daemon(d);	/* closes the listening socket */
 out_stop:
 	recorder_stop(s.rec, NULL);
+	rec_opts_release(&a.o);
 	return rc;
 }

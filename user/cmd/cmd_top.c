@@ -19,7 +19,7 @@
 
 const char usage_top[] =
 "usage: disco top [-e LIST] [-p PID]... [--cgroup PATH] [--comm NAME]\n"
-"                 [-d SECS] [-n COUNT] [--top N]\n"
+"                 [-d SECS] [-i SECS] [-n COUNT] [--top N] [--json] [INTERVAL [COUNT]]\n"
 "\n"
 "Live view, refreshed every second: per collector the last second's rate,\n"
 "p50, p99 and max next to the totals since start, counter rates, and the\n"
@@ -35,13 +35,18 @@ const char usage_top[] =
 "      --comm NAME         only tasks with this command name\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -d, --duration TIME     stop after TIME\n"
-"  -n, --count COUNT       stop after COUNT snapshots\n"
+"  -i, --interval TIME     refresh every TIME (default 1 s; also the first\n"
+"                          bare number, as in `disco top 2 5`)\n"
+"  -n, --count COUNT       stop after COUNT snapshots (also the second number)\n"
+"  -j, --json              one JSON object per interval and line (NDJSON,\n"
+"                          schema disco.top/1) with its wall-clock time\n"
 "      --top N             rows per table of worst processes (default 5)\n"
 "\n"
 "Examples:\n"
 "  sudo disco top                      # everything, until q\n"
 "  sudo disco top -e sched -p 1234\n"
-"  sudo disco top -e sched -n 5 > top.log\n";
+"  sudo disco top -e sched -n 5 > top.log\n"
+"  sudo disco top --json 2 10 | jq -c '.collectors.sched.dists.runq_latency.p99_ns'\n";
 
 /* A frame clipped to the terminal, so the header never scrolls away. */
 static void show_clipped(const char *frame, size_t len)
@@ -71,11 +76,31 @@ static void show_clipped(const char *frame, size_t len)
 
 
 
-/* Take out the options of top itself; the rest goes to record_parse_args. */
-static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows)
+/* Is arg an option whose value is the next argument? */
+static bool takes_value(const char *arg)
+{
+	static const char *const flags[] = { "-a", "-f", "-q", "-v", "-vv", "--system-wide",
+					     "--force", "--quiet", "--verbose" };
+
+	if (arg[0] != '-' || strchr(arg, '='))
+		return false;
+	if (arg[1] != '-' && arg[2] && arg[1] != 'v')
+		return false;	/* -p123: value attached */
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(arg, flags[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Take out the options of top itself; the rest goes to record_parse_args.
+ * Bare numbers are INTERVAL and COUNT, as vmstat and runqlat take them.
+ */
+static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows,
+			 bool *json, const char **interval)
 {
 	unsigned long long v;
-	int i, j;
+	int i, j, bare = 0;
 
 	for (i = 1, j = 1; i < *argc; i++) {
 		const char *a = argv[i], *val = NULL;
@@ -85,6 +110,23 @@ static int take_top_args(int *argc, char **argv, unsigned long long *count, int 
 			while (i < *argc)
 				argv[j++] = argv[i++];
 			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			*json = true;
+			continue;
+		}
+		/* the value of the option before it is not a bare number */
+		if (a[0] >= '0' && a[0] <= '9' && !takes_value(j > 1 ? argv[j - 1] : "")) {
+			if (bare == 0) {
+				*interval = a;
+				bare++;
+				continue;
+			}
+			if (bare == 1) {
+				is_count = true;
+				val = a;
+				bare++;
+			}
 		}
 		if (!strcmp(a, "-n") || !strcmp(a, "--count")) {
 			is_count = true;
@@ -120,13 +162,14 @@ int cmd_top(int argc, char **argv)
 	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
 	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
 	struct termios saved, raw;
-	bool keys = false;
+	bool keys = false, json = false;
+	const char *bare_interval = NULL;
 	unsigned long long count = 0, frames = 0;
-	uint64_t start, last;
+	uint64_t start, last, period;
 	json_t *prev, *cur;
 	int rc = EXIT_OK, err;
 
-	rc = take_top_args(&argc, argv, &count, &to.rows);
+	rc = take_top_args(&argc, argv, &count, &to.rows, &json, &bare_interval);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = record_parse_args(argc, argv, "top", usage_top, &a);
@@ -134,6 +177,19 @@ int cmd_top(int argc, char **argv)
 		return rc;
 	if (a.cmd_argc)
 		return usage_error("top", "top does not run a COMMAND; use -p PID");
+	if (bare_interval) {
+		unsigned long long v;
+
+		if (a.interval_ns)
+			return usage_error("top", "give the interval once: -i or a bare number");
+		if (parse_duration_ns(bare_interval, &v) || v < 100000000ULL)
+			return usage_error("top", "the interval needs at least 100ms (1, 500ms), not '%s'",
+					   bare_interval);
+		a.interval_ns = v;
+	}
+	period = a.interval_ns ?: 1000000000ULL;
+	if (json)
+		to.tty = false;
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!r)
 		return EXIT_ERR;
@@ -157,7 +213,8 @@ int cmd_top(int argc, char **argv)
 		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
 		      stdout);
 	else
-		fprintf(stderr, "disco: collecting; one snapshot per second\n");
+		fprintf(stderr, "disco: collecting; one %s every %.1f s\n", json ? "JSON line" : "snapshot",
+			period / 1e9);
 	prev = recorder_collect(r);
 	start = last = mono_ns();
 	while (!stop_signal) {
@@ -173,11 +230,21 @@ int cmd_top(int argc, char **argv)
 		if (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1 &&
 		    (ch == 'q' || ch == 'Q'))
 			break;
-		if (mono_ns() - last < 1000000000ULL)
+		if (mono_ns() - last < period)
 			continue;
 		last = mono_ns();
 		cur = recorder_collect(r);
-		if (to.tty) {
+		if (json) {
+			struct timespec ts;
+			json_t *line;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			line = top_json_line(prev, cur, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+
+			if (json_dumpf(line, stdout, JSON_COMPACT) || putchar('\n') == EOF)
+				rc = EXIT_ERR;
+			json_decref(line);
+		} else if (to.tty) {
 			char *frame = NULL;
 			size_t flen = 0;
 			FILE *f = open_memstream(&frame, &flen);
@@ -212,5 +279,6 @@ int cmd_top(int argc, char **argv)
 	if (keys)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	recorder_stop(r, NULL);
+	rec_opts_release(&a.o);
 	return rc;
 }

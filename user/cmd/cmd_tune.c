@@ -24,8 +24,10 @@
 const char usage_tune[] =
 "usage: disco tune [--from FILE | -d SECS [--no-sample]] [-p PID]... [--only LIST]\n"
 "                  [--rule ID]... [--root DIR] [--netns PATH|PID] [--json]\n"
-"                  [--apply [--journal FILE]]\n"
+"                  [--apply [--journal FILE|DIR]]\n"
 "       disco tune --rollback [JOURNAL] [--force] [--root DIR] [--netns PATH|PID]\n"
+"                  [--journal DIR]\n"
+"       disco tune --journals [--root DIR] [--netns PATH|PID] [--journal DIR] [--json]\n"
 "\n"
 "Turn evidence into recommendations for sysctls, fd limits (RLIMIT_NOFILE) and\n"
 "CPU affinity. Each one says what to change (current -> proposed), why, the\n"
@@ -57,11 +59,18 @@ const char usage_tune[] =
 "      --apply        write a journal (fsync'd, 0600) with every previous value,\n"
 "                     then apply and read back each change; on any failure undo\n"
 "                     what was changed and exit 1\n"
-"      --journal FILE where to write it (default <root>/var/lib/disco/journal-TIME.json)\n"
-"      --rollback [J] restore the values recorded in journal J (default: newest);\n"
-"                     a knob changed by someone else since is reported and left\n"
-"                     alone; exit 1 if anything was not restored\n"
+"      --journal F    where to write it: a file, or a directory that keeps the\n"
+"                     journals (default <root>/var/lib/disco; journal-TIME.json);\n"
+"                     with --rollback and --journals: the directory to look in\n"
+"      --rollback [J] restore the values recorded in journal J; without J the\n"
+"                     newest journal of this scope (same root, network namespace\n"
+"                     and boot) not yet rolled back; a journal of another scope\n"
+"                     is only taken when named. A knob changed by someone else\n"
+"                     since is reported and left alone; net.* knobs are only\n"
+"                     restored in the namespace the journal was written in.\n"
+"                     Exit 1 if anything was not restored\n"
 "      --force        with --rollback: restore drifted knobs too\n"
+"      --journals     list the journals (scope, time, changes, state)\n"
 "\n"
 "Examples:\n"
 "  disco tune                           # 10 s sample, dry-run report\n"
@@ -76,7 +85,7 @@ const char usage_tune[] =
 struct tune_args {
 	const char *from, *root, *netns, *journal, *rollback_path;
 	uint64_t duration_ns;
-	bool no_sample, json, apply, rollback, force, list_rules;
+	bool no_sample, json, apply, rollback, force, list_rules, journals;
 	pid_t pids[TUNE_MAX_TARGETS];
 	int npids;
 	struct tune_filter filter;
@@ -85,8 +94,20 @@ struct tune_args {
 
 enum {
 	OPT_FROM = 256, OPT_NO_SAMPLE, OPT_ONLY, OPT_RULE, OPT_ROOT, OPT_NETNS, OPT_JSON,
-	OPT_APPLY, OPT_JOURNAL, OPT_ROLLBACK, OPT_FORCE, OPT_LIST_RULES,
+	OPT_APPLY, OPT_JOURNAL, OPT_ROLLBACK, OPT_FORCE, OPT_LIST_RULES, OPT_JOURNALS,
 };
+
+/* --journal DIR names the journal directory; --journal FILE one journal. */
+static const char *journal_dir_arg(const struct tune_args *a)
+{
+	struct stat st;
+
+	if (!a->journal)
+		return NULL;
+	if (!stat(a->journal, &st) && S_ISDIR(st.st_mode))
+		return a->journal;
+	return a->journals ? a->journal : NULL;
+}
 
 static int parse_args(int argc, char **argv, struct tune_args *a)
 {
@@ -105,6 +126,7 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 		{ "journal", required_argument, NULL, OPT_JOURNAL },
 		{ "rollback", optional_argument, NULL, OPT_ROLLBACK },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "journals", no_argument, NULL, OPT_JOURNALS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,6 +195,9 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 		case OPT_FORCE:
 			a->force = true;
 			break;
+		case OPT_JOURNALS:
+			a->journals = true;
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
@@ -182,14 +207,19 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 	}
 	if (a->rollback && !a->rollback_path && optind < argc)
 		a->rollback_path = argv[optind++];
+	/* --rollback --journal FILE: that journal (a directory: the newest in it) */
+	if (a->rollback && !a->rollback_path && a->journal && !journal_dir_arg(a))
+		a->rollback_path = a->journal;
 	if (optind < argc)
 		return usage_error("tune", "unexpected argument '%s'", argv[optind]);
 	if (a->rollback && a->apply)
 		return usage_error("tune", "--apply and --rollback exclude each other");
+	if (a->journals && (a->rollback || a->apply))
+		return usage_error("tune", "--journals only lists: no --apply or --rollback");
 	if (a->force && !a->rollback)
 		return usage_error("tune", "--force only applies to --rollback");
-	if (a->journal && !a->apply)
-		return usage_error("tune", "--journal only applies to --apply");
+	if (a->journal && !a->apply && !a->rollback && !a->journals)
+		return usage_error("tune", "--journal only applies to --apply, --rollback and --journals");
 	if (a->from && a->no_sample)
 		return usage_error("tune", "--from and --no-sample exclude each other");
 	if (!*a->root)
@@ -202,12 +232,6 @@ static bool live_root(const struct tune_args *a)
 	char real[PATH_MAX];
 
 	return realpath(a->root, real) && !strcmp(real, "/");
-}
-
-static void journal_dir(const struct tune_args *a, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%svar/lib/disco", a->root,
-		 a->root[strlen(a->root) - 1] == '/' ? "" : "/");
 }
 
 /* mkdir -p for the journal directory; 0700 for what we create. */
@@ -234,7 +258,7 @@ static int take_snapshot(const struct tune_args *a, struct snapshot *s,
 			 const pid_t *targets, int ntargets)
 {
 	struct snapshot_opts o = { .root = a->root, .targets = targets, .ntargets = ntargets,
-				   .all_procs = true };
+				   .all_procs = true, .listeners = live_root(a), .self = getpid() };
 	int saved = -1, err;
 
 	/* /proc/net and /proc/sys/net follow the reader's network namespace */
@@ -313,24 +337,127 @@ static int evidence_pids(const json_t *ev, pid_t *out, int max)
 	return n;
 }
 
-static int do_rollback(const struct tune_args *a)
+static int64_t now_realtime_ns(void)
 {
-	char path[PATH_MAX], err[256], dir[PATH_MAX];
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static void fmt_time(int64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000LL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * Without a path: the newest journal of this scope whose changes are still
+ * in force. The newer ones passed over are listed with the reason.
+ */
+static int pick_journal(const struct tune_scope *here, char *path, size_t len)
+{
+	char (*names)[256] = NULL, why[256], err[256];
+	size_t n = 0, i;
+	int rc = journal_names(here->journal_dir, &names, &n);
+
+	if (rc) {
+		log_err("no journal in %s (%s): give its path", here->journal_dir, strerror(-rc));
+		return rc;
+	}
+	rc = -ENOENT;
+	for (i = 0; i < n; i++) {
+		struct journal j;
+
+		snprintf(path, len, "%s/%s", here->journal_dir, names[i]);
+		if (journal_read(path, &j, err, sizeof(err))) {
+			printf("skipped %s: %s\n", names[i], err);
+			continue;
+		}
+		if (!scope_same(here, &j, why, sizeof(why)))
+			printf("skipped %s: %s (name it to roll it back)\n", names[i], why);
+		else if (j.rolled_back_ns)
+			printf("skipped %s: already rolled back%s%s\n", names[i],
+			       j.state_note[0] ? ": " : "", j.state_note);
+		else
+			rc = 0;
+		journal_free(&j);
+		if (!rc)
+			break;
+	}
+	if (rc)
+		log_err("no journal of this scope (root %s, network namespace %llu:%llu, this boot) "
+			"is still in force in %s", here->root, (unsigned long long)here->id.netns_dev,
+			(unsigned long long)here->id.netns_ino, here->journal_dir);
+	free(names);
+	return rc;
+}
+
+/*
+ * net.* knobs are restored only in the namespace the journal was written
+ * in: ours, the --netns given, or the one its recorded --netns still names.
+ */
+static void rollback_netns(const struct tune_args *a, const struct tune_scope *here,
+			   const struct journal *j, struct live_knobs *lk)
+{
+	struct tune_scope there;
+
+	lk->netns = a->netns;
+	if (!j->id.netns_ino) {
+		/* an old journal: only its path is known */
+		if (!a->netns)
+			lk->netns = j->netns;
+		return;
+	}
+	if (here->id.netns_ino == j->id.netns_ino && here->id.netns_dev == j->id.netns_dev)
+		return;
+	if (!a->netns && j->netns[0] && !scope_identify(&there, a->root, j->netns, NULL) &&
+	    there.id.netns_ino == j->id.netns_ino && there.id.netns_dev == j->id.netns_dev) {
+		lk->netns = j->netns;
+		return;
+	}
+	lk->netns = NULL;
+	lk->net_unreachable = true;
+}
+
+/* A journal of another scope, named explicitly: say what will be touched. */
+static void say_touches(const struct journal *j, const struct live_knobs *lk, const char *why)
+{
+	printf("note: this journal was %s; it is rolled back because it was named. It touches:\n",
+	       why);
+	for (size_t i = 0; i < j->n; i++) {
+		const struct journal_entry *e = &j->e[i];
+
+		if (e->family != FAM_SYSCTL)
+			printf("  %s of pid %d (start time %llu)\n", e->knob, (int)e->pid,
+			       (unsigned long long)e->start_time);
+		else if (strncmp(e->knob, "net.", 4))
+			printf("  %s (global)\n", e->knob);
+		else if (lk->net_unreachable)
+			printf("  %s: not touched, its namespace %llu:%llu is not reachable from here\n",
+			       e->knob, (unsigned long long)j->id.netns_dev,
+			       (unsigned long long)j->id.netns_ino);
+		else
+			printf("  %s in network namespace %s\n", e->knob,
+			       lk->netns && *lk->netns ? lk->netns : "of this process");
+	}
+}
+
+static int do_rollback(const struct tune_args *a, const struct tune_scope *here)
+{
+	char path[PATH_MAX], err[256], why[256];
 	struct live_knobs lk = { .root = a->root };
 	struct journal j;
 	struct knob_ops ops;
 	int left = 0, rc;
 
-	if (a->rollback_path) {
+	if (a->rollback_path)
 		snprintf(path, sizeof(path), "%s", a->rollback_path);
-	} else {
-		journal_dir(a, dir, sizeof(dir));
-		rc = journal_latest(dir, path, sizeof(path));
-		if (rc) {
-			log_err("no journal in %s (%s): give its path", dir, strerror(-rc));
-			return EXIT_ERR;
-		}
-	}
+	else if (pick_journal(here, path, sizeof(path)))
+		return EXIT_ERR;
 	if (journal_read(path, &j, err, sizeof(err))) {
 		log_err("journal %s", err);
 		return EXIT_ERR;
@@ -345,11 +472,25 @@ static int do_rollback(const struct tune_args *a)
 		journal_free(&j);
 		return EXIT_ERR;
 	}
-	lk.netns = a->netns ? a->netns : j.netns;
+	rollback_netns(a, here, &j, &lk);
+	if (!scope_same(here, &j, why, sizeof(why)))
+		say_touches(&j, &lk, why);
+	if (j.rolled_back_ns)
+		printf("note: %s was already rolled back (%s); restoring again\n", path, j.state_note);
 	lk.live = live_root(a);
 	live_knob_ops(&ops, &lk);
 	printf("rolling back %zu change(s) from %s\n", j.n, path);
 	rc = tune_rollback(&j, &ops, a->force, stdout, &left);
+	if (!left && !rc) {
+		char t[32];
+
+		j.rolled_back_ns = now_realtime_ns();
+		fmt_time(j.rolled_back_ns, t, sizeof(t));
+		snprintf(j.state_note, sizeof(j.state_note), "rolled back at %s by uid %u pid %d",
+			 t, (unsigned)getuid(), (int)getpid());
+		if (journal_update(path, &j))
+			log_warn("%s: could not record the rollback in the journal", path);
+	}
 	journal_free(&j);
 	if (left) {
 		log_err("%d change(s) not restored%s", left, a->force ? "" :
@@ -359,9 +500,68 @@ static int do_rollback(const struct tune_args *a)
 	return rc ? EXIT_ERR : EXIT_OK;
 }
 
-static int do_apply(const struct tune_args *a, const struct tune_result *res, FILE *out)
+/* --journals: every journal of the directory with its scope and state. */
+static int list_journals(const struct tune_args *a, const struct tune_scope *here)
 {
-	char path[PATH_MAX + 64], dir[PATH_MAX];
+	char (*names)[256] = NULL, path[PATH_MAX], err[256], why[256], t[32];
+	json_t *arr = json_array();
+	size_t n = 0;
+	int rc = journal_names(here->journal_dir, &names, &n);
+
+	if (rc && rc != -ENOENT) {
+		log_err("%s: %s", here->journal_dir, strerror(-rc));
+		json_decref(arr);
+		return EXIT_ERR;
+	}
+	if (!a->json)
+		printf("%-44s %-20s %-7s %-12s %s\n", "JOURNAL", "CREATED", "CHANGES", "STATE",
+		       "SCOPE");
+	for (size_t i = 0; i < n; i++) {
+		struct journal j;
+		bool same;
+		const char *state;
+
+		snprintf(path, sizeof(path), "%s/%s", here->journal_dir, names[i]);
+		if (journal_read(path, &j, err, sizeof(err))) {
+			if (!a->json)
+				printf("%-44s unreadable: %s\n", names[i], err);
+			continue;
+		}
+		same = scope_same(here, &j, why, sizeof(why));
+		state = j.rolled_back_ns ? "rolled-back" : "in-force";
+		fmt_time(j.created_ns, t, sizeof(t));
+		if (a->json)
+			json_array_append_new(arr, json_pack("{s:s, s:I, s:i, s:s, s:s, s:b, s:s, s:I, s:I, s:s, s:s}",
+				"path", path, "created_ns", (json_int_t)j.created_ns, "changes", (int)j.n,
+				"state", state, "state_note", j.state_note, "this_scope", same,
+				"other_scope", why, "netns_inode", (json_int_t)j.id.netns_ino,
+				"netns_dev", (json_int_t)j.id.netns_dev, "netns", j.netns,
+				"hostname", j.id.hostname));
+		else
+			printf("%-44s %-20s %-7zu %-12s %s\n", names[i], t, j.n, state,
+			       same ? "this scope" : why);
+		journal_free(&j);
+	}
+	if (a->json) {
+		json_t *o = json_pack("{s:s, s:o, s:o}", "schema", "disco.tune.journals/1",
+				      "scope", scope_to_json(here), "journals", arr);
+
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+	} else {
+		json_decref(arr);
+		if (!n)
+			printf("(no journals in %s)\n", here->journal_dir);
+	}
+	free(names);
+	return EXIT_OK;
+}
+
+static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
+		    const struct tune_result *res, FILE *out)
+{
+	char path[PATH_MAX + 64], args[640];
 	struct live_knobs lk = { .root = a->root, .netns = a->netns };
 	struct journal j = { 0 };
 	struct knob_ops ops;
@@ -377,6 +577,7 @@ static int do_apply(const struct tune_args *a, const struct tune_result *res, FI
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(j.root, sizeof(j.root), "%s", a->root);
 	snprintf(j.netns, sizeof(j.netns), "%s", a->netns ? a->netns : "");
+	j.id = sc->id;
 	j.created_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
 	j.e = calloc(res->n + 1, sizeof(*j.e));
 	if (!j.e)
@@ -411,16 +612,16 @@ static int do_apply(const struct tune_args *a, const struct tune_result *res, FI
 		journal_free(&j);
 		return EXIT_OK;
 	}
-	if (a->journal) {
+	if (a->journal && !sc->journal_dir_given) {
 		snprintf(path, sizeof(path), "%s", a->journal);
 	} else {
-		journal_dir(a, dir, sizeof(dir));
-		if ((err = make_dirs(dir))) {
-			log_err("%s: %s", dir, strerror(-err));
+		if ((err = make_dirs(sc->journal_dir))) {
+			log_err("%s: %s", sc->journal_dir, strerror(-err));
 			goto out_err;
 		}
 		gmtime_r(&now.tv_sec, &tm);
-		snprintf(path, sizeof(path), "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json", dir,
+		snprintf(path, sizeof(path), "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json",
+			 sc->journal_dir,
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, now.tv_nsec);
 	}
@@ -433,8 +634,9 @@ static int do_apply(const struct tune_args *a, const struct tune_result *res, FI
 		log_err("apply failed (%s); the changes made were rolled back", strerror(-err));
 		goto out_err;
 	}
-	fprintf(out, "applied %zu change(s); undo with: disco tune --rollback %s%s%s\n", j.n, path,
-		live ? "" : " --root ", live ? "" : a->root);
+	scope_args(sc, args, sizeof(args));
+	fprintf(out, "applied %zu change(s); undo with: disco tune --rollback %s%s\n", j.n, path,
+		args);
 	journal_free(&j);
 	return EXIT_OK;
 out_err:
@@ -447,6 +649,7 @@ int cmd_tune(int argc, char **argv)
 	struct snapshot before = { 0 }, after = { 0 };
 	struct tune_result res = { 0 };
 	struct tune_args a;
+	struct tune_scope scope;
 	json_t *ev = NULL;
 	pid_t targets[TUNE_MAX_TARGETS];
 	bool have_before = false;
@@ -462,8 +665,16 @@ int cmd_tune(int argc, char **argv)
 			       tune_family_name(tune_rules[i].family), tune_rules[i].summary);
 		return EXIT_OK;
 	}
+	rc = scope_identify(&scope, a.root, a.netns, journal_dir_arg(&a));
+	if (rc) {
+		log_err("cannot identify the scope (--netns %s, --root %s): %s",
+			a.netns ? a.netns : "none", a.root, strerror(-rc));
+		return EXIT_ERR;
+	}
+	if (a.journals)
+		return list_journals(&a, &scope);
 	if (a.rollback)
-		return do_rollback(&a);
+		return do_rollback(&a, &scope);
 
 	if (a.from) {
 		struct report_opts ro = { 0 };
@@ -513,18 +724,19 @@ int cmd_tune(int argc, char **argv)
 			rc = EXIT_ERR;
 			goto out;
 		}
+		tune_scope_commands(&scope, &res);
 	}
 	if (a.json) {
-		json_t *j = tune_to_json(&res);
+		json_t *j = tune_to_json(&res, &scope);
 
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		tune_print_text(stdout, &res, !a.apply);
+		tune_print_text(stdout, &res, &scope, !a.apply);
 	}
 	fflush(stdout);
-	rc = a.apply ? do_apply(&a, &res, a.json ? stderr : stdout) : EXIT_OK;
+	rc = a.apply ? do_apply(&a, &scope, &res, a.json ? stderr : stdout) : EXIT_OK;
 out:
 	tune_result_free(&res);
 	snapshot_free(&before);

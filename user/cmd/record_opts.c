@@ -36,6 +36,9 @@ static const struct option base_opts[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "bpf-stats", required_argument, NULL, OPT_BPF_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "freq", required_argument, NULL, 'F' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'n' },
 };
 #define NBASE (sizeof(base_opts) / sizeof(base_opts[0]))
 #define MAX_COLOPTS 64
@@ -70,7 +73,7 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 	}
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
 
-	while ((opt = getopt_long(argc, argv, "+e:p:ad:o:fqu:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+e:p:ad:o:fqu:vF:i:n:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
 			events = optarg;
@@ -144,14 +147,32 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 			else
 				return usage_error(cmd, "--bpf-stats takes sampled, on or off, not '%s'", optarg);
 			break;
+		case 'F':
+			if (parse_u64(optarg, &v) || v == 0 || v > 10000)
+				return usage_error(cmd, "-F needs a sampling frequency from 1 to 10000 Hz, not '%s'", optarg);
+			a->o.sample_hz = (unsigned int)v;
+			break;
+		case 'i':
+			if (parse_duration_ns(optarg, &v) || v < 100000000ULL)
+				return usage_error(cmd, "-i needs an interval of at least 100ms (1, 500ms, 1m), not '%s'",
+						   optarg);
+			a->interval_ns = v;
+			break;
+		case 'n':
+			if (parse_u64(optarg, &v) || v == 0)
+				return usage_error(cmd, "-n needs a positive count of intervals, not '%s'", optarg);
+			a->count = v;
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
 		default:
 			if (opt >= OPT_COLLECTOR && opt < OPT_COLLECTOR + (int)nc) {
 				const struct collector *c = owner[opt - OPT_COLLECTOR];
+				void *ctx = rec_opts_col(&a->o, (size_t)collector_index(c));
 
-				err = c->set_option ? c->set_option(names[opt - OPT_COLLECTOR], optarg) : -EINVAL;
+				err = c->set_option && ctx ? c->set_option(ctx, names[opt - OPT_COLLECTOR], optarg) :
+					-EINVAL;
 				if (err)
 					return usage_error(cmd, "bad value for --%s: '%s'", names[opt - OPT_COLLECTOR],
 							   optarg ?: "");
@@ -172,6 +193,8 @@ int record_parse_args(int argc, char **argv, const char *cmd, const char *usage,
 	}
 	if (a->user && !a->cmd_argc)
 		return usage_error(cmd, "-u USER only applies to a COMMAND after --");
+	if (a->count && !a->interval_ns)
+		return usage_error(cmd, "-n COUNT counts intervals: give -i SECS too");
 	if (a->system_wide && !a->cmd_argc)
 		return usage_error(cmd, "-a only applies with a COMMAND after --");
 	if (collector_parse_list(events, &a->mask))

@@ -11,6 +11,8 @@ struct record_args {
 	struct rec_opts o;
 	uint64_t mask;
 	uint64_t duration_ns;
+	uint64_t interval_ns;	/* -i: one summary (and snapshot) per interval */
+	unsigned long long count;	/* -n: stop after COUNT intervals */
 	const char *output;
 	const char *user;
 	bool force, quiet, system_wide;

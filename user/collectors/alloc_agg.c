@@ -14,6 +14,7 @@ const char *const alloc_site_val_names[ASV_NR] = {
 	[ASV_TOTAL_ALLOCS] = "total_allocs",
 	[ASV_FREED_BYTES] = "freed_bytes",
 	[ASV_FREED_ALLOCS] = "freed_allocs",
+	[ASV_OUTSTANDING_SAMPLES] = "outstanding_samples",
 };
 
 void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id)
@@ -94,7 +95,8 @@ json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t 
 		for (int j = 0; j < ASV_NR; j++)
 			json_object_set_new(s, alloc_site_val_names[j],
 				json_integer((json_int_t)(jv(s, alloc_site_val_names[j]) +
-							  rows[i].v[j] * scale)));
+							  rows[i].v[j] *
+							  (j == ASV_OUTSTANDING_SAMPLES ? 1 : scale))));
 		{
 			json_t *pids = json_object_get(s, "pids"), *p;
 			size_t pi;

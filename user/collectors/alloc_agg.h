@@ -16,6 +16,7 @@ enum alloc_site_val {
 	ASV_TOTAL_ALLOCS,
 	ASV_FREED_BYTES,
 	ASV_FREED_ALLOCS,
+	ASV_OUTSTANDING_SAMPLES,	/* blocks actually seen behind the outstanding figures */
 	ASV_NR,
 };
 
@@ -31,7 +32,7 @@ struct alloc_site_row {
 /*
  * Merge rows whose symbolized stacks are identical (several stack ids or
  * processes of one program end in the same frames), multiply by scale
- * (--sample N), sort by outstanding bytes, then total bytes, and keep at
+ * (--sample N; the sample counts stay as they are), sort by outstanding bytes, then total bytes, and keep at
  * most max sites. Each site: {"stack", "pids", <alloc_site_val_names>}.
  */
 json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t scale,

@@ -2,6 +2,10 @@
 /* alloc collector, userspace side: place and attach uprobes, read maps, symbolize, render. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,66 +41,108 @@ enum {
 	H_UPROBE, H_COUNT,
 };
 
+/* libc's functions (-p, or without the preload library) and the library's two */
+#define UPROBE_PROGS "malloc_enter,calloc_enter,realloc_enter,reallocarray_enter," \
+		     "posix_memalign_enter,memalign_enter,valloc_enter,pvalloc_enter," \
+		     "mmap_enter,alloc_exit,free_enter,munmap_enter,lib_alloc,lib_free"
+
 static const struct hook_spec alloc_hooks[H_COUNT] = {
-	[H_KMALLOC] = { "kmem:kmalloc", HOOK_CHAIN_TP, false, "kernel kmalloc by call site" },
-	[H_KFREE] = { "kmem:kfree", HOOK_CHAIN_TP, true, "outstanding kmalloc objects" },
+	[H_KMALLOC] = { "kmem:kmalloc", HOOK_CHAIN_TP, false, "kernel kmalloc by call site",
+			.progs = "kmalloc" },
+	[H_KFREE] = { "kmem:kfree", HOOK_CHAIN_TP, true, "outstanding kmalloc objects",
+		      .progs = "kfree" },
 	[H_CACHE_ALLOC] = { "kmem:kmem_cache_alloc", HOOK_CHAIN_TP, false,
-			    "kernel slab allocations by call site" },
-	[H_CACHE_FREE] = { "kmem:kmem_cache_free", HOOK_CHAIN_TP, true, "outstanding slab objects" },
-	[H_PAGE_ALLOC] = { "kmem:mm_page_alloc", HOOK_CHAIN_TP, true, "page allocations by order" },
-	[H_PAGE_FREE] = { "kmem:mm_page_free", HOOK_CHAIN_TP, true, "page frees by order" },
+			    "kernel slab allocations by call site", .progs = "cache_alloc" },
+	[H_CACHE_FREE] = { "kmem:kmem_cache_free", HOOK_CHAIN_TP, true, "outstanding slab objects",
+			   .progs = "cache_free" },
+	[H_PAGE_ALLOC] = { "kmem:mm_page_alloc", HOOK_CHAIN_TP, true, "page allocations by order",
+			   .progs = "page_alloc" },
+	[H_PAGE_FREE] = { "kmem:mm_page_free", HOOK_CHAIN_TP, true, "page frees by order",
+			  .progs = "page_free" },
+	/* attached per binary by attach_proc(); the lifecycle only loads them */
 	[H_UPROBE] = { "libc:malloc,free,...", M(HOOK_UPROBE), true,
-		       "user-space heap of the target (-p PID or -- COMMAND)" },
+		       "user-space heap of the target (-p PID or -- COMMAND)",
+		       .progs = UPROBE_PROGS },
+};
+
+/*
+ * kmalloc_node and kmem_cache_alloc_node exist only before 6.2
+ * (11e9734bcb6a "mm/slab_common: unify NUMA and UMA version of
+ * tracepoints"). They are not hooks of their own, which would warn on
+ * every newer kernel: they follow kmalloc's method where they exist.
+ */
+static const struct hook_companion alloc_companions[] = {
+	{ "kmalloc_node", "kmem:kmalloc_node", H_KMALLOC },
+	{ "cache_alloc_node", "kmem:kmem_cache_alloc_node", H_KMALLOC },
 };
 
 /* ---- options -------------------------------------------------------------- */
 
-static struct {
+struct alloc_opts {
 	uint64_t min_age_ns;
 	uint64_t sample;
 	uint64_t big_bytes;
 	uint64_t ksample;
-	bool kernel_only, user_only, probe_entry;
-} opt = { ALLOC_DEFAULT_MIN_AGE_NS, 1, 0, ALLOC_DEFAULT_KSAMPLE, false, false, false };
+	uint64_t sample_bytes;	/* the preload library's mean interval */
+	bool kernel_only, user_only, probe_entry, libc_uprobes;
+};
+
+static const struct alloc_opts alloc_opts_default = {
+	ALLOC_DEFAULT_MIN_AGE_NS, 1, 0, ALLOC_DEFAULT_KSAMPLE, ALLOC_LIB_DEFAULT_MEAN,
+	false, false, false, false
+};
 
 static const struct col_option alloc_options[] = {
 	{ "min-age", true, "alloc: outstanding this long = leak candidate (default 500ms)" },
-	{ "sample", true, "alloc: track one allocation in N and scale the figures" },
+	{ "alloc-sample-bytes", true, "alloc: -- COMMAND (preloaded): sample one allocation per "
+				      "N bytes on average (default 512 KiB; 1 = every call, exact)" },
+	{ "sample", true, "alloc: libc uprobes (-p): track one allocation in N and scale the figures" },
 	{ "big", true, "alloc: record each allocation of at least BYTES as an event" },
 	{ "kernel-sample", true, "alloc: track outstanding kernel objects for one address in N "
 				 "(default 0 = none, 1 = all)" },
 	{ "kernel-only", false, "alloc: kernel allocations only, even with a target" },
 	{ "user-only", false, "alloc: the target's heap only, no kernel tracepoints" },
 	{ "probe-entry", false, "alloc: keep every uprobe on the function entry" },
+	{ "libc-uprobes", false, "alloc: -- COMMAND without the preload library: uprobes on its "
+				 "libc, as with -p" },
 	{ NULL },
 };
 
-static int alloc_set_option(const char *name, const char *arg)
+static int alloc_set_option(void *opts, const char *name, const char *arg)
 {
+	struct alloc_opts *opt = opts;
 	unsigned long long v;
 
 	if (!strcmp(name, "min-age"))
-		return parse_duration_ns(arg, &v) ? -EINVAL : (opt.min_age_ns = v, 0);
+		return parse_duration_ns(arg, &v) ? -EINVAL : (opt->min_age_ns = v, 0);
 	if (!strcmp(name, "sample")) {
 		if (parse_u64(arg, &v) || v < 1 || v > 1000000)
 			return -EINVAL;
-		opt.sample = v;
+		opt->sample = v;
+		return 0;
+	}
+	if (!strcmp(name, "alloc-sample-bytes")) {
+		if (parse_u64(arg, &v) || v < 1 || v > (1ULL << 40))
+			return -EINVAL;
+		opt->sample_bytes = v;
 		return 0;
 	}
 	if (!strcmp(name, "kernel-sample")) {
 		if (parse_u64(arg, &v) || v > 1000000)
 			return -EINVAL;
-		opt.ksample = v;
+		opt->ksample = v;
 		return 0;
 	}
 	if (!strcmp(name, "big"))
-		return parse_u64(arg, &v) ? -EINVAL : (opt.big_bytes = v, 0);
+		return parse_u64(arg, &v) ? -EINVAL : (opt->big_bytes = v, 0);
 	if (!strcmp(name, "kernel-only"))
-		return (opt.kernel_only = true, 0);
+		return (opt->kernel_only = true, 0);
 	if (!strcmp(name, "user-only"))
-		return (opt.user_only = true, 0);
+		return (opt->user_only = true, 0);
 	if (!strcmp(name, "probe-entry"))
-		return (opt.probe_entry = true, 0);
+		return (opt->probe_entry = true, 0);
+	if (!strcmp(name, "libc-uprobes"))
+		return (opt->libc_uprobes = true, 0);
 	return -EINVAL;
 }
 
@@ -166,9 +212,12 @@ struct placed_bin {
 	struct place_result pr[NUFUNCS];
 };
 
+/* targets, plus the processes they start under the preload library */
+#define ALLOC_MAX_PROCS 256
+
 struct alloc_priv {
 	struct syms_cache *cache;
-	struct alloc_proc procs[MAX_FILTER_PIDS + 1];
+	struct alloc_proc procs[ALLOC_MAX_PROCS];
 	int nprocs;
 	struct placed_bin *bins[MAX_FILTER_PIDS + 1];
 	int nbins;
@@ -177,8 +226,14 @@ struct alloc_priv {
 	struct bpf_link *links[ALLOC_MAX_LINKS];
 	int nlinks;
 	bool user_on, kernel_on;
+	const struct alloc_opts *opt;
 	uint64_t start_ns, last_t, last_allocs, last_bytes;
 	json_t *timeline;
+	/* the preload path (libdisco-alloc.so) */
+	uint64_t lib_dev, lib_ino;	/* the library whose probes are attached */
+	bool lib_used;			/* some target runs with it */
+	bool libc_used;			/* some target is probed in its libc */
+	double libc_call_ns;		/* a libc-probed call's measured cost; 0: none */
 };
 
 
@@ -190,9 +245,13 @@ static struct alloc_proc *proc_get(struct alloc_priv *p, pid_t pid)
 	return NULL;
 }
 
+static bool is_own_allocator(const char *base);
+
 /*
- * The C library of pid: the main executable if it defines malloc (static
- * binaries), else the mapped libc. Returns the index in maps or -ENOENT.
+ * The allocator of pid: a library of its own (jemalloc, tcmalloc, ...)
+ * if one is mapped and defines malloc, else the main executable if it
+ * defines malloc (static binaries), else the mapped libc. Returns the
+ * index in maps or -ENOENT.
  */
 static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, size_t len)
 {
@@ -200,6 +259,17 @@ static int find_libc(pid_t pid, const struct map_entry *m, int n, char *path, si
 	struct elf_func f;
 	ssize_t el;
 
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (!m[i].exec || !b || !is_own_allocator(b + 1))
+			continue;
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", pid, m[i].path);
+		if (elf_find_func(buf, "malloc", &f))
+			continue;
+		snprintf(path, len, "%s", buf);
+		return i;
+	}
 	/*
 	 * The main executable by name: its first mapping is read-only (ELF
 	 * header), the text is a later one.
@@ -246,8 +316,8 @@ static struct placed_bin *place_bin(struct alloc_priv *p, const char *path,
 	for (size_t i = 0; i < NUFUNCS; i++) {
 		b->ferr[i] = elf_find_func(path, ufuncs[i].name, &b->f[i]);
 		snprintf(b->pr[i].why, sizeof(b->pr[i].why), "entry%s",
-			 opt.probe_entry ? ": --probe-entry" : "");
-		if (b->ferr[i] || opt.probe_entry)
+			 p->opt->probe_entry ? ": --probe-entry" : "");
+		if (b->ferr[i] || p->opt->probe_entry)
 			continue;
 		reqs[nreq] = (struct place_req){ ufuncs[i].name, b->f[i].vaddr, b->f[i].size,
 						 ufuncs[i].need, ufuncs[i].null_skip };
@@ -279,17 +349,242 @@ static int attach_one(struct alloc_priv *p, struct bpf_program *prog, pid_t pid,
 	return 0;
 }
 
+/* ---- libdisco-alloc.so: the preload path ------------------------------------ */
+
+/* The library installed beside this disco binary, or -ENOENT. */
+static int lib_beside_binary(char *buf, size_t len)
+{
+	char exe[400], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = 0;
+	snprintf(buf, len, "%s/%s", exe, ALLOC_LIB_NAME);
+	return access(buf, R_OK) ? -ENOENT : 0;
+}
+
+/*
+ * Before -- COMMAND is forked: preload the library into it (and so into
+ * its children) with the sampling interval. Ahead of an LD_PRELOAD already
+ * set, so that an allocator preloaded there (jemalloc, tcmalloc) is
+ * wrapped rather than hiding the wrappers. Without the library (a static
+ * disco, an install without it) the libc uprobes take over, as with -p.
+ */
+static int alloc_prepare_command(const void *opts)
+{
+	const struct alloc_opts *opt = opts;
+	char lib[512], *v;
+	const char *old = getenv("LD_PRELOAD");
+	char mean[24];
+	int err = 0;
+
+	if (opt->kernel_only || opt->libc_uprobes)
+		return 0;
+	if (lib_beside_binary(lib, sizeof(lib))) {
+		log_warn("alloc: %s is not installed beside disco: the command's malloc family is "
+			 "probed in its C library instead (uprobes: microseconds per call)", ALLOC_LIB_NAME);
+		return 0;
+	}
+	if (old && *old) {
+		if (asprintf(&v, "%s:%s", lib, old) < 0)
+			return -ENOMEM;
+	} else {
+		v = strdup(lib);
+		if (!v)
+			return -ENOMEM;
+	}
+	snprintf(mean, sizeof(mean), "%llu", (unsigned long long)opt->sample_bytes);
+	if (setenv("LD_PRELOAD", v, 1) || setenv(ALLOC_LIB_ENV_MEAN, mean, 1)) {
+		err = -errno;
+		log_err("alloc: cannot set LD_PRELOAD for the command: %s", strerror(errno));
+	}
+	free(v);
+	return err;
+}
+
+static int find_preload_lib(const struct map_entry *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (m[i].exec && b && !strcmp(b + 1, ALLOC_LIB_NAME))
+			return i;
+	}
+	return -ENOENT;
+}
+
+/* auxv value of key in pid, or -1 when unreadable */
+static long auxv_get(pid_t pid, unsigned long key)
+{
+	char path[48];
+	unsigned long av[2];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
+		if (av[0] == key)
+			v = (long)av[1];
+	fclose(f);
+	return v < 0 ? 0 : v;
+}
+
+static bool is_own_allocator(const char *base)
+{
+	static const char *const known[] = { "libjemalloc", "libtcmalloc", "libmimalloc",
+					     "libhoard", "libsnmalloc" };
+
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+		if (!strncmp(base, known[k], strlen(known[k])))
+			return true;
+	return false;
+}
+
+/* An allocator of its own mapped in the process (it, not libc, serves malloc). */
+static const char *own_allocator(const struct map_entry *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *b = strrchr(m[i].path, '/');
+
+		if (m[i].exec && b && is_own_allocator(b + 1))
+			return b + 1;
+	}
+	return NULL;
+}
+
+static void note(json_t *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(json_t *notes, const char *fmt, ...)
+{
+	char buf[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warn("alloc: %s", buf);
+	json_array_append_new(notes, json_string(buf));
+}
+
+/*
+ * Why a target is probed in its C library: said once per process, in the
+ * log and in the report (targets[].notes), so that nothing is silently
+ * missed. What a probed call costs comes with it, measured at start.
+ */
+static json_t *explain_libc_path(pid_t pid, const struct map_entry *m, int n, bool libc_uprobes)
+{
+	json_t *notes = json_array();
+	const char *own = own_allocator(m, n);
+	char exe[256] = "", path[48], lib[512];
+	ssize_t el;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	el = readlink(path, exe, sizeof(exe) - 1);
+	exe[el > 0 ? el : 0] = 0;
+	if (auxv_get(pid, AT_BASE) == 0)
+		note(notes, "pid %d (%s) is statically linked: %s cannot be preloaded into it; "
+		     "its own malloc is probed if it has a symbol for it", pid, exe, ALLOC_LIB_NAME);
+	else if (auxv_get(pid, AT_SECURE) > 0)
+		note(notes, "pid %d (%s) runs set-user-ID or with capabilities: the loader ignores "
+		     "LD_PRELOAD; its libc is probed", pid, exe);
+	else if (!libc_uprobes && !lib_beside_binary(lib, sizeof(lib)))
+		note(notes, "pid %d runs without %s: its libc is probed with uprobes; start it with "
+		     "LD_PRELOAD=%s for the cheap path", pid, ALLOC_LIB_NAME, lib);
+	if (own)
+		note(notes, "pid %d uses its own allocator (%s): its malloc family is probed instead of "
+		     "libc's (uprobes); preloading %s ahead of it wraps it more cheaply", pid, own,
+		     ALLOC_LIB_NAME);
+	{
+		const char *b = strrchr(exe, '/');
+
+		if (b && !strncmp(b + 1, "python", 6))
+			note(notes, "pid %d is Python: pymalloc serves small objects above malloc, unseen "
+			     "here (PYTHONMALLOC=malloc shows them)", pid);
+	}
+	return notes;
+}
+
+/*
+ * A target running with the library: its two NOP-first probe functions,
+ * attached once per library file for every process that maps it (children
+ * of -- COMMAND included); the pid filter in BPF keeps the targets.
+ */
+static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
+		      const struct map_entry *lm, const struct map_entry *m, int n)
+{
+	struct alloc_proc *pr = &p->procs[p->nprocs];
+	struct elf_func fa, ff;
+	char path[600];
+	const char *own = own_allocator(m, n);
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, lm->path);
+	if (p->lib_dev != lm->dev || p->lib_ino != lm->ino) {
+		err = elf_find_func(path, ALLOC_LIB_PROBE_ALLOC, &fa);
+		if (!err)
+			err = elf_find_func(path, ALLOC_LIB_PROBE_FREE, &ff);
+		if (err) {
+			log_err("alloc: %s in process %d has no probe functions: %s", lm->path, pid,
+				strerror(-err));
+			return err;
+		}
+		err = attach_one(p, skel->progs.lib_alloc, -1, path, fa.file_off, false);
+		if (!err)
+			err = attach_one(p, skel->progs.lib_free, -1, path, ff.file_off, false);
+		if (err) {
+			log_err("alloc: cannot attach to %s: %s", lm->path, strerror(-err));
+			return err;
+		}
+		p->lib_dev = lm->dev;
+		p->lib_ino = lm->ino;
+	}
+	pr->pid = pid;
+	pr->ps = proc_syms_new(p->cache, pid);
+	pr->info = json_pack("{s:i, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "pid", pid,
+			     "method", "preload", "libc", lm->path, "probes",
+			     "function", ALLOC_LIB_PROBE_ALLOC, "placement", "5-byte NOP",
+			     "function", ALLOC_LIB_PROBE_FREE, "placement", "5-byte NOP");
+	if (own)
+		json_object_set_new(pr->info, "allocator",
+				    json_pack("{s:s, s:b}", "library", own, "wrapped", true));
+	p->nprocs++;
+	p->lib_used = true;
+	log_debug("alloc: pid %d runs with %s: probing its NOP sites", pid, lm->path);
+	return 0;
+}
+
+/* A process the preloaded target started: symbolized like a target. */
+static struct alloc_proc *proc_follow(struct alloc_priv *p, pid_t pid)
+{
+	struct alloc_proc *pr;
+
+	if (!p->lib_used || p->nprocs == ALLOC_MAX_PROCS)
+		return NULL;
+	pr = &p->procs[p->nprocs++];
+	pr->pid = pid;
+	pr->ps = proc_syms_new(p->cache, pid);
+	pr->info = NULL;	/* not a target of its own */
+	return pr;
+}
+
 /* Attach the malloc family of one process; fills proc->info. */
 static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 {
-	struct alloc_proc *pr = &p->procs[p->nprocs];
+	struct alloc_proc *pr;
 	char libc[512];
 	struct map_entry *maps = NULL;
 	struct placed_bin *b;
 	uint64_t done_offs[NUFUNCS];
 	int nmaps, li, err, ndone = 0, attached = 0;
 	char mpath[64], *text = NULL;
-	json_t *probes;
+	json_t *probes, *notes;
 	FILE *f;
 
 	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", pid);
@@ -316,14 +611,30 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		free(maps);
 		return -ESRCH;
 	}
+	if (p->nprocs == ALLOC_MAX_PROCS) {
+		free(maps);
+		return -E2BIG;
+	}
+	pr = &p->procs[p->nprocs];
+	li = find_preload_lib(maps, nmaps);
+	if (li >= 0) {
+		err = attach_lib(p, skel, pid, &maps[li], maps, nmaps);
+		free(maps);
+		return err;
+	}
 	li = find_libc(pid, maps, nmaps, libc, sizeof(libc));
 	if (li < 0) {
-		log_err("alloc: no C library with a malloc symbol found in process %d", pid);
+		/* a static program without symbols, say: reported, not an error */
+		json_decref(explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes));
+		log_warn("alloc: no C library with a malloc symbol found in process %d: "
+			 "its heap is not traced", pid);
 		free(maps);
-		return -ENOENT;
+		return 0;
 	}
+	notes = explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes);
 	b = place_bin(p, libc, &maps[li]);
 	if (!b) {
+		json_decref(notes);
 		free(maps);
 		return -ENOMEM;
 	}
@@ -362,6 +673,7 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 	free(maps);
 	if (!attached) {
 		json_decref(probes);
+		json_decref(notes);
 		log_err("alloc: no allocator function of %s could be probed in process %d", libc, pid);
 		return -ENOENT;
 	}
@@ -372,10 +684,12 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		size_t rl = (size_t)snprintf(root, sizeof(root), "/proc/%d/root", pid);
 
 		/* the library as the process names it */
-		pr->info = json_pack("{s:i, s:s, s:o}", "pid", pid, "libc",
-				     strncmp(libc, root, rl) ? libc : libc + rl, "probes", probes);
+		pr->info = json_pack("{s:i, s:s, s:s, s:o}", "pid", pid, "method", "libc-uprobes",
+				     "libc", strncmp(libc, root, rl) ? libc : libc + rl, "probes", probes);
+		json_object_set_new(pr->info, "notes", notes);
 	}
 	p->nprocs++;
+	p->libc_used = true;
 	return 0;
 }
 
@@ -398,140 +712,52 @@ static void priv_free(struct alloc_priv *p)
 	free(p);
 }
 
-/* Is tracepoint kmem:event usable through method m? */
-static bool tp_usable(enum hook_method m, const char *event)
+COLLECTOR_SKEL(alloc);
+
+static int alloc_configure(struct col_run *run, const struct rec_opts *o)
 {
-	char r[160];
-
-	switch (m) {
-	case HOOK_TP_BTF: return !probe_tp_btf(event, r, sizeof(r));
-	case HOOK_RAW_TP: return !probe_raw_tp(event, r, sizeof(r));
-	case HOOK_TRACEPOINT: return !probe_tracepoint("kmem", event, r, sizeof(r));
-	default: return false;
-	}
-}
-
-/*
- * kmalloc_node and kmem_cache_alloc_node exist only before 6.2
- * (11e9734bcb6a "mm/slab_common: unify NUMA and UMA version of
- * tracepoints"). They are not hooks of their own, which would warn on
- * every newer kernel: they follow kmalloc's method where they exist.
- */
-static void node_hooks(struct alloc_bpf *s, enum hook_method m, bool on)
-{
-	struct bpf_program *km[] = { s->progs.kmalloc_node_btf, s->progs.kmalloc_node_raw,
-				     s->progs.kmalloc_node_tp };
-	struct bpf_program *cm[] = { s->progs.cache_alloc_node_btf, s->progs.cache_alloc_node_raw,
-				     s->progs.cache_alloc_node_tp };
-	bool k = on && tp_usable(m, "kmalloc_node"), c = on && tp_usable(m, "kmem_cache_alloc_node");
-
-	for (int i = 0; i < 3; i++) {
-		enum hook_method mi = (enum hook_method)(HOOK_TP_BTF + i);
-
-		bpf_program__set_autoload(km[i], k && mi == m);
-		bpf_program__set_autoload(cm[i], c && mi == m);
-	}
-	if (k || c)
-		log_info("alloc: kmem:kmalloc_node/kmem_cache_alloc_node via %s", hook_method_name(m));
-}
-
-static int alloc_start(struct col_run *run, const struct rec_opts *o)
-{
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
+	const struct alloc_opts *opt = run->opts;
 	struct alloc_priv *p = calloc(1, sizeof(*p));
 	bool has_target = o->npids > 0 || o->target_pid > 0;
-	struct alloc_bpf *skel = NULL;
-	int err;
+	struct alloc_bpf *skel = run->skel;
 
 	if (!p)
 		return -ENOMEM;
+	run->priv = p;
+	p->opt = opt;
 	p->cache = syms_cache_new();
 	p->frames = json_object();
 	p->timeline = json_array();
-	p->user_on = has_target && !opt.kernel_only;
-	p->kernel_on = !opt.user_only;
-	if (opt.user_only && opt.kernel_only) {
+	p->user_on = has_target && !opt->kernel_only;
+	p->kernel_on = !opt->user_only;
+	if (opt->user_only && opt->kernel_only) {
 		log_err("alloc: --user-only and --kernel-only exclude each other");
-		err = -EINVAL;
-		goto out_free;
+		return -EINVAL;
 	}
-	if (opt.user_only && !has_target) {
+	if (opt->user_only && !has_target) {
 		log_err("alloc: --user-only needs a target: -p PID or -- COMMAND");
-		err = -EINVAL;
-		goto out_free;
+		return -EINVAL;
 	}
-	if (!has_target && !opt.kernel_only)
+	if (!has_target && !opt->kernel_only)
 		log_info("alloc: no target process: kernel allocations only (system-wide)");
 
-	skel = alloc_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("alloc: cannot open BPF object: %s", strerror(errno));
-		goto out_free;
-	}
-	COMMON_RODATA(skel, o);
-	skel->rodata->sample_every = (__u32)opt.sample;
-	skel->rodata->big_bytes = opt.big_bytes;
-	skel->rodata->ktrack = opt.ksample > 0;
-	skel->rodata->ksample_every = (__u32)(opt.ksample ?: 1);
-
-#define TP3(h, n) do {							\
-	progs[h][HOOK_TP_BTF] = skel->progs.n##_btf;			\
-	progs[h][HOOK_RAW_TP] = skel->progs.n##_raw;			\
-	progs[h][HOOK_TRACEPOINT] = skel->progs.n##_tp;			\
-} while (0)
-	TP3(H_KMALLOC, kmalloc);
-	TP3(H_KFREE, kfree);
-	TP3(H_CACHE_ALLOC, cache_alloc);
-	TP3(H_CACHE_FREE, cache_free);
-	TP3(H_PAGE_ALLOC, page_alloc);
-	TP3(H_PAGE_FREE, page_free);
-#undef TP3
-	err = hooks_apply(run, progs);
-	if (err && p->kernel_on)
-		goto out_destroy;
-	node_hooks(skel, run->hooks[H_KMALLOC].method, p->kernel_on);
-	if (!p->kernel_on) {
-		for (int h = 0; h < H_UPROBE; h++) {
-			for (int m = 1; m < HOOK_NMETHODS; m++)
-				if (progs[h][m])
-					bpf_program__set_autoload(progs[h][m], false);
-			run->hooks[h].method = HOOK_NONE;
-			snprintf(run->hooks[h].reason, sizeof(run->hooks[h].reason), "off (--user-only)");
-		}
-	}
+	skel->rodata->sample_every = (__u32)opt->sample;
+	skel->rodata->big_bytes = opt->big_bytes;
+	skel->rodata->ktrack = opt->ksample > 0;
+	skel->rodata->ksample_every = (__u32)(opt->ksample ?: 1);
+	for (int h = 0; !p->kernel_on && h < H_UPROBE; h++)
+		hook_off(run, h, "off (--user-only)");
 	/*
 	 * Slab frees matter only to outstanding-object tracking; not
 	 * attaching them halves the events of a kmalloc-heavy workload.
 	 */
-	if (p->kernel_on && !opt.ksample) {
-		static const int frees[] = { H_KFREE, H_CACHE_FREE };
-
-		for (size_t i = 0; i < sizeof(frees) / sizeof(frees[0]); i++) {
-			for (int m = 1; m < HOOK_NMETHODS; m++)
-				if (progs[frees[i]][m])
-					bpf_program__set_autoload(progs[frees[i]][m], false);
-			run->hooks[frees[i]].method = HOOK_NONE;
-			snprintf(run->hooks[frees[i]].reason, sizeof(run->hooks[frees[i]].reason),
-				 "off: only needed to track outstanding objects (--kernel-sample N)");
-		}
+	if (p->kernel_on && !opt->ksample) {
+		hook_off(run, H_KFREE, "off: only needed to track outstanding objects (--kernel-sample N)");
+		hook_off(run, H_CACHE_FREE, "off: only needed to track outstanding objects (--kernel-sample N)");
 	}
-	if (p->user_on && run->hooks[H_UPROBE].method != HOOK_UPROBE) {
-		log_err("alloc: uprobes unavailable: %s", run->hooks[H_UPROBE].reason);
-		err = -ENOTSUP;
-		goto out_destroy;
-	}
-	if (!p->user_on) {
-		struct bpf_program *prog;
-
-		bpf_object__for_each_program(prog, skel->obj)
-			if (!strncmp(bpf_program__section_name(prog), "uprobe", 6) ||
-			    !strncmp(bpf_program__section_name(prog), "uretprobe", 9))
-				bpf_program__set_autoload(prog, false);
-		run->hooks[H_UPROBE].method = HOOK_NONE;
-		snprintf(run->hooks[H_UPROBE].reason, sizeof(run->hooks[H_UPROBE].reason),
-			 has_target ? "off (--kernel-only)" : "no target process (-p PID or -- COMMAND)");
-	}
+	if (!p->user_on)
+		hook_off(run, H_UPROBE, has_target ? "off (--kernel-only)" :
+			 "no target process (-p PID or -- COMMAND)");
 	if (!p->kernel_on) {
 		bpf_map__set_max_entries(skel->maps.kallocs, 1);
 		bpf_map__set_max_entries(skel->maps.ksites, 1);
@@ -542,24 +768,27 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 		bpf_map__set_max_entries(skel->maps.ustacks, 1);
 		bpf_map__set_max_entries(skel->maps.calls, 1);
 	}
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = alloc_bpf__load(skel);
-	if (err) {
-		log_err("alloc: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
+	return 0;
+}
+
+static int alloc_prepare(struct col_run *run, const struct rec_opts *o)
+{
+	const struct alloc_priv *p = run->priv;
+
+	(void)o;
+	if (p->user_on && run->hooks[H_UPROBE].method != HOOK_UPROBE) {
+		log_err("alloc: uprobes unavailable: %s", run->hooks[H_UPROBE].reason);
+		return -ENOTSUP;
 	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	/* tracepoints; uprobe sections without a binary are left to us */
-	err = alloc_bpf__attach(skel);
-	if (err) {
-		log_err("alloc: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
+	return 0;
+}
+
+/* Attached (tracepoints; the uprobes are placed per binary here). */
+static int alloc_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct alloc_priv *p = run->priv;
+	int err;
+
 	if (p->kernel_on) {
 		p->ks = ksyms_load(NULL);
 		if (!p->ks)
@@ -570,27 +799,14 @@ static int alloc_start(struct col_run *run, const struct rec_opts *o)
 	}
 	if (p->user_on) {
 		for (int i = 0; i < o->npids; i++) {
-			err = attach_proc(p, skel, o->pids[i]);
+			err = attach_proc(p, run->skel, o->pids[i]);
 			if (err)
-				goto out_destroy;
+				return err;
 		}
 		/* the -- COMMAND child has not exec'd yet: see alloc_target_loaded */
 	}
 	p->start_ns = p->last_t = mono_ns();
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
-	run->priv = p;
 	return 0;
-
-out_destroy:
-	for (int i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	p->nlinks = 0;
-	alloc_bpf__destroy(skel);
-out_free:
-	priv_free(p);
-	return err;
 }
 
 /* -- COMMAND: its C library is mapped now, its code has not run yet. */
@@ -607,9 +823,6 @@ static void alloc_stop(struct col_run *run)
 {
 	priv_free(run->priv);
 	run->priv = NULL;
-	alloc_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
 }
 
 /* ---- symbolization -------------------------------------------------------- */
@@ -639,6 +852,8 @@ static const json_t *site_frames(struct col_run *run, uint32_t pid, uint64_t sta
 		goto out;
 	}
 	pr = proc_get(p, pid);
+	if (!pr)
+		pr = proc_follow(p, pid);
 	if (pr && !pr->ps)
 		pr->ps = proc_syms_new(p->cache, pid);
 	if (pr && pr->ps) {
@@ -704,8 +919,12 @@ static void read_percpu_hist(int fd, struct hist *out)
 	free(v);
 }
 
-/* Leak candidates: outstanding blocks older than --min-age, per site. */
-static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
+/*
+ * Per site, from the outstanding blocks: [leak blocks, leak bytes,
+ * samples] where leak candidates are older than --min-age, and samples
+ * counts every entry (what a sampled estimate rests on).
+ */
+static json_t *leak_ages(int fd, uint64_t now, uint64_t min_age_ns, uint64_t *oldest_ns)
 {
 	struct alloc_key k, next, *prev = NULL;
 	struct alloc_info v;
@@ -715,6 +934,7 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 	*oldest_ns = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		json_t *e;
+		bool leak;
 
 		k = next;
 		prev = &k;
@@ -722,17 +942,20 @@ static json_t *leak_ages(int fd, uint64_t now, uint64_t *oldest_ns)
 			continue;
 		if (now - v.ts_ns > *oldest_ns)
 			*oldest_ns = now - v.ts_ns;
-		if (now - v.ts_ns < opt.min_age_ns)
-			continue;
+		leak = now - v.ts_ns >= min_age_ns;
 		alloc_site_keystr(key, sizeof(key), k.tgid, v.stack_id);
 		e = json_object_get(o, key);
 		if (!e) {
-			e = json_pack("[I, I]", (json_int_t)0, (json_int_t)0);
+			e = json_pack("[I, I, I]", (json_int_t)0, (json_int_t)0, (json_int_t)0);
 			json_object_set_new(o, key, e);
 		}
-		json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
-		json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
-						       (json_int_t)v.size));
+		if (leak) {
+			json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) +
+							       (json_int_t)v.blocks));
+			json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
+							       (json_int_t)v.size));
+		}
+		json_array_set_new(e, 2, json_integer(json_integer_value(json_array_get(e, 2)) + 1));
 	}
 	return o;
 }
@@ -750,7 +973,7 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	struct hist h;
 	double secs = (now - p->start_ns) / 1e9;
 
-	leaks = leak_ages(bpf_map__fd(skel->maps.allocs), now, &oldest);
+	leaks = leak_ages(bpf_map__fd(skel->maps.allocs), now, p->opt->min_age_ns, &oldest);
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct alloc_site v;
 		const json_t *lk;
@@ -778,12 +1001,13 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		rows[n].v[ASV_TOTAL_ALLOCS] = v.total_allocs;
 		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
 		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
+		rows[n].v[ASV_OUTSTANDING_SAMPLES] = lk ? json_integer_value(json_array_get(lk, 2)) : 0;
 		out_b += v.outstanding_bytes;
 		out_n += v.outstanding_allocs;
 		n++;
 	}
 	json_decref(leaks);
-	json_object_set_new(o, "sites", alloc_merge_sites(rows, n, opt.sample, ALLOC_MAX_SITES_JSON));
+	json_object_set_new(o, "sites", alloc_merge_sites(rows, n, p->opt->sample, ALLOC_MAX_SITES_JSON));
 	json_object_set_new(o, "sites_seen", json_integer((json_int_t)n));
 	free(rows);
 
@@ -799,8 +1023,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		"stack_errors", (json_int_t)uc[UC_STACK_ERRORS],
 		"table_full", (json_int_t)uc[UC_TABLE_FULL],
 		"reused_without_free", (json_int_t)uc[UC_REPLACED], "calls", calls));
-	json_object_set_new(o, "outstanding_bytes", json_integer((json_int_t)(out_b * opt.sample)));
-	json_object_set_new(o, "outstanding_allocs", json_integer((json_int_t)(out_n * opt.sample)));
+	json_object_set_new(o, "outstanding_bytes", json_integer((json_int_t)(out_b * p->opt->sample)));
+	json_object_set_new(o, "outstanding_allocs", json_integer((json_int_t)(out_n * p->opt->sample)));
 	json_object_set_new(o, "oldest_outstanding_ns", json_integer((json_int_t)oldest));
 	json_object_set_new(o, "rate", json_pack("{s:f, s:f}",
 		"allocs_per_sec", secs > 0 ? uc[UC_ALLOCS] / secs : 0.0,
@@ -818,7 +1042,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	}
 	json_object_set_new(o, "timeline", json_deep_copy(p->timeline));
 	for (int i = 0; i < p->nprocs; i++)
-		json_array_append(targets, p->procs[i].info);
+		if (p->procs[i].info)
+			json_array_append(targets, p->procs[i].info);
 	json_object_set_new(o, "targets", targets);
 	return o;
 }
@@ -972,9 +1197,9 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 			"bytes_alloc", (json_int_t)s.bytes_alloc,
 			"allocs_per_sec", secs > 0 ? s.allocs / secs : 0.0,
 			"outstanding_allocs", (json_int_t)(s.outstanding_allocs > 0 ?
-							  s.outstanding_allocs * (int64_t)opt.ksample : 0),
+							  s.outstanding_allocs * (int64_t)p->opt->ksample : 0),
 			"outstanding_bytes", (json_int_t)(s.outstanding_bytes > 0 ?
-							 s.outstanding_bytes * (int64_t)opt.ksample : 0));
+							 s.outstanding_bytes * (int64_t)p->opt->ksample : 0));
 	}
 	free(all);
 	if (n)
@@ -1009,7 +1234,7 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 	json_object_set_new(o, "addresses_hidden", json_boolean(!p->ks || ksyms_hidden(p->ks)));
 	/* outstanding figures are estimates from one address in N */
 	json_object_set_new(o, "outstanding_sampling", json_pack("{s:I, s:b}",
-		"one_in", (json_int_t)opt.ksample, "scaled", opt.ksample > 1));
+		"one_in", (json_int_t)p->opt->ksample, "scaled", p->opt->ksample > 1));
 	json_object_set_new(o, "counters", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"kmalloc", (json_int_t)kc[KC_KMALLOC], "kfree", (json_int_t)kc[KC_KFREE],
 		"kmem_cache_alloc", (json_int_t)kc[KC_CACHE_ALLOC],
@@ -1025,15 +1250,38 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 	return o;
 }
 
+/*
+ * How the user-side figures were obtained: libc uprobes, one call in
+ * one_in tracked (scaled); or the preload library, sampled by bytes with a
+ * mean interval (mean_bytes 1: every call, exact). Estimates say so.
+ */
+static json_t *sampling_json(struct col_run *run)
+{
+	struct alloc_priv *p = run->priv;
+	struct alloc_bpf *skel = run->skel;
+	uint64_t mean = skel->bss->lib_mean_bytes ?: p->opt->sample_bytes;
+	json_t *o = json_pack("{s:I, s:b, s:b}", "one_in", (json_int_t)p->opt->sample,
+			      "scaled", p->opt->sample > 1 && p->libc_used, "preload", p->lib_used);
+
+	if (p->lib_used) {
+		json_object_set_new(o, "mean_bytes", json_integer((json_int_t)mean));
+		json_object_set_new(o, "lost_samples", json_integer((json_int_t)skel->bss->lib_lost));
+	}
+	json_object_set_new(o, "estimates", json_boolean((p->lib_used && mean > 1) ||
+							 (p->libc_used && p->opt->sample > 1)));
+	if (p->libc_call_ns > 0)
+		json_object_set_new(o, "libc_call_ns", json_integer((json_int_t)p->libc_call_ns));
+	return o;
+}
+
 static json_t *alloc_collect(struct col_run *run)
 {
 	struct alloc_priv *p = run->priv;
 	uint64_t now = mono_ns();
 	json_t *o = json_object(), *u;
 
-	json_object_set_new(o, "sampling", json_pack("{s:I, s:b}", "one_in", (json_int_t)opt.sample,
-						     "scaled", opt.sample > 1));
-	json_object_set_new(o, "min_age_ns", json_integer((json_int_t)opt.min_age_ns));
+	json_object_set_new(o, "sampling", sampling_json(run));
+	json_object_set_new(o, "min_age_ns", json_integer((json_int_t)p->opt->min_age_ns));
 	json_object_set_new(o, "user_enabled", json_boolean(p->user_on));
 	json_object_set_new(o, "kernel_enabled", json_boolean(p->kernel_on));
 	if (p->user_on) {
@@ -1095,6 +1343,39 @@ static int by_total_desc(const void *pa, const void *pb)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+static void render_sampling(FILE *out, const json_t *col, const json_t *samp)
+{
+	const json_t *t;
+	char b[16];
+	size_t i;
+
+	if (json_is_true(json_object_get(samp, "scaled")))
+		fprintf(out, "  SAMPLED: one allocation in %" PRIu64 " tracked; per-site figures are "
+			"scaled estimates\n", json_u64(samp, "one_in"));
+	if (json_is_true(json_object_get(samp, "preload"))) {
+		if (json_u64(samp, "mean_bytes") <= 1)
+			fprintf(out, "  preload library, exact: every call recorded (--alloc-sample-bytes 1)\n");
+		else
+			fprintf(out, "  SAMPLED by bytes (preload library, Poisson, mean interval %s): counts "
+				"and bytes are estimates; a site's outstanding estimate resting on k "
+				"samples is within about +-196/sqrt(k) %% (95%%)\n",
+				fmt_bytes(json_u64(samp, "mean_bytes"), b, sizeof(b)));
+		if (json_u64(samp, "lost_samples"))
+			fprintf(out, "  %" PRIu64 " samples lost (the library's address set was full)\n",
+				json_u64(samp, "lost_samples"));
+	}
+	if (json_u64(samp, "libc_call_ns"))
+		fprintf(out, "  libc uprobes cost about %.1f us per allocator call here (measured at start)\n",
+			json_u64(samp, "libc_call_ns") / 1000.0);
+	json_array_foreach(json_object_get(col, "targets"), i, t) {
+		const json_t *n;
+		size_t j;
+
+		json_array_foreach(json_object_get(t, "notes"), j, n)
+			fprintf(out, "  note: %s\n", json_string_value(n) ?: "?");
+	}
+}
+
 static void alloc_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *sites = json_object_get(col, "sites"), *s, *k, *samp;
@@ -1111,9 +1392,7 @@ static void alloc_render_text(const json_t *col, FILE *out, const struct report_
 			fprintf(out, "%s pid %" PRIu64 " (%s)", i ? "," : " of", json_u64(t, "pid"),
 				json_string_value(json_object_get(t, "libc")) ?: "?");
 		fprintf(out, ":\n");
-		if (json_u64(samp, "one_in") > 1)
-			fprintf(out, "  SAMPLED: one allocation in %" PRIu64 " tracked; per-site figures are "
-				"scaled estimates\n", json_u64(samp, "one_in"));
+		render_sampling(out, col, samp);
 		fprintf(out, "  %" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees of tracked blocks; "
 			"outstanding %s in %" PRIu64 " blocks\n", json_u64(c, "allocs"),
 			json_real_value(json_object_get(json_object_get(col, "rate"), "allocs_per_sec")),
@@ -1131,6 +1410,11 @@ static void alloc_render_text(const json_t *col, FILE *out, const struct report_
 				json_u64(s, "outstanding_allocs"),
 				fmt_bytes(json_u64(s, "leak_bytes"), b[1], 16), json_u64(s, "leak_allocs"),
 				fmt_bytes(json_u64(s, "total_bytes"), b[2], 16), json_u64(s, "total_allocs"));
+			if (json_is_true(json_object_get(samp, "estimates")) &&
+			    json_u64(s, "outstanding_samples"))
+				fprintf(out, "      (estimate from %" PRIu64 " samples: +-%.0f%%)\n",
+					json_u64(s, "outstanding_samples"),
+					196.0 / sqrt((double)json_u64(s, "outstanding_samples")));
 			print_stack(out, json_object_get(s, "stack"), 8);
 			shown++;
 		}
@@ -1210,7 +1494,15 @@ const struct collector col_alloc = {
 	.hooks = alloc_hooks,
 	.nhooks = H_COUNT,
 	.options = alloc_options,
+	.opts_size = sizeof(struct alloc_opts),
+	.opts_default = &alloc_opts_default,
 	.set_option = alloc_set_option,
+	.prepare_command = alloc_prepare_command,
+	.skel = &alloc_skel,
+	.companions = alloc_companions,
+	.ncompanions = sizeof(alloc_companions) / sizeof(alloc_companions[0]),
+	.configure = alloc_configure,
+	.prepare = alloc_prepare,
 	.start = alloc_start,
 	.target_loaded = alloc_target_loaded,
 	.on_event = alloc_on_event,

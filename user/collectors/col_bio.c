@@ -185,9 +185,13 @@ check_partition:
 
 /* ---- options ---- */
 
-static uint32_t opt_disks[BIO_DISKS_MAX];
-static int opt_ndisks;
-static bool opt_exact_owner;
+struct bio_opts {
+	uint32_t disks[BIO_DISKS_MAX];
+	int ndisks;
+	bool exact_owner;
+};
+
+static const struct bio_opts bio_opts_default;
 
 static const struct col_option bio_options[] = {
 	{ "disk", true, "only requests to this disk (repeatable): loop0, /dev/vda, 7:0" },
@@ -196,13 +200,14 @@ static const struct col_option bio_options[] = {
 	{ NULL },
 };
 
-static int bio_set_option(const char *name, const char *arg)
+static int bio_set_option(void *opts, const char *name, const char *arg)
 {
+	struct bio_opts *bo = opts;
 	uint32_t dev;
 	int err;
 
 	if (!strcmp(name, "exact-owner")) {
-		opt_exact_owner = true;
+		bo->exact_owner = true;
 		return 0;
 	}
 	if (strcmp(name, "disk") != 0)
@@ -216,14 +221,14 @@ static int bio_set_option(const char *name, const char *arg)
 		log_err("--disk %s: no such block device (see /sys/class/block)", arg);
 		return err;
 	}
-	for (int i = 0; i < opt_ndisks; i++)
-		if (opt_disks[i] == dev)
+	for (int i = 0; i < bo->ndisks; i++)
+		if (bo->disks[i] == dev)
 			return 0;
-	if (opt_ndisks >= BIO_DISKS_MAX) {
+	if (bo->ndisks >= BIO_DISKS_MAX) {
 		log_err("--disk: at most %d disks", BIO_DISKS_MAX);
 		return -E2BIG;
 	}
-	opt_disks[opt_ndisks++] = dev;
+	bo->disks[bo->ndisks++] = dev;
 	return 0;
 }
 
@@ -237,13 +242,20 @@ enum {
 	H_N,
 };
 
+/*
+ * Group 1: classic tracepoints key requests by (dev, sector), the others
+ * by request pointer: all hooks must use the same key or nothing matches.
+ */
 static const struct hook_spec bio_hooks[H_N] = {
 	[H_INSERT] = { "block:block_rq_insert", HOOK_CHAIN_TP, true,
-		       "queue latency (insert -> issue)" },
-	[H_ISSUE] = { "block:block_rq_issue", HOOK_CHAIN_TP, false, NULL },
-	[H_COMPLETE] = { "block:block_rq_complete", HOOK_CHAIN_TP, false, NULL },
+		       "queue latency (insert -> issue)", .progs = "bio_insert", .group = 1 },
+	[H_ISSUE] = { "block:block_rq_issue", HOOK_CHAIN_TP, false, NULL,
+		      .progs = "bio_issue", .group = 1 },
+	[H_COMPLETE] = { "block:block_rq_complete", HOOK_CHAIN_TP, false, NULL,
+			 .progs = "bio_complete", .group = 1 },
 	[H_IO_START] = { "block:block_io_start", HOOK_CHAIN_TP, true,
-			 "attribution at submission for requests a worker issues (--exact-owner, Linux 6.5+)" },
+			 "attribution at submission for requests a worker issues (--exact-owner, Linux 6.5+)",
+			 .progs = "bio_start", .group = 1 },
 };
 
 struct bio_priv {
@@ -275,62 +287,22 @@ static bool rq_tp_has_queue_arg(void)
 	return ma < 5 || (ma == 5 && mi < 11);
 }
 
-static int bio_start(struct col_run *run, const struct rec_opts *o)
+COLLECTOR_SKEL(bio);
+
+static int bio_configure(struct col_run *run, const struct rec_opts *o)
 {
-	struct bio_priv *p = NULL;
-	struct bio_bpf *skel;
-	bool classic, is_tp;
-	int err, i;
+	const struct bio_opts *bo = run->opts;
+	struct bio_bpf *skel = run->skel;
+	struct bio_priv *p = calloc(1, sizeof(*p));
 
-	skel = bio_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("bio: cannot open BPF object: %s", strerror(-err));
-		return err;
-	}
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = -1;
-
-	struct bpf_program *progs[H_N][HOOK_NMETHODS] = {
-		[H_INSERT] = { [HOOK_TP_BTF] = skel->progs.bio_insert_btf,
-			       [HOOK_RAW_TP] = skel->progs.bio_insert_raw,
-			       [HOOK_TRACEPOINT] = skel->progs.bio_insert_tp },
-		[H_ISSUE] = { [HOOK_TP_BTF] = skel->progs.bio_issue_btf,
-			      [HOOK_RAW_TP] = skel->progs.bio_issue_raw,
-			      [HOOK_TRACEPOINT] = skel->progs.bio_issue_tp },
-		[H_COMPLETE] = { [HOOK_TP_BTF] = skel->progs.bio_complete_btf,
-				 [HOOK_RAW_TP] = skel->progs.bio_complete_raw,
-				 [HOOK_TRACEPOINT] = skel->progs.bio_complete_tp },
-		[H_IO_START] = { [HOOK_TP_BTF] = skel->progs.bio_start_btf,
-				 [HOOK_RAW_TP] = skel->progs.bio_start_raw,
-				 [HOOK_TRACEPOINT] = skel->progs.bio_start_tp },
-	};
-
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
+	if (!p)
+		return -ENOMEM;
 	run->priv = p;
-
-	COMMON_RODATA(skel, o);
 	p->min_latency_ns = o->min_latency_ns ? o->min_latency_ns : BIO_DEFAULT_MIN_LATENCY_NS;
 	skel->rodata->min_latency_ns = p->min_latency_ns;
-	err = slots_setup("bio", "DISCO_BIO_SLOTS", &skel->rodata->slot_mask,
-			  &skel->rodata->use_slots);
-	if (err)
-		goto out_destroy;
-	skel->rodata->filter_ndisks = opt_ndisks;
-	for (i = 0; i < opt_ndisks; i++)
-		skel->rodata->filter_disks[i] = opt_disks[i];
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
+	skel->rodata->filter_ndisks = bo->ndisks;
+	for (int i = 0; i < bo->ndisks; i++)
+		skel->rodata->filter_disks[i] = bo->disks[i];
 	/*
 	 * Without block_io_start a request is attributed at insert, or at
 	 * issue when it skips the scheduler: both run in the submitting task
@@ -338,80 +310,36 @@ static int bio_start(struct col_run *run, const struct rec_opts *o)
 	 * later. block_io_start always runs there, at a third program run per
 	 * request: opt-in.
 	 */
-	if (!opt_exact_owner && run->hooks[H_IO_START].method != HOOK_NONE) {
-		bpf_program__set_autoload(progs[H_IO_START][run->hooks[H_IO_START].method], false);
-		run->hooks[H_IO_START].method = HOOK_NONE;
-		snprintf(run->hooks[H_IO_START].reason, sizeof(run->hooks[H_IO_START].reason),
-			 "off: owners taken at insert or issue (--exact-owner hooks it)");
-	}
+	if (!bo->exact_owner)
+		hook_off(run, H_IO_START, "off: owners taken at insert or issue (--exact-owner hooks it)");
+	return slots_setup("bio", "DISCO_BIO_SLOTS", &skel->rodata->slot_mask,
+			   &skel->rodata->use_slots);
+}
 
-	/*
-	 * Classic tracepoints key requests by (dev, sector), the others by
-	 * request pointer: all hooks must use the same key or nothing
-	 * matches. An optional hook on the other kind is dropped.
-	 */
-	classic = run->hooks[H_ISSUE].method == HOOK_TRACEPOINT;
-	for (i = 0; i < H_N; i++) {
-		enum hook_method m = run->hooks[i].method;
+static int bio_prepare(struct col_run *run, const struct rec_opts *o)
+{
+	struct bio_bpf *skel = run->skel;
+	struct bio_priv *p = run->priv;
 
-		if (m == HOOK_NONE)
-			continue;
-		is_tp = m == HOOK_TRACEPOINT;
-		if (is_tp == classic)
-			continue;
-		if (!bio_hooks[i].optional) {
-			log_err("bio: %s and %s chose incompatible methods (%s, %s)",
-				bio_hooks[i].name, bio_hooks[H_ISSUE].name,
-				hook_method_name(m),
-				hook_method_name(run->hooks[H_ISSUE].method));
-			err = -ENOTSUP;
-			goto out_destroy;
-		}
-		bpf_program__set_autoload(progs[i][m], false);
-		run->hooks[i].method = HOOK_NONE;
-		snprintf(run->hooks[i].reason, sizeof(run->hooks[i].reason),
-			 "%s would not match requests tracked through %s",
-			 hook_method_name(m),
-			 hook_method_name(run->hooks[H_ISSUE].method));
-	}
-	p->classic = classic;
+	(void)o;
+	p->classic = run->hooks[H_ISSUE].method == HOOK_TRACEPOINT;
 	skel->rodata->have_io_start = run->hooks[H_IO_START].method != HOOK_NONE;
-	skel->rodata->has_queue_arg = !classic && rq_tp_has_queue_arg();
+	skel->rodata->has_queue_arg = !p->classic && rq_tp_has_queue_arg();
+	return 0;
+}
 
-	err = bio_bpf__load(skel);
-	if (err) {
-		log_err("bio: cannot load BPF programs: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	err = bio_bpf__attach(skel);
-	if (err) {
-		log_err("bio: cannot attach: %s", strerror(-err));
-		goto out_destroy;
-	}
-	run->ring_fd = bpf_map__fd(skel->maps.events);
+static int bio_start(struct col_run *run, const struct rec_opts *o)
+{
+	struct bio_priv *p = run->priv;
+
+	(void)o;
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 	return 0;
-
-out_destroy:
-	bio_bpf__destroy(skel);
-	free(p);
-	run->skel = NULL;
-	run->obj = NULL;
-	run->priv = NULL;
-	run->ring_fd = -1;
-	return err;
 }
 
 static void bio_stop(struct col_run *run)
 {
-	bio_bpf__destroy(run->skel);
 	free(run->priv);
-	run->skel = NULL;
-	run->obj = NULL;
 	run->priv = NULL;
 }
 
@@ -621,6 +549,7 @@ out:
 
 static json_t *bio_collect(struct col_run *run)
 {
+	const struct bio_opts *bo = run->opts;
 	struct bio_bpf *skel = run->skel;
 	struct bio_priv *p = run->priv;
 	struct timespec now;
@@ -642,8 +571,8 @@ static json_t *bio_collect(struct col_run *run)
 	/* filled from the recorded events by report_event */
 	json_object_set_new(j, "outliers", json_array());
 	disks = json_array();
-	for (int i = 0; disks && i < opt_ndisks; i++) {
-		devname(opt_disks[i], name, sizeof(name));
+	for (int i = 0; disks && i < bo->ndisks; i++) {
+		devname(bo->disks[i], name, sizeof(name));
 		json_array_append_new(disks, json_string(name));
 	}
 	filt = json_object();
@@ -878,7 +807,12 @@ const struct collector col_bio = {
 	.hooks = bio_hooks,
 	.nhooks = H_N,
 	.options = bio_options,
+	.opts_size = sizeof(struct bio_opts),
+	.opts_default = &bio_opts_default,
 	.set_option = bio_set_option,
+	.skel = &bio_skel,
+	.configure = bio_configure,
+	.prepare = bio_prepare,
 	.start = bio_start,
 	.collect = bio_collect,
 	.stop = bio_stop,

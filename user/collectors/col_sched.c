@@ -20,105 +20,45 @@
 
 enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_EXEC, H_COUNT };
 
+/*
+ * Group 1: the timestamps of one task must live in one map: tp_btf keeps
+ * them in task storage, the fallbacks in a pid map, so switch, wakeup and
+ * migrate share a method (exec keeps no per-task state).
+ */
 static const struct hook_spec sched_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", HOOK_CHAIN_TP, false,
-		       "run-queue latency, context switches" },
+		       "run-queue latency, context switches",
+		       .progs = "sched_switch", .group = 1 },
 	[H_WAKEUP] = { "sched:sched_wakeup", HOOK_CHAIN_TP, false,
-		       "wakeup latency" },
+		       "wakeup latency", .progs = "sched_wakeup", .group = 1 },
 	[H_WAKEUP_NEW] = { "sched:sched_wakeup_new", HOOK_CHAIN_TP, true,
-			   "latency of newly forked tasks" },
+			   "latency of newly forked tasks",
+			   .progs = "sched_wakeup_new", .group = 1 },
 	[H_MIGRATE] = { "sched:sched_migrate_task", HOOK_CHAIN_TP, true,
-			"migration counts" },
+			"migration counts", .progs = "sched_migrate", .group = 1 },
 	[H_EXEC] = { "sched:sched_process_exec", HOOK_CHAIN_TP, true,
-		     "process names after exec" },
+		     "process names after exec", .progs = "sched_exec" },
 };
 
-static int sched_start(struct col_run *run, const struct rec_opts *o)
+COLLECTOR_SKEL(sched);
+
+static int sched_configure(struct col_run *run, const struct rec_opts *o)
 {
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct sched_bpf *skel;
-	bool uses_storage = false;
-	int nargs, err;
+	struct sched_bpf *skel = run->skel;
+	int nargs = probe_tp_nargs("sched_switch");
 
-	skel = sched_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("sched: cannot open BPF object: %s", strerror(errno));
-		return err;
-	}
-	COMMON_RODATA(skel, o);
 	skel->rodata->min_latency_ns = o->min_latency_ns ?: SCHED_DEFAULT_MIN_LATENCY_NS;
-	nargs = probe_tp_nargs("sched_switch");
 	skel->rodata->switch_has_state = nargs < 0 || nargs >= 4;
-
-	progs[H_SWITCH][HOOK_TP_BTF] = skel->progs.sched_switch_btf;
-	progs[H_SWITCH][HOOK_RAW_TP] = skel->progs.sched_switch_raw;
-	progs[H_SWITCH][HOOK_TRACEPOINT] = skel->progs.sched_switch_tp;
-	progs[H_WAKEUP][HOOK_TP_BTF] = skel->progs.sched_wakeup_btf;
-	progs[H_WAKEUP][HOOK_RAW_TP] = skel->progs.sched_wakeup_raw;
-	progs[H_WAKEUP][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_tp;
-	progs[H_WAKEUP_NEW][HOOK_TP_BTF] = skel->progs.sched_wakeup_new_btf;
-	progs[H_WAKEUP_NEW][HOOK_RAW_TP] = skel->progs.sched_wakeup_new_raw;
-	progs[H_WAKEUP_NEW][HOOK_TRACEPOINT] = skel->progs.sched_wakeup_new_tp;
-	progs[H_MIGRATE][HOOK_TP_BTF] = skel->progs.sched_migrate_btf;
-	progs[H_MIGRATE][HOOK_RAW_TP] = skel->progs.sched_migrate_raw;
-	progs[H_MIGRATE][HOOK_TRACEPOINT] = skel->progs.sched_migrate_tp;
-	progs[H_EXEC][HOOK_TP_BTF] = skel->progs.sched_exec_btf;
-	progs[H_EXEC][HOOK_RAW_TP] = skel->progs.sched_exec_raw;
-	progs[H_EXEC][HOOK_TRACEPOINT] = skel->progs.sched_exec_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	/*
-	 * The timestamps of one task must live in one map: if switch and
-	 * wakeup ended up on different methods, tp_btf's task storage and
-	 * the fallbacks' pid map would never meet. Keep them consistent
-	 * (exec keeps no per-task state: any method will do).
-	 */
-	for (int i = 0; i < H_EXEC; i++)
-		if (run->hooks[i].method == HOOK_TP_BTF)
-			uses_storage = true;
-	for (int i = 0; uses_storage && i < H_EXEC; i++) {
-		if (run->hooks[i].method != HOOK_NONE && run->hooks[i].method != HOOK_TP_BTF) {
-			log_err("sched: hooks split between tp_btf and %s; set DISCO_FORCE_METHOD=raw_tp",
-				hook_method_name(run->hooks[i].method));
-			err = -ENOTSUP;
-			goto out_destroy;
-		}
-	}
-	bpf_map__set_autocreate(skel->maps.task_ts, uses_storage);
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = sched_bpf__load(skel);
-	if (err) {
-		log_err("sched: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	err = sched_bpf__attach(skel);
-	if (err) {
-		log_err("sched: attaching failed: %s", strerror(-err));
-		goto out_destroy;
-	}
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
 	return 0;
-
-out_destroy:
-	sched_bpf__destroy(skel);
-	return err;
 }
 
-static void sched_stop(struct col_run *run)
+static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 {
-	sched_bpf__destroy(run->skel);
-	run->skel = NULL;
-	run->obj = NULL;
+	struct sched_bpf *skel = run->skel;
+
+	(void)o;
+	bpf_map__set_autocreate(skel->maps.task_ts, run->hooks[H_SWITCH].method == HOOK_TP_BTF);
+	return 0;
 }
 
 /* Sum of the per-CPU "cpu_stats" values. */
@@ -354,19 +294,6 @@ int sched_irq_thread(const char *comm, char *buf, size_t len)
 	return irq;
 }
 
-/* "interrupt 24 (virtio0-input)" for an irq thread, else "PID COMM" */
-static void task_label(char *buf, size_t len, const json_t *o, const char *pid_key,
-		       const char *comm_key, const char *irq_key)
-{
-	const char *comm = json_string_value(json_object_get(o, comm_key)) ?: "?";
-	char name[16];
-
-	if (json_object_get(o, irq_key) && sched_irq_thread(comm, name, sizeof(name)) >= 0)
-		snprintf(buf, len, "interrupt %" PRIu64 " (%s)", json_u64(o, irq_key), name);
-	else
-		snprintf(buf, len, "%" PRIu64 " %s", json_u64(o, pid_key), comm);
-}
-
 static int sched_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
@@ -469,6 +396,48 @@ static json_t **sorted(const json_t *a, int (*cmp)(const void *, const void *), 
 	return v;
 }
 
+/*
+ * One name per pid in every table: the one the process table holds (taken
+ * at fork or exec), with the thread's live name (prctl, pthread_setname)
+ * after it where that differs: "stress-ng (stress-ng-cpu)".
+ */
+static const char *proc_name(const json_t *procs, const json_t *item, const char *pid_key,
+			     const char *comm_key, char *buf, size_t len)
+{
+	const char *live = json_string_value(json_object_get(item, comm_key)) ?: "?";
+	uint64_t pid = json_u64(item, pid_key);
+	const json_t *p;
+	size_t i;
+
+	json_array_foreach(procs, i, p) {
+		const char *name = json_string_value(json_object_get(p, "comm"));
+
+		if (json_u64(p, "pid") != pid || !name || !*name)
+			continue;
+		if (strcmp(name, live))
+			snprintf(buf, len, "%s (%s)", name, live);
+		else
+			snprintf(buf, len, "%s", name);
+		return buf;
+	}
+	snprintf(buf, len, "%s", live);
+	return buf;
+}
+
+/* "interrupt 24 (virtio0)" for an irq thread, else "PID COMM" as proc_name() */
+static void task_label(const json_t *procs, const json_t *o, const char *pid_key,
+		       const char *comm_key, const char *irq_key, char *buf, size_t len)
+{
+	const char *comm = json_string_value(json_object_get(o, comm_key)) ?: "?";
+	char name[48];
+
+	if (json_object_get(o, irq_key) && sched_irq_thread(comm, name, sizeof(name)) >= 0)
+		snprintf(buf, len, "interrupt %" PRIu64 " (%s)", json_u64(o, irq_key), name);
+	else
+		snprintf(buf, len, "%" PRIu64 " %s", json_u64(o, pid_key),
+			 proc_name(procs, o, pid_key, comm_key, name, sizeof(name)));
+}
+
 static void sched_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *procs = json_object_get(col, "processes"), *p, *sw;
@@ -489,32 +458,33 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 		json_u64(sw, "voluntary"), json_u64(sw, "involuntary"), json_u64(col, "migrations"));
 
 	fprintf(out, "\nTop processes by time spent waiting for a CPU:\n");
-	fprintf(out, "  %-7s %-16s %9s %9s %9s %9s %9s %9s\n", "PID", "COMM", "waits", "p50", "p99",
-		"max", "vol", "invol");
+	fprintf(out, "  %-7s %-16s %9s %9s %9s %9s %9s %9s %9s\n", "PID", "COMM", "total", "waits",
+		"p50", "p99", "max", "vol", "invol");
 	json_array_foreach(procs, i, p) {
 		const json_t *h = json_object_get(p, "runq_latency");
 
 		if ((int)i >= ro->top)
 			break;
-		fprintf(out, "  %-7" PRIu64 " %-16s %9" PRIu64 " %9s %9s %9s %9" PRIu64 " %9" PRIu64 "\n",
+		fprintf(out, "  %-7" PRIu64 " %-16s %9s %9" PRIu64 " %9s %9s %9s %9" PRIu64 " %9" PRIu64 "\n",
 			json_u64(p, "pid"), json_string_value(json_object_get(p, "comm")) ?: "?",
-			json_u64(h, "count"), fmt_ns(json_u64(h, "p50_ns"), b[0], 16),
-			fmt_ns(json_u64(h, "p99_ns"), b[1], 16), fmt_ns(json_u64(h, "max_ns"), b[2], 16),
+			fmt_ns(json_u64(h, "sum_ns"), b[3], 16), json_u64(h, "count"),
+			fmt_ns(json_u64(h, "p50_ns"), b[0], 16), fmt_ns(json_u64(h, "p99_ns"), b[1], 16),
+			fmt_ns(json_u64(h, "max_ns"), b[2], 16),
 			json_u64(p, "voluntary_switches"), json_u64(p, "involuntary_switches"));
 	}
 
 	v = sorted(json_object_get(col, "outliers"), by_latency_desc, &n);
 	fprintf(out, "\nOutliers over %s: %zu recorded\n", fmt_ns(json_u64(col, "min_latency_ns"), b[0], 16), n);
 	if (n)
-		fprintf(out, "  %-10s %-7s %-16s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
+		fprintf(out, "  %-10s %-7s %-24s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
 			"LATENCY", "AFTER", "RAN INSTEAD (PID COMM)");
 	for (i = 0; i < n && (int)i < ro->top; i++) {
-		char r[48];
+		char w[48], r[72];
 
-		task_label(r, sizeof(r), v[i], "prev_pid", "prev_comm", "prev_irq");
-		fprintf(out, "  %-10s %-7" PRIu64 " %-16s %4" PRIu64 " %9s %-10s %s\n",
+		task_label(procs, v[i], "prev_pid", "prev_comm", "prev_irq", r, sizeof(r));
+		fprintf(out, "  %-10s %-7" PRIu64 " %-24.24s %4" PRIu64 " %9s %-10s %s\n",
 			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
-			json_string_value(json_object_get(v[i], "comm")) ?: "?", json_u64(v[i], "cpu"),
+			proc_name(procs, v[i], "pid", "comm", w, sizeof(w)), json_u64(v[i], "cpu"),
 			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
 			json_string_value(json_object_get(v[i], "kind")) ?: "?", r);
 	}
@@ -522,15 +492,15 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 
 	v = sorted(json_object_get(col, "neighbours"), by_total_desc, &n);
 	if (n)
-		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-24s %-30s %8s %9s\n",
+		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-32s %-32s %8s %9s\n",
 			"WAITED (PID COMM)", "RAN (PID COMM)", "times", "total");
 	for (i = 0; i < n && (int)i < ro->top; i++) {
-		char w[32], r[48];
+		char w[72], r[72], wn[48];
 
 		snprintf(w, sizeof(w), "%" PRIu64 " %s", json_u64(v[i], "pid"),
-			 json_string_value(json_object_get(v[i], "comm")) ?: "?");
-		task_label(r, sizeof(r), v[i], "neighbour_pid", "neighbour_comm", "neighbour_irq");
-		fprintf(out, "  %-24s %-30s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
+			 proc_name(procs, v[i], "pid", "comm", wn, sizeof(wn)));
+		task_label(procs, v[i], "neighbour_pid", "neighbour_comm", "neighbour_irq", r, sizeof(r));
+		fprintf(out, "  %-32.32s %-32.32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
 			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
 	}
 	free(v);
@@ -543,9 +513,10 @@ const struct collector col_sched = {
 	.default_on = true,
 	.hooks = sched_hooks,
 	.nhooks = H_COUNT,
-	.start = sched_start,
+	.skel = &sched_skel,
+	.configure = sched_configure,
+	.prepare = sched_prepare,
 	.collect = sched_collect,
-	.stop = sched_stop,
 	.report_event = sched_report_event,
 	.report_finish = sched_report_finish,
 	.render_text = sched_render_text,

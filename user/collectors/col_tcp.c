@@ -39,24 +39,29 @@ enum {
 
 static const struct hook_spec tcp_hooks[H_COUNT] = {
 	[H_STATE] = { "sock:inet_sock_set_state", HOOK_CHAIN_TP, false,
-		      "connection lifecycle, connect latency, opens/closes" },
+		      "connection lifecycle, connect latency, opens/closes",
+		      .progs = "tcp_state" },
 	[H_RETRANS] = { "tcp:tcp_retransmit_skb", HOOK_CHAIN_TP, true,
-			"retransmit counter (live; per-connection counts remain)" },
+			"retransmit counter (live; per-connection counts remain)",
+			.progs = "tcp_retrans" },
 	[H_SYNACK] = { "tcp:tcp_retransmit_synack", HOOK_CHAIN_TP, true,
-		       "SYN-ACK retransmits in the retransmit counter" },
+		       "SYN-ACK retransmits in the retransmit counter", .progs = "tcp_synack" },
 	[H_RST_SEND] = { "tcp:tcp_send_reset", HOOK_CHAIN_TP, true,
-			 "resets sent" },
+			 "resets sent", .progs = "tcp_rst_send" },
 	[H_RST_RECV] = { "tcp:tcp_receive_reset", HOOK_CHAIN_TP, true,
-			 "resets received" },
+			 "resets received", .progs = "tcp_rst_recv" },
 	[H_PROBE] = { "tcp:tcp_probe", HOOK_CHAIN_TP, true,
-		      "smoothed RTT samples per ACK (tcp_rcv_space_adjust used instead)" },
+		      "smoothed RTT samples per ACK (tcp_rcv_space_adjust used instead)",
+		      .progs = "tcp_probe" },
 	/* Two RTT sources would count every sample twice: one of them. */
 	[H_RCVSPACE] = { "tcp:tcp_rcv_space_adjust", HOOK_CHAIN_TP, true,
-			 "smoothed RTT samples when tcp_probe is missing", "tcp:tcp_probe" },
+			 "smoothed RTT samples when tcp_probe is missing", "tcp:tcp_probe",
+			 .progs = "tcp_rcvspace" },
 	[H_RCVQ] = { "sock:sock_rcvqueue_full", CHAIN_BTF_RAW, true,
-		     "receive queue full counter (its classic record has no socket)" },
+		     "receive queue full counter (its classic record has no socket)",
+		     .progs = "tcp_rcvq" },
 	[H_MEMLIM] = { "sock:sock_exceed_buf_limit", HOOK_CHAIN_TP, true,
-		       "socket memory limit counter" },
+		       "socket memory limit counter", .progs = "tcp_memlim" },
 };
 
 static const struct col_option tcp_options[] = {
@@ -66,15 +71,17 @@ static const struct col_option tcp_options[] = {
 	{ NULL, false, NULL },
 };
 
-/* Options arrive before start() through set_option (no context pointer). */
-static struct {
+struct tcp_opts {
 	uint16_t ports[TCP_MAX_PORTS];
 	unsigned int nports;
 	bool v4, v6;
-} tcp_opt;
+};
 
-static int tcp_set_option(const char *name, const char *arg)
+static const struct tcp_opts tcp_opts_default;
+
+static int tcp_set_option(void *opts, const char *name, const char *arg)
 {
+	struct tcp_opts *tcp_opt = opts;
 	unsigned long v;
 	char *end;
 
@@ -85,19 +92,19 @@ static int tcp_set_option(const char *name, const char *arg)
 		v = strtoul(arg, &end, 10);
 		if (errno || *end || v == 0 || v > 65535 || arg[0] == '-')
 			return -EINVAL;
-		if (tcp_opt.nports == TCP_MAX_PORTS) {
+		if (tcp_opt->nports == TCP_MAX_PORTS) {
 			log_err("tcp: at most %d --port options", TCP_MAX_PORTS);
 			return -E2BIG;
 		}
-		tcp_opt.ports[tcp_opt.nports++] = (uint16_t)v;
+		tcp_opt->ports[tcp_opt->nports++] = (uint16_t)v;
 		return 0;
 	}
 	if (!strcmp(name, "ipv4")) {
-		tcp_opt.v4 = true;
+		tcp_opt->v4 = true;
 		return 0;
 	}
 	if (!strcmp(name, "ipv6")) {
-		tcp_opt.v6 = true;
+		tcp_opt->v6 = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -298,108 +305,46 @@ static int read_snmp(uint64_t *vals, uint32_t *found)
 
 /* ---- record side ------------------------------------------------------- */
 
+COLLECTOR_SKEL(tcp);
+
+static int tcp_configure(struct col_run *run, const struct rec_opts *o)
+{
+	const struct tcp_opts *tcp_opt = run->opts;
+	struct tcp_bpf *skel = run->skel;
+
+	(void)o;
+	for (unsigned int i = 0; i < tcp_opt->nports; i++)
+		skel->rodata->filter_ports[i] = tcp_opt->ports[i];
+	skel->rodata->filter_nports = tcp_opt->nports;
+	/* --ipv4 and --ipv6 together mean both */
+	skel->rodata->filter_family = tcp_opt->v4 == tcp_opt->v6 ? 0 :
+				      tcp_opt->v4 ? TCP_AF_INET : TCP_AF_INET6;
+	skel->rodata->retrans_has_err = probe_tp_nargs("tcp_retransmit_skb") >= 3;
+	return slots_setup("tcp", "DISCO_TCP_SLOTS", &skel->rodata->slot_mask,
+			   &skel->rodata->use_slots);
+}
+
+/* Attached: the /proc/net counters the session's deltas start from. */
 static int tcp_start(struct col_run *run, const struct rec_opts *o)
 {
-	struct bpf_program *progs[H_COUNT][HOOK_NMETHODS] = {};
-	struct tcp_priv *priv = NULL;
-	struct tcp_bpf *skel;
-	int err;
+	struct tcp_priv *priv = calloc(1, sizeof(*priv));
 
-	skel = tcp_bpf__open();
-	if (!skel) {
-		err = -errno;
-		log_err("tcp: cannot open BPF object: %s", strerror(errno));
-		return err;
-	}
-	COMMON_RODATA(skel, o);
-	for (unsigned int i = 0; i < tcp_opt.nports; i++)
-		skel->rodata->filter_ports[i] = tcp_opt.ports[i];
-	skel->rodata->filter_nports = tcp_opt.nports;
-	/* --ipv4 and --ipv6 together mean both */
-	skel->rodata->filter_family = tcp_opt.v4 == tcp_opt.v6 ? 0 :
-				      tcp_opt.v4 ? TCP_AF_INET : TCP_AF_INET6;
-	skel->rodata->retrans_has_err = probe_tp_nargs("tcp_retransmit_skb") >= 3;
-
-	progs[H_STATE][HOOK_TP_BTF] = skel->progs.tcp_state_btf;
-	progs[H_STATE][HOOK_RAW_TP] = skel->progs.tcp_state_raw;
-	progs[H_STATE][HOOK_TRACEPOINT] = skel->progs.tcp_state_tp;
-	progs[H_RETRANS][HOOK_TP_BTF] = skel->progs.tcp_retrans_btf;
-	progs[H_RETRANS][HOOK_RAW_TP] = skel->progs.tcp_retrans_raw;
-	progs[H_RETRANS][HOOK_TRACEPOINT] = skel->progs.tcp_retrans_tp;
-	progs[H_SYNACK][HOOK_TP_BTF] = skel->progs.tcp_synack_btf;
-	progs[H_SYNACK][HOOK_RAW_TP] = skel->progs.tcp_synack_raw;
-	progs[H_SYNACK][HOOK_TRACEPOINT] = skel->progs.tcp_synack_tp;
-	progs[H_RST_SEND][HOOK_TP_BTF] = skel->progs.tcp_rst_send_btf;
-	progs[H_RST_SEND][HOOK_RAW_TP] = skel->progs.tcp_rst_send_raw;
-	progs[H_RST_SEND][HOOK_TRACEPOINT] = skel->progs.tcp_rst_send_tp;
-	progs[H_RST_RECV][HOOK_TP_BTF] = skel->progs.tcp_rst_recv_btf;
-	progs[H_RST_RECV][HOOK_RAW_TP] = skel->progs.tcp_rst_recv_raw;
-	progs[H_RST_RECV][HOOK_TRACEPOINT] = skel->progs.tcp_rst_recv_tp;
-	progs[H_PROBE][HOOK_TP_BTF] = skel->progs.tcp_probe_btf;
-	progs[H_PROBE][HOOK_RAW_TP] = skel->progs.tcp_probe_raw;
-	progs[H_PROBE][HOOK_TRACEPOINT] = skel->progs.tcp_probe_tp;
-	progs[H_RCVSPACE][HOOK_TP_BTF] = skel->progs.tcp_rcvspace_btf;
-	progs[H_RCVSPACE][HOOK_RAW_TP] = skel->progs.tcp_rcvspace_raw;
-	progs[H_RCVSPACE][HOOK_TRACEPOINT] = skel->progs.tcp_rcvspace_tp;
-	progs[H_RCVQ][HOOK_TP_BTF] = skel->progs.tcp_rcvq_btf;
-	progs[H_RCVQ][HOOK_RAW_TP] = skel->progs.tcp_rcvq_raw;
-	progs[H_MEMLIM][HOOK_TP_BTF] = skel->progs.tcp_memlim_btf;
-	progs[H_MEMLIM][HOOK_RAW_TP] = skel->progs.tcp_memlim_raw;
-	progs[H_MEMLIM][HOOK_TRACEPOINT] = skel->progs.tcp_memlim_tp;
-	err = hooks_apply(run, progs);
-	if (err)
-		goto out_destroy;
-	err = slots_setup("tcp", "DISCO_TCP_SLOTS", &skel->rodata->slot_mask,
-			  &skel->rodata->use_slots);
-	if (err)
-		goto out_destroy;
-	err = set_ring_size(skel->maps.events, o);
-	if (err)
-		goto out_destroy;
-	err = tcp_bpf__load(skel);
-	if (err) {
-		log_err("tcp: loading BPF programs failed: %s (run with -v for the verifier log)",
-			strerror(-err));
-		goto out_destroy;
-	}
-	err = fill_pid_filter(skel->maps.filter_pids, o);
-	if (err)
-		goto out_destroy;
-	priv = calloc(1, sizeof(*priv));
-	if (!priv) {
-		err = -ENOMEM;
-		goto out_destroy;
-	}
+	(void)o;
+	if (!priv)
+		return -ENOMEM;
+	run->priv = priv;
 	priv->ns_err = read_netstat(&priv->ns_start);
 	if (priv->ns_err)
 		log_warn("tcp: /proc/net/netstat unreadable (%s): no netstat_delta",
 			 strerror(-priv->ns_err));
 	read_snmp(priv->snmp_start, &priv->snmp_found);
 	priv->start_ns = mono_ns();
-	err = tcp_bpf__attach(skel);
-	if (err) {
-		log_err("tcp: attaching failed: %s", strerror(-err));
-		goto out_free_priv;
-	}
-	run->skel = skel;
-	run->obj = skel->obj;
-	run->ring_fd = bpf_map__fd(skel->maps.events);
-	run->priv = priv;
 	return 0;
-
-out_free_priv:
-	free(priv);
-out_destroy:
-	tcp_bpf__destroy(skel);
-	return err;
 }
 
 static void tcp_stop(struct col_run *run)
 {
-	tcp_bpf__destroy(run->skel);
 	free(run->priv);
-	run->skel = NULL;
-	run->obj = NULL;
 	run->priv = NULL;
 }
 
@@ -455,6 +400,7 @@ static json_t *tcp_collect(struct col_run *run)
 		[TCP_H_DURATION] = "connection_duration",
 		[TCP_H_SRTT] = "srtt",
 	};
+	const struct tcp_opts *tcp_opt = run->opts;
 	struct tcp_bpf *skel = run->skel;
 	struct tcp_priv *priv = run->priv;
 	uint64_t c[TCP_NCOUNTERS], snmp[SNMP_COUNT];
@@ -494,10 +440,10 @@ static json_t *tcp_collect(struct col_run *run)
 	}
 	json_object_set_new(o, "elapsed_ns", json_integer((json_int_t)(mono_ns() - priv->start_ns)));
 	ports = json_array();
-	for (unsigned int i = 0; i < tcp_opt.nports; i++)
-		json_array_append_new(ports, json_integer(tcp_opt.ports[i]));
+	for (unsigned int i = 0; i < tcp_opt->nports; i++)
+		json_array_append_new(ports, json_integer(tcp_opt->ports[i]));
 	filt = json_pack("{s:o, s:s}", "ports", ports, "family",
-			 tcp_opt.v4 == tcp_opt.v6 ? "any" : tcp_opt.v4 ? "ipv4" : "ipv6");
+			 tcp_opt->v4 == tcp_opt->v6 ? "any" : tcp_opt->v4 ? "ipv4" : "ipv6");
 	json_object_set_new(o, "filters", filt);
 	return o;
 }
@@ -781,7 +727,11 @@ const struct collector col_tcp = {
 	.hooks = tcp_hooks,
 	.nhooks = H_COUNT,
 	.options = tcp_options,
+	.opts_size = sizeof(struct tcp_opts),
+	.opts_default = &tcp_opts_default,
 	.set_option = tcp_set_option,
+	.skel = &tcp_skel,
+	.configure = tcp_configure,
 	.start = tcp_start,
 	.collect = tcp_collect,
 	.stop = tcp_stop,

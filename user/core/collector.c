@@ -14,6 +14,10 @@ extern const struct collector col_sched;
 extern const struct collector col_bio;
 extern const struct collector col_tcp;
 extern const struct collector col_alloc;
+extern const struct collector col_cpu;
+extern const struct collector col_offcpu;
+extern const struct collector col_system;
+extern const struct collector col_app;
 
 /* One row per collector; the id is what session files store. */
 const struct collector *const collectors[] = {
@@ -21,6 +25,10 @@ const struct collector *const collectors[] = {
 	&col_bio,
 	&col_tcp,
 	&col_alloc,
+	&col_cpu,
+	&col_offcpu,
+	&col_system,
+	&col_app,
 };
 const size_t ncollectors = sizeof(collectors) / sizeof(collectors[0]);
 
@@ -100,41 +108,71 @@ void hooks_resolve_fallbacks(const struct collector *c, struct hook_choice *ch)
 	}
 }
 
-int hooks_choose(const struct collector *c, struct hook_choice *ch)
+/*
+ * Hooks of one group share a method: the latest any required member
+ * needs (an optional one decides when no required member has a method).
+ * A member on another method is probed again on that one; an optional
+ * member that cannot use it is dropped, a required one fails the choice.
+ */
+static int hooks_resolve_group(const struct collector *c, struct hook_choice *ch,
+			       unsigned int group)
 {
+	size_t n = c->nhooks < MAX_HOOKS ? c->nhooks : MAX_HOOKS;
+	enum hook_method req = HOOK_NONE, opt = HOOK_NONE, m;
 	int err = 0;
 
-	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
+	for (size_t i = 0; i < n; i++) {
+		if (c->hooks[i].group != group || ch[i].method == HOOK_NONE)
+			continue;
+		if (c->hooks[i].optional && ch[i].method > opt)
+			opt = ch[i].method;
+		else if (!c->hooks[i].optional && ch[i].method > req)
+			req = ch[i].method;
+	}
+	m = req != HOOK_NONE ? req : opt;
+	for (size_t i = 0; i < n; i++) {
+		struct hook_spec one;
+		enum hook_method had = ch[i].method;
+
+		if (c->hooks[i].group != group || had == HOOK_NONE || had == m)
+			continue;
+		one = c->hooks[i];
+		one.methods &= M(m);
+		if (!probe_choose(&one, &ch[i]))
+			continue;
+		snprintf(ch[i].reason, sizeof(ch[i].reason),
+			 "%s cannot join the %s its group uses (it has %s)",
+			 c->hooks[i].name, hook_method_name(m), hook_method_name(had));
+		if (!c->hooks[i].optional)
+			err = -ENOTSUP;
+	}
+	return err;
+}
+
+int hooks_choose(const struct collector *c, struct hook_choice *ch)
+{
+	size_t n = c->nhooks < MAX_HOOKS ? c->nhooks : MAX_HOOKS;
+	unsigned int done = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		ch[i].not_needed = false;
+		if (ch[i].off) {
+			ch[i].method = HOOK_NONE;
+			continue;
+		}
 		if (probe_choose(&c->hooks[i], &ch[i]) && !c->hooks[i].optional)
 			err = -ENOTSUP;
 	}
 	hooks_resolve_fallbacks(c, ch);
-	return err;
-}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int g = c->hooks[i].group;
 
-int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS])
-{
-	const struct collector *c = run->col;
-	int err = hooks_choose(c, run->hooks);
-
-	for (size_t i = 0; i < c->nhooks && i < MAX_HOOKS; i++) {
-		struct hook_choice *ch = &run->hooks[i];
-
-		if (ch->not_needed)
-			log_info("%s: %s %s", c->name, c->hooks[i].name, ch->reason);
-		else if (ch->method == HOOK_NONE && c->hooks[i].optional)
-			log_warn("%s: %s unavailable (%s): %s", c->name, c->hooks[i].name,
-				 c->hooks[i].provides ?: "optional", ch->reason);
-		else if (ch->method == HOOK_NONE)
-			log_err("%s: cannot hook %s: %s", c->name, c->hooks[i].name, ch->reason);
-		else
-			log_info("%s: %s via %s", c->name, c->hooks[i].name,
-				 hook_method_name(ch->method));
-		for (int m = 1; m < HOOK_NMETHODS; m++)
-			if (progs[i][m])
-				bpf_program__set_autoload(progs[i][m], m == (int)ch->method);
-		run->hook_progs[i] = ch->method != HOOK_NONE ? progs[i][ch->method] : NULL;
+		if (!g || g > 31 || (done & (1u << g)))
+			continue;
+		done |= 1u << g;
+		if (hooks_resolve_group(c, ch, g))
+			err = -ENOTSUP;
 	}
 	return err;
 }
@@ -161,50 +199,6 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 		json_array_append_new(a, h);
 	}
 	return a;
-}
-
-int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o)
-{
-	__u8 one = 1;
-	int fd = bpf_map__fd(map);
-
-	for (int i = 0; i < o->npids; i++) {
-		__u32 pid = o->pids[i];
-
-		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
-			return -errno;
-	}
-	if (o->target_pid > 0) {
-		__u32 pid = o->target_pid;
-
-		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
-void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o)
-{
-	static const struct hook_spec fork_hook = {
-		"sched:sched_process_fork", HOOK_CHAIN_TP, true,
-		"the processes COMMAND starts",
-	};
-	static const char *const names[HOOK_NMETHODS] = {
-		[HOOK_TP_BTF] = "follow_fork_btf",
-		[HOOK_RAW_TP] = "follow_fork_raw",
-		[HOOK_TRACEPOINT] = "follow_fork_tp",
-	};
-	struct hook_choice ch = { .method = HOOK_NONE };
-	bool follow = o->target_pid > 0;
-
-	if (follow && probe_choose(&fork_hook, &ch))
-		log_warn("only COMMAND itself is recorded, not the processes it starts: %s", ch.reason);
-	for (int m = 1; m < HOOK_NMETHODS; m++) {
-		struct bpf_program *p = names[m] ? bpf_object__find_program_by_name(obj, names[m]) : NULL;
-
-		if (p)
-			bpf_program__set_autoload(p, follow && m == (int)ch.method);
-	}
 }
 
 /*
@@ -250,11 +244,14 @@ int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 	return 0;
 }
 
-int set_ring_size(struct bpf_map *map, const struct rec_opts *o)
+int collectors_prepare_command(uint64_t mask, const struct rec_opts *o)
 {
-	if (!o->ring_bytes)
-		return 0;
-	return bpf_map__set_max_entries(map, o->ring_bytes);
+	int err = 0;
+
+	for (size_t i = 0; i < ncollectors && !err; i++)
+		if ((mask & (1ULL << i)) && collectors[i]->prepare_command)
+			err = collectors[i]->prepare_command(o->col_opts[i] ?: collectors[i]->opts_default);
+	return err;
 }
 
 uint64_t collector_drops(const struct col_run *run)
@@ -326,7 +323,7 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 	json_t *a = json_array(), *o;
 	struct bpf_program *p;
 	uint64_t cnt, ns;
-	int i = 0;
+	int i = 0, h;
 
 	if (!run->obj || !run->progs)
 		return a;
@@ -345,10 +342,12 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 			"ns_per_run", (json_int_t)(c ? t / c : 0),
 			"measured_runs", (json_int_t)c,
 			"measured_run_time_ns", (json_int_t)t);
-		/* which hook's events these runs are (make vmtest's kernel table) */
-		for (size_t h = 0; h < run->col->nhooks && h < MAX_HOOKS; h++)
-			if (run->hook_progs[h] == p)
-				json_object_set_new(o, "hook", json_string(run->col->hooks[h].name));
+		/* whose events these runs are: make vmtest's kernel table asks per hook */
+		h = collector_prog_owner(run->col, bpf_program__name(p));
+		if (h >= (int)run->col->nhooks)
+			h = (int)run->col->companions[h - run->col->nhooks].hook;
+		if (o && h >= 0 && h < (int)run->col->nhooks)
+			json_object_set_new(o, "hook", json_string(run->col->hooks[h].name));
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -3,9 +3,12 @@
  * The collector interface. A collector is bpf/<name>.bpf.c + bpf/<name>.h
  * (event ABI) + user/col_<name>.c, and one row in the table of collector.c.
  *
- * Record side: start() opens its skeleton, sets rodata from rec_opts,
- * chooses hooks (probe_choose + hook_set_autoload), loads and attaches.
- * The generic loop owns the ring buffers: every event goes to the session
+ * Record side: one lifecycle (lifecycle.c, collector_start()) opens the
+ * skeleton, sets the shared rodata, calls configure(), chooses a method
+ * per hook row (finding the programs by name), calls prepare(), loads,
+ * fills the pid filter, attaches, then calls start() for what is the
+ * collector's own. A collector without a skeleton (no BPF) does all of it
+ * in start(). The generic loop owns the ring buffers: every event goes to the session
  * file as (collector id, bytes) and to on_event() if set. collect() reads
  * the BPF maps into JSON (histograms via hist_to_json) and is called
  * periodically (STATE blocks, `disco top`, `disco serve`) and at the end.
@@ -26,6 +29,7 @@
 #include "probe.h"
 
 #define MAX_FILTER_PIDS 64	/* -p options; the BPF filter map also holds COMMAND's children */
+#define MAX_COLLECTORS 64	/* collector masks are 64 bits */
 #define MAX_HOOKS 16
 #define DEFAULT_RING_BYTES (4u << 20)	/* the size bpf/common.bpf.h declares */
 
@@ -39,6 +43,14 @@ struct rec_opts {
 	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
 	unsigned int ring_bytes;	/* ring buffer size per collector */
 	int bpf_stats;			/* --bpf-stats: enum bpf_stats_mode */
+	unsigned int sample_hz;		/* -F: sampling frequency, 0: collector default */
+	/*
+	 * Each collector's own options (its opts_size bytes), by index in
+	 * collectors[]; NULL: the collector's defaults. rec_opts_col()
+	 * makes one, rec_opts_release() frees them all.
+	 */
+	void *col_opts[MAX_COLLECTORS];
+	json_t *col_given;		/* {"bio": {"disk": ["loop0"]}}: options as given */
 };
 
 /*
@@ -61,6 +73,26 @@ struct col_option {
 	const char *help;	/* one line for --help */
 };
 
+/*
+ * A program that takes the method of one of the collector's hooks when its
+ * own tracepoint exists, without being a hook of its own (a tracepoint
+ * older kernels have and newer ones fold into another).
+ */
+struct hook_companion {
+	const char *progs;	/* name stem, variants as for hook_spec.progs */
+	const char *event;	/* "kmem:kmalloc_node" */
+	unsigned int hook;	/* index of the hook whose method it takes */
+};
+
+struct rec_opts;
+/* A collector's skeleton as the lifecycle sees it: see COLLECTOR_SKEL(). */
+struct col_skel {
+	void *(*open)(const struct rec_opts *o, struct bpf_object **obj);
+	int (*load)(void *skel);
+	int (*attach)(void *skel);
+	void (*destroy)(void *skel);
+};
+
 struct col_run {
 	const struct collector *col;
 	void *skel;			/* the collector's skeleton */
@@ -72,8 +104,7 @@ struct col_run {
 	struct recorder *rec;		/* owning recorder (loop-private) */
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
-	/* the program hooks_apply() kept for each hook, NULL if none */
-	const struct bpf_program *hook_progs[MAX_HOOKS];
+	const void *opts;		/* the collector's options (col_opts or its defaults) */
 };
 
 struct report_opts {
@@ -90,8 +121,24 @@ struct collector {
 	const struct hook_spec *hooks;
 	size_t nhooks;
 	const struct col_option *options;	/* NULL-terminated by name, or NULL */
-	int (*set_option)(const char *name, const char *arg);
+	size_t opts_size;		/* its options structure, set_option's context */
+	const void *opts_default;	/* what it holds when no option was given */
+	int (*set_option)(void *opts, const char *name, const char *arg);
 
+	/*
+	 * optional: -- COMMAND is about to be forked for this collector to
+	 * trace: adjust the environment it and its children inherit (alloc
+	 * preloads its library). A failure is the collector's own message.
+	 */
+	int (*prepare_command)(const void *opts);
+	const struct col_skel *skel;	/* NULL: no BPF, start() does all */
+	const struct hook_companion *companions;
+	size_t ncompanions;
+	/* optional: object open, before choosing (rodata; hook_off()) */
+	int (*configure)(struct col_run *run, const struct rec_opts *o);
+	/* optional: hooks chosen (run->hooks), before load */
+	int (*prepare)(struct col_run *run, const struct rec_opts *o);
+	/* optional with a skeleton: attached; what is the collector's own */
 	int (*start)(struct col_run *run, const struct rec_opts *o);
 	/*
 	 * optional: the -- COMMAND child (o->target_pid, forked but not yet
@@ -102,10 +149,17 @@ struct collector {
 	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
 	json_t *(*collect)(struct col_run *run);
+	/* optional: free run->priv (with a skeleton: before it is destroyed) */
 	void (*stop)(struct col_run *run);
 
 	int (*report_event)(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro);
+	/*
+	 * optional: one periodic snapshot of the session (this collector's
+	 * object of a STATE or SUMMARY block, t_ns after the start), in file
+	 * order, for figures over time; col is where report_event() folds too.
+	 */
+	int (*report_snapshot)(json_t *col, const json_t *snap, uint64_t t_ns);
 	/* optional: after the last event (aggregations over events) */
 	void (*report_finish)(json_t *col, const struct report_opts *ro);
 	void (*render_text)(const json_t *col, FILE *out, const struct report_opts *ro);
@@ -133,19 +187,32 @@ int hooks_choose(const struct collector *c, struct hook_choice *ch);
  * HOOK_NONE, not_needed set, reason saying which hook is used instead.
  */
 void hooks_resolve_fallbacks(const struct collector *c, struct hook_choice *ch);
-/*
- * hooks_choose() for run->col into run->hooks[], then keep
- * exactly the chosen program of progs[i][] (indexed by enum hook_method;
- * NULL where the object has no such variant) and set autoload false on the
- * others. -ENOTSUP if a required hook has no usable method (message logged).
- */
-int hooks_apply(struct col_run *run, struct bpf_program *progs[][HOOK_NMETHODS]);
 json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks);
 
 /*
- * Generic part of every collector's start(): rodata filters are set by
- * COMMON_RODATA() before load; after load fill_pid_filter() fills the
- * filter_pids map. Ring size is applied to the "events" map before load.
+ * The lifecycle (lifecycle.c). collector_start(): open, configure, choose,
+ * prepare, load, filter, attach, start; on failure everything is undone
+ * and the message logged. collector_stop() undoes a started run.
+ */
+int collector_start(struct col_run *run, const struct rec_opts *o);
+void collector_stop(struct col_run *run);
+/* From configure(): hook i is not wanted; reason says why (check, session). */
+void hook_off(struct col_run *run, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Which row owns BPF program name: the hook's index, nhooks + the
+ * companion's index, -2 for the shared follow_fork programs, -1 for none.
+ */
+int collector_prog_owner(const struct collector *c, const char *name);
+/* Index of c in collectors[], -1 if it is not registered. */
+int collector_index(const struct collector *c);
+/* The options of collector idx, created with its defaults; NULL on ENOMEM. */
+void *rec_opts_col(struct rec_opts *o, size_t idx);
+void rec_opts_release(struct rec_opts *o);
+
+/*
+ * Rodata every BPF object shares (bpf/common.bpf.h), set between open and
+ * load; COLLECTOR_SKEL(x) gives a collector row its .skel = &x_skel.
  */
 #define COMMON_RODATA(skel, o) do {					\
 	(skel)->rodata->filter_pid_on = (o)->npids > 0 || (o)->target_pid > 0; \
@@ -154,12 +221,35 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
 	(skel)->rodata->ring_wakeup_bytes = ((o)->ring_bytes ?: DEFAULT_RING_BYTES) / 8; \
 	(skel)->rodata->filter_follow_forks = (o)->target_pid > 0;	\
-	follow_forks_select((skel)->obj, o);				\
 } while (0)
-/* Load the follow_fork variant this kernel supports, only with a COMMAND. */
-void follow_forks_select(struct bpf_object *obj, const struct rec_opts *o);
-int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o);
-int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
+
+#define COLLECTOR_SKEL(x)						\
+static void *x##_skel_open(const struct rec_opts *o, struct bpf_object **obj) \
+{									\
+	struct x##_bpf *s = x##_bpf__open();				\
+									\
+	if (s) {							\
+		COMMON_RODATA(s, o);					\
+		*obj = s->obj;						\
+	}								\
+	return s;							\
+}									\
+static int x##_skel_load(void *s)					\
+{									\
+	return x##_bpf__load(s);					\
+}									\
+static int x##_skel_attach(void *s)					\
+{									\
+	return x##_bpf__attach(s);					\
+}									\
+static void x##_skel_destroy(void *s)					\
+{									\
+	x##_bpf__destroy(s);						\
+}									\
+static const struct col_skel x##_skel = {				\
+	x##_skel_open, x##_skel_load, x##_skel_attach, x##_skel_destroy, \
+}
+
 /*
  * Direct-mapped slot tables: *use says whether the kernel can claim slots
  * (BPF cmpxchg). The environment variable env_name=N (a power of two, at
@@ -169,6 +259,9 @@ int set_ring_size(struct bpf_map *map, const struct rec_opts *o);
  */
 int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 		volatile bool *use);
+
+/* prepare_command() of every collector in mask; the first error. */
+int collectors_prepare_command(uint64_t mask, const struct rec_opts *o);
 
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
@@ -195,5 +288,13 @@ bool json_is_string_array(const json_t *v);
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/*
+ * What became of a hook (an item of hooks_to_json), in the words `check`
+ * and `report` both use: its method, "not needed", "opt-in" (off unless an
+ * option asks for it) or "unavailable".
+ */
+const char *hook_state_word(const json_t *hook);
+/* "hooks: a=tp_btf b=raw_tp ..." wrapped under 80 columns. */
+void report_print_hooks(FILE *out, const json_t *hooks);
 
 #endif

@@ -185,3 +185,34 @@ int hist_from_json(const json_t *j, const char *unit, struct hist *h)
 		return -EINVAL;
 	return 0;
 }
+
+int hist_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out)
+{
+	struct hist p;
+	int top = -1;
+
+	if (hist_from_json(cur, unit, out))
+		return -EINVAL;
+	if (!prev || hist_from_json(prev, unit, &p))
+		return 0;
+	out->count = 0;
+	for (int i = 0; i < HIST_SLOTS; i++) {
+		/* a counter that went down was reset (process gone, pid reused) */
+		out->slots[i] = out->slots[i] >= p.slots[i] ? out->slots[i] - p.slots[i] : out->slots[i];
+		out->count += out->slots[i];
+		if (out->slots[i])
+			top = i;
+	}
+	out->sum = out->sum >= p.sum ? out->sum - p.sum : out->sum;
+	if (top < 0) {
+		out->sum = 0;
+		out->max = 0;
+	} else if (out->max <= p.max) {
+		uint64_t hi = hist_slot_hi(top);
+
+		/* the interval's max is not kept: bound it by its highest bucket */
+		if (hi != UINT64_MAX && hi - 1 < out->max)
+			out->max = hi - 1;
+	}
+	return 0;
+}

@@ -30,4 +30,13 @@ const char *hist_json_unit(const json_t *v);
 /* Inverse of hist_to_json; -EINVAL on malformed input. */
 int hist_from_json(const json_t *j, const char *unit, struct hist *h);
 
+/*
+ * The samples that arrived between two snapshots of one distribution:
+ * cur - prev per bucket (prev NULL: all of cur). max is exact when it grew
+ * in the interval, else the top of the highest bucket that received
+ * samples (clamped to the cumulative max). -EINVAL if cur is not a
+ * distribution in unit; a prev that does not parse counts as empty.
+ */
+int hist_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out);
+
 #endif

@@ -36,11 +36,29 @@ static const char *const method_names[HOOK_NMETHODS] = {
 	[HOOK_FENTRY] = "fentry",
 	[HOOK_KPROBE] = "kprobe",
 	[HOOK_UPROBE] = "uprobe",
+	[HOOK_PERF_EVENT] = "perf_event",
 };
 
 const char *hook_method_name(enum hook_method m)
 {
 	return m < HOOK_NMETHODS ? method_names[m] : "?";
+}
+
+/* The user-probe programs are named by what they probe: no suffix. */
+static const char *const method_suffixes[HOOK_NMETHODS] = {
+	[HOOK_NONE] = "",
+	[HOOK_TP_BTF] = "_btf",
+	[HOOK_RAW_TP] = "_raw",
+	[HOOK_TRACEPOINT] = "_tp",
+	[HOOK_FENTRY] = "_fentry",
+	[HOOK_KPROBE] = "_kprobe",
+	[HOOK_UPROBE] = "",
+	[HOOK_PERF_EVENT] = "",
+};
+
+const char *hook_method_suffix(enum hook_method m)
+{
+	return m < HOOK_NMETHODS ? method_suffixes[m] : "";
 }
 
 enum hook_method hook_method_parse(const char *s)
@@ -419,6 +437,28 @@ int probe_uprobe(char *reason, size_t len)
 	return 0;
 }
 
+int probe_perf_event(char *reason, size_t len)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.sample_freq = 49,
+		.freq = 1,
+		.disabled = 1,
+	};
+	int fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd < 0) {
+		int err = errno;
+
+		say_errno(reason, len, "perf_event_open(cpu-clock)", err);
+		return -err;
+	}
+	close(fd);
+	return 0;
+}
+
 int probe_ringbuf(char *reason, size_t len)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "disco_probe", 0, 0, 4096, NULL);
@@ -515,6 +555,8 @@ static int probe_method(enum hook_method m, const char *name, char *reason, size
 		return probe_kprobe(name, reason, len);
 	case HOOK_UPROBE:
 		return probe_uprobe(reason, len);
+	case HOOK_PERF_EVENT:
+		return probe_perf_event(reason, len);
 	default:
 		say(reason, len, "unknown method");
 		return -EINVAL;
@@ -531,8 +573,14 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 
 	ch->method = HOOK_NONE;
 	ch->reason[0] = 0;
-	/* a forced method only applies to the chain it belongs to */
-	if (first != HOOK_NONE && !(h->methods & M(first)))
+	/*
+	 * A forced method only applies to the chain it belongs to. A hook
+	 * with only the first links of the tracepoint chain (tp_btf, raw_tp)
+	 * has none left when the classic tracepoint is forced, as on a
+	 * kernel without BTF: its fallback_for stand-ins are then used.
+	 */
+	if (first != HOOK_NONE && !(h->methods & M(first)) &&
+	    !((HOOK_CHAIN_TP & M(first)) && !(h->methods & ~HOOK_CHAIN_TP)))
 		first = HOOK_NONE;
 	for (m = first ? (int)first : 1; m < HOOK_NMETHODS; m++) {
 		if (!(h->methods & M(m)))
@@ -547,6 +595,9 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 		if (used >= sizeof(ch->reason))
 			used = sizeof(ch->reason) - 1;
 	}
+	if (!used)
+		snprintf(ch->reason, sizeof(ch->reason),
+			 "DISCO_FORCE_METHOD=%s skips every method of this hook", force);
 	return -ENOTSUP;
 }
 
@@ -565,6 +616,7 @@ json_t *probe_kernel_json(void)
 		{ "ringbuf", probe_ringbuf },
 		{ "task_storage", probe_task_storage },
 		{ "uprobe", probe_uprobe },
+		{ "perf_event", probe_perf_event },
 		{ "tracefs", probe_tracefs },
 	};
 

@@ -18,6 +18,7 @@ enum hook_method {
 	HOOK_FENTRY,
 	HOOK_KPROBE,
 	HOOK_UPROBE,
+	HOOK_PERF_EVENT,	/* a BPF program on a sampling perf event */
 	HOOK_NMETHODS,
 };
 
@@ -43,15 +44,33 @@ struct hook_spec {
 	 * method (two sources of the same samples would count each twice).
 	 */
 	const char *fallback_for;
+	/*
+	 * The BPF programs of this hook: comma-separated name stems, each
+	 * with one program per method named stem + hook_method_suffix()
+	 * ("sched_switch" -> sched_switch_btf, _raw, _tp). The lifecycle
+	 * keeps the chosen method's programs and turns the others off.
+	 */
+	const char *progs;
+	/*
+	 * 0, or a group number shared by hooks that must all use one method
+	 * (their programs share per-task or per-request state kept in a
+	 * method-specific way): the latest method a required member of the
+	 * group needs is used by all; an optional member that cannot use it
+	 * is dropped.
+	 */
+	unsigned int group;
 };
 
 struct hook_choice {
 	enum hook_method method;
 	char reason[400];	/* why nothing could be chosen: one clause per method */
 	bool not_needed;	/* usable, but the hook it falls back for is used */
+	bool off;		/* turned off by the collector before choosing (reason says why) */
 };
 
 const char *hook_method_name(enum hook_method m);
+/* What a program's name adds to its stem for method m: "_btf", "_raw", "_tp", ... */
+const char *hook_method_suffix(enum hook_method m);
 /* "tp_btf" -> HOOK_TP_BTF; HOOK_NONE if unknown */
 enum hook_method hook_method_parse(const char *s);
 
@@ -73,6 +92,8 @@ int probe_tracepoint(const char *category, const char *event, char *reason, size
 int probe_fentry(const char *func, char *reason, size_t len);
 int probe_kprobe(const char *func, char *reason, size_t len);
 int probe_uprobe(char *reason, size_t len);
+/* A software cpu-clock sampling event can be opened on CPU 0. */
+int probe_perf_event(char *reason, size_t len);
 int probe_ringbuf(char *reason, size_t len);
 int probe_task_storage(char *reason, size_t len);
 /* Mounts tracefs at /sys/kernel/tracing if needed (says so once). */

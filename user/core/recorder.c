@@ -45,6 +45,7 @@ struct recorder {
 	bool stats_failed;	/* bpf_enable_stats refused: said once */
 	uint64_t stats_since, stats_on_ns, stats_next;
 	uint64_t start_mono, start_real, last_flush, last_state;
+	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
 	int write_err;
 	json_t *session;	/* static session facts, shared by header/state */
@@ -106,8 +107,7 @@ static json_t *session_facts(const struct rec_opts *o, int argc, char **argv,
 static void stop_runs(struct recorder *r)
 {
 	for (int i = 0; i < r->nruns; i++) {
-		if (r->runs[i].col->stop)
-			r->runs[i].col->stop(&r->runs[i]);
+		collector_stop(&r->runs[i]);
 		free(r->runs[i].progs);
 	}
 	r->nruns = 0;
@@ -196,7 +196,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			err = -EINVAL;
 			goto out_err;
 		}
-		err = run->col->start(run, o);
+		err = collector_start(run, o);
 		if (err)
 			goto out_err;
 		r->nruns++;
@@ -218,6 +218,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	r->stats_mode = o->bpf_stats;
 	stats_open(r, r->start_mono);
 	r->last_flush = r->last_state = r->start_mono;
+	r->state_ns = STATE_NS;
 	r->session = session_facts(o, argc, argv, r->start_real, r->start_mono);
 	if (session_path) {
 		r->w = session_create(session_path, force);
@@ -380,7 +381,7 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 	if (r->w && !r->write_err && now - r->last_flush >= FLUSH_NS) {
 		r->last_flush = now;
 		r->write_err = session_flush(r->w);
-		if (!r->write_err && now - r->last_state >= STATE_NS) {
+		if (!r->write_err && r->state_ns && now - r->last_state >= r->state_ns) {
 			json_t *st = recorder_collect(r);
 
 			r->last_state = now;
@@ -394,6 +395,21 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 	if (r->write_err)
 		return r->write_err;
 	return (int)(r->events - before);
+}
+
+void recorder_state_period(struct recorder *r, uint64_t ns)
+{
+	r->state_ns = ns;
+}
+
+int recorder_write_state(struct recorder *r, const json_t *state)
+{
+	if (!r->w)
+		return 0;
+	if (!r->write_err)
+		r->write_err = session_write_json(r->w, BLK_STATE, state);
+	r->last_state = now_ns(CLOCK_MONOTONIC);
+	return r->write_err;
 }
 
 uint64_t recorder_events(const struct recorder *r)

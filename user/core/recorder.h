@@ -36,6 +36,13 @@ int recorder_poll(struct recorder *r, int timeout_ms);
  * owns the reference.
  */
 json_t *recorder_collect(struct recorder *r);
+/*
+ * Snapshots (STATE blocks) are written every 2 s; record -i writes one per
+ * interval itself: period 0 stops the automatic ones, recorder_write_state()
+ * writes one now (0 or the write error, sticky like the poll loop's).
+ */
+void recorder_state_period(struct recorder *r, uint64_t ns);
+int recorder_write_state(struct recorder *r, const json_t *state);
 uint64_t recorder_events(const struct recorder *r);
 uint64_t recorder_drops(const struct recorder *r);
 uint64_t recorder_bytes(const struct recorder *r);

@@ -4,8 +4,32 @@
 #include <inttypes.h>
 #include <string.h>
 #include "collector.h"
+#include "hist.h"
 #include "report.h"
 #include "session.h"
+#include "timeline.h"
+
+/* Every collector that keeps figures over time sees each snapshot block. */
+static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
+{
+	uint64_t t = json_u64(json_object_get(state, "session"), "duration_ns");
+	const char *name;
+	json_t *c, *acc;
+
+	json_object_foreach(json_object_get(state, "collectors"), name, c) {
+		const struct collector *col = collector_find(name);
+
+		if (!col || !col->report_snapshot)
+			continue;
+		acc = json_object_get(events, name);
+		if (!acc) {
+			acc = json_object();
+			json_object_set_new(events, name, acc);
+		}
+		if (col->report_snapshot(acc, c, t))
+			(*bad)++;
+	}
+}
 
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
@@ -13,6 +37,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	struct report_opts ro = *ro_in;
 	struct session_block blk;
 	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
+	json_t *snaps = json_array();
 	bool summary = false;
 	const char *name;
 	uint64_t nevents = 0, bad_events = 0;
@@ -74,9 +99,14 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
 				goto out;
 			}
+			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
 			state = j;
 			summary = blk.type == BLK_SUMMARY;
+			if (timeline_add(snaps, timeline_reduce(state))) {
+				snprintf(err, errlen, "out of memory reading the snapshot at offset %" PRIu64, blk.offset);
+				goto out;
+			}
 		}
 	}
 	if (rc < 0)
@@ -125,7 +155,9 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		if (col && col->report_finish && json_is_object(c))
 			col->report_finish(c, &ro);
 	}
+	json_object_set_new(rep, "intervals", timeline_intervals(snaps));
 out:
+	json_decref(snaps);
 	json_decref(hdr);
 	json_decref(state);
 	json_decref(events);
@@ -182,6 +214,36 @@ int report_filter(json_t *report, const char *only)
 	return 0;
 }
 
+/* Any distribution with samples in o, or in the objects it holds (depth levels down)? */
+static bool has_samples(const json_t *o, int depth)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (hist_json_is_distribution(o))
+		return json_u64(o, "count") > 0;
+	if (depth <= 0)
+		return false;
+	/* per-entity rows (processes, services) hold distributions too */
+	json_array_foreach(o, i, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	if (!json_is_object(o))
+		return false;
+	json_object_foreach((json_t *)o, k, v)
+		if (has_samples(v, depth - 1))
+			return true;
+	return false;
+}
+
+bool report_collector_idle(const json_t *c)
+{
+	/* a timeline (read from /proc, no events) is samples too */
+	return !json_u64(c, "events") && !json_u64(c, "drops") && !has_samples(c, 3) &&
+	       !json_array_size(json_object_get(c, "timeline"));
+}
+
 static void render_cost(const json_t *rep, FILE *out)
 {
 	const json_t *cost = json_object_get(rep, "cost"), *cols = json_object_get(rep, "collectors"), *c, *p;
@@ -210,7 +272,7 @@ static void render_cost(const json_t *rep, FILE *out)
 		json_array_foreach(json_object_get(c, "programs"), i, p) {
 			if (!json_u64(p, "run_count"))
 				continue;
-			fprintf(out, "    %-28s %12" PRIu64 " runs %9" PRIu64 " ns/run\n",
+			fprintf(out, "    %-6s %-24s %12" PRIu64 " runs %9" PRIu64 " ns/run\n", name,
 				json_string_value(json_object_get(p, "name")) ?: "?",
 				json_u64(p, "run_count"), json_u64(p, "ns_per_run"));
 		}
@@ -219,10 +281,9 @@ static void render_cost(const json_t *rep, FILE *out)
 
 void report_render_text(const json_t *rep, FILE *out, const struct report_opts *ro)
 {
-	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *h;
+	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c;
 	const char *name;
 	char b[16];
-	size_t i;
 
 	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
 		json_string_value(json_object_get(s, "hostname")) ?: "?",
@@ -238,17 +299,39 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 	json_object_foreach((json_t *)cols, name, c) {
 		const struct collector *col = collector_find(name);
 
-		fprintf(out, "\n== %s ==\n", name);
-		fprintf(out, "hooks:");
-		json_array_foreach(json_object_get(c, "hooks"), i, h) {
-			const char *m = json_string_value(json_object_get(h, "method"));
-
-			fprintf(out, " %s=%s", json_string_value(json_object_get(h, "hook")) ?: "?", m ?: "unavailable");
+		if (report_collector_idle(c)) {
+			fprintf(out, "\n== %s == idle: no events and no samples in %s\n", name,
+				fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
+			continue;
 		}
-		fprintf(out, "\nevents: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
+		fprintf(out, "\n== %s ==\n", name);
+		/* a collector that reads /proc has no hooks to show */
+		if (json_array_size(json_object_get(c, "hooks")))
+			report_print_hooks(out, json_object_get(c, "hooks"));
+		fprintf(out, "events: %" PRIu64 ", drops: %" PRIu64 "%s\n\n", json_u64(c, "events"),
 			json_u64(c, "drops"), json_u64(c, "drops") ? "  <-- events were LOST: raise --ring-size" : "");
 		if (col && col->render_text)
 			col->render_text(c, out, ro);
 	}
 	render_cost(rep, out);
+}
+
+void report_render_intervals(const json_t *rep, FILE *out)
+{
+	const json_t *s = json_object_get(rep, "session"), *iv;
+	const json_t *cols = json_object_get(rep, "collectors");
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "intervals"), i, iv) {
+		json_t *keep = json_deep_copy(iv), *c = json_object_get(keep, "collectors"), *x;
+		const char *name;
+		void *tmp;
+
+		/* -e: only the collectors the report kept */
+		json_object_foreach_safe(c, tmp, name, x)
+			if (!json_object_get(cols, name))
+				json_object_del(c, name);
+		timeline_print_interval(out, keep, json_u64(s, "start_realtime_ns"));
+		json_decref(keep);
+	}
 }

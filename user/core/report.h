@@ -20,6 +20,10 @@ json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *r
 			char *err, size_t errlen);
 /* Keep only the collectors named in the comma-separated list; -EINVAL if one is unknown. */
 int report_filter(json_t *report, const char *only);
+/* No events, no drops and no distribution with a sample: one line in the reports. */
+bool report_collector_idle(const json_t *collector);
+/* Every interval as timeline_print_interval() lines (`report --intervals`). */
+void report_render_intervals(const json_t *report, FILE *out);
 void report_render_text(const json_t *report, FILE *out, const struct report_opts *ro);
 
 #endif

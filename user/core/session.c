@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
+#include "evpack.h"
 #include "session.h"
 
 /*
@@ -31,12 +33,6 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = v >> 24;
 }
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
 static uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
@@ -48,8 +44,10 @@ static uint16_t get_le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static bool type_known(uint32_t type)
+static bool type_known(uint32_t type, uint32_t version)
 {
+	if (type == BLK_EVENTS_PACKED)
+		return version >= 2;
 	return type >= BLK_HEADER && type <= BLK_SUMMARY;
 }
 
@@ -70,7 +68,7 @@ static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
  * Asynchronous writing (session_start_async): blocks are queued for a
  * writer thread that compresses and appends them in order. It runs at
  * SCHED_IDLE: on a machine the workload keeps busy, the recorder's
- * biggest cost (deflate, ~0.6 us per 128-byte record here) then waits for
+ * biggest cost (compression, about half its CPU per record) then waits for
  * idle time instead of taking it from what is measured. A block queued
  * longer than ASYNC_LAG_NS raises the thread to normal priority until the
  * queue is empty, and ASYNC_MAX_QUEUED bounds the memory held.
@@ -92,12 +90,12 @@ struct wblock {
 struct session_writer {
 	int fd;
 	uint64_t off;		/* end of the last whole block on disk */
-	uint8_t *ev;		/* pending EVENTS records */
-	size_t ev_len;
+	uint8_t *ev;		/* pending EVENTS_PACKED block */
+	size_t ev_len;		/* EVPACK_HDR + records; 0: none pending */
+	struct evpack pack;	/* the pending block's encoder state */
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
-	z_stream zs;		/* reset per block: no allocation per block */
-	bool zs_ready;
+	struct libdeflate_compressor *dc;
 	/* asynchronous mode: async and thr are the caller's, mu guards the rest */
 	bool async;
 	pthread_t thr;
@@ -151,26 +149,37 @@ static int append(struct session_writer *w, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* What every block written must be; 0 or -errno. */
+/* What every block handed to the writer must be; 0 or -errno. */
 static int block_ok(uint32_t type, const void *data, size_t len)
 {
-	if (!type_known(type) || (len && !data))
+	/* packed events are made here, from session_add_event's records */
+	if (type == BLK_EVENTS_PACKED || !type_known(type, SESSION_VERSION) ||
+	    (len && !data))
 		return -EINVAL;
 	return len > SESSION_MAX_RAW ? -EFBIG : 0;
 }
 
+/*
+ * libdeflate level 1 writes the same zlib format as zlib's deflate, at
+ * about half the CPU per byte on this recorder's blocks, and smaller
+ * (docs/session-format.md has the figures); whole-buffer compression is
+ * all a block needs.
+ */
+#define SESSION_DEFLATE_LEVEL	1
+
 static int write_block_now(struct session_writer *w, uint32_t type,
 			   const void *data, size_t len)
 {
-	uLong bound;
-	uLongf comp_len;
+	size_t bound, comp_len;
 	uint8_t *p;
-	int zerr, err;
 
-	err = block_ok(type, data, len);
-	if (err)
-		return err;
-	bound = compressBound((uLong)len);
+	/* callers checked the block (block_ok), or made it (packed events) */
+	if (!w->dc) {
+		w->dc = libdeflate_alloc_compressor(SESSION_DEFLATE_LEVEL);
+		if (!w->dc)
+			return -ENOMEM;
+	}
+	bound = libdeflate_zlib_compress_bound(w->dc, len);
 	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
 		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
 		if (!p)
@@ -178,26 +187,10 @@ static int write_block_now(struct session_writer *w, uint32_t type,
 		w->out = p;
 		w->out_cap = SESSION_BLOCK_HDR + bound;
 	}
-	/*
-	 * What compress2() does, with the stream kept: Z_BEST_SPEED, as the
-	 * recorder runs next to what it measures.
-	 */
-	if (!w->zs_ready) {
-		zerr = deflateInit(&w->zs, Z_BEST_SPEED);
-		if (zerr != Z_OK)
-			return zerr == Z_MEM_ERROR ? -ENOMEM : -EIO;
-		w->zs_ready = true;
-	} else if (deflateReset(&w->zs) != Z_OK) {
+	comp_len = libdeflate_zlib_compress(w->dc, len ? data : "", len,
+					    w->out + SESSION_BLOCK_HDR, bound);
+	if (!comp_len)
 		return -EIO;
-	}
-	w->zs.next_in = len ? (Bytef *)data : (Bytef *)"";
-	w->zs.avail_in = (uInt)len;
-	w->zs.next_out = w->out + SESSION_BLOCK_HDR;
-	w->zs.avail_out = (uInt)bound;
-	zerr = deflate(&w->zs, Z_FINISH);
-	if (zerr != Z_STREAM_END)
-		return -EIO;
-	comp_len = w->zs.total_out;
 	if (comp_len > SESSION_MAX_COMP)
 		return -EFBIG;
 	put_le32(w->out, type);
@@ -217,10 +210,13 @@ static int write_pending_events(struct session_writer *w)
 		return queue_events(w, false);
 	if (!w->ev_len)
 		return 0;
-	err = write_block_now(w, BLK_EVENTS, w->ev, w->ev_len);
+	evpack_finish(&w->pack, w->ev);
+	err = write_block_now(w, BLK_EVENTS_PACKED, w->ev, w->ev_len);
 	/* on failure the records stay buffered for the next attempt */
-	if (!err)
+	if (!err) {
 		w->ev_len = 0;
+		evpack_reset(&w->pack);
+	}
 	return err;
 }
 
@@ -353,6 +349,7 @@ static int queue_events(struct session_writer *w, bool sync)
 
 	if (!len)
 		return sync ? enqueue(w, 0, NULL, 0, false, true) : 0;
+	evpack_finish(&w->pack, data);
 	pthread_mutex_lock(&w->mu);
 	if (w->nspare)
 		fresh = w->spare[--w->nspare];
@@ -363,7 +360,8 @@ static int queue_events(struct session_writer *w, bool sync)
 		return -ENOMEM;
 	w->ev = fresh;
 	w->ev_len = 0;
-	return enqueue(w, BLK_EVENTS, data, len, true, sync);
+	evpack_reset(&w->pack);
+	return enqueue(w, BLK_EVENTS_PACKED, data, len, true, sync);
 }
 
 int session_start_async(struct session_writer *w)
@@ -493,6 +491,7 @@ struct session_writer *session_create(const char *path, bool force)
 		goto out_free;
 	}
 	w->fd = fd;
+	evpack_reset(&w->pack);
 	memcpy(hdr, SESSION_MAGIC, 8);
 	put_le32(hdr + 8, SESSION_VERSION);
 	put_le32(hdr + 12, 0);
@@ -516,29 +515,27 @@ out_close:
 int session_write_block(struct session_writer *w, uint32_t type,
 			const void *data, size_t len)
 {
+	uint8_t *copy;
 	int err;
 
 	if (!w)
 		return -EINVAL;
+	/* checked now: in async mode the thread's errors stop the recording */
+	err = block_ok(type, data, len);
+	if (err)
+		return err;
 	/* buffered events are older than this block: keep the file in time order */
 	err = write_pending_events(w);
 	if (err)
 		return err;
-	if (w->async) {
-		uint8_t *copy;
-
-		/* checked now: the thread's errors stop the recording */
-		err = block_ok(type, data, len);
-		if (err)
-			return err;
-		copy = malloc(len ? len : 1);
-		if (!copy)
-			return -ENOMEM;
-		if (len)
-			memcpy(copy, data, len);
-		return enqueue(w, type, copy, len, false, false);
-	}
-	return write_block_now(w, type, data, len);
+	if (!w->async)
+		return write_block_now(w, type, data, len);
+	copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, data, len);
+	return enqueue(w, type, copy, len, false, false);
 }
 
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
@@ -559,21 +556,23 @@ int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 int session_add_event(struct session_writer *w, uint16_t collector,
 		      const void *data, size_t len)
 {
-	size_t rec = 4 + len;
+	size_t n;
 	int err;
 
 	if (!w || len > UINT16_MAX || (len && !data))
 		return -EINVAL;
-	if (w->ev_len + rec > SESSION_EVENTS_BLOCK) {
+	/* cut where the worst case of this record might not fit */
+	if (w->ev_len && w->ev_len + evpack_worst(len) > SESSION_EVENTS_BLOCK) {
 		err = write_pending_events(w);
 		if (err)
 			return err;
 	}
-	put_le16(w->ev + w->ev_len, collector);
-	put_le16(w->ev + w->ev_len + 2, (uint16_t)len);
-	if (len)
-		memcpy(w->ev + w->ev_len + 4, data, len);
-	w->ev_len += rec;
+	if (!w->ev_len)
+		w->ev_len = EVPACK_HDR;
+	n = evpack_add(&w->pack, w->ev + w->ev_len, collector, data, (uint16_t)len);
+	if (!n)
+		return -ENOMEM;
+	w->ev_len += n;
 	return 0;
 }
 
@@ -612,8 +611,8 @@ int session_close(struct session_writer *w)
 	err2 = close(w->fd) < 0 ? -errno : 0;
 	if (!err)
 		err = err2;
-	if (w->zs_ready)
-		deflateEnd(&w->zs);
+	libdeflate_free_compressor(w->dc);
+	evpack_free(&w->pack);
 	free(w->ev);
 	free(w->out);
 	free(w);
@@ -627,6 +626,7 @@ struct session_reader {
 	const uint8_t *mem;
 	uint64_t size;		/* bytes known to exist (fstat for files) */
 	uint64_t off;		/* next block header */
+	uint32_t version;	/* of the file header */
 	bool truncated;
 	int failed;		/* sticky -errno after a corrupt block */
 	char failmsg[192];
@@ -634,6 +634,8 @@ struct session_reader {
 	size_t comp_cap;
 	uint8_t *raw;
 	size_t raw_cap;
+	uint8_t *dec;		/* EVENTS_PACKED decoded */
+	size_t dec_cap, dec_len;
 	z_stream zs;
 	bool zs_ready;
 };
@@ -728,9 +730,9 @@ static int check_file_header(struct session_reader *r, char *err, size_t errlen)
 		return -EBADMSG;
 	}
 	version = get_le32(h + 8);
-	if (version != SESSION_VERSION) {
-		fail(err, errlen, "unsupported format version %u (this disco reads version %d)",
-		     version, SESSION_VERSION);
+	if (version < SESSION_VERSION_MIN || version > SESSION_VERSION) {
+		fail(err, errlen, "unsupported format version %u (this disco reads versions %d to %d)",
+		     version, SESSION_VERSION_MIN, SESSION_VERSION);
 		return -EBADMSG;
 	}
 	flags = get_le32(h + 12);
@@ -739,6 +741,7 @@ static int check_file_header(struct session_reader *r, char *err, size_t errlen)
 		return -EBADMSG;
 	}
 	r->off = SESSION_FILE_HDR;
+	r->version = version;
 	return 0;
 }
 
@@ -882,6 +885,31 @@ static int inflate_block(struct session_reader *r, const uint8_t *comp,
 	}
 }
 
+/*
+ * Decode an inflated EVENTS_PACKED block into r->dec. The decoded size is
+ * bounded by the encoded one (evpack_out_len) before it is allocated.
+ */
+static int unpack_block(struct session_reader *r, uint32_t raw_len,
+			const char **why)
+{
+	uint32_t out_len;
+	int ret;
+
+	ret = evpack_out_len(r->raw, raw_len, &out_len);
+	if (ret || out_len > SESSION_MAX_RAW) {
+		*why = "packed events: impossible decoded length";
+		return -EBADMSG;
+	}
+	if (reserve(&r->dec, &r->dec_cap, out_len)) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	ret = evpack_decode(r->raw, raw_len, r->dec, out_len, why);
+	if (!ret)
+		r->dec_len = out_len;
+	return ret;
+}
+
 static int next_block(struct session_reader *r, struct session_block *blk,
 		      char *err, size_t errlen)
 {
@@ -913,7 +941,7 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 	if (h != hbuf)
 		memcpy(hbuf, h, sizeof(hbuf));
 
-	if (!type_known(type)) {
+	if (!type_known(type, r->version)) {
 		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
 		     (unsigned long long)off, type);
 		return -EBADMSG;
@@ -965,15 +993,23 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		return -ENOMEM;
 	}
 	ret = inflate_block(r, comp, comp_len, raw_len, &why);
+	if (!ret && type == BLK_EVENTS_PACKED)
+		ret = unpack_block(r, raw_len, &why);
 	if (ret) {
 		fail(err, errlen, "corrupt block at offset %llu: %s",
 		     (unsigned long long)off, why);
 		return ret;
 	}
-	blk->type = type;
 	blk->offset = off;
-	blk->len = raw_len;
-	blk->data = r->raw;
+	if (type == BLK_EVENTS_PACKED) {
+		blk->type = BLK_EVENTS;
+		blk->len = r->dec_len;
+		blk->data = r->dec;
+	} else {
+		blk->type = type;
+		blk->len = raw_len;
+		blk->data = r->raw;
+	}
 	r->off = off + SESSION_BLOCK_HDR + comp_len;
 	return 1;
 }
@@ -1008,6 +1044,11 @@ bool session_truncated(const struct session_reader *r)
 	return r && r->truncated;
 }
 
+uint32_t session_version(const struct session_reader *r)
+{
+	return r ? r->version : 0;
+}
+
 uint64_t session_good_bytes(const struct session_reader *r)
 {
 	return r ? r->off : 0;
@@ -1023,6 +1064,7 @@ void session_reader_free(struct session_reader *r)
 		inflateEnd(&r->zs);
 	free(r->comp);
 	free(r->raw);
+	free(r->dec);
 	free(r);
 }
 

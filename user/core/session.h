@@ -15,6 +15,8 @@
  * the file complete).
  *
  * An EVENTS block holds records: u16 collector id | u16 len | payload[len].
+ * Version 2 writes them as EVENTS_PACKED (evpack.h); the reader hands
+ * those back decoded, as EVENTS blocks, so callers see one layout.
  */
 #ifndef DISCO_SESSION_H
 #define DISCO_SESSION_H
@@ -25,13 +27,14 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		1
+#define SESSION_VERSION		2	/* what the writer writes */
+#define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_HDR	16
 /* Hard caps: a hostile file cannot make the reader allocate more. */
 #define SESSION_MAX_COMP	(16u << 20)
 #define SESSION_MAX_RAW		(64u << 20)
-/* The writer cuts an EVENTS block at this raw size. */
+/* The writer cuts an EVENTS(_PACKED) block at this raw size. */
 #define SESSION_EVENTS_BLOCK	(256u << 10)
 
 enum session_block_type {
@@ -39,6 +42,7 @@ enum session_block_type {
 	BLK_EVENTS = 2,
 	BLK_STATE = 3,
 	BLK_SUMMARY = 4,
+	BLK_EVENTS_PACKED = 5,	/* version 2; read back as BLK_EVENTS */
 };
 
 struct session_writer;
@@ -48,7 +52,10 @@ struct session_writer;
  * replaced, never followed through a symlink). NULL and errno on failure.
  */
 struct session_writer *session_create(const char *path, bool force);
-/* Compress and append one block; -errno (e.g. -ENOSPC) on failure. */
+/*
+ * Compress and append one block (not EVENTS_PACKED: the writer makes
+ * those from session_add_event); -errno (e.g. -ENOSPC) on failure.
+ */
 int session_write_block(struct session_writer *w, uint32_t type,
 			const void *data, size_t len);
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j);
@@ -72,9 +79,9 @@ void session_nudge(struct session_writer *w);
 int session_close(struct session_writer *w);
 
 struct session_block {
-	uint32_t type;
+	uint32_t type;		/* EVENTS_PACKED comes back as EVENTS */
 	uint64_t offset;	/* file offset of the block header */
-	size_t len;		/* raw (decompressed) length */
+	size_t len;		/* raw (decompressed, decoded) length */
 	uint8_t *data;		/* owned by the reader, valid until the next call */
 };
 
@@ -93,6 +100,8 @@ struct session_reader *session_open_mem(const void *buf, size_t len,
 int session_next_block(struct session_reader *r, struct session_block *blk,
 		       char *err, size_t errlen);
 bool session_truncated(const struct session_reader *r);
+/* The file's format version (SESSION_VERSION_MIN .. SESSION_VERSION). */
+uint32_t session_version(const struct session_reader *r);
 /* Offset just past the last whole block read. */
 uint64_t session_good_bytes(const struct session_reader *r);
 void session_reader_free(struct session_reader *r);

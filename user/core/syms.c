@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Stack symbolization for user (libelf) and kernel (/proc/kallsyms) addresses. */
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "log.h"
 #include "syms.h"
 
@@ -60,7 +62,17 @@ struct elf_syms {
 	size_t nsegs;
 	struct arena names;
 	const char *table;
+	unsigned char build_id[SYMS_BUILD_ID_MAX];
+	size_t build_id_len;
+	char *debug_file;	/* where the names came from, if not the file itself */
 };
+
+const char *syms_debug_dir(void)
+{
+	const char *d = getenv("DISCO_DEBUG_DIR");
+
+	return d && *d ? d : "/usr/lib/debug";
+}
 
 static int elf_init(void)
 {
@@ -180,6 +192,151 @@ static int read_segments(Elf *e, struct elf_syms *es)
 	return 0;
 }
 
+/* The GNU build-id note (NT_GNU_BUILD_ID), from any note section. */
+static void read_build_id(Elf *e, struct elf_syms *es)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		Elf_Data *d;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		while (d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + noff, "GNU", 4) && nh.n_descsz > 0 &&
+			    nh.n_descsz <= SYMS_BUILD_ID_MAX) {
+				memcpy(es->build_id, (char *)d->d_buf + doff, nh.n_descsz);
+				es->build_id_len = nh.n_descsz;
+				return;
+			}
+		}
+	}
+}
+
+/* .gnu_debuglink: file name and the CRC32 of the debug file. */
+static int read_debuglink(Elf *e, char *name, size_t len, uint32_t *crc)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(e, &shstrndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *sn;
+		Elf_Data *d;
+		size_t nl;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sn = elf_strptr(e, shstrndx, sh.sh_name);
+		if (!sn || strcmp(sn, ".gnu_debuglink"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || d->d_size < 8)
+			return -ENOENT;
+		nl = strnlen(d->d_buf, d->d_size);
+		/* name, NUL, padding to 4, then the CRC */
+		if (nl == 0 || nl >= len || ((nl + 4) & ~3UL) + 4 > d->d_size)
+			return -ENOENT;
+		memcpy(name, d->d_buf, nl);
+		name[nl] = 0;
+		memcpy(crc, (char *)d->d_buf + ((nl + 4) & ~3UL), 4);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int file_crc32(const char *path, uint32_t *out)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0, NULL, 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		crc = crc32(crc, buf, (uInt)r);
+	close(fd);
+	if (r < 0)
+		return -EIO;
+	*out = (uint32_t)crc;
+	return 0;
+}
+
+/* .symtab of a separate debug file; count of functions read or -errno. */
+static int load_debug_symtab(const char *path, struct elf_syms *es)
+{
+	Elf_Scn *scn = NULL;
+	Elf *e;
+	int fd, got = -ENOENT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (e && elf_kind(e) == ELF_K_ELF && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+			got = read_table(e, scn, &sh, es);
+			break;
+		}
+	}
+	if (e)
+		elf_end(e);
+	close(fd);
+	return got;
+}
+
+/*
+ * Where gdb and perf look for the debug file of a stripped binary: by
+ * build-id under the debug directory, then by .gnu_debuglink next to the
+ * binary, in its .debug/ and under the debug directory (CRC checked).
+ */
+static int find_debug_file(Elf *e, const char *path, struct elf_syms *es)
+{
+	char cand[3][1400], link[256], dir[768];
+	const char *dbg = syms_debug_dir(), *slash;
+	uint32_t want, have;
+	int got;
+
+	if (es->build_id_len >= 2) {
+		char hex[2 * SYMS_BUILD_ID_MAX + 1];
+
+		syms_hex(es->build_id, es->build_id_len, hex, sizeof(hex));
+		snprintf(cand[0], sizeof(cand[0]), "%s/.build-id/%.2s/%s.debug", dbg, hex, hex + 2);
+		got = load_debug_symtab(cand[0], es);
+		if (got > 0) {
+			es->debug_file = strdup(cand[0]);
+			return got;
+		}
+	}
+	if (read_debuglink(e, link, sizeof(link), &want))
+		return -ENOENT;
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	snprintf(cand[0], sizeof(cand[0]), "%s/%s", dir, link);
+	snprintf(cand[1], sizeof(cand[1]), "%s/.debug/%s", dir, link);
+	snprintf(cand[2], sizeof(cand[2]), "%s%s/%s", dbg, dir, link);
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(cand[i], path) || file_crc32(cand[i], &have) || have != want)
+			continue;
+		got = load_debug_symtab(cand[i], es);
+		if (got > 0) {
+			es->debug_file = strdup(cand[i]);
+			return got;
+		}
+	}
+	return -ENOENT;
+}
+
 struct elf_syms *elf_syms_load(const char *path)
 {
 	struct elf_syms *es = NULL;
@@ -222,10 +379,18 @@ struct elf_syms *elf_syms_load(const char *path)
 			sh_dyn = sh;
 		}
 	}
-	/* .symtab has the local functions too; stripped files keep only .dynsym */
+	read_build_id(e, es);
+	/*
+	 * .symtab has the local functions too; a stripped file keeps only
+	 * .dynsym, and its debug file (if installed) the full .symtab.
+	 */
 	if (symtab) {
 		got = read_table(e, symtab, &sh_sym, es);
 		es->table = ".symtab";
+	}
+	if (got == 0 && find_debug_file(e, path, es) > 0) {
+		got = (int)es->n;
+		es->table = "debug file";
 	}
 	if (got == 0 && dynsym) {
 		got = read_table(e, dynsym, &sh_dyn, es);
@@ -259,7 +424,29 @@ void elf_syms_free(struct elf_syms *es)
 	free(es->syms);
 	free(es->segs);
 	free(es->names.buf);
+	free(es->debug_file);
 	free(es);
+}
+
+const char *elf_syms_debug_file(const struct elf_syms *es)
+{
+	return es->debug_file;
+}
+
+size_t elf_syms_build_id(const struct elf_syms *es, unsigned char *id)
+{
+	memcpy(id, es->build_id, es->build_id_len);
+	return es->build_id_len;
+}
+
+const char *syms_hex(const unsigned char *b, size_t n, char *buf, size_t len)
+{
+	size_t i;
+
+	buf[0] = 0;
+	for (i = 0; i < n && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", b[i]);
+	return buf;
 }
 
 const char *elf_syms_table(const struct elf_syms *es)
@@ -542,6 +729,8 @@ struct proc_syms {
 	char root[64];
 	struct map_entry *maps;
 	int nmaps;
+	struct perfmap *perfmap;	/* /tmp/perf-PID.map, if the process wrote one */
+	bool gone;			/* exited: its view is what was captured */
 };
 
 static char *read_text(const char *path)
@@ -592,8 +781,11 @@ int proc_syms_refresh(struct proc_syms *ps)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", ps->pid);
 	text = read_text(path);
-	if (!text)
+	if (!text) {
+		if (errno == ENOENT || errno == ESRCH)
+			ps->gone = true;
 		return -errno;
+	}
 	n = maps_parse(text, &m);
 	free(text);
 	if (n < 0)
@@ -601,6 +793,7 @@ int proc_syms_refresh(struct proc_syms *ps)
 	/* an exited process reads as empty: keep what we had */
 	if (n == 0) {
 		free(m);
+		ps->gone = true;
 		return -ESRCH;
 	}
 	free(ps->maps);
@@ -657,6 +850,7 @@ void proc_syms_free(struct proc_syms *ps)
 {
 	if (!ps)
 		return;
+	perfmap_free(ps->perfmap);
 	free(ps->maps);
 	free(ps);
 }
@@ -668,25 +862,133 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, size_t len)
+/* ---- JIT maps (/tmp/perf-PID.map) ------------------------------------ */
+
+struct perfmap_ent {
+	uint64_t start, size;
+	size_t name;		/* arena offset */
+};
+
+struct perfmap {
+	struct perfmap_ent *v;
+	size_t n;
+	struct arena names;
+};
+
+static int pm_cmp(const void *a, const void *b)
 {
-	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
-	char open_path[400], name[256];
-	const char *fallback = NULL, *sym;
-	struct elf_syms *es;
-	uint64_t foff, vaddr, off;
+	const struct perfmap_ent *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
+struct perfmap *perfmap_parse(const char *text)
+{
+	struct perfmap *pm = calloc(1, sizeof(*pm));
+	const char *p = text;
+	size_t cap = 0;
+
+	if (!pm)
+		return NULL;
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		unsigned long long start, size;
+		char line[1024];
+		int pos = 0;
+
+		if (ll < sizeof(line)) {
+			memcpy(line, p, ll);
+			line[ll] = 0;
+			/* "START SIZE name with spaces", both numbers hex */
+			if (sscanf(line, "%llx %llx %n", &start, &size, &pos) == 2 && pos > 0 &&
+			    line[pos] && size) {
+				size_t off;
+
+				if (pm->n == cap) {
+					struct perfmap_ent *nv;
+
+					cap = cap ? cap * 2 : 256;
+					nv = realloc(pm->v, cap * sizeof(*nv));
+					if (!nv)
+						goto out_fail;
+					pm->v = nv;
+				}
+				off = arena_add(&pm->names, line + pos);
+				if (off == (size_t)-1)
+					goto out_fail;
+				pm->v[pm->n++] = (struct perfmap_ent){ start, size, off };
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	qsort(pm->v, pm->n, sizeof(*pm->v), pm_cmp);
+	return pm;
+out_fail:
+	perfmap_free(pm);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void perfmap_free(struct perfmap *pm)
+{
+	if (!pm)
+		return;
+	free(pm->v);
+	free(pm->names.buf);
+	free(pm);
+}
+
+const char *perfmap_lookup(const struct perfmap *pm, uint64_t addr, uint64_t *off)
+{
+	size_t lo = 0, hi = pm->n;
+	const struct perfmap_ent *e;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pm->v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	e = &pm->v[lo - 1];
+	if (addr >= e->start + e->size)
+		return NULL;
+	*off = addr - e->start;
+	return pm->names.buf + e->name;
+}
+
+/* ---- processes, continued ------------------------------------------------ */
+
+const char *sym_status_name(enum sym_status st)
+{
+	static const char *const names[SYM_NSTATUS] = {
+		[SYM_NAMED] = "named",
+		[SYM_STRIPPED] = "stripped",
+		[SYM_NO_FILE] = "no_file",
+		[SYM_NO_MAPPING] = "no_mapping",
+		[SYM_PROCESS_GONE] = "process_gone",
+		[SYM_ANON] = "anonymous",
+		[SYM_KERNEL_HIDDEN] = "kernel_hidden",
+	};
+
+	return st < SYM_NSTATUS ? names[st] : "?";
+}
+
+/* The binary behind a file mapping, loaded through the cache. */
+static struct elf_syms *mapping_syms(struct proc_syms *ps, const struct map_entry *m,
+				     char *name, size_t nlen)
+{
+	char open_path[400];
+	const char *fallback = NULL;
 	size_t pl;
 
-	if (!m || !m->path[0]) {
-		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
-		return buf;
-	}
-	foff = addr - m->start + m->file_off;
-	if (m->path[0] != '/') {	/* [vdso], [heap], ... */
-		snprintf(buf, len, "%s+0x%llx", m->path, (unsigned long long)(addr - m->start));
-		return buf;
-	}
-	snprintf(name, sizeof(name), "%s", m->path);
+	snprintf(name, nlen, "%s", m->path);
 	pl = strlen(name);
 	if (pl > 10 && !strcmp(name + pl - 10, " (deleted)")) {
 		/* the file is gone from the tree but still mapped */
@@ -699,13 +1001,89 @@ const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, siz
 		if (ps->root[0])
 			fallback = name;
 	}
-	es = cache_get(ps->cache, m, open_path, fallback);
-	if (es && !elf_syms_off_to_vaddr(es, foff, &vaddr) &&
-	    (sym = elf_syms_lookup(es, vaddr, &off))) {
-		snprintf(buf, len, "%s+0x%llx (%s)", sym, (unsigned long long)off, base_name(name));
-		return buf;
+	return cache_get(ps->cache, m, open_path, fallback);
+}
+
+int proc_syms_preload(struct proc_syms *ps)
+{
+	char name[256], path[96];
+	char *text;
+	int n = 0;
+
+	for (int i = 0; i < ps->nmaps; i++) {
+		if (!ps->maps[i].exec || ps->maps[i].path[0] != '/')
+			continue;
+		if (mapping_syms(ps, &ps->maps[i], name, sizeof(name)))
+			n++;
 	}
-	snprintf(buf, len, "%s+0x%llx", base_name(name), (unsigned long long)foff);
+	if (ps->pid > 0) {
+		snprintf(path, sizeof(path), "%s/tmp/perf-%d.map", ps->root, ps->pid);
+		text = read_text(path);
+		if (text) {
+			perfmap_free(ps->perfmap);
+			ps->perfmap = perfmap_parse(text);
+			free(text);
+		}
+	}
+	return n;
+}
+
+int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f)
+{
+	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
+	struct elf_syms *es;
+	uint64_t vaddr, off;
+	char name[256];
+	const char *sym;
+
+	memset(f, 0, sizeof(*f));
+	f->offset = addr;
+	if (!m || !m->path[0] || !strncmp(m->path, "[anon", 5)) {
+		/* JIT code lives in anonymous memory and is named by the runtime */
+		if (ps->perfmap && (sym = perfmap_lookup(ps->perfmap, addr, &off))) {
+			snprintf(f->sym, sizeof(f->sym), "%s", sym);
+			snprintf(f->module, sizeof(f->module), "[perf-%d.map]", ps->pid);
+			f->offset = off;
+			f->status = SYM_NAMED;
+			return 0;
+		}
+		f->status = m ? SYM_ANON : ps->gone ? SYM_PROCESS_GONE : SYM_NO_MAPPING;
+		return -ENOENT;
+	}
+	f->offset = addr - m->start + m->file_off;
+	if (m->path[0] != '/') {	/* [vdso], [heap], ... */
+		snprintf(f->module, sizeof(f->module), "%.127s", m->path);
+		f->offset = addr - m->start;
+		f->status = SYM_ANON;
+		return -ENOENT;
+	}
+	es = mapping_syms(ps, m, name, sizeof(name));
+	snprintf(f->module, sizeof(f->module), "%.127s", base_name(name));
+	if (!es) {
+		f->status = SYM_NO_FILE;
+		return -ENOENT;
+	}
+	if (!elf_syms_off_to_vaddr(es, f->offset, &vaddr) &&
+	    (sym = elf_syms_lookup(es, vaddr, &off))) {
+		snprintf(f->sym, sizeof(f->sym), "%s", sym);
+		f->offset = off;
+		f->status = SYM_NAMED;
+		return 0;
+	}
+	f->status = SYM_STRIPPED;
+	return -ENOENT;
+}
+
+const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, size_t len)
+{
+	struct sym_frame f;
+
+	if (!proc_syms_resolve(ps, addr, &f))
+		snprintf(buf, len, "%s+0x%llx (%s)", f.sym, (unsigned long long)f.offset, f.module);
+	else if (f.module[0])
+		snprintf(buf, len, "%s+0x%llx", f.module, (unsigned long long)f.offset);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 	return buf;
 }
 
@@ -846,6 +1224,25 @@ uint64_t ksyms_addr(const struct ksyms *ks, const char *name)
 	for (i = 0; i < ks->n; i++)
 		if (!strcmp(ks->names.buf + ks->syms[i].name, name))
 			return ks->syms[i].addr;
+	return 0;
+}
+
+int ksyms_resolve(const struct ksyms *ks, uint64_t addr, struct sym_frame *f)
+{
+	const char *mod = NULL, *name;
+	uint64_t off = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->offset = addr;
+	name = ks ? ksyms_lookup(ks, addr, &off, &mod) : NULL;
+	snprintf(f->module, sizeof(f->module), "%s", mod ? mod : "[kernel.kallsyms]");
+	if (!name) {
+		f->status = !ks || ks->hidden ? SYM_KERNEL_HIDDEN : SYM_NO_MAPPING;
+		return -ENOENT;
+	}
+	snprintf(f->sym, sizeof(f->sym), "%s", name);
+	f->offset = off;
+	f->status = SYM_NAMED;
 	return 0;
 }
 

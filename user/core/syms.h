@@ -14,13 +14,31 @@
 
 /* ---- one ELF file ------------------------------------------------------ */
 
+#define SYMS_BUILD_ID_MAX 64
+
 struct elf_syms;
 
-/* Load the function symbols of path. NULL and errno on failure. */
+/*
+ * Where debug files are looked for: $DISCO_DEBUG_DIR, else /usr/lib/debug
+ * (.build-id/xx/rest.debug and the .gnu_debuglink tree under it).
+ */
+const char *syms_debug_dir(void);
+
+/*
+ * Load the function symbols of path: its .symtab; without one, the
+ * .symtab of its debug file (found by build-id, then .gnu_debuglink);
+ * then its .dynsym. NULL and errno on failure.
+ */
 struct elf_syms *elf_syms_load(const char *path);
 void elf_syms_free(struct elf_syms *es);
-/* Which table was used: ".symtab" or ".dynsym". */
+/* Which table was used: ".symtab", "debug file", ".dynsym" or "none". */
 const char *elf_syms_table(const struct elf_syms *es);
+/* Path of the debug file the names came from, or NULL. */
+const char *elf_syms_debug_file(const struct elf_syms *es);
+/* The GNU build-id into id (SYMS_BUILD_ID_MAX bytes); its length, 0 if none. */
+size_t elf_syms_build_id(const struct elf_syms *es, unsigned char *id);
+/* Lower-case hex of n bytes into buf. Returns buf. */
+const char *syms_hex(const unsigned char *b, size_t n, char *buf, size_t len);
 size_t elf_syms_count(const struct elf_syms *es);
 /*
  * Symbol containing the link-time virtual address vaddr; *off is vaddr
@@ -80,6 +98,42 @@ int proc_syms_refresh(struct proc_syms *ps);
 bool proc_syms_covers(const struct proc_syms *ps, uint64_t addr);
 void proc_syms_free(struct proc_syms *ps);
 
+/* Why a frame has no name (SYM_NAMED when it has one). */
+enum sym_status {
+	SYM_NAMED = 0,
+	SYM_STRIPPED,		/* the file has no symbol there and no debug file */
+	SYM_NO_FILE,		/* the mapped file cannot be opened or parsed */
+	SYM_NO_MAPPING,		/* no mapping covers the address */
+	SYM_PROCESS_GONE,	/* exited before its maps could be read */
+	SYM_ANON,		/* anonymous or special memory ([vdso], JIT without a map) */
+	SYM_KERNEL_HIDDEN,	/* kallsyms shows zeros (kptr_restrict) */
+	SYM_NSTATUS,
+};
+const char *sym_status_name(enum sym_status st);
+
+/* One resolved frame. */
+struct sym_frame {
+	char sym[256];		/* "" when unnamed */
+	char module[128];	/* file base name, "[kernel.kallsyms]", module, "[vdso]" */
+	uint64_t offset;	/* from the symbol, or the file offset when unnamed */
+	enum sym_status status;
+};
+
+/* Resolve addr: 0 when named, -ENOENT with f->status saying why not. */
+int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f);
+/*
+ * Load now the symbols of every executable file mapping and the JIT map
+ * (/tmp/perf-PID.map) of the view, so that they resolve after the process
+ * (or the file) is gone. Returns the number of binaries loaded.
+ */
+int proc_syms_preload(struct proc_syms *ps);
+
+/* /tmp/perf-PID.map: "START SIZE name" lines, hex numbers. */
+struct perfmap;
+struct perfmap *perfmap_parse(const char *text);
+void perfmap_free(struct perfmap *pm);
+const char *perfmap_lookup(const struct perfmap *pm, uint64_t addr, uint64_t *off);
+
 /*
  * "func+0x1a (binary)" or, without a symbol, "binary+0xfileoff", or
  * "0xaddr" when no mapping covers addr. Returns buf.
@@ -100,6 +154,8 @@ const char *ksyms_lookup(const struct ksyms *ks, uint64_t addr, uint64_t *off,
 			 const char **module);
 /* Address of a symbol by name (0 if absent); for tests and probes. */
 uint64_t ksyms_addr(const struct ksyms *ks, const char *name);
+/* Resolve a kernel address (module "[kernel.kallsyms]" or the module's). */
+int ksyms_resolve(const struct ksyms *ks, uint64_t addr, struct sym_frame *f);
 /* "name+0x10", "name+0x10 [module]" or "0xaddr". Returns buf. */
 const char *ksyms_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 

@@ -6,8 +6,11 @@
 #include <string.h>
 #include <time.h>
 #include "hist.h"
+#include "out_flame.h"
 #include "out_html.h"
 #include "collector.h"
+#include "report.h"
+#include "timeline.h"
 
 #define MAX_COLUMNS	14	/* per row table */
 #define MAX_FRAMES	8	/* of a stack shown in a cell */
@@ -16,7 +19,7 @@
 #define SVG_H		200
 #define PLOT_L		56	/* left margin: count axis */
 #define PLOT_B		34	/* bottom margin: value axis */
-#define PLOT_T		14
+#define PLOT_T		16
 
 static const char css[] =
 "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1100px;padding:0 18px 40px;color:#1d2330;background:#fbfbfd}\n"
@@ -26,7 +29,13 @@ static const char css[] =
 "th{background:#eef1f8;font-weight:600}td.s,th.s{text-align:left}td.stack{text-align:left;font:12px ui-monospace,monospace;white-space:pre}\n"
 "svg{background:#fff;border:1px solid #dde;display:block;margin:4px 0 10px}svg text{font:11px sans-serif;fill:#445}\n"
 "svg .bar{fill:#4c6ef5}svg .grid{stroke:#e4e6ee}svg .axis{stroke:#889}svg .p50{stroke:#2b8a3e}svg .p99{stroke:#e8590c}\n"
-"nav a{margin-right:12px}code{font:12px ui-monospace,monospace}\n";
+"nav a{margin-right:12px}code{font:12px ui-monospace,monospace}\n"
+"svg{max-width:100%;height:auto}.wide{overflow-x:auto;max-width:100%}\n"
+"p.verdict{font-size:15px;background:#fff4e6;border-left:4px solid #e8590c;padding:8px 12px;margin:10px 0}\n"
+"p.ok{background:#ebfbee;border-left-color:#2b8a3e}p.idle{color:#667;margin:4px 0}\n"
+"svg .outlier{fill:#1d2330;stroke:#fff;stroke-width:1}svg .rate{stroke:#4c6ef5}svg .pt.rate{fill:#4c6ef5}\n"
+"svg polyline.p99,svg .pt.p99{stroke:#e8590c}svg .pt.p99{fill:#e8590c}svg polyline.p50{stroke:#2b8a3e}svg .pt.p50{fill:#2b8a3e}\n"
+"svg .rate-l{fill:#3b5bdb}svg .p99-l{fill:#d9480f}svg .p50-l{fill:#2b8a3e}details{margin:6px 0 10px}summary{cursor:pointer;color:#445}\n";
 
 void html_escape(FILE *out, const char *s)
 {
@@ -64,13 +73,91 @@ static bool ends_with(const char *s, const char *suffix)
 
 
 
+/*
+ * A JSON key as a reader's words: "runq_latency" -> "run-queue latency",
+ * "netstat_delta.TCPBacklogDrop" -> "netstat delta › TCPBacklogDrop",
+ * unit suffixes (_ns, _bytes, _per_s) left to the value's formatting.
+ */
+static const char *human(const char *key, bool capital, char *buf, size_t len)
+{
+	static const char *const words[][2] = {
+		{ "runq", "run-queue" }, { "srtt", "smoothed RTT" }, { "rtt", "RTT" },
+		{ "io", "IO" }, { "iops", "IOPS" }, { "pid", "PID" }, { "tid", "TID" },
+		{ "cpu", "CPU" }, { "cpus", "CPUs" }, { "comm", "command" }, { "p999", "p99.9" },
+		{ "rcvqueue", "receive-queue" }, { "synack", "SYN-ACK" }, { "bpf", "BPF" },
+		{ "tcp", "TCP" }, { "rss", "RSS" }, { "dev", "device" }, { "vol", "voluntary" },
+		{ "invol", "involuntary" }, { "id", "ID" }, { "snmp", "SNMP" },
+	};
+	static const char *const suffixes[] = { "_bytes_per_s", "_per_s", "_ns", "_bytes" };
+	size_t o = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	while (*key && o + 1 < len) {
+		size_t seg = strcspn(key, "."), wl;
+		char part[96];
+		const char *w;
+
+		snprintf(part, sizeof(part), "%.*s", (int)(seg < sizeof(part) ? seg : sizeof(part) - 1), key);
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+			size_t pl = strlen(part), sl = strlen(suffixes[i]);
+
+			if (pl > sl && !strcmp(part + pl - sl, suffixes[i])) {
+				part[pl - sl] = 0;
+				break;
+			}
+		}
+		if (o)
+			o += snprintf(buf + o, len - o, " \u203a ");
+		for (w = part; *w && o + 1 < len; w += wl + (w[wl] == '_')) {
+			const char *out_w = NULL;
+			size_t k;
+
+			wl = strcspn(w, "_");
+			for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+				if (strlen(words[k][0]) == wl && !strncmp(w, words[k][0], wl))
+					out_w = words[k][1];
+			if (o >= len)
+				break;
+			o += snprintf(buf + o, len - o, "%s%.*s", w != part ? " " : "",
+				      out_w ? (int)strlen(out_w) : (int)wl, out_w ?: w);
+			if (!w[wl])
+				break;
+		}
+		key += seg + (key[seg] == '.');
+		if (o >= len)
+			o = len - 1;
+	}
+	if (capital && buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] -= 'a' - 'A';
+	return buf;
+}
+
+static void human_escaped(FILE *out, const char *key, bool capital)
+{
+	char b[256];
+
+	html_escape(out, human(key, capital, b, sizeof(b)));
+}
+
 /* A number by the unit its key names. */
 static const char *fmt_value(const char *key, const json_t *v, char *buf, size_t len)
 {
 	json_int_t i;
 
 	if (json_is_real(v)) {
-		snprintf(buf, len, "%.2f", json_real_value(v));
+		double d = json_real_value(v);
+
+		if (ends_with(key, "_bytes_per_s") && d >= 0) {
+			fmt_bytes((uint64_t)d, buf, len);
+			strncat(buf, "/s", len - strlen(buf) - 1);
+		} else if (ends_with(key, "_ns") && d >= 0) {
+			fmt_ns((uint64_t)d, buf, len);
+		} else {
+			snprintf(buf, len, fabs(d) >= 100 ? "%.0f%s" : "%.1f%s", d,
+				 ends_with(key, "_per_s") || !strcmp(key, "iops") ? "/s" : "");
+		}
 		return buf;
 	}
 	i = json_integer_value(v);
@@ -128,14 +215,19 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 		x1 = x0 + 3;
 	span = x1 - x0;
 #define XPOS(lv) (PLOT_L + ((lv) - x0) / span * pw)
-	/* count axis: peak and half */
-	for (int g = 0; g <= 2; g++) {
-		double y = PLOT_T + ph - ph * g / 2.0;
+	/*
+	 * count axis, log: a bucket of 3 samples in the tail stays visible
+	 * next to one of 30000; grid lines at powers of ten up to the peak
+	 */
+	for (uint64_t g = 1; g <= peak; g *= 10) {
+		double y = PLOT_T + ph - ph * log1p((double)g) / log1p((double)peak);
 
 		fprintf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
 			PLOT_L, PLOT_L + pw, y, y);
 		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%" PRIu64 "</text>",
-			PLOT_L - 4, y + 4, peak * g / 2);
+			PLOT_L - 4, y + 4, g);
+		if (g > UINT64_MAX / 10)
+			break;
 	}
 	/* value axis: powers of ten inside the range */
 	for (double d = 0; d < 20; d++) {
@@ -157,7 +249,7 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 			continue;
 		bx0 = XPOS(xlog(hist_slot_lo(i)));
 		bx1 = i == HIST_SLOTS - 1 ? XPOS(xlog(hist_slot_lo(i)) + 1) : XPOS(xlog(hist_slot_hi(i)));
-		bh = ph * (double)h.slots[i] / (double)peak;
+		bh = ph * log1p((double)h.slots[i]) / log1p((double)peak);
 		if (bh < 1)
 			bh = 1;
 		fprintf(out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
@@ -177,13 +269,17 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 			continue;
 		fprintf(out, "<line class=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
 			m ? "p99" : "p50", x, x, PLOT_T, PLOT_T + ph);
-		/* p50 label inside the plot, p99 above it: close values must not overlap */
-		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"start\">%s %s</text>",
-			x + 3, m ? PLOT_T - 3 : PLOT_T + 10, m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
+		/*
+		 * p50 label inside the plot, p99 above it: close values must
+		 * not overlap; near the right edge a label reads leftwards
+		 */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s %s</text>",
+			x > SVG_W - 100 ? x - 3 : x + 3, m ? PLOT_T - 3 : PLOT_T + 10,
+			x > SVG_W - 100 ? "end" : "start", m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
 	}
 	fprintf(out, "<line class=\"axis\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
 		PLOT_L, PLOT_L + pw, PLOT_T + ph, PLOT_T + ph);
-	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s (log scale); bars: samples per bucket</text>",
+	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s (log scale); bars: samples per bucket (log scale)</text>",
 		PLOT_L + pw / 2, SVG_H - 4, strcmp(unit, "ns") ? "size" : "latency");
 #undef XPOS
 	fputs("</svg>\n", out);
@@ -223,11 +319,13 @@ static void distribution(FILE *out, const char *path, const json_t *d)
 {
 	const char *unit = hist_json_unit(d);
 
+	char b[256];
+
 	fputs("<h3>", out);
-	html_escape(out, path);
+	human_escaped(out, path, true);
 	fputs("</h3>\n<table>", out);
 	pct_header(out, "");
-	pct_row(out, path, d);
+	pct_row(out, human(path, false, b, sizeof(b)), d);
 	fputs("</table>\n", out);
 	if (unit)
 		html_hist_svg(out, d, unit);
@@ -328,7 +426,7 @@ static void row_table(FILE *out, const char *path, json_t *c, int top)
 		}
 	}
 	fputs("<h3>", out);
-	html_escape(out, path);
+	human_escaped(out, path, true);
 	fprintf(out, " <span class=\"muted\">(%zu%s)</span></h3>\n", total,
 		total > n ? ", first rows shown" : "");
 	if (!n) {
@@ -336,7 +434,7 @@ static void row_table(FILE *out, const char *path, json_t *c, int top)
 		return;
 	}
 	nc = columns(rows, n, cols);
-	fputs("<table><tr>", out);
+	fputs("<div class=\"wide\"><table><tr>", out);
 	if (map)
 		fputs("<th class=\"s\">key</th>", out);
 	for (size_t j = 0; j < nc; j++) {
@@ -345,7 +443,7 @@ static void row_table(FILE *out, const char *path, json_t *c, int top)
 		for (size_t r = 0; r < n && !first; r++)
 			first = json_object_get(rows[r], cols[j]);
 		fprintf(out, "<th%s>", json_is_string(first) || json_is_string_array(first) ? " class=\"s\"" : "");
-		html_escape(out, cols[j]);
+		human_escaped(out, cols[j], false);
 		if (hist_json_is_distribution(first))
 			fputs("<br><span class=\"muted\">n &middot; p50 / p99 / max</span>", out);
 		fputs("</th>", out);
@@ -362,7 +460,7 @@ static void row_table(FILE *out, const char *path, json_t *c, int top)
 			cell(out, cols[j], json_object_get(rows[r], cols[j]));
 		fputs("</tr>\n", out);
 	}
-	fputs("</table>\n", out);
+	fputs("</table></div>\n", out);
 }
 
 static bool is_ident(const char *s)
@@ -406,7 +504,7 @@ static void scalars(FILE *out, json_t *o, const char *prefix, int depth, bool *o
 				*opened = true;
 			}
 			fputs("<tr><td class=\"s\">", out);
-			html_escape(out, path);
+			human_escaped(out, path, true);
 			fputs("</td>", out);
 			if (json_is_string(v) || json_is_boolean(v))
 				cell(out, k, v);
@@ -447,7 +545,7 @@ static void tables(FILE *out, json_t *o, const char *prefix, int depth, int top)
 		if (json_is_array(v) && !json_is_string_array(v) && json_array_size(v) &&
 		    json_is_object(json_array_get(v, 0)))
 			row_table(out, path, v, top);
-		else if (json_is_array(v) && !json_array_size(v))
+		else if (json_is_array(v) && !json_array_size(v) && depth == 0)
 			row_table(out, path, v, top);
 		else if (json_is_object(v) && is_map(v))
 			row_table(out, path, v, top);
@@ -456,9 +554,47 @@ static void tables(FILE *out, json_t *o, const char *prefix, int depth, int top)
 	}
 }
 
-static void collector_section(FILE *out, const char *name, json_t *c, int top)
+static void hooks_table(FILE *out, const json_t *hooks)
 {
-	json_t *hooks = json_object_get(c, "hooks"), *progs = json_object_get(c, "programs"), *x;
+	const json_t *x;
+	size_t i, attached = 0;
+
+	if (!json_array_size(hooks))
+		return;
+	json_array_foreach(hooks, i, x)
+		attached += json_is_string(json_object_get(x, "method"));
+	fprintf(out, "<details><summary>Hooks: %zu of %zu attached</summary>\n"
+		"<table><tr><th class=\"s\">hook</th><th class=\"s\">method</th><th class=\"s\">note</th></tr>\n",
+		attached, json_array_size(hooks));
+	json_array_foreach(hooks, i, x) {
+		fputs("<tr><td class=\"s\">", out);
+		html_escape(out, json_string_value(json_object_get(x, "hook")) ?: "?");
+		fputs("</td><td class=\"s\">", out);
+		html_escape(out, hook_state_word(x));
+		fputs("</td><td class=\"s\">", out);
+		html_escape(out, json_string_value(json_object_get(x, "reason")) ?: "");
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</table></details>\n", out);
+}
+
+/* How the collector's main latency moved over the session: heat map, then rates and p99. */
+static void over_time(FILE *out, const char *name, const json_t *c, const json_t *intervals,
+		      const char *key, uint64_t duration_ns)
+{
+	if (!key || json_array_size(intervals) < 2)
+		return;
+	fputs("<h3>", out);
+	human_escaped(out, key, true);
+	fputs(" over time</h3>\n", out);
+	html_heatmap_svg(out, intervals, name, key, json_object_get(c, "outliers"), duration_ns);
+	html_timeline_svg(out, intervals, name, key, duration_ns);
+}
+
+static void collector_section(FILE *out, const char *name, json_t *c, const json_t *intervals,
+			      const char *primary, uint64_t duration_ns, int top)
+{
+	json_t *progs = json_object_get(c, "programs"), *x;
 	uint64_t drops = json_u64(c, "drops");
 	bool opened = false;
 	char b[3][24];
@@ -468,34 +604,34 @@ static void collector_section(FILE *out, const char *name, json_t *c, int top)
 	html_escape(out, name);
 	fputs("\">", out);
 	html_escape(out, name);
-	fputs("</h2>\n<p>", out);
+	fputs("</h2>\n", out);
+	if (report_collector_idle(c)) {
+		fprintf(out, "<p class=\"idle\">Idle: no events and no samples in %s.</p>\n",
+			fmt_ns(duration_ns, b[0], sizeof(b[0])));
+		hooks_table(out, json_object_get(c, "hooks"));
+		return;
+	}
+	fputs("<p>", out);
 	fprintf(out, "%" PRIu64 " events streamed, ", json_u64(c, "events"));
 	if (drops)
 		fprintf(out, "<span class=\"warn\">%" PRIu64 " dropped (ring buffer full: event lists are incomplete; distributions and counters are not affected)</span>", drops);
 	else
 		fputs("none dropped", out);
 	fputs("</p>\n", out);
-	if (json_array_size(hooks)) {
-		fputs("<table><tr><th class=\"s\">hook</th><th class=\"s\">method</th><th class=\"s\">note</th></tr>\n", out);
-		json_array_foreach(hooks, i, x) {
-			fputs("<tr><td class=\"s\">", out);
-			html_escape(out, json_string_value(json_object_get(x, "hook")) ?: "?");
-			fputs("</td><td class=\"s\">", out);
-			html_escape(out, json_string_value(json_object_get(x, "method")) ?: "not attached");
-			fputs("</td><td class=\"s\">", out);
-			html_escape(out, json_string_value(json_object_get(x, "reason")) ?: "");
-			fputs("</td></tr>\n", out);
-		}
-		fputs("</table>\n", out);
+	over_time(out, name, c, intervals, primary, duration_ns);
+	if (json_array_size(json_object_get(c, "stacks"))) {
+		fputs("<h3>Flame graph</h3>\n", out);
+		flame_svg(out, c, NULL);
 	}
 	distributions(out, c, "", 0);
-	fputs("<h3>figures</h3>\n", out);
+	fputs("<h3>Figures</h3>\n", out);
 	scalars(out, c, "", 0, &opened);
 	if (opened)
 		fputs("</table>\n", out);
 	tables(out, c, "", 0, top);
+	hooks_table(out, json_object_get(c, "hooks"));
 	if (json_array_size(progs)) {
-		fputs("<h3>cost of the BPF programs</h3>\n<table><tr><th class=\"s\">program</th><th>runs</th><th>run time</th><th>per run</th></tr>\n", out);
+		fputs("<h3>Cost of the BPF programs</h3>\n<table><tr><th class=\"s\">program</th><th>runs</th><th>run time</th><th>per run</th></tr>\n", out);
 		json_array_foreach(progs, i, x) {
 			fputs("<tr><td class=\"s\">", out);
 			html_escape(out, json_string_value(json_object_get(x, "name")) ?: "?");
@@ -505,6 +641,173 @@ static void collector_section(FILE *out, const char *name, json_t *c, int top)
 		}
 		fputs("</table>\n", out);
 	}
+}
+
+/*
+ * The latency a collector is summed up by: its first latency distribution
+ * with samples (tcp without connections: the smoothed RTT), else its first.
+ */
+static const char *main_key(const json_t *reduced, const char *col)
+{
+	const json_t *dists = json_object_get(json_object_get(json_object_get(reduced, "collectors"),
+							      col), "dists"), *v;
+	const char *k;
+
+	json_object_foreach((json_t *)dists, k, v)
+		if (!strcmp(hist_json_unit(v) ?: "", "ns") && json_u64(v, "count"))
+			return k;
+	return timeline_primary(dists);
+}
+
+/* The outlier with the highest latency over every collector, or NULL. */
+static const json_t *worst_outlier(const json_t *cols, const char **col)
+{
+	const json_t *c, *o, *worst = NULL;
+	const char *name;
+	size_t i;
+
+	json_object_foreach((json_t *)cols, name, c)
+		json_array_foreach(json_object_get(c, "outliers"), i, o)
+			if (json_object_get(o, "latency_ns") &&
+			    (!worst || json_u64(o, "latency_ns") > json_u64(worst, "latency_ns"))) {
+				worst = o;
+				*col = name;
+			}
+	return worst;
+}
+
+/* The interval where a collector's main latency had its highest p99. */
+static const json_t *worst_interval(const json_t *intervals, const char *col, const char *key)
+{
+	const json_t *iv, *w = NULL;
+	size_t i;
+
+	json_array_foreach(intervals, i, iv) {
+		const json_t *d = json_object_get(json_object_get(json_object_get(json_object_get(iv,
+					"collectors"), col), "dists"), key);
+
+		if (json_u64(d, "count") && (!w || json_u64(d, "p99_ns") > json_u64(w, "p99_ns")))
+			w = d;
+	}
+	return w;
+}
+
+/*
+ * What stood out, in a sentence or two: the worst outlier and who caused
+ * it, lost events, the interval where latency peaked.
+ */
+static void verdict(FILE *out, const json_t *cols, const json_t *reduced, const json_t *intervals)
+{
+	const char *col = NULL, *name;
+	const json_t *o = worst_outlier(cols, &col), *c;
+	uint64_t drops = 0, best_p99 = 0;
+	const char *p99_col = NULL, *p99_key = NULL;
+	bool any = false;
+	char b[3][24], h[256];
+
+	json_object_foreach((json_t *)cols, name, c) {
+		const json_t *dists = json_object_get(json_object_get(json_object_get(reduced, "collectors"),
+								      name), "dists");
+		const char *key = main_key(reduced, name);
+
+		drops += json_u64(c, "drops");
+		if (key && json_u64(json_object_get(dists, key), "p99_ns") > best_p99) {
+			best_p99 = json_u64(json_object_get(dists, key), "p99_ns");
+			p99_col = name;
+			p99_key = key;
+		}
+	}
+	fputs("<p class=\"verdict\">", out);
+	if (o) {
+		fputs("Worst outlier: ", out);
+		fprintf(out, "<b>%s</b> of ", fmt_ns(json_u64(o, "latency_ns"), b[0], sizeof(b[0])));
+		html_escape(out, json_string_value(json_object_get(o, "comm")) ?: "?");
+		fprintf(out, " (pid %" PRIu64 ", %s) %.1f s into the session", json_u64(o, "pid"), col,
+			json_u64(o, "time_ns") / 1e9);
+		if (json_is_string(json_object_get(o, "prev_comm"))) {
+			fputs(", while ", out);
+			html_escape(out, json_string_value(json_object_get(o, "prev_comm")));
+			fprintf(out, " (pid %" PRIu64 ") held the CPU", json_u64(o, "prev_pid"));
+		}
+		fputs(". ", out);
+		any = true;
+	}
+	if (p99_col) {
+		const json_t *w = worst_interval(intervals, p99_col, p99_key);
+		size_t i;
+		const json_t *iv;
+
+		fputs("Highest p99: ", out);
+		html_escape(out, human(p99_key, false, h, sizeof(h)));
+		fprintf(out, " (%s) <b>%s</b>", p99_col, fmt_ns(best_p99, b[0], sizeof(b[0])));
+		json_array_foreach(intervals, i, iv) {
+			const json_t *d = json_object_get(json_object_get(json_object_get(json_object_get(iv,
+						"collectors"), p99_col), "dists"), p99_key);
+
+			if (w && d == w && json_array_size(intervals) > 1)
+				fprintf(out, "; worst from %.1f s to %.1f s (p99 %s)",
+					json_u64(iv, "start_ns") / 1e9, json_u64(iv, "end_ns") / 1e9,
+					fmt_ns(json_u64(d, "p99_ns"), b[2], sizeof(b[2])));
+		}
+		fputs(". ", out);
+		any = true;
+	}
+	if (drops) {
+		fprintf(out, "<span class=\"warn\">%" PRIu64 " events were lost</span> (ring buffers full). ", drops);
+		any = true;
+	}
+	if (!any)
+		fputs("Nothing stood out: no outliers and no latency samples.", out);
+	fputs("</p>\n", out);
+}
+
+/* The few numbers that matter per collector, idle ones on one line. */
+static void summary_section(FILE *out, const json_t *cols, const json_t *reduced,
+			    const json_t *intervals, uint64_t duration_ns)
+{
+	const json_t *c;
+	const char *name;
+	bool idle_seen = false;
+	char b[5][24];
+
+	fputs("<h2 id=\"summary\">Summary</h2>\n", out);
+	verdict(out, cols, reduced, intervals);
+	fputs("<div class=\"wide\"><table><tr><th class=\"s\">collector</th><th class=\"s\">measured</th>"
+	      "<th>samples</th><th>per second</th><th>p50</th><th>p99</th><th>max</th><th>outliers</th><th>lost events</th></tr>\n", out);
+	json_object_foreach((json_t *)cols, name, c) {
+		const json_t *dists = json_object_get(json_object_get(json_object_get(reduced, "collectors"),
+								      name), "dists");
+		const char *key = main_key(reduced, name);
+		const json_t *d = json_object_get(dists, key ?: "");
+		uint64_t n = json_u64(d, "count");
+
+		if (report_collector_idle(c))
+			continue;
+		fputs("<tr><td class=\"s\"><a href=\"#c-", out);
+		html_escape(out, name);
+		fputs("\">", out);
+		html_escape(out, name);
+		fputs("</a></td><td class=\"s\">", out);
+		human_escaped(out, key ?: "events", false);
+		snprintf(b[0], sizeof(b[0]), "%.1f", duration_ns ? n * 1e9 / duration_ns : 0.0);
+		fprintf(out, "</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%zu</td>"
+			"<td%s>%" PRIu64 "</td></tr>\n", n, b[0],
+			n ? fmt_ns(json_u64(d, "p50_ns"), b[1], 24) : "-",
+			n ? fmt_ns(json_u64(d, "p99_ns"), b[2], 24) : "-",
+			n ? fmt_ns(json_u64(d, "max_ns"), b[3], 24) : "-",
+			json_array_size(json_object_get(c, "outliers")),
+			json_u64(c, "drops") ? " class=\"warn\"" : "", json_u64(c, "drops"));
+	}
+	fputs("</table></div>\n", out);
+	json_object_foreach((json_t *)cols, name, c) {
+		if (!report_collector_idle(c))
+			continue;
+		fputs(idle_seen ? ", " : "<p class=\"idle\">Idle (nothing measured): ", out);
+		html_escape(out, name);
+		idle_seen = true;
+	}
+	if (idle_seen)
+		fputs("</p>\n", out);
 }
 
 static void kv(FILE *out, const char *k, const char *v)
@@ -560,6 +863,7 @@ int html_render(const json_t *report, FILE *out, const struct report_opts *ro)
 	json_t *rep = (json_t *)report, *s = json_object_get(rep, "session");
 	json_t *cols = json_object_get(rep, "collectors"), *c;
 	int top = ro && ro->top > 0 ? ro->top : 10;
+	json_t *reduced, *intervals;
 	const char *name;
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -567,7 +871,7 @@ int html_render(const json_t *report, FILE *out, const struct report_opts *ro)
 	html_escape(out, json_string_value(json_object_get(s, "hostname")) ?: "session");
 	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>disco report: ", css);
 	html_escape(out, json_string_value(json_object_get(s, "hostname")) ?: "session");
-	fputs("</h1>\n<nav>", out);
+	fputs("</h1>\n<nav><a href=\"#summary\">summary</a><a href=\"#session\">session</a>", out);
 	json_object_foreach(cols, name, c) {
 		fputs("<a href=\"#c-", out);
 		html_escape(out, name);
@@ -576,10 +880,16 @@ int html_render(const json_t *report, FILE *out, const struct report_opts *ro)
 		fputs("</a>", out);
 	}
 	fputs("</nav>\n", out);
+	reduced = timeline_reduce(rep);
+	intervals = json_object_get(rep, "intervals");
+	summary_section(out, cols, reduced, intervals, json_u64(s, "duration_ns"));
+	fputs("<h2 id=\"session\">Session</h2>\n", out);
 	session_section(out, s, json_object_get(rep, "cost"));
 	json_object_foreach(cols, name, c)
 		if (json_is_object(c))
-			collector_section(out, name, c, top);
+			collector_section(out, name, c, intervals, main_key(reduced, name),
+					  json_u64(s, "duration_ns"), top);
+	json_decref(reduced);
 	fputs("<p class=\"muted\">Distributions: counts per log-linear bucket (16 per power of two); "
 	      "percentiles are bucket midpoints, within 3.2% of the exact value; max is exact. "
 	      "Keys as in docs/json-schema.md.</p>\n</body>\n</html>\n", out);

@@ -9,6 +9,7 @@
 #ifndef DISCO_OUT_HTML_H
 #define DISCO_OUT_HTML_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include "collector.h"
@@ -25,5 +26,23 @@ void html_escape(FILE *out, const char *s);
  * -EINVAL if hist is not a distribution in that unit.
  */
 int html_hist_svg(FILE *out, const json_t *hist, const char *unit);
+
+/*
+ * Latency heat map of the distribution key of collector col over the
+ * report's intervals (timeline.h): columns are intervals, rows powers of
+ * two, colour the samples (log); outliers (items with time_ns and
+ * latency_ns) as dots. Cells carry data-t0/t1 (ns from the start),
+ * data-lo (row's lower bound, ns) and data-n (samples). -ENODATA if
+ * there is nothing to draw.
+ */
+int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const char *key,
+		     const json_t *outliers, uint64_t duration_ns);
+/*
+ * Timeline of the same distribution: samples per second (linear) and
+ * p99, p50 (log) per interval; points carry data-t0/t1 and data-v.
+ * -ENODATA with fewer than two intervals.
+ */
+int html_timeline_svg(FILE *out, const json_t *intervals, const char *col, const char *key,
+		      uint64_t duration_ns);
 
 #endif

@@ -37,6 +37,7 @@ struct prom {
 	struct family **fams;	/* each apart: open_memstream keeps &body */
 	size_t n, cap;
 	int top;
+	int max_rows;
 	int err;
 };
 
@@ -476,7 +477,7 @@ static bool derived_rate(const char *k)
 static bool skipped_key(const char *k)
 {
 	static const char *const skip[] = {
-		"targets", "outliers", "timeline",
+		"targets", "outliers", "timeline", "stacks",
 	};
 
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
@@ -487,6 +488,21 @@ static bool skipped_key(const char *k)
 
 static void walk(struct prom *p, json_t *obj, const char *name, const char *jpath,
 		 const struct labels *l, int depth, bool entity);
+
+/*
+ * A collector lists in "prom_skip" the keys whose labels would multiply
+ * series unless the user asked for them (app's HTTP routes).
+ */
+static bool prom_skipped(json_t *col, const char *k)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(col, "prom_skip"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), k))
+			return true;
+	return false;
+}
 
 /* Entity rank: count of the first distribution, -1 when there is none. */
 static json_int_t rank_of(json_t *v)
@@ -562,11 +578,23 @@ static void walk_entity(struct prom *p, json_t *v, const char *key, const char *
 	labels_free(&row);
 }
 
+/* A row about one process or thread (its series churn with the processes). */
+static bool names_process(json_t *row)
+{
+	const char *k;
+	json_t *x;
+
+	json_object_foreach(row, k, x)
+		if (!strcmp(k, "pid") || !strcmp(k, "tid") || !strcmp(k, "comm") || ends_with(k, "_pid"))
+			return true;
+	return false;
+}
+
 /* Arrays of rows and maps (object keyed by non-identifiers): top N rows. */
 static void walk_rows(struct prom *p, json_t *c, const char *key, const char *name,
 		      const char *jpath, const struct labels *l, int depth)
 {
-	size_t n = json_is_array(c) ? json_array_size(c) : json_object_size(c), m = 0, i;
+	size_t n = json_is_array(c) ? json_array_size(c) : json_object_size(c), m = 0, i, limit;
 	struct ranked *rows;
 	char jp[512];
 	const char *k;
@@ -596,7 +624,9 @@ static void walk_rows(struct prom *p, json_t *c, const char *key, const char *na
 		snprintf(jp, sizeof(jp), "%s.*", jpath);
 	}
 	qsort(rows, m, sizeof(*rows), by_rank_desc);
-	for (i = 0; i < m && i < (size_t)p->top; i++)
+	/* rows of processes come and go; disks, CPUs and interfaces stay */
+	limit = m && names_process(rows[0].v) ? (size_t)p->top : (size_t)p->max_rows;
+	for (i = 0; i < m && i < limit; i++)
 		walk_entity(p, rows[i].v, key, rows[i].key, name, jp, l, depth);
 out:
 	free(rows);
@@ -686,19 +716,24 @@ static void walk(struct prom *p, json_t *obj, const char *name, const char *jpat
 	char child[NAME_LEN], jp[512], key[NAME_LEN];
 	const char *k;
 	json_t *v;
-	bool ns;
+	bool ns, bare;
 
 	json_object_foreach(obj, k, v) {
 		if (depth == 0 && (!strcmp(k, "hooks") || !strcmp(k, "drops") ||
 				   !strcmp(k, "events") || !strcmp(k, "programs")))
 			continue;	/* exported as the fixed disco_* families */
+		if (depth == 0 && prom_skipped(obj, k))
+			continue;
 		if (derived_rate(k) || (!entity && skipped_key(k)) || (entity && is_label_member(k, v)))
 			continue;
+		/* a row's bare "ns" or "value" is the row's own figure: no key in the name */
+		bare = entity && (!strcmp(k, "ns") || !strcmp(k, "value"));
 		/* x_ns (a number) -> x_seconds, the value converted */
-		ns = (json_is_integer(v) || json_is_real(v)) && ends_with(k, "_ns") && strlen(k) > 3;
+		ns = (json_is_integer(v) || json_is_real(v)) &&
+		     (bare ? !strcmp(k, "ns") : ends_with(k, "_ns") && strlen(k) > 3);
 		snprintf(child, sizeof(child), "%s", name);
 		snprintf(key, sizeof(key), "%.*s", (int)(strlen(k) - (ns ? 3 : 0)), k);
-		if (name_append(child, sizeof(child), key) ||
+		if ((!bare && name_append(child, sizeof(child), key)) ||
 		    (ns && name_append(child, sizeof(child), "seconds")))
 			continue;
 		snprintf(jp, sizeof(jp), "%s.%s", jpath, k);
@@ -817,7 +852,8 @@ static void session_fixed(struct prom *p, json_t *rep)
 
 int prom_render(const json_t *report, FILE *out, const struct prom_opts *po)
 {
-	struct prom p = { .top = po && po->top > 0 ? po->top : PROM_DEFAULT_TOP };
+	struct prom p = { .top = po && po->top > 0 ? po->top : PROM_DEFAULT_TOP,
+			  .max_rows = po && po->max_rows > 0 ? po->max_rows : PROM_DEFAULT_MAX_ROWS };
 	json_t *rep = (json_t *)report, *cols = json_object_get(rep, "collectors"), *c;
 	struct labels none = { 0 };
 	char name[NAME_LEN], jp[256];

@@ -21,10 +21,12 @@
 #include <jansson.h>
 
 #define PROM_DEFAULT_TOP 10
+#define PROM_DEFAULT_MAX_ROWS 256
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct prom_opts {
-	int top;	/* per-entity series kept per array/map, > 0 */
+	int top;	/* rows about processes kept per array/map, > 0 */
+	int max_rows;	/* other rows (CPUs, disks, interfaces) kept per array/map */
 };
 
 /* Render a disco.report/1 object; 0, -ENOMEM or -EIO. */

@@ -19,17 +19,60 @@ const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
+/* Binary units from 1 KiB up, three significant digits: 2.9MiB, not 2988.0KiB. */
 const char *fmt_bytes(uint64_t b, char *buf, size_t len)
 {
-	if (b < 10240)
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
 		snprintf(buf, len, "%" PRIu64 "B", b);
-	else if (b < 10485760)
-		snprintf(buf, len, "%.1fKiB", b / 1024.0);
-	else if (b < 10737418240ULL)
-		snprintf(buf, len, "%.1fMiB", b / 1048576.0);
-	else
-		snprintf(buf, len, "%.1fGiB", b / 1073741824.0);
+		return buf;
+	}
+	while (v >= 1023.95 && u < 5) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, len, v < 9.995 ? "%.2f%s" : v < 99.95 ? "%.1f%s" : "%.0f%s", v, unit[u]);
 	return buf;
+}
+
+const char *hook_state_word(const json_t *h)
+{
+	const char *m = json_string_value(json_object_get(h, "method"));
+	const char *why = json_string_value(json_object_get(h, "reason"));
+
+	if (m)
+		return m;
+	if (json_is_true(json_object_get(h, "not_needed")))
+		return "not needed";
+	/* switched off by default, an option turns it on */
+	if (why && !strncmp(why, "off:", 4))
+		return "opt-in";
+	return "unavailable";
+}
+
+void report_print_hooks(FILE *out, const json_t *hooks)
+{
+	const json_t *h;
+	int col = 6;
+	size_t i;
+
+	fputs("hooks:", out);
+	json_array_foreach(hooks, i, h) {
+		char item[128];
+		int n = snprintf(item, sizeof(item), "%s=%s",
+				 json_string_value(json_object_get(h, "hook")) ?: "?", hook_state_word(h));
+
+		if (col + 1 + n > 78 && col > 6) {
+			fputs("\n      ", out);
+			col = 6;
+		}
+		fprintf(out, " %s", item);
+		col += 1 + n;
+	}
+	fputc('\n', out);
 }
 
 uint64_t json_u64(const json_t *o, const char *key)
@@ -77,6 +120,10 @@ void report_print_latency_row(FILE *out, const char *label, const json_t *h)
 	if (!label) {
 		fprintf(out, "  %-28s %9s %9s %9s %9s %9s %9s\n", "", "count", "p50", "p90",
 			"p99", "p99.9", "max");
+		return;
+	}
+	if (!json_u64(h, "count")) {
+		fprintf(out, "  %-28.28s %9d %9s %9s %9s %9s %9s\n", label, 0, "-", "-", "-", "-", "-");
 		return;
 	}
 	fprintf(out, "  %-28.28s %9" PRIu64 " %9s %9s %9s %9s %9s\n", label, json_u64(h, "count"),

@@ -4,45 +4,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "collector.h"
 #include "out_top.h"
 #include "hist.h"
+#include "timeline.h"
 
 #define MAX_COUNTERS	10	/* rates shown per collector */
 #define ID_LEN		40
-
-int top_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out)
-{
-	struct hist p;
-	int top = -1;
-
-	if (hist_from_json(cur, unit, out))
-		return -EINVAL;
-	if (!prev || hist_from_json(prev, unit, &p))
-		return 0;
-	out->count = 0;
-	for (int i = 0; i < HIST_SLOTS; i++) {
-		/* a counter that went down was reset (process gone, pid reused) */
-		out->slots[i] = out->slots[i] >= p.slots[i] ? out->slots[i] - p.slots[i] : out->slots[i];
-		out->count += out->slots[i];
-		if (out->slots[i])
-			top = i;
-	}
-	out->sum = out->sum >= p.sum ? out->sum - p.sum : out->sum;
-	if (top < 0) {
-		out->sum = 0;
-		out->max = 0;
-	} else if (out->max <= p.max) {
-		uint64_t hi = hist_slot_hi(top);
-
-		/* the interval's max is not kept: bound it by its highest bucket */
-		if (hi != UINT64_MAX && hi - 1 < out->max)
-			out->max = hi - 1;
-	}
-	return 0;
-}
-
-
 
 static const char *fmt(uint64_t v, const char *unit, char *buf, size_t len)
 {
@@ -55,7 +24,7 @@ static void dist_row(FILE *out, const char *name, const json_t *cur, const json_
 	struct hist iv, all;
 	char b[6][16];
 
-	if (!unit || top_interval(cur, prev, unit, &iv) || hist_from_json(cur, unit, &all))
+	if (!unit || hist_interval(cur, prev, unit, &iv) || hist_from_json(cur, unit, &all))
 		return;
 	fprintf(out, "  %-30.30s %9.1f %8s %8s %8s  %10" PRIu64 " %8s %8s %8s\n", name,
 		secs > 0 ? iv.count / secs : 0.0,
@@ -184,7 +153,7 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 				break;
 			}
 		}
-		if (top_interval(json_object_get(row, dkey), pd, unit, &h) || !h.count)
+		if (hist_interval(json_object_get(row, dkey), pd, unit, &h) || !h.count)
 			continue;
 		w[m].count = h.count;
 		w[m].sum = h.sum;
@@ -248,4 +217,23 @@ void top_render(FILE *out, const json_t *prev_rep, const json_t *cur_rep, const 
 		}
 	}
 	fflush(out);
+}
+
+json_t *top_json_line(const json_t *prev_rep, const json_t *cur_rep, uint64_t realtime_ns)
+{
+	json_t *a = timeline_reduce(prev_rep), *b = timeline_reduce(cur_rep), *line;
+	time_t secs = (time_t)(realtime_ns / 1000000000ULL);
+	char stamp[40] = "";
+	struct tm tm;
+
+	line = b ? timeline_delta(a, b) : json_pack("{s:{}}", "collectors");
+	if (gmtime_r(&secs, &tm))
+		snprintf(stamp + strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm),
+			 sizeof(stamp) - 19, ".%03uZ", (unsigned int)(realtime_ns / 1000000 % 1000));
+	json_object_set_new(line, "schema", json_string("disco.top/1"));
+	json_object_set_new(line, "time", json_string(stamp));
+	json_object_set_new(line, "time_realtime_ns", json_integer((json_int_t)realtime_ns));
+	json_decref(a);
+	json_decref(b);
+	return line;
 }

@@ -8,6 +8,7 @@
 #define DISCO_OUT_TOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
 #include "hist.h"
@@ -17,16 +18,14 @@ struct top_opts {
 	bool tty;	/* clear the screen before the frame */
 };
 
-/*
- * The samples that arrived between two snapshots of one distribution:
- * cur - prev per bucket (prev NULL: all of cur). max is exact when it grew
- * in the interval, else the top of the highest bucket that received
- * samples (clamped to the cumulative max). -EINVAL if cur is not a
- * distribution in unit; a prev that does not parse counts as empty.
- */
-int top_interval(const json_t *cur, const json_t *prev, const char *unit, struct hist *out);
-
 /* One frame: per collector, the distributions, counter rates and worst rows. */
 void top_render(FILE *out, const json_t *prev, const json_t *cur, const struct top_opts *o);
+
+/*
+ * `top --json`: one line's object, {"schema": "disco.top/1", "time" (ISO
+ * 8601 UTC), "time_realtime_ns", "start_ns", "end_ns", "collectors":
+ * {name: {"dists", "counters"}}} with the interval's figures (timeline.h).
+ */
+json_t *top_json_line(const json_t *prev, const json_t *cur, uint64_t realtime_ns);
 
 #endif

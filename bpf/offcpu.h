@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* offcpu collector: map and event ABI shared with user/collectors/col_offcpu.c. */
+#ifndef DISCO_OFFCPU_H
+#define DISCO_OFFCPU_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define OFFCPU_USTACK_DEPTH 127		/* user stacks: the stack map's depth */
+#define OFFCPU_KSTACK_DEPTH 64		/* kernel stacks taken at switch-in */
+#define OFFCPU_MAX_STACKS 16384
+#define OFFCPU_MAX_KEYS 16384
+#define OFFCPU_MAX_PROCS 16384
+
+/* ustack values that are not stack map ids */
+#define OFFCPU_NO_USTACK (-2)		/* kernel thread: no user side */
+#define OFFCPU_USTACK_MISSED (-3)	/* blocked again before returning to user space */
+
+/* Key of the "blocked" hash: time blocked per (thread group, stacks). */
+struct offcpu_key {
+	__u32 tgid;
+	__s32 ustack;		/* stack map id of the user stack, or one of the above */
+	__u64 kstack;		/* hash of the kernel stack (key of "kstacks"), 0 if none */
+	char comm[16];
+};
+_Static_assert(sizeof(struct offcpu_key) == 32, "offcpu_key ABI");
+
+struct offcpu_val {
+	__u64 blocked_ns;
+	__u64 count;
+};
+_Static_assert(sizeof(struct offcpu_val) == 16, "offcpu_val ABI");
+
+/* Key of the "wakers" hash: long blocks with the stack that ended them. */
+struct offcpu_wkey {
+	struct offcpu_key blocked;
+	__u32 waker_tgid;
+	__s32 waker_ustack;
+	__s32 waker_kstack;	/* stack map id */
+	__u32 pad;
+	char waker_comm[16];
+};
+_Static_assert(sizeof(struct offcpu_wkey) == 64, "offcpu_wkey ABI");
+
+struct offcpu_kstack {
+	__u64 ips[OFFCPU_KSTACK_DEPTH];
+};
+
+enum offcpu_counter {
+	OFFCPU_C_BLOCKS = 0,	/* blocks of at least --min-block */
+	OFFCPU_C_SHORT,		/* shorter blocks, not attributed */
+	OFFCPU_C_KEYS_FULL,	/* table full: a block lost */
+	OFFCPU_C_USTACK_ERR,
+	OFFCPU_C_KSTACK_ERR,
+	OFFCPU_C_MISSED,	/* user stack not captured (blocked again first) */
+	OFFCPU_NCOUNTERS,
+};
+
+enum offcpu_event_type {
+	OFFCPU_EV_PROC = 1,
+};
+
+struct offcpu_event {
+	__u32 type;
+	__u32 tgid;
+	char comm[16];
+};
+_Static_assert(sizeof(struct offcpu_event) == 24, "offcpu_event ABI");
+
+#endif

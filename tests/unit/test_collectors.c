@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The collector registry and its hook rows: unique, and covering every BPF program. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include "collector.h"
+
+static void test_collector_ids_and_names_are_unique(void **state)
+{
+	(void)state;
+	assert_true(ncollectors > 0 && ncollectors <= MAX_COLLECTORS);
+	for (size_t i = 0; i < ncollectors; i++) {
+		assert_non_null(collectors[i]->name);
+		assert_true(collectors[i]->id != 0);
+		assert_int_equal(collector_index(collectors[i]), (int)i);
+		for (size_t j = i + 1; j < ncollectors; j++) {
+			assert_string_not_equal(collectors[i]->name, collectors[j]->name);
+			assert_int_not_equal(collectors[i]->id, collectors[j]->id);
+		}
+	}
+}
+
+static void test_hook_names_unique_within_a_collector(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ncollectors; i++) {
+		const struct collector *c = collectors[i];
+
+		assert_true(c->nhooks <= MAX_HOOKS);
+		for (size_t a = 0; a < c->nhooks; a++)
+			for (size_t b = a + 1; b < c->nhooks; b++)
+				assert_string_not_equal(c->hooks[a].name, c->hooks[b].name);
+		for (size_t k = 0; k < c->ncompanions; k++)
+			assert_true(c->companions[k].hook < c->nhooks);
+	}
+}
+
+/*
+ * A program no row names would never be loaded, or (worse) loaded on
+ * every method at once: each must belong to a hook, a companion or the
+ * shared follow_fork hook.
+ */
+static void test_every_bpf_program_is_reachable_from_a_hook_row(void **state)
+{
+	struct rec_opts o = { 0 };
+	int checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ncollectors; i++) {
+		const struct collector *c = collectors[i];
+		struct bpf_object *obj = NULL;
+		struct bpf_program *p;
+		void *skel;
+
+		if (!c->skel)
+			continue;
+		skel = c->skel->open(&o, &obj);
+		assert_non_null(skel);
+		bpf_object__for_each_program(p, obj) {
+			int owner = collector_prog_owner(c, bpf_program__name(p));
+
+			if (owner == -1)
+				fail_msg("%s: BPF program %s belongs to no hook row", c->name,
+					 bpf_program__name(p));
+			checked++;
+		}
+		c->skel->destroy(skel);
+	}
+	assert_true(checked > 0);
+}
+
+static const struct hook_spec specs[] = {
+	{ "cat:a", HOOK_CHAIN_TP, false, NULL, .progs = "a" },
+	{ "cat:b", HOOK_CHAIN_TP, true, NULL, .progs = "b_enter,b_exit" },
+	{ "lib:u", M(HOOK_UPROBE), true, NULL, .progs = "u_enter,u_exit" },
+};
+static const struct hook_companion comps[] = { { "a_node", "cat:a_node", 0 } };
+static const struct collector fake = {
+	.name = "fake", .hooks = specs, .nhooks = 3, .companions = comps, .ncompanions = 1,
+};
+
+static void test_program_names_map_to_their_row_by_stem_and_method(void **state)
+{
+	(void)state;
+	assert_int_equal(collector_prog_owner(&fake, "a_btf"), 0);
+	assert_int_equal(collector_prog_owner(&fake, "a_raw"), 0);
+	assert_int_equal(collector_prog_owner(&fake, "a_tp"), 0);
+	assert_int_equal(collector_prog_owner(&fake, "b_exit_tp"), 1);
+	assert_int_equal(collector_prog_owner(&fake, "u_exit"), 2);
+	assert_int_equal(collector_prog_owner(&fake, "a_node_raw"), 3);
+	assert_int_equal(collector_prog_owner(&fake, "follow_fork_btf"), -2);
+	/* a method the row does not have, a bare stem, a prefix: nobody's */
+	assert_int_equal(collector_prog_owner(&fake, "a_kprobe"), -1);
+	assert_int_equal(collector_prog_owner(&fake, "a"), -1);
+	assert_int_equal(collector_prog_owner(&fake, "b_tp"), -1);
+	assert_int_equal(collector_prog_owner(&fake, "u_exit_btf"), -1);
+}
+
+static void test_collector_options_start_from_defaults_per_context(void **state)
+{
+	struct rec_opts o1 = { 0 }, o2 = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < ncollectors; i++) {
+		const struct collector *c = collectors[i];
+		void *a, *b;
+
+		if (!c->set_option)
+			continue;
+		a = rec_opts_col(&o1, i);
+		b = rec_opts_col(&o2, i);
+		assert_non_null(a);
+		assert_ptr_not_equal(a, b);
+		assert_ptr_equal(rec_opts_col(&o1, i), a);
+		if (c->opts_default)
+			assert_memory_equal(a, c->opts_default, c->opts_size);
+	}
+	rec_opts_release(&o1);
+	rec_opts_release(&o2);
+	assert_null(o1.col_opts[0]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_collector_ids_and_names_are_unique),
+		cmocka_unit_test(test_hook_names_unique_within_a_collector),
+		cmocka_unit_test(test_every_bpf_program_is_reachable_from_a_hook_row),
+		cmocka_unit_test(test_program_names_map_to_their_row_by_stem_and_method),
+		cmocka_unit_test(test_collector_options_start_from_defaults_per_context),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Stack ids and addresses from BPF -> named frames (JSON), shared by collectors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+#include "collector.h"
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "log.h"
+#include "stacks.h"
+
+#define PROC_SLOTS 4096		/* open addressing; grows by rehashing */
+
+struct proc_ent {
+	pid_t pid;
+	struct proc_syms *ps;
+};
+
+struct stack_syms {
+	struct syms_cache *cache;
+	struct ksyms *ks;
+	struct proc_ent *procs;
+	size_t nslots, nprocs;
+	json_t *ustacks;	/* "pid/id" -> frames of a user stack */
+	json_t *kstacks;	/* "id" -> frames of a kernel stack */
+	uint64_t unnamed[SYM_NSTATUS];
+};
+
+struct stack_syms *stack_syms_new(const char *who)
+{
+	struct stack_syms *ss = calloc(1, sizeof(*ss));
+
+	if (!ss)
+		return NULL;
+	ss->cache = syms_cache_new();
+	ss->nslots = PROC_SLOTS;
+	ss->procs = calloc(ss->nslots, sizeof(*ss->procs));
+	ss->ustacks = json_object();
+	ss->kstacks = json_object();
+	if (!ss->cache || !ss->procs || !ss->ustacks || !ss->kstacks) {
+		stack_syms_free(ss);
+		errno = ENOMEM;
+		return NULL;
+	}
+	ss->ks = ksyms_load(NULL);
+	if (!ss->ks)
+		log_warn("%s: cannot read /proc/kallsyms (%s): kernel frames stay addresses",
+			 who, strerror(errno));
+	else if (ksyms_hidden(ss->ks))
+		log_warn("%s: /proc/kallsyms hides addresses (kptr_restrict): kernel frames stay addresses",
+			 who);
+	return ss;
+}
+
+void stack_syms_free(struct stack_syms *ss)
+{
+	if (!ss)
+		return;
+	for (size_t i = 0; ss->procs && i < ss->nslots; i++)
+		proc_syms_free(ss->procs[i].ps);
+	free(ss->procs);
+	json_decref(ss->ustacks);
+	json_decref(ss->kstacks);
+	ksyms_free(ss->ks);
+	syms_cache_free(ss->cache);
+	free(ss);
+}
+
+static struct proc_ent *slot(struct proc_ent *v, size_t nslots, pid_t pid)
+{
+	size_t i = ((uint32_t)pid * 2654435761u) & (nslots - 1);
+
+	while (v[i].pid && v[i].pid != pid)
+		i = (i + 1) & (nslots - 1);
+	return &v[i];
+}
+
+static int grow(struct stack_syms *ss)
+{
+	size_t n = ss->nslots * 2;
+	struct proc_ent *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ss->nslots; i++)
+		if (ss->procs[i].pid)
+			*slot(v, n, ss->procs[i].pid) = ss->procs[i];
+	free(ss->procs);
+	ss->procs = v;
+	ss->nslots = n;
+	return 0;
+}
+
+/* Drop the cached user stacks of pid (its maps changed). */
+static void forget_stacks(struct stack_syms *ss, pid_t pid)
+{
+	char prefix[16];
+	const char *k;
+	json_t *v;
+	void *tmp;
+	size_t pl = (size_t)snprintf(prefix, sizeof(prefix), "%d/", pid);
+
+	json_object_foreach_safe(ss->ustacks, tmp, k, v)
+		if (!strncmp(k, prefix, pl))
+			json_object_del(ss->ustacks, k);
+}
+
+int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh)
+{
+	struct proc_ent *e;
+	int err;
+
+	if (pid <= 0)
+		return -EINVAL;
+	if (ss->nprocs * 2 >= ss->nslots && grow(ss))
+		return -ENOMEM;
+	e = slot(ss->procs, ss->nslots, pid);
+	if (e->pid && !refresh)
+		return 0;
+	if (e->pid) {
+		err = proc_syms_refresh(e->ps);
+		if (err)
+			return err;
+		forget_stacks(ss, pid);
+	} else {
+		struct proc_syms *ps = proc_syms_new(ss->cache, pid);
+
+		if (!ps)
+			return -errno;
+		e->pid = pid;
+		e->ps = ps;
+		ss->nprocs++;
+	}
+	proc_syms_preload(e->ps);
+	return 0;
+}
+
+static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
+{
+	struct proc_ent *e = slot(ss->procs, ss->nslots, pid);
+
+	return e->pid ? e->ps : NULL;
+}
+
+static json_t *frame_json(const struct sym_frame *f, bool kernel)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "sym", f->sym[0] ? json_string(f->sym) : json_null());
+	json_object_set_new(o, "module", json_string(f->module));
+	json_object_set_new(o, "offset", json_integer((json_int_t)f->offset));
+	if (kernel)
+		json_object_set_new(o, "kernel", json_true());
+	if (f->status != SYM_NAMED)
+		json_object_set_new(o, "unnamed", json_string(sym_status_name(f->status)));
+	return o;
+}
+
+static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ips, int n)
+{
+	struct proc_syms *ps = proc_view(ss, pid);
+	json_t *a = json_array();
+	struct sym_frame f;
+
+	/* a frame outside the captured maps: the process mapped more since */
+	for (int i = 0; ps && i < n; i++)
+		if (!proc_syms_covers(ps, ips[i])) {
+			if (!proc_syms_refresh(ps))
+				proc_syms_preload(ps);
+			break;
+		}
+	for (int i = 0; i < n; i++) {
+		if (ps) {
+			proc_syms_resolve(ps, ips[i], &f);
+		} else {
+			memset(&f, 0, sizeof(f));
+			f.offset = ips[i];
+			f.status = SYM_PROCESS_GONE;
+		}
+		ss->unnamed[f.status]++;
+		json_array_append_new(a, frame_json(&f, false));
+	}
+	return a;
+}
+
+static json_t *resolve_kernel(struct stack_syms *ss, const uint64_t *ips, int n)
+{
+	json_t *a = json_array();
+	struct sym_frame f;
+
+	for (int i = 0; i < n; i++) {
+		ksyms_resolve(ss->ks, ips[i], &f);
+		ss->unnamed[f.status]++;
+		json_array_append_new(a, frame_json(&f, true));
+	}
+	return a;
+}
+
+json_t *stack_syms_frames(struct stack_syms *ss, pid_t pid,
+			  int64_t kkey, const uint64_t *kips, int nk,
+			  int64_t ukey, const uint64_t *uips, int nu)
+{
+	json_t *out = json_array(), *part;
+	char key[40];
+
+	if (nk > 0) {
+		snprintf(key, sizeof(key), "%lld", (long long)kkey);
+		part = kkey >= 0 ? json_incref(json_object_get(ss->kstacks, key)) : NULL;
+		if (!part) {
+			part = resolve_kernel(ss, kips, nk);
+			if (kkey >= 0)
+				json_object_set(ss->kstacks, key, part);
+		}
+		json_array_extend(out, part);
+		json_decref(part);
+	}
+	if (nu > 0) {
+		snprintf(key, sizeof(key), "%d/%lld", pid, (long long)ukey);
+		part = ukey >= 0 ? json_incref(json_object_get(ss->ustacks, key)) : NULL;
+		if (!part) {
+			part = resolve_user(ss, pid, uips, nu);
+			if (ukey >= 0)
+				json_object_set(ss->ustacks, key, part);
+		}
+		json_array_extend(out, part);
+		json_decref(part);
+	}
+	return out;
+}
+
+bool stack_user_complete(const json_t *frames, int nu, int max_depth)
+{
+	static const char *const roots[] = {
+		"_start", "__libc_start_main", "__libc_start_call_main", "clone", "clone3",
+		"start_thread", "__clone", "__clone3", "thread_start",
+	};
+	const json_t *last;
+	const char *s;
+
+	if (nu <= 0)
+		return true;
+	if (nu >= max_depth)
+		return false;
+	last = json_array_get(frames, json_array_size(frames) - 1);
+	s = json_string_value(json_object_get(last, "sym"));
+	for (size_t i = 0; s && i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!strcmp(s, roots[i]))
+			return true;
+	return false;
+}
+
+json_t *stack_syms_unnamed_json(const struct stack_syms *ss)
+{
+	json_t *o = json_object();
+
+	for (int i = SYM_NAMED + 1; i < SYM_NSTATUS; i++)
+		json_object_set_new(o, sym_status_name(i), json_integer((json_int_t)ss->unnamed[i]));
+	return o;
+}
+
+uint64_t stack_syms_named(const struct stack_syms *ss)
+{
+	return ss->unnamed[SYM_NAMED];
+}
+
+char *stack_folded(const char *comm, const json_t *frames)
+{
+	size_t cap = 256, len = 0;
+	char *s = malloc(cap), name[300];
+	ssize_t i;
+
+	if (!s)
+		return NULL;
+	len = (size_t)snprintf(s, cap, "%.64s", comm && *comm ? comm : "?");
+	/* ';' separates frames and ' ' starts the count: neither may appear inside */
+	for (size_t j = 0; j < len; j++)
+		if (s[j] == ';' || s[j] == ' ' || s[j] == '\n')
+			s[j] = '_';
+	for (i = (ssize_t)json_array_size(frames) - 1; i >= 0; i--) {
+		const json_t *f = json_array_get(frames, (size_t)i);
+		const char *sym = json_string_value(json_object_get(f, "sym"));
+		const char *mod = json_string_value(json_object_get(f, "module"));
+		bool kernel = json_is_true(json_object_get(f, "kernel"));
+		size_t n;
+
+		if (sym)
+			n = (size_t)snprintf(name, sizeof(name), "%s%s", sym, kernel ? "_[k]" : "");
+		else
+			n = (size_t)snprintf(name, sizeof(name), "%s+0x%llx%s", mod && *mod ? mod : "?",
+					     (unsigned long long)json_integer_value(json_object_get(f, "offset")),
+					     kernel ? "_[k]" : "");
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		for (size_t j = 0; j < n; j++)
+			if (name[j] == ';' || name[j] == ' ' || name[j] == '\n')
+				name[j] = '_';
+		if (len + n + 2 > cap) {
+			char *ns;
+
+			while (len + n + 2 > cap)
+				cap *= 2;
+			ns = realloc(s, cap);
+			if (!ns) {
+				free(s);
+				return NULL;
+			}
+			s = ns;
+		}
+		s[len++] = ';';
+		memcpy(s + len, name, n);
+		len += n;
+		s[len] = 0;
+	}
+	return s;
+}
+
+int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v;
+
+	if (ncpu <= 0)
+		return ncpu ?: -ENODEV;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return 0;
+}
+
+void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v)
+{
+	char k[16];
+	json_t *pr;
+
+	snprintf(k, sizeof(k), "%u", pid);
+	pr = json_object_get(procs, k);
+	if (!pr) {
+		pr = json_pack("{s:I, s:s}", "pid", (json_int_t)pid, "comm", comm);
+		json_object_set_new(procs, k, pr);
+	}
+	json_object_set_new(pr, key, json_integer((json_int_t)(json_u64(pr, key) + v)));
+}
+
+static const char *sort_key;
+
+static int by_key_desc(const void *a, const void *b)
+{
+	uint64_t x = json_u64(*(json_t *const *)a, sort_key), y = json_u64(*(json_t *const *)b, sort_key);
+
+	return x == y ? 0 : x < y ? 1 : -1;
+}
+
+json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max)
+{
+	size_t n = json_object_size(procs), i = 0;
+	json_t **v = calloc(n + 1, sizeof(*v)), *a = json_array(), *x;
+	const char *k;
+
+	json_object_foreach(procs, k, x)
+		if (v)
+			v[i++] = x;
+	if (v) {
+		sort_key = key;
+		qsort(v, i, sizeof(*v), by_key_desc);
+		for (size_t j = 0; j < i && j < max; j++)
+			json_array_append(a, v[j]);
+	}
+	free(v);
+	json_decref(procs);
+	return a;
+}
+
+void stacks_copy_comm(char *dst, const char *src)
+{
+	memcpy(dst, src, 16);
+	dst[15] = 0;
+}
+
+void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key)
+{
+	const json_t *un = json_object_get(col, "unnamed_frames"), *v;
+	uint64_t named = json_u64(col, "named_frames"), unnamed = 0;
+	const char *k;
+
+	json_object_foreach((json_t *)un, k, v)
+		unnamed += json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	fprintf(out, "User stacks cut short (no frame pointers, or deeper than the limit): %.1f%% of %s\n",
+		total ? 100.0 * json_u64(col, truncated_key) / total : 0.0,
+		json_object_get(col, "blocked_ns") ? "blocked time" : "samples");
+	fprintf(out, "Frames without a name: %" PRIu64 " of %" PRIu64, unnamed, named + unnamed);
+	if (unnamed) {
+		const char *sep = " (";
+
+		json_object_foreach((json_t *)un, k, v) {
+			if (!json_is_integer(v) || !json_integer_value(v))
+				continue;
+			fprintf(out, "%s%s: %" JSON_INTEGER_FORMAT, sep, k, json_integer_value(v));
+			sep = ", ";
+		}
+		fputc(')', out);
+	}
+	fputc('\n', out);
+}
+
+void stacks_render_one(const json_t *s, FILE *out, double pct, const char *unit, uint64_t value)
+{
+	const json_t *frames = json_object_get(s, "frames"), *f;
+	size_t i, n = json_array_size(frames);
+
+	fprintf(out, "  %5.1f%%  %" PRIu64 " %s  pid %" PRIu64 " %s%s\n", pct, value, unit,
+		json_u64(s, "pid"), json_string_value(json_object_get(s, "comm")) ?: "?",
+		json_is_true(json_object_get(s, "truncated")) ? "  [stack cut short]" : "");
+	json_array_foreach(frames, i, f) {
+		const char *sym = json_string_value(json_object_get(f, "sym"));
+		const char *mod = json_string_value(json_object_get(f, "module")) ?: "?";
+
+		if (i == 16) {
+			fprintf(out, "          ... %zu more\n", n - i);
+			break;
+		}
+		if (sym)
+			fprintf(out, "          %s+0x%" PRIx64 " (%s)\n", sym, json_u64(f, "offset"), mod);
+		else
+			fprintf(out, "          %s+0x%" PRIx64 " [%s]\n", mod, json_u64(f, "offset"),
+				json_string_value(json_object_get(f, "unnamed")) ?: "unnamed");
+	}
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Stacks captured by BPF (stack map ids) turned into named frames, shared
+ * by the cpu, offcpu and alloc collectors: one symbol view per process,
+ * captured while it lives, one kallsyms, and a cache per (process, stack).
+ */
+#ifndef DISCO_STACKS_H
+#define DISCO_STACKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "syms.h"
+
+struct stack_syms;
+
+/* Loads /proc/kallsyms now (a warning if it cannot, or if it is hidden). */
+struct stack_syms *stack_syms_new(const char *who);
+void stack_syms_free(struct stack_syms *ss);
+
+/*
+ * A process seen for the first time, or again after an exec (refresh):
+ * read its maps and load the symbols of its binaries and JIT map now, so
+ * that its stacks resolve after it exits. Its cached stacks are dropped
+ * on refresh. 0 or -errno (the process is already gone).
+ */
+int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh);
+
+/*
+ * Frames of one sample, leaf first: the kernel stack (kips, nk) then the
+ * user stack (uips, nu) of pid; each frame {"sym", "module", "offset"}
+ * plus "kernel": true for kernel frames. ukey/kkey (stack map ids, or -1)
+ * let the result of one stack be reused; pass -1 when there is none.
+ * A new reference.
+ */
+json_t *stack_syms_frames(struct stack_syms *ss, pid_t pid,
+			  int64_t kkey, const uint64_t *kips, int nk,
+			  int64_t ukey, const uint64_t *uips, int nu);
+
+/*
+ * A user stack unwound to a thread's first function (_start, clone,
+ * start_thread, ...) is complete; one that stops before, or fills the
+ * depth limit, was cut (frame pointers missing, or too deep).
+ */
+bool stack_user_complete(const json_t *frames, int nu, int max_depth);
+
+/* {"stripped": n, "process_gone": n, ...}: unnamed frames by reason. */
+json_t *stack_syms_unnamed_json(const struct stack_syms *ss);
+/* Named frames resolved, for the share the report shows. */
+uint64_t stack_syms_named(const struct stack_syms *ss);
+
+/* "comm;outermost;...;leaf" (kernel frames suffixed "_[k]"), into a new string. */
+char *stack_folded(const char *comm, const json_t *frames);
+
+/* Collector-side helpers shared by the stack collectors. */
+/* Sum over CPUs of slots 0..n-1 of a per-CPU u64 array map into out. */
+int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out);
+/* Add v to key of the row of pid in procs ({"pid", "comm", key...}). */
+void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v);
+/* The rows of procs, largest key first, at most max. Steals procs. */
+json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max);
+/* comm of 16 bytes, maybe without its NUL, into dst[16]. */
+void stacks_copy_comm(char *dst, const char *src);
+
+/* Text report helpers shared by the stack collectors. */
+/*
+ * Truncated share (truncated_key over total) and unnamed frames of a
+ * collector object with "stacks".
+ */
+void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key);
+/* One stack: share, value with its unit, process, then its frames. */
+void stacks_render_one(const json_t *s, FILE *out, double pct, const char *unit, uint64_t value);
+
+#endif
