@@ -7,6 +7,8 @@
 #ifndef DISCO_COMMON_BPF_H
 #define DISCO_COMMON_BPF_H
 
+#include "ring.h"
+
 /* -p pids, plus the processes a COMMAND starts (followed at fork) */
 #define FILTER_PIDS_MAX 8192
 #define TASK_COMM_LEN 16
@@ -22,6 +24,8 @@ const volatile bool filter_comm_on = false;
 const volatile bool filter_follow_forks = false;
 /* force a consumer wakeup once this much data is waiting (SPEC §3) */
 const volatile __u64 ring_wakeup_bytes = 1 << 20;
+/* this collector's id, in front of each of its records (struct ring_hdr) */
+const volatile __u16 ring_collector = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -37,6 +41,12 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/*
+ * One ring for all collectors of a session: the recorder makes the first
+ * collector's and the others reuse it (set_ring_size in collector.c), so
+ * a session maps one ring, not one per collector (the consumer maps the
+ * data twice, all of it resident: 8 MiB of RSS per 4 MiB ring).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -156,14 +166,28 @@ static __always_inline __u32 slot_index(__u64 ptr, int bits, __u32 mask)
 	return (i >> (32 - bits)) & mask;
 }
 
-/* Reserve an event; a failure is counted, never silent. */
+/*
+ * Reserve an event behind its ring_hdr (which says whose it is); a
+ * failure is counted, never silent. Submit it with ring_submit*().
+ */
 static __always_inline void *ring_reserve(__u64 size)
 {
-	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	struct ring_hdr *h = bpf_ringbuf_reserve(&events, sizeof(*h) + size, 0);
 
-	if (!e)
+	if (!h) {
 		count_drop();
-	return e;
+		return NULL;
+	}
+	h->collector = ring_collector;
+	h->pad = 0;
+	h->pad2 = 0;
+	return h + 1;
+}
+
+/* A rare event the consumer should see now (it wakes it). */
+static __always_inline void ring_submit_wake(void *e)
+{
+	bpf_ringbuf_submit((struct ring_hdr *)e - 1, BPF_RB_FORCE_WAKEUP);
 }
 
 /*
@@ -175,8 +199,9 @@ static __always_inline void ring_submit(void *e)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	bpf_ringbuf_submit(e, avail >= ring_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-							: BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit((struct ring_hdr *)e - 1,
+			   avail >= ring_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+						      : BPF_RB_NO_WAKEUP);
 }
 
 #endif

@@ -72,12 +72,17 @@ json_t *journal_to_json(const struct journal *j)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:I}",
+		json_t *c = json_pack("{s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:I}",
 			"rule", e->rule, "family", tune_family_name(e->family),
 			"knob", e->knob, "pid", (int)e->pid,
 			"start_time", (json_int_t)e->start_time,
 			"previous", e->previous, "new", e->next,
-			"time_ns", (json_int_t)e->time_ns));
+			"time_ns", (json_int_t)e->time_ns);
+
+		if (e->verdict[0])
+			json_object_set_new(c, "verify", json_pack("{s:s, s:s}", "verdict", e->verdict,
+								   "measured", e->verify_note));
+		json_array_append_new(arr, c);
 	}
 	json_object_set_new(o, "changes", arr);
 	return o;
@@ -134,6 +139,13 @@ static int entry_from_json(const json_t *c, struct journal_entry *e, char *err, 
 			break;
 	if (f == FAM_COUNT) {
 		snprintf(err, errlen, "change %zu: unknown family '%s'", idx, fam);
+		return -EINVAL;
+	}
+	if (json_object_get(c, "verify") &&
+	    (jstr(json_object_get(c, "verify"), "verdict", e->verdict, sizeof(e->verdict), false) ||
+	     jstr(json_object_get(c, "verify"), "measured", e->verify_note,
+		  sizeof(e->verify_note), true))) {
+		snprintf(err, errlen, "change %zu: malformed verify", idx);
 		return -EINVAL;
 	}
 	e->family = f;
@@ -616,6 +628,15 @@ int journal_refresh(struct journal *j, const struct knob_ops *ops, FILE *out)
 	return 0;
 }
 
+static const char *privilege_hint(const struct journal_entry *e)
+{
+	static char buf[192];
+
+	snprintf(buf, sizeof(buf), ": needs %s",
+		 knob_privilege(e->family, e->knob, e->previous, e->next));
+	return buf;
+}
+
 int tune_apply(const struct journal *j, const struct knob_ops *ops, FILE *out)
 {
 	char now[TUNE_VAL_LEN], name[96];
@@ -628,10 +649,11 @@ int tune_apply(const struct journal *j, const struct knob_ops *ops, FILE *out)
 		what(e, name, sizeof(name));
 		err = set_checked(ops, e, e->next, now, sizeof(now));
 		if (err) {
-			fprintf(out, "%s: setting %s failed: %s%s%s\n", name, e->next,
+			fprintf(out, "%s: setting %s failed: %s%s%s%s\n", name, e->next,
 				err == -EIO ? "read back " : "",
 				err == -EIO ? now : strerror(-err),
-				err == -ESRCH ? " (process gone or PID reused)" : "");
+				err == -ESRCH ? " (process gone or PID reused)" : "",
+				err == -EPERM ? privilege_hint(e) : "");
 			break;
 		}
 		fprintf(out, "%s: %s -> %s\n", name, e->previous, e->next);

@@ -27,6 +27,8 @@ static void print_one(FILE *out, const struct proposal *p)
 		fprintf(out, "%s %s=%llu", i ? "," : "", p->ev[i].key,
 			(unsigned long long)p->ev[i].value);
 	fprintf(out, "\n    risk:     %s\n", p->risk);
+	if (p->cannot[0])
+		fprintf(out, "    CANNOT APPLY: %s\n", p->cannot);
 	fprintf(out, "    persist:  %s\n", p->persist);
 	fprintf(out, "    undo:     %s\n\n", p->undo);
 }
@@ -157,6 +159,8 @@ json_t *tune_to_json(const struct tune_result *r, const struct tune_scope *s)
 			      "knob", p->knob, "current", p->current, "proposed", p->proposed,
 			      "why", p->why, "evidence", ev, "risk", p->risk,
 			      "persistent", p->persist, "undo", p->undo);
+		if (p->cannot[0])
+			json_object_set_new(j, "cannot_apply", json_string(p->cannot));
 		if (p->family != FAM_SYSCTL) {
 			json_object_set_new(j, "pid", json_integer(p->pid));
 			json_object_set_new(j, "comm", json_string(p->comm));

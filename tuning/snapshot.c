@@ -1051,7 +1051,7 @@ int snapshot_take(struct snapshot *s, const struct snapshot_opts *o)
 	read_topology(root, s);
 	err = read_procs(&ro, s);
 	for (size_t i = 0; !err && o->self && i < s->nprocs; i++)
-		s->procs[i].self = s->procs[i].pid == o->self || s->procs[i].ppid == o->self;
+		s->procs[i].self = s->procs[i].pid == o->self;
 	if (!err && o->listeners && !listeners_read(&s->listeners, &s->nlisteners)) {
 		s->have_listeners = true;
 		listeners_owners(root, s);

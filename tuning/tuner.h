@@ -140,7 +140,7 @@ struct proc_snap {
 	uint64_t nofile_soft, nofile_hard;
 	bool has_limits, has_fds, has_maps, has_sched, has_numa, target;
 	bool kthread;			/* PF_KTHREAD: never a target */
-	bool self;			/* disco or a child of it: never a target */
+	bool self;			/* disco itself: never a target */
 	pid_t ppid;
 	uint64_t nfds, nmaps;
 	cpu_set_t allowed;		/* Cpus_allowed_list */
@@ -260,6 +260,7 @@ struct proposal {
 	char risk[256];
 	char persist[1280];
 	char undo[1280];
+	char cannot[160];		/* why this process could not apply it, or "" */
 };
 
 struct tune_result {
@@ -330,6 +331,26 @@ int tune_note(struct tune_result *r, const char *fmt, ...)
 /* Rewrite each proposal's persistent form and undo so that, copied as
  * shown, they act on the scope that was measured. Pure. */
 void tune_scope_commands(const struct tune_scope *s, struct tune_result *r);
+/* ---- privileges -------------------------------------------------------- */
+/* What a change of this knob needs, in words ("CAP_SYS_RESOURCE (...)"). */
+const char *knob_privilege(enum tune_family fam, const char *knob, const char *previous,
+			   const char *next);
+/* Fill each proposal's cannot[] for what cap_eff/euid could not apply;
+ * returns how many. Pure. */
+int tune_flag_permissions(struct tune_result *r, const struct snapshot *s, uint64_t cap_eff,
+			  uid_t euid, bool live);
+
+/* ---- --verify ----------------------------------------------------------- */
+#define TUNE_VERIFY_MAX_WIN	8
+/* The trigger of p's rule over the window b..a (lower is better) and its
+ * name; -ENODATA when snapshots cannot measure it (BPF-only evidence). */
+int tune_measure(const struct proposal *p, const struct snapshot *b, const struct snapshot *a,
+		 double *v, const char **name);
+/* 1 keep (every window after below every window before), 0 roll back;
+ * why says which, with the numbers. */
+int tune_verdict(const double *before, int nb, const double *after, int na, char *why,
+		 size_t len);
+
 /* Output: text grouped by family (with a sysctl.d snippet) and JSON, both
  * carrying the scope. */
 void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_scope *s,
@@ -356,6 +377,8 @@ struct journal_entry {
 	uint64_t start_time;
 	char previous[TUNE_VAL_LEN], next[TUNE_VAL_LEN];
 	int64_t time_ns;		/* CLOCK_REALTIME when planned */
+	char verdict[16];		/* --verify: "kept", "rolled-back", or "" */
+	char verify_note[384];		/* the measurement behind the verdict */
 };
 
 struct journal {

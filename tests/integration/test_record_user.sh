@@ -16,13 +16,29 @@ assert_eq "COMMAND's capabilities" "$(awk '{print $2}' "$T/w/caps")" 00000000000
 jqv "$T/u.json" '.session.complete == true' >/dev/null
 
 # after attaching: only KILL, DAC_READ_SEARCH, SYS_PTRACE, SYSLOG and
-# SYS_NICE (the session writer thread's priority) remain
-"$DISCO" record -e sched -q -d 3 -o "$T/c.data" &
+# SYS_NICE (the session writer thread's priority) remain, nothing can be
+# regained through exec (empty bounding set, no_new_privs); the statistics
+# helper keeps CAP_SYS_ADMIN alone, and statistics still switch
+"$DISCO" record -e sched -d 4 -o "$T/c.data" > /dev/null 2> "$T/c.err" &
 pid=$!
-sleep 1.5
-capeff=$(awk '/^CapEff/ {print $2}' /proc/$pid/status)
+# "recording to" comes once attached and the capabilities are dropped
+for _ in $(seq 300); do grep -q 'recording to' "$T/c.err" && break; sleep 0.1; done
+helper=$(ps -o pid= --ppid $pid | while read -r p; do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = disco-stats ] && echo "$p"; done)
+[ -n "$helper" ] || fail "no disco-stats helper under disco record"
+status() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+assert_eq "CapEff of disco record" "$(status $pid CapEff)" 0000000400880024
+assert_eq "CapPrm of disco record" "$(status $pid CapPrm)" 0000000400880024
+assert_eq "CapBnd of disco record" "$(status $pid CapBnd)" 0000000000000000
+assert_eq "CapInh of disco record" "$(status $pid CapInh)" 0000000000000000
+assert_eq "NoNewPrivs of disco record" "$(status $pid NoNewPrivs)" 1
+assert_eq "CapEff of disco-stats" "$(status $helper CapEff)" 0000000000200000
+assert_eq "CapPrm of disco-stats" "$(status $helper CapPrm)" 0000000000200000
+assert_eq "CapBnd of disco-stats" "$(status $helper CapBnd)" 0000000000000000
+assert_eq "NoNewPrivs of disco-stats" "$(status $helper NoNewPrivs)" 1
 wait $pid || fail "record exited $?"
-assert_eq "CapEff of disco record" "$capeff" 0000000400880024
+"$DISCO" report "$T/c.data" --format json > "$T/c.json" || fail "report failed"
+assert_ge "BPF runs measured by the helper's statistics" "$(jqv "$T/c.json" '.cost.bpf_runs')" 1
 
 # a command that does not exist: one line, exit 1, the file still readable
 "$DISCO" record -e sched -q -o "$T/n.data" -- /nonexistent/cmd 2> "$T/err" && fail "missing command accepted"

@@ -364,6 +364,10 @@ static void test_journal_identity_and_state_round_trip(void **state)
 	j.id.pid = 77;
 	snprintf(j.id.version, sizeof(j.id.version), "v1");
 	j.rolled_back_ns = 9;
+	j.e = calloc(1, sizeof(*j.e));
+	add(&j, "net.core.somaxconn", "16", "128");
+	snprintf(j.e[0].verdict, sizeof(j.e[0].verdict), "rolled-back");
+	snprintf(j.e[0].verify_note, sizeof(j.e[0].verify_note), "no improvement");
 	snprintf(j.state_note, sizeof(j.state_note), "rolled back by test");
 	o = journal_to_json(&j);
 	assert_int_equal(journal_from_json(o, &back, err, sizeof(err)), 0);
@@ -376,7 +380,10 @@ static void test_journal_identity_and_state_round_trip(void **state)
 	assert_string_equal(back.id.version, "v1");
 	assert_int_equal(back.rolled_back_ns, 9);
 	assert_string_equal(back.state_note, "rolled back by test");
+	assert_string_equal(back.e[0].verdict, "rolled-back");
+	assert_string_equal(back.e[0].verify_note, "no improvement");
 	journal_free(&back);
+	journal_free(&j);
 	json_decref(o);
 }
 

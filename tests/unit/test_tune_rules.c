@@ -976,6 +976,74 @@ static void test_pid_netns_and_root_scopes_in_commands(void **state)
 	assert_non_null(strstr(f->r.props[0].persist, "/srv/my tree/etc/sysctl.d/90-disco.conf"));
 }
 
+/* ---- --verify and privileges ---- */
+static void test_verdict_keeps_only_beyond_the_spread(void **state)
+{
+	double before[3] = { 70, 75, 80 }, clean[3] = { 0, 0, 0 }, overlap[3] = { 40, 71, 20 };
+	double none[3] = { 0, 0, 0 };
+	char why[384];
+
+	(void)state;
+	assert_int_equal(tune_verdict(before, 3, clean, 3, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "improved beyond the noise"));
+	/* one window after inside the spread before: not proven */
+	assert_int_equal(tune_verdict(before, 3, overlap, 3, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "no improvement beyond the noise"));
+	assert_int_equal(tune_verdict(none, 3, clean, 3, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "did not occur before"));
+	assert_int_equal(tune_verdict(before, 1, clean, 3, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "no noise estimate"));
+}
+
+static void test_measure_each_rule_trigger_per_second(void **state)
+{
+	struct fx *f = *state;
+	const char *name;
+	double v;
+
+	f->a.c.listen_overflows = 50;
+	f->a.c.listen_drops = 40;
+	run(f, "somaxconn", true, NULL, 0);
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, &v, &name), 0);
+	assert_string_equal(name, "listen_drops_per_s");
+	assert_true(v > 4.99 && v < 5.01);	/* 50 in the 10 s window */
+	f->a.c.have_netstat = false;
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, &v, &name), -ENODATA);
+}
+
+static void test_measure_says_bpf_only_triggers_cannot_be_measured(void **state)
+{
+	struct proposal p = { .rule = "tcp-wmem" };
+	struct fx *f = *state;
+	const char *name;
+	double v;
+
+	assert_int_equal(tune_measure(&p, &f->b, &f->a, &v, &name), -ENODATA);
+	assert_null(name);
+}
+
+static void test_dry_run_flags_hard_limit_without_cap_sys_resource(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t all = ~0ull, no_resource = ~(1ull << 24);
+
+	f->a.nprocs = 1;
+	f->pa[0] = (struct proc_snap){ .pid = 321, .comm = "srv", .has_fds = true,
+				       .has_limits = true, .nfds = 15, .nofile_soft = 16,
+				       .nofile_hard = 16 };
+	assert_int_equal(run(f, "nofile", true, NULL, 0), 1);
+	assert_string_equal(f->r.props[0].proposed, "32:32");
+	assert_int_equal(tune_flag_permissions(&f->r, &f->a, all, 0, true), 0);
+	assert_int_equal(tune_flag_permissions(&f->r, &f->a, no_resource, 0, true), 1);
+	assert_non_null(strstr(f->r.props[0].cannot, "CAP_SYS_RESOURCE"));
+	/* sysctls: /proc/sys checks the euid */
+	f->a.c.listen_overflows = 5;
+	run(f, "somaxconn", true, NULL, 0);
+	assert_int_equal(tune_flag_permissions(&f->r, &f->a, all, 1000, true), 1);
+	assert_non_null(strstr(f->r.props[0].cannot, "euid 0"));
+	assert_int_equal(tune_flag_permissions(&f->r, &f->a, 0, 1000, false), 0);
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 
 int main(void)
@@ -983,6 +1051,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_somaxconn_doubles_on_listen_overflows),
 		T(test_netns_scope_in_every_command),
+		T(test_verdict_keeps_only_beyond_the_spread),
+		T(test_measure_each_rule_trigger_per_second),
+		T(test_measure_says_bpf_only_triggers_cannot_be_measured),
+		T(test_dry_run_flags_hard_limit_without_cap_sys_resource),
 		T(test_pid_netns_and_root_scopes_in_commands),
 		T(test_somaxconn_quiet_without_overflows),
 		T(test_somaxconn_capped_at_65535),

@@ -54,7 +54,7 @@ const char usage_record[] =
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"
 "  -u, --user USER         run COMMAND as USER instead of root\n"
-"      --ring-size BYTES   ring buffer per collector (power of 2, default 4 MiB)\n"
+"      --ring-size BYTES   events ring shared by the collectors (power of 2, default 4 MiB)\n"
 "      --bpf-stats MODE    what each BPF program costs: sampled (default: kernel\n"
 "                          statistics on 1 s in every 30 s, counts scaled), on\n"
 "                          (the whole session: ~25 ns more per program run), off\n"

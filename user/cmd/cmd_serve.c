@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,9 +22,11 @@
 #include "clock.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 const char usage_serve[] =
-"usage: disco serve [--listen ADDR:PORT] [--top N] [-e LIST] [-p PID]...\n"
+"usage: disco serve [--listen ADDR:PORT] [--max-series N] [--per-pid] [-e LIST] [-p PID]...\n"
 "                   [--cgroup PATH] [--comm NAME] [--min-latency TIME] [-d SECS]\n"
 "\n"
 "Keep the collectors attached and serve their figures over HTTP in the\n"
@@ -36,7 +39,11 @@ const char usage_serve[] =
 "      --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN ", loopback only);\n"
 "                          [::1]:9464 for IPv6, :9464 for every interface (warns:\n"
 "                          /metrics names processes and has no authentication)\n"
-"      --top N             per-process / per-disk series per table (default 10)\n"
+"      --max-series N      label sets per family of rows (cgroups, stacks, ...; default\n"
+"                          " STR(PROM_DEFAULT_MAX_SERIES) "), the rest summed into one labelled \"other\";\n"
+"                          CPUs, disks, interfaces are all kept (--top N: the old name)\n"
+"      --per-pid           per-process series (pid, comm labels) instead of sums per\n"
+"                          cgroup: unbounded churn on a busy host, so it warns\n"
 "  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
 "  -p, --pid PID           only this process (repeatable)\n"
 "      --cgroup PATH       only tasks in this cgroup v2 directory\n"
@@ -47,7 +54,7 @@ const char usage_serve[] =
 "\n"
 "Examples:\n"
 "  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
-"  sudo disco serve -e sched --listen 127.0.0.1:9500 --top 20\n"
+"  sudo disco serve -e sched --listen 127.0.0.1:9500 --max-series 20\n"
 "  curl -s 127.0.0.1:9464/metrics | promtool check metrics\n"
 "\n"
 "Prometheus scrape config:\n"
@@ -57,10 +64,83 @@ const char usage_serve[] =
 
 
 
+/*
+ * Slow clients (SPEC §8, issue 19): an idle timeout alone lets a client
+ * that sends one header line every few seconds hold a connection forever.
+ * So every request also has a deadline from its connection's start (or
+ * the previous request's end), one address holds at most HTTP_PER_CLIENT
+ * connections, and there are enough slots that one address cannot take
+ * them all. A scrape of this exporter takes milliseconds.
+ */
+#define HTTP_SLOTS	128
+#define HTTP_PER_CLIENT	8
+#define HTTP_IDLE_S	10
+#define HTTP_DEADLINE_NS (10 * 1000000000ULL)
+
+struct conn_slot {
+	int fd;			/* -1: free */
+	uint64_t since_ns;	/* the current request's clock, UINT64_MAX once cut */
+};
+
 struct server {
 	struct recorder *rec;
 	struct prom_opts po;
+	struct conn_slot conns[HTTP_SLOTS];
 };
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_slot *slot = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (slot)
+			slot->fd = -1;
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (size_t i = 0; ci && i < HTTP_SLOTS; i++) {
+		if (s->conns[i].fd >= 0)
+			continue;
+		s->conns[i].fd = ci->connect_fd;
+		s->conns[i].since_ns = mono_ns();
+		*socket_context = &s->conns[i];
+		return;
+	}
+}
+
+/* A request answered: the next one on this connection starts its own clock. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_slot *slot = ci ? ci->socket_context : NULL;
+
+	(void)cls;
+	(void)con_cls;
+	if (slot && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && slot->since_ns != UINT64_MAX)
+		slot->since_ns = mono_ns();
+}
+
+/* Cut the connections whose request is past its deadline; MHD then closes them. */
+static void cut_slow_clients(struct server *s)
+{
+	uint64_t now = mono_ns();
+
+	for (size_t i = 0; i < HTTP_SLOTS; i++) {
+		struct conn_slot *c = &s->conns[i];
+
+		if (c->fd < 0 || c->since_ns == UINT64_MAX || now - c->since_ns < HTTP_DEADLINE_NS)
+			continue;
+		log_debug("serve: closing a connection whose request took over %llu s",
+			  HTTP_DEADLINE_NS / 1000000000ULL);
+		shutdown(c->fd, SHUT_RDWR);
+		c->since_ns = UINT64_MAX;
+	}
+}
 
 static const char index_page[] =
 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>disco serve</title></head>\n"
@@ -248,41 +328,60 @@ out:
 	return fd;
 }
 
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, NULL if absent; *matched says if it is --name. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	*matched = !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
+	if (!*matched)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 /* Take out the options of serve itself; the rest goes to record_parse_args. */
-static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit, int *top)
+static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit,
+			   struct prom_opts *po)
 {
 	unsigned long long v;
 	int i, j;
 
 	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_listen = false, is_top = false;
+		const char *a = argv[i], *val;
+		bool is_listen, is_max;
 
 		if (!strcmp(a, "--")) {
 			while (i < *argc)
 				argv[j++] = argv[i++];
 			break;
 		}
-		if (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9)) {
-			is_listen = true;
-			val = a[8] == '=' ? a + 9 : (i + 1 < *argc ? argv[++i] : NULL);
-		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
-			is_top = true;
-			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
+		if (!strcmp(a, "--per-pid")) {
+			po->per_pid = true;
+			continue;
 		}
-		if (!is_listen && !is_top) {
+		val = opt_value(*argc, argv, &i, "--listen", &is_listen);
+		if (!is_listen) {
+			val = opt_value(*argc, argv, &i, "--max-series", &is_max);
+			/* the old name of --max-series */
+			if (!is_max)
+				val = opt_value(*argc, argv, &i, "--top", &is_max);
+		}
+		if (!is_listen && !is_max) {
 			argv[j++] = argv[i];
 			continue;
 		}
 		if (!val)
-			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--top");
+			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--max-series");
 		if (is_listen) {
 			*listen = val;
 			*explicit = true;
 		} else {
-			if (parse_u64(val, &v) || v == 0 || v > 10000)
-				return usage_error("serve", "--top needs a number from 1 to 10000, not '%s'", val);
-			*top = (int)v;
+			if (parse_u64(val, &v) || v == 0 || v > 100000)
+				return usage_error("serve", "--max-series needs a number from 1 to 100000, not '%s'", val);
+			po->max_series = (int)v;
 		}
 	}
 	*argc = j;
@@ -293,7 +392,7 @@ static int take_serve_args(int *argc, char **argv, const char **listen, bool *ex
 int cmd_serve(int argc, char **argv)
 {
 	struct record_args a;
-	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
+	struct server s = { .po = { .max_series = PROM_DEFAULT_MAX_SERIES } };
 	struct MHD_Daemon *d = NULL;
 	const char *listen_spec = DEFAULT_LISTEN;
 	bool explicit = false;
@@ -301,9 +400,12 @@ int cmd_serve(int argc, char **argv)
 	uint64_t start;
 	int rc, fd, err;
 
-	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po.top);
+	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po);
 	if (rc != EXIT_OK)
 		return rc;
+	if (s.po.per_pid)
+		log_warn("--per-pid: every process gets its own series (pid, comm labels); on a busy host "
+			 "they come and go by the thousand: keep --max-series low");
 	rc = record_parse_args(argc, argv, "serve", usage_serve, &a);
 	if (rc != EXIT_OK)
 		return rc;
@@ -313,6 +415,8 @@ int cmd_serve(int argc, char **argv)
 	fd = listen_on(listen_spec, explicit, shown, sizeof(shown));
 	if (fd < 0)
 		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
+	for (size_t i = 0; i < HTTP_SLOTS; i++)
+		s.conns[i].fd = -1;
 	s.rec = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!s.rec) {
 		close(fd);
@@ -321,8 +425,11 @@ int cmd_serve(int argc, char **argv)
 	d = MHD_start_daemon(MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_SLOTS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_CLIENT,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &s,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 			     MHD_OPTION_END);
 	if (!d) {
 		log_err("cannot start the HTTP server on %s", shown);
@@ -342,6 +449,7 @@ int cmd_serve(int argc, char **argv)
 	while (!stop_signal) {
 		if (MHD_run_wait(d, 100) != MHD_YES && errno != EINTR && !stop_signal)
 			log_debug("serve: HTTP wait: %s", strerror(errno));
+		cut_slow_clients(&s);
 		err = recorder_poll(s.rec, 0);
 		if (err < 0) {
 			log_err("reading the collectors' events failed: %s", strerror(-err));

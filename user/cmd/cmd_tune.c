@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "cmd.h"
@@ -24,7 +25,7 @@
 const char usage_tune[] =
 "usage: disco tune [--from FILE | -d SECS [--no-sample]] [-p PID]... [--only LIST]\n"
 "                  [--rule ID]... [--root DIR] [--netns PATH|PID] [--json]\n"
-"                  [--apply [--journal FILE|DIR]]\n"
+"                  [--apply [--journal FILE|DIR] [--verify [--windows N]] [-- COMMAND...]]\n"
 "       disco tune --rollback [JOURNAL] [--force] [--root DIR] [--netns PATH|PID]\n"
 "                  [--journal DIR]\n"
 "       disco tune --journals [--root DIR] [--netns PATH|PID] [--journal DIR] [--json]\n"
@@ -59,6 +60,18 @@ const char usage_tune[] =
 "      --apply        write a journal (fsync'd, 0600) with every previous value,\n"
 "                     then apply and read back each change; on any failure undo\n"
 "                     what was changed and exit 1\n"
+"      --verify       after applying, measure each rule's trigger again (listen\n"
+"                     drops/s, SYN queue drops/s, softnet drops/s, pruning/s,\n"
+"                     swap-ins/s, fds %% of the limit, run-queue wait %%...) over\n"
+"                     N windows (default 3) of the same length as N windows\n"
+"                     measured just before; keep a change only if every window\n"
+"                     after is below every window before (the spread before is\n"
+"                     the noise), else roll it back through the journal. Before\n"
+"                     -> after is printed and written into the journal\n"
+"      --windows N    windows on each side for --verify (2-8)\n"
+"      -- COMMAND     a workload: run once per window (also during the first\n"
+"                     window), so before and after see the same load; it runs\n"
+"                     in the --netns namespace\n"
 "      --journal F    where to write it: a file, or a directory that keeps the\n"
 "                     journals (default <root>/var/lib/disco; journal-TIME.json);\n"
 "                     with --rollback and --journals: the directory to look in\n"
@@ -85,7 +98,9 @@ const char usage_tune[] =
 struct tune_args {
 	const char *from, *root, *netns, *journal, *rollback_path;
 	uint64_t duration_ns;
-	bool no_sample, json, apply, rollback, force, list_rules, journals;
+	bool no_sample, json, apply, rollback, force, list_rules, journals, verify;
+	int windows;
+	char **cmd;			/* after --: the workload */
 	pid_t pids[TUNE_MAX_TARGETS];
 	int npids;
 	struct tune_filter filter;
@@ -95,6 +110,7 @@ struct tune_args {
 enum {
 	OPT_FROM = 256, OPT_NO_SAMPLE, OPT_ONLY, OPT_RULE, OPT_ROOT, OPT_NETNS, OPT_JSON,
 	OPT_APPLY, OPT_JOURNAL, OPT_ROLLBACK, OPT_FORCE, OPT_LIST_RULES, OPT_JOURNALS,
+	OPT_VERIFY, OPT_WINDOWS,
 };
 
 /* --journal DIR names the journal directory; --journal FILE one journal. */
@@ -127,6 +143,8 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 		{ "rollback", optional_argument, NULL, OPT_ROLLBACK },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "journals", no_argument, NULL, OPT_JOURNALS },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "windows", required_argument, NULL, OPT_WINDOWS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +153,7 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->root = "/";
+	a->windows = 3;
 	a->duration_ns = 10ULL * 1000000000ULL;
 	a->filter.rules = a->rules;
 	while ((opt = getopt_long(argc, argv, "d:p:v", opts, NULL)) != -1) {
@@ -198,12 +217,27 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 		case OPT_JOURNALS:
 			a->journals = true;
 			break;
+		case OPT_VERIFY:
+			a->verify = true;
+			break;
+		case OPT_WINDOWS:
+			if (parse_u64(optarg, &v) || v < 2 || v > TUNE_VERIFY_MAX_WIN)
+				return usage_error("tune", "--windows takes 2 to %d, not '%s'",
+						   TUNE_VERIFY_MAX_WIN, optarg);
+			a->windows = (int)v;
+			break;
 		case 'v':
 			log_verbosity++;
 			break;
 		default:
 			return usage_error("tune", "unknown option");
 		}
+	}
+	if (optind > 1 && optind <= argc && !strcmp(argv[optind - 1], "--")) {
+		if (optind == argc)
+			return usage_error("tune", "-- needs a COMMAND");
+		a->cmd = &argv[optind];
+		optind = argc;
 	}
 	if (a->rollback && !a->rollback_path && optind < argc)
 		a->rollback_path = argv[optind++];
@@ -216,6 +250,12 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 		return usage_error("tune", "--apply and --rollback exclude each other");
 	if (a->journals && (a->rollback || a->apply))
 		return usage_error("tune", "--journals only lists: no --apply or --rollback");
+	if (a->verify && !a->apply)
+		return usage_error("tune", "--verify checks what --apply changed: give --apply");
+	if (a->cmd && !a->verify)
+		return usage_error("tune", "-- COMMAND is the --verify workload: give --verify");
+	if (a->verify && a->from)
+		return usage_error("tune", "--verify measures live windows: not with --from");
 	if (a->force && !a->rollback)
 		return usage_error("tune", "--force only applies to --rollback");
 	if (a->journal && !a->apply && !a->rollback && !a->journals)
@@ -558,8 +598,246 @@ static int list_journals(const struct tune_args *a, const struct tune_scope *her
 	return EXIT_OK;
 }
 
+/* ---- --verify ------------------------------------------------------------ */
+
+/* One (rule, pid): its changes are kept or rolled back together. */
+struct verify_unit {
+	const struct proposal *p;
+	const char *metric;
+	double before[TUNE_VERIFY_MAX_WIN], after[TUNE_VERIFY_MAX_WIN];
+	int nb, na, err;
+	bool keep;
+	char why[384];
+};
+
+struct verify {
+	struct verify_unit u[TUNE_MAX_TARGETS];
+	int n;
+	int windows;
+	int workload_failures;
+	size_t rejected;		/* changes rolled back by the verdict */
+};
+
+static void verify_plan(const struct tune_result *res, struct verify *v, int windows)
+{
+	memset(v, 0, sizeof(*v));
+	v->windows = windows;
+	for (size_t i = 0; i < res->n; i++) {
+		const struct proposal *p = &res->props[i];
+		bool prerequisite = false;
+		int k;
+
+		/* fs.nr_open raised for a hard limit stands or falls with it */
+		for (size_t o = 0; p->family == FAM_SYSCTL && o < res->n; o++)
+			prerequisite |= res->props[o].family != FAM_SYSCTL &&
+					!strcmp(res->props[o].rule, p->rule);
+		if (prerequisite)
+			continue;
+		for (k = 0; k < v->n; k++)
+			if (!strcmp(v->u[k].p->rule, p->rule) && v->u[k].p->pid == p->pid)
+				break;
+		if (k == v->n && v->n < TUNE_MAX_TARGETS)
+			v->u[v->n++].p = p;
+	}
+}
+
+/* The workload, once, in the measured network namespace; its exit status. */
+static int run_workload(const struct tune_args *a)
+{
+	int status, saved;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (a->netns && netns_enter(a->netns, &saved))
+			_exit(126);
+		if (a->json)
+			dup2(STDERR_FILENO, STDOUT_FILENO);	/* stdout is the JSON */
+		execvp(a->cmd[0], a->cmd);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The load of one window: the workload once, or -d of waiting. */
+static int window_load(const struct tune_args *a, int *failures)
+{
+	int st;
+
+	if (!a->cmd) {
+		sleep_ns(a->duration_ns);
+		return 0;
+	}
+	st = run_workload(a);
+	if (st == 126 || st == 127 || st < 0) {
+		log_err("cannot run the workload %s (exit %d)", a->cmd[0], st);
+		return -ENOEXEC;
+	}
+	*failures += st != 0;
+	return 0;
+}
+
+/* N windows; each unit's trigger measured in each. */
+static int verify_measure(const struct tune_args *a, struct verify *v, bool after)
+{
+	for (int w = 0; w < v->windows; w++) {
+		struct snapshot b = { 0 }, e = { 0 };
+		int err;
+
+		if (take_snapshot(a, &b, a->pids, a->npids))
+			return -EIO;
+		err = window_load(a, &v->workload_failures);
+		if (err || take_snapshot(a, &e, a->pids, a->npids)) {
+			snapshot_free(&b);
+			return err ? err : -EIO;
+		}
+		for (int k = 0; k < v->n; k++) {
+			struct verify_unit *u = &v->u[k];
+			double x;
+			int r = tune_measure(u->p, &b, &e, &x, &u->metric);
+
+			if (r) {
+				u->err = r;
+				continue;
+			}
+			if (after)
+				u->after[u->na++] = x;
+			else
+				u->before[u->nb++] = x;
+		}
+		snapshot_free(&b);
+		snapshot_free(&e);
+	}
+	return 0;
+}
+
+static void verify_decide(struct verify *v)
+{
+	for (int k = 0; k < v->n; k++) {
+		struct verify_unit *u = &v->u[k];
+
+		if (u->err || !u->metric) {
+			u->keep = false;
+			snprintf(u->why, sizeof(u->why), "its trigger cannot be measured from /proc "
+				 "counters (%s needs BPF evidence): a change that cannot prove itself "
+				 "is not kept", u->p->rule);
+			continue;
+		}
+		u->keep = tune_verdict(u->before, u->nb, u->after, u->na, u->why, sizeof(u->why)) == 1;
+	}
+}
+
+static struct verify_unit *unit_of(struct verify *v, const struct journal_entry *e)
+{
+	for (int k = 0; k < v->n; k++)
+		if (!strcmp(v->u[k].p->rule, e->rule) &&
+		    (e->family == FAM_SYSCTL || v->u[k].p->pid == e->pid))
+			return &v->u[k];
+	return NULL;
+}
+
+static void print_values(FILE *out, const double *x, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%.2f", i ? " " : "", x[i]);
+}
+
+static json_t *values_json(const double *x, int n)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, json_real(x[i]));
+	return arr;
+}
+
+/*
+ * After the change: measure, decide, roll back the units that did not
+ * improve (through the journal, drift-checked), record every verdict in
+ * the journal. 0, or -errno when a rollback left something changed.
+ */
+static int verify_after_apply(const struct tune_args *a, struct verify *v, struct journal *j,
+			      const char *path, const struct knob_ops *ops, FILE *out,
+			      json_t *jout)
+{
+	struct journal undo = *j;
+	json_t *arr = json_array();
+	int err, left = 0, kept = 0;
+
+	fprintf(out, "verify: measuring %d window(s) after the change\n", v->windows);
+	err = verify_measure(a, v, true);
+	if (err) {
+		for (int k = 0; k < v->n; k++) {
+			v->u[k].keep = false;
+			snprintf(v->u[k].why, sizeof(v->u[k].why), "the windows after the change "
+				 "could not be measured (%s)", strerror(-err));
+		}
+	} else {
+		verify_decide(v);
+	}
+	undo.e = calloc(j->n + 1, sizeof(*undo.e));
+	if (!undo.e) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	undo.n = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		struct journal_entry *e = &j->e[i];
+		struct verify_unit *u = unit_of(v, e);
+
+		snprintf(e->verdict, sizeof(e->verdict), "%s", u && u->keep ? "kept" : "rolled-back");
+		snprintf(e->verify_note, sizeof(e->verify_note), "%s", u ? u->why : "not measured");
+		if (!u || !u->keep)
+			undo.e[undo.n++] = *e;
+		else
+			kept++;
+	}
+	for (int k = 0; k < v->n; k++) {
+		struct verify_unit *u = &v->u[k];
+
+		fprintf(out, "verify %s%s%.0d: %s before [", u->p->rule, u->p->pid ? " pid " : "",
+			u->p->pid, u->metric ? u->metric : "(unmeasurable)");
+		print_values(out, u->before, u->nb);
+		fprintf(out, "] -> after [");
+		print_values(out, u->after, u->na);
+		fprintf(out, "]: %s: %s\n", u->keep ? "KEPT" : "ROLLED BACK", u->why);
+		json_array_append_new(arr, json_pack("{s:s, s:i, s:s?, s:o, s:o, s:s, s:s}",
+			"rule", u->p->rule, "pid", (int)u->p->pid, "metric", u->metric,
+			"before", values_json(u->before, u->nb), "after", values_json(u->after, u->na),
+			"verdict", u->keep ? "kept" : "rolled-back", "why", u->why));
+	}
+	if (v->workload_failures)
+		fprintf(out, "verify: the workload exited non-zero in %d window(s)\n",
+			v->workload_failures);
+	if (undo.n) {
+		fprintf(out, "verify: rolling back %zu change(s) that did not prove themselves\n",
+			undo.n);
+		err = tune_rollback(&undo, ops, false, out, &left);
+	}
+	if (!kept && !left && !err) {
+		j->rolled_back_ns = now_realtime_ns();
+		snprintf(j->state_note, sizeof(j->state_note),
+			 "rolled back by --verify: no change improved its trigger");
+	}
+	if (journal_update(path, j))
+		log_warn("%s: could not record the verification in the journal", path);
+	v->rejected = undo.n;
+	if (jout) {
+		json_object_set_new(jout, "verify", arr);
+		json_object_set_new(jout, "journal", json_string(path));
+	} else {
+		json_decref(arr);
+	}
+	free(undo.e);
+	return left ? (err ? err : -EBUSY) : err;
+}
+
 static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
-		    const struct tune_result *res, FILE *out)
+		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
 {
 	char path[PATH_MAX + 64], args[640];
 	struct live_knobs lk = { .root = a->root, .netns = a->netns };
@@ -637,11 +915,78 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 	scope_args(sc, args, sizeof(args));
 	fprintf(out, "applied %zu change(s); undo with: disco tune --rollback %s%s\n", j.n, path,
 		args);
+	if (v && (err = verify_after_apply(a, v, &j, path, &ops, out, jout))) {
+		log_err("--verify could not restore every change it rejected (%s): see %s",
+			strerror(-err), path);
+		goto out_err;
+	}
+	if (v && v->rejected) {
+		/* the system is as it was for those, but the tuning did not happen */
+		log_err("--verify rolled back %zu of %zu change(s): they did not improve their "
+			"trigger (see %s)", v->rejected, j.n, path);
+		goto out_err;
+	}
 	journal_free(&j);
 	return EXIT_OK;
 out_err:
 	journal_free(&j);
 	return EXIT_ERR;
+}
+
+/* CapEff of this process from /proc/self/status; 0 if unreadable. */
+static uint64_t cap_effective(void)
+{
+	char line[256];
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Print the proposals, apply them, verify; with --json one object at the
+ * end carrying the verification too. */
+static int report_and_apply(const struct tune_args *a, const struct tune_scope *scope,
+			    const struct tune_result *res)
+{
+	json_t *j = a->json ? tune_to_json(res, scope) : NULL;
+	FILE *out = a->json ? stderr : stdout;
+	struct verify *v = NULL;
+	int rc = EXIT_OK;
+
+	if (!a->json)
+		tune_print_text(stdout, res, scope, !a->apply);
+	fflush(stdout);
+	if (a->apply && a->verify && res->n) {
+		v = calloc(1, sizeof(*v));
+		if (!v) {
+			rc = EXIT_ERR;
+			goto out;
+		}
+		verify_plan(res, v, a->windows);
+		fprintf(out, "verify: measuring %d window(s) before the change (%s each)\n",
+			v->windows, a->cmd ? "one run of the workload" : "-d");
+		if (verify_measure(a, v, false)) {
+			log_err("--verify: the windows before the change could not be measured: "
+				"nothing was changed");
+			rc = EXIT_ERR;
+			goto out;
+		}
+	}
+	if (a->apply)
+		rc = do_apply(a, scope, res, out, v, j);
+out:
+	if (j) {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	free(v);
+	return rc;
 }
 
 int cmd_tune(int argc, char **argv)
@@ -685,7 +1030,8 @@ int cmd_tune(int argc, char **argv)
 			return EXIT_ERR;
 		}
 	} else if (a.duration_ns) {
-		bool bpf = !a.no_sample;
+		/* a workload's window is its run: counters, like every verify window */
+		bool bpf = !a.no_sample && !a.cmd;
 
 		if (bpf && geteuid() != 0) {
 			log_err("sampling with BPF needs root: run as root, or use --from FILE "
@@ -695,12 +1041,22 @@ int cmd_tune(int argc, char **argv)
 		if (take_snapshot(&a, &before, a.pids, a.npids))
 			return EXIT_ERR;
 		have_before = true;
-		if (!a.json)
+		if (!a.json && a.cmd)
+			fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
+				a.cmd[0]);
+		else if (!a.json)
 			fprintf(stderr, "disco: sampling for %.1fs%s\n", a.duration_ns / 1e9,
 				bpf ? " (sched, tcp)" : " (counters only)");
 		if (bpf) {
 			ev = sample(&a, argc, argv);
 			if (!ev) {
+				rc = EXIT_ERR;
+				goto out;
+			}
+		} else if (a.cmd) {
+			int failures = 0;
+
+			if (window_load(&a, &failures)) {
 				rc = EXIT_ERR;
 				goto out;
 			}
@@ -726,17 +1082,8 @@ int cmd_tune(int argc, char **argv)
 		}
 		tune_scope_commands(&scope, &res);
 	}
-	if (a.json) {
-		json_t *j = tune_to_json(&res, &scope);
-
-		json_dumpf(j, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(j);
-	} else {
-		tune_print_text(stdout, &res, &scope, !a.apply);
-	}
-	fflush(stdout);
-	rc = a.apply ? do_apply(&a, &scope, &res, a.json ? stderr : stdout) : EXIT_OK;
+	tune_flag_permissions(&res, &after, cap_effective(), geteuid(), live_root(&a));
+	rc = report_and_apply(&a, &scope, &res);
 out:
 	tune_result_free(&res);
 	snapshot_free(&before);

@@ -4,6 +4,7 @@
 #define DISCO_CAPS_H
 
 #include <stdbool.h>
+#include <sys/capability.h>
 
 /*
  * Keep only what a running session still needs: reading /proc of other
@@ -13,5 +14,10 @@
  * writer: also CAP_SYS_NICE, for the session writer thread's priority.
  */
 void caps_drop_after_attach(bool writer);
+/*
+ * Keep exactly keep[0..n) (permitted and effective), empty the bounding,
+ * inheritable and ambient sets, and set no_new_privs. 0 or -errno.
+ */
+int caps_limit(const cap_value_t *keep, int n);
 
 #endif

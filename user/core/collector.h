@@ -33,6 +33,19 @@
 #define MAX_HOOKS 16
 #define DEFAULT_RING_BYTES (4u << 20)	/* the size bpf/common.bpf.h declares */
 
+/*
+ * The session's one events ring, while the recorder starts collectors:
+ * tag is the id of the collector being started (collector_start sets it,
+ * COMMON_RODATA puts it in front of its records), fd the ring the first
+ * one made (-1 before; the recorder sets it), which collector_start makes
+ * the others reuse.
+ */
+struct ring_share {
+	int fd;
+	uint16_t tag;
+};
+extern struct ring_share ring_share;
+
 struct rec_opts {
 	pid_t pids[MAX_FILTER_PIDS];	/* -p (process ids, tgids) */
 	int npids;
@@ -41,7 +54,7 @@ struct rec_opts {
 	uint64_t cgroup_id;		/* resolved from cgroup_path */
 	char comm[16];			/* --comm */
 	uint64_t min_latency_ns;	/* --min-latency, 0: collector default */
-	unsigned int ring_bytes;	/* ring buffer size per collector */
+	unsigned int ring_bytes;	/* the events ring's size (all collectors share it) */
 	int bpf_stats;			/* --bpf-stats: enum bpf_stats_mode */
 	unsigned int sample_hz;		/* -F: sampling frequency, 0: collector default */
 	/*
@@ -220,6 +233,7 @@ void rec_opts_release(struct rec_opts *o);
 	memcpy((void *)(skel)->rodata->filter_comm, (o)->comm, 16);	\
 	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
 	(skel)->rodata->ring_wakeup_bytes = ((o)->ring_bytes ?: DEFAULT_RING_BYTES) / 8; \
+	(skel)->rodata->ring_collector = ring_share.tag;		\
 	(skel)->rodata->filter_follow_forks = (o)->target_pid > 0;	\
 } while (0)
 

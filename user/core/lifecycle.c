@@ -166,6 +166,28 @@ static int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o)
 	return 0;
 }
 
+struct ring_share ring_share = { .fd = -1 };
+
+/* The first collector's ring is made at its size; later ones reuse it. */
+static int ring_setup(const struct collector *c, struct bpf_map *map,
+		      const struct rec_opts *o)
+{
+	int err = 0;
+
+	if (ring_share.fd >= 0) {
+		err = bpf_map__reuse_fd(map, ring_share.fd);
+		if (err)
+			log_err("%s: cannot share the events ring: %s", c->name,
+				strerror(-err));
+	} else if (o->ring_bytes) {
+		err = bpf_map__set_max_entries(map, o->ring_bytes);
+		if (err)
+			log_err("%s: cannot size the ring buffer to %u bytes: %s",
+				c->name, o->ring_bytes, strerror(-err));
+	}
+	return err;
+}
+
 int collector_start(struct col_run *run, const struct rec_opts *o)
 {
 	const struct collector *c = run->col;
@@ -177,6 +199,7 @@ int collector_start(struct col_run *run, const struct rec_opts *o)
 	run->ring_fd = -1;
 	if (!c->skel)
 		return c->start ? c->start(run, o) : 0;
+	ring_share.tag = c->id;		/* for COMMON_RODATA */
 	run->skel = c->skel->open(o, &run->obj);
 	if (!run->skel) {
 		err = -errno;
@@ -193,14 +216,9 @@ int collector_start(struct col_run *run, const struct rec_opts *o)
 	if (err)
 		goto out_stop;
 	map = bpf_object__find_map_by_name(run->obj, "events");
-	if (map && o->ring_bytes) {
-		err = bpf_map__set_max_entries(map, o->ring_bytes);
-		if (err) {
-			log_err("%s: cannot size the ring buffer to %u bytes: %s", c->name,
-				o->ring_bytes, strerror(-err));
-			goto out_stop;
-		}
-	}
+	err = map ? ring_setup(c, map, o) : 0;
+	if (err)
+		goto out_stop;
 	err = c->skel->load(run->skel);
 	if (err) {
 		log_err("%s: cannot load BPF programs: %s (run with -v for the verifier log)",

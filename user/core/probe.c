@@ -82,6 +82,13 @@ static struct btf *get_btf(void)
 	return vmlinux_btf;
 }
 
+void probe_release(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_btf_err = 0;
+}
+
 static void say(char *reason, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void say(char *reason, size_t len, const char *fmt, ...)

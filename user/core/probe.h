@@ -106,6 +106,12 @@ bool probe_kernel_has_type(const char *name);
  * running kernel's BTF (btf_trace_<event>), or -errno.
  */
 int probe_tp_nargs(const char *event);
+/*
+ * Free the kernel BTF the probes parsed (~6 MiB here), which the next
+ * probe parses again (~40 ms). The recorder calls it once collectors are
+ * loaded: libbpf parses its own copy to load each one.
+ */
+void probe_release(void);
 
 /* Whole-kernel feature report for `disco check`. */
 json_t *probe_kernel_json(void);

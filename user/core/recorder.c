@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Recording engine: collectors, one poll loop over their rings, the file. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "collector.h"
 #include "log.h"
 #include "recorder.h"
+#include "bpf/ring.h"
 #include "session.h"
 #include "stats_ctl.h"
 
@@ -47,6 +49,8 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
+	uint64_t bad_records;	/* ring records of no collector (never seen) */
+	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
 	json_t *session;	/* static session facts, shared by header/state */
 };
@@ -59,12 +63,30 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int on_ring_event(void *ctx, void *data, size_t size)
+/* The run whose records carry this id (struct ring_hdr), or NULL. */
+static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 {
-	struct col_run *run = ctx;
-	struct recorder *r = run->rec;
+	for (int i = 0; i < r->nruns; i++)
+		if (r->runs[i].col->id == id)
+			return &r->runs[i];
+	return NULL;
+}
+
+static int on_ring_event(void *ctx, void *rec, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct ring_hdr *h = rec;
+	struct col_run *run;
+	void *data = (struct ring_hdr *)rec + 1;
 	int err;
 
+	/* the kernel wrote it, from our programs: a short one is a bug */
+	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
+	if (!run) {
+		r->bad_records++;
+		return 0;
+	}
+	size -= sizeof(*h);
 	run->events++;
 	r->events++;
 	if (r->w && !r->write_err) {
@@ -170,6 +192,41 @@ static void recorder_free(struct recorder *r)
 	free(r);
 }
 
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * Consume a collector's ring: the first one made is the session's, and
+ * later collectors reuse it (ring_share), so it is added once. A ring
+ * that is not the shared one (a collector that made its own) is added
+ * too; its records carry their collector's id all the same.
+ */
+static int ring_consume(struct recorder *r, int fd)
+{
+	uint32_t id;
+	int err = 0;
+
+	if (fd < 0)
+		return 0;
+	id = map_id(fd);
+	if (r->rb && id && id == r->ring_id)
+		return 0;
+	if (!r->rb) {
+		r->rb = ring_buffer__new(fd, on_ring_event, r, NULL);
+		if (!r->rb)
+			return -errno;
+		r->ring_id = id;
+	} else {
+		err = ring_buffer__add(r->rb, fd, on_ring_event, r);
+	}
+	return err;
+}
+
 struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 				const char *session_path, bool force,
 				int argc, char **argv)
@@ -197,17 +254,23 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			goto out_err;
 		}
 		err = collector_start(run, o);
+		/* not held while the next collector loads (its own copy) */
+		probe_release();
 		if (err)
 			goto out_err;
 		r->nruns++;
-		if (run->ring_fd < 0)
-			continue;
-		if (!r->rb)
-			r->rb = ring_buffer__new(run->ring_fd, on_ring_event, run, NULL);
-		else
-			err = ring_buffer__add(r->rb, run->ring_fd, on_ring_event, run);
-		if (!r->rb || err) {
-			err = err ?: -errno;
+		if (ring_share.fd < 0)
+			ring_share.fd = run->ring_fd;
+	}
+	ring_share.fd = -1;
+	/*
+	 * Mapped once all are loaded: the ring's pages count in RSS, and
+	 * libbpf's ~20 MiB while it loads a collector would come on top.
+	 * What the first collectors emit meanwhile waits in the ring.
+	 */
+	for (int i = 0; i < r->nruns; i++) {
+		err = ring_consume(r, r->runs[i].ring_fd);
+		if (err) {
 			log_err("cannot set up the ring buffer consumer: %s", strerror(-err));
 			goto out_err;
 		}
@@ -250,6 +313,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	return r;
 
 out_err:
+	ring_share.fd = -1;
 	if (r->w)
 		session_close(r->w);
 	recorder_free(r);
@@ -387,6 +451,13 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 			r->last_state = now;
 			r->write_err = session_write_json(r->w, BLK_STATE, st);
 			json_decref(st);
+			/*
+			 * The snapshot is thousands of small blocks and one
+			 * large text: freed, they leave holes the heap keeps
+			 * (it grew ~0.3 MiB/s of a whole-machine session
+			 * here). Give them back, once per snapshot.
+			 */
+			malloc_trim(0);
 		}
 		if (r->write_err)
 			log_err("writing the session file failed: %s; stopping the recording (the file is readable up to here)",
@@ -445,6 +516,9 @@ int recorder_stop(struct recorder *r, json_t **summary)
 		return -EINVAL;
 	if (r->rb)
 		ring_buffer__consume(r->rb);
+	if (r->bad_records)
+		log_warn("%llu ring records named no collector of this session: not recorded",
+			 (unsigned long long)r->bad_records);
 	sum = recorder_collect(r);
 	json_object_set_new(json_object_get(sum, "session"), "complete", json_true());
 	json_object_set_new(json_object_get(sum, "session"), "end_realtime_ns",

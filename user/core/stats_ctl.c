@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
+#include "caps.h"
 #include "stats_ctl.h"
+
+static const cap_value_t stats_cap = CAP_SYS_ADMIN;
 
 static ssize_t read_retry(int fd, void *buf, size_t n)
 {
@@ -46,6 +49,15 @@ static __attribute__((noreturn)) void helper_main(int sock)
 	/* Ctrl-C reaches the whole group: the recorder decides when we end */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	/*
+	 * BPF_ENABLE_STATS is the one thing this process does, and the
+	 * kernel allows it with CAP_SYS_ADMIN alone: bpf_enable_stats()
+	 * checks capable(CAP_SYS_ADMIN), and the unprivileged_bpf_disabled
+	 * gate of older bpf() (bpf_capable()) accepts it too. Measured on
+	 * 6.18: statistics switch with this set. Nothing else is kept.
+	 */
+	if (caps_limit(&stats_cap, 1))
+		_exit(1);
 	while (read_retry(sock, &cmd, 1) == 1) {
 		ans = 0;
 		if (cmd == '1' && stats_fd < 0) {
