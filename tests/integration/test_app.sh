@@ -3,7 +3,9 @@
 # line-based echo server, on every hook path (socket tracepoints via tp_btf
 # and raw_tp, and the syscall tracepoints that stand in for them on
 # kernels before 6.3): request counts exact against ab's own, per-route
-# p50 within 10% of the handler's known service time, 5xx counted exactly,
+# p50 within 10% of the handler's own measured service time (the 20 ms
+# sleep overruns on a busy machine; the fixture logs what it took, before
+# and after its write), 5xx counted exactly,
 # id segments folded, pipelined requests counted one by one.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -12,6 +14,7 @@ command -v jq >/dev/null || skip "jq not installed (make deps)"
 
 # start_server MODE NAME: app_server on a kernel-chosen loopback port
 start_server() {
+	rm -f "$T/$2.port" "$T/$2.port.times"
 	"$FIXTURES/app_server" "$1" "$T/$2.port" &
 	echo $! > "$T/$2.pid"
 	on_exit "kill $(cat "$T/$2.pid")"
@@ -33,6 +36,21 @@ record_start() {
 record_stop() {
 	kill -INT "$REC"
 	wait "$REC" || { cat "$T/rec.err" >&2; fail "disco record exited $?"; }
+}
+
+# server_p50 TIMES ROUTE COLUMN: the median service time the fixture
+# measured itself; column 2: until it wrote, 3: until the write returned
+server_p50() {
+	awk -v r="$2" -v c="$3" '$1 == r {print $c}' "$1" | sort -n |
+		awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'
+}
+# check_p50 NAME DISCO_P50 TIMES ROUTE: within 10% of the server's own
+check_p50() {
+	local lo hi
+	lo=$(server_p50 "$3" "$4" 2) hi=$(server_p50 "$3" "$4" 3)
+	echo "   $1 p50: disco $2 ns, server's own $lo..$hi ns"
+	assert_ge "$1 p50" "$2" "$(awk -v t="$lo" 'BEGIN{print t * 0.9}')"
+	assert_le "$1 p50" "$2" "$(awk -v t="$hi" 'BEGIN{print t * 1.1}')"
 }
 
 # ab_run N C PATH: exactly N keep-alive requests, C at a time
@@ -77,12 +95,9 @@ for method in default raw_tp tracepoint; do
 	assert_eq "/err 2xx" "$(R /err .status_2xx)" 0
 	# numeric and UUID segments are one route each
 	assert_eq "/users/:id count" "$(R /users/:id .latency.count)" 80
-	p50=$(R /slow .latency.p50_ns)
-	assert_ge "/slow p50" "$p50" 18000000
-	assert_le "/slow p50" "$p50" 22000000
-	p50=$(R /users/:id .latency.p50_ns)
-	assert_ge "/users/:id p50" "$p50" 18000000
-	assert_le "/users/:id p50" "$p50" 22000000
+	for route in /slow /users/:id; do
+		check_p50 "$route" "$(R "$route" .latency.p50_ns)" "$T/http.port.times" "$route"
+	done
 	assert_le "/fast p50" "$(R /fast .latency.p50_ns)" 2000000
 	assert_eq "methods" "$(jqv "$T/http.json" "[.collectors.app.routes[] | select(.port == $PORT) | .method] | unique | join(\",\")")" GET
 	"$DISCO" report "$T/http-$method.data" > "$T/http.txt" || fail "text report"
@@ -105,9 +120,7 @@ for method in default raw_tp tracepoint; do
 	assert_eq "echo http responses" "$(jqv "$T/echo.json" "$S | .http_responses")" 0
 	assert_eq "echo routes" "$(jqv "$T/echo.json" "[.collectors.app.routes[] | select(.port == $PORT)] | length")" 0
 	assert_eq "echo bytes in" "$(jqv "$T/echo.json" "$S | .request_bytes")" 250
-	p50=$(jqv "$T/echo.json" "$S | .latency.p50_ns")
-	assert_ge "echo p50" "$p50" 4500000
-	assert_le "echo p50" "$p50" 5500000
+	check_p50 echo "$(jqv "$T/echo.json" "$S | .latency.p50_ns")" "$T/echo.port.times" line
 	kill "$(cat "$T/echo.pid")"
 done
 echo "app: ok"

@@ -18,7 +18,8 @@ start=$(date +%s)
 timeout 30 "$DISCO" record -e sched,bio -i 1 -n 3 -o "$T/i.data" > "$T/out.txt" 2> "$T/err.txt"
 assert_eq "exit status of record -i 1 -n 3" "$?" 0
 secs=$(( $(date +%s) - start ))
-assert_le "seconds for three 1 s intervals" "$secs" 10
+# (attaching takes a few seconds when the machine is busy)
+assert_le "seconds for three 1 s intervals" "$secs" 15
 assert_eq "timestamped summaries" "$(grep -cE "$stamp" "$T/out.txt")" 3
 # each summary: its time, then one line per collector
 grep -E "$stamp" "$T/out.txt" | awk '$2 != "sched" || $3 != "runq_latency" || $4 + 0 < 1 {exit 1}' ||

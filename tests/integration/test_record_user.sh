@@ -19,9 +19,10 @@ jqv "$T/u.json" '.session.complete == true' >/dev/null
 # SYS_NICE (the session writer thread's priority) remain, nothing can be
 # regained through exec (empty bounding set, no_new_privs); the statistics
 # helper keeps CAP_SYS_ADMIN alone, and statistics still switch
-"$DISCO" record -e sched -q -d 4 -o "$T/c.data" &
+"$DISCO" record -e sched -d 4 -o "$T/c.data" > /dev/null 2> "$T/c.err" &
 pid=$!
-sleep 2.5
+# "recording to" comes once attached and the capabilities are dropped
+for _ in $(seq 300); do grep -q 'recording to' "$T/c.err" && break; sleep 0.1; done
 helper=$(ps -o pid= --ppid $pid | while read -r p; do
 	[ "$(cat /proc/$p/comm 2>/dev/null)" = disco-stats ] && echo "$p"; done)
 [ -n "$helper" ] || fail "no disco-stats helper under disco record"

@@ -18,7 +18,7 @@ free_port() {
 	fail "no free port found"
 }
 
-"$DISCO" serve -e sched --listen 127.0.0.1:0 --top 5 2> "$T/serve.err" &
+"$DISCO" serve -e sched --listen 127.0.0.1:0 --max-series 5 2> "$T/serve.err" &
 spid=$!
 on_exit "kill -9 $spid"
 for _ in $(seq 100); do
@@ -46,9 +46,13 @@ assert_eq "+Inf bucket equals _count" "$inf" "$c1"
 grep -q '^disco_build_info{version="[^"]*",kernel="'"$(uname -r)"'"} 1$' "$T/m1.txt" || fail "no disco_build_info"
 grep -q '^disco_drops_total{collector="sched"} ' "$T/m1.txt" || fail "no drops counter"
 grep -q '^disco_hook_info{collector="sched",hook="sched:sched_switch",method="' "$T/m1.txt" || fail "no hook info"
-np=$(grep -c '^disco_sched_processes_runq_latency_seconds_count{' "$T/m1.txt")
-assert_ge "per-process series" "$np" 1
-assert_le "per-process series (--top 5)" "$np" 5
+# no per-process labels by default: sums per cgroup, 5 at most plus "other"
+grep -q 'pid="' "$T/m1.txt" && fail "pid labels without --per-pid"
+np=$(grep -c '^disco_sched_processes_runq_latency_seconds_count{cgroup_id="' "$T/m1.txt")
+assert_ge "per-cgroup series" "$np" 1
+assert_le "per-cgroup series (--max-series 5)" "$np" 6
+# every HELP line is a sentence, not a JSON path
+grep '^# HELP' "$T/m1.txt" | grep 'collectors\.' && fail "HELP lines that are JSON paths"
 
 # each scrape is a fresh snapshot: the kernel's counts only grow
 sleep 1.2

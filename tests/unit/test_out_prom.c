@@ -13,17 +13,24 @@
 #include "hist.h"
 #include "out_prom.h"
 
-static char *render(json_t *rep, int top)
+static char *render_opts(json_t *rep, const struct prom_opts *po)
 {
-	struct prom_opts po = { .top = top };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	assert_int_equal(prom_render(rep, f, &po), 0);
+	assert_int_equal(prom_render(rep, f, po), 0);
 	assert_int_equal(fclose(f), 0);
 	return buf;
+}
+
+/* As `disco report --format prometheus`: per process, the top N. */
+static char *render(json_t *rep, int top)
+{
+	struct prom_opts po = { .max_series = top, .per_pid = true };
+
+	return render_opts(rep, &po);
 }
 
 static json_t *report_with(const char *col, json_t *obj)
@@ -270,7 +277,7 @@ static void test_prom_each_family_once_with_series_grouped(void **state)
 	json_decref(rep);
 }
 
-static void test_prom_top_n_rows_by_count(void **state)
+static void test_prom_rows_past_max_series_fold_into_other_and_are_counted(void **state)
 {
 	json_t *procs = json_array(), *rep;
 	char *out, series[128];
@@ -287,12 +294,101 @@ static void test_prom_top_n_rows_by_count(void **state)
 	}
 	rep = report_with("sched", json_pack("{s:o}", "processes", procs));
 	out = render(rep, 5);
-	assert_int_equal(count_lines_starting(out, "disco_sched_processes_runq_latency_seconds_count{"), 5);
+	assert_int_equal(count_lines_starting(out, "disco_sched_processes_runq_latency_seconds_count{"), 6);
 	for (int i = 25; i < 30; i++) {
 		snprintf(series, sizeof(series),
 			 "disco_sched_processes_runq_latency_seconds_count{pid=\"%d\",comm=\"p\"}", 1000 + i);
 		expect(out, series, i + 1);
 	}
+	/* rows 0..24: 1 + 2 + ... + 25 samples */
+	expect(out, "disco_sched_processes_runq_latency_seconds_count{pid=\"other\",comm=\"other\"}", 325);
+	expect(out, "disco_exporter_rows_folded{rows=\"disco_sched_processes\"}", 25);
+	free(out);
+	json_decref(rep);
+}
+
+static void test_prom_default_sums_processes_per_cgroup_without_pid_labels(void **state)
+{
+	struct prom_opts po = { .max_series = 50 };
+	json_t *procs = json_array(), *rep;
+	char *out;
+
+	(void)state;
+	/* 200 processes in 3 cgroups: 3 series, whatever the processes do */
+	for (int i = 0; i < 200; i++) {
+		struct hist h = { 0 };
+
+		hist_add_value(&h, 5000);
+		json_array_append_new(procs, json_pack("{s:i, s:s, s:i, s:o, s:i, s:I}", "pid", 2000 + i,
+			"comm", "worker", "cgroup_id", 10 + i % 3, "runq_latency", hist_to_json(&h, "ns"),
+			"voluntary_switches", 2, "max_latency_ns", (json_int_t)(1000 + i)));
+	}
+	rep = report_with("sched", json_pack("{s:o}", "processes", procs));
+	out = render_opts(rep, &po);
+	assert_null(strstr(out, "pid="));
+	assert_null(strstr(out, "comm="));
+	assert_int_equal(count_lines_starting(out, "disco_sched_processes_runq_latency_seconds_count{"), 3);
+	/* i % 3 == 0: 67 processes */
+	expect(out, "disco_sched_processes_runq_latency_seconds_count{cgroup_id=\"10\"}", 67);
+	expect(out, "disco_sched_processes_voluntary_switches_total{cgroup_id=\"10\"}", 134);
+	/* a maximum stays a maximum: the last process of cgroup 10 is i = 198 */
+	expect(out, "disco_sched_processes_max_latency_seconds{cgroup_id=\"10\"}", 1198e-9);
+	free(out);
+	json_decref(rep);
+}
+
+static void test_prom_default_drops_process_rows_with_no_other_label(void **state)
+{
+	struct prom_opts po = { .max_series = 50 };
+	json_t *procs = json_array(), *rep;
+	char *out;
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		json_array_append_new(procs, json_pack("{s:i, s:s, s:i}", "pid", i + 1, "comm", "x", "requests", 3));
+	rep = report_with("bio", json_pack("{s:o, s:i}", "processes", procs, "requests", 15));
+	out = render_opts(rep, &po);
+	assert_null(strstr(out, "disco_bio_processes_"));
+	expect(out, "disco_bio_requests_total", 15);
+	free(out);
+	json_decref(rep);
+}
+
+static void test_prom_machine_rows_are_never_folded(void **state)
+{
+	struct prom_opts po = { .max_series = 2 };
+	json_t *cpu = json_array(), *rep;
+	char *out, num[8];
+
+	(void)state;
+	for (int c = 0; c < 4; c++)
+		for (int m = 0; m < 3; m++) {
+			snprintf(num, sizeof(num), "%d", c);
+			json_array_append_new(cpu, json_pack("{s:s, s:s, s:I}", "cpu", num,
+				"mode", m == 0 ? "user" : m == 1 ? "system" : "idle", "ns", (json_int_t)1500000000));
+		}
+	rep = report_with("system", json_pack("{s:o}", "cpu", cpu));
+	out = render_opts(rep, &po);
+	/* the bare "ns" member names no word: cpu_seconds_total, not cpu_ns_seconds_total */
+	assert_int_equal(count_lines_starting(out, "disco_system_cpu_seconds_total{"), 12);
+	expect(out, "disco_system_cpu_seconds_total{cpu=\"0\",mode=\"user\"}", 1.5);
+	assert_null(strstr(out, "other"));
+	free(out);
+	json_decref(rep);
+}
+
+static void test_prom_names_say_total_once_and_skip_elapsed(void **state)
+{
+	json_t *rep;
+	char *out;
+
+	(void)state;
+	rep = report_with("sched", json_pack("{s:I, s:[{s:s, s:I}]}", "elapsed_ns", (json_int_t)5,
+		"neighbours", "state", "x", "total_latency_ns", (json_int_t)2000000000));
+	out = render(rep, 10);
+	expect(out, "disco_sched_neighbours_latency_seconds_total{state=\"x\"}", 2);
+	assert_null(strstr(out, "total_latency"));
+	assert_null(strstr(out, "elapsed"));
 	free(out);
 	json_decref(rep);
 }
@@ -332,8 +428,8 @@ static void test_prom_unknown_collector_follows_naming_rule(void **state)
 	assert_null(strstr(out, "per_sec"));
 	assert_null(strstr(out, "iops"));
 	expect(out, "disco_tcp_queue_kilobyte_total", 3);
-	assert_non_null(strstr(out, "# TYPE disco_tcp_elapsed_seconds gauge\n"));
-	expect(out, "disco_tcp_elapsed_seconds", 1.5);
+	/* the session's length is disco_session_duration_seconds, not per collector */
+	assert_null(strstr(out, "elapsed"));
 	expect(out, "disco_tcp_disks_requests_total{disk=\"sda\",op=\"read\"}", 5);
 	expect(out, "disco_tcp_disks_max_latency_seconds{disk=\"sda\",op=\"read\"}", 0.000002);
 	expect(out, "disco_tcp_disks_latency_seconds_count{disk=\"sda\",op=\"read\"}", 1);
@@ -415,7 +511,11 @@ int main(void)
 		cmocka_unit_test(test_prom_bytes_distribution_stays_in_bytes),
 		cmocka_unit_test(test_prom_label_values_escaped),
 		cmocka_unit_test(test_prom_each_family_once_with_series_grouped),
-		cmocka_unit_test(test_prom_top_n_rows_by_count),
+		cmocka_unit_test(test_prom_rows_past_max_series_fold_into_other_and_are_counted),
+		cmocka_unit_test(test_prom_default_sums_processes_per_cgroup_without_pid_labels),
+		cmocka_unit_test(test_prom_default_drops_process_rows_with_no_other_label),
+		cmocka_unit_test(test_prom_machine_rows_are_never_folded),
+		cmocka_unit_test(test_prom_names_say_total_once_and_skip_elapsed),
 		cmocka_unit_test(test_prom_unknown_collector_follows_naming_rule),
 		cmocka_unit_test(test_prom_duplicate_label_sets_emitted_once),
 		cmocka_unit_test(test_prom_hostile_shapes_do_not_break_output),

@@ -100,7 +100,7 @@ static void test_top_frame_shows_interval_rates_and_worst_process(void **state)
 	fclose(f);
 	/* 2 s apart: 520 new samples = 260/s, switches 2000 more = 1000/s */
 	assert_non_null(strstr(buf, "interval 2.00s"));
-	assert_non_null(strstr(buf, "runq_latency                       260.0"));
+	assert_non_null(strstr(buf, "runq_latency     260.0"));	/* name column sized from the data */
 	assert_non_null(strstr(buf, "switches.voluntary 1000/s"));
 	/* 11 waited 60ms in the interval, 22 only 5ms: 11 comes first */
 	p11 = strstr(buf, "11 slowpoke");
@@ -115,12 +115,131 @@ static void test_top_frame_shows_interval_rates_and_worst_process(void **state)
 	json_decref(cur);
 }
 
+static char *frame(const json_t *prev, const json_t *cur, const struct top_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	top_render(f, prev, cur, o);
+	fclose(f);
+	return buf;
+}
+
+/* Every line fits; a data line ends with a whole value (digits and a unit, or "-"). */
+static void assert_fits(char *buf, int width)
+{
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		size_t n = strlen(l);
+
+		assert_true((int)n <= width);
+	}
+}
+
+static void test_top_narrow_terminal_drops_whole_columns(void **state)
+{
+	struct top_opts o = { .rows = 5, .width = 80 };
+	json_t *prev = snapshot(1000000000, 0, 1000, 500), *cur = snapshot(3000000000ULL, 20, 1500, 2500);
+	char *buf;
+
+	(void)state;
+	buf = frame(prev, cur, &o);
+	/* 80 columns: the since-start group is left out whole, the interval's kept */
+	assert_null(strstr(buf, "since start"));
+	assert_non_null(strstr(buf, "last interval"));
+	assert_non_null(strstr(buf, "total/s"));
+	assert_fits(buf, 80);
+	free(buf);
+	o.width = 200;
+	buf = frame(prev, cur, &o);
+	assert_non_null(strstr(buf, "since start"));
+	free(buf);
+	/* 40 columns: the rows keep p99 and count/s, not half a value */
+	o.width = 40;
+	buf = frame(prev, cur, &o);
+	assert_non_null(strstr(buf, "p99"));
+	assert_null(strstr(buf, "total/s"));
+	assert_fits(buf, 40);
+	free(buf);
+	json_decref(prev);
+	json_decref(cur);
+}
+
+static void test_top_sort_filter_and_self(void **state)
+{
+	struct top_opts o = { .rows = 5, .sort = TOP_SORT_COUNT };
+	json_t *prev = snapshot(1000000000, 0, 1000, 500), *cur = snapshot(3000000000ULL, 20, 1500, 2500);
+	char *buf;
+
+	(void)state;
+	/* by count: 22 (500 new waits) before 11 (20) */
+	buf = frame(prev, cur, &o);
+	assert_true(strstr(buf, "22 busy") < strstr(buf, "11 slowpoke"));
+	assert_non_null(strstr(buf, "sort count"));
+	free(buf);
+	/* by p99: 11 (3 ms) first */
+	o.sort = TOP_SORT_P99;
+	buf = frame(prev, cur, &o);
+	assert_true(strstr(buf, "11 slowpoke") < strstr(buf, "22 busy"));
+	free(buf);
+	/* a filter keeps the rows whose name holds it */
+	o.filter = "slow";
+	buf = frame(prev, cur, &o);
+	assert_non_null(strstr(buf, "11 slowpoke"));
+	assert_null(strstr(buf, "22 busy"));
+	assert_non_null(strstr(buf, "filter slow"));
+	free(buf);
+	/* disco's own pid is hidden until asked for */
+	o.filter = NULL;
+	o.self_pid = 22;
+	buf = frame(prev, cur, &o);
+	assert_null(strstr(buf, "22 busy"));
+	assert_non_null(strstr(buf, "(disco hidden)"));
+	free(buf);
+	o.show_self = true;
+	buf = frame(prev, cur, &o);
+	assert_non_null(strstr(buf, "22 busy"));
+	free(buf);
+	json_decref(prev);
+	json_decref(cur);
+}
+
+static void test_top_colour_marks_slow_values_only_when_on(void **state)
+{
+	struct top_opts o = { .rows = 5, .colour = true, .realtime_ns = 1700000000000000000ULL };
+	json_t *prev = snapshot(1000000000, 0, 1000, 500), *cur = snapshot(3000000000ULL, 20, 1500, 2500);
+	char *buf;
+
+	(void)state;
+	buf = frame(prev, cur, &o);
+	/* 11's 3 ms p99: yellow; the 10 us of 22: plain */
+	assert_non_null(strstr(buf, "\033[33m"));
+	assert_non_null(strstr(buf, "\033[0m"));
+	/* the wall clock in the header */
+	{
+		int hh, mm, ss;
+
+		assert_int_equal(sscanf(buf, "disco top  %d:%d:%d ", &hh, &mm, &ss), 3);
+	}
+	free(buf);
+	o.colour = false;
+	buf = frame(prev, cur, &o);
+	assert_null(strchr(buf, '\033'));
+	free(buf);
+	json_decref(prev);
+	json_decref(cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_top_interval_is_difference_of_cumulative),
 		cmocka_unit_test(test_top_interval_max_bounded_when_not_grown),
 		cmocka_unit_test(test_top_frame_shows_interval_rates_and_worst_process),
+		cmocka_unit_test(test_top_narrow_terminal_drops_whole_columns),
+		cmocka_unit_test(test_top_sort_filter_and_self),
+		cmocka_unit_test(test_top_colour_marks_slow_values_only_when_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,7 +166,8 @@ int cmd_report(int argc, char **argv)
 		if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF)
 			rc = EXIT_ERR;
 	} else if (!strcmp(format, "prometheus")) {
-		struct prom_opts po = { .top = ro.top };
+		/* one session, offline: per process, the top N */
+		struct prom_opts po = { .max_series = ro.top, .per_pid = true };
 
 		if (prom_render(rep, stdout, &po))
 			rc = EXIT_ERR;

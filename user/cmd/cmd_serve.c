@@ -22,9 +22,11 @@
 #include "clock.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 const char usage_serve[] =
-"usage: disco serve [--listen ADDR:PORT] [--top N] [-e LIST] [-p PID]...\n"
+"usage: disco serve [--listen ADDR:PORT] [--max-series N] [--per-pid] [-e LIST] [-p PID]...\n"
 "                   [--cgroup PATH] [--comm NAME] [--min-latency TIME] [-d SECS]\n"
 "\n"
 "Keep the collectors attached and serve their figures over HTTP in the\n"
@@ -37,7 +39,11 @@ const char usage_serve[] =
 "      --listen ADDR:PORT  where to listen (default " DEFAULT_LISTEN ", loopback only);\n"
 "                          [::1]:9464 for IPv6, :9464 for every interface (warns:\n"
 "                          /metrics names processes and has no authentication)\n"
-"      --top N             per-process / per-disk series per table (default 10)\n"
+"      --max-series N      label sets per family of rows (cgroups, stacks, ...; default\n"
+"                          " STR(PROM_DEFAULT_MAX_SERIES) "), the rest summed into one labelled \"other\";\n"
+"                          CPUs, disks, interfaces are all kept (--top N: the old name)\n"
+"      --per-pid           per-process series (pid, comm labels) instead of sums per\n"
+"                          cgroup: unbounded churn on a busy host, so it warns\n"
 "  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
 "  -p, --pid PID           only this process (repeatable)\n"
 "      --cgroup PATH       only tasks in this cgroup v2 directory\n"
@@ -48,7 +54,7 @@ const char usage_serve[] =
 "\n"
 "Examples:\n"
 "  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
-"  sudo disco serve -e sched --listen 127.0.0.1:9500 --top 20\n"
+"  sudo disco serve -e sched --listen 127.0.0.1:9500 --max-series 20\n"
 "  curl -s 127.0.0.1:9464/metrics | promtool check metrics\n"
 "\n"
 "Prometheus scrape config:\n"
@@ -322,41 +328,60 @@ out:
 	return fd;
 }
 
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, NULL if absent; *matched says if it is --name. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	*matched = !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
+	if (!*matched)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
 /* Take out the options of serve itself; the rest goes to record_parse_args. */
-static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit, int *top)
+static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit,
+			   struct prom_opts *po)
 {
 	unsigned long long v;
 	int i, j;
 
 	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_listen = false, is_top = false;
+		const char *a = argv[i], *val;
+		bool is_listen, is_max;
 
 		if (!strcmp(a, "--")) {
 			while (i < *argc)
 				argv[j++] = argv[i++];
 			break;
 		}
-		if (!strcmp(a, "--listen") || !strncmp(a, "--listen=", 9)) {
-			is_listen = true;
-			val = a[8] == '=' ? a + 9 : (i + 1 < *argc ? argv[++i] : NULL);
-		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
-			is_top = true;
-			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
+		if (!strcmp(a, "--per-pid")) {
+			po->per_pid = true;
+			continue;
 		}
-		if (!is_listen && !is_top) {
+		val = opt_value(*argc, argv, &i, "--listen", &is_listen);
+		if (!is_listen) {
+			val = opt_value(*argc, argv, &i, "--max-series", &is_max);
+			/* the old name of --max-series */
+			if (!is_max)
+				val = opt_value(*argc, argv, &i, "--top", &is_max);
+		}
+		if (!is_listen && !is_max) {
 			argv[j++] = argv[i];
 			continue;
 		}
 		if (!val)
-			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--top");
+			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--max-series");
 		if (is_listen) {
 			*listen = val;
 			*explicit = true;
 		} else {
-			if (parse_u64(val, &v) || v == 0 || v > 10000)
-				return usage_error("serve", "--top needs a number from 1 to 10000, not '%s'", val);
-			*top = (int)v;
+			if (parse_u64(val, &v) || v == 0 || v > 100000)
+				return usage_error("serve", "--max-series needs a number from 1 to 100000, not '%s'", val);
+			po->max_series = (int)v;
 		}
 	}
 	*argc = j;
@@ -367,7 +392,7 @@ static int take_serve_args(int *argc, char **argv, const char **listen, bool *ex
 int cmd_serve(int argc, char **argv)
 {
 	struct record_args a;
-	struct server s = { .po = { .top = PROM_DEFAULT_TOP } };
+	struct server s = { .po = { .max_series = PROM_DEFAULT_MAX_SERIES } };
 	struct MHD_Daemon *d = NULL;
 	const char *listen_spec = DEFAULT_LISTEN;
 	bool explicit = false;
@@ -375,9 +400,12 @@ int cmd_serve(int argc, char **argv)
 	uint64_t start;
 	int rc, fd, err;
 
-	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po.top);
+	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po);
 	if (rc != EXIT_OK)
 		return rc;
+	if (s.po.per_pid)
+		log_warn("--per-pid: every process gets its own series (pid, comm labels); on a busy host "
+			 "they come and go by the thousand: keep --max-series low");
 	rc = record_parse_args(argc, argv, "serve", usage_serve, &a);
 	if (rc != EXIT_OK)
 		return rc;

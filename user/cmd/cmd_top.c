@@ -28,6 +28,13 @@ const char usage_top[] =
 "a terminal, one plain snapshot is printed per second instead (for scripts\n"
 "and logs). Needs root.\n"
 "\n"
+"Keys: q quit; s next sort (total, count, p99, max), < and > the previous\n"
+"or next; p pause (the figures keep counting); / filter the rows by name\n"
+"(Enter applies, empty clears, Esc cancels); h show or hide disco's own\n"
+"processes (hidden at first). Values from 1 ms are yellow, from 10 ms red,\n"
+"unless NO_COLOR is set. Columns that do not fit the terminal are left out\n"
+"whole: first the since-start group, then the rows' columns.\n"
+"\n"
 "Options:\n"
 "  -e, --event LIST        collectors (default: the default ones, see `disco check`)\n"
 "  -p, --pid PID           only this process (repeatable)\n"
@@ -48,7 +55,18 @@ const char usage_top[] =
 "  sudo disco top -e sched -n 5 > top.log\n"
 "  sudo disco top --json 2 10 | jq -c '.collectors.sched.dists.runq_latency.p99_ns'\n";
 
-/* A frame clipped to the terminal, so the header never scrolls away. */
+static int term_cols(void)
+{
+	struct winsize ws = { 0 };
+
+	return ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_col ? 0 : ws.ws_col;
+}
+
+/*
+ * A frame clipped to the terminal's rows, so the header never scrolls
+ * away, and to its columns as a last resort (the frame is laid out for
+ * them): escape sequences (colour, clear screen) take no column.
+ */
 static void show_clipped(const char *frame, size_t len)
 {
 	struct winsize ws = { 0 };
@@ -62,15 +80,92 @@ static void show_clipped(const char *frame, size_t len)
 	rows = ws.ws_row;
 	cols = ws.ws_col;
 	while (p < end && row < rows) {
-		const char *nl = memchr(p, '\n', end - p);
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		/* the frame starts with the clear-screen sequence: not a column */
-		size_t skip = p == frame && !strncmp(p, "\033[H\033[J", 6) ? 6 : 0;
+		const char *nl = memchr(p, '\n', end - p), *q = p;
+		const char *stop = nl ? nl : end;
+		size_t shown = 0;
 
-		fwrite(p, 1, n < cols + skip ? n : cols + skip, stdout);
+		while (q < stop) {
+			if (*q == '\033') {
+				const char *e = q + 1;
+
+				/* CSI: ESC [ parameters final-byte */
+				if (e < stop && *e == '[')
+					for (e++; e < stop && !(*e >= 0x40 && *e <= 0x7e); e++)
+						;
+				e = e < stop ? e + 1 : stop;
+				fwrite(q, 1, e - q, stdout);
+				q = e;
+				continue;
+			}
+			if (shown < cols)
+				fputc(*q, stdout);
+			shown++;
+			q++;
+		}
 		if (++row < rows && nl)
 			fputc('\n', stdout);
 		p = nl ? nl + 1 : end;
+	}
+	fputs("\033[0m", stdout);
+}
+
+/* What a key does to the view; true when the frame should be drawn again. */
+static bool on_key(char ch, struct top_opts *to, char *filter, size_t flen, bool *editing,
+		   char *status, size_t slen, bool *quit)
+{
+	size_t n = strlen(filter);
+
+	if (*editing) {
+		if (ch == '\n' || ch == '\r') {
+			*editing = false;
+			to->filter = filter;
+			to->status = NULL;
+		} else if (ch == 27) {	/* Esc */
+			*editing = false;
+			filter[0] = 0;
+			to->filter = NULL;
+			to->status = NULL;
+		} else if ((ch == 127 || ch == 8) && n) {
+			filter[n - 1] = 0;
+		} else if (ch >= 0x20 && ch < 0x7f && n + 1 < flen) {
+			filter[n] = ch;
+			filter[n + 1] = 0;
+		}
+		if (*editing) {
+			snprintf(status, slen, "filter (Enter applies, Esc cancels): %s_", filter);
+			to->status = status;
+		}
+		return true;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+		*quit = true;
+		return false;
+	case 's':
+	case '>':
+		to->sort = (to->sort + 1) % TOP_NSORT;
+		return true;
+	case '<':
+		to->sort = (to->sort + TOP_NSORT - 1) % TOP_NSORT;
+		return true;
+	case 'p':
+	case 'P':
+		to->paused = !to->paused;
+		return true;
+	case 'h':
+	case 'H':
+		to->show_self = !to->show_self;
+		return true;
+	case '/':
+		*editing = true;
+		filter[0] = 0;
+		to->filter = NULL;
+		snprintf(status, slen, "filter (Enter applies, Esc cancels): _");
+		to->status = status;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -90,6 +185,29 @@ static bool takes_value(const char *arg)
 		if (!strcmp(arg, flags[i]))
 			return false;
 	return true;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void draw(const json_t *prev, const json_t *cur, const struct top_opts *to)
+{
+	char *frame = NULL;
+	size_t flen = 0;
+	FILE *f = open_memstream(&frame, &flen);
+
+	if (f) {
+		top_render(f, prev, cur, to);
+		if (!fclose(f))
+			show_clipped(frame, flen);
+	}
+	free(frame);
+	fflush(stdout);
 }
 
 /*
@@ -159,14 +277,16 @@ int cmd_top(int argc, char **argv)
 {
 	struct record_args a;
 	struct recorder *r;
-	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO) };
+	struct top_opts to = { .rows = 5, .tty = isatty(STDOUT_FILENO), .self_pid = getpid() };
+	char filter[64] = "", status[128];
+	bool editing = false, quit = false;
 	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
 	struct termios saved, raw;
 	bool keys = false, json = false;
 	const char *bare_interval = NULL;
 	unsigned long long count = 0, frames = 0;
 	uint64_t start, last, period;
-	json_t *prev, *cur;
+	json_t *prev, *cur, *shown_prev = NULL, *shown_cur = NULL;
 	int rc = EXIT_OK, err;
 
 	rc = take_top_args(&argc, argv, &count, &to.rows, &json, &bare_interval);
@@ -190,6 +310,8 @@ int cmd_top(int argc, char **argv)
 	period = a.interval_ns ?: 1000000000ULL;
 	if (json)
 		to.tty = false;
+	/* https://no-color.org: set and not empty */
+	to.colour = to.tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!r)
 		return EXIT_ERR;
@@ -219,6 +341,7 @@ int cmd_top(int argc, char **argv)
 	start = last = mono_ns();
 	while (!stop_signal) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		bool redraw = false;
 		char ch;
 
 		err = recorder_poll(r, 100);
@@ -227,34 +350,35 @@ int cmd_top(int argc, char **argv)
 			rc = EXIT_ERR;
 			break;
 		}
-		if (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1 &&
-		    (ch == 'q' || ch == 'Q'))
+		while (keys && poll(&pfd, 1, 0) == 1 && read(STDIN_FILENO, &ch, 1) == 1)
+			redraw |= on_key(ch, &to, filter, sizeof(filter), &editing, status, sizeof(status),
+					 &quit);
+		if (quit)
 			break;
+		/* a key shows its effect at once, on the figures of the last frame */
+		if (redraw && shown_prev && shown_cur)
+			draw(shown_prev, shown_cur, &to);
 		if (mono_ns() - last < period)
 			continue;
 		last = mono_ns();
 		cur = recorder_collect(r);
+		to.realtime_ns = real_ns();
+		to.width = to.tty ? term_cols() : 0;
 		if (json) {
-			struct timespec ts;
-			json_t *line;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			line = top_json_line(prev, cur, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+			json_t *line = top_json_line(prev, cur, to.realtime_ns);
 
 			if (json_dumpf(line, stdout, JSON_COMPACT) || putchar('\n') == EOF)
 				rc = EXIT_ERR;
 			json_decref(line);
 		} else if (to.tty) {
-			char *frame = NULL;
-			size_t flen = 0;
-			FILE *f = open_memstream(&frame, &flen);
-
-			if (f) {
-				top_render(f, prev, cur, &to);
-				if (!fclose(f))
-					show_clipped(frame, flen);
+			/* paused: the screen stays, the figures go on counting */
+			if (!to.paused) {
+				json_decref(shown_prev);
+				json_decref(shown_cur);
+				shown_prev = json_incref(prev);
+				shown_cur = json_incref(cur);
+				draw(prev, cur, &to);
 			}
-			free(frame);
 		} else {
 			printf("--- snapshot %llu\n", frames + 1);
 			top_render(stdout, prev, cur, &to);
@@ -272,6 +396,8 @@ int cmd_top(int argc, char **argv)
 			break;
 	}
 	json_decref(prev);
+	json_decref(shown_prev);
+	json_decref(shown_cur);
 	if (to.tty) {
 		fputs("\033[?25h\033[?1049l", stdout);
 		fflush(stdout);

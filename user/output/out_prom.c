@@ -18,6 +18,7 @@
 #define MAX_FIXED	256	/* hooks/programs per collector (files are untrusted) */
 #define LE_TIME_FIRST	10	/* 2^10 ns = 1.024 us */
 #define LE_LAST		35	/* 2^35: the last power of two that is a slot edge */
+#define MAX_MACHINE_ROWS 8192	/* CPUs x modes of the largest machines */
 
 enum ptype { P_COUNTER, P_GAUGE, P_HISTOGRAM };
 static const char *const ptype_names[] = { "counter", "gauge", "histogram" };
@@ -36,8 +37,8 @@ struct family {
 struct prom {
 	struct family **fams;	/* each apart: open_memstream keeps &body */
 	size_t n, cap;
-	int top;
-	int max_rows;
+	int max_series;
+	bool per_pid;
 	int err;
 };
 
@@ -578,34 +579,197 @@ static void walk_entity(struct prom *p, json_t *v, const char *key, const char *
 	labels_free(&row);
 }
 
-/* A row about one process or thread (its series churn with the processes). */
+/* Members that name a process or thread: their series churn with the processes. */
+static bool process_key(const char *k)
+{
+	return !strcmp(k, "pid") || !strcmp(k, "tid") || !strcmp(k, "comm") ||
+	       ends_with(k, "_pid") || ends_with(k, "_tid") || ends_with(k, "_comm");
+}
+
 static bool names_process(json_t *row)
 {
 	const char *k;
 	json_t *x;
 
 	json_object_foreach(row, k, x)
-		if (!strcmp(k, "pid") || !strcmp(k, "tid") || !strcmp(k, "comm") || ends_with(k, "_pid"))
+		if (process_key(k))
 			return true;
 	return false;
 }
 
-/* Arrays of rows and maps (object keyed by non-identifiers): top N rows. */
+/*
+ * Labels whose values the machine bounds (CPUs, disks, interfaces, fixed
+ * enumerations): rows labelled only by these are never folded.
+ */
+static bool bounded_label(const char *k)
+{
+	static const char *const keys[] = {
+		"cpu", "mode", "device", "disk", "op", "state", "order", "hook", "kind", "direction",
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+static bool machine_row(json_t *row, const char *mapkey)
+{
+	const char *k;
+	json_t *x;
+
+	if (mapkey)
+		return false;
+	json_object_foreach(row, k, x)
+		if (is_label_member(k, x) && !bounded_label(k))
+			return false;
+	return true;
+}
+
+/* The row's label members as one string (rows with equal ones fold together). */
+static char *label_signature(json_t *row)
+{
+	json_t *sig = json_object();
+	const char *k;
+	json_t *x;
+	char *s;
+
+	json_object_foreach(row, k, x)
+		if (is_label_member(k, x))
+			json_object_set(sig, k, x);
+	s = json_object_size(sig) ? json_dumps(sig, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	json_decref(sig);
+	return s;
+}
+
+/*
+ * Add src's figures into dst: distributions bucket by bucket, levels named
+ * max_/peak_ (min_) by their maximum (minimum), other numbers summed.
+ */
+static void fold_into(json_t *dst, json_t *src)
+{
+	const char *k, *unit;
+	struct hist a, b;
+	json_t *x, *d;
+
+	json_object_foreach(src, k, x) {
+		d = json_object_get(dst, k);
+		if (!d || is_label_member(k, x))
+			continue;
+		if (hist_json_is_distribution(x) && (unit = hist_json_unit(x)) &&
+		    !hist_from_json(d, unit, &a) && !hist_from_json(x, unit, &b)) {
+			hist_merge(&a, &b);
+			json_object_set_new(dst, k, hist_to_json(&a, unit));
+		} else if (json_is_integer(x) && json_is_integer(d)) {
+			json_int_t u = json_integer_value(d), v = json_integer_value(x);
+
+			if (starts_with(k, "max_") || starts_with(k, "peak_"))
+				u = u > v ? u : v;
+			else if (starts_with(k, "min_"))
+				u = u < v ? u : v;
+			else
+				u += v;
+			json_integer_set(d, u);
+		} else if (json_is_number(x) && json_is_number(d)) {
+			json_object_set_new(dst, k, json_real(json_number_value(d) + json_number_value(x)));
+		} else if (json_is_object(x) && json_is_object(d)) {
+			fold_into(d, x);
+		}
+	}
+}
+
+/*
+ * Without per-process labels, rows about processes become one row per set
+ * of their other labels (the cgroup, say). False when no label is left:
+ * the collector's own totals already say what such a row would.
+ */
+static bool aggregate_processes(struct prom *p, struct ranked *rows, size_t *m, json_t *keep)
+{
+	json_t *groups = json_object(), *g, *x;
+	const char *k, *sig;
+	size_t n = 0;
+	void *tmp;
+	char *s;
+
+	for (size_t i = 0; i < *m; i++) {
+		g = json_deep_copy(rows[i].v);
+		json_object_foreach_safe(g, tmp, k, x)
+			if (process_key(k))
+				json_object_del(g, k);
+		s = label_signature(g);
+		if (!s) {
+			json_decref(g);
+			json_decref(groups);
+			return false;
+		}
+		x = json_object_get(groups, s);
+		if (x) {
+			fold_into(x, g);
+			json_decref(g);
+		} else {
+			json_object_set_new(groups, s, g);
+		}
+		free(s);
+	}
+	json_object_foreach(groups, sig, g) {
+		rows[n] = (struct ranked){ g, NULL, rank_of(g), n };
+		n++;
+	}
+	json_array_append_new(keep, groups);
+	*m = n;
+	(void)p;
+	return true;
+}
+
+/* How many rows of a family were summed into "other" in this rendering. */
+static void fold_count(struct prom *p, const char *rows_name, size_t n)
+{
+	struct labels l = { 0 };
+
+	if (labels_add(p, &l, "rows", rows_name))
+		return;
+	emit_u64(p, "disco_exporter_rows_folded", P_GAUGE,
+		 "Rows past --max-series that were summed into the series labelled other, per family of rows.",
+		 &l, n);
+	labels_free(&l);
+}
+
+/* The rows past the bound as one row whose every label says "other". */
+static json_t *other_row(struct ranked *rows, size_t from, size_t m)
+{
+	json_t *o = json_deep_copy(rows[from].v), *x;
+	const char *k;
+
+	for (size_t i = from + 1; o && i < m; i++)
+		fold_into(o, rows[i].v);
+	json_object_foreach(o, k, x)
+		if (is_label_member(k, x))
+			json_object_set_new(o, k, json_string("other"));
+	return o;
+}
+
+/*
+ * Arrays of rows and maps (object keyed by non-identifiers). Rows about
+ * processes are aggregated by their other labels unless per_pid; then at
+ * most max_series rows, the highest ranked, the rest summed into "other"
+ * (rows of CPUs, disks, interfaces are all kept).
+ */
 static void walk_rows(struct prom *p, json_t *c, const char *key, const char *name,
 		      const char *jpath, const struct labels *l, int depth)
 {
 	size_t n = json_is_array(c) ? json_array_size(c) : json_object_size(c), m = 0, i, limit;
+	json_t *keep = json_array(), *other;
 	struct ranked *rows;
 	char jp[512];
 	const char *k;
 	json_t *x;
 
-	if (!n)
-		return;
+	if (!n || !keep)
+		goto out_keep;
 	rows = calloc(n, sizeof(*rows));
 	if (!rows) {
 		p->err = -ENOMEM;
-		return;
+		goto out_keep;
 	}
 	if (json_is_array(c)) {
 		json_array_foreach(c, i, x) {
@@ -623,13 +787,21 @@ static void walk_rows(struct prom *p, json_t *c, const char *key, const char *na
 			rows[m++] = (struct ranked){ x, k, rank_of(x), i++ };
 		snprintf(jp, sizeof(jp), "%s.*", jpath);
 	}
+	if (m && !p->per_pid && names_process(rows[0].v) && !aggregate_processes(p, rows, &m, keep))
+		goto out;
 	qsort(rows, m, sizeof(*rows), by_rank_desc);
-	/* rows of processes come and go; disks, CPUs and interfaces stay */
-	limit = m && names_process(rows[0].v) ? (size_t)p->top : (size_t)p->max_rows;
+	limit = m && machine_row(rows[0].v, rows[0].key) ? MAX_MACHINE_ROWS : (size_t)p->max_series;
 	for (i = 0; i < m && i < limit; i++)
 		walk_entity(p, rows[i].v, key, rows[i].key, name, jp, l, depth);
+	if (m > limit && (other = other_row(rows, limit, m))) {
+		walk_entity(p, other, key, rows[0].key ? "other" : NULL, name, jp, l, depth);
+		json_decref(other);
+		fold_count(p, name, m - limit);
+	}
 out:
 	free(rows);
+out_keep:
+	json_decref(keep);
 }
 
 static bool is_map(json_t *o)
@@ -666,7 +838,7 @@ static void export_value(struct prom *p, json_t *v, const char *key, const char 
 			return;
 		snprintf(help, sizeof(help), "Distribution %s (docs/json-schema.md), in %s.",
 			 jpath, ns ? "seconds" : unit);
-		emit_hist(p, name, help, l, &h, ns);
+		emit_hist(p, name, prom_help(name) ?: help, l, &h, ns);
 	} else if (json_is_integer(v) || json_is_real(v)) {
 		bool gauge = json_is_real(v) || gauge_key(key);
 		enum ptype t = gauge ? P_GAUGE : P_COUNTER;
@@ -676,8 +848,10 @@ static void export_value(struct prom *p, json_t *v, const char *key, const char 
 			return;
 		if (gauge && ends_with(name, "_total"))
 			return;	/* would break the _total-means-counter convention */
-		snprintf(help, sizeof(help), "%s %s%s.", gauge ? "Gauge" : "Counter", jpath,
-			 ns ? ", in seconds" : "");
+		snprintf(help, sizeof(help), "%s", prom_help(name) ?: "");
+		if (!help[0])
+			snprintf(help, sizeof(help), "%s %s%s.", gauge ? "Gauge" : "Counter", jpath,
+				 ns ? ", in seconds" : "");
 		if (json_is_integer(v)) {
 			json_int_t iv = json_integer_value(v);
 
@@ -714,7 +888,7 @@ static void walk(struct prom *p, json_t *obj, const char *name, const char *jpat
 		 const struct labels *l, int depth, bool entity)
 {
 	char child[NAME_LEN], jp[512], key[NAME_LEN];
-	const char *k;
+	const char *k, *w;
 	json_t *v;
 	bool ns, bare;
 
@@ -724,15 +898,19 @@ static void walk(struct prom *p, json_t *obj, const char *name, const char *jpat
 			continue;	/* exported as the fixed disco_* families */
 		if (depth == 0 && prom_skipped(obj, k))
 			continue;
-		if (derived_rate(k) || (!entity && skipped_key(k)) || (entity && is_label_member(k, v)))
+		/* the session's length is disco_session_duration_seconds, once */
+		if (derived_rate(k) || !strcmp(k, "elapsed_ns") || (!entity && skipped_key(k)) ||
+		    (entity && is_label_member(k, v)))
 			continue;
+		/* w: the words of k in the name; total_x counted ends in _total already */
+		w = json_is_integer(v) && !gauge_key(k) && starts_with(k, "total_") && k[6] ? k + 6 : k;
 		/* a row's bare "ns" or "value" is the row's own figure: no key in the name */
-		bare = entity && (!strcmp(k, "ns") || !strcmp(k, "value"));
+		bare = entity && (!strcmp(w, "ns") || !strcmp(w, "value"));
 		/* x_ns (a number) -> x_seconds, the value converted */
 		ns = (json_is_integer(v) || json_is_real(v)) &&
-		     (bare ? !strcmp(k, "ns") : ends_with(k, "_ns") && strlen(k) > 3);
+		     (bare ? !strcmp(w, "ns") : ends_with(w, "_ns") && strlen(w) > 3);
 		snprintf(child, sizeof(child), "%s", name);
-		snprintf(key, sizeof(key), "%.*s", (int)(strlen(k) - (ns ? 3 : 0)), k);
+		snprintf(key, sizeof(key), "%.*s", (int)(strlen(w) - (ns ? 3 : 0)), w);
 		if ((!bare && name_append(child, sizeof(child), key)) ||
 		    (ns && name_append(child, sizeof(child), "seconds")))
 			continue;
@@ -852,8 +1030,8 @@ static void session_fixed(struct prom *p, json_t *rep)
 
 int prom_render(const json_t *report, FILE *out, const struct prom_opts *po)
 {
-	struct prom p = { .top = po && po->top > 0 ? po->top : PROM_DEFAULT_TOP,
-			  .max_rows = po && po->max_rows > 0 ? po->max_rows : PROM_DEFAULT_MAX_ROWS };
+	struct prom p = { .max_series = po && po->max_series > 0 ? po->max_series : PROM_DEFAULT_MAX_SERIES,
+			  .per_pid = po && po->per_pid };
 	json_t *rep = (json_t *)report, *cols = json_object_get(rep, "collectors"), *c;
 	struct labels none = { 0 };
 	char name[NAME_LEN], jp[256];

@@ -17,17 +17,25 @@
 #ifndef DISCO_OUT_PROM_H
 #define DISCO_OUT_PROM_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
 
-#define PROM_DEFAULT_TOP 10
-#define PROM_DEFAULT_MAX_ROWS 256
+#define PROM_DEFAULT_MAX_SERIES 50
 #define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct prom_opts {
-	int top;	/* rows about processes kept per array/map, > 0 */
-	int max_rows;	/* other rows (CPUs, disks, interfaces) kept per array/map */
+	/*
+	 * Label sets per family of rows (cgroups, processes, stacks), the
+	 * rest summed into one whose labels say "other"; rows of CPUs,
+	 * disks, interfaces and states are all kept.
+	 */
+	int max_series;
+	bool per_pid;	/* keep pid/comm labels instead of summing per cgroup */
 };
+
+/* The sentence a human wrote for a family the naming rule makes, or NULL. */
+const char *prom_help(const char *family);
 
 /* Render a disco.report/1 object; 0, -ENOMEM or -EIO. */
 int prom_render(const json_t *report, FILE *out, const struct prom_opts *po);

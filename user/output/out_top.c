@@ -18,26 +18,63 @@ static const char *fmt(uint64_t v, const char *unit, char *buf, size_t len)
 	return strcmp(unit, "ns") ? fmt_bytes(v, buf, len) : fmt_ns(v, buf, len);
 }
 
-static void dist_row(FILE *out, const char *name, const json_t *cur, const json_t *prev, double secs)
+const char *const top_sort_names[TOP_NSORT] = {
+	[TOP_SORT_TOTAL] = "total", [TOP_SORT_COUNT] = "count", [TOP_SORT_P99] = "p99",
+	[TOP_SORT_MAX] = "max",
+};
+
+/* Column layout of a frame: whole groups are dropped when the terminal is narrow. */
+struct layout {
+	int name_w;		/* from the longest name, at most 30 */
+	bool since_start;	/* the cumulative group fits */
+	bool show[3];		/* the interval's p50, p99, max */
+};
+
+/*
+ * A value in a field of width w, red from 10 ms (or 10 MiB), yellow from
+ * 1 ms, when colour is on: padded first, so the columns stay aligned.
+ */
+static void cell(FILE *out, const struct top_opts *o, int w, const char *text, uint64_t v,
+		 const char *unit)
+{
+	uint64_t red = strcmp(unit, "ns") ? 10ULL << 20 : 10000000, yellow = red / 10;
+
+	if (o->colour && v >= yellow)
+		fprintf(out, " \033[%sm%*s\033[0m", v >= red ? "31" : "33", w, text);
+	else
+		fprintf(out, " %*s", w, text);
+}
+
+static void dist_row(FILE *out, const char *name, const json_t *cur, const json_t *prev, double secs,
+		     const struct top_opts *o, const struct layout *l)
 {
 	const char *unit = hist_json_unit(cur);
 	struct hist iv, all;
-	char b[6][16];
+	uint64_t v[3];
+	char b[16];
 
 	if (!unit || hist_interval(cur, prev, unit, &iv) || hist_from_json(cur, unit, &all))
 		return;
-	fprintf(out, "  %-30.30s %9.1f %8s %8s %8s  %10" PRIu64 " %8s %8s %8s\n", name,
-		secs > 0 ? iv.count / secs : 0.0,
-		iv.count ? fmt(hist_percentile(&iv, 0.5), unit, b[0], 16) : "-",
-		iv.count ? fmt(hist_percentile(&iv, 0.99), unit, b[1], 16) : "-",
-		iv.count ? fmt(iv.max, unit, b[2], 16) : "-",
-		(uint64_t)all.count,
-		all.count ? fmt(hist_percentile(&all, 0.5), unit, b[3], 16) : "-",
-		all.count ? fmt(hist_percentile(&all, 0.99), unit, b[4], 16) : "-",
-		all.count ? fmt(all.max, unit, b[5], 16) : "-");
+	fprintf(out, "  %-*.*s %9.1f", l->name_w, l->name_w, name, secs > 0 ? iv.count / secs : 0.0);
+	v[0] = hist_percentile(&iv, 0.5);
+	v[1] = hist_percentile(&iv, 0.99);
+	v[2] = iv.max;
+	for (int i = 0; i < 3; i++)
+		if (l->show[i])
+			cell(out, o, 8, iv.count ? fmt(v[i], unit, b, 16) : "-", iv.count ? v[i] : 0, unit);
+	if (l->since_start) {
+		fprintf(out, "  %10" PRIu64, (uint64_t)all.count);
+		v[0] = hist_percentile(&all, 0.5);
+		v[1] = hist_percentile(&all, 0.99);
+		v[2] = all.max;
+		for (int i = 0; i < 3; i++)
+			cell(out, o, 8, all.count ? fmt(v[i], unit, b, 16) : "-", all.count ? v[i] : 0, unit);
+	}
+	fputc('\n', out);
 }
 
-static void dists(FILE *out, json_t *c, json_t *p, const char *prefix, double secs, int depth)
+static void dists(FILE *out, json_t *c, json_t *p, const char *prefix, double secs, int depth,
+		  const struct top_opts *o, struct layout *l)
 {
 	const char *k;
 	json_t *v;
@@ -45,16 +82,22 @@ static void dists(FILE *out, json_t *c, json_t *p, const char *prefix, double se
 
 	json_object_foreach(c, k, v) {
 		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "", k);
-		if (hist_json_is_distribution(v))
-			dist_row(out, name, v, json_object_get(p, k), secs);
-		else if (json_is_object(v) && depth < 2)
-			dists(out, v, json_object_get(p, k), name, secs, depth + 1);
+		if (hist_json_is_distribution(v)) {
+			if (!out) {	/* measuring pass */
+				if ((int)strlen(name) > l->name_w)
+					l->name_w = strlen(name) > 30 ? 30 : (int)strlen(name);
+				continue;
+			}
+			dist_row(out, name, v, json_object_get(p, k), secs, o, l);
+		} else if (json_is_object(v) && depth < 2) {
+			dists(out, v, json_object_get(p, k), name, secs, depth + 1, o, l);
+		}
 	}
 }
 
 /* Running counts that moved; settings (_ns, sampling) and levels (_not_listed) are not rates. */
 static void counters(FILE *out, json_t *c, json_t *p, const char *prefix, double secs,
-		     int depth, int *n)
+		     int depth, int *n, int *col, int width)
 {
 	const char *k;
 	json_t *v;
@@ -73,12 +116,22 @@ static void counters(FILE *out, json_t *c, json_t *p, const char *prefix, double
 				continue;
 			if (*n == MAX_COUNTERS)
 				return;
-			fprintf(out, "%s%s %.0f/s", *n % 4 ? "   " : (*n ? "\n    " : "  rates: "), name,
-				secs > 0 && now >= before ? (now - before) / secs : 0.0);
+			char item[160];
+			int len = snprintf(item, sizeof(item), "%s %.0f/s", name,
+					   secs > 0 && now >= before ? (now - before) / secs : 0.0);
+
+			/* a whole item per line or none: wrap before it */
+			if (!*n) {
+				*col = fprintf(out, "  rates: %s", item);
+			} else if (*col + 3 + len > width) {
+				*col = fprintf(out, "\n         %s", item) - 1;
+			} else {
+				*col += fprintf(out, "   %s", item);
+			}
 			(*n)++;
 		} else if (json_is_object(v) && !hist_json_is_distribution(v) && depth < 2 &&
 			   !strstr(k, "sampling") && !strstr(k, "filters")) {
-			counters(out, v, json_object_get(p, k), name, secs, depth + 1, n);
+			counters(out, v, json_object_get(p, k), name, secs, depth + 1, n, col, width);
 		}
 	}
 }
@@ -111,22 +164,53 @@ struct worst {
 	uint64_t count, sum, p50, p99, max;
 };
 
-static int by_sum_desc(const void *a, const void *b)
+static int by_sort_key(const void *a, const void *b, void *arg)
 {
 	const struct worst *x = a, *y = b;
+	uint64_t kx, ky;
 
-	if (x->sum != y->sum)
-		return x->sum > y->sum ? -1 : 1;
+	switch (*(const enum top_sort *)arg) {
+	case TOP_SORT_COUNT:
+		kx = x->count, ky = y->count;
+		break;
+	case TOP_SORT_P99:
+		kx = x->p99, ky = y->p99;
+		break;
+	case TOP_SORT_MAX:
+		kx = x->max, ky = y->max;
+		break;
+	default:
+		kx = x->sum, ky = y->sum;
+	}
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
 	return x->count > y->count ? -1 : x->count < y->count;
 }
 
-static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, double secs, int rows)
+/* disco itself: by pid, or by name when the pid is not in the row */
+static bool is_self(const json_t *row, const struct top_opts *o)
 {
-	size_t n = json_array_size(cur), np = json_array_size(prev), m = 0, i;
+	const json_t *pid = json_object_get(row, "pid");
+
+	if (json_is_integer(pid))
+		return o->self_pid && json_integer_value(pid) == o->self_pid;
+	return !strcmp(json_string_value(json_object_get(row, "comm")) ?: "", "disco");
+}
+
+static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, double secs,
+		       const struct top_opts *o)
+{
+	static const char *const heads[5] = { "count/s", "p50", "p99", "max", "total/s" };
+	/* the columns a narrow terminal keeps, in order: p99, count/s, max, p50, total */
+	static const int keep_order[5] = { 2, 0, 3, 1, 4 };
+	size_t n = json_array_size(cur), np = json_array_size(prev), m = 0, i, hidden = 0;
 	const char *dkey = NULL, *unit, *k;
-	char (*pids)[ID_LEN] = NULL, b[4][16];
+	char (*pids)[ID_LEN] = NULL, b[16];
 	struct worst *w = NULL;
 	json_t *v, *first = json_array_get(cur, 0);
+	static const int widths[5] = { 10, 9, 9, 9, 11 };
+	bool shown[5] = { false };
+	int id_w = 4, ncols, cols_w = 0, width = o->width > 0 ? o->width : 1000;
 
 	json_object_foreach(first, k, v) {
 		if (hist_json_is_distribution(v)) {
@@ -136,7 +220,7 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 	}
 	if (!dkey || !(unit = hist_json_unit(json_object_get(first, dkey))))
 		return;
-	w = calloc(n, sizeof(*w));
+	w = calloc(n ?: 1, sizeof(*w));
 	pids = calloc(np ?: 1, sizeof(*pids));
 	if (!w || !pids)
 		goto out;
@@ -147,6 +231,12 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 		struct hist h;
 
 		row_id(row, w[m].id, ID_LEN);
+		if (!o->show_self && is_self(row, o)) {
+			hidden++;
+			continue;
+		}
+		if (o->filter && *o->filter && !strstr(w[m].id, o->filter))
+			continue;
 		for (size_t j = 0; j < np; j++) {
 			if (!strcmp(pids[j], w[m].id)) {
 				pd = json_object_get(json_array_get(prev, j), dkey);
@@ -162,19 +252,121 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 		w[m].max = h.max;
 		m++;
 	}
-	qsort(w, m, sizeof(*w), by_sum_desc);
-	fprintf(out, "  %s by %s, last interval%s\n", key, dkey, m ? "" : ": none");
-	if (m)
-		fprintf(out, "    %-32s %9s %8s %8s %8s %10s\n", "", "count/s", "p50", "p99", "max",
-			strcmp(unit, "ns") ? "bytes/s" : "total/s");
-	for (i = 0; i < m && i < (size_t)rows; i++)
-		fprintf(out, "    %-32.32s %9.1f %8s %8s %8s %10s\n", w[i].id,
-			secs > 0 ? w[i].count / secs : 0.0, fmt(w[i].p50, unit, b[0], 16),
-			fmt(w[i].p99, unit, b[1], 16), fmt(w[i].max, unit, b[2], 16),
-			fmt(secs > 0 ? (uint64_t)(w[i].sum / secs) : 0, unit, b[3], 16));
+	qsort_r(w, m, sizeof(*w), by_sort_key, (void *)&o->sort);
+	for (i = 0; i < m && i < (size_t)o->rows; i++)
+		if ((int)strlen(w[i].id) > id_w)
+			id_w = (int)strlen(w[i].id);
+	/* drop whole columns until a row fits, then shorten the names */
+	for (ncols = 5; ncols > 1; ncols--) {
+		int need = 4 + id_w;
+
+		for (int c = 0; c < ncols; c++)
+			need += widths[keep_order[c]];
+		if (need <= width)
+			break;
+	}
+	for (int c = 0; c < ncols; c++) {
+		shown[keep_order[c]] = true;
+		cols_w += widths[keep_order[c]];
+	}
+	if (4 + id_w + cols_w > width)
+		id_w = width - 4 - cols_w > 8 ? width - 4 - cols_w : 8;
+	/* the title in as many words as fit */
+	{
+		char t[3][192];
+
+		snprintf(t[0], sizeof(t[0]), "  %s by %s, last interval, by %s%s%s", key, dkey,
+			 top_sort_names[o->sort], m ? "" : ": none", hidden ? " (disco hidden)" : "");
+		snprintf(t[1], sizeof(t[1]), "  %s, last interval, by %s%s", key, top_sort_names[o->sort],
+			 m ? "" : ": none");
+		snprintf(t[2], sizeof(t[2]), "  %.*s", width > 3 ? width - 2 : 1, key);
+		fprintf(out, "%s\n", (int)strlen(t[0]) <= width ? t[0] : (int)strlen(t[1]) <= width ? t[1] : t[2]);
+	}
+	if (m) {
+		fprintf(out, "    %-*s", id_w, "");
+		for (int c = 0; c < 5; c++)
+			if (shown[c])
+				fprintf(out, c == 4 ? " %10s" : c ? " %8s" : " %9s",
+					c == 4 && strcmp(unit, "ns") ? "bytes/s" : heads[c]);
+		fputc('\n', out);
+	}
+	for (i = 0; i < m && i < (size_t)o->rows; i++) {
+		uint64_t vals[5] = { 0, w[i].p50, w[i].p99, w[i].max,
+				     secs > 0 ? (uint64_t)(w[i].sum / secs) : 0 };
+
+		fprintf(out, "    %-*.*s", id_w, id_w, w[i].id);
+		if (shown[0])
+			fprintf(out, " %9.1f", secs > 0 ? w[i].count / secs : 0.0);
+		for (int c = 1; c < 5; c++)
+			if (shown[c])
+				cell(out, o, c == 4 ? 10 : 8, fmt(vals[c], unit, b, 16), c == 4 ? 0 : vals[c], unit);
+		fputc('\n', out);
+	}
 out:
 	free(w);
 	free(pids);
+}
+
+/*
+ * Whole column groups that fit the width: the cumulative ("since start")
+ * group goes first, then the worst rows' columns one by one; the name
+ * column is sized from the data.
+ */
+static void fit(json_t *cols, const struct top_opts *o, struct layout *l)
+{
+	const char *name;
+	json_t *c;
+	int width = o->width > 0 ? o->width : 1000;
+
+	memset(l, 0, sizeof(*l));
+	l->name_w = 12;
+	json_object_foreach(cols, name, c)
+		dists(NULL, c, NULL, "", 0, 0, o, l);
+	/* "  name rate/s p50 p99 max" then "  total p50 p99 max" */
+	l->since_start = 2 + l->name_w + 10 + 27 + 12 + 27 <= width;
+	/* narrower still: the interval's p50, then max; p99 stays */
+	l->show[0] = l->show[1] = l->show[2] = true;
+	if (2 + l->name_w + 10 + 27 > width)
+		l->show[0] = false;
+	if (2 + l->name_w + 10 + 18 > width)
+		l->show[2] = false;
+	if (2 + l->name_w + 10 + 9 > width)
+		l->name_w = width - 2 - 10 - 9 > 8 ? width - 2 - 10 - 9 : 8;
+}
+
+/* The header's parts, the most useful first, as many as the width takes. */
+static void header(FILE *out, const struct top_opts *o, const char *clock, const char *host,
+		   const char *up, double secs)
+{
+	enum { CLOCK, PAUSED, FILTER, SORT, INTERVAL, UP, HOST, NPARTS };
+	/* chosen by importance, shown in reading order */
+	static const int order[NPARTS] = { CLOCK, HOST, UP, INTERVAL, SORT, FILTER, PAUSED };
+	char part[NPARTS][96] = { { 0 } };
+	bool use[NPARTS] = { false };
+	int width = o->width > 0 ? o->width : 1000, len = 9;	/* "disco top" */
+
+	snprintf(part[CLOCK], sizeof(part[CLOCK]), "%s", clock);
+	if (o->paused)
+		snprintf(part[PAUSED], sizeof(part[PAUSED]), "PAUSED");
+	if (o->filter && *o->filter)
+		snprintf(part[FILTER], sizeof(part[FILTER]), "filter %.80s", o->filter);
+	snprintf(part[SORT], sizeof(part[SORT]), "sort %s", top_sort_names[o->sort]);
+	snprintf(part[INTERVAL], sizeof(part[INTERVAL]), "interval %.2fs", secs);
+	snprintf(part[UP], sizeof(part[UP]), "up %s", up);
+	snprintf(part[HOST], sizeof(part[HOST]), "%.80s", host);
+	for (int i = 0; i < NPARTS; i++) {
+		int n = (int)strlen(part[i]);
+
+		if (n && len + 2 + n <= width) {
+			use[i] = true;
+			len += 2 + n;
+		}
+	}
+	fputs("disco top", out);
+	for (int i = 0; i < NPARTS; i++)
+		if (use[order[i]])
+			fprintf(out, "  %s", part[order[i]]);
+	fputc('\n', out);
 }
 
 void top_render(FILE *out, const json_t *prev_rep, const json_t *cur_rep, const struct top_opts *o)
@@ -185,16 +377,27 @@ void top_render(FILE *out, const json_t *prev_rep, const json_t *cur_rep, const 
 	uint64_t now = json_u64(s, "duration_ns");
 	uint64_t before = prev ? json_u64(json_object_get(prev, "session"), "duration_ns") : 0;
 	double secs = now > before ? (now - before) / 1e9 : 0;
+	time_t wall = (time_t)(o->realtime_ns / 1000000000ULL);
 	const char *name, *k;
-	char b[16];
-	int n;
+	char b[16], clock[16] = "";
+	struct layout l;
+	struct tm tm;
+	int n, col, ncol;
 
+	fit(cols, o, &l);
 	if (o->tty)
 		fputs("\033[H\033[J", out);
-	fprintf(out, "disco top   %s   kernel %s   up %s   interval %.2fs%s\n",
-		json_string_value(json_object_get(s, "hostname")) ?: "",
-		json_string_value(json_object_get(s, "kernel")) ?: "", fmt_ns(now, b, sizeof(b)),
-		secs, o->tty ? "   (q quits)" : "");
+	if (o->realtime_ns && localtime_r(&wall, &tm))
+		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	header(out, o, clock, json_string_value(json_object_get(s, "hostname")) ?: "",
+	       fmt_ns(now, b, sizeof(b)), secs);
+	if (o->tty) {
+		const char *keys = "keys: q quit  s/< > sort  p pause  / filter  h show disco";
+
+		fputs(o->status ? o->status : o->width && (int)strlen(keys) > o->width ?
+		      "q s < > p / h" : keys, out);
+		fputc('\n', out);
+	}
 	json_object_foreach(cols, name, c) {
 		uint64_t ev = json_u64(c, "events");
 
@@ -202,18 +405,28 @@ void top_render(FILE *out, const json_t *prev_rep, const json_t *cur_rep, const 
 		fprintf(out, "\n== %s: %.0f events/s, %" PRIu64 " dropped%s\n", name,
 			secs > 0 && ev >= json_u64(p, "events") ? (ev - json_u64(p, "events")) / secs : 0.0,
 			json_u64(c, "drops"), json_u64(c, "drops") ? " (ring buffer full)" : "");
-		fprintf(out, "  %-30s %9s %8s %8s %8s  %10s %8s %8s %8s\n", "", "rate/s", "p50", "p99",
-			"max", "total", "p50", "p99", "max");
-		dists(out, c, p, "", secs, 0);
-		n = 0;
-		counters(out, c, p, "", secs, 0, &n);
+		ncol = 1 + l.show[0] + l.show[1] + l.show[2];
+		fprintf(out, "  %-*s %.*s", l.name_w, "", 9 * ncol, ncol > 2 ? "----------- last interval ----------" :
+			"-last interval----");
+		if (l.since_start)
+			fprintf(out, "  %s", "------------ since start ------------");
+		fprintf(out, "\n  %-*s %9s", l.name_w, "", "rate/s");
+		for (int i = 0; i < 3; i++)
+			if (l.show[i])
+				fprintf(out, " %8s", (const char *[]){ "p50", "p99", "max" }[i]);
+		if (l.since_start)
+			fprintf(out, "  %10s %8s %8s %8s", "total", "p50", "p99", "max");
+		fputc('\n', out);
+		dists(out, c, p, "", secs, 0, o, &l);
+		n = col = 0;
+		counters(out, c, p, "", secs, 0, &n, &col, o->width > 0 ? o->width : 120);
 		if (n)
 			fputc('\n', out);
 		json_object_foreach(c, k, v) {
 			json_t *first = json_array_get(v, 0);
 
 			if (json_is_object(first) && !json_object_get(first, "time_ns"))
-				worst_rows(out, k, v, json_object_get(p, k), secs, o->rows);
+				worst_rows(out, k, v, json_object_get(p, k), secs, o);
 		}
 	}
 	fflush(out);

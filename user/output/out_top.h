@@ -13,10 +13,30 @@
 #include <jansson.h>
 #include "hist.h"
 
+/* What the worst-rows tables are sorted by (the `s`, `<` and `>` keys). */
+enum top_sort {
+	TOP_SORT_TOTAL,		/* time (bytes) per second: who suffered most */
+	TOP_SORT_COUNT,
+	TOP_SORT_P99,
+	TOP_SORT_MAX,
+	TOP_NSORT,
+};
+
 struct top_opts {
 	int rows;	/* worst rows shown per table (processes, disks, ...) */
 	bool tty;	/* clear the screen before the frame */
+	bool colour;	/* values over thresholds in colour (not with NO_COLOR) */
+	int width;	/* terminal columns; 0: no limit */
+	enum top_sort sort;
+	const char *filter;	/* only rows whose name contains it */
+	bool show_self;		/* list disco's own processes too */
+	long self_pid;		/* disco's pid: its rows are hidden unless show_self */
+	bool paused;
+	uint64_t realtime_ns;	/* wall clock of the frame, for the header */
+	const char *status;	/* a line under the header (the filter being typed) */
 };
+
+extern const char *const top_sort_names[TOP_NSORT];
 
 /* One frame: per collector, the distributions, counter rates and worst rows. */
 void top_render(FILE *out, const json_t *prev, const json_t *cur, const struct top_opts *o);

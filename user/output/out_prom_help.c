@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HELP sentences of the Prometheus families the naming rule makes (docs/prometheus.md). */
+#include <string.h>
+#include "out_prom.h"
+
+/*
+ * One row per family the default collectors export; a family missing here
+ * gets a sentence made from its JSON path. tests/integration/test_serve.sh
+ * fails on such a family in the default set, so a new figure gets its row.
+ */
+static const struct {
+	const char *name, *help;
+} help[] = {
+	/* sched */
+	{ "disco_sched_runq_latency_seconds", "Time tasks waited on a run queue before running (after a wakeup or a preemption)." },
+	{ "disco_sched_runq_latency_wakeup_seconds", "Run-queue wait of tasks that had just been woken up." },
+	{ "disco_sched_runq_latency_new_seconds", "Run-queue wait of newly forked tasks before their first run." },
+	{ "disco_sched_runq_latency_preempted_seconds", "Run-queue wait of tasks that were preempted while runnable." },
+	{ "disco_sched_switches_voluntary_total", "Context switches where the task gave up the CPU (it blocked)." },
+	{ "disco_sched_switches_involuntary_total", "Context switches where the task was preempted while runnable." },
+	{ "disco_sched_migrations_total", "Tasks moved from one CPU to another." },
+	{ "disco_sched_outliers_seen_total", "Run-queue waits at or above the outlier threshold." },
+	{ "disco_sched_processes_not_tracked_total", "Run-queue samples lost because the kernel's process table was full." },
+	{ "disco_sched_min_latency_seconds", "The outlier threshold: run-queue waits at least this long are reported one by one." },
+	{ "disco_sched_processes_runq_latency_seconds", "Run-queue wait per cgroup (per process with --per-pid)." },
+	{ "disco_sched_processes_voluntary_switches_total", "Voluntary context switches per cgroup (per process with --per-pid)." },
+	{ "disco_sched_processes_involuntary_switches_total", "Involuntary context switches per cgroup (per process with --per-pid)." },
+	{ "disco_sched_processes_migrations_total", "CPU migrations per cgroup (per process with --per-pid)." },
+	{ "disco_sched_processes_not_listed", "Processes with samples beyond the ones the sched collector lists." },
+	{ "disco_sched_cgroups_processes", "Processes seen in each cgroup." },
+	{ "disco_sched_cgroups_runq_latency_seconds", "Run-queue wait of the tasks of each cgroup." },
+	{ "disco_sched_neighbours_outliers_total", "Outlier waits per waiting process and the process that ran instead (--per-pid)." },
+	{ "disco_sched_neighbours_latency_seconds_total", "Time spent in outlier waits per waiting process and the process that ran instead (--per-pid)." },
+	{ "disco_sched_neighbours_max_latency_seconds", "Longest outlier wait per waiting process and the process that ran instead (--per-pid)." },
+	/* bio */
+	{ "disco_bio_min_latency_seconds", "The outlier threshold: block requests at least this slow are reported one by one." },
+	{ "disco_bio_disks_requests_total", "Block requests completed per disk and operation." },
+	{ "disco_bio_disks_bytes_total", "Bytes transferred by completed block requests per disk and operation." },
+	{ "disco_bio_disks_latency_seconds", "Block request service time (issue to completion) per disk and operation." },
+	{ "disco_bio_disks_queue_latency_seconds", "Block request queue time (insert to issue) per disk and operation." },
+	{ "disco_bio_sizes_bytes", "Sizes of completed block requests." },
+	{ "disco_bio_processes_requests_total", "Block requests per submitting process (--per-pid)." },
+	{ "disco_bio_processes_bytes_total", "Bytes of block requests per submitting process (--per-pid)." },
+	{ "disco_bio_processes_read_bytes_total", "Bytes read per submitting process (--per-pid)." },
+	{ "disco_bio_processes_write_bytes_total", "Bytes written per submitting process (--per-pid)." },
+	{ "disco_bio_processes_io_seconds_total", "Service time of block requests summed per submitting process (--per-pid)." },
+	{ "disco_bio_processes_queue_seconds_total", "Queue time of block requests summed per submitting process (--per-pid)." },
+	{ "disco_bio_processes_max_latency_seconds", "Slowest block request per submitting process (--per-pid)." },
+	/* tcp */
+	{ "disco_tcp_connect_latency_seconds", "Time from SYN sent to connection established, for outgoing connections." },
+	{ "disco_tcp_connection_duration_seconds", "Lifetime of closed TCP connections." },
+	{ "disco_tcp_srtt_seconds", "Smoothed round-trip time of TCP connections, sampled as they close." },
+	{ "disco_tcp_counters_active_opens_total", "Outgoing TCP connections established." },
+	{ "disco_tcp_counters_passive_opens_total", "Incoming TCP connections accepted." },
+	{ "disco_tcp_counters_closed_total", "TCP connections closed." },
+	{ "disco_tcp_counters_retransmits_total", "TCP segments retransmitted." },
+	{ "disco_tcp_counters_synack_retransmits_total", "SYN-ACKs retransmitted by listeners." },
+	{ "disco_tcp_counters_resets_sent_total", "TCP resets sent." },
+	{ "disco_tcp_counters_resets_received_total", "TCP resets received." },
+	{ "disco_tcp_counters_connect_failed_total", "Outgoing TCP connections that failed before being established." },
+	{ "disco_tcp_counters_rcvqueue_full_total", "Packets dropped because a socket's receive queue was full." },
+	{ "disco_tcp_counters_mem_limit_total", "Times TCP hit its memory limit." },
+	{ "disco_tcp_counters_untracked_total", "TCP connections the collector could not track (its table was full)." },
+	{ "disco_tcp_netstat_delta_listen_overflows_total", "Connections dropped because a listener's accept queue was full (ListenOverflows)." },
+	{ "disco_tcp_netstat_delta_listen_drops_total", "Connection attempts a listener dropped for any reason (ListenDrops)." },
+	{ "disco_tcp_netstat_delta_tcp_backlog_drop_total", "Packets dropped because a socket's backlog was full (TCPBacklogDrop)." },
+	{ "disco_tcp_netstat_delta_prune_called_total", "Times a socket's receive queue had to be pruned for memory (PruneCalled)." },
+	{ "disco_tcp_netstat_delta_rcv_pruned_total", "Packets dropped from receive queues by pruning (RcvPruned)." },
+	{ "disco_tcp_netstat_delta_tcp_req_q_full_drop_total", "SYNs dropped because a listener's request queue was full (TCPReqQFullDrop)." },
+	{ "disco_tcp_snmp_delta_out_segs_total", "TCP segments sent (OutSegs)." },
+	{ "disco_tcp_snmp_delta_retrans_segs_total", "TCP segments retransmitted according to the kernel's SNMP counters (RetransSegs)." },
+	{ "disco_tcp_snmp_delta_out_rsts_total", "TCP segments sent with RST set (OutRsts)." },
+	{ "disco_tcp_snmp_delta_estab_resets_total", "Established connections reset (EstabResets)." },
+	/* system */
+	{ "disco_system_cpu_seconds_total", "Time each CPU spent in each mode (node_cpu_seconds_total)." },
+	{ "disco_system_context_switches_total", "Context switches on all CPUs." },
+	{ "disco_system_forks_total", "Processes and threads created." },
+	{ "disco_system_intr_total", "Interrupts serviced." },
+	{ "disco_system_procs_running", "Tasks runnable right now." },
+	{ "disco_system_procs_blocked", "Tasks blocked on IO right now." },
+	{ "disco_system_load1", "Load average over 1 minute." },
+	{ "disco_system_load5", "Load average over 5 minutes." },
+	{ "disco_system_load15", "Load average over 15 minutes." },
+	{ "disco_system_memory_total_bytes", "Usable physical memory." },
+	{ "disco_system_memory_free_bytes", "Memory nothing uses." },
+	{ "disco_system_memory_available_bytes", "Memory available to new work without swapping (MemAvailable)." },
+	{ "disco_system_memory_buffers_bytes", "Memory in block device buffers." },
+	{ "disco_system_memory_cached_bytes", "Memory in the page cache and reclaimable slab." },
+	{ "disco_system_memory_used_bytes", "Memory used: total minus free, buffers and cache." },
+	{ "disco_system_memory_swap_total_bytes", "Swap space configured." },
+	{ "disco_system_memory_swap_free_bytes", "Swap space unused." },
+	{ "disco_system_memory_swap_used_bytes", "Swap space in use." },
+	{ "disco_system_swapped_in_bytes_total", "Bytes read back from swap." },
+	{ "disco_system_swapped_out_bytes_total", "Bytes written out to swap." },
+	{ "disco_system_major_faults_total", "Page faults that needed IO." },
+	{ "disco_system_disk_reads_completed_total", "Reads completed per disk." },
+	{ "disco_system_disk_reads_merged_total", "Adjacent reads merged into one request per disk." },
+	{ "disco_system_disk_read_bytes_total", "Bytes read per disk." },
+	{ "disco_system_disk_read_time_seconds_total", "Time reads took per disk, summed over reads (divide by reads for await)." },
+	{ "disco_system_disk_writes_completed_total", "Writes completed per disk." },
+	{ "disco_system_disk_writes_merged_total", "Adjacent writes merged into one request per disk." },
+	{ "disco_system_disk_written_bytes_total", "Bytes written per disk." },
+	{ "disco_system_disk_write_time_seconds_total", "Time writes took per disk, summed over writes (divide by writes for await)." },
+	{ "disco_system_disk_io_now", "Requests in flight per disk right now." },
+	{ "disco_system_disk_io_time_seconds_total", "Time each disk had requests in flight (its rate is utilisation)." },
+	{ "disco_system_disk_io_time_weighted_seconds_total", "Time in flight summed over requests per disk (its rate is the average queue length)." },
+	{ "disco_system_disk_discards_completed_total", "Discards completed per disk." },
+	{ "disco_system_disk_flush_requests_total", "Cache flushes completed per disk." },
+	{ "disco_system_network_receive_bytes_total", "Bytes received per interface." },
+	{ "disco_system_network_receive_packets_total", "Packets received per interface." },
+	{ "disco_system_network_receive_errs_total", "Receive errors per interface." },
+	{ "disco_system_network_receive_drop_total", "Received packets dropped per interface." },
+	{ "disco_system_network_transmit_bytes_total", "Bytes sent per interface." },
+	{ "disco_system_network_transmit_packets_total", "Packets sent per interface." },
+	{ "disco_system_network_transmit_errs_total", "Transmit errors per interface." },
+	{ "disco_system_network_transmit_drop_total", "Packets dropped on transmit per interface." },
+	{ "disco_system_tcp_connection_states", "TCP sockets in disco's network namespace per state." },
+	{ "disco_system_pressure_cpu_waiting_seconds_total", "Time some runnable tasks waited for a CPU (PSI cpu some)." },
+	{ "disco_system_pressure_cpu_stalled_seconds_total", "Time all non-idle tasks waited for a CPU (PSI cpu full)." },
+	{ "disco_system_pressure_memory_waiting_seconds_total", "Time some tasks stalled on memory (PSI memory some)." },
+	{ "disco_system_pressure_memory_stalled_seconds_total", "Time all non-idle tasks stalled on memory (PSI memory full)." },
+	{ "disco_system_pressure_io_waiting_seconds_total", "Time some tasks stalled on IO (PSI io some)." },
+	{ "disco_system_pressure_io_stalled_seconds_total", "Time all non-idle tasks stalled on IO (PSI io full)." },
+	{ "disco_system_cgroup_pressure_cpu_waiting_seconds_total", "PSI cpu some of the cgroups that stalled most lately." },
+	{ "disco_system_cgroup_pressure_cpu_stalled_seconds_total", "PSI cpu full of the cgroups that stalled most lately." },
+	{ "disco_system_cgroup_pressure_memory_waiting_seconds_total", "PSI memory some of the cgroups that stalled most lately." },
+	{ "disco_system_cgroup_pressure_memory_stalled_seconds_total", "PSI memory full of the cgroups that stalled most lately." },
+	{ "disco_system_cgroup_pressure_io_waiting_seconds_total", "PSI io some of the cgroups that stalled most lately." },
+	{ "disco_system_cgroup_pressure_io_stalled_seconds_total", "PSI io full of the cgroups that stalled most lately." },
+};
+
+const char *prom_help(const char *family)
+{
+	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+		if (!strcmp(help[i].name, family))
+			return help[i].help;
+	return NULL;
+}
