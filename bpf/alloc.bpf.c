@@ -510,6 +510,23 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 	return 0;
 }
 
+/*
+ * Empty programs for the cost a libc-probed call has on this machine:
+ * user/collectors/col_alloc.c attaches them at the target's probe places
+ * in disco's own libc for a moment at start and times its own calls.
+ */
+SEC("uprobe")
+int cost_enter(void *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int cost_exit(void *ctx)
+{
+	return 0;
+}
+
 /* ================ libdisco-alloc.so (user/preload/) probes ================= */
 
 /*
@@ -532,49 +549,49 @@ __u64 lib_mean_bytes = 0;
 __u64 lib_lost = 0;
 
 SEC("uprobe")
-int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp)
+int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u64 wbytes)
 {
-	__u64 id = bpf_get_current_pid_tgid(), stack_id;
-	struct alloc_lib_rec *r;
+	__u64 id = bpf_get_current_pid_tgid(), packed = ctx->r9, wallocs = packed >> 8;
+	__u32 zero = 0, fn = packed & 0xff;
 	struct hist *h;
-	__u32 zero = 0, fn;
 
 	if (!want_current())
 		return 0;
-	r = bpf_map_lookup_elem(&lib_scratch, &zero);
-	if (!r)
-		return 0;
-	/* the whole record, stack included, in one read */
-	if (bpf_probe_read_user(r, sizeof(*r), (void *)recp)) {
-		count(&ucounts, UC_STACK_ERRORS);
-		return 0;
-	}
-	fn = r->fn < AF_NR ? r->fn : AF_MALLOC;
-	lib_mean_bytes = r->mean_bytes;
-	lib_lost = r->lost;
+	if (fn >= AF_NR)
+		fn = AF_MALLOC;
 	{
 		__u32 k = fn;
 		__u64 *v = bpf_map_lookup_elem(&fn_calls, &k);
 
 		if (v)
-			*v += r->weight_allocs;
+			*v += wallocs;
 		k = UC_ALLOCS;
 		v = bpf_map_lookup_elem(&ucounts, &k);
 		if (v)
-			*v += r->weight_allocs;
+			*v += wallocs;
 	}
 	count(&ucounts, UC_TRACKED);
 	h = bpf_map_lookup_elem(&sizes, &zero);
 	if (h)
-		hist_add_n(h, size, r->weight_allocs);
-	stack_id = r->stack_id;
-	if (stack_id && !bpf_map_lookup_elem(&ustacks, &stack_id) &&
-	    bpf_map_update_elem(&ustacks, &stack_id, &r->stack, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&ustacks, &stack_id))
-		stack_id = 0;
+		hist_add_n(h, size, wallocs);
+	/* a stack not stored yet: the record, stack included, in one read */
+	if (stack_id && !bpf_map_lookup_elem(&ustacks, &stack_id)) {
+		struct alloc_lib_rec *r = bpf_map_lookup_elem(&lib_scratch, &zero);
+
+		if (!r || bpf_probe_read_user(r, sizeof(*r), (void *)recp)) {
+			stack_id = 0;
+		} else {
+			lib_mean_bytes = r->mean_bytes;
+			lib_lost = r->lost;
+			if (r->stack_id != stack_id ||
+			    (bpf_map_update_elem(&ustacks, &stack_id, &r->stack, BPF_NOEXIST) &&
+			     !bpf_map_lookup_elem(&ustacks, &stack_id)))
+				stack_id = 0;
+		}
+	}
 	if (!stack_id)
 		count(&ucounts, UC_STACK_ERRORS);
-	track(id, ptr, size, r->weight_bytes, r->weight_allocs, stack_id, fn);
+	track(id, ptr, size, wbytes, wallocs, stack_id, fn);
 	return 0;
 }
 

@@ -77,14 +77,16 @@ struct alloc_stack {
 };
 
 /*
- * What libdisco-alloc.so (user/preload/) hands its probe functions for a
- * sampled allocation: a pointer to this record, per thread, read by BPF in
- * one copy. The library walked the stack itself (a few ns a frame in user
+ * What libdisco-alloc.so (user/preload/) hands its probe function for a
+ * sampled allocation, in argument registers: (ptr, size, rec, stack_id,
+ * weight_bytes, weight_allocs << 8 | fn), rec pointing to this per-thread
+ * record. The library walked the stack itself (a few ns a frame in user
  * space, where each user-memory read from BPF costs far more) and hashed
- * it into stack_id; the weights say what the sample stands for.
+ * it into stack_id, so BPF reads the record, in one copy, only for a
+ * stack it has not stored yet. The weights say what the sample stands for.
  */
 #define ALLOC_LIB_NAME		"libdisco-alloc.so"
-#define ALLOC_LIB_PROBE_ALLOC	"disco_alloc_probe_alloc"	/* (ptr, size, rec) */
+#define ALLOC_LIB_PROBE_ALLOC	"disco_alloc_probe_alloc"	/* see above */
 #define ALLOC_LIB_PROBE_FREE	"disco_alloc_probe_free"	/* (ptr) */
 #define ALLOC_LIB_ENV_MEAN	"DISCO_ALLOC_SAMPLE_BYTES"
 #define ALLOC_LIB_ENV_SEED	"DISCO_ALLOC_SEED"

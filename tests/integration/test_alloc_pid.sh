@@ -24,6 +24,10 @@ case $top in leak_here+*) ;; *) fail "top site is '$top'";; esac
 assert_eq "leak blocks via -p" "$(jqv "$T/r.json" '.collectors.alloc.sites[0].outstanding_allocs')" 7
 assert_eq "leak bytes via -p" "$(jqv "$T/r.json" '.collectors.alloc.sites[0].outstanding_bytes')" 7000
 assert_eq "target pid" "$(jqv "$T/r.json" '.collectors.alloc.targets[0].pid')" "$fpid"
+# the libc path says once what a probed pair costs, measured at start
+grep -q "each malloc+free pair probed in libc costs about [0-9.]* us here" "$T/err.txt" ||
+	{ cat "$T/err.txt" >&2; fail "no measured cost of the libc path"; }
+assert_ge "measured libc pair cost (ns)" "$(jqv "$T/r.json" '.collectors.alloc.sampling.libc_pair_ns')" 100
 
 # a process that does not exist is one clear error
 "$DISCO" record -e alloc -q -o "$T/b.data" -p 999999999 2> "$T/err2.txt" && fail "bogus pid accepted"

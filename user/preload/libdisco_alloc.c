@@ -45,7 +45,8 @@
 
 /*
  * The probe functions: a 5-byte NOP, then return. Assembler, so that no
- * prologue comes before the NOP. Arguments are in %rdi, %rsi, %rdx.
+ * prologue comes before the NOP. Arguments in %rdi, %rsi, %rdx, %rcx,
+ * %r8, %r9 (bpf/alloc.h says which).
  */
 __asm__(".text\n"
 	".globl " ALLOC_LIB_PROBE_ALLOC "\n"
@@ -63,7 +64,8 @@ __asm__(".text\n"
 	"	ret\n"
 	".size " ALLOC_LIB_PROBE_FREE ", .-" ALLOC_LIB_PROBE_FREE "\n");
 
-EXPORT void disco_alloc_probe_alloc(void *ptr, size_t size, const struct alloc_lib_rec *rec);
+EXPORT void disco_alloc_probe_alloc(void *ptr, size_t size, const struct alloc_lib_rec *rec,
+				    uint64_t stack_id, uint64_t weight_bytes, uint64_t allocs_fn);
 EXPORT void disco_alloc_probe_free(void *ptr);
 
 static struct {
@@ -289,7 +291,7 @@ static __attribute__((noinline)) void sampled(void *p, size_t n, unsigned int fn
 	r->mean_bytes = cfg_mean;
 	r->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED);
 	r->fn = fn;
-	disco_alloc_probe_alloc(p, n, r);
+	disco_alloc_probe_alloc(p, n, r, r->stack_id, r->weight_bytes, r->weight_allocs << 8 | fn);
 }
 
 static __attribute__((noinline)) bool sample_slow(size_t n)
