@@ -11,6 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include "cpu.h"
 #include "common.bpf.h"
+#include "stacks.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -37,37 +38,12 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* processes already announced to userspace */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CPU_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
-
 static __always_inline void count(__u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
 
 	if (c)
 		(*c)++;
-}
-
-/* One ring event per new process; rare, so the consumer is woken now. */
-static __always_inline void announce(__u32 tgid, const char *comm)
-{
-	struct cpu_event *e;
-	__u8 one = 1;
-
-	if (bpf_map_update_elem(&seen, &tgid, &one, BPF_NOEXIST))
-		return;
-	e = ring_reserve(sizeof(*e));
-	if (!e)
-		return;
-	e->type = CPU_EV_PROC;
-	e->tgid = tgid;
-	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
-	ring_submit_wake(e);
 }
 
 SEC("perf_event")

@@ -10,7 +10,6 @@
 #define CPU_STACK_DEPTH 127	/* PERF_MAX_STACK_DEPTH: a full stack may be cut */
 #define CPU_MAX_STACKS 16384	/* stack map entries (user and kernel share it) */
 #define CPU_MAX_KEYS 32768	/* distinct (pid, user stack, kernel stack) */
-#define CPU_MAX_PROCS 16384	/* processes announced to userspace */
 
 /* Key of the "counts" hash: samples per (thread group, stacks). */
 struct cpu_key {
@@ -32,16 +31,6 @@ enum cpu_counter {
 	CPU_NCOUNTERS,
 };
 
-enum cpu_event_type {
-	CPU_EV_PROC = 1,	/* first sample of a process (or after its exec) */
-};
-
-/* Lets userspace read a process's maps while it is alive. */
-struct cpu_event {
-	__u32 type;
-	__u32 tgid;
-	char comm[16];
-};
-_Static_assert(sizeof(struct cpu_event) == 24, "cpu_event ABI");
+/* Events: struct stacks_proc_event (bpf/stacks.h), nothing else. */
 
 #endif

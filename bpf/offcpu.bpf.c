@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "offcpu.h"
 #include "common.bpf.h"
+#include "stacks.bpf.h"
 #include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -87,13 +88,6 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, OFFCPU_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
-
 static __always_inline void count(__u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &slot);
@@ -146,22 +140,6 @@ static __always_inline __u64 task_kstack(struct task_struct *t)
 	h |= 1;		/* never 0 */
 	bpf_map_update_elem(&kstacks, &h, s, BPF_NOEXIST);
 	return h;
-}
-
-static __always_inline void announce(__u32 tgid, const char *comm)
-{
-	struct offcpu_event *e;
-	__u8 one = 1;
-
-	if (bpf_map_update_elem(&seen, &tgid, &one, BPF_NOEXIST))
-		return;
-	e = ring_reserve(sizeof(*e));
-	if (!e)
-		return;
-	e->type = OFFCPU_EV_PROC;
-	e->tgid = tgid;
-	__builtin_memcpy(e->comm, comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 /* Attribute a pending block to its stacks (ustack taken by the caller). */

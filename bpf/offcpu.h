@@ -11,7 +11,6 @@
 #define OFFCPU_KSTACK_DEPTH 64		/* kernel stacks taken at switch-in */
 #define OFFCPU_MAX_STACKS 16384
 #define OFFCPU_MAX_KEYS 16384
-#define OFFCPU_MAX_PROCS 16384
 
 /* ustack values that are not stack map ids */
 #define OFFCPU_NO_USTACK (-2)		/* kernel thread: no user side */
@@ -57,15 +56,6 @@ enum offcpu_counter {
 	OFFCPU_NCOUNTERS,
 };
 
-enum offcpu_event_type {
-	OFFCPU_EV_PROC = 1,
-};
-
-struct offcpu_event {
-	__u32 type;
-	__u32 tgid;
-	char comm[16];
-};
-_Static_assert(sizeof(struct offcpu_event) == 24, "offcpu_event ABI");
+/* Events: struct stacks_proc_event (bpf/stacks.h), nothing else. */
 
 #endif

@@ -3,7 +3,11 @@
 # nap_in_nanosleep(), then one reading a pipe 6 x 50 ms in wait_on_pipe()
 # that a thread feeds from wake_the_reader(): the blocked time on a stack
 # with the function matches what the fixture measured itself (+-10%), and
-# the pipe's long blocks name the waker's function.
+# the pipe's long blocks name the waker's function. The true blocked time
+# lies between what was asked (15 x 20 ms, 6 x 50 ms: a sleep lasts at
+# least that) and what the fixture measured around its calls (which also
+# counts any wait for a CPU after returning to user space): disco's figure
+# must be within 10% of that range.
 . "$(dirname "$0")/lib.sh"
 need_root
 F=$FIXTURES/stack_fixture
@@ -20,7 +24,7 @@ own=$(awk '/^blocked_ns/ { print $2 }' "$T/s.out")
 got=$(blocked_in "$T/s.json" nap_in_nanosleep)
 echo "nanosleep: fixture measured ${own} ns, disco ${got} ns"
 assert_ge "fixture's own blocked time" "$own" 300000000
-assert_ge "blocked in nap_in_nanosleep" "$got" "$(( own * 90 / 100 ))"
+assert_ge "blocked in nap_in_nanosleep" "$got" 270000000
 assert_le "blocked in nap_in_nanosleep" "$got" "$(( own * 110 / 100 ))"
 jqv "$T/s.json" '[.collectors.offcpu.stacks[] | select([.frames[].sym] | index("nap_in_nanosleep"))
 	| select([.frames[].sym] | index("main")) | select(.truncated == false)] | length > 0' >/dev/null
@@ -30,12 +34,12 @@ jqv "$T/s.json" '[.collectors.offcpu.stacks[] | select([.frames[].sym] | index("
 own=$(awk '/^blocked_ns/ { print $2 }' "$T/p.out")
 got=$(blocked_in "$T/p.json" wait_on_pipe)
 echo "pipe read: fixture measured ${own} ns, disco ${got} ns"
-assert_ge "blocked in wait_on_pipe" "$got" "$(( own * 90 / 100 ))"
+assert_ge "blocked in wait_on_pipe" "$got" 270000000
 assert_le "blocked in wait_on_pipe" "$got" "$(( own * 110 / 100 ))"
 woken=$(jq -r '[.collectors.offcpu.wakers[] | select([.frames[].sym] | index("wait_on_pipe"))
 	| select([.waker_frames[].sym] | index("wake_the_reader")) | .blocked_ns] | add // 0' "$T/p.json")
 echo "of which woken by wake_the_reader: ${woken} ns"
-assert_ge "blocked time whose waker is wake_the_reader" "$woken" "$(( own * 90 / 100 ))"
+assert_ge "blocked time whose waker is wake_the_reader" "$woken" "$(( got * 90 / 100 ))"
 "$DISCO" report "$T/p.data" | grep -q "wait_on_pipe (pid [0-9]* stack_fixture) <- woken by wake_the_reader" ||
 	fail "text report does not name the waker"
 # --min-block 100ms: the 50 ms blocks are left out (counted as short); any

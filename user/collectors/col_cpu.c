@@ -15,7 +15,7 @@
 #include "cpu.skel.h"
 
 #define CPU_DEFAULT_HZ 49	/* off the beat of 100/1000 Hz timers, as perf and profile do */
-#define CPU_MAX_STACKS_JSON 10000
+#define CPU_MAX_STACKS_JSON 2000	/* each snapshot carries them: RSS and report time grow with it */
 #define CPU_MAX_PROCS_JSON 512
 
 enum { H_CLOCK, H_EXEC, H_COUNT };
@@ -122,13 +122,9 @@ static void cpu_stop(struct col_run *run)
 static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 {
 	struct cpu_priv *p = run->priv;
-	struct cpu_event e;
 
-	if (len < sizeof(e) || !p)
-		return;
-	memcpy(&e, data, sizeof(e));
-	if (e.type == CPU_EV_PROC && stack_syms_capture(p->ss, (pid_t)e.tgid, true))
-		log_debug("cpu: process %u exited before its maps were read", e.tgid);
+	/* a new process, or one that exec'd: its maps changed */
+	stacks_on_proc_event(p ? p->ss : NULL, data, len, true, "cpu");
 }
 
 /* ---- collect ---------------------------------------------------------------- */
@@ -240,17 +236,8 @@ static json_t *cpu_collect(struct col_run *run)
 static int cpu_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
-	struct cpu_event e;
-
 	(void)ro;
-	if (len != sizeof(e))
-		return -EBADMSG;
-	memcpy(&e, data, sizeof(e));
-	if (e.type != CPU_EV_PROC)
-		return -EBADMSG;
-	json_object_set_new(col, "processes_seen",
-			    json_integer((json_int_t)json_u64(col, "processes_seen") + 1));
-	return 0;
+	return stacks_report_proc_event(col, data, len);
 }
 
 static void cpu_render_text(const json_t *col, FILE *out, const struct report_opts *ro)

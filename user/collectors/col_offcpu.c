@@ -19,7 +19,7 @@
  */
 #define OFFCPU_DEFAULT_MIN_BLOCK_NS 1000000ULL
 #define OFFCPU_DEFAULT_WAKER_MIN_NS 10000000ULL
-#define OFFCPU_MAX_STACKS_JSON 10000
+#define OFFCPU_MAX_STACKS_JSON 2000	/* as CPU_MAX_STACKS_JSON */
 #define OFFCPU_MAX_WAKERS_JSON 1000
 #define OFFCPU_MAX_PROCS_JSON 512
 
@@ -87,13 +87,7 @@ static void offcpu_stop(struct col_run *run)
 
 static void offcpu_on_event(struct col_run *run, const void *data, size_t len)
 {
-	struct offcpu_event e;
-
-	if (len < sizeof(e) || !run->priv)
-		return;
-	memcpy(&e, data, sizeof(e));
-	if (e.type == OFFCPU_EV_PROC && stack_syms_capture(run->priv, (pid_t)e.tgid, false))
-		log_debug("offcpu: process %u exited before its maps were read", e.tgid);
+	stacks_on_proc_event(run->priv, data, len, false, "offcpu");
 }
 
 /* ---- collect ---------------------------------------------------------------- */
@@ -303,19 +297,10 @@ static json_t *offcpu_collect(struct col_run *run)
 /* ---- report ----------------------------------------------------------------- */
 
 static int offcpu_report_event(json_t *col, const void *data, size_t len,
-			       const struct report_opts *ro)
+			        const struct report_opts *ro)
 {
-	struct offcpu_event e;
-
 	(void)ro;
-	if (len != sizeof(e))
-		return -EBADMSG;
-	memcpy(&e, data, sizeof(e));
-	if (e.type != OFFCPU_EV_PROC)
-		return -EBADMSG;
-	json_object_set_new(col, "processes_seen",
-			    json_integer((json_int_t)json_u64(col, "processes_seen") + 1));
-	return 0;
+	return stacks_report_proc_event(col, data, len);
 }
 
 /* The first named user frame of a leaf-first stack (else the first named one). */

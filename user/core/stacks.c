@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "stacks.h"
+#include "bpf/stacks.h"
 
 #define PROC_SLOTS 4096		/* open addressing; grows by rehashing */
 
@@ -378,6 +379,33 @@ json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max)
 	free(v);
 	json_decref(procs);
 	return a;
+}
+
+void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, bool refresh,
+			  const char *who)
+{
+	struct stacks_proc_event e;
+
+	if (len < sizeof(e) || !ss)
+		return;
+	memcpy(&e, data, sizeof(e));
+	if (e.type == STACKS_EV_PROC && stack_syms_capture(ss, (pid_t)e.tgid, refresh))
+		log_debug("%s: process %u exited before its maps were read", who, e.tgid);
+}
+
+int stacks_report_proc_event(json_t *col, const void *data, size_t len)
+{
+	struct stacks_proc_event e;
+
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(e))
+		return -EBADMSG;
+	memcpy(&e, data, sizeof(e));
+	if (e.type != STACKS_EV_PROC)
+		return -EBADMSG;
+	json_object_set_new(col, "processes_seen",
+			    json_integer((json_int_t)json_u64(col, "processes_seen") + 1));
+	return 0;
 }
 
 void stacks_copy_comm(char *dst, const char *src)

@@ -61,6 +61,14 @@ int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out);
 void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v);
 /* The rows of procs, largest key first, at most max. Steals procs. */
 json_t *stacks_procs_sorted(json_t *procs, const char *key, size_t max);
+/*
+ * A stacks_proc_event (bpf/stacks.h) from the ring: capture the process
+ * (refresh: again, as after an exec). Short or foreign records are ignored.
+ */
+void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, bool refresh,
+			  const char *who);
+/* The same record read back from a session: counted in "processes_seen". */
+int stacks_report_proc_event(json_t *col, const void *data, size_t len);
 /* comm of 16 bytes, maybe without its NUL, into dst[16]. */
 void stacks_copy_comm(char *dst, const char *src);
 
