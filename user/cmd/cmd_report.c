@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "compare.h"
 #include "log.h"
 #include "out_flame.h"
 #include "out_html.h"
@@ -14,6 +15,7 @@ const char usage_report[] =
 "usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
 "       disco report [FILE] --intervals [-e COLLECTORS]\n"
+"       disco report --compare BEFORE AFTER [--format text|json|html] [-e COLLECTORS]\n"
 "\n"
 "Print the session recorded by `disco record` (default file: disco.data).\n"
 "A file cut off by a crash is read up to its last whole block and marked\n"
@@ -32,6 +34,10 @@ const char usage_report[] =
 "                        differential flame graph: red grew, blue shrank)\n"
 "  -e, --event LIST      only these collectors (sched,bio,tcp,alloc)\n"
 "      --top N           rows per table, per-process series (default 10)\n"
+"      --compare         two sessions' percentiles side by side, the change, and\n"
+"                        whether it exceeds the noise (95% ranges of each\n"
+"                        percentile from the bucket counts do not overlap):\n"
+"                        before/after tuning, kernel A vs B (schema disco.compare/1)\n"
 "      --intervals       one timestamped line per collector and interval (the\n"
 "                        snapshots: every 2 s, or every `record -i` interval)\n"
 "\n"
@@ -43,7 +49,8 @@ const char usage_report[] =
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
 "  disco report --diff before.data after.data --format html > diff.html\n"
-"  disco report run.data --intervals -e sched   # replay of record -i\n";
+"  disco report run.data --intervals -e sched   # replay of record -i\n"
+"  disco report --compare before.data after.data -e sched\n";
 
 /* --diff BEFORE AFTER: the stacks of one collector in two sessions. */
 static int report_diff(const char *bpath, const char *apath, const char *format,
@@ -88,6 +95,44 @@ out:
 	return rc;
 }
 
+/* --compare BEFORE AFTER: every distribution of both, side by side. */
+static int report_compare(const char *bpath, const char *apath, const char *format,
+			  const char *only, const struct report_opts *ro)
+{
+	const char *paths[2] = { bpath, apath };
+	json_t *rep[2] = { NULL, NULL }, *cmp = NULL;
+	char err[256] = "";
+	int rc = EXIT_ERR;
+
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))
+		return usage_error("report", "--compare writes text, json or html, not '%s'", format);
+	for (int i = 0; i < 2; i++) {
+		rep[i] = report_load(paths[i], ro, err, sizeof(err));
+		if (!rep[i]) {
+			log_err("%s: %s", paths[i], err);
+			goto out;
+		}
+		if (report_filter(rep[i], only)) {
+			rc = usage_error("report", "bad collector list '%s'", only);
+			goto out;
+		}
+	}
+	cmp = compare_reports(rep[0], rep[1]);
+	rc = 0;
+	if (!strcmp(format, "json"))
+		rc = json_dumpf(cmp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', stdout) == EOF;
+	else if (!strcmp(format, "html"))
+		rc = html_compare_render(cmp, stdout, bpath, apath) != 0;
+	else
+		compare_render_text(cmp, stdout);
+	rc = rc || fflush(stdout) ? EXIT_ERR : EXIT_OK;
+out:
+	json_decref(cmp);
+	json_decref(rep[0]);
+	json_decref(rep[1]);
+	return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -98,6 +143,7 @@ int cmd_report(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "diff", no_argument, NULL, 'D' },
 		{ "intervals", no_argument, NULL, 'I' },
+		{ "compare", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts ro = { .top = 10 };
@@ -106,7 +152,7 @@ int cmd_report(int argc, char **argv)
 	char err[256] = "";
 	json_t *rep;
 	int opt, rc = EXIT_OK;
-	bool diff = false, intervals = false, format_given = false;
+	bool diff = false, intervals = false, format_given = false, compare = false;
 
 	while ((opt = getopt_long(argc, argv, "i:F:e:v", opts, NULL)) != -1) {
 		switch (opt) {
@@ -134,12 +180,20 @@ int cmd_report(int argc, char **argv)
 		case 'I':
 			intervals = true;
 			break;
+		case 'C':
+			compare = true;
+			break;
 		default:
 			return usage_error("report", "unknown option");
 		}
 	}
 	if (intervals && (format_given || diff))
 		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
+	if (compare) {
+		if (path || diff || intervals || argc - optind != 2)
+			return usage_error("report", "--compare needs two session files: BEFORE AFTER");
+		return report_compare(argv[optind], argv[optind + 1], format, only, &ro);
+	}
 	if (diff) {
 		if (path || argc - optind != 2)
 			return usage_error("report", "--diff needs two session files: BEFORE AFTER");

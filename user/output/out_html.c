@@ -895,3 +895,68 @@ int html_render(const json_t *report, FILE *out, const struct report_opts *ro)
 	      "Keys as in docs/json-schema.md.</p>\n</body>\n</html>\n", out);
 	return ferror(out) ? -EIO : 0;
 }
+
+int html_compare_render(const json_t *cmp, FILE *out, const char *before, const char *after)
+{
+	static const char *const pct[] = { "p50", "p90", "p99", "p999" };
+	const json_t *c, *d;
+	const char *name, *k;
+	char b[2][24], key[32];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<title>disco compare</title>\n<style>\n", out);
+	fprintf(out, "%s.slower,.larger{color:#b3261e;font-weight:600}.faster,.smaller{color:#2b8a3e;font-weight:600}\n"
+		"</style>\n</head>\n<body>\n<h1>disco compare</h1>\n<p>Before: <code>", css);
+	html_escape(out, before);
+	fputs("</code>, after: <code>", out);
+	html_escape(out, after);
+	fputs("</code>. A change is <b>beyond the noise</b> (&#9679;) when the 95% ranges of the two "
+	      "percentiles, from the bucket counts, do not overlap.</p>\n", out);
+	json_object_foreach((json_t *)json_object_get(cmp, "collectors"), name, c) {
+		fputs("<h2>", out);
+		html_escape(out, name);
+		fputs("</h2>\n", out);
+		if (!json_object_size(c)) {
+			fputs("<p class=\"idle\">No distribution in both sessions.</p>\n", out);
+			continue;
+		}
+		fputs("<div class=\"wide\"><table><tr><th class=\"s\">distribution</th><th class=\"s\">verdict</th>"
+		      "<th>samples</th>", out);
+		for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+			fprintf(out, "<th>%s before</th><th>after</th><th>change</th>", i == 3 ? "p99.9" : pct[i]);
+		fputs("</tr>\n", out);
+		json_object_foreach((json_t *)c, k, d) {
+			const char *unit = json_string_value(json_object_get(d, "unit")) ?: "ns";
+			const char *verdict = json_string_value(json_object_get(d, "verdict")) ?: "";
+
+			fputs("<tr><td class=\"s\">", out);
+			human_escaped(out, k, true);
+			fputs("</td><td class=\"s ", out);
+			html_escape(out, verdict);
+			fputs("\">", out);
+			html_escape(out, verdict);
+			fprintf(out, "</td><td>%" PRIu64 " &#8594; %" PRIu64 "</td>", json_u64(d, "before_count"),
+				json_u64(d, "after_count"));
+			for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
+				const json_t *p = json_object_get(json_object_get(d, "percentiles"), pct[i]);
+
+				if (!p) {
+					fputs("<td>-</td><td>-</td><td>-</td>", out);
+					continue;
+				}
+				snprintf(key, sizeof(key), "before_%s", unit);
+				fmt_unit(json_u64(p, key), unit, b[0], sizeof(b[0]));
+				snprintf(key, sizeof(key), "after_%s", unit);
+				fmt_unit(json_u64(p, key), unit, b[1], sizeof(b[1]));
+				fprintf(out, "<td>%s</td><td>%s</td><td>%+.1f%%%s</td>", b[0], b[1],
+					100 * json_real_value(json_object_get(p, "change_ratio")),
+					json_is_true(json_object_get(p, "beyond_noise")) ? " &#9679;" : "");
+			}
+			fputs("</tr>\n", out);
+		}
+		fputs("</table></div>\n", out);
+	}
+	fputs("</body>\n</html>\n", out);
+	return ferror(out) ? -EIO : 0;
+}

@@ -45,4 +45,7 @@ int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const 
 int html_timeline_svg(FILE *out, const json_t *intervals, const char *col, const char *key,
 		      uint64_t duration_ns);
 
+/* `report --compare --format html`: compare_reports()' JSON as one page. */
+int html_compare_render(const json_t *cmp, FILE *out, const char *before, const char *after);
+
 #endif
