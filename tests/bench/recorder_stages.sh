@@ -14,7 +14,11 @@ trap 'rm -rf "$T"' EXIT
 
 "$DISCO" record -e sched --min-latency 0 -q -o "$T/s.data" -d $((SECS + 2)) &
 p=$!
-sleep 1
+# profile once the writer thread exists: perf -p follows the threads it finds
+for _ in $(seq 100); do
+	grep -qs disco-writer /proc/$p/task/*/comm && break
+	sleep 0.1
+done
 perf record -e cpu-clock -F 2000 -g -p $p -o "$T/perf.data" -- sleep "$SECS" > /dev/null 2>&1 &
 pp=$!
 stress-ng --switch 2 -t "$SECS" > /dev/null 2>&1 || true
