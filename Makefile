@@ -62,7 +62,8 @@ PRELOAD_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror \
 .DELETE_ON_ERROR:
 # keep BPF objects: skeleton regeneration needs them
 .SECONDARY:
-.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps
+.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps \
+	install uninstall
 
 all: disco $(PRELOAD_LIB)
 
@@ -94,6 +95,7 @@ DEPS_PKGS := \
 	util-linux \
 	procps \
 	prometheus \
+	systemd \
 	qemu-system-x86 \
 	busybox-static \
 	cpio \
@@ -188,6 +190,47 @@ $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
 vmtest: $(OUTPUT)/disco-static
 	@tests/vm/run.sh --disco $(OUTPUT)/disco-static --out $(OUTPUT)/vm \
 		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
+
+# ---- install (PREFIX, DESTDIR) ----------------------------------------------
+# The binary sits in lib/disco beside libdisco-alloc.so (it finds the library
+# next to /proc/self/exe) and sbin/disco links to it.
+PREFIX ?= /usr/local
+SBINDIR := $(PREFIX)/sbin
+PKGLIBDIR := $(PREFIX)/lib/disco
+MANDIR := $(PREFIX)/share/man
+DATADIR := $(PREFIX)/share/disco
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := \
+	$(SBINDIR)/disco \
+	$(PKGLIBDIR)/disco \
+	$(PKGLIBDIR)/$(PRELOAD_LIB) \
+	$(MANDIR)/man8/disco.8 \
+	$(COMPLETIONDIR)/disco \
+	$(DATADIR)/grafana/disco.json \
+	$(DATADIR)/prometheus/disco-rules.yml \
+	$(DATADIR)/prometheus/disco-rules.test.yml \
+	$(UNITDIR)/disco-serve.service
+
+install: disco $(PRELOAD_LIB)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+		$(DESTDIR)$(UNITDIR)
+	install -m 0755 disco $(DESTDIR)$(PKGLIBDIR)/disco
+	install -m 0644 $(PRELOAD_LIB) $(DESTDIR)$(PKGLIBDIR)/$(PRELOAD_LIB)
+	ln -sf ../lib/disco/disco $(DESTDIR)$(SBINDIR)/disco
+	install -m 0644 docs/disco.8 $(DESTDIR)$(MANDIR)/man8/disco.8
+	install -m 0644 deploy/completion/disco.bash $(DESTDIR)$(COMPLETIONDIR)/disco
+	install -m 0644 deploy/grafana/disco.json $(DESTDIR)$(DATADIR)/grafana/disco.json
+	install -m 0644 deploy/prometheus/disco-rules.yml deploy/prometheus/disco-rules.test.yml \
+		$(DESTDIR)$(DATADIR)/prometheus/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/disco-serve.service.in > $(DESTDIR)$(UNITDIR)/disco-serve.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/disco-serve.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DATADIR)/grafana $(DESTDIR)$(DATADIR)/prometheus \
+		$(DESTDIR)$(DATADIR) 2>/dev/null
 
 # ---- tests -----------------------------------------------------------------
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests

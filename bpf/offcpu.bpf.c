@@ -208,7 +208,8 @@ int BPF_PROG(offcpu_wakeup_btf, struct task_struct *p)
 	if (!st || !st->off_ns || bpf_ktime_get_ns() - st->off_ns < waker_min_ns)
 		return 0;
 	id = bpf_get_current_pid_tgid();
-	st->pend_waker_tgid = id >> 32 ?: 1;	/* the idle task's interrupts: shown as pid 0 */
+	/* 0 means no waker: the idle task (whose wakeups come from interrupts) is kept as 1 */
+	st->pend_waker_tgid = id >> 32 ?: 1;
 	st->pend_waker_ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 	st->pend_waker_kstack = bpf_get_stackid(ctx, &stacks, 0);
 	bpf_get_current_comm(st->pend_waker_comm, sizeof(st->pend_waker_comm));
