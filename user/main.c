@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
+#include "opts.h"
 
 static const struct cmd commands[] = {
 	{ "check", cmd_check, 0, "show which collectors and hooks can run on this kernel", usage_check },
@@ -31,6 +32,9 @@ static const char usage_main[] =
 "  -v, --verbose   more output (-vv: debug, including libbpf's messages)\n"
 "  -V, --version   print the version\n"
 "  -h, --help      this help; `disco COMMAND --help` for a command\n"
+"\n"
+"`disco help --man` prints the OPTIONS section of disco(8) and\n"
+"`disco help --bash-completion` a completion script, both from the tables.\n"
 "\n"
 "Commands:\n";
 
@@ -103,6 +107,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[optind], "help")) {
+		/* generated from the option tables: docs/disco.8, completion */
+		if (optind + 1 < argc && !strcmp(argv[optind + 1], "--man")) {
+			opts_print_man(stdout);
+			return EXIT_OK;
+		}
+		if (optind + 1 < argc && !strcmp(argv[optind + 1], "--bash-completion")) {
+			opts_print_completion(stdout);
+			return EXIT_OK;
+		}
 		if (optind + 1 < argc && (c = cmd_select(argv[optind + 1]))) {
 			print_cmd_usage(c);
 			return EXIT_OK;

@@ -25,6 +25,7 @@ static void test_args_defaults(void **state)
 	assert_int_equal(o.duration_ns, 5000000000ULL);
 	assert_int_equal(o.repeat, 5);
 	assert_null(o.json_path);
+	assert_false(o.json_stdout);
 	assert_null(o.baseline_path);
 	assert_false(o.overhead);
 	assert_int_equal(o.file_bytes, 64ULL << 20);
@@ -48,6 +49,37 @@ static void test_args_full_set(void **state)
 	assert_int_equal(o.workloads, 1u << BW_IO);
 }
 
+static void test_args_json_to_stdout_and_output_file(void **state)
+{
+	assert_int_equal(PARSE("-j", "-w", "sched"), 0);
+	assert_true(o.json_stdout);
+	assert_null(o.json_path);
+	assert_false(o.old_json_spelling);
+	assert_int_equal(PARSE("-j", "-o", "r.json", "-q"), 0);
+	assert_true(o.json_stdout);
+	assert_true(o.quiet);
+	assert_string_equal(o.json_path, "r.json");
+}
+
+static void test_args_old_json_file_spelling_still_works_and_is_flagged(void **state)
+{
+	assert_int_equal(PARSE("--json", "a.json", "-r", "1"), 0);
+	assert_string_equal(o.json_path, "a.json");
+	assert_false(o.json_stdout);
+	assert_true(o.old_json_spelling);
+	assert_int_equal(PARSE("--json=b.json"), 0);
+	assert_string_equal(o.json_path, "b.json");
+	assert_true(o.old_json_spelling);
+	assert_int_equal(PARSE("-j", "-"), 0);
+	assert_true(o.json_stdout);
+	assert_null(o.json_path);
+	assert_true(o.old_json_spelling);
+	/* --json alone is the new spelling: stdout */
+	assert_int_equal(PARSE("--json"), 0);
+	assert_true(o.json_stdout);
+	assert_false(o.old_json_spelling);
+}
+
 static void test_args_errors_name_the_argument(void **state)
 {
 	/* automatic: the argv arrays are compound literals */
@@ -59,10 +91,11 @@ static void test_args_errors_name_the_argument(void **state)
 		{ NARGS("-w", "sched,disk"), ARGS("-w", "sched,disk"), "unknown workload 'disk'" },
 		{ NARGS("-w", ","), ARGS("-w", ","), "empty workload name" },
 		{ NARGS("-w", ""), ARGS("-w", ""), "at least one" },
-		{ NARGS("-d", "0"), ARGS("-d", "0"), "--duration '0'" },
-		{ NARGS("-d", "5x"), ARGS("-d", "5x"), "--duration '5x'" },
-		{ NARGS("-d", "-1"), ARGS("-d", "-1"), "--duration '-1'" },
-		{ NARGS("-d", "2h"), ARGS("-d", "2h"), "--duration '2h'" },
+		{ NARGS("-d", "0"), ARGS("-d", "0"), "-d 0s is not a duration between 100ms and 1h" },
+		{ NARGS("-d", "5x"), ARGS("-d", "5x"), "-d needs a duration such as 10, 0.5, 500ms, 2m; not '5x'" },
+		{ NARGS("-d", "-1"), ARGS("-d", "-1"), "not '-1'" },
+		{ NARGS("-d", "2h"), ARGS("-d", "2h"), "not '2h'" },
+		{ NARGS("-d", "61m"), ARGS("-d", "61m"), "-d 3.66e+03s is not a duration between 100ms and 1h" },
 		{ NARGS("-r", "0"), ARGS("-r", "0"), "--repeat '0'" },
 		{ NARGS("-r", "1001"), ARGS("-r", "1001"), "--repeat '1001'" },
 		{ NARGS("-r", "3x"), ARGS("-r", "3x"), "--repeat '3x'" },
@@ -76,7 +109,9 @@ static void test_args_errors_name_the_argument(void **state)
 		{ NARGS("--overhead", "--no-latency"), ARGS("--overhead", "--no-latency"), "--overhead" },
 		{ NARGS("--overhead", "--baseline", "b"), ARGS("--overhead", "--baseline", "b"), "--overhead" },
 		{ NARGS("--frobnicate"), ARGS("--frobnicate"), "unknown option '--frobnicate'" },
-		{ NARGS("--json"), ARGS("--json"), "needs a value" },
+		{ NARGS("-o"), ARGS("-o"), "-o needs a value" },
+		{ NARGS("--repeat"), ARGS("--repeat"), "--repeat needs a value" },
+		{ NARGS("-r"), ARGS("-r"), "-r needs a value" },
 		{ NARGS("extra"), ARGS("extra"), "unexpected argument 'extra'" },
 		{ NARGS("--file-size", "0"), ARGS("--file-size", "0"), "--file-size '0'" },
 	};
@@ -95,6 +130,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args_defaults),
 		cmocka_unit_test(test_args_full_set),
+		cmocka_unit_test(test_args_json_to_stdout_and_output_file),
+		cmocka_unit_test(test_args_old_json_file_spelling_still_works_and_is_flagged),
 		cmocka_unit_test(test_args_errors_name_the_argument),
 	};
 

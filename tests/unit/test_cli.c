@@ -13,8 +13,7 @@
 
 static int parse(int argc, char **argv, struct record_args *a)
 {
-	optind = 0;
-	return record_parse_args(argc, argv, "record", usage_record, a);
+	return record_parse_args(argc, argv, &opt_cmd_record, a, NULL);
 }
 
 #define ARGV(...) ((char *[]){ "record", __VA_ARGS__, NULL })
@@ -70,18 +69,22 @@ static void test_record_parses_command_and_defaults(void **state)
 
 static void test_duration_units(void **state)
 {
-	unsigned long long v;
+	uint64_t v;
 
 	(void)state;
-	assert_int_equal(parse_duration_ns("10", &v), 0);
+	assert_int_equal(parse_duration("10", &v), 0);
 	assert_int_equal(v, 10000000000ULL);
-	assert_int_equal(parse_duration_ns("250us", &v), 0);
+	assert_int_equal(parse_duration("0.5", &v), 0);
+	assert_int_equal(v, 500000000ULL);
+	assert_int_equal(parse_duration("250us", &v), 0);
 	assert_int_equal(v, 250000ULL);
-	assert_int_equal(parse_duration_ns("2m", &v), 0);
+	assert_int_equal(parse_duration("2m", &v), 0);
 	assert_int_equal(v, 120000000000ULL);
-	assert_int_not_equal(parse_duration_ns("5 s", &v), 0);
-	assert_int_not_equal(parse_duration_ns("99999999999999999999", &v), 0);
-	assert_int_not_equal(parse_duration_ns("18446744073709551615m", &v), 0);
+	assert_int_not_equal(parse_duration("5 s", &v), 0);
+	assert_int_not_equal(parse_duration("99999999999999999999", &v), 0);
+	assert_int_not_equal(parse_duration("-1", &v), 0);
+	assert_int_not_equal(parse_duration("2h", &v), 0);
+	assert_int_not_equal(parse_duration("", &v), 0);
 }
 
 static void test_report_usage_errors_exit_2(void **state)

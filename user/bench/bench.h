@@ -160,7 +160,10 @@ struct bench_opts {
 	unsigned int workloads;		/* bitmask over enum bench_wl */
 	uint64_t duration_ns;
 	unsigned int repeat;
-	const char *json_path;
+	const char *json_path;		/* -o FILE: the JSON result there */
+	bool json_stdout;		/* -j: on stdout (the tables go to stderr) */
+	bool quiet;			/* -q: no tables */
+	bool old_json_spelling;		/* --json FILE was used: say it is deprecated */
 	const char *baseline_path;
 	const char *compare_path;	/* compare this saved result, do not run */
 	double max_regress_pct;

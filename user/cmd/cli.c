@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Small command-line helpers shared by every command (in the library so tests link them). */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,30 +34,30 @@ int parse_u64(const char *s, unsigned long long *out)
 	return 0;
 }
 
-int parse_duration_ns(const char *s, unsigned long long *out)
+int parse_duration(const char *s, uint64_t *ns)
 {
 	static const struct {
 		const char *suffix;
-		unsigned long long mult;
+		double mult;
 	} units[] = {
-		{ "ns", 1ULL }, { "us", 1000ULL }, { "ms", 1000000ULL },
-		{ "s", 1000000000ULL }, { "m", 60000000000ULL }, { "", 1000000000ULL },
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "", 1e9 },
 	};
-	unsigned long long v;
 	char *end;
+	double v;
 
-	if (!s || !*s || *s == '-')
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix))
 			continue;
-		if (v > ~0ULL / units[i].mult)
+		v *= units[i].mult;
+		if (v >= 18e18)
 			return -ERANGE;
-		*out = v * units[i].mult;
+		*ns = (uint64_t)(v + 0.5);
 		return 0;
 	}
 	return -EINVAL;

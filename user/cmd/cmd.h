@@ -4,6 +4,7 @@
 #define DISCO_CMD_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum cmd_flags {
@@ -32,7 +33,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Strict number parsing for option values: 0 or -EINVAL. */
 int parse_u64(const char *s, unsigned long long *out);
-int parse_duration_ns(const char *s, unsigned long long *out); /* "10", "500ms", "2s", "1m" (bare = seconds) */
+/* "10" (seconds), "0.5", "500ms", "2s", "1m", "250us", "10ns": 0, -EINVAL or -ERANGE */
+int parse_duration(const char *s, uint64_t *ns);
 
 /* Set by SIGINT/SIGTERM once catch_stop_signals() ran: loops end cleanly. */
 extern volatile sig_atomic_t stop_signal;

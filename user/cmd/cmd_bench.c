@@ -12,7 +12,7 @@
 #include "log.h"
 
 const char usage_bench[] =
-"usage: disco bench [-w LIST] [-d SECS] [-r N] [--json FILE]\n"
+"usage: disco bench [-w LIST] [-d SECS] [-r N] [-j] [-o FILE] [-q]\n"
 "                   [--baseline FILE [--max-regress PCT]] [--overhead]\n"
 "                   [--dir DIR | --device DEV] [--file-size MIB] [--no-latency]\n"
 "       disco bench --compare FILE --baseline FILE [--max-regress PCT]\n"
@@ -38,12 +38,17 @@ const char usage_bench[] =
 "  -w, --workload LIST   comma-separated subset of sched,io,tcp,alloc (default: all)\n"
 "  -d, --duration SECS   length of one run: 5, 0.5, 500ms, 1m (default 5)\n"
 "  -r, --repeat N        runs per figure, interleaved across figures (default 5)\n"
-"  -j, --json FILE       write the result as JSON (schema disco.bench/1; '-' = stdout)\n"
-"      --baseline FILE   compare with an earlier --json result; exit 3 when a\n"
+"  -j, --json            the result as JSON on stdout (schema disco.bench/1); the\n"
+"                        tables go to stderr\n"
+"  -o, --output FILE     write the JSON result to FILE (--json FILE, the old\n"
+"                        spelling, still works for one release)\n"
+"  -q, --quiet           no progress lines and no tables: exit status, -j/-o, errors\n"
+"  -v, --verbose         more messages\n"
+"      --baseline FILE   compare with an earlier -o result; exit 3 when a\n"
 "                        figure got worse by more than PCT and more than the\n"
 "                        run-to-run spread (max-min)/median of either side\n"
 "      --max-regress PCT threshold for --baseline in percent (default 10)\n"
-"      --compare FILE    do not run: compare FILE (an earlier --json result)\n"
+"      --compare FILE    do not run: compare FILE (an earlier -o result)\n"
 "                        with --baseline, same table and exit status\n"
 "      --overhead        run every figure alternately without and with its\n"
 "                        collector (A/B/A/B) and print the throughput ratio\n"
@@ -55,9 +60,9 @@ const char usage_bench[] =
 "Exit status: 0 ok, 1 runtime error, 2 usage error, 3 regression against --baseline.\n"
 "\n"
 "Examples:\n"
-"  disco bench --json base.json                 # all workloads, 5 x 5 s each\n"
+"  disco bench -o base.json                     # all workloads, 5 x 5 s each\n"
 "  disco bench -w sched,tcp -d 2 -r 3           # a quick subset\n"
-"  disco bench --baseline base.json --max-regress 5 --json now.json\n"
+"  disco bench --baseline base.json --max-regress 5 -o now.json\n"
 "                                               # CI: fails (exit 3) on a regression\n"
 "  disco bench --compare now.json --baseline base.json\n"
 "                                               # compare two saved results\n"
@@ -163,7 +168,8 @@ static int run_figure(const struct bench_job *job, const struct bench_env *env,
 		snprintf(s->latency_note, sizeof(s->latency_note), "%s", note);
 		log_warn("bench: %s: latency unavailable: %s", job->name, note);
 	}
-	progress(job, rep, o->repeat, traced, &x);
+	if (!o->quiet)
+		progress(job, rep, o->repeat, traced, &x);
 	return bench_samples_add(traced ? &s->traced : &s->untraced, &x);
 }
 
@@ -182,6 +188,11 @@ int cmd_bench(int argc, char **argv)
 	memset(&base, 0, sizeof(base));
 	if (bench_parse_args(argc, argv, &o, err, sizeof(err)))
 		return usage_error("bench", "%s", err);
+	if (o.old_json_spelling)
+		fprintf(stderr, "disco bench: --json FILE is deprecated and goes in the next release: "
+			"use -o FILE (-j prints the JSON on stdout)\n");
+	if (o.quiet)
+		human = NULL;
 	if (o.baseline_path && load_result("baseline", o.baseline_path, &base))
 		return EXIT_ERR;
 	if (o.compare_path) {
@@ -193,7 +204,7 @@ int cmd_bench(int argc, char **argv)
 		goto compare;
 	}
 	/* JSON on stdout keeps stdout parseable: tables go to stderr then */
-	if (o.json_path && !strcmp(o.json_path, "-"))
+	if (o.json_stdout)
 		human = stderr;
 
 	bench_fill_machine(&res);
@@ -245,12 +256,15 @@ int cmd_bench(int argc, char **argv)
 		}
 	}
 
-	bench_result_print(human, &res);
-	if (o.overhead) {
+	if (human)
+		bench_result_print(human, &res);
+	if (human && o.overhead) {
 		fputc('\n', human);
 		bench_overhead_print(human, &res);
 	}
 	if (o.json_path && write_json(o.json_path, &res))
+		goto out;
+	if (o.json_stdout && write_json("-", &res))
 		goto out;
 compare:
 	status = EXIT_OK;
@@ -265,12 +279,14 @@ compare:
 		}
 		nreg = bench_compare(&base, &res, o.max_regress_pct, rows, BENCH_MAX_CMP,
 				     &nrows);
-		fputc('\n', human);
-		bench_compare_print(human, &base, &res, o.max_regress_pct, rows, nrows);
-		if (nreg > 0) {
-			fprintf(human, "\n%d figure(s) regressed\n", nreg);
-			status = EXIT_REGRESS;
+		if (human) {
+			fputc('\n', human);
+			bench_compare_print(human, &base, &res, o.max_regress_pct, rows, nrows);
 		}
+		if (nreg > 0 && human)
+			fprintf(human, "\n%d figure(s) regressed\n", nreg);
+		if (nreg > 0)
+			status = EXIT_REGRESS;
 	}
 out:
 	fflush(stdout);

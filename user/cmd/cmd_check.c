@@ -6,9 +6,10 @@
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
+#include "opts.h"
 
 const char usage_check[] =
-"usage: disco check [--json]\n"
+"usage: disco check [-j] [-q] [-v]\n"
 "\n"
 "Probe this kernel and print, per collector and per hook, the method that\n"
 "will be used (tp_btf, raw_tp, tracepoint, fentry, kprobe, uprobe) or the\n"
@@ -18,6 +19,8 @@ const char usage_check[] =
 "\n"
 "Options:\n"
 "  -j, --json    machine-readable output (schema disco.check/1)\n"
+"  -q, --quiet   print nothing: the exit status says whether all can run\n"
+"  -v, --verbose more messages\n"
 "\n"
 "Examples:\n"
 "  sudo disco check\n"
@@ -39,33 +42,27 @@ static void print_hook_off(const json_t *h)
 	       json_string_value(json_object_get(h, "unavailable")) ?: "");
 }
 
+const struct opt_cmd opt_cmd_check = {
+	.name = "check",
+	.json_means = "the report as JSON (schema disco.check/1) on stdout",
+	.quiet_means = "print nothing: the exit status says whether every default collector can run",
+};
+
 int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
-	json_t *out, *cols = json_object(), *k;
-	bool json = false, all_ok = true;
+	struct common_opts co;
+	json_t *out, *cols, *k;
+	bool json, all_ok = true;
 	char why[160];
-	int opt;
+	int rc, first;
 
-	while ((opt = getopt_long(argc, argv, "jv", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
-		default:
-			return usage_error("check", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return usage_error("check", "unexpected argument '%s'", argv[optind]);
-
+	rc = opts_parse(&opt_cmd_check, argc, argv, &co, NULL, NULL, &first);
+	if (rc != EXIT_OK)
+		return rc;
+	if (first < argc)
+		return usage_error("check", "unexpected argument '%s'", argv[first]);
+	json = co.json;
+	cols = json_object();
 	k = probe_kernel_json();
 	for (size_t i = 0; i < ncollectors; i++) {
 		const struct collector *c = collectors[i];
@@ -91,7 +88,9 @@ int cmd_check(int argc, char **argv)
 	}
 	out = json_pack("{s:s, s:o, s:o, s:b}", "schema", "disco.check/1", "kernel", k,
 			"collectors", cols, "ok", all_ok);
-	if (json) {
+	if (co.quiet) {
+		/* the exit status says it */
+	} else if (json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fputc('\n', stdout);
 	} else {

@@ -53,6 +53,7 @@ const char usage_record[] =
 "  -o, --output FILE       session file (default disco.data), created 0600\n"
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"
+"  -j, --json              the summary as JSON (disco.report/1) on stdout, even with -q\n"
 "  -u, --user USER         run COMMAND as USER instead of root\n"
 "      --ring-size BYTES   events ring shared by the collectors (power of 2, default 4 MiB)\n"
 "      --bpf-stats MODE    what each BPF program costs: sampled (default: kernel\n"
@@ -360,6 +361,16 @@ static void status_line(struct recorder *r, uint64_t start, uint64_t *last_ev, u
 	*last_t = now;
 }
 
+const struct opt_cmd opt_cmd_record = {
+	.name = "record",
+	.common = CO_OUTPUT | CO_PID | CO_EVENT | CO_DURATION,
+	.json_means = "the summary at the end as JSON (schema disco.report/1) on stdout, even with -q",
+	.quiet_means = "no live status and no summary at the end",
+	.output_means = "session file (default disco.data), created 0600",
+	.colopts = true,
+	.in_order = true,
+};
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a;
@@ -373,9 +384,11 @@ int cmd_record(int argc, char **argv)
 	char old[PATH_MAX];
 	int rc, err, status;
 
-	rc = record_parse_args(argc, argv, "record", usage_record, &a);
+	rc = record_parse_args(argc, argv, &opt_cmd_record, &a, NULL);
 	if (rc != EXIT_OK)
 		return rc;
+	if (a.count && !a.interval_ns)
+		return usage_error("record", "-n COUNT counts intervals: give -i SECS too");
 	if (a.cmd_argc) {
 		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
 			return EXIT_ERR;
@@ -484,7 +497,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!a.quiet && rc == EXIT_OK)
 		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
-	if (!a.quiet && rc == EXIT_OK) {
+	/* -j: the summary as the JSON report (disco.report/1), even with -q */
+	if ((!a.quiet || a.json) && rc == EXIT_OK) {
 		struct report_opts ro = { .top = 10 };
 		char msg[256];
 		json_t *rep = report_load(a.output, &ro, msg, sizeof(msg));
@@ -492,6 +506,11 @@ int cmd_record(int argc, char **argv)
 		if (!rep) {
 			log_err("reading back %s: %s", a.output, msg);
 			rc = EXIT_ERR;
+		} else if (a.json) {
+			if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+			    fputc('\n', stdout) == EOF)
+				rc = EXIT_ERR;
+			json_decref(rep);
 		} else {
 			report_render_text(rep, stdout, &ro);
 			json_decref(rep);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* disco report: print a recorded session. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
 #include "compare.h"
 #include "log.h"
+#include "opts.h"
 #include "out_flame.h"
 #include "out_html.h"
 #include "out_prom.h"
@@ -40,6 +40,9 @@ const char usage_report[] =
 "                        before/after tuning, kernel A vs B (schema disco.compare/1)\n"
 "      --intervals       one timestamped line per collector and interval (the\n"
 "                        snapshots: every 2 s, or every `record -i` interval)\n"
+"  -j, --json            same as --format json\n"
+"  -q, --quiet           accepted (report prints only the report)\n"
+"  -v, --verbose         more messages\n"
 "\n"
 "Examples:\n"
 "  disco report                         # text summary of ./disco.data\n"
@@ -133,76 +136,106 @@ out:
 	return rc;
 }
 
+enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS, OPT_COMPARE };
+
+struct report_args {
+	const char *path, *format;
+	int top;
+	bool diff, intervals, format_given, compare;
+};
+
+static const struct opt report_rows[] = {
+	{ "input", 'i', "FILE", "session file (same as the FILE argument)" },
+	{ "format", 'F', "FMT", "text (default), json, html, prometheus or folded" },
+	{ "top", OPT_TOP, "N", "rows per table, per-process series (default 10)" },
+	{ "diff", OPT_DIFF, NULL, "BEFORE AFTER: the stacks of one collector in two sessions" },
+	{ "compare", OPT_COMPARE, NULL, "BEFORE AFTER: percentiles side by side, beyond the noise or not" },
+	{ "intervals", OPT_INTERVALS, NULL, "one timestamped line per collector and interval" },
+	{ NULL },
+};
+
+static int report_set(void *ctx, int key, const char *val, char *msg, size_t len)
+{
+	struct report_args *ra = ctx;
+	unsigned long long v;
+
+	switch (key) {
+	case 'i':
+		ra->path = val;
+		break;
+	case 'F':
+		ra->format = val;
+		ra->format_given = true;
+		break;
+	case OPT_DIFF:
+		ra->diff = true;
+		break;
+	case OPT_COMPARE:
+		ra->compare = true;
+		break;
+	case OPT_INTERVALS:
+		ra->intervals = true;
+		break;
+	default:
+		if (parse_u64(val, &v) || v == 0 || v > 100000)
+			return opt_fail(msg, len, "--top needs a number from 1 to 100000, not '%s'", val);
+		ra->top = (int)v;
+	}
+	return EXIT_OK;
+}
+
+const struct opt_cmd opt_cmd_report = {
+	.name = "report",
+	.common = CO_EVENT,
+	.json_means = "same as --format json (schema disco.report/1; --compare: disco.compare/1)",
+	.quiet_means = "accepted: report prints only the report",
+	.own = report_rows,
+	.set = report_set,
+};
+
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "top", required_argument, NULL, 't' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "diff", no_argument, NULL, 'D' },
-		{ "intervals", no_argument, NULL, 'I' },
-		{ "compare", no_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct report_args ra = { NULL, "text", 10, false, false, false, false };
 	struct report_opts ro = { .top = 10 };
-	const char *path = NULL, *format = "text", *only = NULL;
-	unsigned long long v;
+	struct common_opts co;
+	const char *path, *format, *only;
 	char err[256] = "";
 	json_t *rep;
-	int opt, rc = EXIT_OK;
-	bool diff = false, intervals = false, format_given = false, compare = false;
+	bool diff, intervals, format_given, compare;
+	int rc, first;
 
-	while ((opt = getopt_long(argc, argv, "i:F:e:v", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			path = optarg;
-			break;
-		case 'F':
-			format = optarg;
-			format_given = true;
-			break;
-		case 'e':
-			only = optarg;
-			break;
-		case 't':
-			if (parse_u64(optarg, &v) || v == 0 || v > 100000)
-				return usage_error("report", "--top needs a number from 1 to 100000, not '%s'", optarg);
-			ro.top = (int)v;
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
-		case 'D':
-			diff = true;
-			break;
-		case 'I':
-			intervals = true;
-			break;
-		case 'C':
-			compare = true;
-			break;
-		default:
-			return usage_error("report", "unknown option");
-		}
-	}
+	rc = opts_parse(&opt_cmd_report, argc, argv, &co, NULL, &ra, &first);
+	if (rc != EXIT_OK)
+		return rc;
+	/* -j is --format json */
+	if (co.json && strcmp(ra.format, "text") && strcmp(ra.format, "json"))
+		return usage_error("report", "-j and --format %s: choose one", ra.format);
+	path = ra.path;
+	format = co.json ? "json" : ra.format;
+	format_given = ra.format_given || co.json;
+	only = co.events;
+	ro.top = ra.top;
+	diff = ra.diff;
+	intervals = ra.intervals;
+	compare = ra.compare;
+	if (diff && co.json)
+		return usage_error("report", "-j: --diff writes text, folded or html");
 	if (intervals && (format_given || diff))
 		return usage_error("report", "--intervals prints text; the JSON report has them under \"intervals\"");
 	if (compare) {
-		if (path || diff || intervals || argc - optind != 2)
+		if (path || diff || intervals || argc - first != 2)
 			return usage_error("report", "--compare needs two session files: BEFORE AFTER");
-		return report_compare(argv[optind], argv[optind + 1], format, only, &ro);
+		return report_compare(argv[first], argv[first + 1], format, only, &ro);
 	}
 	if (diff) {
-		if (path || argc - optind != 2)
+		if (path || argc - first != 2)
 			return usage_error("report", "--diff needs two session files: BEFORE AFTER");
-		return report_diff(argv[optind], argv[optind + 1], format, only, &ro);
+		return report_diff(argv[first], argv[first + 1], format, only, &ro);
 	}
-	if (optind < argc) {
-		if (path || optind + 1 < argc)
+	if (first < argc) {
+		if (path || first + 1 < argc)
 			return usage_error("report", "give one session file");
-		path = argv[optind];
+		path = argv[first];
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
 	    strcmp(format, "prometheus") && strcmp(format, "folded"))

@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
+#include "opts.h"
 #include "out_prom.h"
 #include "record_opts.h"
 #include "recorder.h"
@@ -51,6 +52,8 @@ const char usage_serve[] =
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -d, --duration TIME     stop after TIME (default: until SIGINT/SIGTERM)\n"
 "  -v, --verbose           more messages (-vv: every request)\n"
+"  -q, --quiet             no \"serving\" and \"stopped serving\" lines\n"
+"  -j, --json              refused: /metrics is the Prometheus text format\n"
 "\n"
 "Examples:\n"
 "  sudo disco serve                                  # http://127.0.0.1:9464/metrics\n"
@@ -328,91 +331,76 @@ out:
 	return fd;
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, NULL if absent; *matched says if it is --name. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *matched)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
+enum { OPT_LISTEN = 300, OPT_MAX_SERIES, OPT_PER_PID };
 
-	*matched = !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
-	if (!*matched)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	return *i + 1 < argc ? argv[++*i] : NULL;
-}
+struct serve_args {
+	const char *listen;
+	bool explicit;		/* --listen given: a busy port is an error, not a warning */
+	struct prom_opts *po;
+};
 
-/* Take out the options of serve itself; the rest goes to record_parse_args. */
-static int take_serve_args(int *argc, char **argv, const char **listen, bool *explicit,
-			   struct prom_opts *po)
+static const struct opt serve_rows[] = {
+	{ "listen", OPT_LISTEN, "ADDR:PORT", "where to listen (default " DEFAULT_LISTEN ")" },
+	{ "max-series", OPT_MAX_SERIES, "N", "label sets per family of rows, the rest summed as \"other\"" },
+	{ "top", OPT_MAX_SERIES, "N", "the old name of --max-series" },
+	{ "per-pid", OPT_PER_PID, NULL, "per-process series (pid, comm labels) instead of sums per cgroup" },
+	{ NULL },
+};
+
+static int serve_set(void *ctx, int key, const char *val, char *msg, size_t len)
 {
+	struct serve_args *sa = ctx;
 	unsigned long long v;
-	int i, j;
 
-	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val;
-		bool is_listen, is_max;
-
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "--per-pid")) {
-			po->per_pid = true;
-			continue;
-		}
-		val = opt_value(*argc, argv, &i, "--listen", &is_listen);
-		if (!is_listen) {
-			val = opt_value(*argc, argv, &i, "--max-series", &is_max);
-			/* the old name of --max-series */
-			if (!is_max)
-				val = opt_value(*argc, argv, &i, "--top", &is_max);
-		}
-		if (!is_listen && !is_max) {
-			argv[j++] = argv[i];
-			continue;
-		}
-		if (!val)
-			return usage_error("serve", "%s needs a value", is_listen ? "--listen" : "--max-series");
-		if (is_listen) {
-			*listen = val;
-			*explicit = true;
-		} else {
-			if (parse_u64(val, &v) || v == 0 || v > 100000)
-				return usage_error("serve", "--max-series needs a number from 1 to 100000, not '%s'", val);
-			po->max_series = (int)v;
-		}
+	switch (key) {
+	case OPT_LISTEN:
+		sa->listen = val;
+		sa->explicit = true;
+		break;
+	case OPT_PER_PID:
+		sa->po->per_pid = true;
+		break;
+	default:
+		if (parse_u64(val, &v) || v == 0 || v > 100000)
+			return opt_fail(msg, len, "--max-series needs a number from 1 to 100000, not '%s'", val);
+		sa->po->max_series = (int)v;
 	}
-	*argc = j;
-	argv[j] = NULL;
 	return EXIT_OK;
 }
+
+const struct opt_cmd opt_cmd_serve = {
+	.name = "serve",
+	.common = CO_PID | CO_EVENT | CO_DURATION,
+	.no_json = "serve speaks the Prometheus text format on /metrics (disco report -j reads a session)",
+	.quiet_means = "no \"serving\" and \"stopped serving\" lines",
+	.own = serve_rows,
+	.colopts = true,
+	.in_order = true,
+	.set = serve_set,
+};
 
 int cmd_serve(int argc, char **argv)
 {
 	struct record_args a;
 	struct server s = { .po = { .max_series = PROM_DEFAULT_MAX_SERIES } };
 	struct MHD_Daemon *d = NULL;
-	const char *listen_spec = DEFAULT_LISTEN;
-	bool explicit = false;
+	struct serve_args sa = { DEFAULT_LISTEN, false, &s.po };
 	char shown[96];
 	uint64_t start;
 	int rc, fd, err;
 
-	rc = take_serve_args(&argc, argv, &listen_spec, &explicit, &s.po);
+	rc = record_parse_args(argc, argv, &opt_cmd_serve, &a, &sa);
 	if (rc != EXIT_OK)
 		return rc;
+	if (a.count && !a.interval_ns)
+		return usage_error("serve", "-n COUNT counts intervals: give -i SECS too");
 	if (s.po.per_pid)
 		log_warn("--per-pid: every process gets its own series (pid, comm labels); on a busy host "
 			 "they come and go by the thousand: keep --max-series low");
-	rc = record_parse_args(argc, argv, "serve", usage_serve, &a);
-	if (rc != EXIT_OK)
-		return rc;
 	if (a.cmd_argc)
 		return usage_error("serve", "serve does not run a COMMAND; use -p PID");
 	/* bind before attaching: a busy port fails fast and cheaply */
-	fd = listen_on(listen_spec, explicit, shown, sizeof(shown));
+	fd = listen_on(sa.listen, sa.explicit, shown, sizeof(shown));
 	if (fd < 0)
 		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
 	for (size_t i = 0; i < HTTP_SLOTS; i++)
@@ -440,7 +428,8 @@ int cmd_serve(int argc, char **argv)
 	caps_drop_after_attach(false);
 	catch_stop_signals();
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
+	if (!a.quiet)
+		fprintf(stderr, "disco: serving http://%s/metrics (Ctrl-C to stop)\n", shown);
 	start = mono_ns();
 	/*
 	 * One thread: HTTP requests and ring draining take turns, so a scrape
@@ -459,7 +448,8 @@ int cmd_serve(int argc, char **argv)
 		if (a.duration_ns && mono_ns() - start >= a.duration_ns)
 			break;
 	}
-	fprintf(stderr, "disco: %s; stopped serving\n", stop_signal == SIGINT ? "interrupted" :
+	if (!a.quiet)
+		fprintf(stderr, "disco: %s; stopped serving\n", stop_signal == SIGINT ? "interrupted" :
 		stop_signal ? "terminated" : rc ? "error" : "duration reached");
 	MHD_stop_daemon(d);	/* closes the listening socket */
 out_stop:

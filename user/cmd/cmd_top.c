@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "cmd.h"
 #include "log.h"
+#include "opts.h"
 #include "out_top.h"
 #include "record_opts.h"
 #include "recorder.h"
@@ -48,6 +49,8 @@ const char usage_top[] =
 "  -j, --json              one JSON object per interval and line (NDJSON,\n"
 "                          schema disco.top/1) with its wall-clock time\n"
 "      --top N             rows per table of worst processes (default 5)\n"
+"  -q, --quiet             no \"collecting\" line when stdout is not a terminal\n"
+"  -v, --verbose           more messages\n"
 "\n"
 "Examples:\n"
 "  sudo disco top                      # everything, until q\n"
@@ -171,22 +174,6 @@ static bool on_key(char ch, struct top_opts *to, char *filter, size_t flen, bool
 
 
 
-/* Is arg an option whose value is the next argument? */
-static bool takes_value(const char *arg)
-{
-	static const char *const flags[] = { "-a", "-f", "-q", "-v", "-vv", "--system-wide",
-					     "--force", "--quiet", "--verbose" };
-
-	if (arg[0] != '-' || strchr(arg, '='))
-		return false;
-	if (arg[1] != '-' && arg[2] && arg[1] != 'v')
-		return false;	/* -p123: value attached */
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-		if (!strcmp(arg, flags[i]))
-			return false;
-	return true;
-}
-
 static uint64_t real_ns(void)
 {
 	struct timespec ts;
@@ -210,68 +197,35 @@ static void draw(const json_t *prev, const json_t *cur, const struct top_opts *t
 	fflush(stdout);
 }
 
-/*
- * Take out the options of top itself; the rest goes to record_parse_args.
- * Bare numbers are INTERVAL and COUNT, as vmstat and runqlat take them.
- */
-static int take_top_args(int *argc, char **argv, unsigned long long *count, int *rows,
-			 bool *json, const char **interval)
+enum { OPT_TOP = 300 };
+
+static const struct opt top_rows[] = {
+	{ "top", OPT_TOP, "N", "rows per table of worst processes (default 5)" },
+	{ NULL },
+};
+
+static int top_set(void *ctx, int key, const char *val, char *msg, size_t len)
 {
+	int *rows = ctx;
 	unsigned long long v;
-	int i, j, bare = 0;
 
-	for (i = 1, j = 1; i < *argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		bool is_count = false, is_top = false;
-
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
-			*json = true;
-			continue;
-		}
-		/* the value of the option before it is not a bare number */
-		if (a[0] >= '0' && a[0] <= '9' && !takes_value(j > 1 ? argv[j - 1] : "")) {
-			if (bare == 0) {
-				*interval = a;
-				bare++;
-				continue;
-			}
-			if (bare == 1) {
-				is_count = true;
-				val = a;
-				bare++;
-			}
-		}
-		if (!strcmp(a, "-n") || !strcmp(a, "--count")) {
-			is_count = true;
-			val = i + 1 < *argc ? argv[++i] : NULL;
-		} else if (!strncmp(a, "--count=", 8) || (!strncmp(a, "-n", 2) && a[2])) {
-			is_count = true;
-			val = a[1] == 'n' ? a + 2 : a + 8;
-		} else if (!strcmp(a, "--top") || !strncmp(a, "--top=", 6)) {
-			is_top = true;
-			val = a[5] == '=' ? a + 6 : (i + 1 < *argc ? argv[++i] : NULL);
-		}
-		if (!is_count && !is_top) {
-			argv[j++] = argv[i];
-			continue;
-		}
-		if (!val || parse_u64(val, &v) || v == 0 || (is_top && v > 1000))
-			return usage_error("top", "%s needs a positive number%s, not '%s'",
-					   is_count ? "-n" : "--top", is_top ? " up to 1000" : "", val ?: "");
-		if (is_count)
-			*count = v;
-		else
-			*rows = (int)v;
-	}
-	*argc = j;
-	argv[j] = NULL;
+	(void)key;
+	if (parse_u64(val, &v) || v == 0 || v > 1000)
+		return opt_fail(msg, len, "--top needs a positive number up to 1000, not '%s'", val);
+	*rows = (int)v;
 	return EXIT_OK;
 }
+
+/* Bare numbers are INTERVAL and COUNT, as vmstat and runqlat take them. */
+const struct opt_cmd opt_cmd_top = {
+	.name = "top",
+	.common = CO_PID | CO_EVENT | CO_DURATION,
+	.json_means = "one JSON object per interval and line (NDJSON, schema disco.top/1)",
+	.quiet_means = "no \"collecting\" line",
+	.own = top_rows,
+	.colopts = true,
+	.set = top_set,
+};
 
 int cmd_top(int argc, char **argv)
 {
@@ -289,23 +243,34 @@ int cmd_top(int argc, char **argv)
 	json_t *prev, *cur, *shown_prev = NULL, *shown_cur = NULL;
 	int rc = EXIT_OK, err;
 
-	rc = take_top_args(&argc, argv, &count, &to.rows, &json, &bare_interval);
+	rc = record_parse_args(argc, argv, &opt_cmd_top, &a, &to.rows);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = record_parse_args(argc, argv, "top", usage_top, &a);
-	if (rc != EXIT_OK)
-		return rc;
-	if (a.cmd_argc)
-		return usage_error("top", "top does not run a COMMAND; use -p PID");
-	if (bare_interval) {
-		unsigned long long v;
+	json = a.json;
+	count = a.count;
+	for (int i = 0; i < a.cmd_argc; i++) {
+		const char *w = a.cmd_argv[i];
 
+		if (w[0] < '0' || w[0] > '9' || i > 1)
+			return usage_error("top", "top does not run a COMMAND; use -p PID (operands: INTERVAL COUNT)");
+	}
+	if (a.cmd_argc > 0) {
+		uint64_t v;
+
+		bare_interval = a.cmd_argv[0];
 		if (a.interval_ns)
 			return usage_error("top", "give the interval once: -i or a bare number");
-		if (parse_duration_ns(bare_interval, &v) || v < 100000000ULL)
+		if (parse_duration(bare_interval, &v) || v < 100000000ULL)
 			return usage_error("top", "the interval needs at least 100ms (1, 500ms), not '%s'",
 					   bare_interval);
 		a.interval_ns = v;
+	}
+	if (a.cmd_argc > 1) {
+		unsigned long long v;
+
+		if (parse_u64(a.cmd_argv[1], &v) || v == 0)
+			return usage_error("top", "-n needs a positive number, not '%s'", a.cmd_argv[1]);
+		count = v;
 	}
 	period = a.interval_ns ?: 1000000000ULL;
 	if (json)
@@ -334,7 +299,7 @@ int cmd_top(int argc, char **argv)
 	if (to.tty)	/* own screen, no cursor */
 		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
 		      stdout);
-	else
+	else if (!a.quiet)
 		fprintf(stderr, "disco: collecting; one %s every %.1f s\n", json ? "JSON line" : "snapshot",
 			period / 1e9);
 	prev = recorder_collect(r);

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
+#include "opts.h"
 #include "recorder.h"
 #include "report.h"
 #include "tuner.h"
@@ -24,7 +25,7 @@
 
 const char usage_tune[] =
 "usage: disco tune [--from FILE | -d SECS [--no-sample]] [-p PID]... [--only LIST]\n"
-"                  [--rule ID]... [--root DIR] [--netns PATH|PID] [--json]\n"
+"                  [--rule ID]... [--root DIR] [--netns PATH|PID] [-j] [-q]\n"
 "                  [--apply [--journal FILE|DIR] [--verify [--windows N]] [-- COMMAND...]]\n"
 "       disco tune --rollback [JOURNAL] [--force] [--root DIR] [--netns PATH|PID]\n"
 "                  [--journal DIR]\n"
@@ -54,7 +55,9 @@ const char usage_tune[] =
 "      --root DIR     read (and with --apply write sysctls) under DIR instead of /\n"
 "      --netns P      read and change net.* sysctls inside the network namespace\n"
 "                     of PID P, or of the file P (e.g. /run/netns/NAME)\n"
-"      --json         one disco.tune/1 JSON object on stdout\n"
+"  -j, --json         one disco.tune/1 JSON object on stdout\n"
+"  -q, --quiet        no \"sampling for\" line\n"
+"  -v, --verbose      more messages\n"
 "\n"
 "Changing things (root, except sysctls under --root):\n"
 "      --apply        write a journal (fsync'd, 0600) with every previous value,\n"
@@ -98,6 +101,7 @@ const char usage_tune[] =
 struct tune_args {
 	const char *from, *root, *netns, *journal, *rollback_path;
 	uint64_t duration_ns;
+	bool quiet;		/* -q: no "sampling for" line */
 	bool no_sample, json, apply, rollback, force, list_rules, journals, verify;
 	int windows;
 	char **cmd;			/* after --: the workload */
@@ -108,7 +112,7 @@ struct tune_args {
 };
 
 enum {
-	OPT_FROM = 256, OPT_NO_SAMPLE, OPT_ONLY, OPT_RULE, OPT_ROOT, OPT_NETNS, OPT_JSON,
+	OPT_FROM = 256, OPT_NO_SAMPLE, OPT_ONLY, OPT_RULE, OPT_ROOT, OPT_NETNS,
 	OPT_APPLY, OPT_JOURNAL, OPT_ROLLBACK, OPT_FORCE, OPT_LIST_RULES, OPT_JOURNALS,
 	OPT_VERIFY, OPT_WINDOWS,
 };
@@ -125,114 +129,110 @@ static const char *journal_dir_arg(const struct tune_args *a)
 	return a->journals ? a->journal : NULL;
 }
 
+static const struct opt tune_rows[] = {
+	{ "from", OPT_FROM, "FILE", "evidence from a recorded session" },
+	{ "no-sample", OPT_NO_SAMPLE, NULL, "no BPF: only /proc and /sys counters" },
+	{ "only", OPT_ONLY, "LIST", "families to propose: sysctl,nofile,affinity" },
+	{ "rule", OPT_RULE, "ID", "only this rule (repeatable)" },
+	{ "list-rules", OPT_LIST_RULES, NULL, "list the rules" },
+	{ "root", OPT_ROOT, "DIR", "read (and write sysctls) under DIR instead of /" },
+	{ "netns", OPT_NETNS, "PATH|PID", "net.* sysctls of that network namespace" },
+	{ "apply", OPT_APPLY, NULL, "apply, with a journal" },
+	{ "journal", OPT_JOURNAL, "FILE|DIR", "the journal (or its directory)" },
+	{ "rollback", OPT_ROLLBACK, "[J]", "restore what journal J recorded" },
+	{ "force", OPT_FORCE, NULL, "with --rollback: restore drifted knobs too" },
+	{ "journals", OPT_JOURNALS, NULL, "list the journals" },
+	{ "verify", OPT_VERIFY, NULL, "after applying, measure each rule's trigger again" },
+	{ "windows", OPT_WINDOWS, "N", "windows on each side for --verify (2-8, default 3)" },
+	{ NULL },
+};
+
+static int tune_set(void *ctx, int key, const char *val, char *msg, size_t len)
+{
+	struct tune_args *a = ctx;
+	unsigned long long v;
+
+	switch (key) {
+	case OPT_FROM:
+		a->from = val;
+		break;
+	case OPT_NO_SAMPLE:
+		a->no_sample = true;
+		break;
+	case OPT_ONLY:
+		if (tune_family_parse(val, &a->filter.families))
+			return opt_fail(msg, len, "--only takes sysctl,nofile,affinity, not '%s'", val);
+		break;
+	case OPT_RULE:
+		if (!tune_rule_find(val))
+			return opt_fail(msg, len, "no rule '%s' (see --list-rules)", val);
+		if (a->filter.nrules == MAX_RULE_ARGS)
+			return opt_fail(msg, len, "too many --rule options");
+		a->rules[a->filter.nrules++] = val;
+		break;
+	case OPT_LIST_RULES:
+		a->list_rules = true;
+		break;
+	case OPT_ROOT:
+		a->root = val;
+		break;
+	case OPT_NETNS:
+		a->netns = val;
+		break;
+	case OPT_APPLY:
+		a->apply = true;
+		break;
+	case OPT_JOURNAL:
+		a->journal = val;
+		break;
+	case OPT_ROLLBACK:
+		a->rollback = true;
+		a->rollback_path = val;
+		break;
+	case OPT_FORCE:
+		a->force = true;
+		break;
+	case OPT_JOURNALS:
+		a->journals = true;
+		break;
+	case OPT_VERIFY:
+		a->verify = true;
+		break;
+	case OPT_WINDOWS:
+		if (parse_u64(val, &v) || v < 2 || v > TUNE_VERIFY_MAX_WIN)
+			return opt_fail(msg, len, "--windows takes 2 to %d, not '%s'", TUNE_VERIFY_MAX_WIN, val);
+		a->windows = (int)v;
+		break;
+	}
+	return EXIT_OK;
+}
+
+const struct opt_cmd opt_cmd_tune = {
+	.name = "tune",
+	.common = CO_PID | CO_DURATION,
+	.json_means = "one disco.tune/1 JSON object on stdout",
+	.quiet_means = "no \"sampling for\" line",
+	.own = tune_rows,
+	.set = tune_set,
+};
+
 static int parse_args(int argc, char **argv, struct tune_args *a)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "no-sample", no_argument, NULL, OPT_NO_SAMPLE },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "only", required_argument, NULL, OPT_ONLY },
-		{ "rule", required_argument, NULL, OPT_RULE },
-		{ "list-rules", no_argument, NULL, OPT_LIST_RULES },
-		{ "root", required_argument, NULL, OPT_ROOT },
-		{ "netns", required_argument, NULL, OPT_NETNS },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "apply", no_argument, NULL, OPT_APPLY },
-		{ "journal", required_argument, NULL, OPT_JOURNAL },
-		{ "rollback", optional_argument, NULL, OPT_ROLLBACK },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "journals", no_argument, NULL, OPT_JOURNALS },
-		{ "verify", no_argument, NULL, OPT_VERIFY },
-		{ "windows", required_argument, NULL, OPT_WINDOWS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long long v;
-	int opt;
+	struct common_opts co;
+	int rc, optind;
 
 	memset(a, 0, sizeof(*a));
 	a->root = "/";
-	a->windows = 3;
-	a->duration_ns = 10ULL * 1000000000ULL;
 	a->filter.rules = a->rules;
-	while ((opt = getopt_long(argc, argv, "d:p:v", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_FROM:
-			a->from = optarg;
-			break;
-		case 'd':
-			if (parse_duration_ns(optarg, &v))
-				return usage_error("tune", "-d needs a duration (10, 500ms, 2s), not '%s'",
-						   optarg);
-			a->duration_ns = v;
-			break;
-		case OPT_NO_SAMPLE:
-			a->no_sample = true;
-			break;
-		case 'p':
-			if (parse_u64(optarg, &v) || !v || v > INT_MAX)
-				return usage_error("tune", "-p needs a process id, not '%s'", optarg);
-			if (a->npids == TUNE_MAX_TARGETS)
-				return usage_error("tune", "at most %d -p options", TUNE_MAX_TARGETS);
-			a->pids[a->npids++] = (pid_t)v;
-			break;
-		case OPT_ONLY:
-			if (tune_family_parse(optarg, &a->filter.families))
-				return usage_error("tune", "--only takes sysctl,nofile,affinity, not '%s'",
-						   optarg);
-			break;
-		case OPT_RULE:
-			if (!tune_rule_find(optarg))
-				return usage_error("tune", "no rule '%s' (see --list-rules)", optarg);
-			if (a->filter.nrules == MAX_RULE_ARGS)
-				return usage_error("tune", "too many --rule options");
-			a->rules[a->filter.nrules++] = optarg;
-			break;
-		case OPT_LIST_RULES:
-			a->list_rules = true;
-			break;
-		case OPT_ROOT:
-			a->root = optarg;
-			break;
-		case OPT_NETNS:
-			a->netns = optarg;
-			break;
-		case OPT_JSON:
-			a->json = true;
-			break;
-		case OPT_APPLY:
-			a->apply = true;
-			break;
-		case OPT_JOURNAL:
-			a->journal = optarg;
-			break;
-		case OPT_ROLLBACK:
-			a->rollback = true;
-			a->rollback_path = optarg;
-			break;
-		case OPT_FORCE:
-			a->force = true;
-			break;
-		case OPT_JOURNALS:
-			a->journals = true;
-			break;
-		case OPT_VERIFY:
-			a->verify = true;
-			break;
-		case OPT_WINDOWS:
-			if (parse_u64(optarg, &v) || v < 2 || v > TUNE_VERIFY_MAX_WIN)
-				return usage_error("tune", "--windows takes 2 to %d, not '%s'",
-						   TUNE_VERIFY_MAX_WIN, optarg);
-			a->windows = (int)v;
-			break;
-		case 'v':
-			log_verbosity++;
-			break;
-		default:
-			return usage_error("tune", "unknown option");
-		}
-	}
+	a->windows = 3;
+	rc = opts_parse(&opt_cmd_tune, argc, argv, &co, NULL, a, &optind);
+	if (rc != EXIT_OK)
+		return rc;
+	a->duration_ns = co.duration_set ? co.duration_ns : 10ULL * 1000000000ULL;
+	a->json = co.json;
+	a->quiet = co.quiet;
+	for (int i = 0; i < co.npids && i < TUNE_MAX_TARGETS; i++)
+		a->pids[a->npids++] = co.pids[i];
 	if (optind > 1 && optind <= argc && !strcmp(argv[optind - 1], "--")) {
 		if (optind == argc)
 			return usage_error("tune", "-- needs a COMMAND");
@@ -1041,10 +1041,10 @@ int cmd_tune(int argc, char **argv)
 		if (take_snapshot(&a, &before, a.pids, a.npids))
 			return EXIT_ERR;
 		have_before = true;
-		if (!a.json && a.cmd)
+		if (!a.json && !a.quiet && a.cmd)
 			fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
 				a.cmd[0]);
-		else if (!a.json)
+		else if (!a.json && !a.quiet)
 			fprintf(stderr, "disco: sampling for %.1fs%s\n", a.duration_ns / 1e9,
 				bpf ? " (sched, tcp)" : " (counters only)");
 		if (bpf) {

@@ -115,7 +115,7 @@ static int alloc_set_option(void *opts, const char *name, const char *arg)
 	unsigned long long v;
 
 	if (!strcmp(name, "min-age"))
-		return parse_duration_ns(arg, &v) ? -EINVAL : (opt->min_age_ns = v, 0);
+		return parse_duration(arg, &opt->min_age_ns) ? -EINVAL : 0;
 	if (!strcmp(name, "sample")) {
 		if (parse_u64(arg, &v) || v < 1 || v > 1000000)
 			return -EINVAL;

@@ -52,9 +52,9 @@ static const struct col_option offcpu_options[] = {
 static int offcpu_set_option(void *opts, const char *name, const char *arg)
 {
 	struct offcpu_opts *op = opts;
-	unsigned long long v;
+	uint64_t v;
 
-	if (parse_duration_ns(arg, &v) || v == 0)
+	if (parse_duration(arg, &v) || v == 0)
 		return -EINVAL;
 	if (!strcmp(name, "min-block"))
 		op->min_block_ns = v;

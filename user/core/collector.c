@@ -48,7 +48,7 @@ const struct collector *collector_by_id(uint16_t id)
 	return NULL;
 }
 
-int collector_parse_list(const char *list, uint64_t *mask)
+int collector_parse_list(const char *list, uint64_t *mask, char *why, size_t len)
 {
 	char *copy, *tok, *save = NULL;
 	int err = 0;
@@ -64,24 +64,28 @@ int collector_parse_list(const char *list, uint64_t *mask)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t i;
+		size_t i, used;
 
 		for (i = 0; i < ncollectors; i++)
 			if (!strcmp(collectors[i]->name, tok))
 				break;
 		if (i == ncollectors) {
-			fprintf(stderr, "disco: unknown collector '%s' (have:", tok);
-			for (i = 0; i < ncollectors; i++)
-				fprintf(stderr, " %s", collectors[i]->name);
-			fprintf(stderr, ")\n");
+			used = why ? (size_t)snprintf(why, len, "unknown collector '%s' (have:", tok) : len;
+			for (i = 0; i < ncollectors && used < len; i++)
+				used += snprintf(why + used, len - used, " %s", collectors[i]->name);
+			if (used < len)
+				snprintf(why + used, len - used, ")");
 			err = -EINVAL;
 			break;
 		}
 		*mask |= 1ULL << i;
 	}
 	free(copy);
-	if (!err && !*mask)
+	if (!err && !*mask) {
+		if (why)
+			snprintf(why, len, "no collector in '%s'", list);
 		err = -EINVAL;
+	}
 	return err;
 }
 

@@ -63,7 +63,6 @@ struct rec_opts {
 	 * makes one, rec_opts_release() frees them all.
 	 */
 	void *col_opts[MAX_COLLECTORS];
-	json_t *col_given;		/* {"bio": {"disk": ["loop0"]}}: options as given */
 };
 
 /*
@@ -185,9 +184,9 @@ const struct collector *collector_find(const char *name);
 const struct collector *collector_by_id(uint16_t id);
 /*
  * Parse "-e sched,bio" into a bitmask over collectors[]; NULL or "" is the
- * default set. -EINVAL with a message naming the bad collector.
+ * default set. -EINVAL with why (when not NULL) naming the bad collector.
  */
-int collector_parse_list(const char *list, uint64_t *mask);
+int collector_parse_list(const char *list, uint64_t *mask, char *why, size_t len);
 
 /*
  * For each hook of c: probe_choose() into ch[i], then hooks_resolve_fallbacks().

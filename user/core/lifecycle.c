@@ -292,6 +292,4 @@ void rec_opts_release(struct rec_opts *o)
 		free(o->col_opts[i]);
 		o->col_opts[i] = NULL;
 	}
-	json_decref(o->col_given);
-	o->col_given = NULL;
 }

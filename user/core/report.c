@@ -199,7 +199,7 @@ int report_filter(json_t *report, const char *only)
 
 	if (!only || !*only)
 		return 0;
-	err = collector_parse_list(only, &mask);
+	err = collector_parse_list(only, &mask, NULL, 0);
 	if (err)
 		return err;
 	json_object_foreach_safe(cols, tmp, name, c) {

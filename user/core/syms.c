@@ -125,10 +125,18 @@ static int read_table(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *es)
 	if (!d || !sh->sh_entsize)
 		return 0;
 	cnt = sh->sh_size / sh->sh_entsize;
+	/* room for every entry at once: a realloc per symbol is quadratic
+	 * where realloc copies (large libraries have 100k symbols) */
+	if (cnt) {
+		struct esym *ns = realloc(es->syms, (es->n + cnt) * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		es->syms = ns;
+	}
 	for (i = 0; i < cnt; i++) {
 		GElf_Sym s;
 		const char *name;
-		struct esym *ns;
 		size_t off;
 
 		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
@@ -139,10 +147,6 @@ static int read_table(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *es)
 		off = arena_add(&es->names, name);
 		if (off == (size_t)-1)
 			return -ENOMEM;
-		ns = realloc(es->syms, (es->n + 1) * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		es->syms = ns;
 		es->syms[es->n++] = (struct esym){ s.st_value, s.st_size, off,
 						   GELF_ST_BIND(s.st_info) };
 		added++;
@@ -155,6 +159,8 @@ static void dedupe(struct elf_syms *es)
 {
 	size_t i, j = 0;
 
+	if (es->n < 2)
+		return;	/* a file with no symbols has no array either */
 	qsort(es->syms, es->n, sizeof(*es->syms), esym_cmp);
 	for (i = 0; i < es->n; i++) {
 		if (j && es->syms[j - 1].addr == es->syms[i].addr) {

@@ -582,7 +582,15 @@ static void hooks_table(FILE *out, const json_t *hooks)
 static void over_time(FILE *out, const char *name, const json_t *c, const json_t *intervals,
 		      const char *key, uint64_t duration_ns)
 {
+	const json_t *iv;
+	size_t i, with = 0;
+
 	if (!key || json_array_size(intervals) < 2)
+		return;
+	json_array_foreach(intervals, i, iv)
+		with += json_u64(json_object_get(json_object_get(json_object_get(json_object_get(iv,
+				"collectors"), name), "dists"), key), "count") > 0;
+	if (!with)
 		return;
 	fputs("<h3>", out);
 	human_escaped(out, key, true);
