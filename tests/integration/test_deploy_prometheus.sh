@@ -6,6 +6,7 @@
 # deploy/prometheus/disco-rules.yml (alerts without their threshold) must
 # return data through the HTTP API. Plus promtool check/test rules.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 need_root
 for t in curl jq promtool prometheus losetup python3; do
 	command -v $t >/dev/null || skip "needs $t"
@@ -59,20 +60,9 @@ for _ in $(seq 50); do [ -s "$T/wl.out" ] && break; sleep 0.1; done
 	2> "$T/serve.err" &
 spid=$!
 on_exit "kill -9 $spid"
-for _ in $(seq 150); do
-	grep -q "serving http://" "$T/serve.err" && break
-	kill -0 $spid 2>/dev/null || { cat "$T/serve.err"; fail "disco serve exited early"; }
-	sleep 0.1
-done
-addr=$(sed -n 's|.*serving http://\([^/]*\)/metrics.*|\1|p' "$T/serve.err")
-[ -n "$addr" ] || { cat "$T/serve.err"; fail "disco serve did not start"; }
+serve_wait $spid
 curl -sf "http://$addr/metrics" | promtool check metrics || fail "promtool check metrics"
 
-for _ in $(seq 50); do
-	pport=$((20000 + RANDOM % 40000))
-	[ -z "$(ss -Htln "sport = :$pport")" ] && break
-done
-mkdir -p "$T/tsdb"
 cat > "$T/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -85,11 +75,7 @@ scrape_configs:
     static_configs:
       - targets: ['$addr']
 EOF
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" > "$T/prometheus.log" 2>&1 &
-ppid_=$!
-on_exit "kill -9 $ppid_"
-api="http://127.0.0.1:$pport/api/v1"
+prometheus_start "$T/prometheus.yml"
 for _ in $(seq 100); do
 	curl -sf -o "$T/up.json" --data-urlencode 'query=up{job="disco"} == 1' "$api/query" &&
 		[ "$(jq '.data.result | length' "$T/up.json")" = 1 ] && break

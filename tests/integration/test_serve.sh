@@ -3,31 +3,16 @@
 # histograms, HTTP errors are right, capabilities are dropped, and a real
 # Prometheus server scrapes it (queried through its HTTP API).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 need_root
 command -v curl >/dev/null || skip "needs curl"
 command -v promtool >/dev/null || skip "needs promtool (package prometheus)"
 command -v prometheus >/dev/null || skip "needs prometheus"
 
-# a port nobody listens on (the kernel picks disco's own with :0)
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
-		[ -z "$(ss -Htln "sport = :$p")" ] && { echo "$p"; return; }
-	done
-	fail "no free port found"
-}
-
 "$DISCO" serve -e sched --listen 127.0.0.1:0 --max-series 5 2> "$T/serve.err" &
 spid=$!
 on_exit "kill -9 $spid"
-for _ in $(seq 100); do
-	grep -q "serving http://" "$T/serve.err" && break
-	kill -0 $spid 2>/dev/null || { cat "$T/serve.err"; fail "disco serve exited early"; }
-	sleep 0.1
-done
-addr=$(sed -n 's|.*serving http://\([^/]*\)/metrics.*|\1|p' "$T/serve.err")
-[ -n "$addr" ] || { cat "$T/serve.err"; fail "disco serve did not say where it listens"; }
+serve_wait $spid
 case $addr in 127.0.0.1:*) ;; *) fail "default bind is not loopback: $addr";; esac
 echo "disco serve on $addr"
 
@@ -67,8 +52,6 @@ assert_eq "POST /metrics" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x
 assert_eq "DELETE /metrics" "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://$addr/metrics")" 405
 
 # a real Prometheus scrapes it
-pport=$(free_port)
-mkdir -p "$T/tsdb"
 cat > "$T/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -78,11 +61,8 @@ scrape_configs:
     static_configs:
       - targets: ['$addr']
 EOF
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" > "$T/prometheus.log" 2>&1 &
-ppid_=$!
-on_exit "kill -9 $ppid_"
-api="http://127.0.0.1:$pport/api/v1/query"
+prometheus_start "$T/prometheus.yml"
+api="$api/query"
 ok=
 for _ in $(seq 60); do
 	kill -0 $ppid_ 2>/dev/null || { tail -20 "$T/prometheus.log"; fail "prometheus exited"; }

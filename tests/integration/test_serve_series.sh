@@ -4,6 +4,7 @@
 # (plus "other"), no pid label appears, and the folded rows are counted;
 # --per-pid warns and brings pid labels back, still bounded.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 need_root
 command -v curl >/dev/null || skip "needs curl"
 command -v promtool >/dev/null || skip "needs promtool (package prometheus)"
@@ -13,13 +14,7 @@ start_serve() {
 	"$DISCO" serve -e sched,bio --listen 127.0.0.1:0 --max-series $MAX "$@" 2> "$T/serve.err" &
 	spid=$!
 	on_exit "kill -9 $spid"
-	for _ in $(seq 100); do
-		grep -q "serving http://" "$T/serve.err" && break
-		kill -0 $spid 2>/dev/null || { cat "$T/serve.err"; fail "disco serve exited early"; }
-		sleep 0.1
-	done
-	addr=$(sed -n 's|.*serving http://\([^/]*\)/metrics.*|\1|p' "$T/serve.err")
-	[ -n "$addr" ] || { cat "$T/serve.err"; fail "disco serve did not say where it listens"; }
+	serve_wait $spid
 }
 
 # label sets per family of rows (histogram buckets are one label set); not

@@ -4,6 +4,7 @@
 # a private network namespace, bracketed for counters that never stop),
 # and a recorded session reports them as a timeline.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/serve_lib.sh"
 need_root
 command -v curl >/dev/null || skip "needs curl"
 command -v losetup >/dev/null || skip "no losetup"
@@ -24,13 +25,7 @@ unshare -n sh -c 'ip link set lo up && ip link add v0 type veth peer name v1 &&
 	exec "$0" serve -e system --listen 127.0.0.1:0' "$DISCO" 2> "$T/serve.err" &
 spid=$!
 on_exit "kill -9 $spid"
-for _ in $(seq 100); do
-	grep -q "serving http://" "$T/serve.err" && break
-	kill -0 $spid 2>/dev/null || { cat "$T/serve.err"; fail "disco serve exited early"; }
-	sleep 0.1
-done
-addr=$(sed -n 's|.*serving http://\([^/]*\)/metrics.*|\1|p' "$T/serve.err")
-[ -n "$addr" ] || { cat "$T/serve.err"; fail "disco serve did not say where it listens"; }
+serve_wait $spid
 inns() { nsenter -t "$spid" -n "$@"; }
 scrape() { inns curl -sf -o "$1" "http://$addr/metrics" || fail "scrape failed"; }
 # metric value: m FILE 'name{labels}' (0 when absent)
