@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "tuner.h"
@@ -44,42 +45,32 @@ static int m_listen(const struct proposal *p, const struct snapshot *b,
 	return per_s(b, a, ovf > drops ? ovf : drops, v);
 }
 
-static int m_synq(const struct proposal *p, const struct snapshot *b,
-		  const struct snapshot *a, double *v)
-{
-	(void)p;
-	if (!a->c.have_netstat || !b->c.have_netstat)
-		return -ENODATA;
-	return per_s(b, a, d(a->c.req_q_full_drop, b->c.req_q_full_drop) +
-		     d(a->c.req_q_full_cookies, b->c.req_q_full_cookies), v);
-}
+/* A counter growth per second: f1 (+ f2), when the file holding them was read. */
+struct counter_metric {
+	size_t have, f1, f2;	/* offsets in struct counters; f2 0: none */
+};
 
-static int m_softnet(const struct proposal *p, const struct snapshot *b,
+#define CTR(field)	offsetof(struct counters, field)
+
+static int m_counter(const struct counter_metric *m, const struct snapshot *b,
 		     const struct snapshot *a, double *v)
 {
-	(void)p;
-	if (!a->c.have_softnet || !b->c.have_softnet)
+	const char *ca = (const char *)&a->c, *cb = (const char *)&b->c;
+	uint64_t n;
+
+	if (!*(const bool *)(ca + m->have) || !*(const bool *)(cb + m->have))
 		return -ENODATA;
-	return per_s(b, a, d(a->c.softnet_dropped, b->c.softnet_dropped), v);
+	n = d(*(const uint64_t *)(ca + m->f1), *(const uint64_t *)(cb + m->f1));
+	if (m->f2)
+		n += d(*(const uint64_t *)(ca + m->f2), *(const uint64_t *)(cb + m->f2));
+	return per_s(b, a, n, v);
 }
 
-static int m_pruned(const struct proposal *p, const struct snapshot *b,
-		    const struct snapshot *a, double *v)
-{
-	(void)p;
-	if (!a->c.have_netstat || !b->c.have_netstat)
-		return -ENODATA;
-	return per_s(b, a, d(a->c.rcv_pruned, b->c.rcv_pruned), v);
-}
-
-static int m_swapin(const struct proposal *p, const struct snapshot *b,
-		    const struct snapshot *a, double *v)
-{
-	(void)p;
-	if (!a->c.have_vmstat || !b->c.have_vmstat)
-		return -ENODATA;
-	return per_s(b, a, d(a->c.pswpin, b->c.pswpin), v);
-}
+static const struct counter_metric synq = { CTR(have_netstat), CTR(req_q_full_drop),
+					    CTR(req_q_full_cookies) };
+static const struct counter_metric softnet = { CTR(have_softnet), CTR(softnet_dropped), 0 };
+static const struct counter_metric pruned = { CTR(have_netstat), CTR(rcv_pruned), 0 };
+static const struct counter_metric swapin = { CTR(have_vmstat), CTR(pswpin), 0 };
 
 /* ports held in TIME_WAIT, in % of the range in force at the end */
 static int m_ports(const struct proposal *p, const struct snapshot *b,
@@ -154,23 +145,25 @@ static int m_wait(const struct proposal *p, const struct snapshot *b,
 	return 0;
 }
 
+/* One row per rule: a counter growth (ctr) or a function of the snapshots. */
 static const struct {
 	const char *rule, *name;
+	const struct counter_metric *ctr;
 	int (*fn)(const struct proposal *p, const struct snapshot *b,
 		  const struct snapshot *a, double *v);
 } metrics[] = {
-	{ "somaxconn", "listen_drops_per_s", m_listen },
-	{ "syn-backlog", "syn_queue_full_per_s", m_synq },
-	{ "netdev-backlog", "softnet_drops_per_s", m_softnet },
-	{ "tcp-rmem", "rcv_pruned_per_s", m_pruned },
-	{ "port-range", "time_wait_pct_of_range", m_ports },
-	{ "tw-reuse", "time_wait_pct_of_range", m_ports },
-	{ "swappiness", "swap_ins_per_s", m_swapin },
-	{ "max-map-count", "maps_pct_of_limit", m_maps },
-	{ "file-max", "file_handles_pct", m_file_nr },
-	{ "nofile", "fds_pct_of_soft_limit", m_fds },
-	{ "affinity-neighbour", "wait_pct", m_wait },
-	{ "affinity-numa", "wait_pct", m_wait },
+	{ "somaxconn", "listen_drops_per_s", NULL, m_listen },
+	{ "syn-backlog", "syn_queue_full_per_s", &synq, NULL },
+	{ "netdev-backlog", "softnet_drops_per_s", &softnet, NULL },
+	{ "tcp-rmem", "rcv_pruned_per_s", &pruned, NULL },
+	{ "port-range", "time_wait_pct_of_range", NULL, m_ports },
+	{ "tw-reuse", "time_wait_pct_of_range", NULL, m_ports },
+	{ "swappiness", "swap_ins_per_s", &swapin, NULL },
+	{ "max-map-count", "maps_pct_of_limit", NULL, m_maps },
+	{ "file-max", "file_handles_pct", NULL, m_file_nr },
+	{ "nofile", "fds_pct_of_soft_limit", NULL, m_fds },
+	{ "affinity-neighbour", "wait_pct", NULL, m_wait },
+	{ "affinity-numa", "wait_pct", NULL, m_wait },
 	/* tcp-wmem (BDP) and dirty (block IO outliers) need BPF evidence */
 };
 
@@ -180,7 +173,8 @@ int tune_measure(const struct proposal *p, const struct snapshot *b, const struc
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
 		if (!strcmp(metrics[i].rule, p->rule)) {
 			*name = metrics[i].name;
-			return metrics[i].fn(p, b, a, v);
+			return metrics[i].ctr ? m_counter(metrics[i].ctr, b, a, v) :
+			       metrics[i].fn(p, b, a, v);
 		}
 	*name = NULL;
 	return -ENODATA;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer target: every /proc and /sys text parser of the tuner snapshot. */
+/* libFuzzer target: every /proc and /sys text parser of the tuner snapshot, and the sock_diag answer parser. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size - 1] = 0;
 	memset(&s, 0, sizeof(s));
 	memset(&p, 0, sizeof(p));
-	switch (data[0] % 14) {
+	switch (data[0] % 15) {
 	case 0:
 		parse_netstat(text, &s.c);
 		break;
@@ -94,6 +94,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!nofile_parse(text, &soft, &hard))
 			nofile_format(soft, hard, buf, sizeof(buf));
 		break;
+	case 14: {
+		/* a netlink sock_diag answer: binary; malloc aligns it as recv()'s buffer */
+		struct listener *ls = NULL;
+		size_t n = 0, cap = 0;
+		void *al = malloc(size);
+
+		if (al) {
+			memcpy(al, data + 1, size - 1);
+			parse_inet_diag(al, size - 1, &ls, &n, &cap);
+			if (n > cap)
+				__builtin_trap();
+			free(ls);
+			free(al);
+		}
+		break;
+	}
 	}
 	free(text);
 	return 0;

@@ -294,11 +294,13 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+/* listeners: ask sock_diag too (the evidence windows; --verify's need no owners) */
 static int take_snapshot(const struct tune_args *a, struct snapshot *s,
-			 const pid_t *targets, int ntargets)
+			 const pid_t *targets, int ntargets, bool listeners)
 {
 	struct snapshot_opts o = { .root = a->root, .targets = targets, .ntargets = ntargets,
-				   .all_procs = true, .listeners = live_root(a), .self = getpid() };
+				   .all_procs = true, .listeners = listeners && live_root(a),
+				   .self = getpid() };
 	int saved = -1, err;
 
 	/* /proc/net and /proc/sys/net follow the reader's network namespace */
@@ -688,10 +690,10 @@ static int verify_measure(const struct tune_args *a, struct verify *v, bool afte
 		struct snapshot b = { 0 }, e = { 0 };
 		int err;
 
-		if (take_snapshot(a, &b, a->pids, a->npids))
+		if (take_snapshot(a, &b, a->pids, a->npids, false))
 			return -EIO;
 		err = window_load(a, &v->workload_failures);
-		if (err || take_snapshot(a, &e, a->pids, a->npids)) {
+		if (err || take_snapshot(a, &e, a->pids, a->npids, false)) {
 			snapshot_free(&b);
 			return err ? err : -EIO;
 		}
@@ -826,12 +828,10 @@ static int verify_after_apply(const struct tune_args *a, struct verify *v, struc
 	if (journal_update(path, j))
 		log_warn("%s: could not record the verification in the journal", path);
 	v->rejected = undo.n;
-	if (jout) {
+	if (jout)
 		json_object_set_new(jout, "verify", arr);
-		json_object_set_new(jout, "journal", json_string(path));
-	} else {
+	else
 		json_decref(arr);
-	}
 	free(undo.e);
 	return left ? (err ? err : -EBUSY) : err;
 }
@@ -915,6 +915,8 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 	scope_args(sc, args, sizeof(args));
 	fprintf(out, "applied %zu change(s); undo with: disco tune --rollback %s%s\n", j.n, path,
 		args);
+	if (jout)
+		json_object_set_new(jout, "journal", json_string(path));
 	if (v && (err = verify_after_apply(a, v, &j, path, &ops, out, jout))) {
 		log_err("--verify could not restore every change it rejected (%s): see %s",
 			strerror(-err), path);
@@ -1038,7 +1040,7 @@ int cmd_tune(int argc, char **argv)
 				"or --no-sample");
 			return EXIT_ERR;
 		}
-		if (take_snapshot(&a, &before, a.pids, a.npids))
+		if (take_snapshot(&a, &before, a.pids, a.npids, true))
 			return EXIT_ERR;
 		have_before = true;
 		if (!a.json && !a.quiet && a.cmd)
@@ -1065,7 +1067,7 @@ int cmd_tune(int argc, char **argv)
 		}
 	}
 	nt = a.npids ? a.npids : evidence_pids(ev, targets, TUNE_MAX_TARGETS);
-	if (take_snapshot(&a, &after, a.npids ? a.pids : targets, nt)) {
+	if (take_snapshot(&a, &after, a.npids ? a.pids : targets, nt, true)) {
 		rc = EXIT_ERR;
 		goto out;
 	}
