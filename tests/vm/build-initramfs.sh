@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the qemu initramfs for make vmtest: busybox-static with its applets,
-# the static disco, tests/vm/init, a dynamically linked alloc target with its
-# libc, and (when given) the kernel's loop.ko for a block device.
-# usage: build-initramfs.sh OUT.cpio.gz DISCO_STATIC ALLOC_TARGET [LOOP_KO]
+# the static disco, tests/vm/init and its collectors.list, a dynamically
+# linked alloc target with its libc, the static real-time target, and (when
+# given) the kernel's loop.ko for a block device.
+# usage: build-initramfs.sh OUT.cpio.gz DISCO_STATIC ALLOC_TARGET RT_TARGET [LOOP_KO]
 set -euo pipefail
-out=$1 disco=$2 target=$3 loop_ko=${4:-}
+out=$1 disco=$2 target=$3 rt_target=$4 loop_ko=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || { echo "vmtest: busybox not found: run 'make deps' (busybox-static)" >&2; exit 1; }
@@ -22,7 +23,12 @@ for a in $("$busybox" --list); do
 done
 install -m 0755 "$disco" "$root/bin/disco"
 install -m 0755 "${VMTEST_INIT:-$here/init}" "$root/init"
+mkdir -p "$root/etc/disco"
+install -m 0644 "$here/collectors.list" "$root/etc/disco/collectors.list"
 install -m 0755 "$target" "$root/bin/alloc_target"
+install -m 0755 "$rt_target" "$root/bin/rt_target"
+ln -s rt_target "$root/bin/rt_fifo50"
+ln -s rt_target "$root/bin/cfs_hog"
 # the target's shared libraries, at the paths its ELF interpreter expects
 ldd "$target" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"

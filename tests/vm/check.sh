@@ -1,32 +1,46 @@
 #!/usr/bin/env bash
 # Host side of make vmtest: split the serial console log into its
 # @@BEGIN/@@END sections and check them: every collector loads, attaches
-# with a reported method, and records events; report and bench JSON parse.
+# with a reported method, and records events; the report renders in every
+# format; bench JSON parses.
 # usage: check.sh CONSOLE_LOG RESULTS_DIR   (VMTEST_REQUIRE: the collectors
-# that must be built into the disco under test, default sched,bio,tcp,alloc;
-# VMTEST_REQUIRE= to test whatever it has)
+# that must be built into the disco under test, default every one of
+# tests/vm/collectors.list; VMTEST_REQUIRE= to test whatever it has;
+# VMTEST_KERNEL: the kernel's name in front of every line)
 set -u
 log=$1 res=$2
-VMTEST_REQUIRE=${VMTEST_REQUIRE-sched,bio,tcp,alloc}
+here=$(cd "$(dirname "$0")" && pwd)
+listed=$(awk '$1 !~ /^#/ && NF { print $1 }' "$here/collectors.list" | tr '\n' ' ')
+listed=${listed% }
+VMTEST_REQUIRE=${VMTEST_REQUIRE-${listed// /,}}
+pfx="vmtest: ${VMTEST_KERNEL:+$VMTEST_KERNEL: }"
 fails=0
-bad() { echo "vmtest: FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "vmtest: ok: $*"; }
+bad() { echo "${pfx}FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "${pfx}ok: $*"; }
 
 rm -rf "$res"
 mkdir -p "$res"
-awk -v dir="$res" '
+awk -v dir="$res" -v pfx="$pfx" '
 # the firmware leaves terminal escapes in front of the first line
 /@@(BEGIN|END|NOTE) / { sub(/^.*@@/, "@@") }
 /^@@BEGIN / {
 	name = $2; file = dir "/" name; printf "" > file; inside = 1
+	if ($NF == "gz")
+		print name > (dir "/.gz")
 	if (match($0, /rc=[0-9]+/))
 		print substr($0, RSTART + 3, RLENGTH - 3) > (dir "/" name ".rc")
 	next
 }
 /^@@END / { inside = 0; close(file); next }
-/^@@NOTE / { sub(/^@@NOTE /, ""); print "vmtest: vm: " $0; next }
+/^@@NOTE / { sub(/^@@NOTE /, ""); print pfx "vm: " $0; next }
 inside { print >> file }
 ' "$log"
+# sections that travelled gzip'ed in base64 (tests/vm/init: emit)
+[ -e "$res/.gz" ] && while read -r name; do
+	base64 -d < "$res/$name" 2>/dev/null | gunzip > "$res/$name.plain" 2>/dev/null ||
+		bad "$name: its gzip'ed base64 on the console does not decode"
+	mv "$res/$name.plain" "$res/$name"
+done < "$res/.gz"
 
 if ! grep -q '^@@DISCO-VM-DONE' "$log"; then
 	bad "the VM did not finish its script; last lines of the console:"
@@ -53,17 +67,17 @@ for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac
 done
 missing=
-for c in sched bio tcp alloc; do
+for c in $listed; do
 	case " $built " in *" $c "*) ;; *) missing="$missing $c";; esac
 done
-[ -n "$missing" ] && echo "vmtest: note: not built into this disco (not tested):$missing"
+[ -n "$missing" ] && echo "${pfx}note: not built into this disco (not tested):$missing"
 
 recorded=
 # Each record-* section: the session records and its report shows, per
 # collector, a method for every required hook and events that really fired.
 for rcf in "$res"/record*.rc; do
 	sec=$(basename "$rcf" .rc)
-	case $sec in *-report|*-verbose) continue;; esac
+	case $sec in *-report*|*-verbose) continue;; esac
 	if [ "$(rc_of "$sec")" != 0 ]; then
 		bad "$sec: disco record exited $(rc_of "$sec")"
 		show_err "$sec"
@@ -76,9 +90,13 @@ for rcf in "$res"/record*.rc; do
 		show_err "$sec-report"
 		continue
 	fi
-	while IFS='|' read -r name nohook hooks events runs; do
+	while IFS='|' read -r name nohook hooks events runs values; do
 		if [ -n "$nohook" ]; then
 			bad "$sec: $name: required hook without a method: $nohook"
+		elif [ -z "$hooks" ] && [ "$values" -gt 0 ]; then
+			# a collector without BPF hooks (system reads /proc): its figures
+			ok "$sec: $name: no BPF hooks; $values non-zero figures in its report"
+			recorded="$recorded $name"
 		elif [ "$events" -gt 0 ] || [ "$runs" -gt 0 ]; then
 			ok "$sec: $name: $hooks; ring events $events, BPF program runs $runs"
 			recorded="$recorded $name"
@@ -90,7 +108,8 @@ for rcf in "$res"/record*.rc; do
 		([$v.hooks[]? | select(.optional | not) | select(.method == null) | .hook] | join(",")),
 		([$v.hooks[]? | "\(.hook)=\(.method // "none")"] | join(", ")),
 		($v.events // 0),
-		([$v.programs[]?.run_count] | add // 0)
+		([$v.programs[]?.run_count] | add // 0),
+		([$v | del(.hooks, .programs, .events, .drops) | .. | numbers | select(. > 0)] | length)
 	] | map(tostring) | join("|")' "$rep")
 	[ "$(jq '.collectors | length' "$rep")" -gt 0 ] || bad "$sec: the report has no collectors"
 done
@@ -99,9 +118,41 @@ for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $recorded " in *" $c "*) ;; *) bad "collector $c recorded events in no session";; esac
 done
 
-# The unforced sessions attach exactly what disco check said they would
-# (hooks a collector turns off by its options say "off ...").
-for sec in record record-alloc; do
+# The unforced sessions (the ones rendered in every format) attach exactly
+# what disco check said they would (hooks a collector turns off by its
+# options say "off ..."), and render as text, HTML and Prometheus.
+for f in "$res"/record*-report-text.rc; do
+	[ -e "$f" ] || continue
+	sec=$(basename "$f" -report-text.rc)
+	cols=$(jq -r '.collectors | keys[]' "$res/$sec-report" 2>/dev/null | tr '\n' ' ')
+	for fmt in text html prometheus; do
+		out=$res/$sec-report-$fmt
+		if [ "$(rc_of "$sec-report-$fmt")" != 0 ]; then
+			bad "$sec: disco report --format $fmt exited $(rc_of "$sec-report-$fmt")"
+			show_err "$sec-report-$fmt"
+			continue
+		fi
+		why=
+		for c in $cols; do
+			case $fmt in
+			prometheus) grep -q "^disco_${c}_" "$out" || why="$why no disco_${c}_* metric;";;
+			*) grep -qw "$c" "$out" || why="$why $c not named;";;
+			esac
+		done
+		case $fmt in
+		html) head -n1 "$out" | grep -qi '^<!DOCTYPE html>' && tail -n1 "$out" | grep -q '^</html>$' ||
+			why="$why not one whole HTML document;";;
+		prometheus) if command -v promtool >/dev/null; then
+				promtool check metrics < "$out" > "$out.promtool" 2>&1 ||
+					why="$why promtool: $(head -n1 "$out.promtool");"
+			fi;;
+		esac
+		if [ -n "$why" ]; then
+			bad "$sec: report --format $fmt:$why"
+		else
+			ok "$sec: report --format $fmt ($(wc -c < "$out") bytes)"
+		fi
+	done
 	rep=$res/$sec-report
 	[ -n "$built" ] && jq -e '.schema == "disco.report/1"' "$rep" >/dev/null 2>&1 || continue
 	while IFS='|' read -r name diff; do
@@ -119,6 +170,27 @@ for sec in record record-alloc; do
 	] | join("|")' "$rep")
 done
 
+# The real-time check: the SCHED_FIFO task (tests/vm/rt_target.c) is in the
+# sched report with its wakeups; who ran while it waited is shown
+if [ -e "$res/rt-sched.rc" ]; then
+	if [ "$(rc_of rt-sched)" != 0 ]; then
+		bad "rt-sched: disco record -- rt_fifo50 exited $(rc_of rt-sched)"
+		show_err rt-sched
+	elif line=$(jq -er 'def us: (. // 0) / 1000 | floor | tostring + "us";
+		.collectors.sched as $s |
+		([$s.processes[] | select(.comm == "rt_fifo50" and .runq_latency.count > 0)][0] // error) as $rt |
+		([$s.processes[] | select(.comm == "cfs_hog")][0].runq_latency) as $hog |
+		"rt-sched: SCHED_FIFO task waited \($rt.runq_latency.count) times, p50 \($rt.runq_latency.p50_ns | us)" +
+		" p99 \($rt.runq_latency.p99_ns | us) max \($rt.runq_latency.max_ns | us); CPU hogs p99 \($hog.p99_ns | us);" +
+		" ran before its outliers: " + ([$s.neighbours[]? | select(.comm == "rt_fifo50") |
+			if .neighbour_irq then "interrupt \(.neighbour_irq)" else .neighbour_comm end] |
+			unique | join(", ") | if . == "" then "-" else . end)' "$res/rt-sched-report" 2>/dev/null); then
+		ok "$line"
+	else
+		bad "rt-sched: the SCHED_FIFO task rt_fifo50 has no run-queue waits in the sched report"
+	fi
+fi
+
 # bench: exit status and a well-formed result with a throughput per figure
 if [ "$(rc_of bench)" != 0 ]; then
 	bad "disco bench exited $(rc_of bench)"
@@ -130,6 +202,6 @@ else
 	ok "bench: $(jq -r '[.workloads | to_entries[] | "\(.key) \(.value.median | floor)/s" +
 		(if .value.latency_p99_ns then " p99 \(.value.latency_p99_ns.median | floor)ns" else "" end)] | join(", ")' "$res/bench-json")"
 	jq -r '.workloads | to_entries[] | select(.value.latency_unavailable) |
-		"vmtest: note: bench \(.key): latency unavailable: \(.value.latency_unavailable)"' "$res/bench-json"
+		"'"$pfx"'note: bench \(.key): latency unavailable: \(.value.latency_unavailable)"' "$res/bench-json"
 fi
 [ "$fails" = 0 ]

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include "col_sched.h"
 #include "collector.h"
 #include "hist.h"
 #include "log.h"
@@ -278,12 +279,29 @@ static void copy_comm(char *dst, const char *src)
 	dst[i] = 0;
 }
 
+int sched_irq_thread(const char *comm, char *buf, size_t len)
+{
+	const char *p = comm;
+	int irq = 0;
+
+	if (strncmp(p, "irq/", 4))
+		return -1;
+	for (p += 4; *p >= '0' && *p <= '9' && irq < 100000; p++)
+		irq = irq * 10 + (*p - '0');
+	if (p == comm + 4 || *p != '-')
+		return -1;
+	snprintf(buf, len, "%s", p + 1);
+	return irq;
+}
+
 static int sched_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
 	struct sched_event ev;
 	const struct sched_event *e = &ev;
-	char comm[16], prev_comm[16];
+	char comm[16], prev_comm[16], irq_name[16];
+	json_t *o;
+	int irq;
 
 	/* records in a session block are only 4-byte aligned: copy first */
 	if (len != sizeof(ev))
@@ -293,14 +311,18 @@ static int sched_report_event(json_t *col, const void *data, size_t len,
 		return -EBADMSG;
 	copy_comm(comm, e->comm);
 	copy_comm(prev_comm, e->prev_comm);
-	report_append_bounded(col, "outliers", json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:s, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:s, s:I}",
 		"time_ns", (json_int_t)(e->ts_ns > ro->start_mono_ns ? e->ts_ns - ro->start_mono_ns : 0),
 		"pid", (json_int_t)e->tgid, "tid", (json_int_t)e->pid, "comm", comm,
 		"cpu", (json_int_t)e->cpu, "latency_ns", (json_int_t)e->latency_ns,
 		"kind", kind_names[e->kind],
 		"prev_pid", (json_int_t)e->prev_tgid, "prev_tid", (json_int_t)e->prev_pid,
-		"prev_comm", prev_comm, "cgroup_id", (json_int_t)e->cgroup_id),
-		SCHED_MAX_OUTLIERS_JSON);
+		"prev_comm", prev_comm, "cgroup_id", (json_int_t)e->cgroup_id);
+	/* an interrupt handler ran, not a process (irq/NN-name kernel threads) */
+	irq = sched_irq_thread(prev_comm, irq_name, sizeof(irq_name));
+	if (o && irq >= 0)
+		json_object_set_new(o, "prev_irq", json_integer(irq));
+	report_append_bounded(col, "outliers", o, SCHED_MAX_OUTLIERS_JSON);
 	return 0;
 }
 
@@ -324,6 +346,8 @@ static void sched_report_finish(json_t *col, const struct report_opts *ro)
 				"neighbour_comm", json_string_value(json_object_get(e, "prev_comm")) ?: "",
 				"outliers", (json_int_t)0, "total_latency_ns", (json_int_t)0,
 				"max_latency_ns", (json_int_t)0);
+			if (json_object_get(e, "prev_irq"))
+				json_object_set(v, "neighbour_irq", json_object_get(e, "prev_irq"));
 			json_object_set_new(agg, key, v);
 		}
 		json_object_set_new(v, "outliers", json_integer(json_u64(v, "outliers") + 1));
@@ -400,6 +424,20 @@ static const char *proc_name(const json_t *procs, const json_t *item, const char
 	return buf;
 }
 
+/* "interrupt 24 (virtio0)" for an irq thread, else "PID COMM" as proc_name() */
+static void task_label(const json_t *procs, const json_t *o, const char *pid_key,
+		       const char *comm_key, const char *irq_key, char *buf, size_t len)
+{
+	const char *comm = json_string_value(json_object_get(o, comm_key)) ?: "?";
+	char name[48];
+
+	if (json_object_get(o, irq_key) && sched_irq_thread(comm, name, sizeof(name)) >= 0)
+		snprintf(buf, len, "interrupt %" PRIu64 " (%s)", json_u64(o, irq_key), name);
+	else
+		snprintf(buf, len, "%" PRIu64 " %s", json_u64(o, pid_key),
+			 proc_name(procs, o, pid_key, comm_key, name, sizeof(name)));
+}
+
 static void sched_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
 {
 	const json_t *procs = json_object_get(col, "processes"), *p, *sw;
@@ -441,14 +479,14 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 		fprintf(out, "  %-10s %-7s %-24s %4s %9s %-10s %s\n", "TIME", "PID", "COMM", "CPU",
 			"LATENCY", "AFTER", "RAN INSTEAD (PID COMM)");
 	for (i = 0; i < n && (int)i < ro->top; i++) {
-		char w[48], r[48];
+		char w[48], r[72];
 
-		fprintf(out, "  %-10s %-7" PRIu64 " %-24.24s %4" PRIu64 " %9s %-10s %" PRIu64 " %s\n",
+		task_label(procs, v[i], "prev_pid", "prev_comm", "prev_irq", r, sizeof(r));
+		fprintf(out, "  %-10s %-7" PRIu64 " %-24.24s %4" PRIu64 " %9s %-10s %s\n",
 			fmt_ns(json_u64(v[i], "time_ns"), b[0], 16), json_u64(v[i], "pid"),
 			proc_name(procs, v[i], "pid", "comm", w, sizeof(w)), json_u64(v[i], "cpu"),
 			fmt_ns(json_u64(v[i], "latency_ns"), b[1], 16),
-			json_string_value(json_object_get(v[i], "kind")) ?: "?", json_u64(v[i], "prev_pid"),
-			proc_name(procs, v[i], "prev_pid", "prev_comm", r, sizeof(r)));
+			json_string_value(json_object_get(v[i], "kind")) ?: "?", r);
 	}
 	free(v);
 
@@ -457,14 +495,11 @@ static void sched_render_text(const json_t *col, FILE *out, const struct report_
 		fprintf(out, "\nNoisy neighbours (who ran while an outlier waited):\n  %-32s %-32s %8s %9s\n",
 			"WAITED (PID COMM)", "RAN (PID COMM)", "times", "total");
 	for (i = 0; i < n && (int)i < ro->top; i++) {
-		char w[72], r[72];
-
-		char wn[48], rn[48];
+		char w[72], r[72], wn[48];
 
 		snprintf(w, sizeof(w), "%" PRIu64 " %s", json_u64(v[i], "pid"),
 			 proc_name(procs, v[i], "pid", "comm", wn, sizeof(wn)));
-		snprintf(r, sizeof(r), "%" PRIu64 " %s", json_u64(v[i], "neighbour_pid"),
-			 proc_name(procs, v[i], "neighbour_pid", "neighbour_comm", rn, sizeof(rn)));
+		task_label(procs, v[i], "neighbour_pid", "neighbour_comm", "neighbour_irq", r, sizeof(r));
 		fprintf(out, "  %-32.32s %-32.32s %8" PRIu64 " %9s\n", w, r, json_u64(v[i], "outliers"),
 			fmt_ns(json_u64(v[i], "total_latency_ns"), b[0], 16));
 	}

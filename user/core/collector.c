@@ -324,10 +324,10 @@ int collector_prog_window(struct col_run *run, bool open)
 
 json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *o;
 	struct bpf_program *p;
 	uint64_t cnt, ns;
-	int i = 0;
+	int i = 0, h;
 
 	if (!run->obj || !run->progs)
 		return a;
@@ -339,13 +339,20 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 			continue;
 		c = acc->cnt + (open ? cnt - acc->cnt0 : 0);
 		t = acc->ns + (open ? ns - acc->ns0 : 0);
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+		o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
 			"name", bpf_program__name(p),
 			"run_count", (json_int_t)(c * scale + 0.5),
 			"run_time_ns", (json_int_t)(t * scale + 0.5),
 			"ns_per_run", (json_int_t)(c ? t / c : 0),
 			"measured_runs", (json_int_t)c,
-			"measured_run_time_ns", (json_int_t)t));
+			"measured_run_time_ns", (json_int_t)t);
+		/* whose events these runs are: make vmtest's kernel table asks per hook */
+		h = collector_prog_owner(run->col, bpf_program__name(p));
+		if (h >= (int)run->col->nhooks)
+			h = (int)run->col->companions[h - run->col->nhooks].hook;
+		if (o && h >= 0 && h < (int)run->col->nhooks)
+			json_object_set_new(o, "hook", json_string(run->col->hooks[h].name));
+		json_array_append_new(a, o);
 	}
 	return a;
 }
