@@ -595,11 +595,14 @@ int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u
 	return 0;
 }
 
+/*
+ * No filter here: a block of a process that is not a target was never
+ * tracked, so its lookup misses anyway, and the filter's own lookup would
+ * cost every free of a target.
+ */
 SEC("uprobe")
 int BPF_KPROBE(lib_free, __u64 ptr)
 {
-	if (!want_current())
-		return 0;
 	count(&fn_calls, AF_FREE);
 	untrack(bpf_get_current_pid_tgid() >> 32, ptr, UC_FREES);
 	return 0;

@@ -13,7 +13,7 @@
 # programs: malloc's entry and return, and free where disco places it (read
 # from a disco session's placement report). disco minus floor is what the
 # collector's own work costs; floor minus none is what the traps cost.
-#   N=pairs REPEAT=runs KN=kernel-ops KSAMPLE=n ONLY=user|kernel tests/bench/alloc.sh   (root)
+#   N=pairs REPEAT=runs KN=kernel-ops HN=keys KSAMPLE=n ONLY=user|preload|kernel tests/bench/alloc.sh   (root)
 set -u
 cd "$(dirname "$0")/../.."
 DISCO=${DISCO:-$PWD/disco}
@@ -130,6 +130,7 @@ median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 declare -A R
 if [ "${ONLY:-user}" != kernel ]; then
+if [ "${ONLY:-}" != preload ]; then
 # where disco places free's probe in this libc (its placement report)
 run_one disco loop 1000 > /dev/null || exit 1
 FREE_PLACED=$("$DISCO" report "$W/s.data" --format json |
@@ -155,7 +156,8 @@ awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" -v fl="${R[floor]}"
 	printf "alloc_user_added_us_per_pair=%.2f (target <= 3.00; naive set %.2f; empty floor set %.2f, of which disco adds %.2f)\n",
 		add, (nv - b) / 1000, (fl - b) / 1000, (v - fl) / 1000 }'
 
-# the preload path, in the same run
+fi
+# the preload path, in the same run (ONLY=preload: this part alone)
 echo "alloc bench: preload library $LIB (probe functions at $LAOFF, $LFOFF)"
 LMODES="none lib-full lib-nop-floor-full lib-disco-full lib-sampled lib-disco-sampled"
 for mode in $LMODES; do
@@ -179,20 +181,23 @@ awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full
 	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
 		ds - b, ls - b }'
 echo "alloc bench: hash table of $HN strings, 20 rounds (malloc/free a part of the work)"
-for mode in none lib-disco-sampled; do
-	vals=""
-	for ((r = 0; r < REPEAT; r++)); do
+# interleaved, so that the host's drift hits both modes alike
+declare -A HV
+for ((r = 0; r < REPEAT; r++)); do
+	for mode in none lib-disco-sampled; do
 		v=$(run_one "$mode" hashtable "$HN") || exit 1
-		vals+="$v"$'\n'
+		HV[$mode]+="$v"$'\n'
 	done
-	R[h.$mode]=$(printf '%s' "$vals" | median)
+done
+for mode in none lib-disco-sampled; do
+	R[h.$mode]=$(printf '%s' "${HV[$mode]}" | median)
 done
 awk -v a="${R[h.none]}" -v b="${R[h.lib-disco-sampled]}" 'BEGIN {
 	printf "alloc_preload_sampled_hashtable_overhead_pct=%.1f (target <= 5; untraced %.1f ns/insert, sampled %.1f)\n",
 		(b - a) * 100 / a, a, b }'
 
 fi
-[ "${ONLY:-kernel}" = user ] && exit 0
+[ "${ONLY:-kernel}" = user ] || [ "${ONLY:-}" = preload ] && exit 0
 . tests/bench/floor_lib.sh
 build_floor kmem "$W"
 echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-0} (0: not tracked)"

@@ -35,6 +35,9 @@ for path in preload libc; do
 	grep -q "leak_here+0x" "$T/$path.txt" || fail "$path: text report lacks leak_here"
 done
 grep -q "exact: every call" "$T/preload.txt" || fail "preload text report does not say it is exact"
+# outstanding bytes by stack in the folded format (flamegraph.pl's input)
+"$DISCO" report "$T/preload.data" --format folded -e alloc > "$T/folded" || fail "folded report failed"
+grep -q "^heap;.*main;leak_here 7000$" "$T/folded" || { cat "$T/folded" >&2; fail "folded lacks leak_here 7000"; }
 
 # free moves past `test rdi,rdi; je` only when the bytes say so
 R=$T/libc.json

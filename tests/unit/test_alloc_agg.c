@@ -108,9 +108,31 @@ static void test_alloc_site_key_distinguishes_processes(void **state)
 	assert_string_equal(a, "10/abcdef0123456789");
 }
 
+static void test_alloc_flame_stacks_split_frames_and_skip_freed_sites(void **state)
+{
+	json_t *sites = json_pack("[{s:[s, s, s], s:I}, {s:[s], s:I}]",
+		"stack", "leak_here+0x18 (alloc_fixture)", "main+0x1ee (alloc_fixture)", "0x7f0012",
+		"outstanding_bytes", (json_int_t)7000,
+		"stack", "freed_here+0x28 (alloc_fixture)", "outstanding_bytes", (json_int_t)0);
+	json_t *st = alloc_flame_stacks(sites), *s0, *f;
+
+	assert_int_equal(json_array_size(st), 1);
+	s0 = json_array_get(st, 0);
+	assert_int_equal(jv(s0, "bytes"), 7000);
+	f = json_array_get(json_object_get(s0, "frames"), 0);
+	assert_string_equal(json_string_value(json_object_get(f, "sym")), "leak_here");
+	assert_string_equal(json_string_value(json_object_get(f, "module")), "alloc_fixture");
+	f = json_array_get(json_object_get(s0, "frames"), 2);
+	assert_string_equal(json_string_value(json_object_get(f, "sym")), "0x7f0012");
+	assert_null(json_object_get(f, "module"));
+	json_decref(st);
+	json_decref(sites);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_flame_stacks_split_frames_and_skip_freed_sites),
 		cmocka_unit_test(test_alloc_merge_identical_stacks_sum_and_list_pids),
 		cmocka_unit_test(test_alloc_merge_different_callers_stay_apart),
 		cmocka_unit_test(test_alloc_merge_scales_sampled_figures),

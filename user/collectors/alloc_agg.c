@@ -123,3 +123,38 @@ out:
 	json_decref(byk);
 	return out;
 }
+
+/* "sym+0xOFF (module)" -> {"sym", "module"}; anything else is its own sym */
+static json_t *flame_frame(const char *f)
+{
+	const char *plus = strstr(f, "+0x"), *open = strrchr(f, '(');
+	const char *close = open ? strchr(open, ')') : NULL;
+	json_t *o;
+
+	if (!plus || plus == f)
+		return json_pack("{s:s}", "sym", f);
+	o = json_pack("{s:s%}", "sym", f, (size_t)(plus - f));
+	if (o && open && close && close > open + 1)
+		json_object_set_new(o, "module", json_stringn(open + 1, (size_t)(close - open - 1)));
+	return o;
+}
+
+json_t *alloc_flame_stacks(const json_t *sites)
+{
+	json_t *out = json_array(), *s;
+	size_t i, j;
+
+	json_array_foreach(sites, i, s) {
+		uint64_t bytes = jv(s, "outstanding_bytes");
+		json_t *frames, *f;
+
+		if (!bytes)
+			continue;
+		frames = json_array();
+		json_array_foreach(json_object_get(s, "stack"), j, f)
+			json_array_append_new(frames, flame_frame(json_string_value(f) ?: "?"));
+		json_array_append_new(out, json_pack("{s:s, s:o, s:I}", "comm", "heap", "frames", frames,
+						     "bytes", (json_int_t)bytes));
+	}
+	return out;
+}

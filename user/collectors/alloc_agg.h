@@ -38,6 +38,13 @@ struct alloc_site_row {
 json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t scale,
 			  size_t max);
 
+/*
+ * The merged sites as flame-graph stacks (user/output/out_flame.h):
+ * {"comm": "heap", "frames": [{"sym", "module"}, ...] leaf first, "bytes"}
+ * per site with outstanding bytes, from frames formatted "sym+0xOFF (module)".
+ */
+json_t *alloc_flame_stacks(const json_t *sites);
+
 /* Key "pid/stack_id" used to join rows from different maps. */
 void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id);
 

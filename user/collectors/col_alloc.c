@@ -1081,6 +1081,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	}
 	json_decref(leaks);
 	json_object_set_new(o, "sites", alloc_merge_sites(rows, n, p->opt->sample, ALLOC_MAX_SITES_JSON));
+	/* outstanding bytes by stack for `disco report --format folded` and flame graphs */
+	json_object_set_new(o, "stacks", alloc_flame_stacks(json_object_get(o, "sites")));
 	json_object_set_new(o, "sites_seen", json_integer((json_int_t)n));
 	free(rows);
 

@@ -24,6 +24,12 @@ uint64_t flame_stack_value(const json_t *stack, const char **unit)
 			*unit = "ns";
 		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 	}
+	v = json_object_get(stack, "bytes");	/* alloc: outstanding bytes */
+	if (json_is_integer(v)) {
+		if (unit)
+			*unit = "bytes";
+		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+	}
 	if (unit)
 		*unit = "samples";
 	return json_u64(stack, "count");

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
-/* The value of one stack: "count" (samples) or "blocked_ns". */
+/* The value of one stack: "count" (samples), "blocked_ns" or "bytes". */
 uint64_t flame_stack_value(const json_t *stack, const char **unit);
 
 /* "comm;outermost;...;leaf VALUE" per stack. 0 or -EIO. */

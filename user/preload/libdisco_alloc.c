@@ -100,6 +100,7 @@ struct da_thread {
 	int depth;		/* > 0: inside a wrapper; nested calls pass through */
 	int resolving;		/* inside dlsym: allocate from the arena */
 	uintptr_t stk_lo, stk_hi;	/* the mapping holding this thread's stack */
+	bool stk_unknown;	/* /proc/self/maps could not say: not asked again */
 	struct alloc_lib_rec rec;
 };
 
@@ -272,10 +273,12 @@ static __attribute__((noinline)) void sampled(void *p, size_t n, unsigned int fn
 		__atomic_fetch_add(&lost, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	if (f < tls.stk_lo || f >= tls.stk_hi) {
+	if ((f < tls.stk_lo || f >= tls.stk_hi) && !tls.stk_unknown) {
 		tls.depth++;
-		if (!stack_bounds(f, &tls.stk_lo, &tls.stk_hi))
+		if (!stack_bounds(f, &tls.stk_lo, &tls.stk_hi)) {
 			tls.stk_lo = tls.stk_hi = 0;
+			tls.stk_unknown = true;
+		}
 		tls.depth--;
 	}
 	r->depth = da_walk(f, tls.stk_lo, tls.stk_hi, r->stack.ips, ALLOC_STACK_DEPTH);
