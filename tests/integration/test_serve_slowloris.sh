@@ -9,12 +9,13 @@ need_root
 command -v python3 >/dev/null || skip "python3 not installed"
 command -v curl >/dev/null || skip "curl not installed"
 
+. "$(dirname "$0")/serve_lib.sh"
+
 "$DISCO" serve -e sched --listen 127.0.0.1:0 2> "$T/serve.err" &
 SRV=$!
 on_exit "kill -INT $SRV"
-for _ in $(seq 200); do grep -q 'serving http://' "$T/serve.err" && break; sleep 0.1; done
-ADDR=$(sed -n 's|.*serving http://\([^/]*\)/metrics.*|\1|p' "$T/serve.err")
-[ -n "$ADDR" ] || { cat "$T/serve.err" >&2; fail "serve did not start"; }
+serve_wait $SRV
+ADDR=$addr
 PORT=${ADDR##*:}
 
 # the slow clients: from 127.0.0.2 (loopback), 100 sockets, 14 s

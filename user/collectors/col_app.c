@@ -287,30 +287,6 @@ static void app_stop(struct col_run *run)
 	run->priv = NULL;
 }
 
-static int read_counters(int fd, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-	int err = 0;
-
-	memset(out, 0, APP_NCOUNTERS * sizeof(*out));
-	if (ncpu <= 0)
-		return -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < APP_NCOUNTERS && !err; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			err = -errno;
-			break;
-		}
-		for (int i = 0; i < ncpu; i++)
-			out[k] += vals[i];
-	}
-	free(vals);
-	return err;
-}
-
 static const char *const status_keys[APP_NSTATUS] = {
 	"status_other", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx",
 };
@@ -518,7 +494,7 @@ static json_t *app_collect(struct col_run *run)
 	json_object_set_new(o, "elapsed_ns", json_integer((json_int_t)elapsed));
 	json_object_set_new(o, "services", collect_listeners(skel, elapsed / 1e9));
 	json_object_set_new(o, "routes", collect_routes(skel));
-	if (!read_counters(bpf_map__fd(skel->maps.counters), c))
+	if (!percpu_counters_read(bpf_map__fd(skel->maps.counters), APP_NCOUNTERS, c))
 		json_object_set_new(o, "counters", json_pack(
 			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"receives", (json_int_t)c[APP_C_RECV_CALLS],

@@ -370,30 +370,6 @@ static int read_percpu_hist(int fd, __u32 key, struct hist *out)
 	return err;
 }
 
-static int read_counters(int fd, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-	int err = 0;
-
-	memset(out, 0, TCP_NCOUNTERS * sizeof(*out));
-	if (ncpu <= 0)
-		return -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (__u32 k = 0; k < TCP_NCOUNTERS && !err; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			err = -errno;
-			break;
-		}
-		for (int i = 0; i < ncpu; i++)
-			out[k] += vals[i];
-	}
-	free(vals);
-	return err;
-}
-
 static json_t *tcp_collect(struct col_run *run)
 {
 	static const char *const hist_names[TCP_NHISTS] = {
@@ -413,7 +389,7 @@ static json_t *tcp_collect(struct col_run *run)
 	for (__u32 i = 0; i < TCP_NHISTS; i++)
 		if (!read_percpu_hist(bpf_map__fd(skel->maps.hists), i, &h))
 			json_object_set_new(o, hist_names[i], hist_to_json(&h, "ns"));
-	if (!read_counters(bpf_map__fd(skel->maps.counters), c)) {
+	if (!percpu_counters_read(bpf_map__fd(skel->maps.counters), TCP_NCOUNTERS, c)) {
 		json_object_set_new(o, "counters", json_pack(
 			"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"active_opens", (json_int_t)c[TCP_C_ACTIVE_OPENS],

@@ -356,3 +356,27 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 	}
 	return a;
 }
+
+int percpu_counters_read(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int err = 0;
+
+	memset(out, 0, n * sizeof(*out));
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < n && !err; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < ncpu; i++)
+			out[k] += vals[i];
+	}
+	free(vals);
+	return err;
+}

@@ -276,6 +276,11 @@ int slots_setup(const char *col, const char *env_name, volatile __u32 *mask,
 /* prepare_command() of every collector in mask; the first error. */
 int collectors_prepare_command(uint64_t mask, const struct rec_opts *o);
 
+/*
+ * out[k] = the sum over CPUs of key k (0 <= k < n) of a per-CPU array of
+ * u64 counters; 0 or -errno.
+ */
+int percpu_counters_read(int fd, uint32_t n, uint64_t *out);
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
 /*
