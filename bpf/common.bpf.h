@@ -43,7 +43,7 @@ struct {
 
 /*
  * One ring for all collectors of a session: the recorder makes the first
- * collector's and the others reuse it (set_ring_size in collector.c), so
+ * collector's and the others reuse it (ring_setup in lifecycle.c), so
  * a session maps one ring, not one per collector (the consumer maps the
  * data twice, all of it resident: 8 MiB of RSS per 4 MiB ring).
  */

@@ -20,7 +20,7 @@ for ring in 4194304 16777216; do
 	wait $p
 	"$DISCO" report "$T/r$ring.data" --format json > "$T/r.json"
 	jq -r --arg ring "$ring" '.session.duration_ns as $d | .collectors.sched as $s |
-		"ring \($ring) B: \($s.events) events in \($d/1e9|floor) s = \(($s.events*1e9/$d)|floor) events/s written, drops \($s.drops), samples \($s.runq_latency.count), file \(.cost.file_bytes) B"' "$T/r.json"
+		"ring \($ring) B: \($s.events) events in \($d/1e9|floor) s = \(($s.events*1e9/$d)|floor) events/s written, drops \($s.drops), samples \($s.runq_latency.count), file \(.cost.file_bytes) B = \((.cost.file_bytes*100/$s.events|floor)/100) B/event, recorder CPU \(.cost.recorder_cpu_ns/1e6|floor) ms = \(.cost.recorder_cpu_ns/$s.events|floor) ns/event, peak RSS \(.cost.recorder_peak_rss_bytes/1048576*10|floor/10) MiB"' "$T/r.json"
 done
 
 "$DISCO" record -q -o "$T/long.data" -d "$LONG"
