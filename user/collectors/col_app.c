@@ -39,7 +39,7 @@ static const struct hook_spec app_hooks[H_COUNT] = {
 			  "receive and send syscalls on sockets", "sock:sock_recv_length",
 			  .progs = "app_sys_enter" },
 	[H_SYS_EXIT] = { "syscalls:sys_exit_read", M(HOOK_TRACEPOINT), true,
-			 "receive and send syscalls on sockets", "sock:sock_recv_length",
+			 "receive and send syscalls on sockets", "sock:sock_send_length",
 			 .progs = "app_sys_exit" },
 	[H_STATE] = { "sock:inet_sock_set_state", HOOK_CHAIN_TP, true,
 		      "servers that start listening during the session; turns ended at close",
@@ -238,7 +238,7 @@ static int app_prepare(struct col_run *run, const struct rec_opts *o)
 			 run->hooks[H_SEND].method != HOOK_NONE;
 
 	(void)o;
-	if (!sock_path && run->hooks[H_SYS_ENTER].not_needed) {
+	if (!sock_path && (run->hooks[H_SYS_ENTER].not_needed || run->hooks[H_SYS_EXIT].not_needed)) {
 		log_err("app: only one of sock_recv_length and sock_send_length can be hooked");
 		return -ENOTSUP;
 	}

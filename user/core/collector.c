@@ -153,6 +153,35 @@ static int hooks_resolve_group(const struct collector *c, struct hook_choice *ch
 	return err;
 }
 
+/*
+ * DISCO_FORCE_METHOD names a method a hook does not have but its stand-in
+ * (a hook whose fallback_for names it) does: drop the hook, so that the
+ * stand-in is used, as on a kernel where the hook is missing (app's
+ * socket tracepoints, tp_btf and raw_tp only, and its syscall stand-ins).
+ */
+static void hooks_force_stand_ins(const struct collector *c, struct hook_choice *ch)
+{
+	const char *force = getenv("DISCO_FORCE_METHOD");
+	enum hook_method m = force ? hook_method_parse(force) : HOOK_NONE;
+	size_t n = c->nhooks < MAX_HOOKS ? c->nhooks : MAX_HOOKS;
+
+	if (m == HOOK_NONE)
+		return;
+	for (size_t j = 0; j < n; j++) {
+		const char *main_hook = c->hooks[j].fallback_for;
+
+		if (!main_hook || !(c->hooks[j].methods & M(m)) || ch[j].method == HOOK_NONE)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(c->hooks[i].name, main_hook) || (c->hooks[i].methods & M(m)))
+				continue;
+			ch[i].method = HOOK_NONE;
+			snprintf(ch[i].reason, sizeof(ch[i].reason),
+				 "DISCO_FORCE_METHOD=%s: %s stands in for it", force, c->hooks[j].name);
+		}
+	}
+}
+
 int hooks_choose(const struct collector *c, struct hook_choice *ch)
 {
 	size_t n = c->nhooks < MAX_HOOKS ? c->nhooks : MAX_HOOKS;
@@ -168,6 +197,7 @@ int hooks_choose(const struct collector *c, struct hook_choice *ch)
 		if (probe_choose(&c->hooks[i], &ch[i]) && !c->hooks[i].optional)
 			err = -ENOTSUP;
 	}
+	hooks_force_stand_ins(c, ch);
 	hooks_resolve_fallbacks(c, ch);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int g = c->hooks[i].group;

@@ -580,14 +580,8 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 
 	ch->method = HOOK_NONE;
 	ch->reason[0] = 0;
-	/*
-	 * A forced method only applies to the chain it belongs to. A hook
-	 * with only the first links of the tracepoint chain (tp_btf, raw_tp)
-	 * has none left when the classic tracepoint is forced, as on a
-	 * kernel without BTF: its fallback_for stand-ins are then used.
-	 */
-	if (first != HOOK_NONE && !(h->methods & M(first)) &&
-	    !((HOOK_CHAIN_TP & M(first)) && !(h->methods & ~HOOK_CHAIN_TP)))
+	/* a forced method only applies to the chain it belongs to */
+	if (first != HOOK_NONE && !(h->methods & M(first)))
 		first = HOOK_NONE;
 	for (m = first ? (int)first : 1; m < HOOK_NMETHODS; m++) {
 		if (!(h->methods & M(m)))
@@ -602,9 +596,6 @@ int probe_choose(const struct hook_spec *h, struct hook_choice *ch)
 		if (used >= sizeof(ch->reason))
 			used = sizeof(ch->reason) - 1;
 	}
-	if (!used)
-		snprintf(ch->reason, sizeof(ch->reason),
-			 "DISCO_FORCE_METHOD=%s skips every method of this hook", force);
 	return -ENOTSUP;
 }
 
