@@ -302,7 +302,12 @@ static void render_text(const json_t *rep, FILE *out, const void *opts)
 			fprintf(out, "WARNING: incomplete session (file cut off at byte %" PRIu64
 				"); showing the last snapshot and events before it\n", json_u64(s, "truncated_at"));
 		else
-			fprintf(out, "WARNING: incomplete session (no final summary: the recorder was killed); showing the last snapshot\n");
+			/*
+			 * The file cannot tell a kill from a full disk (the
+			 * recorder can write nothing more then): name both.
+			 */
+			fprintf(out, "WARNING: incomplete session (no final summary: the recorder stopped "
+				"before writing it: killed, or its disk filled up); showing the last snapshot\n");
 	}
 	json_object_foreach((json_t *)cols, name, c) {
 		const struct collector *col = collector_find(name);
