@@ -10,6 +10,8 @@
 #include <string.h>
 #include "out_html.h"
 #include "out_prom.h"
+#include <unistd.h>
+#include "log.h"
 #include "untrusted.h"
 
 /* what a hostile process names itself: ESC, BEL, CR, LF, invalid UTF-8, HTML */
@@ -164,6 +166,29 @@ static void test_evil_name_through_html_and_prometheus(void **state)
 	free(h);
 }
 
+static void test_log_line_shows_no_raw_escape_and_is_counted(void **state)
+{
+	unsigned long before = log_errors();
+	FILE *t = tmpfile();
+	char line[128] = "";
+	int saved;
+
+	(void)state;
+	assert_non_null(t);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(t), STDERR_FILENO);
+	log_err("cannot attach to %s", "/tmp/\x1b]0;owned\a.so");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(t);
+	assert_non_null(fgets(line, sizeof(line), t));
+	fclose(t);
+	assert_string_equal(line, "disco: error: cannot attach to /tmp/?]0;owned?.so\n");
+	assert_int_equal(log_errors(), before + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_text_render_filters_every_fprintf_of_a_renderer),
 		cmocka_unit_test(test_json_clean_rewrites_values_and_keys_from_a_file),
 		cmocka_unit_test(test_evil_name_through_html_and_prometheus),
+		cmocka_unit_test(test_log_line_shows_no_raw_escape_and_is_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include "hist.h"
 #include "log.h"
 #include "syms.h"
+#include "untrusted.h"
 #include "uprobe_place.h"
 #include "bpf/alloc.h"
 #include "alloc.skel.h"
@@ -526,7 +527,7 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 {
 	struct alloc_proc *pr = &p->procs[p->nprocs];
 	struct elf_func fa, ff;
-	char path[600];
+	char path[600], libc[sizeof(lm->path)];
 	const char *own = own_allocator(m, n);
 	int err;
 
@@ -552,8 +553,10 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 	}
 	pr->pid = pid;
 	pr->ps = proc_syms_new(p->cache, pid);
+	/* a path from the traced process's maps: any bytes its owner chose */
+	untrusted_copy(libc, sizeof(libc), lm->path, sizeof(lm->path));
 	pr->info = json_pack("{s:i, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "pid", pid,
-			     "method", "preload", "libc", lm->path, "probes",
+			     "method", "preload", "libc", libc, "probes",
 			     "function", ALLOC_LIB_PROBE_ALLOC, "placement", "5-byte NOP",
 			     "function", ALLOC_LIB_PROBE_FREE, "placement", "5-byte NOP");
 	if (own)
@@ -942,6 +945,8 @@ static const json_t *site_frames(struct col_run *run, uint32_t pid, uint64_t sta
 			proc_syms_format(pr->ps, ips[i], buf, sizeof(buf));
 		else
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ips[i]);
+		/* symbol and file names come from the traced process's binaries */
+		untrusted_copy(buf, sizeof(buf), buf, sizeof(buf));
 		json_array_append_new(a, json_string(buf));
 	}
 out:

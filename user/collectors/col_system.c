@@ -11,6 +11,7 @@
 #include "col_system.h"
 #include "collector.h"
 #include "log.h"
+#include "untrusted.h"
 #include "system_parse.h"
 
 #define SYS_MAX_CPUS	4096
@@ -317,7 +318,7 @@ static int by_delta_desc(const void *a, const void *b)
 static void scan_cgroups(struct sys_state *s, const char *base, const char *rel, int depth,
 			 struct cg_row *rows, size_t *n)
 {
-	char path[PATH_MAX], sub[PATH_MAX];
+	char path[PATH_MAX], sub[PATH_MAX], clean[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 
@@ -332,7 +333,9 @@ static void scan_cgroups(struct sys_state *s, const char *base, const char *rel,
 			continue;
 		if (snprintf(path, sizeof(path), "%s%s", base, sub) >= (int)sizeof(path))
 			continue;
-		o = json_pack("{s:s}", "cgroup", sub);
+		/* a delegated cgroup's name is chosen by its user */
+		untrusted_copy(clean, sizeof(clean), sub, sizeof(sub));
+		o = json_pack("{s:s}", "cgroup", clean);
 		if (o && add_pressure(s, path, ".pressure", o, &rows[*n].stall_us) && (rows[*n].path = strdup(sub))) {
 			rows[*n].o = o;
 			(*n)++;

@@ -2,8 +2,10 @@
 /* Logger: "disco: ..." lines on stderr, filtered by verbosity. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 #include "log.h"
+#include "untrusted.h"
 
 int log_verbosity;
 static unsigned long nerrors;
@@ -18,6 +20,8 @@ static const char *const prefix[] = {
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
 	if ((level == LOG_INFO && log_verbosity < 1) ||
 	    (level == LOG_DEBUG && log_verbosity < 2))
@@ -26,8 +30,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		nerrors++;
 	fputs(prefix[level], stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	/* messages name paths and processes of other users: no raw escapes */
+	if (n >= 0)
+		untrusted_text_write(stderr, msg, (size_t)n);
+	free(msg);
 	fputc('\n', stderr);
 }
 
