@@ -69,6 +69,14 @@ printf '{"schema":"disco.bench/1"' >"$T/trunc.json"
 "$DISCO" bench --compare "$r" --baseline "$T/trunc.json" >/dev/null 2>"$T/e1"
 assert_eq "truncated baseline exit" "$?" 1
 grep -q "baseline $T/trunc.json" "$T/e1" || fail "error does not name the baseline"
+# error lines printed mean a failed run: as nobody no collector can attach
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	(cd / && setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$DISCO" bench --workload sched --duration 0.2 --repeat 1 -q) 2>"$T/nobody.err"
+	rc=$?
+	grep -q "error:" "$T/nobody.err" || fail "bench as nobody printed no error line"
+	assert_eq "bench exit after printing errors" "$rc" 1
+fi
 # usage errors exit 2
 "$DISCO" bench --workload disk 2>/dev/null
 assert_eq "usage exit" "$?" 2

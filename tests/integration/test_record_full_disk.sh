@@ -22,6 +22,10 @@ grep -q "No space left on device" "$T/err" || fail "no clear ENOSPC message: $(c
 # the last bytes never hold a torn block: the reader sees only whole blocks
 "$DISCO" report "$T/copy.data" --format json > "$T/r.json" || fail "the file is not readable: $(cat "$T/err")"
 jqv "$T/r.json" '.session.complete == false' >/dev/null
+# the text report must not claim a kill after a full disk
+"$DISCO" report "$T/copy.data" > "$T/r.txt" || fail "text report failed"
+! grep -q "recorder was killed" "$T/r.txt" || fail "report says the recorder was killed after a full disk"
+grep -q "disk filled up" "$T/r.txt" || fail "report does not name a full disk: $(grep WARNING "$T/r.txt")"
 n=$(jqv "$T/r.json" '.session.events_recorded')
 assert_ge "events kept before the disk filled" "$n" 100
 exit 0

@@ -182,6 +182,7 @@ int cmd_bench(int argc, char **argv)
 	char err[256], *tmpdir = NULL;
 	FILE *human = stdout;
 	size_t nrows = 0;
+	unsigned long errors_before = log_errors();
 	int ret, status = EXIT_ERR;
 
 	memset(&res, 0, sizeof(res));
@@ -289,6 +290,12 @@ compare:
 			status = EXIT_REGRESS;
 	}
 out:
+	/* a figure that could not be measured is not a clean run */
+	if (status != EXIT_ERR && log_errors() > errors_before) {
+		log_err("bench: %lu error(s) above: some figures were not measured",
+			log_errors() - errors_before);
+		status = EXIT_ERR;
+	}
 	fflush(stdout);
 	free(rows);
 	if (o.workloads & (1u << BW_IO))

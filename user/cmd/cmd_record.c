@@ -512,7 +512,8 @@ int cmd_record(int argc, char **argv)
 				rc = EXIT_ERR;
 			json_decref(rep);
 		} else {
-			report_render_text(rep, stdout, &ro);
+			if (report_render_text(rep, stdout, &ro))
+				rc = EXIT_ERR;
 			json_decref(rep);
 		}
 	}

@@ -127,7 +127,7 @@ static int report_compare(const char *bpath, const char *apath, const char *form
 	else if (!strcmp(format, "html"))
 		rc = html_compare_render(cmp, stdout, bpath, apath) != 0;
 	else
-		compare_render_text(cmp, stdout);
+		rc = compare_render_text(cmp, stdout) != 0;
 	rc = rc || fflush(stdout) ? EXIT_ERR : EXIT_OK;
 out:
 	json_decref(cmp);
@@ -272,9 +272,10 @@ int cmd_report(int argc, char **argv)
 		if (html_render(rep, stdout, &ro))
 			rc = EXIT_ERR;
 	} else if (intervals) {
-		report_render_intervals(rep, stdout);
-	} else {
-		report_render_text(rep, stdout, &ro);
+		if (report_render_intervals(rep, stdout))
+			rc = EXIT_ERR;
+	} else if (report_render_text(rep, stdout, &ro)) {
+		rc = EXIT_ERR;
 	}
 	if (fflush(stdout)) {
 		log_err("writing the report failed");

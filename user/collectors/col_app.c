@@ -10,6 +10,7 @@
 #include "col_app.h"
 #include "hist.h"
 #include "log.h"
+#include "untrusted.h"
 #include "bpf/app.h"
 #include "app.skel.h"
 
@@ -321,8 +322,7 @@ static struct svc *svc_find(struct svc **svcs, size_t *n, const struct app_liste
 		return NULL;
 	*svcs = tmp;
 	memset(&tmp[*n], 0, sizeof(tmp[*n]));
-	memcpy(tmp[*n].comm, l->comm, 16);
-	tmp[*n].comm[15] = 0;
+	untrusted_copy(tmp[*n].comm, sizeof(tmp[*n].comm), l->comm, 16);
 	tmp[*n].port = port;
 	return &tmp[(*n)++];
 }
@@ -466,10 +466,13 @@ static json_t *collect_routes(struct app_bpf *skel)
 		char route[APP_ROUTE_LEN + 1];
 		json_t *o;
 
-		memcpy(route, rts[i].key.route, APP_ROUTE_LEN);
-		route[APP_ROUTE_LEN] = 0;
+		char comm[16];
+
+		/* routes come from any client's request line, names from any process */
+		untrusted_copy(route, sizeof(route), rts[i].key.route, APP_ROUTE_LEN);
+		untrusted_copy(comm, sizeof(comm), rts[i].comm, 16);
 		o = json_pack("{s:i, s:s, s:s, s:s, s:o}", "port", rts[i].key.port,
-			      "comm", rts[i].comm, "method", app_method_name(rts[i].key.method),
+			      "comm", comm, "method", app_method_name(rts[i].key.method),
 			      "route", route, "latency", hist_to_json(&rts[i].sum.latency, "ns"));
 		set_status(o, rts[i].sum.status);
 		json_array_append_new(a, o);
@@ -513,16 +516,6 @@ static json_t *app_collect(struct col_run *run)
 
 /* ---- report side --------------------------------------------------------- */
 
-static void clean_str(char *dst, const char *src, size_t cap)
-{
-	size_t i;
-
-	/* from an untrusted file: printable bytes only */
-	for (i = 0; i + 1 < cap && src[i]; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = 0;
-}
-
 static int app_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
@@ -535,8 +528,8 @@ static int app_report_event(json_t *col, const void *data, size_t len,
 	memcpy(&e, data, sizeof(e));
 	if (e.kind != APP_EV_OUTLIER || e.method >= APP_NMETHODS)
 		return -EINVAL;
-	clean_str(comm, e.comm, sizeof(comm));
-	clean_str(route, e.route, sizeof(route));
+	untrusted_copy(comm, sizeof(comm), e.comm, sizeof(e.comm));
+	untrusted_copy(route, sizeof(route), e.route, sizeof(e.route));
 	o = json_pack("{s:I, s:I, s:i, s:i, s:s, s:i, s:s, s:s, s:i, s:I, s:I}",
 		      "time_ns", (json_int_t)(e.start_ns > ro->start_mono_ns ?
 					      e.start_ns - ro->start_mono_ns : 0),

@@ -15,6 +15,7 @@
 #include "col_bio.h"
 #include "hist.h"
 #include "log.h"
+#include "untrusted.h"
 #include "probe.h"
 #include "bpf/bio.h"
 #include "bio.skel.h"
@@ -505,8 +506,7 @@ static json_t *collect_procs(int fd)
 	for (size_t i = 0; i < n && i < BIO_MAX_PROCS_JSON; i++) {
 		const struct bio_proc *v = &rows[i].v;
 
-		memcpy(comm, v->comm, BIO_COMM_LEN);
-		comm[BIO_COMM_LEN] = 0;
+		untrusted_copy(comm, sizeof(comm), v->comm, BIO_COMM_LEN);
 		json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"pid", (int)rows[i].pid,
 			"comm", comm,
@@ -584,18 +584,6 @@ static json_t *bio_collect(struct col_run *run)
 /* ---- report side ---- */
 
 /* Copy a fixed-size, maybe unterminated string from an untrusted event. */
-static void copy_str(char *dst, const char *src, size_t n)
-{
-	size_t l = strnlen(src, n);
-
-	memcpy(dst, src, l);
-	dst[l] = 0;
-	/* keep the JSON and the terminal clean of control bytes */
-	for (size_t i = 0; i < l; i++)
-		if ((unsigned char)dst[i] < 0x20 || (unsigned char)dst[i] == 0x7f)
-			dst[i] = '?';
-}
-
 static int bio_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
@@ -609,8 +597,8 @@ static int bio_report_event(json_t *col, const void *data, size_t len,
 	memcpy(&ev, data, sizeof(ev));
 	if (ev.op >= BIO_NOPS)
 		return -EBADMSG;
-	copy_str(comm, ev.comm, BIO_COMM_LEN);
-	copy_str(disk, ev.disk, BIO_DISK_NAME_LEN);
+	untrusted_copy(comm, sizeof(comm), ev.comm, BIO_COMM_LEN);
+	untrusted_copy(disk, sizeof(disk), ev.disk, BIO_DISK_NAME_LEN);
 	snprintf(mm, sizeof(mm), "%u:%u", BIO_MAJOR(ev.dev), BIO_MINOR(ev.dev));
 	/* "disk" falls back to MAJ:MIN; report_finish names it from "disks" */
 	o = json_pack("{s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}",

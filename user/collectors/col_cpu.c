@@ -11,6 +11,7 @@
 #include "collector.h"
 #include "log.h"
 #include "stacks.h"
+#include "untrusted.h"
 #include "bpf/cpu.h"
 #include "cpu.skel.h"
 
@@ -195,7 +196,7 @@ static json_t *cpu_collect(struct col_run *run)
 		json_t *frames, *s;
 		bool complete;
 
-		stacks_copy_comm(comm, r->k.comm);
+		untrusted_copy(comm, sizeof(comm), r->k.comm, 16);
 		total += r->count;
 		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {

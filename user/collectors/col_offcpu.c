@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "log.h"
 #include "stacks.h"
+#include "untrusted.h"
 #include "bpf/offcpu.h"
 #include "offcpu.skel.h"
 
@@ -234,7 +235,7 @@ static json_t *offcpu_collect(struct col_run *run)
 		bool complete;
 		int nu;
 
-		stacks_copy_comm(comm, k->comm);
+		untrusted_copy(comm, sizeof(comm), k->comm, 16);
 		total += rows[i].v.blocked_ns;
 		stacks_proc_add(procs, k->tgid, comm, "blocked_ns", rows[i].v.blocked_ns);
 		stacks_proc_add(procs, k->tgid, comm, "blocks", rows[i].v.count);
@@ -264,8 +265,8 @@ static json_t *offcpu_collect(struct col_run *run)
 		bool irq;
 		int nu;
 
-		stacks_copy_comm(comm, w->blocked.comm);
-		stacks_copy_comm(wcomm, w->waker_comm);
+		untrusted_copy(comm, sizeof(comm), w->blocked.comm, 16);
+		untrusted_copy(wcomm, sizeof(wcomm), w->waker_comm, 16);
 		wf = waker_frames(&c, w, &irq);
 		json_array_append_new(wakers, json_pack("{s:I, s:s, s:I, s:I, s:o, s:I, s:s, s:b, s:o}",
 			"pid", (json_int_t)w->blocked.tgid, "comm", comm,

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "log.h"
+#include "untrusted.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
 
@@ -115,7 +118,11 @@ static int cg_visit(const char *path, const struct stat *st, int type, struct FT
 	(void)ftw;
 	if (type == FTW_D) {
 		snprintf(key, sizeof(key), "%" PRIu64, (uint64_t)st->st_ino);
-		json_object_set_new(cg_paths, key, json_string(path + strlen("/sys/fs/cgroup")));
+		char clean[PATH_MAX];
+
+		/* cgroup directory names are chosen by whoever may create them */
+		untrusted_copy(clean, sizeof(clean), path + strlen("/sys/fs/cgroup"), SIZE_MAX);
+		json_object_set_new(cg_paths, key, json_string(clean));
 	}
 	return 0;
 }
@@ -209,7 +216,7 @@ static void read_procs(int fd, json_t *o)
 				break;
 			items = tmp;
 		}
-		v.comm[sizeof(v.comm) - 1] = 0;
+		untrusted_copy(v.comm, sizeof(v.comm), v.comm, sizeof(v.comm));
 		items[n++] = json_pack("{s:I, s:s, s:I, s:o, s:I, s:I, s:I}",
 			"pid", (json_int_t)key, "comm", v.comm, "cgroup_id", (json_int_t)v.cgroup_id,
 			"runq_latency", hist_to_json(&v.lat, "ns"),
@@ -269,16 +276,6 @@ static const char *const kind_names[] = {
 	[SCHED_KIND_PREEMPT] = "preempted",
 };
 
-static void copy_comm(char *dst, const char *src)
-{
-	/* from an untrusted file: stop at 15 characters, printable only */
-	int i;
-
-	for (i = 0; i < 15 && src[i]; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = 0;
-}
-
 int sched_irq_thread(const char *comm, char *buf, size_t len)
 {
 	const char *p = comm;
@@ -309,8 +306,8 @@ static int sched_report_event(json_t *col, const void *data, size_t len,
 	memcpy(&ev, data, sizeof(ev));
 	if (e->type != SCHED_EV_OUTLIER || e->kind > SCHED_KIND_PREEMPT)
 		return -EBADMSG;
-	copy_comm(comm, e->comm);
-	copy_comm(prev_comm, e->prev_comm);
+	untrusted_copy(comm, sizeof(comm), e->comm, sizeof(e->comm));
+	untrusted_copy(prev_comm, sizeof(prev_comm), e->prev_comm, sizeof(e->prev_comm));
 	o = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:s, s:I, s:I, s:s, s:I}",
 		"time_ns", (json_int_t)(e->ts_ns > ro->start_mono_ns ? e->ts_ns - ro->start_mono_ns : 0),
 		"pid", (json_int_t)e->tgid, "tid", (json_int_t)e->pid, "comm", comm,

@@ -13,6 +13,7 @@
 #include "collector.h"
 #include "hist.h"
 #include "log.h"
+#include "untrusted.h"
 #include "bpf/tcp.h"
 #include "tcp.skel.h"
 #include "clock.h"
@@ -433,16 +434,6 @@ static const char *const state_names[] = {
 };
 #define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
 
-static void copy_comm(char *dst, const char *src)
-{
-	/* from an untrusted file: 15 characters at most, printable only */
-	int i;
-
-	for (i = 0; i < TCP_COMM_LEN - 1 && src[i]; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = 0;
-}
-
 /*
  * A remote endpoint is the peer's address and the service port: the
  * remote port for connections we opened, our port for accepted ones.
@@ -502,7 +493,7 @@ static int tcp_report_event(json_t *col, const void *data, size_t len,
 	    (int64_t)e->duration_ns < 0 || (int64_t)e->connect_ns < 0 ||
 	    (int64_t)e->srtt_ns < 0 || (int64_t)e->cgroup_id < 0)
 		return -EBADMSG;
-	copy_comm(comm, e->comm);
+	untrusted_copy(comm, sizeof(comm), e->comm, sizeof(e->comm));
 	tcp_addr_str(e->family, e->saddr, sa, sizeof(sa));
 	tcp_addr_str(e->family, e->daddr, da, sizeof(da));
 	c = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I,"

@@ -7,6 +7,7 @@
 #include "collector.h"
 #include "compare.h"
 #include "timeline.h"
+#include "untrusted.h"
 
 static const struct {
 	const char *name;
@@ -169,12 +170,13 @@ static const char *fmt_unit(uint64_t v, const char *unit, char *b, size_t len)
 	return strcmp(unit, "ns") ? fmt_bytes(v, b, len) : fmt_ns(v, b, len);
 }
 
-void compare_render_text(const json_t *cmp, FILE *out)
+static void render_compare(const json_t *cmp, FILE *out, const void *unused)
 {
 	const json_t *a = json_object_get(cmp, "before"), *b = json_object_get(cmp, "after"), *c, *d;
 	const char *name, *k;
 	char x[3][16];
 
+	(void)unused;
 	fprintf(out, "before: %s, kernel %s, %s\n", json_string_value(json_object_get(a, "hostname")),
 		json_string_value(json_object_get(a, "kernel")), fmt_ns(json_u64(a, "duration_ns"), x[0], 16));
 	fprintf(out, "after:  %s, kernel %s, %s\n", json_string_value(json_object_get(b, "hostname")),
@@ -210,4 +212,9 @@ void compare_render_text(const json_t *cmp, FILE *out)
 			}
 		}
 	}
+}
+
+int compare_render_text(const json_t *cmp, FILE *out)
+{
+	return untrusted_text_render(out, render_compare, cmp, NULL);
 }

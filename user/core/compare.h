@@ -32,6 +32,6 @@ int compare_quantile_range(const struct hist *h, double p, uint64_t *lo, uint64_
  * has at least 5 samples on either side of the quantile.
  */
 json_t *compare_reports(const json_t *before, const json_t *after);
-void compare_render_text(const json_t *cmp, FILE *out);
+int compare_render_text(const json_t *cmp, FILE *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include "log.h"
 
 int log_verbosity;
+static unsigned long nerrors;
 
 static const char *const prefix[] = {
 	[LOG_ERR] = "disco: error: ",
@@ -21,11 +22,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if ((level == LOG_INFO && log_verbosity < 1) ||
 	    (level == LOG_DEBUG && log_verbosity < 2))
 		return;
+	if (level == LOG_ERR)
+		nerrors++;
 	fputs(prefix[level], stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+unsigned long log_errors(void)
+{
+	return nerrors;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

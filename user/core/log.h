@@ -15,6 +15,8 @@ extern int log_verbosity;
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Error lines printed so far: a command that goes on after one can still fail. */
+unsigned long log_errors(void);
 /* Route libbpf's own output through the logger, shown only with -v. */
 void log_setup_libbpf(void);
 

@@ -289,6 +289,9 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			err = -errno;
 			if (err == -EEXIST)
 				log_err("%s exists: use -f to overwrite it or -o to choose another file", session_path);
+			else if (err == -EBUSY)
+				log_err("%s is being written by another disco record: choose another file with -o",
+					session_path);
 			else if (err == -ELOOP)
 				log_err("%s is a symbolic link: refusing to write through it", session_path);
 			else

@@ -8,6 +8,7 @@
 #include "report.h"
 #include "session.h"
 #include "timeline.h"
+#include "untrusted.h"
 
 /* Every collector that keeps figures over time sees each snapshot block. */
 static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
@@ -83,6 +84,12 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			json_decref(j);
 			snprintf(err, errlen, "corrupt block at offset %" PRIu64 ": not a JSON object (%s)",
 				 blk.offset, je.text);
+			goto out;
+		}
+		/* hostname, kernel, hooks, names: the file is not trusted */
+		if (untrusted_json_clean(j)) {
+			json_decref(j);
+			snprintf(err, errlen, "out of memory reading the block at offset %" PRIu64, blk.offset);
 			goto out;
 		}
 		if (blk.type == BLK_HEADER) {
@@ -279,8 +286,9 @@ static void render_cost(const json_t *rep, FILE *out)
 	}
 }
 
-void report_render_text(const json_t *rep, FILE *out, const struct report_opts *ro)
+static void render_text(const json_t *rep, FILE *out, const void *opts)
 {
+	const struct report_opts *ro = opts;
 	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c;
 	const char *name;
 	char b[16];
@@ -294,7 +302,12 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 			fprintf(out, "WARNING: incomplete session (file cut off at byte %" PRIu64
 				"); showing the last snapshot and events before it\n", json_u64(s, "truncated_at"));
 		else
-			fprintf(out, "WARNING: incomplete session (no final summary: the recorder was killed); showing the last snapshot\n");
+			/*
+			 * The file cannot tell a kill from a full disk (the
+			 * recorder can write nothing more then): name both.
+			 */
+			fprintf(out, "WARNING: incomplete session (no final summary: the recorder stopped "
+				"before writing it: killed, or its disk filled up); showing the last snapshot\n");
 	}
 	json_object_foreach((json_t *)cols, name, c) {
 		const struct collector *col = collector_find(name);
@@ -316,12 +329,18 @@ void report_render_text(const json_t *rep, FILE *out, const struct report_opts *
 	render_cost(rep, out);
 }
 
-void report_render_intervals(const json_t *rep, FILE *out)
+int report_render_text(const json_t *rep, FILE *out, const struct report_opts *ro)
+{
+	return untrusted_text_render(out, render_text, rep, ro);
+}
+
+static void render_intervals(const json_t *rep, FILE *out, const void *unused)
 {
 	const json_t *s = json_object_get(rep, "session"), *iv;
 	const json_t *cols = json_object_get(rep, "collectors");
 	size_t i;
 
+	(void)unused;
 	json_array_foreach(json_object_get(rep, "intervals"), i, iv) {
 		json_t *keep = json_deep_copy(iv), *c = json_object_get(keep, "collectors"), *x;
 		const char *name;
@@ -334,4 +353,9 @@ void report_render_intervals(const json_t *rep, FILE *out)
 		timeline_print_interval(out, keep, json_u64(s, "start_realtime_ns"));
 		json_decref(keep);
 	}
+}
+
+int report_render_intervals(const json_t *rep, FILE *out)
+{
+	return untrusted_text_render(out, render_intervals, rep, NULL);
 }

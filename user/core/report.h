@@ -23,7 +23,7 @@ int report_filter(json_t *report, const char *only);
 /* No events, no drops and no distribution with a sample: one line in the reports. */
 bool report_collector_idle(const json_t *collector);
 /* Every interval as timeline_print_interval() lines (`report --intervals`). */
-void report_render_intervals(const json_t *report, FILE *out);
-void report_render_text(const json_t *report, FILE *out, const struct report_opts *ro);
+int report_render_intervals(const json_t *report, FILE *out);
+int report_render_text(const json_t *report, FILE *out, const struct report_opts *ro);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -471,6 +472,15 @@ struct session_writer *session_create(const char *path, bool force)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err = -EINVAL;
+		goto out_close;
+	}
+	/*
+	 * Two recorders with -f on one file would interleave their blocks:
+	 * the first holds an exclusive lock until it closes, the second is
+	 * refused before it truncates anything.
+	 */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto out_close;
 	}
 	if (fcntl(fd, F_SETFL, 0) < 0 || ftruncate(fd, 0) < 0 ||

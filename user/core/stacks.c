@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "stacks.h"
+#include "untrusted.h"
 #include "bpf/stacks.h"
 
 #define PROC_SLOTS 4096		/* open addressing; grows by rehashing */
@@ -148,9 +149,13 @@ static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
 static json_t *frame_json(const struct sym_frame *f, bool kernel)
 {
 	json_t *o = json_object();
+	char sym[sizeof(f->sym)], mod[sizeof(f->module)];
 
-	json_object_set_new(o, "sym", f->sym[0] ? json_string(f->sym) : json_null());
-	json_object_set_new(o, "module", json_string(f->module));
+	/* symbol and file names come from other users' binaries and paths */
+	untrusted_copy(sym, sizeof(sym), f->sym, sizeof(f->sym));
+	untrusted_copy(mod, sizeof(mod), f->module, sizeof(f->module));
+	json_object_set_new(o, "sym", sym[0] ? json_string(sym) : json_null());
+	json_object_set_new(o, "module", json_string(mod));
 	json_object_set_new(o, "offset", json_integer((json_int_t)f->offset));
 	if (kernel)
 		json_object_set_new(o, "kernel", json_true());
@@ -406,12 +411,6 @@ int stacks_report_proc_event(json_t *col, const void *data, size_t len)
 	json_object_set_new(col, "processes_seen",
 			    json_integer((json_int_t)json_u64(col, "processes_seen") + 1));
 	return 0;
-}
-
-void stacks_copy_comm(char *dst, const char *src)
-{
-	memcpy(dst, src, 16);
-	dst[15] = 0;
 }
 
 void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key)

@@ -69,8 +69,6 @@ void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, b
 			  const char *who);
 /* The same record read back from a session: counted in "processes_seen". */
 int stacks_report_proc_event(json_t *col, const void *data, size_t len);
-/* comm of 16 bytes, maybe without its NUL, into dst[16]. */
-void stacks_copy_comm(char *dst, const char *src);
 
 /* Text report helpers shared by the stack collectors. */
 /*

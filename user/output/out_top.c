@@ -9,6 +9,7 @@
 #include "out_top.h"
 #include "hist.h"
 #include "timeline.h"
+#include "untrusted.h"
 
 #define MAX_COUNTERS	10	/* rates shown per collector */
 #define ID_LEN		40
@@ -154,9 +155,7 @@ static void row_id(json_t *row, char *id, size_t len)
 				      json_integer_value(v));
 	}
 	/* comm names come from other users' processes: no terminal escapes */
-	for (size_t i = 0; id[i]; i++)
-		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
-			id[i] = '?';
+	untrusted_copy(id, len, id, len);
 }
 
 struct worst {
