@@ -153,12 +153,22 @@ static __always_inline void count(__u32 idx)
 /* Move one value of a shared histogram from oldv to newv. */
 static __always_inline void hist_move_atomic(struct hist *h, __u64 oldv, __u64 newv)
 {
-	__u32 a = hist_slot(oldv), b = hist_slot(newv);
+	__u64 a = hist_slot(oldv), b = hist_slot(newv);
 
+	/*
+	 * 6.1's verifier loses the bound of a clamp the compiler turns into
+	 * a conditional move ("R3 unbounded memory access"): compare against
+	 * the bound in registers it sees.
+	 */
+	asm volatile("" : "+r"(a), "+r"(b));
 	if (a >= HIST_SLOTS)
 		a = HIST_SLOTS - 1;
+	asm volatile("" : "+r"(a));
 	if (b >= HIST_SLOTS)
 		b = HIST_SLOTS - 1;
+	asm volatile("" : "+r"(b));
+	if (a >= HIST_SLOTS || b >= HIST_SLOTS)
+		return;
 	if (a != b) {
 		__sync_fetch_and_add(&h->slots[a], -1);
 		__sync_fetch_and_add(&h->slots[b], 1);

@@ -7,12 +7,19 @@
  */
 #include "cmd.h"
 #include "log.h"
+#include "opts.h"
 
 const char usage_serve[] =
 "usage: disco serve [--listen ADDR:PORT] [-e LIST]\n"
 "\n"
 "Not available in this static build of disco (no static libmicrohttpd\n"
 "with its TLS dependencies on Debian). Use the dynamically linked disco.\n";
+
+/* The option layer lists every command's table (help, completion). */
+const struct opt_cmd opt_cmd_serve = {
+	.name = "serve",
+	.no_json = "serve is not in the static build",
+};
 
 int cmd_serve(int argc, char **argv)
 {
