@@ -24,6 +24,7 @@ int report_filter(json_t *report, const char *only);
 bool report_collector_idle(const json_t *collector);
 /* Every interval as timeline_print_interval() lines (`report --intervals`). */
 int report_render_intervals(const json_t *report, FILE *out);
+/* Text report, written through untrusted_text_write(); 0 or -ENOMEM (nothing written). */
 int report_render_text(const json_t *report, FILE *out, const struct report_opts *ro);
 
 #endif

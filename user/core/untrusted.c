@@ -46,11 +46,11 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* Emit through put() the cleaned form of n bytes; keep_lines spares '\n' and '\t'. */
-static size_t clean(const char *src, size_t n, bool keep_lines, bool stop_at_nul,
+static void clean(const char *src, size_t n, bool keep_lines, bool stop_at_nul,
 		    void (*put)(void *arg, const char *p, size_t len), void *arg)
 {
 	const unsigned char *s = (const unsigned char *)src;
-	size_t i = 0, out = 0, l;
+	size_t i = 0, l;
 
 	while (i < n && !(stop_at_nul && !s[i])) {
 		if (s[i] < 0x80) {
@@ -59,21 +59,18 @@ static size_t clean(const char *src, size_t n, bool keep_lines, bool stop_at_nul
 
 			put(arg, ok ? (const char *)&s[i] : "?", 1);
 			i++;
-			out++;
 			continue;
 		}
-		l = utf8_len(&s[i], stop_at_nul ? strnlen((const char *)&s[i], n - i) : n - i);
+		/* a NUL is no continuation byte: the sequence check stops there */
+		l = utf8_len(&s[i], n - i < 4 ? n - i : 4);
 		if (!l) {
 			put(arg, "?", 1);
 			i++;
-			out++;
 			continue;
 		}
 		put(arg, (const char *)&s[i], l);
 		i += l;
-		out += l;
 	}
-	return out;
 }
 
 struct buf_sink {
