@@ -239,8 +239,10 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 		x = XPOS(lv);
 		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
 			x, x, PLOT_T, PLOT_T + ph);
-		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
-			x, PLOT_T + ph + 14, fmt_unit(v, unit, a, sizeof(a)));
+		/* a tick near an edge keeps its label inside the chart */
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
+			x, PLOT_T + ph + 14, x > SVG_W - 30 ? "end" : x < 30 ? "start" : "middle",
+			fmt_unit(v, unit, a, sizeof(a)));
 	}
 	for (int i = first; i <= last; i++) {
 		double bx0, bx1, bh;
