@@ -13,6 +13,11 @@ on_exit "kill $! 2>/dev/null"
 taskset -c 1 "$FIXTURES/sched_load" victim 20 "$T/victim.txt" &
 on_exit "kill $! 2>/dev/null"
 
+# block IO in every interval: direct writes of a file of the test's own
+# (the recorder's buffered writes reach the disk only every few seconds)
+( while :; do dd if=/dev/zero of="$T/io" bs=4k count=8 oflag=direct 2>/dev/null; sleep 0.1; done ) &
+on_exit "kill $! 2>/dev/null"
+
 stamp='^[0-2][0-9]:[0-5][0-9]:[0-6][0-9] '
 start=$(date +%s)
 timeout 30 "$DISCO" record -e sched,bio -i 1 -n 3 -o "$T/i.data" > "$T/out.txt" 2> "$T/err.txt"
