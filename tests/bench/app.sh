@@ -46,28 +46,10 @@ empty() {
 	reqs
 	kill $p; wait $p 2>/dev/null || true
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
 modes=${MODES:-untraced empty disco}
 . tests/bench/floor_lib.sh
 case " $modes " in *" empty "*) build_floor app "$T";; esac
-for ((i = 1; i <= ROUNDS; i++)); do
-	for m in $modes; do
-		v=$($m)
-		[ "$m" = untraced ] && b=$v
-		echo "$m $v $(awk -v a="$v" -v b="${b:-0}" 'BEGIN{printf "%.4f", b ? a / b : 0}')" >> "$T/raw"
-		echo "round $i $m: $v req/s" >&2
-	done
-done
-base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
-printf '%-10s %14s %8s %8s\n' mode "median req/s" ratio paired
-for m in $modes; do
-	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
-	pr=$(awk -v m=$m '$1 == m {print $3}' "$T/raw" | median)
-	printf '%-10s %14.0f %7.1f%% %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')" \
-		"$(echo "$pr" | awk '{print 100*$1}')"
-done
-echo "ratio: median over the untraced median; paired: median of each round's ratio to its own untraced run"
+paired_rounds "$ROUNDS" req/s "$T/raw" $modes
 
 # latency agreement on /slow: wrk's latency is client-side (it adds the
 # loopback round trip and wrk's own scheduling); disco's is server-side

@@ -52,27 +52,9 @@ tcplife() {
 	conns
 	kill -INT $p; wait $p 2>/dev/null || true
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
 modes="untraced disco"
 [ -x "$TCPLIFE" ] && modes="$modes tcplife"
 modes=${MODES:-$modes}
 . tests/bench/floor_lib.sh
 case " $modes " in *" empty "*) build_floor tcp "$T";; esac
-for ((i = 1; i <= ROUNDS; i++)); do
-	for m in $modes; do
-		v=$($m)
-		[ "$m" = untraced ] && b=$v
-		echo "$m $v $(awk -v a="$v" -v b="${b:-0}" 'BEGIN{printf "%.4f", b ? a / b : 0}')" >> "$T/raw"
-		echo "round $i $m: $v conn/s" >&2
-	done
-done
-base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
-printf '%-14s %14s %8s %8s\n' mode "median conn/s" ratio paired
-for m in $modes; do
-	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
-	pr=$(awk -v m=$m '$1 == m {print $3}' "$T/raw" | median)
-	printf '%-14s %14.0f %7.1f%% %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')" \
-		"$(echo "$pr" | awk '{print 100*$1}')"
-done
-echo "ratio: median over the untraced median; paired: median of each round's ratio to its own untraced run"
+paired_rounds "$ROUNDS" conn/s "$T/raw" $modes
