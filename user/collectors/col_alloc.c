@@ -966,24 +966,6 @@ static void alloc_on_event(struct col_run *run, const void *data, size_t len)
 
 /* ---- collect ---------------------------------------------------------------- */
 
-static int read_percpu_u64s(int fd, __u32 n, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v = calloc(ncpu, sizeof(*v));
-
-	if (!v)
-		return -ENOMEM;
-	for (__u32 k = 0; k < n; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += v[c];
-	}
-	free(v);
-	return 0;
-}
-
 static void read_percpu_hist(int fd, struct hist *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -1091,8 +1073,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	json_object_set_new(o, "sites_seen", json_integer((json_int_t)n));
 	free(rows);
 
-	read_percpu_u64s(bpf_map__fd(skel->maps.ucounts), UC_NR, uc);
-	read_percpu_u64s(bpf_map__fd(skel->maps.fn_calls), AF_NR, fc);
+	percpu_counters_read(bpf_map__fd(skel->maps.ucounts), UC_NR, uc);
+	percpu_counters_read(bpf_map__fd(skel->maps.fn_calls), AF_NR, fc);
 	read_percpu_hist(bpf_map__fd(skel->maps.sizes), &h);
 	for (int i = 0; i < AF_NR; i++)
 		json_object_set_new(calls, fn_names[i], json_integer((json_int_t)fc[i]));
@@ -1306,7 +1288,7 @@ static json_t *kernel_json(struct col_run *run, uint64_t now)
 				"alloc_bytes", (json_int_t)(a * 4096ULL << ord)));
 	}
 	free(ov);
-	read_percpu_u64s(bpf_map__fd(skel->maps.kcounts), KC_NR, kc);
+	percpu_counters_read(bpf_map__fd(skel->maps.kcounts), KC_NR, kc);
 	read_percpu_hist(bpf_map__fd(skel->maps.ksizes), &h);
 	json_object_set_new(o, "sites", sites);
 	json_object_set_new(o, "page_orders", orders);

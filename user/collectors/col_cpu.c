@@ -169,7 +169,7 @@ static json_t *cpu_collect(struct col_run *run)
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
 
-	stacks_percpu_sum(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
+	percpu_counters_read(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
 	while (!bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
 		__u64 v;
 

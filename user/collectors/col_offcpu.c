@@ -226,7 +226,7 @@ static json_t *offcpu_collect(struct col_run *run)
 	struct brow *rows;
 	size_t n, i;
 
-	stacks_percpu_sum(bpf_map__fd(skel->maps.counters), OFFCPU_NCOUNTERS, cnt);
+	percpu_counters_read(bpf_map__fd(skel->maps.counters), OFFCPU_NCOUNTERS, cnt);
 	rows = read_rows(bpf_map__fd(skel->maps.blocked), sizeof(struct offcpu_key), &n);
 	for (i = 0; i < n; i++) {
 		const struct offcpu_key *k = &rows[i].k.blocked;

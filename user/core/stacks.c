@@ -322,27 +322,6 @@ char *stack_folded(const char *comm, const json_t *frames)
 	return s;
 }
 
-int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
-
-	if (ncpu <= 0)
-		return ncpu ?: -ENODEV;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (uint32_t k = 0; k < n; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += v[c];
-	}
-	free(v);
-	return 0;
-}
-
 void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v)
 {
 	char k[16];

@@ -54,9 +54,6 @@ uint64_t stack_syms_named(const struct stack_syms *ss);
 /* "comm;outermost;...;leaf" (kernel frames suffixed "_[k]"), into a new string. */
 char *stack_folded(const char *comm, const json_t *frames);
 
-/* Collector-side helpers shared by the stack collectors. */
-/* Sum over CPUs of slots 0..n-1 of a per-CPU u64 array map into out. */
-int stacks_percpu_sum(int fd, uint32_t n, uint64_t *out);
 /* Add v to key of the row of pid in procs ({"pid", "comm", key...}). */
 void stacks_proc_add(json_t *procs, uint32_t pid, const char *comm, const char *key, uint64_t v);
 /* The rows of procs, largest key first, at most max. Steals procs. */
