@@ -31,6 +31,7 @@ static const struct hook_spec cpu_hooks[H_COUNT] = {
 
 struct cpu_priv {
 	struct stack_syms *ss;
+	struct stack_memo *memo;	/* keys of "counts" already resolved */
 	struct bpf_link **links;
 	int nlinks;
 	unsigned int hz;
@@ -43,6 +44,7 @@ static void priv_free(struct cpu_priv *p)
 	for (int i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	stack_memo_free(p->memo);
 	stack_syms_free(p->ss);
 	free(p);
 }
@@ -101,7 +103,8 @@ static int cpu_configure(struct col_run *run, const struct rec_opts *o)
 	run->priv = p;
 	p->hz = o->sample_hz ?: CPU_DEFAULT_HZ;
 	p->ss = stack_syms_new("cpu");
-	return p->ss ? 0 : -ENOMEM;
+	p->memo = stack_memo_new(sizeof(struct cpu_key));
+	return p->ss && p->memo ? 0 : -ENOMEM;
 }
 
 /* The exec and fork programs are attached; the sampling program goes on every CPU. */
@@ -156,6 +159,27 @@ static int by_count_desc(const void *a, const void *b)
 	return (int)x->k.tgid - (int)y->k.tgid;
 }
 
+/* The resolved frames of a row: remembered from an earlier snapshot, or resolved now. */
+static const struct stack_memo_row *row_frames(struct cpu_priv *p, int sfd, const struct cpu_key *k)
+{
+	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
+	const struct stack_memo_row *have = stack_memo_get(p->memo, k);
+	struct stack_memo_row r;
+
+	if (have)
+		return have;
+	r.nu = stack_read(sfd, k->ustack, uips);
+	r.nk = stack_read(sfd, k->kstack, kips);
+	r.frames = stack_syms_frames(p->ss, (pid_t)k->tgid, k->kstack, kips, r.nk, k->ustack, uips, r.nu);
+	r.complete = k->ustack == -2 || stack_user_complete(r.frames, r.nu, CPU_STACK_DEPTH);
+	if (!r.frames || stack_memo_put(p->memo, k, &r)) {
+		json_decref(r.frames);
+		return NULL;
+	}
+	json_decref(r.frames);
+	return stack_memo_get(p->memo, k);
+}
+
 static json_t *cpu_collect(struct col_run *run)
 {
 	struct cpu_priv *p = run->priv;
@@ -163,13 +187,13 @@ static json_t *cpu_collect(struct col_run *run)
 	int cfd = bpf_map__fd(skel->maps.counts), sfd = bpf_map__fd(skel->maps.stacks);
 	uint64_t c[CPU_NCOUNTERS], truncated = 0, omitted = 0, total = 0;
 	json_t *o = json_object(), *stacks = json_array(), *procs = json_object();
-	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
 	struct cpu_key key, prevk;
 	bool first = true;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
 
 	percpu_counters_read(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
+	stack_syms_round(p->ss);
 	while (!bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
 		__u64 v;
 
@@ -191,27 +215,29 @@ static json_t *cpu_collect(struct col_run *run)
 		qsort(rows, n, sizeof(*rows), by_count_desc);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		int nu = stack_read(sfd, r->k.ustack, uips), nk = stack_read(sfd, r->k.kstack, kips);
+		const struct stack_memo_row *m;
 		char comm[16];
-		json_t *frames, *s;
-		bool complete;
+		json_t *s;
 
 		untrusted_copy(comm, sizeof(comm), r->k.comm, 16);
 		total += r->count;
-		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
+		if (!run->periodic)
+			stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {
 			omitted += r->count;
 			continue;
 		}
-		frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, nk,
-					   r->k.ustack, uips, nu);
-		complete = r->k.ustack == -2 || stack_user_complete(frames, nu, CPU_STACK_DEPTH);
-		if (!complete)
+		m = row_frames(p, sfd, &r->k);
+		if (!m)
+			continue;
+		if (!m->complete)
 			truncated += r->count;
-		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:o}", "pid", (json_int_t)r->k.tgid,
+		if (run->periodic)
+			continue;
+		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:O}", "pid", (json_int_t)r->k.tgid,
 			      "comm", comm, "count", (json_int_t)r->count,
-			      "user_frames", (json_int_t)nu, "kernel_frames", (json_int_t)nk,
-			      "truncated", !complete, "frames", frames);
+			      "user_frames", (json_int_t)m->nu, "kernel_frames", (json_int_t)m->nk,
+			      "truncated", !m->complete, "frames", m->frames);
 		if (r->k.ustack < 0 && r->k.ustack != -2)
 			json_object_set_new(s, "user_stack_error", json_integer(r->k.ustack));
 		json_array_append_new(stacks, s);
@@ -227,8 +253,13 @@ static json_t *cpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_samples", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(p->ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(p->ss));
-	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
-	json_object_set_new(o, "stacks", stacks);
+	if (!run->periodic) {
+		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
+		json_object_set_new(o, "stacks", stacks);
+	} else {
+		json_decref(procs);
+		json_decref(stacks);
+	}
 	return o;
 }
 
