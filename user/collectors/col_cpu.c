@@ -317,5 +317,6 @@ const struct collector col_cpu = {
 	.collect = cpu_collect,
 	.stop = cpu_stop,
 	.report_event = cpu_report_event,
+	.report_snapshot = stacks_report_snapshot,
 	.render_text = cpu_render_text,
 };

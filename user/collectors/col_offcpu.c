@@ -432,5 +432,6 @@ const struct collector col_offcpu = {
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,
 	.report_event = offcpu_report_event,
+	.report_snapshot = stacks_report_snapshot,
 	.render_text = offcpu_render_text,
 };

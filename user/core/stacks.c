@@ -513,6 +513,20 @@ int stacks_report_proc_event(json_t *col, const void *data, size_t len)
 	return 0;
 }
 
+int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns)
+{
+	static const char *const lists[] = { "processes", "stacks", "wakers" };
+
+	(void)t_ns;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *v = json_object_get(snap, lists[i]);
+
+		if (json_is_array(v))
+			json_object_set(col, lists[i], v);
+	}
+	return 0;
+}
+
 void stacks_render_summary(const json_t *col, FILE *out, uint64_t total, const char *truncated_key)
 {
 	const json_t *un = json_object_get(col, "unnamed_frames"), *v;

@@ -91,6 +91,13 @@ void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, b
 /* The same record read back from a session: counted in "processes_seen". */
 int stacks_report_proc_event(json_t *col, const void *data, size_t len);
 
+/*
+ * A snapshot read back: keep its lists ("processes", "stacks", "wakers")
+ * when it has them, so a session that ends on a periodic snapshot without
+ * them (killed) reports those of its last full one. 0.
+ */
+int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns);
+
 /* Text report helpers shared by the stack collectors. */
 /*
  * Truncated share (truncated_key over total) and unnamed frames of a
