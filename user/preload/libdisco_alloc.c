@@ -92,8 +92,10 @@ static uint64_t lost;		/* samples dropped: no slot in the set */
 
 /* Sampled blocks (sampled mode only: in full mode every free is probed). */
 #define SET_BITS 20
+#define FILTER_BITS 14		/* 16 KiB of counters: stays in cache */
 static uintptr_t set_slots[1 << SET_BITS];
-static struct da_set set = { set_slots, SET_BITS };
+static uint8_t set_filter[1 << FILTER_BITS];
+static const struct da_set set = { set_slots, SET_BITS, set_filter, FILTER_BITS };
 
 struct da_thread {
 	struct da_sampler s;
@@ -320,7 +322,8 @@ static __attribute__((always_inline)) inline bool before_free(void *p)
 {
 	if (tls.depth)
 		return false;
-	if (full_mode() || unlikely(da_set_remove(&set, (uintptr_t)p))) {
+	if (full_mode() || (unlikely(da_set_may_hold(&set, (uintptr_t)p)) &&
+			    da_set_remove(&set, (uintptr_t)p))) {
 		disco_alloc_probe_free(p);
 		return true;
 	}
