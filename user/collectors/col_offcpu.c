@@ -30,8 +30,8 @@ enum { H_SWITCH, H_WAKEUP, H_SYS_EXIT, H_COUNT };
 static const struct hook_spec offcpu_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", M(HOOK_TP_BTF), false,
 		       "blocked time and kernel stacks", .progs = "offcpu_switch" },
-	[H_WAKEUP] = { "sched:sched_wakeup", M(HOOK_TP_BTF), true,
-		       "the waker's stacks for long blocks", .progs = "offcpu_wakeup" },
+	[H_WAKEUP] = { "sched:sched_waking", M(HOOK_TP_BTF), true,
+		       "the waker's stacks for long blocks", .progs = "offcpu_waking" },
 	[H_SYS_EXIT] = { "raw_syscalls:sys_exit", M(HOOK_TP_BTF) | M(HOOK_RAW_TP), false,
 			 "user stacks of blocks", .progs = "offcpu_sys_exit" },
 };
