@@ -27,7 +27,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-f
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS := -lbpf -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
@@ -77,6 +77,7 @@ DEPS_PKGS := \
 	bpftool \
 	libbpf-dev \
 	libelf-dev \
+	libdw-dev \
 	zlib1g-dev \
 	libdeflate-dev \
 	libcmocka-dev \
