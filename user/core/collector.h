@@ -166,6 +166,11 @@ struct collector {
 	 * cpu's copies of user stacks, which hold the target's memory.
 	 */
 	bool (*record_event)(const void *data, size_t len);
+	/*
+	 * optional: the session is ending, still attached, before the last
+	 * drain of the ring: records for what is still open (connections)
+	 */
+	int (*end)(struct col_run *run);
 	json_t *(*collect)(struct col_run *run);
 	/* optional: free run->priv (with a skeleton: before it is destroyed) */
 	void (*stop)(struct col_run *run);
