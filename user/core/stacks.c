@@ -146,6 +146,11 @@ void stack_syms_round(struct stack_syms *ss)
 	ss->round++;
 }
 
+struct proc_syms *stack_syms_proc(struct stack_syms *ss, pid_t pid)
+{
+	return ss ? proc_view(ss, pid) : NULL;
+}
+
 static json_t *frame_json(const struct sym_frame *f, bool kernel)
 {
 	json_t *o = json_object();
