@@ -141,6 +141,13 @@ int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh)
 	return 0;
 }
 
+static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
+{
+	struct proc_ent *e = slot(ss->procs, ss->nslots, pid);
+
+	return e->pid ? e->ps : NULL;
+}
+
 void stack_syms_round(struct stack_syms *ss)
 {
 	ss->round++;
