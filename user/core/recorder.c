@@ -89,7 +89,7 @@ static int on_ring_event(void *ctx, void *rec, size_t size)
 	size -= sizeof(*h);
 	run->events++;
 	r->events++;
-	if (r->w && !r->write_err) {
+	if (r->w && !r->write_err && (!run->col->record_event || run->col->record_event(data, size))) {
 		err = session_add_event(r->w, run->col->id, data, size);
 		if (err) {
 			r->write_err = err;
