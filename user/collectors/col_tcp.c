@@ -480,13 +480,18 @@ static void add_total(json_t *col, const char *key, uint64_t v)
 static int tcp_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
-	const struct tcp_life *e = data;
+	struct tcp_life ev;
+	const struct tcp_life *e = &ev;
 	char comm[TCP_COMM_LEN], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	const unsigned int known = TCP_LIFE_ACTIVE | TCP_LIFE_OWNER_GUESSED |
 				   TCP_LIFE_RST_RECEIVED | TCP_LIFE_RST_SENT;
 	json_t *c;
 
-	if (len != sizeof(*e) || e->kind != TCP_EV_LIFE ||
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	if (e->kind != TCP_EV_LIFE ||
 	    (e->family != TCP_AF_INET && e->family != TCP_AF_INET6) ||
 	    e->oldstate >= NSTATES || e->newstate >= NSTATES || (e->flags & ~known) ||
 	    (int64_t)e->tx_bytes < 0 || (int64_t)e->rx_bytes < 0 ||
