@@ -160,6 +160,11 @@ struct collector {
 	 */
 	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
+	/*
+	 * optional: the session is ending, still attached, before the last
+	 * drain of the ring: records for what is still open (connections)
+	 */
+	int (*end)(struct col_run *run);
 	json_t *(*collect)(struct col_run *run);
 	/* optional: free run->priv (with a skeleton: before it is destroyed) */
 	void (*stop)(struct col_run *run);

@@ -533,6 +533,14 @@ int recorder_stop(struct recorder *r, json_t **summary)
 
 	if (!r)
 		return -EINVAL;
+	for (int i = 0; i < r->nruns; i++) {
+		struct col_run *run = &r->runs[i];
+
+		if (run->col->end && run->skel && (err = run->col->end(run)))
+			log_warn("%s: what was still open at the end is not recorded: %s",
+				 run->col->name, strerror(-err));
+	}
+	err = 0;
 	if (r->rb)
 		ring_buffer__consume(r->rb);
 	if (r->bad_records)
