@@ -389,22 +389,25 @@ int cmd_record(int argc, char **argv)
 	rc = record_parse_args(argc, argv, &opt_cmd_record, &a, NULL);
 	if (rc != EXIT_OK)
 		return rc;
-	if (a.count && !a.interval_ns)
-		return usage_error("record", "-n COUNT counts intervals: give -i SECS too");
+	if (a.count && !a.interval_ns) {
+		rc = usage_error("record", "-n COUNT counts intervals: give -i SECS too");
+		goto out_child;
+	}
+	rc = EXIT_ERR;
 	err = safepath_check_dirs(a.output, getuid(), unsafe, sizeof(unsafe));
 	if (err) {
 		log_err("refusing to write %s: %s", a.output, unsafe);
-		return EXIT_ERR;
+		goto out_child;
 	}
 	if (a.cmd_argc) {
 		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
-			return EXIT_ERR;
-		err = child_spawn(&ch, a.cmd_argv, a.user);
-		if (err)
-			return EXIT_ERR;
+			goto out_child;
+		if (child_spawn(&ch, a.cmd_argv, a.user))
+			goto out_child;
 		if (!a.system_wide)
 			a.o.target_pid = ch.pid;
 	}
+	rc = EXIT_OK;
 	if (!a.force && rotate_old(a.output, old, sizeof(old), &rotated)) {
 		rc = EXIT_ERR;
 		goto out_child;
