@@ -1053,8 +1053,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		alloc_site_keystr(key, sizeof(key), k.tgid, k.stack_id);
 		lk = json_object_get(leaks, key);
 		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stack_id) };
-		rows[n].v[ASV_OUTSTANDING_BYTES] = v.outstanding_bytes;
-		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.outstanding_allocs;
+		rows[n].v[ASV_OUTSTANDING_BYTES] = v.total_bytes - v.freed_bytes;
+		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.total_allocs - v.freed_allocs;
 		rows[n].v[ASV_LEAK_ALLOCS] = lk ? json_integer_value(json_array_get(lk, 0)) : 0;
 		rows[n].v[ASV_LEAK_BYTES] = lk ? json_integer_value(json_array_get(lk, 1)) : 0;
 		rows[n].v[ASV_TOTAL_BYTES] = v.total_bytes;
@@ -1062,8 +1062,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
 		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
 		rows[n].v[ASV_OUTSTANDING_SAMPLES] = lk ? json_integer_value(json_array_get(lk, 2)) : 0;
-		out_b += v.outstanding_bytes;
-		out_n += v.outstanding_allocs;
+		out_b += rows[n].v[ASV_OUTSTANDING_BYTES];
+		out_n += rows[n].v[ASV_OUTSTANDING_ALLOCS];
 		n++;
 	}
 	json_decref(leaks);
