@@ -2,6 +2,7 @@
 /* Recording engine: collectors, one poll loop over their rings, the file. */
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -89,7 +90,7 @@ static int on_ring_event(void *ctx, void *rec, size_t size)
 	size -= sizeof(*h);
 	run->events++;
 	r->events++;
-	if (r->w && !r->write_err) {
+	if (r->w && !r->write_err && (!run->col->record_event || run->col->record_event(data, size))) {
 		err = session_add_event(r->w, run->col->id, data, size);
 		if (err) {
 			r->write_err = err;
@@ -115,14 +116,14 @@ static json_t *session_facts(const struct rec_opts *o, int argc, char **argv,
 		json_array_append_new(cmd, json_string(argv[i]));
 	for (int i = 0; i < o->npids; i++)
 		json_array_append_new(pids, json_integer(o->pids[i]));
-	s = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:o, s:{s:o, s:I, s:s, s:s, s:I}}",
+	s = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:o, s:{s:o, s:I, s:s, s:s, s:I, s:o}}",
 		"disco_version", DISCO_VERSION, "hostname", host, "kernel", u.release,
 		"machine", u.machine, "cpus", libbpf_num_possible_cpus(),
 		"start_realtime_ns", (json_int_t)start_real,
 		"start_monotonic_ns", (json_int_t)start_mono, "command_line", cmd,
 		"filters", "pids", pids, "target_pid", (json_int_t)o->target_pid,
 		"cgroup", o->cgroup_path ?: "", "comm", o->comm,
-		"min_latency_ns", (json_int_t)o->min_latency_ns);
+		"min_latency_ns", (json_int_t)o->min_latency_ns, "collectors", json_object());
 	return s;
 }
 
@@ -227,6 +228,29 @@ static int ring_consume(struct recorder *r, int fd)
 	return err;
 }
 
+/*
+ * The ring's consumer (this thread) at nice -5 while it records, unless
+ * the user chose a nice value: under a machine-wide load (stress-ng
+ * --switch on both CPUs) it went unscheduled long enough at nice 0 for
+ * the default 4 MiB ring to overflow (~180 ms of events at 240k/s),
+ * while it needs about 5% of one CPU. Threads and processes started from
+ * here (the writer, a tuner's helpers) begin at nice 0 again
+ * (SCHED_RESET_ON_FORK): the workload is never raised.
+ */
+#define CONSUMER_NICE	-5
+
+static void consumer_raise(void)
+{
+	struct sched_param sp = { 0 };
+
+	errno = 0;
+	if (getpriority(PRIO_PROCESS, 0) != 0 || errno)
+		return;
+	if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) ||
+	    setpriority(PRIO_PROCESS, 0, CONSUMER_NICE))
+		log_debug("ring consumer left at nice 0: %s", strerror(errno));
+}
+
 struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 				const char *session_path, bool force,
 				int argc, char **argv)
@@ -275,6 +299,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			goto out_err;
 		}
 	}
+	consumer_raise();
 	r->start_real = now_ns(CLOCK_REALTIME);
 	r->start_mono = now_ns(CLOCK_MONOTONIC);
 	/* run counts and run times per program (SPEC §4, the session's cost) */
@@ -283,6 +308,15 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	r->last_flush = r->last_state = r->start_mono;
 	r->state_ns = STATE_NS;
 	r->session = session_facts(o, argc, argv, r->start_real, r->start_mono);
+	/* the options of the collectors that run: what each one left out */
+	for (int i = 0; r->session && i < r->nruns; i++) {
+		json_t *given = json_object_get(o->col_given, r->runs[i].col->name);
+
+		if (given)
+			json_object_set_new(json_object_get(json_object_get(r->session, "filters"),
+							    "collectors"), r->runs[i].col->name,
+					    json_deep_copy(given));
+	}
 	if (session_path) {
 		r->w = session_create(session_path, force);
 		if (!r->w) {

@@ -146,6 +146,11 @@ static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
 	return e->pid ? e->ps : NULL;
 }
 
+struct proc_syms *stack_syms_proc(struct stack_syms *ss, pid_t pid)
+{
+	return ss ? proc_view(ss, pid) : NULL;
+}
+
 static json_t *frame_json(const struct sym_frame *f, bool kernel)
 {
 	json_t *o = json_object();

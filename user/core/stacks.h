@@ -27,6 +27,8 @@ void stack_syms_free(struct stack_syms *ss);
  * on refresh. 0 or -errno (the process is already gone).
  */
 int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh);
+/* The captured view of pid (its maps), or NULL. */
+struct proc_syms *stack_syms_proc(struct stack_syms *ss, pid_t pid);
 
 /*
  * Frames of one sample, leaf first: the kernel stack (kips, nk) then the
