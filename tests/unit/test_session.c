@@ -803,9 +803,14 @@ static void test_session_hostile_lengths_rejected_without_allocation(void **stat
 	assert_int_equal(session_good_bytes(r), SESSION_FILE_HDR);
 	session_reader_free(r);
 
-	/* a zlib bomb: 1 MiB of zeros claimed as 100 bytes fills only 100 */
+	/* a zlib bomb: 1 MiB of zeros claimed as 100 bytes: more data than 100 can deflate to */
 	comp_len = sizeof(comp);
 	assert_int_equal(compress2(comp, &comp_len, raw, sizeof(raw), 9), Z_OK);
+	len = craft_block(file, BLK_STATE, 100, comp_len, comp, comp_len);
+	expect_rejected(file, len, "impossible for 1039 compressed bytes", small);
+	/* 10000 zeros (a few dozen bytes) claimed as 100: inflating fills only 100 */
+	comp_len = sizeof(comp);
+	assert_int_equal(compress2(comp, &comp_len, raw, 10000, 9), Z_OK);
 	len = craft_block(file, BLK_STATE, 100, comp_len, comp, comp_len);
 	expect_rejected(file, len, "more bytes than its raw length", small);
 
@@ -825,6 +830,157 @@ static void test_session_hostile_lengths_rejected_without_allocation(void **stat
 	/* data that is not zlib at all */
 	len = craft_block(file, BLK_STATE, 10, 10, "0123456789", 10);
 	expect_rejected(file, len, "corrupt block at offset 16:", small);
+}
+
+/* The per-type limits: a JSON block and an events block one byte over. */
+static void test_session_block_over_its_type_limit_refused_before_inflating(void **state)
+{
+	static uint8_t file[SESSION_FILE_HDR + SESSION_BLOCK_HDR + 64];
+	size_t len;
+
+	(void)state;
+	len = craft_block(file, BLK_STATE, SESSION_MAX_JSON + 1, 10, "0123456789", 10);
+	expect_rejected(file, len, "STATE block at offset 16: raw length 16777217 exceeds the 16777216 byte limit",
+			64 << 10);
+	len = craft_block(file, BLK_EVENTS, SESSION_MAX_EVENTS_RAW + 1, 10, "0123456789", 10);
+	expect_rejected(file, len, "raw length 1048577 exceeds the 1048576 byte limit", 64 << 10);
+}
+
+static void test_session_json_shape_counts_items_and_depth_outside_strings(void **state)
+{
+	const char *t = "{\"a,{[\":[1,{\"b\":[]},\"\\\"]}\"],\"c\":2}";
+	size_t items;
+	int depth;
+
+	(void)state;
+	session_json_shape(t, strlen(t), &items, &depth);
+	/* 1 + 3 commas + 4 objects and arrays; brackets in strings do not count */
+	assert_int_equal(items, 8);
+	assert_int_equal(depth, 4);
+	session_json_shape("7", 1, &items, &depth);
+	assert_int_equal(items, 1);
+	assert_int_equal(depth, 0);
+}
+
+/* Build "{\"a\":" + inner + "}" in a malloc'd buffer. */
+static char *json_wrap(const char *pre, const char *unit, size_t n, const char *post)
+{
+	size_t lp = strlen(pre), lu = strlen(unit), lq = strlen(post);
+	char *s = malloc(lp + lu * n + lq + 1), *p = s;
+
+	assert_non_null(s);
+	memcpy(p, pre, lp);
+	p += lp;
+	for (size_t i = 0; i < n; i++, p += lu)
+		memcpy(p, unit, lu);
+	memcpy(p, post, lq + 1);
+	return s;
+}
+
+static void expect_json_refused(char *text, const char *why)
+{
+	struct session_block blk = { .type = BLK_STATE, .offset = 4242 };
+	char err[256] = "";
+	json_t *j;
+
+	blk.data = (uint8_t *)text;
+	blk.len = strlen(text);
+	j = session_block_json(&blk, err, sizeof(err));
+	if (j)
+		fail_msg("%s: parsed", why);
+	if (!strstr(err, "STATE block at offset 4242: ") || !strstr(err, why))
+		fail_msg("'%s' does not say 'STATE block at offset 4242: ... %s'", err, why);
+	free(text);
+}
+
+/* Depth and item budgets are checked on the text, before jansson sees it. */
+static void test_session_block_json_refuses_deep_and_many_items_naming_offset(void **state)
+{
+	struct session_block blk = { .type = BLK_STATE, .offset = 16 };
+	char err[256] = "";
+	json_t *j;
+	char *t;
+
+	(void)state;
+	expect_json_refused(json_wrap("{\"a\":", "[", 100000, ""), "nested 100001 levels deep");
+	expect_json_refused(json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2, "{}]}"),
+			    "1048580 JSON items, over the limit of 1048576");
+	expect_json_refused(json_wrap("{\"a\":\"", "x", SESSION_MAX_JSON, "\"}"),
+			    "16777224 bytes of JSON, over the 16777216 byte limit");
+	expect_json_refused(strdup("[1]"), "not a JSON object");
+	expect_json_refused(strdup("{\"a\":1,\"a\":2}"), "duplicate");
+
+	/* just under every budget parses */
+	t = json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2 - 2, "{}]}");
+	blk.data = (uint8_t *)t;
+	blk.len = strlen(t);
+	j = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+	t = json_wrap("{\"a\":", "[", SESSION_MAX_JSON_DEPTH - 1, "");
+	t = realloc(t, strlen(t) + SESSION_MAX_JSON_DEPTH + 1);
+	assert_non_null(t);
+	for (int i = 1; i < SESSION_MAX_JSON_DEPTH; i++)
+		strcat(t, "]");
+	strcat(t, "}");
+	blk.data = (uint8_t *)t;
+	blk.len = strlen(t);
+	j = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+}
+
+/*
+ * A snapshot over the budgets is written with the tail of its largest
+ * table dropped (and counted), never as a block the reader would refuse.
+ */
+static void test_session_writer_trims_snapshot_over_budget_to_fit(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256] = "", *mib = malloc((1 << 20) + 1);
+	json_t *j = json_object(), *a = json_array(), *got;
+	int n = 0;
+
+	assert_non_null(mib);
+	memset(mib, 'x', 1 << 20);
+	mib[1 << 20] = '\0';
+	for (int i = 0; i < 40; i++) {
+		mib[0] = (char)('A' + i);
+		json_array_append_new(a, json_string(mib));
+	}
+	json_object_set_new(j, "session", json_object());
+	json_object_set_new(j, "stacks", a);
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_write_json(w, BLK_HEADER, j), 0);
+	assert_int_equal(session_close(w), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_next_block(r, &blk, err, sizeof(err)), 1);
+	assert_true(blk.len <= SESSION_MAX_JSON);
+	got = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(got);
+	/* 40 MiB halved to 20, then 10: the heaviest (first) ten are kept */
+	a = json_object_get(got, "stacks");
+	assert_int_equal(json_array_size(a), 10);
+	assert_int_equal(json_string_value(json_array_get(a, 9))[0], 'A' + 9);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(got, "session"),
+							    "trimmed_items")), 30);
+	/* the caller's JSON is untouched */
+	assert_int_equal(json_array_size(json_object_get(j, "stacks")), 40);
+	while (session_next_block(r, &blk, err, sizeof(err)) == 1)
+		n++;
+	assert_int_equal(n, 0);
+	json_decref(got);
+	json_decref(j);
+	session_reader_free(r);
+	free(mib);
 }
 
 static void test_session_event_next_rejects_record_past_block_end(void **state)
@@ -1196,6 +1352,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_session_round_trip_preserves_blocks_and_events),
+		T(test_session_block_over_its_type_limit_refused_before_inflating),
+		T(test_session_json_shape_counts_items_and_depth_outside_strings),
+		T(test_session_block_json_refuses_deep_and_many_items_naming_offset),
+		T(test_session_writer_trims_snapshot_over_budget_to_fit),
 		T(test_session_events_block_cut_only_when_next_record_would_not_fit),
 		T(test_session_other_block_writes_pending_events_first),
 		T(test_session_empty_block_round_trips),

@@ -44,8 +44,9 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	uint64_t nevents = 0, bad_events = 0;
 	int rc;
 
+	/* an error stops the reading; what came before it is still reported */
+	err[0] = '\0';
 	while ((rc = session_next_block(sr, &blk, err, errlen)) == 1) {
-		json_error_t je;
 		json_t *j;
 
 		if (blk.type == BLK_EVENTS) {
@@ -55,7 +56,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 
 			if (!hdr) {
 				snprintf(err, errlen, "corrupt file: events before the header block (offset %" PRIu64 ")", blk.offset);
-				goto out;
+				break;
 			}
 			while ((erc = session_event_next(&blk, &pos, &ev)) == 1) {
 				const struct collector *col = collector_by_id(ev.collector);
@@ -75,17 +76,14 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			}
 			if (erc < 0) {
 				snprintf(err, errlen, "corrupt event record in block at offset %" PRIu64, blk.offset);
-				goto out;
+				break;
 			}
 			continue;
 		}
-		j = json_loadb((const char *)blk.data, blk.len, 0, &je);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			snprintf(err, errlen, "corrupt block at offset %" PRIu64 ": not a JSON object (%s)",
-				 blk.offset, je.text);
-			goto out;
-		}
+		/* depth, size and item budgets: session.h */
+		j = session_block_json(&blk, err, errlen);
+		if (!j)
+			break;
 		/* hostname, kernel, hooks, names: the file is not trusted */
 		if (untrusted_json_clean(j)) {
 			json_decref(j);
@@ -96,7 +94,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			if (hdr) {
 				json_decref(j);
 				snprintf(err, errlen, "corrupt file: second header block at offset %" PRIu64, blk.offset);
-				goto out;
+				break;
 			}
 			hdr = j;
 			ro.start_mono_ns = json_u64(hdr, "start_monotonic_ns");
@@ -104,7 +102,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			if (!hdr) {
 				json_decref(j);
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
-				goto out;
+				break;
 			}
 			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
@@ -116,11 +114,10 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			}
 		}
 	}
-	if (rc < 0)
-		goto out;
 	if (!hdr) {
-		snprintf(err, errlen, "session file has no header block (empty or cut off at offset %" PRIu64 ")",
-			 session_good_bytes(sr));
+		if (!err[0])
+			snprintf(err, errlen, "session file has no header block (empty or cut off at offset %" PRIu64 ")",
+				 session_good_bytes(sr));
 		goto out;
 	}
 	if (state && json_is_object(json_object_get(state, "collectors"))) {
@@ -135,7 +132,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	json_object_set_new(rep, "schema", json_string("disco.report/1"));
 	if (!json_is_object(json_object_get(rep, "session")))
 		json_object_set_new(rep, "session", json_object());
-	json_object_set_new(json_object_get(rep, "session"), "complete", json_boolean(summary && !session_truncated(sr)));
+	json_object_set_new(json_object_get(rep, "session"), "complete",
+			    json_boolean(summary && !session_truncated(sr) && !err[0]));
+	if (err[0])
+		json_object_set_new(json_object_get(rep, "session"), "damage",
+				    json_pack("[s]", err));
 	if (session_truncated(sr))
 		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
 				    json_integer((json_int_t)session_good_bytes(sr)));
@@ -171,7 +172,8 @@ out:
 	return rep;
 }
 
-json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen)
+json_t *report_load_partial(const char *path, const struct report_opts *ro, char *err,
+			    size_t errlen)
 {
 	struct session_reader *sr = session_open(path, err, errlen);
 	json_t *rep;
@@ -181,6 +183,24 @@ json_t *report_load(const char *path, const struct report_opts *ro, char *err, s
 	rep = load(sr, ro, err, errlen);
 	session_reader_free(sr);
 	return rep;
+}
+
+/* A damaged file is an error here: err says the first damage. */
+static json_t *whole_or_null(json_t *rep, char *err, size_t errlen)
+{
+	const json_t *d = json_object_get(json_object_get(rep, "session"), "damage");
+
+	if (rep && json_array_size(d)) {
+		snprintf(err, errlen, "%s", json_string_value(json_array_get(d, 0)) ?: "damaged");
+		json_decref(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen)
+{
+	return whole_or_null(report_load_partial(path, ro, err, errlen), err, errlen);
 }
 
 json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *ro,
@@ -193,7 +213,7 @@ json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *r
 		return NULL;
 	rep = load(sr, ro, err, errlen);
 	session_reader_free(sr);
-	return rep;
+	return whole_or_null(rep, err, errlen);
 }
 
 int report_filter(json_t *report, const char *only)
@@ -289,15 +309,20 @@ static void render_cost(const json_t *rep, FILE *out)
 static void render_text(const json_t *rep, FILE *out, const void *opts)
 {
 	const struct report_opts *ro = opts;
-	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c;
+	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *d;
 	const char *name;
 	char b[16];
+	size_t i;
 
 	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
 		json_string_value(json_object_get(s, "hostname")) ?: "?",
 		json_string_value(json_object_get(s, "kernel")) ?: "?", json_u64(s, "cpus"),
 		fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
-	if (!json_is_true(json_object_get(s, "complete"))) {
+	json_array_foreach(json_object_get(s, "damage"), i, d)
+		fprintf(out, "WARNING: damaged session file: %s\n", json_string_value(d) ?: "?");
+	if (json_array_size(json_object_get(s, "damage")))
+		fprintf(out, "WARNING: incomplete session: showing what was read before the damage\n");
+	else if (!json_is_true(json_object_get(s, "complete"))) {
 		if (json_object_get(s, "truncated_at"))
 			fprintf(out, "WARNING: incomplete session (file cut off at byte %" PRIu64
 				"); showing the last snapshot and events before it\n", json_u64(s, "truncated_at"));

@@ -45,6 +45,44 @@ static uint16_t get_le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+_Static_assert(SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION <= SESSION_MAX_RAW,
+	       "a decoded events block fits the largest block");
+
+static bool type_is_json(uint32_t type)
+{
+	return type == BLK_HEADER || type == BLK_STATE || type == BLK_SUMMARY;
+}
+
+const char *session_block_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[BLK_HEADER] = "HEADER", [BLK_EVENTS] = "EVENTS", [BLK_STATE] = "STATE",
+		[BLK_SUMMARY] = "SUMMARY", [BLK_EVENTS_PACKED] = "EVENTS_PACKED",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
+}
+
+/* The most raw bytes a block of this type may inflate to (session.h). */
+static uint32_t raw_limit(uint32_t type)
+{
+	return type_is_json(type) ? SESSION_MAX_JSON : SESSION_MAX_EVENTS_RAW;
+}
+
 static bool type_known(uint32_t type, uint32_t version)
 {
 	if (type == BLK_EVENTS_PACKED)
@@ -61,6 +99,96 @@ static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 	/* crc32_z takes a size_t; comp_len is capped far below 4 GiB anyway */
 	crc = crc32_z(crc, data, len);
 	return (uint32_t)crc;
+}
+
+void session_json_shape(const char *s, size_t len, size_t *items, int *depth)
+{
+	bool in_str = false, esc = false;
+	size_t n = 1;
+	int d = 0, max = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			n++;
+			if (++d > max)
+				max = d;
+			break;
+		case '}':
+		case ']':
+			d--;
+			break;
+		case ',':
+			n++;
+			break;
+		}
+	}
+	*items = n;
+	*depth = max;
+}
+
+/* True, and why in buf, if JSON text is over the budgets. */
+static bool json_over(const char *s, size_t len, char *buf, size_t n)
+{
+	size_t items;
+	int depth;
+
+	if (len > SESSION_MAX_JSON) {
+		snprintf(buf, n, "%zu bytes of JSON, over the %u byte limit", len,
+			 SESSION_MAX_JSON);
+		return true;
+	}
+	session_json_shape(s, len, &items, &depth);
+	if (depth > SESSION_MAX_JSON_DEPTH) {
+		snprintf(buf, n, "JSON nested %d levels deep, over the limit of %d",
+			 depth, SESSION_MAX_JSON_DEPTH);
+		return true;
+	}
+	if (items > SESSION_MAX_JSON_ITEMS) {
+		snprintf(buf, n, "%zu JSON items, over the limit of %u", items,
+			 SESSION_MAX_JSON_ITEMS);
+		return true;
+	}
+	return false;
+}
+
+json_t *session_block_json(const struct session_block *blk, char *err, size_t errlen)
+{
+	json_error_t je;
+	char why[96];
+	json_t *j;
+
+	if (json_over((const char *)blk->data, blk->len, why, sizeof(why))) {
+		fail(err, errlen, "%s block at offset %llu: %s", session_block_name(blk->type),
+		     (unsigned long long)blk->offset, why);
+		errno = EFBIG;
+		return NULL;
+	}
+	j = json_loadb((const char *)blk->data, blk->len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(j)) {
+		fail(err, errlen, "corrupt %s block at offset %llu: not a JSON object (%s)",
+		     session_block_name(blk->type), (unsigned long long)blk->offset,
+		     j ? "another JSON value" : je.text);
+		json_decref(j);
+		errno = EBADMSG;
+		return NULL;
+	}
+	return j;
 }
 
 /* ---- writer --------------------------------------------------------------- */
@@ -157,7 +285,7 @@ static int block_ok(uint32_t type, const void *data, size_t len)
 	if (type == BLK_EVENTS_PACKED || !type_known(type, SESSION_VERSION) ||
 	    (len && !data))
 		return -EINVAL;
-	return len > SESSION_MAX_RAW ? -EFBIG : 0;
+	return len > raw_limit(type) ? -EFBIG : 0;
 }
 
 /*
@@ -548,6 +676,80 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	return enqueue(w, type, copy, len, false, false);
 }
 
+/* Items under j, j included; the array with the most of them in *best. */
+static size_t items_under(json_t *j, json_t **best, size_t *best_n)
+{
+	const char *k;
+	size_t n = 1, i;
+	json_t *v;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			n += items_under(v, best, best_n);
+		if (json_array_size(j) > 1 && n > *best_n) {
+			*best = j;
+			*best_n = n;
+		}
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			n += items_under(v, best, best_n);
+	}
+	return n;
+}
+
+/*
+ * Halve the array holding the most items, dropping its tail (collectors
+ * sort their tables heaviest first), and count what went in
+ * session.trimmed_items. -EFBIG if nothing is left to drop.
+ */
+static int trim_largest(json_t *j, json_int_t *dropped)
+{
+	json_t *best = NULL, *s = json_object_get(j, "session");
+	size_t best_n = 0, n, keep;
+
+	items_under(j, &best, &best_n);
+	if (!best)
+		return -EFBIG;
+	n = json_array_size(best);
+	keep = n / 2;
+	*dropped += (json_int_t)(n - keep);
+	while (n > keep)
+		json_array_remove(best, --n);
+	return json_object_set_new(json_is_object(s) ? s : j, "trimmed_items",
+				   json_integer(*dropped)) ? -ENOMEM : 0;
+}
+
+/*
+ * The JSON text of j within the block budgets (session.h): a snapshot too
+ * big for them loses the tails of its largest tables, so that a reader
+ * never has to refuse a block the recorder wrote. NULL and errno on failure.
+ */
+static char *dump_within_budget(const json_t *j)
+{
+	json_t *copy = NULL;
+	json_int_t dropped = 0;
+	size_t items;
+	char *s = json_dumps(j, JSON_COMPACT), why[96];
+	int depth, err = 0;
+
+	while (s && json_over(s, strlen(s), why, sizeof(why))) {
+		session_json_shape(s, strlen(s), &items, &depth);
+		err = depth > SESSION_MAX_JSON_DEPTH ? -EFBIG : 0;
+		if (!err && !copy) {
+			copy = json_deep_copy(j);
+			err = copy ? 0 : -ENOMEM;
+		}
+		if (!err)
+			err = trim_largest(copy, &dropped);
+		free(s);
+		s = err ? NULL : json_dumps(copy, JSON_COMPACT);
+	}
+	json_decref(copy);
+	if (!s)
+		errno = err ? -err : ENOMEM;
+	return s;
+}
+
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 {
 	char *s;
@@ -555,9 +757,9 @@ int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 
 	if (!w || !j)
 		return -EINVAL;
-	s = json_dumps(j, JSON_COMPACT);
+	s = dump_within_budget(j);
 	if (!s)
-		return -EINVAL;
+		return -errno;
 	err = session_write_block(w, type, s, strlen(s));
 	free(s);
 	return err;
@@ -638,6 +840,7 @@ struct session_reader {
 	uint64_t off;		/* next block header */
 	uint32_t version;	/* of the file header */
 	bool truncated;
+	uint64_t inflated;	/* raw bytes of every block so far (budget) */
 	int failed;		/* sticky -errno after a corrupt block */
 	char failmsg[192];
 	uint8_t *comp;		/* file mode: compressed data */
@@ -649,20 +852,6 @@ struct session_reader {
 	z_stream zs;
 	bool zs_ready;
 };
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Grow *buf to at least n bytes (n is always under a SESSION_MAX_* cap). */
 static int reserve(uint8_t **buf, size_t *cap, size_t n)
@@ -845,6 +1034,30 @@ static bool in_file(struct session_reader *r, uint64_t off, uint64_t n)
 	return off + n <= r->size;
 }
 
+/*
+ * The whole file may inflate to SESSION_FILE_RATIO times its size (at
+ * least SESSION_FILE_FLOOR): real files stay under 14 (STATE JSON
+ * deflates about 12:1, events 3:1), a file of bombs each under the block
+ * limits stops here instead of costing minutes and gigabytes.
+ */
+static int file_budget(struct session_reader *r, uint64_t off, uint32_t type,
+		       uint64_t n, char *err, size_t errlen)
+{
+	uint64_t budget = r->size * SESSION_FILE_RATIO;
+
+	if (budget < SESSION_FILE_FLOOR)
+		budget = SESSION_FILE_FLOOR;
+	if (r->inflated + n > budget) {
+		fail(err, errlen, "%s block at offset %llu: the file would inflate past its budget of %llu bytes (%u times its size, at least %llu)",
+		     session_block_name(type), (unsigned long long)off,
+		     (unsigned long long)budget, SESSION_FILE_RATIO,
+		     (unsigned long long)SESSION_FILE_FLOOR);
+		return -EFBIG;
+	}
+	r->inflated += n;
+	return 0;
+}
+
 /* Inflate exactly raw_len bytes, and the stream must end there. */
 static int inflate_block(struct session_reader *r, const uint8_t *comp,
 			 uint32_t comp_len, uint32_t raw_len, const char **why)
@@ -899,17 +1112,20 @@ static int inflate_block(struct session_reader *r, const uint8_t *comp,
  * Decode an inflated EVENTS_PACKED block into r->dec. The decoded size is
  * bounded by the encoded one (evpack_out_len) before it is allocated.
  */
-static int unpack_block(struct session_reader *r, uint32_t raw_len,
-			const char **why)
+static int unpack_block(struct session_reader *r, uint64_t off, uint32_t raw_len,
+			const char **why, char *err, size_t errlen)
 {
 	uint32_t out_len;
 	int ret;
 
 	ret = evpack_out_len(r->raw, raw_len, &out_len);
-	if (ret || out_len > SESSION_MAX_RAW) {
+	if (ret || out_len > SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION) {
 		*why = "packed events: impossible decoded length";
 		return -EBADMSG;
 	}
+	ret = file_budget(r, off, BLK_EVENTS_PACKED, out_len, err, errlen);
+	if (ret)
+		return ret;
 	if (reserve(&r->dec, &r->dec_cap, out_len)) {
 		*why = "out of memory";
 		return -ENOMEM;
@@ -961,10 +1177,11 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		     (unsigned long long)off, comp_len, SESSION_MAX_COMP);
 		return -EBADMSG;
 	}
-	if (raw_len > SESSION_MAX_RAW) {
-		fail(err, errlen, "corrupt block at offset %llu: raw length %u exceeds the %u byte limit",
-		     (unsigned long long)off, raw_len, SESSION_MAX_RAW);
-		return -EBADMSG;
+	if (raw_len > raw_limit(type)) {
+		fail(err, errlen, "%s block at offset %llu: raw length %u exceeds the %u byte limit",
+		     session_block_name(type), (unsigned long long)off, raw_len,
+		     raw_limit(type));
+		return -EFBIG;
 	}
 	if (!in_file(r, off + SESSION_BLOCK_HDR, comp_len)) {
 		r->truncated = true;
@@ -992,19 +1209,26 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		     (unsigned long long)off, crc, want);
 		return -EBADMSG;
 	}
-	if ((uint64_t)raw_len > (uint64_t)comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK) {
+	if ((uint64_t)raw_len > (uint64_t)comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK ||
+	    comp_len > raw_len + (raw_len >> 12) + 64) {
 		fail(err, errlen, "corrupt block at offset %llu: raw length %u impossible for %u compressed bytes",
 		     (unsigned long long)off, raw_len, comp_len);
 		return -EBADMSG;
 	}
+	ret = file_budget(r, off, type, raw_len, err, errlen);
+	if (ret)
+		return ret;
 	if (reserve(&r->raw, &r->raw_cap, raw_len)) {
 		fail(err, errlen, "out of memory reading block at offset %llu",
 		     (unsigned long long)off);
 		return -ENOMEM;
 	}
 	ret = inflate_block(r, comp, comp_len, raw_len, &why);
-	if (!ret && type == BLK_EVENTS_PACKED)
-		ret = unpack_block(r, raw_len, &why);
+	if (!ret && type == BLK_EVENTS_PACKED) {
+		ret = unpack_block(r, off, raw_len, &why, err, errlen);
+		if (ret == -EFBIG)
+			return ret;
+	}
 	if (ret) {
 		fail(err, errlen, "corrupt block at offset %llu: %s",
 		     (unsigned long long)off, why);

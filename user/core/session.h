@@ -31,9 +31,28 @@
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_HDR	16
-/* Hard caps: a hostile file cannot make the reader allocate more. */
-#define SESSION_MAX_COMP	(16u << 20)
-#define SESSION_MAX_RAW		(64u << 20)
+/*
+ * Budgets (docs/session-format.md, "Limits"). The writer never writes a
+ * block past them, so the reader can refuse one as hostile: it stops
+ * there and the report shows everything before it. Real recordings set
+ * them: a 60 s whole-machine session of every collector has STATE blocks
+ * of 4.1 MB, 311k JSON items, 8 levels deep; events blocks are cut at
+ * SESSION_EVENTS_BLOCK.
+ */
+#define SESSION_MAX_JSON	(16u << 20)	/* HEADER, STATE, SUMMARY bytes */
+#define SESSION_MAX_JSON_ITEMS	(1u << 20)	/* session_json_shape() */
+#define SESSION_MAX_JSON_DEPTH	32
+#define SESSION_MAX_EVENTS_RAW	(1u << 20)	/* EVENTS(_PACKED) inflated */
+/* the largest block of any type, inflated and (EVENTS_PACKED) decoded */
+#define SESSION_MAX_RAW		SESSION_MAX_JSON
+#define SESSION_MAX_COMP	(SESSION_MAX_RAW + (SESSION_MAX_RAW >> 12) + 64)
+/*
+ * Whole file: inflated (and decoded) bytes at most this many times the
+ * file's size (real files: 4 to 13.4), or SESSION_FILE_FLOOR if more.
+ * Reading costs time and memory in proportion (~30 MB/s of JSON).
+ */
+#define SESSION_FILE_RATIO	32u
+#define SESSION_FILE_FLOOR	(2ull * SESSION_MAX_JSON)
 /* The writer cuts an EVENTS(_PACKED) block at this raw size. */
 #define SESSION_EVENTS_BLOCK	(256u << 10)
 
@@ -111,6 +130,20 @@ struct session_event {
 	uint16_t len;
 	const void *data;
 };
+
+/*
+ * Items (1 + commas + objects + arrays, outside strings) and nesting depth
+ * of JSON text, counted without parsing it; jansson needs ~200 bytes per
+ * item, so this bounds what parsing may take. Pure.
+ */
+void session_json_shape(const char *s, size_t len, size_t *items, int *depth);
+/*
+ * Parse a HEADER, STATE or SUMMARY block within the budgets above. NULL
+ * with err naming the block and its offset.
+ */
+json_t *session_block_json(const struct session_block *blk, char *err, size_t errlen);
+/* "HEADER", "STATE", ...: for messages. */
+const char *session_block_name(uint32_t type);
 
 /*
  * Iterate the records of an EVENTS block. *pos starts at 0. 1: ev filled;
