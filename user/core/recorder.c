@@ -115,14 +115,14 @@ static json_t *session_facts(const struct rec_opts *o, int argc, char **argv,
 		json_array_append_new(cmd, json_string(argv[i]));
 	for (int i = 0; i < o->npids; i++)
 		json_array_append_new(pids, json_integer(o->pids[i]));
-	s = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:o, s:{s:o, s:I, s:s, s:s, s:I}}",
+	s = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:o, s:{s:o, s:I, s:s, s:s, s:I, s:o}}",
 		"disco_version", DISCO_VERSION, "hostname", host, "kernel", u.release,
 		"machine", u.machine, "cpus", libbpf_num_possible_cpus(),
 		"start_realtime_ns", (json_int_t)start_real,
 		"start_monotonic_ns", (json_int_t)start_mono, "command_line", cmd,
 		"filters", "pids", pids, "target_pid", (json_int_t)o->target_pid,
 		"cgroup", o->cgroup_path ?: "", "comm", o->comm,
-		"min_latency_ns", (json_int_t)o->min_latency_ns);
+		"min_latency_ns", (json_int_t)o->min_latency_ns, "collectors", json_object());
 	return s;
 }
 
@@ -283,6 +283,15 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	r->last_flush = r->last_state = r->start_mono;
 	r->state_ns = STATE_NS;
 	r->session = session_facts(o, argc, argv, r->start_real, r->start_mono);
+	/* the options of the collectors that run: what each one left out */
+	for (int i = 0; r->session && i < r->nruns; i++) {
+		json_t *given = json_object_get(o->col_given, r->runs[i].col->name);
+
+		if (given)
+			json_object_set_new(json_object_get(json_object_get(r->session, "filters"),
+							    "collectors"), r->runs[i].col->name,
+					    json_deep_copy(given));
+	}
 	if (session_path) {
 		r->w = session_create(session_path, force);
 		if (!r->w) {
@@ -533,6 +542,14 @@ int recorder_stop(struct recorder *r, json_t **summary)
 
 	if (!r)
 		return -EINVAL;
+	for (int i = 0; i < r->nruns; i++) {
+		struct col_run *run = &r->runs[i];
+
+		if (run->col->end && run->skel && (err = run->col->end(run)))
+			log_warn("%s: what was still open at the end is not recorded: %s",
+				 run->col->name, strerror(-err));
+	}
+	err = 0;
 	if (r->rb)
 		ring_buffer__consume(r->rb);
 	if (r->bad_records)

@@ -311,13 +311,15 @@ static void render_text(const json_t *rep, FILE *out, const void *opts)
 	const struct report_opts *ro = opts;
 	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *d;
 	const char *name;
-	char b[16];
+	char b[16], filters[1024];
 	size_t i;
 
 	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
 		json_string_value(json_object_get(s, "hostname")) ?: "?",
 		json_string_value(json_object_get(s, "kernel")) ?: "?", json_u64(s, "cpus"),
 		fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
+	if (report_describe_filters(json_object_get(s, "filters"), filters, sizeof(filters)))
+		fprintf(out, "filters: %s\n", filters);
 	json_array_foreach(json_object_get(s, "damage"), i, d)
 		fprintf(out, "WARNING: damaged session file: %s\n", json_string_value(d) ?: "?");
 	if (json_array_size(json_object_get(s, "damage")))

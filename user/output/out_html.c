@@ -831,7 +831,7 @@ static void kv(FILE *out, const char *k, const char *v)
 
 static void session_section(FILE *out, json_t *s, json_t *cost)
 {
-	char b[256], t[64];
+	char b[256], t[64], f[1024];
 	uint64_t start = json_u64(s, "start_realtime_ns");
 	time_t secs = (time_t)(start / 1000000000ULL);
 	struct tm tm;
@@ -854,6 +854,8 @@ static void session_section(FILE *out, json_t *s, json_t *cost)
 			len = sizeof(b) - 1;
 	}
 	kv(out, "command", b);
+	if (report_describe_filters(json_object_get(s, "filters"), f, sizeof(f)))
+		kv(out, "filters", f);
 	kv(out, "complete", json_is_true(json_object_get(s, "complete")) ? "yes" :
 	   "no: the session was cut off (killed or crashed); figures are from its last snapshot");
 	kv(out, "disco", json_string_value(json_object_get(s, "disco_version")) ?: "?");
