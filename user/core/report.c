@@ -32,13 +32,39 @@ static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
 	}
 }
 
+static const char *collector_name(uint16_t id)
+{
+	const struct collector *c = collector_by_id(id);
+
+	return c ? c->name : NULL;
+}
+
+/*
+ * session.damage: what the reader skipped or found missing (version 3),
+ * then the error that stopped it, if one did.
+ */
+static json_t *damage_list(const struct session_reader *sr, const char *err)
+{
+	json_t *d = json_array();
+	size_t n = session_damage_count(sr);
+
+	for (size_t i = 0; i < n && i < SESSION_MAX_DAMAGE; i++)
+		json_array_append_new(d, json_string(session_damage(sr, i)));
+	if (n > SESSION_MAX_DAMAGE)
+		json_array_append_new(d, json_sprintf("and %zu more damaged or missing blocks",
+						      n - SESSION_MAX_DAMAGE));
+	if (err[0])
+		json_array_append_new(d, json_string(err));
+	return d;
+}
+
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
 {
 	struct report_opts ro = *ro_in;
 	struct session_block blk;
 	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
-	json_t *snaps = json_array();
+	json_t *snaps = json_array(), *damage = NULL;
 	bool summary = false;
 	const char *name;
 	uint64_t nevents = 0, bad_events = 0;
@@ -104,6 +130,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
 				break;
 			}
+			if (blk.type == BLK_SUMMARY) {
+				/* the block and event counts are the file's, not the report's */
+				session_check_summary(sr, json_object_get(j, "integrity"), collector_name);
+				json_object_del(j, "integrity");
+			}
 			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
 			state = j;
@@ -132,11 +163,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	json_object_set_new(rep, "schema", json_string("disco.report/1"));
 	if (!json_is_object(json_object_get(rep, "session")))
 		json_object_set_new(rep, "session", json_object());
+	damage = damage_list(sr, err);
 	json_object_set_new(json_object_get(rep, "session"), "complete",
-			    json_boolean(summary && !session_truncated(sr) && !err[0]));
-	if (err[0])
-		json_object_set_new(json_object_get(rep, "session"), "damage",
-				    json_pack("[s]", err));
+			    json_boolean(summary && !session_truncated(sr) && !json_array_size(damage)));
+	if (json_array_size(damage))
+		json_object_set(json_object_get(rep, "session"), "damage", damage);
 	if (session_truncated(sr))
 		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
 				    json_integer((json_int_t)session_good_bytes(sr)));
@@ -165,6 +196,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	}
 	json_object_set_new(rep, "intervals", timeline_intervals(snaps));
 out:
+	json_decref(damage);
 	json_decref(snaps);
 	json_decref(hdr);
 	json_decref(state);

@@ -90,7 +90,12 @@ static bool type_known(uint32_t type, uint32_t version)
 	return type >= BLK_HEADER && type <= BLK_SUMMARY;
 }
 
-/* The CRC covers type|raw_len|comp_len, then the compressed bytes. */
+static uint32_t crc(const uint8_t *data, size_t len)
+{
+	return (uint32_t)crc32_z(crc32(0L, Z_NULL, 0), data, len);
+}
+
+/* Versions 1, 2: the CRC covers type|raw_len|comp_len, then the compressed bytes. */
 static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 {
 	uLong crc = crc32(0L, Z_NULL, 0);
@@ -209,6 +214,7 @@ json_t *session_block_json(const struct session_block *blk, char *err, size_t er
 struct wblock {
 	struct wblock *next;
 	uint32_t type;		/* 0: no block, only the sync below */
+	uint32_t seq;
 	bool sync;		/* fdatasync once written */
 	bool pooled;		/* data is an events buffer, back to the spares */
 	uint8_t *data;
@@ -225,6 +231,9 @@ struct session_writer {
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
 	struct libdeflate_compressor *dc;
+	uint32_t seq;		/* blocks handed over so far: the next one's number */
+	uint64_t *nev;		/* records added, per collector id */
+	size_t nev_len;
 	/* asynchronous mode: async and thr are the caller's, mu guards the rest */
 	bool async;
 	pthread_t thr;
@@ -296,7 +305,7 @@ static int block_ok(uint32_t type, const void *data, size_t len)
  */
 #define SESSION_DEFLATE_LEVEL	1
 
-static int write_block_now(struct session_writer *w, uint32_t type,
+static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq,
 			   const void *data, size_t len)
 {
 	size_t bound, comp_len;
@@ -322,10 +331,13 @@ static int write_block_now(struct session_writer *w, uint32_t type,
 		return -EIO;
 	if (comp_len > SESSION_MAX_COMP)
 		return -EFBIG;
-	put_le32(w->out, type);
-	put_le32(w->out + 4, (uint32_t)len);
-	put_le32(w->out + 8, (uint32_t)comp_len);
-	put_le32(w->out + 12, block_crc(w->out, w->out + SESSION_BLOCK_HDR, comp_len));
+	memcpy(w->out, SESSION_BLOCK_MAGIC, 4);
+	put_le32(w->out + 4, type);
+	put_le32(w->out + 8, seq);
+	put_le32(w->out + 12, (uint32_t)len);
+	put_le32(w->out + 16, (uint32_t)comp_len);
+	put_le32(w->out + 20, crc(w->out + SESSION_BLOCK_HDR, comp_len));
+	put_le32(w->out + 24, crc(w->out, 24));
 	return append(w, w->out, SESSION_BLOCK_HDR + comp_len);
 }
 
@@ -340,9 +352,10 @@ static int write_pending_events(struct session_writer *w)
 	if (!w->ev_len)
 		return 0;
 	evpack_finish(&w->pack, w->ev);
-	err = write_block_now(w, BLK_EVENTS_PACKED, w->ev, w->ev_len);
+	err = write_block_now(w, BLK_EVENTS_PACKED, w->seq, w->ev, w->ev_len);
 	/* on failure the records stay buffered for the next attempt */
 	if (!err) {
+		w->seq++;
 		w->ev_len = 0;
 		evpack_reset(&w->pack);
 	}
@@ -388,7 +401,7 @@ static int write_item(struct session_writer *w, const struct wblock *b)
 	int err = 0;
 
 	if (b->type)
-		err = write_block_now(w, b->type, b->data, b->len);
+		err = write_block_now(w, b->type, b->seq, b->data, b->len);
 	while (!err && b->sync && fdatasync(w->fd) < 0) {
 		if (errno != EINTR)
 			err = -errno;
@@ -442,6 +455,9 @@ static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 		return -ENOMEM;
 	}
 	b->type = type;
+	/* numbered here, in the caller's order, which is the file's */
+	if (type)
+		b->seq = w->seq++;
 	b->data = data;
 	b->len = len;
 	b->pooled = pooled;
@@ -666,8 +682,12 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	err = write_pending_events(w);
 	if (err)
 		return err;
-	if (!w->async)
-		return write_block_now(w, type, data, len);
+	if (!w->async) {
+		err = write_block_now(w, type, w->seq, data, len);
+		if (!err)
+			w->seq++;
+		return err;
+	}
 	copy = malloc(len ? len : 1);
 	if (!copy)
 		return -ENOMEM;
@@ -750,19 +770,70 @@ static char *dump_within_budget(const json_t *j)
 	return s;
 }
 
+/*
+ * {"blocks": blocks before the SUMMARY, "events": {"<collector id>": n}}:
+ * what the reader checks its counts against (session_check_summary).
+ */
+static json_t *integrity_json(const struct session_writer *w)
+{
+	json_t *ev = json_object();
+	char id[24];
+
+	for (size_t i = 0; ev && i < w->nev_len; i++) {
+		if (!w->nev[i])
+			continue;
+		snprintf(id, sizeof(id), "%zu", i);
+		json_object_set_new(ev, id, json_integer((json_int_t)w->nev[i]));
+	}
+	return json_pack("{s:I, s:o*}", "blocks", (json_int_t)w->seq, "events", ev);
+}
+
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 {
+	json_t *with = NULL;
 	char *s;
 	int err;
 
 	if (!w || !j)
 		return -EINVAL;
+	if (type == BLK_SUMMARY && json_is_object(j)) {
+		/* the events still buffered are counted: their block comes first */
+		err = write_pending_events(w);
+		if (err)
+			return err;
+		with = json_copy((json_t *)j);
+		if (!with || json_object_set_new(with, "integrity", integrity_json(w))) {
+			json_decref(with);
+			return -ENOMEM;
+		}
+		j = with;
+	}
 	s = dump_within_budget(j);
+	json_decref(with);
 	if (!s)
 		return -errno;
 	err = session_write_block(w, type, s, strlen(s));
 	free(s);
 	return err;
+}
+
+/* (*counts)[id]++, growing the array to hold id. */
+static int count_event(uint64_t **counts, size_t *len, uint16_t id)
+{
+	uint64_t *p;
+	size_t n;
+
+	if (id >= *len) {
+		n = (size_t)id + 1 > 2 * *len ? (size_t)id + 1 : 2 * *len;
+		p = realloc(*counts, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + *len, 0, (n - *len) * sizeof(*p));
+		*counts = p;
+		*len = n;
+	}
+	(*counts)[id]++;
+	return 0;
 }
 
 int session_add_event(struct session_writer *w, uint16_t collector,
@@ -779,11 +850,16 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 		if (err)
 			return err;
 	}
+	err = count_event(&w->nev, &w->nev_len, collector);
+	if (err)
+		return err;
 	if (!w->ev_len)
 		w->ev_len = EVPACK_HDR;
 	n = evpack_add(&w->pack, w->ev + w->ev_len, collector, data, (uint16_t)len);
-	if (!n)
+	if (!n) {
+		w->nev[collector]--;
 		return -ENOMEM;
+	}
 	w->ev_len += n;
 	return 0;
 }
@@ -827,6 +903,7 @@ int session_close(struct session_writer *w)
 	evpack_free(&w->pack);
 	free(w->ev);
 	free(w->out);
+	free(w->nev);
 	free(w);
 	return err;
 }
@@ -851,7 +928,20 @@ struct session_reader {
 	size_t dec_cap, dec_len;
 	z_stream zs;
 	bool zs_ready;
+	/* version 3: what was read, to find blocks missing, repeated, moved */
+	uint8_t *seen;		/* bit per sequence number */
+	size_t seen_bytes;
+	uint32_t next_seq;	/* highest sequence number read + 1 */
+	uint64_t nread;		/* distinct blocks read */
+	uint64_t *nev;		/* records read, per collector id */
+	size_t nev_len;
+	bool gaps_done;
+	char *damage[SESSION_MAX_DAMAGE];
+	size_t ndamage;
+	uint8_t *scan;		/* file mode: resynchronisation window */
 };
+
+#define SCAN_CHUNK	(64u << 10)
 
 /* Grow *buf to at least n bytes (n is always under a SESSION_MAX_* cap). */
 static int reserve(uint8_t **buf, size_t *cap, size_t n)
@@ -1136,96 +1226,292 @@ static int unpack_block(struct session_reader *r, uint64_t off, uint32_t raw_len
 	return ret;
 }
 
-static int next_block(struct session_reader *r, struct session_block *blk,
-		      char *err, size_t errlen)
+/* A block header, whichever the version. */
+struct bhdr {
+	uint32_t type, seq, raw_len, comp_len, crc;
+	uint32_t len;				/* of the header */
+	uint8_t bytes[SESSION_BLOCK_HDR];	/* as read */
+};
+
+static void damage(struct session_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Note damage the reader went past; the first SESSION_MAX_DAMAGE are kept. */
+static void damage(struct session_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->ndamage < SESSION_MAX_DAMAGE) {
+		va_start(ap, fmt);
+		if (vasprintf(&r->damage[r->ndamage], fmt, ap) < 0)
+			r->damage[r->ndamage] = NULL;
+		va_end(ap);
+	}
+	r->ndamage++;
+}
+
+/* Version 3: the magic and the header's own CRC check. */
+static bool hdr_v3_ok(const uint8_t *h)
+{
+	return !memcmp(h, SESSION_BLOCK_MAGIC, 4) && crc(h, 24) == get_le32(h + 24);
+}
+
+static void hdr_parse(struct bhdr *b, const uint8_t *h, uint32_t version)
+{
+	if (version >= 3) {
+		b->len = SESSION_BLOCK_HDR;
+		b->type = get_le32(h + 4);
+		b->seq = get_le32(h + 8);
+		b->raw_len = get_le32(h + 12);
+		b->comp_len = get_le32(h + 16);
+		b->crc = get_le32(h + 20);
+	} else {
+		b->len = SESSION_BLOCK_HDR_V2;
+		b->type = get_le32(h);
+		b->seq = 0;
+		b->raw_len = get_le32(h + 4);
+		b->comp_len = get_le32(h + 8);
+		b->crc = get_le32(h + 12);
+	}
+	memcpy(b->bytes, h, b->len);
+}
+
+/*
+ * The offset of the first version 3 block header at or after from whose
+ * CRC checks; 0 if there is none. Memory: memmem over the buffer; file:
+ * windows of SCAN_CHUNK bytes overlapping by 3, so that no magic is split.
+ */
+static uint64_t resync(struct session_reader *r, uint64_t from)
 {
 	uint8_t hbuf[SESSION_BLOCK_HDR];
-	const uint8_t *h, *comp;
-	uint32_t type, raw_len, comp_len, crc, want;
-	uint64_t off = r->off;
-	const char *why = NULL;
+	const uint8_t *win, *p, *h;
+	size_t got, hgot;
+
+	if (!r->mem && !r->scan && !(r->scan = malloc(SCAN_CHUNK)))
+		return 0;
+	while (from + SESSION_BLOCK_HDR <= r->size) {
+		if (src_get(r, from, SCAN_CHUNK, r->scan, &win, &got) || got < 4)
+			return 0;
+		p = win;
+		while ((p = memmem(p, got - (size_t)(p - win), SESSION_BLOCK_MAGIC, 4))) {
+			uint64_t at = from + (uint64_t)(p - win);
+
+			if (src_get(r, at, sizeof(hbuf), hbuf, &h, &hgot))
+				return 0;
+			if (hgot == sizeof(hbuf) && hdr_v3_ok(h))
+				return at;
+			p++;
+		}
+		from += got - 3;
+	}
+	return 0;
+}
+
+/* Sequence numbers: a block takes at least its header, which bounds them. */
+static bool seq_seen(const struct session_reader *r, uint32_t seq)
+{
+	return (size_t)seq / 8 < r->seen_bytes && (r->seen[seq / 8] >> (seq % 8) & 1);
+}
+
+static int seq_mark(struct session_reader *r, uint32_t seq)
+{
+	size_t need = (size_t)seq / 8 + 1, n;
+	uint8_t *p;
+
+	if (need > r->seen_bytes) {
+		n = need > 2 * r->seen_bytes ? need : 2 * r->seen_bytes;
+		p = realloc(r->seen, n);
+		if (!p)
+			return -ENOMEM;
+		memset(p + r->seen_bytes, 0, n - r->seen_bytes);
+		r->seen = p;
+		r->seen_bytes = n;
+	}
+	r->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+	if (seq >= r->next_seq)
+		r->next_seq = seq + 1;
+	r->nread++;
+	return 0;
+}
+
+/* Version 3 blocks the file should hold but does not: said once, at its end. */
+static void note_gaps(struct session_reader *r)
+{
+	uint32_t a = 0, b;
+
+	r->gaps_done = true;
+	while (a < r->next_seq) {
+		if (seq_seen(r, a)) {
+			a++;
+			continue;
+		}
+		for (b = a; b + 1 < r->next_seq && !seq_seen(r, b + 1); b++)
+			;
+		if (a == b)
+			damage(r, "block number %u is missing (deleted or damaged)", a);
+		else
+			damage(r, "blocks number %u to %u are missing (deleted or damaged)", a, b);
+		a = b + 1;
+	}
+}
+
+/*
+ * Read the header at r->off into b. 1: read; 0: end of file (truncated
+ * set if a partial header is left). Version 3: a header that does not
+ * check is skipped to the next one that does (noted as damage).
+ */
+static int read_header(struct session_reader *r, struct bhdr *b, char *err, size_t errlen)
+{
+	uint8_t hbuf[SESSION_BLOCK_HDR];
+	uint32_t hlen = r->version >= 3 ? SESSION_BLOCK_HDR : SESSION_BLOCK_HDR_V2;
+	const uint8_t *h;
+	uint64_t next;
 	size_t got;
 	int ret;
 
-	ret = src_get(r, off, sizeof(hbuf), hbuf, &h, &got);
-	if (ret) {
-		fail(err, errlen, "read error at offset %llu: %s",
-		     (unsigned long long)off, strerror(-ret));
-		return ret;
+	for (;;) {
+		ret = src_get(r, r->off, hlen, hbuf, &h, &got);
+		if (ret) {
+			fail(err, errlen, "read error at offset %llu: %s",
+			     (unsigned long long)r->off, strerror(-ret));
+			return ret;
+		}
+		if (got == 0)
+			return 0;
+		if (got < hlen) {
+			r->truncated = true;
+			return 0;
+		}
+		if (r->version < 3 || hdr_v3_ok(h)) {
+			hdr_parse(b, h, r->version);
+			return 1;
+		}
+		/* a damaged header: its lengths cannot be trusted, find the next */
+		next = resync(r, r->off + 1);
+		if (!next) {
+			damage(r, "damaged block header at offset %llu: nothing readable after it (%llu bytes)",
+			       (unsigned long long)r->off,
+			       (unsigned long long)(r->size - r->off));
+			r->off = r->size;
+			return 0;
+		}
+		damage(r, "damaged block header at offset %llu: skipped %llu bytes to the next block",
+		       (unsigned long long)r->off, (unsigned long long)(next - r->off));
+		r->off = next;
 	}
-	if (got == 0)
-		return 0;
-	if (got < sizeof(hbuf)) {
-		r->truncated = true;
-		return 0;
-	}
-	type = get_le32(h);
-	raw_len = get_le32(h + 4);
-	comp_len = get_le32(h + 8);
-	crc = get_le32(h + 12);
-	/* the CRC needs the header bytes; in memory mode h is not hbuf yet */
-	if (h != hbuf)
-		memcpy(hbuf, h, sizeof(hbuf));
+}
 
-	if (!type_known(type, r->version)) {
+/* Count the records of the decoded events block, per collector. */
+static int count_block_events(struct session_reader *r, const struct session_block *blk)
+{
+	struct session_event ev;
+	size_t pos = 0;
+	int ret;
+
+	while ((ret = session_event_next(blk, &pos, &ev)) == 1) {
+		ret = count_event(&r->nev, &r->nev_len, ev.collector);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The block at r->off: 1 read into blk, 0 end of file, -EAGAIN skipped as
+ * damaged (version 3: noted, r->off moved past it), <0 stop with err set.
+ */
+static int next_block(struct session_reader *r, struct session_block *blk,
+		      char *err, size_t errlen)
+{
+	const uint8_t *comp;
+	const char *name, *why = NULL;
+	struct bhdr b;
+	uint64_t off;
+	bool v3 = r->version >= 3;
+	size_t got;
+	int ret;
+
+	ret = read_header(r, &b, err, errlen);
+	if (ret <= 0)
+		return ret;
+	off = r->off;
+	name = session_block_name(b.type);
+	if (!type_known(b.type, r->version)) {
 		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
-		     (unsigned long long)off, type);
+		     (unsigned long long)off, b.type);
 		return -EBADMSG;
 	}
-	if (comp_len > SESSION_MAX_COMP) {
+	if (b.comp_len > SESSION_MAX_COMP) {
 		fail(err, errlen, "corrupt block at offset %llu: compressed length %u exceeds the %u byte limit",
-		     (unsigned long long)off, comp_len, SESSION_MAX_COMP);
+		     (unsigned long long)off, b.comp_len, SESSION_MAX_COMP);
 		return -EBADMSG;
 	}
-	if (raw_len > raw_limit(type)) {
+	if (b.raw_len > raw_limit(b.type)) {
 		fail(err, errlen, "%s block at offset %llu: raw length %u exceeds the %u byte limit",
-		     session_block_name(type), (unsigned long long)off, raw_len,
-		     raw_limit(type));
+		     name, (unsigned long long)off, b.raw_len, raw_limit(b.type));
 		return -EFBIG;
 	}
-	if (!in_file(r, off + SESSION_BLOCK_HDR, comp_len)) {
+	if (!in_file(r, off + b.len, b.comp_len)) {
 		r->truncated = true;
 		return 0;
 	}
-	if (r->mem == NULL && reserve(&r->comp, &r->comp_cap, comp_len)) {
+	if (r->mem == NULL && reserve(&r->comp, &r->comp_cap, b.comp_len)) {
 		fail(err, errlen, "out of memory reading block at offset %llu",
 		     (unsigned long long)off);
 		return -ENOMEM;
 	}
-	ret = src_get(r, off + SESSION_BLOCK_HDR, comp_len, r->comp, &comp, &got);
+	ret = src_get(r, off + b.len, b.comp_len, r->comp, &comp, &got);
 	if (ret) {
 		fail(err, errlen, "read error at offset %llu: %s",
-		     (unsigned long long)(off + SESSION_BLOCK_HDR), strerror(-ret));
+		     (unsigned long long)(off + b.len), strerror(-ret));
 		return ret;
 	}
-	if (got < comp_len) {
+	if (got < b.comp_len) {
 		/* the file shrank under us */
 		r->truncated = true;
 		return 0;
 	}
-	want = block_crc(hbuf, comp, comp_len);
-	if (want != crc) {
-		fail(err, errlen, "corrupt block at offset %llu: CRC mismatch (stored 0x%08x, computed 0x%08x)",
-		     (unsigned long long)off, crc, want);
-		return -EBADMSG;
+	if (v3 ? crc(comp, b.comp_len) != b.crc :
+	    block_crc(b.bytes, comp, b.comp_len) != b.crc) {
+		if (!v3) {
+			fail(err, errlen, "corrupt block at offset %llu: CRC mismatch",
+			     (unsigned long long)off);
+			return -EBADMSG;
+		}
+		/* the header checked: its length is right, the data is not */
+		damage(r, "%s block number %u at offset %llu damaged (CRC mismatch): skipped",
+		       name, b.seq, (unsigned long long)off);
+		r->off = off + b.len + b.comp_len;
+		return -EAGAIN;
 	}
-	if ((uint64_t)raw_len > (uint64_t)comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK ||
-	    comp_len > raw_len + (raw_len >> 12) + 64) {
+	if ((uint64_t)b.raw_len > (uint64_t)b.comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK ||
+	    b.comp_len > b.raw_len + (b.raw_len >> 12) + 64) {
 		fail(err, errlen, "corrupt block at offset %llu: raw length %u impossible for %u compressed bytes",
-		     (unsigned long long)off, raw_len, comp_len);
+		     (unsigned long long)off, b.raw_len, b.comp_len);
 		return -EBADMSG;
 	}
-	ret = file_budget(r, off, type, raw_len, err, errlen);
+	if (v3 && seq_seen(r, b.seq)) {
+		damage(r, "%s block number %u at offset %llu repeats one already read: skipped",
+		       name, b.seq, (unsigned long long)off);
+		r->off = off + b.len + b.comp_len;
+		return -EAGAIN;
+	}
+	if (v3 && (uint64_t)b.seq > r->size / SESSION_BLOCK_HDR) {
+		fail(err, errlen, "corrupt block at offset %llu: block number %u impossible in %llu bytes",
+		     (unsigned long long)off, b.seq, (unsigned long long)r->size);
+		return -EBADMSG;
+	}
+	ret = file_budget(r, off, b.type, b.raw_len, err, errlen);
 	if (ret)
 		return ret;
-	if (reserve(&r->raw, &r->raw_cap, raw_len)) {
+	if (reserve(&r->raw, &r->raw_cap, b.raw_len)) {
 		fail(err, errlen, "out of memory reading block at offset %llu",
 		     (unsigned long long)off);
 		return -ENOMEM;
 	}
-	ret = inflate_block(r, comp, comp_len, raw_len, &why);
-	if (!ret && type == BLK_EVENTS_PACKED) {
-		ret = unpack_block(r, off, raw_len, &why, err, errlen);
+	ret = inflate_block(r, comp, b.comp_len, b.raw_len, &why);
+	if (!ret && b.type == BLK_EVENTS_PACKED) {
+		ret = unpack_block(r, off, b.raw_len, &why, err, errlen);
 		if (ret == -EFBIG)
 			return ret;
 	}
@@ -1235,16 +1521,30 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		return ret;
 	}
 	blk->offset = off;
-	if (type == BLK_EVENTS_PACKED) {
+	if (b.type == BLK_EVENTS_PACKED) {
 		blk->type = BLK_EVENTS;
 		blk->len = r->dec_len;
 		blk->data = r->dec;
 	} else {
-		blk->type = type;
-		blk->len = raw_len;
+		blk->type = b.type;
+		blk->len = b.raw_len;
 		blk->data = r->raw;
 	}
-	r->off = off + SESSION_BLOCK_HDR + comp_len;
+	if (v3) {
+		/* not a repeat (above), yet numbered below one read before */
+		if (b.seq < r->next_seq)
+			damage(r, "%s block number %u at offset %llu is out of order (after number %u)",
+			       name, b.seq, (unsigned long long)off, r->next_seq - 1);
+		ret = seq_mark(r, b.seq);
+		if (!ret && blk->type == BLK_EVENTS)
+			ret = count_block_events(r, blk);
+		if (ret) {
+			fail(err, errlen, "out of memory reading block at offset %llu",
+			     (unsigned long long)off);
+			return ret;
+		}
+	}
+	r->off = off + b.len + b.comp_len;
 	return 1;
 }
 
@@ -1256,21 +1556,81 @@ int session_next_block(struct session_reader *r, struct session_block *blk,
 
 	if (!r || !blk)
 		return -EINVAL;
-	/* a reader stops at the first corrupt block; repeat its error */
+	/* a reader stops at a block over a budget or (v1, v2) a corrupt one */
 	if (r->failed) {
 		fail(err, errlen, "%s", r->failmsg);
 		return r->failed;
 	}
-	if (r->truncated)
-		return 0;
 	msg[0] = '\0';
-	ret = next_block(r, blk, msg, sizeof(msg));
+	do {
+		ret = r->truncated ? 0 : next_block(r, blk, msg, sizeof(msg));
+	} while (ret == -EAGAIN);
 	if (ret < 0) {
 		r->failed = ret;
 		snprintf(r->failmsg, sizeof(r->failmsg), "%s", msg);
 		fail(err, errlen, "%s", msg);
 	}
+	if (ret == 0 && r->version >= 3 && !r->gaps_done)
+		note_gaps(r);
 	return ret;
+}
+
+size_t session_damage_count(const struct session_reader *r)
+{
+	return r ? r->ndamage : 0;
+}
+
+const char *session_damage(const struct session_reader *r, size_t i)
+{
+	if (!r || i >= r->ndamage || i >= SESSION_MAX_DAMAGE)
+		return NULL;
+	return r->damage[i] ? r->damage[i] : "damaged (out of memory for the message)";
+}
+
+/* Append "name: got read, want written" to msg (at *n of len). */
+static void count_diff(char *msg, size_t len, size_t *n, const char *name, const char *id,
+		       uint64_t got, uint64_t want)
+{
+	if (*n < len)
+		*n += (size_t)snprintf(msg + *n, len - *n, "%s%s%s: %llu read, %llu written",
+				       *n ? "; " : "", name ? name : "collector ",
+				       name ? "" : id, (unsigned long long)got,
+				       (unsigned long long)want);
+}
+
+void session_check_summary(struct session_reader *r, const json_t *in,
+			   const char *(*name)(uint16_t collector))
+{
+	json_t *ev = json_object_get(in, "events"), *v;
+	char msg[512] = "", id[24];
+	const char *key;
+	size_t n = 0;
+	uint64_t blocks, got;
+
+	/* a writer of raw blocks (tests) may leave it out; damage is caught by CRCs */
+	if (!r || r->version < 3 || !json_is_object(in))
+		return;
+	blocks = (uint64_t)json_integer_value(json_object_get(in, "blocks"));
+	/* the SUMMARY itself is read already */
+	if (blocks + 1 != r->nread)
+		damage(r, "the SUMMARY counts %llu blocks before it, %llu were read",
+		       (unsigned long long)blocks, (unsigned long long)(r->nread - 1));
+	json_object_foreach(ev, key, v) {
+		unsigned long i = strtoul(key, NULL, 10);
+
+		got = i < r->nev_len ? r->nev[i] : 0;
+		if (got != (uint64_t)json_integer_value(v))
+			count_diff(msg, sizeof(msg), &n, name && i <= UINT16_MAX ? name((uint16_t)i) : NULL,
+				   key, got, (uint64_t)json_integer_value(v));
+	}
+	for (size_t i = 0; i < r->nev_len; i++) {
+		snprintf(id, sizeof(id), "%zu", i);
+		if (r->nev[i] && !json_object_get(ev, id))
+			count_diff(msg, sizeof(msg), &n, name ? name((uint16_t)i) : NULL, id,
+				   r->nev[i], 0);
+	}
+	if (msg[0])
+		damage(r, "event counts differ from the SUMMARY's: %s", msg);
 }
 
 bool session_truncated(const struct session_reader *r)
@@ -1299,6 +1659,11 @@ void session_reader_free(struct session_reader *r)
 	free(r->comp);
 	free(r->raw);
 	free(r->dec);
+	free(r->seen);
+	free(r->nev);
+	free(r->scan);
+	for (size_t i = 0; i < r->ndamage && i < SESSION_MAX_DAMAGE; i++)
+		free(r->damage[i]);
 	free(r);
 }
 

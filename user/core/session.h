@@ -3,11 +3,20 @@
  * Session file format (SPEC §4).
  *
  *   file   := magic "DISCOSES" | u32 version | u32 reserved | block*
- *   block  := u32 type | u32 raw_len | u32 comp_len | u32 crc | data[comp_len]
+ *   block  := "DBLK" | u32 type | u32 seq | u32 raw_len | u32 comp_len |
+ *             u32 data_crc | u32 hdr_crc | data[comp_len]       (version 3)
+ *   block  := u32 type | u32 raw_len | u32 comp_len | u32 crc |
+ *             data[comp_len]                              (versions 1, 2)
  *
- * All integers little endian. crc is zlib's crc32() over the first three
- * header words and the compressed data, so a corrupted length is caught as
- * surely as a corrupted payload. data is zlib (deflate) of raw_len bytes.
+ * All integers little endian; data is zlib (deflate) of raw_len bytes.
+ * Version 3: hdr_crc is crc32() of the 24 header bytes before it, data_crc
+ * of data; seq counts blocks from 0. A block whose data is damaged is
+ * skipped by its (checked) length; after a damaged header the reader finds
+ * the next "DBLK" whose hdr_crc checks. The sequence numbers and the
+ * SUMMARY's "integrity" object (block and per-collector event counts,
+ * added by session_write_json) show blocks deleted, duplicated or
+ * reordered. Versions 1, 2: crc covers the first three header words and
+ * the data; the reader stops at the first damaged block.
  *
  * Block types: HEADER (JSON, first), EVENTS (packed event records), STATE
  * (JSON snapshot of histograms and counters, written periodically so a
@@ -27,10 +36,14 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		2	/* what the writer writes */
+#define SESSION_VERSION		3	/* what the writer writes */
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
-#define SESSION_BLOCK_HDR	16
+#define SESSION_BLOCK_MAGIC	"DBLK"
+#define SESSION_BLOCK_HDR	28	/* version 3 */
+#define SESSION_BLOCK_HDR_V2	16	/* versions 1 and 2 */
+/* at most this many damage messages are kept (and a count of the rest) */
+#define SESSION_MAX_DAMAGE	16
 /*
  * Budgets (docs/session-format.md, "Limits"). The writer never writes a
  * block past them, so the reader can refuse one as hostile: it stops
@@ -113,12 +126,29 @@ struct session_reader *session_open_mem(const void *buf, size_t len,
 					char *err, size_t errlen);
 /*
  * 1: a block was read into blk. 0: end of file; if the file ended inside a
- * block, session_truncated() is then true. <0: corrupt block (bad CRC, bad
- * length, bad type, inflate error); err names the byte offset.
+ * block, session_truncated() is then true. <0: a block over a budget, or
+ * (versions 1, 2) a corrupt one; err names the block and byte offset, and
+ * the reader stops there. Version 3 damage (a bad CRC, a damaged header,
+ * a duplicate, a block out of order or missing) does not stop it: the
+ * damaged block is skipped and said in session_damage().
  */
 int session_next_block(struct session_reader *r, struct session_block *blk,
 		       char *err, size_t errlen);
 bool session_truncated(const struct session_reader *r);
+/*
+ * Damage the reader skipped or found so far, in file order: how many, and
+ * message i (i < SESSION_MAX_DAMAGE; the ones past it are only counted).
+ * Missing sequence numbers are added once the end of the file is read.
+ */
+size_t session_damage_count(const struct session_reader *r);
+const char *session_damage(const struct session_reader *r, size_t i);
+/*
+ * Compare the SUMMARY's "integrity" object with what was read (version 3;
+ * call it when the SUMMARY block is read): a difference is added as damage.
+ * name() gives a collector's name for the message (NULL: its id).
+ */
+void session_check_summary(struct session_reader *r, const json_t *integrity,
+			   const char *(*name)(uint16_t collector));
 /* The file's format version (SESSION_VERSION_MIN .. SESSION_VERSION). */
 uint32_t session_version(const struct session_reader *r);
 /* Offset just past the last whole block read. */
