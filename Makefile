@@ -27,7 +27,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-f
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS := -lbpf -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
@@ -50,6 +50,8 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BINS := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(FIXTURE_SRCS))
+# stack_fixture built as most of Debian is, without frame pointers
+FIXTURE_BINS += $(OUTPUT)/fixtures/stack_fixture_nofp
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 PRELOAD_SRCS := $(sort $(wildcard user/preload/*.c))
 PRELOAD_LIB := libdisco-alloc.so
@@ -77,6 +79,7 @@ DEPS_PKGS := \
 	bpftool \
 	libbpf-dev \
 	libelf-dev \
+	libdw-dev \
 	zlib1g-dev \
 	libdeflate-dev \
 	libcmocka-dev \
@@ -182,7 +185,7 @@ $(PRELOAD_LIB): $(PRELOAD_SRCS) $(wildcard user/preload/*.h) bpf/alloc.h
 MHD_SRCS := $(shell grep -l '<microhttpd.h>' $(LIB_SRCS) /dev/null 2>/dev/null)
 STATIC_OBJS := $(filter-out $(patsubst %.c,$(OUTPUT)/%.o,$(MHD_SRCS)),$(LIB_OBJS)) \
 	       $(if $(MHD_SRCS),$(OUTPUT)/user/static/serve_absent.o)
-STATIC_LIBS := $(shell pkg-config --static --libs libbpf libdeflate jansson libcap capstone 2>/dev/null) \
+STATIC_LIBS := $(shell pkg-config --static --libs libdw libbpf libdeflate jansson libcap capstone 2>/dev/null) \
 	       -lm -lpthread
 static: $(OUTPUT)/disco-static
 $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
@@ -277,6 +280,11 @@ $(OUTPUT)/tests/test_preload: tests/unit/test_preload.c $(PRELOAD_SRCS) $(LIB) |
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c | $(OUTPUT)/fixtures
 	$(call msg,CC,$@)
 	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -Wall -o $@ $< -lpthread
+
+# Only --call-graph dwarf unwinds it: a frame-pointer walk stops at once.
+$(OUTPUT)/fixtures/stack_fixture_nofp: tests/fixtures/stack_fixture.c | $(OUTPUT)/fixtures
+	$(call msg,CC,$@)
+	$(Q)$(CC) -g -O2 -fomit-frame-pointer -Wall -o $@ $< -lpthread
 
 unit: $(UNIT_BINS) $(FIXTURE_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \

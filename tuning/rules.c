@@ -18,39 +18,6 @@
 
 /* ---- result plumbing ----------------------------------------------------- */
 
-static const char *const family_names[FAM_COUNT] = {
-	[FAM_SYSCTL] = "sysctl",
-	[FAM_NOFILE] = "nofile",
-	[FAM_AFFINITY] = "affinity",
-};
-
-const char *tune_family_name(enum tune_family f)
-{
-	return f < FAM_COUNT ? family_names[f] : "?";
-}
-
-int tune_family_parse(const char *list, unsigned int *mask)
-{
-	const char *p = list;
-
-	*mask = 0;
-	while (*p) {
-		size_t l = strcspn(p, ",");
-		int i;
-
-		for (i = 0; i < FAM_COUNT; i++)
-			if (strlen(family_names[i]) == l && !strncmp(p, family_names[i], l))
-				break;
-		if (i == FAM_COUNT)
-			return -EINVAL;
-		*mask |= 1u << i;
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return *mask ? 0 : -EINVAL;
-}
-
 static struct proposal *grow(struct proposal **v, size_t *n, size_t *cap, const char *rule,
 			     enum tune_family fam)
 {

@@ -473,7 +473,7 @@ static void say_touches(const struct journal *j, const struct live_knobs *lk, co
 	for (size_t i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
-		if (e->family != FAM_SYSCTL)
+		if (knob_family(e->family)->per_process)
 			printf("  %s of pid %d (start time %llu)\n", e->knob, (int)e->pid,
 			       (unsigned long long)e->start_time);
 		else if (strncmp(e->knob, "net.", 4))
@@ -630,8 +630,8 @@ static void verify_plan(const struct tune_result *res, struct verify *v, int win
 		int k;
 
 		/* fs.nr_open raised for a hard limit stands or falls with it */
-		for (size_t o = 0; p->family == FAM_SYSCTL && o < res->n; o++)
-			prerequisite |= res->props[o].family != FAM_SYSCTL &&
+		for (size_t o = 0; !knob_family(p->family)->per_process && o < res->n; o++)
+			prerequisite |= knob_family(res->props[o].family)->per_process &&
 					!strcmp(res->props[o].rule, p->rule);
 		if (prerequisite)
 			continue;
@@ -737,7 +737,7 @@ static struct verify_unit *unit_of(struct verify *v, const struct journal_entry 
 {
 	for (int k = 0; k < v->n; k++)
 		if (!strcmp(v->u[k].p->rule, e->rule) &&
-		    (e->family == FAM_SYSCTL || v->u[k].p->pid == e->pid))
+		    (!knob_family(e->family)->per_process || v->u[k].p->pid == e->pid))
 			return &v->u[k];
 	return NULL;
 }
@@ -864,7 +864,7 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		const struct proposal *p = &res->props[i];
 		struct journal_entry *e = &j.e[j.n];
 
-		if (p->family != FAM_SYSCTL && !live) {
+		if (knob_family(p->family)->per_process && !live) {
 			fprintf(out, "pid %d %s: not applied: --root %s is not this system's live "
 				"processes\n", (int)p->pid, p->knob, a->root);
 			continue;
@@ -872,7 +872,7 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		snprintf(e->rule, sizeof(e->rule), "%s", p->rule);
 		e->family = p->family;
 		snprintf(e->knob, sizeof(e->knob), "%s", p->knob);
-		e->pid = p->family == FAM_SYSCTL ? 0 : p->pid;
+		e->pid = knob_family(p->family)->per_process ? p->pid : 0;
 		e->start_time = p->start_time;
 		snprintf(e->previous, sizeof(e->previous), "%s", p->current);
 		snprintf(e->next, sizeof(e->next), "%s", p->proposed);

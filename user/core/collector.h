@@ -123,6 +123,12 @@ struct col_run {
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
 	const void *opts;		/* the collector's options (col_opts or its defaults) */
+	/*
+	 * collect() is for a periodic STATE block that another one follows:
+	 * what only the final report shows (stack lists) may be left out,
+	 * but every counter the intervals use must be there.
+	 */
+	bool periodic;
 };
 
 struct report_opts {
@@ -166,6 +172,12 @@ struct collector {
 	 */
 	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
+	/*
+	 * optional: false keeps an event out of the session file (on_event
+	 * still gets it): raw material consumed while recording, such as
+	 * cpu's copies of user stacks, which hold the target's memory.
+	 */
+	bool (*record_event)(const void *data, size_t len);
 	/*
 	 * optional: the session is ending, still attached, before the last
 	 * drain of the ring: records for what is still open (connections)
