@@ -1152,6 +1152,47 @@ static void test_session_writer_trims_snapshot_over_budget_to_fit(void **state)
 	free(mib);
 }
 
+/*
+ * Blocks that deflate far better than real ones would take the file past
+ * the reader's whole-file budget: the writer stores them instead, so the
+ * reader reads every one.
+ */
+static void test_session_writer_stays_within_whole_file_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256] = "", *mib = malloc(1 << 20);
+	int n = 0, ret;
+	struct stat st;
+
+	assert_non_null(mib);
+	memset(mib, ' ', 1 << 20);
+	mib[0] = '{';
+	mib[(1 << 20) - 1] = '}';
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	/* 48 MiB that deflate to ~50 KB: past the 32 MiB floor */
+	for (int i = 0; i < 48; i++)
+		assert_int_equal(session_write_block(w, BLK_STATE, mib, 1 << 20), 0);
+	assert_int_equal(session_close(w), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	/* past the floor, just enough blocks went in stored to keep 32:1 */
+	assert_true((uint64_t)st.st_size * SESSION_FILE_RATIO >= (48ull << 20));
+	assert_true(st.st_size < (4 << 20));
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1)
+		n++;
+	if (ret)
+		fail_msg("%s", err);
+	assert_int_equal(n, 48);
+	assert_int_equal(session_damage_count(r), 0);
+	session_reader_free(r);
+	free(mib);
+}
+
 static void test_session_event_next_rejects_record_past_block_end(void **state)
 {
 	uint8_t data[16] = { 1, 0, 4, 0, 'a', 'b', 'c', 'd', 2, 0, 9, 0, 'x' };
@@ -1544,6 +1585,7 @@ int main(void)
 		T(test_session_json_shape_counts_items_and_depth_outside_strings),
 		T(test_session_block_json_refuses_deep_and_many_items_naming_offset),
 		T(test_session_writer_trims_snapshot_over_budget_to_fit),
+		T(test_session_writer_stays_within_whole_file_budget),
 		T(test_session_events_block_cut_only_when_next_record_would_not_fit),
 		T(test_session_other_block_writes_pending_events_first),
 		T(test_session_empty_block_round_trips),

@@ -238,6 +238,8 @@ struct session_writer {
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
 	struct libdeflate_compressor *dc;
+	struct libdeflate_compressor *store;	/* level 0: file_budget_for() */
+	uint64_t inflated;	/* what the reader's file_budget() will count */
 	uint32_t seq;		/* blocks handed over so far: the next one's number */
 	uint64_t *nev;		/* records added, per collector id */
 	size_t nev_len;
@@ -312,19 +314,35 @@ static int block_ok(uint32_t type, const void *data, size_t len)
  */
 #define SESSION_DEFLATE_LEVEL	1
 
+/* The reader's whole-file budget (file_budget) for a file of size bytes. */
+static uint64_t file_budget_for(uint64_t size)
+{
+	uint64_t b = size * SESSION_FILE_RATIO;
+
+	return b > SESSION_FILE_FLOOR ? b : SESSION_FILE_FLOOR;
+}
+
 static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq,
 			   const void *data, size_t len)
 {
 	size_t bound, comp_len;
+	uint64_t cost = len;
+	int err;
 	uint8_t *p;
 
 	/* callers checked the block (block_ok), or made it (packed events) */
 	if (!w->dc) {
 		w->dc = libdeflate_alloc_compressor(SESSION_DEFLATE_LEVEL);
-		if (!w->dc)
+		w->store = libdeflate_alloc_compressor(0);
+		if (!w->dc || !w->store)
 			return -ENOMEM;
 	}
+	/* the reader counts a packed block's decoded size too */
+	if (type == BLK_EVENTS_PACKED && len >= EVPACK_HDR)
+		cost += get_le32((const uint8_t *)data + 4);
 	bound = libdeflate_zlib_compress_bound(w->dc, len);
+	if (libdeflate_zlib_compress_bound(w->store, len) > bound)
+		bound = libdeflate_zlib_compress_bound(w->store, len);
 	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
 		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
 		if (!p)
@@ -334,6 +352,16 @@ static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq
 	}
 	comp_len = libdeflate_zlib_compress(w->dc, len ? data : "", len,
 					    w->out + SESSION_BLOCK_HDR, bound);
+	/*
+	 * Blocks that deflate far better than real ones (real files inflate
+	 * to at most 14 times their size) would take the file past the
+	 * reader's budget: such a block is stored instead, which keeps the
+	 * file within it whatever was written before.
+	 */
+	if (comp_len && w->inflated + cost >
+	    file_budget_for(w->off + SESSION_BLOCK_HDR + comp_len))
+		comp_len = libdeflate_zlib_compress(w->store, len ? data : "", len,
+						    w->out + SESSION_BLOCK_HDR, bound);
 	if (!comp_len)
 		return -EIO;
 	if (comp_len > SESSION_MAX_COMP)
@@ -345,7 +373,10 @@ static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq
 	put_le32(w->out + 16, (uint32_t)comp_len);
 	put_le32(w->out + 20, crc(w->out + SESSION_BLOCK_HDR, comp_len));
 	put_le32(w->out + 24, crc(w->out, 24));
-	return append(w, w->out, SESSION_BLOCK_HDR + comp_len);
+	err = append(w, w->out, SESSION_BLOCK_HDR + comp_len);
+	if (!err)
+		w->inflated += cost;
+	return err;
 }
 
 static int queue_events(struct session_writer *w, bool sync);
@@ -907,6 +938,7 @@ int session_close(struct session_writer *w)
 	if (!err)
 		err = err2;
 	libdeflate_free_compressor(w->dc);
+	libdeflate_free_compressor(w->store);
 	evpack_free(&w->pack);
 	free(w->ev);
 	free(w->out);
@@ -1140,10 +1172,8 @@ static bool in_file(struct session_reader *r, uint64_t off, uint64_t n)
 static int file_budget(struct session_reader *r, uint64_t off, uint32_t type,
 		       uint64_t n, char *err, size_t errlen)
 {
-	uint64_t budget = r->size * SESSION_FILE_RATIO;
+	uint64_t budget = file_budget_for(r->size);
 
-	if (budget < SESSION_FILE_FLOOR)
-		budget = SESSION_FILE_FLOOR;
 	if (r->inflated + n > budget) {
 		fail(err, errlen, "%s block at offset %llu: the file would inflate past its budget of %llu bytes (%u times its size, at least %llu)",
 		     session_block_name(type), (unsigned long long)off,
