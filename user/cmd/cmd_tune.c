@@ -991,6 +991,53 @@ out:
 	return rc;
 }
 
+/*
+ * The evidence: a recorded session (--from), or a window of -d: snapshots
+ * at both ends, with BPF sampling, one run of COMMAND or a plain wait in
+ * between. Neither: *ev stays NULL and there is no "before". EXIT_*.
+ */
+static int gather_evidence(struct tune_args *a, int argc, char **argv,
+			   struct snapshot *before, bool *have_before, json_t **ev)
+{
+	/* a workload's window is its run: counters, like every verify window */
+	bool bpf = !a->no_sample && !a->cmd;
+	char err[256];
+	int failures = 0;
+
+	if (a->from) {
+		struct report_opts ro = { 0 };
+
+		*ev = report_load(a->from, &ro, err, sizeof(err));
+		if (!*ev)
+			log_err("%s: %s", a->from, err);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (!a->duration_ns)
+		return EXIT_OK;
+	if (bpf && geteuid() != 0) {
+		log_err("sampling with BPF needs root: run as root, or use --from FILE "
+			"or --no-sample");
+		return EXIT_ERR;
+	}
+	if (take_snapshot(a, before, a->pids, a->npids, true))
+		return EXIT_ERR;
+	*have_before = true;
+	if (!a->json && !a->quiet && a->cmd)
+		fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
+			a->cmd[0]);
+	else if (!a->json && !a->quiet)
+		fprintf(stderr, "disco: sampling for %.1fs%s\n", a->duration_ns / 1e9,
+			bpf ? " (sched, tcp)" : " (counters only)");
+	if (bpf) {
+		*ev = sample(a, argc, argv);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (a->cmd)
+		return window_load(a, &failures) ? EXIT_ERR : EXIT_OK;
+	sleep_ns(a->duration_ns);
+	return EXIT_OK;
+}
+
 int cmd_tune(int argc, char **argv)
 {
 	struct snapshot before = { 0 }, after = { 0 };
@@ -1001,7 +1048,6 @@ int cmd_tune(int argc, char **argv)
 	pid_t targets[TUNE_MAX_TARGETS];
 	bool have_before = false;
 	int rc, nt;
-	char err[256];
 
 	rc = parse_args(argc, argv, &a);
 	if (rc != EXIT_OK)
@@ -1022,50 +1068,9 @@ int cmd_tune(int argc, char **argv)
 		return list_journals(&a, &scope);
 	if (a.rollback)
 		return do_rollback(&a, &scope);
-
-	if (a.from) {
-		struct report_opts ro = { 0 };
-
-		ev = report_load(a.from, &ro, err, sizeof(err));
-		if (!ev) {
-			log_err("%s: %s", a.from, err);
-			return EXIT_ERR;
-		}
-	} else if (a.duration_ns) {
-		/* a workload's window is its run: counters, like every verify window */
-		bool bpf = !a.no_sample && !a.cmd;
-
-		if (bpf && geteuid() != 0) {
-			log_err("sampling with BPF needs root: run as root, or use --from FILE "
-				"or --no-sample");
-			return EXIT_ERR;
-		}
-		if (take_snapshot(&a, &before, a.pids, a.npids, true))
-			return EXIT_ERR;
-		have_before = true;
-		if (!a.json && !a.quiet && a.cmd)
-			fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
-				a.cmd[0]);
-		else if (!a.json && !a.quiet)
-			fprintf(stderr, "disco: sampling for %.1fs%s\n", a.duration_ns / 1e9,
-				bpf ? " (sched, tcp)" : " (counters only)");
-		if (bpf) {
-			ev = sample(&a, argc, argv);
-			if (!ev) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else if (a.cmd) {
-			int failures = 0;
-
-			if (window_load(&a, &failures)) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else {
-			sleep_ns(a.duration_ns);
-		}
-	}
+	rc = gather_evidence(&a, argc, argv, &before, &have_before, &ev);
+	if (rc != EXIT_OK)
+		goto out;
 	nt = a.npids ? a.npids : evidence_pids(ev, targets, TUNE_MAX_TARGETS);
 	if (take_snapshot(&a, &after, a.npids ? a.pids : targets, nt, true)) {
 		rc = EXIT_ERR;
