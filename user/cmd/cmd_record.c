@@ -24,6 +24,7 @@
 #include "record_opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "safepath.h"
 #include "timeline.h"
 #include "clock.h"
 
@@ -50,7 +51,8 @@ const char usage_record[] =
 "  -n, --count COUNT       with -i: stop after COUNT intervals\n"
 "      --min-latency TIME  outlier threshold (default 10ms)\n"
 "  -F, --freq HZ           sampling frequency of -e cpu, per CPU (default 49)\n"
-"  -o, --output FILE       session file (default disco.data), created 0600\n"
+"  -o, --output FILE       session file (default disco.data), created 0600; refused\n"
+"                          below a symlink owned by neither root nor you\n"
 "  -f, --force             overwrite FILE if it exists (never through a symlink)\n"
 "  -q, --quiet             no live status and no summary at the end\n"
 "  -j, --json              the summary as JSON (disco.report/1) on stdout, even with -q\n"
@@ -366,7 +368,7 @@ const struct opt_cmd opt_cmd_record = {
 	.common = CO_OUTPUT | CO_PID | CO_EVENT | CO_DURATION,
 	.json_means = "the summary at the end as JSON (schema disco.report/1) on stdout, even with -q",
 	.quiet_means = "no live status and no summary at the end",
-	.output_means = "session file (default disco.data), created 0600",
+	.output_means = "session file (default disco.data), created 0600; refused below a symlink owned by neither root nor you",
 	.colopts = true,
 	.in_order = true,
 };
@@ -381,23 +383,31 @@ int cmd_record(int argc, char **argv)
 	json_t *prev_iv = NULL;
 	bool tty = isatty(STDERR_FILENO), child_done = false, rotated = false;
 	const char *why = NULL;
-	char old[PATH_MAX];
+	char old[PATH_MAX], unsafe[PATH_MAX + 80];
 	int rc, err, status;
 
 	rc = record_parse_args(argc, argv, &opt_cmd_record, &a, NULL);
 	if (rc != EXIT_OK)
 		return rc;
-	if (a.count && !a.interval_ns)
-		return usage_error("record", "-n COUNT counts intervals: give -i SECS too");
+	if (a.count && !a.interval_ns) {
+		rc = usage_error("record", "-n COUNT counts intervals: give -i SECS too");
+		goto out_child;
+	}
+	rc = EXIT_ERR;
+	err = safepath_check_dirs(a.output, getuid(), unsafe, sizeof(unsafe));
+	if (err) {
+		log_err("refusing to write %s: %s", a.output, unsafe);
+		goto out_child;
+	}
 	if (a.cmd_argc) {
 		if (!a.system_wide && collectors_prepare_command(a.mask, &a.o))
-			return EXIT_ERR;
-		err = child_spawn(&ch, a.cmd_argv, a.user);
-		if (err)
-			return EXIT_ERR;
+			goto out_child;
+		if (child_spawn(&ch, a.cmd_argv, a.user))
+			goto out_child;
 		if (!a.system_wide)
 			a.o.target_pid = ch.pid;
 	}
+	rc = EXIT_OK;
 	if (!a.force && rotate_old(a.output, old, sizeof(old), &rotated)) {
 		rc = EXIT_ERR;
 		goto out_child;
