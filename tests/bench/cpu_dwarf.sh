@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What --call-graph dwarf costs beside frame pointers, and what it buys.
 # 1. Cost per sample: two stack_fixture processes keep both CPUs busy while
-#    `disco record -e cpu -F HZ` (whole machine, --bpf-stats on) runs in fp
-#    then dwarf mode, alternating, ROUNDS each; medians of the BPF program's
-#    ns per run (every run is a sample: nothing is filtered out), of the
-#    recorder's CPU per sample (ring, unwinding, snapshots) and of the
-#    unwinding alone.
+#    `disco record -e cpu -F HZ -p THEM` (--bpf-stats on) runs in fp then
+#    dwarf mode, alternating, ROUNDS each; medians of the BPF program's run
+#    time per sample of the fixtures (the runs that other tasks' samples
+#    filter out are charged to them too, "runs" says how many there were),
+#    of the recorder's CPU per sample (start-up, ring, unwinding,
+#    snapshots) and of the unwinding alone (recorder CPU time).
 # 2. Stacks cut short, fp vs dwarf: the fixture built without frame
 #    pointers, and Debian's gzip and /usr/bin/python3 in a loop.
 # Usage: tests/bench/cpu_dwarf.sh [ROUNDS] [SECS] [HZ]
@@ -27,10 +28,10 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 for ((i = 1; i <= ROUNDS; i++)); do
 	for m in fp dwarf; do
 		"$DISCO" record -e cpu -F "$HZ" --call-graph "$m" --bpf-stats on -q -f -d "$SECS" \
-			-o "$T/$m.data"
+			-p "${pids[0]}" -p "${pids[1]}" -o "$T/$m.data"
 		"$DISCO" report "$T/$m.data" --format json | jq -r --arg m "$m" '.collectors.cpu as $c
 			| ($c.programs[] | select(.name == "cpu_sample")) as $p
-			| [$m, $p.ns_per_run, .cost.recorder_cpu_ns / ($c.samples + $c.idle_samples),
+			| [$m, $p.run_time_ns / $c.samples, $p.run_count, .cost.recorder_cpu_ns / $c.samples,
 			   (if $c.dwarf then $c.dwarf.unwind_ns / $c.dwarf.samples else 0 end),
 			   $c.truncated_samples * 100 / $c.samples, .cost.file_bytes] | map(tostring)
 			| join(" ")' >> "$T/rows"
@@ -38,11 +39,11 @@ for ((i = 1; i <= ROUNDS; i++)); do
 done
 kill "${pids[@]}" || true
 wait 2>/dev/null || true
-echo "per sample at -F $HZ, whole machine, 2 stack_fixture busy loops, $ROUNDS rounds of ${SECS}s (medians):"
-printf '  %-6s %12s %16s %12s %10s %12s\n' mode bpf_ns recorder_cpu_ns unwind_ns cut_% file_bytes
+echo "per sample at -F $HZ of 2 stack_fixture busy loops (-p), $ROUNDS rounds of ${SECS}s (medians):"
+printf '  %-6s %12s %12s %16s %12s %12s %12s\n' mode bpf_ns runs recorder_cpu_ns unwind_ns cut_% file_bytes
 for m in fp dwarf; do
 	printf '  %-6s' "$m"
-	for col in 2 3 4 5 6; do
+	for col in 2 3 4 5 6 7; do
 		awk -v m="$m" -v c="$col" '$1 == m {print $c}' "$T/rows" | median | xargs printf ' %12.0f'
 	done
 	echo

@@ -15,7 +15,6 @@
 #include <bpf/bpf.h>
 #include "cmd.h"
 #include "collector.h"
-#include "clock.h"
 #include "log.h"
 #include "stacks.h"
 #include "untrusted.h"
@@ -211,10 +210,19 @@ static int unwinder_load_proc(struct cpu_priv *p, pid_t pid)
 	return err;
 }
 
+/* CPU time of the recorder's thread: what unwinding costs, not waits for a CPU */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* --call-graph dwarf: unwind one sample now and count its stack. */
 static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 {
-	uint64_t ips[USTACK_MAX_DEPTH], t0 = mono_ns();
+	uint64_t ips[USTACK_MAX_DEPTH], t0 = thread_cpu_ns();
 	struct ustack_sample s;
 	bool complete = false, stale = false;
 	int n;
@@ -239,7 +247,7 @@ static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 	if (ustack_agg_add(p->agg, s.tgid, s.comm, s.kstack, ips, n, !complete))
 		p->dwarf_lost++;
 	p->dwarf_samples++;
-	p->unwind_ns += mono_ns() - t0;
+	p->unwind_ns += thread_cpu_ns() - t0;
 }
 
 static void cpu_on_event(struct col_run *run, const void *data, size_t len)
