@@ -74,8 +74,15 @@ static int cpu_set_option(void *opts, const char *name, const char *arg)
 	return 0;
 }
 
+/* A row as the memo knows it: the map key and which user stack (as stack_syms_frames' ukey). */
+struct memo_key {
+	struct cpu_key k;
+	int64_t ukey;
+};
+
 struct cpu_priv {
 	struct stack_syms *ss;
+	struct stack_memo *memo;	/* rows already resolved (struct memo_key) */
 	struct bpf_link **links;
 	int nlinks;
 	unsigned int hz;
@@ -92,6 +99,7 @@ static void priv_free(struct cpu_priv *p)
 	for (int i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	stack_memo_free(p->memo);
 	stack_syms_free(p->ss);
 	unwinder_free(p->uw);
 	ustack_agg_free(p->agg);
@@ -156,7 +164,8 @@ static int cpu_configure(struct col_run *run, const struct rec_opts *o)
 	p->dwarf_stack = op->dwarf_stack;
 	skel->rodata->dwarf_stack = op->dwarf_stack;
 	p->ss = stack_syms_new("cpu");
-	if (!p->ss)
+	p->memo = stack_memo_new(sizeof(struct memo_key));
+	if (!p->ss || !p->memo)
 		return -ENOMEM;
 	if (!p->dwarf_stack)
 		return 0;
@@ -353,6 +362,35 @@ static int by_count_desc(const void *a, const void *b)
 	return (int)x->k.tgid - (int)y->k.tgid;
 }
 
+/* The resolved frames of a row: remembered from an earlier snapshot, or resolved now. */
+static const struct stack_memo_row *row_frames(struct cpu_priv *p, int sfd, const struct row *r)
+{
+	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
+	/* unwound stacks are keyed apart from the kernel's stack ids */
+	struct memo_key mk = { r->k, r->u ? (1LL << 32) + (int64_t)r->uidx : r->k.ustack };
+	const struct stack_memo_row *have = stack_memo_get(p->memo, &mk);
+	struct stack_memo_row m;
+
+	if (have)
+		return have;
+	m.nk = stack_read(sfd, r->k.kstack, kips);
+	m.nu = r->u ? (int)r->u->nframes : stack_read(sfd, r->k.ustack, uips);
+	m.frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, m.nk,
+				     mk.ukey, r->u ? r->u->ips : uips, m.nu);
+	/*
+	 * dwarf: the CFI says where a thread's stack ends (its return
+	 * address undefined, in _start or clone), even in stripped files
+	 */
+	m.complete = r->u ? !r->u->truncated
+			  : r->k.ustack == -2 || stack_user_complete(m.frames, m.nu, CPU_STACK_DEPTH);
+	if (!m.frames || stack_memo_put(p->memo, &mk, &m)) {
+		json_decref(m.frames);
+		return NULL;
+	}
+	json_decref(m.frames);
+	return stack_memo_get(p->memo, &mk);
+}
+
 static json_t *cpu_collect(struct col_run *run)
 {
 	struct cpu_priv *p = run->priv;
@@ -360,46 +398,39 @@ static json_t *cpu_collect(struct col_run *run)
 	int cfd = bpf_map__fd(skel->maps.counts), sfd = bpf_map__fd(skel->maps.stacks);
 	uint64_t c[CPU_NCOUNTERS], truncated = 0, omitted = 0, total = 0;
 	json_t *o = json_object(), *stacks = json_array(), *procs = json_object();
-	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
 	struct row *rows;
 	size_t n;
 
 	percpu_counters_read(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
+	stack_syms_round(p->ss);
 	n = rows_read(p, cfd, &rows);
 	if (n)
 		qsort(rows, n, sizeof(*rows), by_count_desc);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		int nk = stack_read(sfd, r->k.kstack, kips), nu;
-		/* unwound stacks are keyed apart from the kernel's stack ids */
-		int64_t ukey = r->u ? (1LL << 32) + (int64_t)r->uidx : r->k.ustack;
-		const uint64_t *ips = r->u ? r->u->ips : uips;
+		const struct stack_memo_row *m;
 		char comm[16];
-		json_t *frames, *s;
-		bool complete;
+		json_t *s;
 
 		untrusted_copy(comm, sizeof(comm), r->k.comm, 16);
 		total += r->count;
-		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
+		if (!run->periodic)
+			stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {
 			omitted += r->count;
 			continue;
 		}
-		nu = r->u ? r->u->nframes : stack_read(sfd, r->k.ustack, uips);
-		frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, nk,
-					   ukey, ips, nu);
-		/*
-		 * dwarf: the CFI says where a thread's stack ends (its return
-		 * address undefined, in _start or clone), even in stripped files
-		 */
-		complete = r->u ? !r->u->truncated
-				: r->k.ustack == -2 || stack_user_complete(frames, nu, CPU_STACK_DEPTH);
-		if (!complete)
+		m = row_frames(p, sfd, r);
+		if (!m)
+			continue;
+		if (!m->complete)
 			truncated += r->count;
-		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:o}", "pid", (json_int_t)r->k.tgid,
+		if (run->periodic)
+			continue;
+		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:O}", "pid", (json_int_t)r->k.tgid,
 			      "comm", comm, "count", (json_int_t)r->count,
-			      "user_frames", (json_int_t)nu, "kernel_frames", (json_int_t)nk,
-			      "truncated", !complete, "frames", frames);
+			      "user_frames", (json_int_t)m->nu, "kernel_frames", (json_int_t)m->nk,
+			      "truncated", !m->complete, "frames", m->frames);
 		if (!r->u && r->k.ustack < 0 && r->k.ustack != -2)
 			json_object_set_new(s, "user_stack_error", json_integer(r->k.ustack));
 		json_array_append_new(stacks, s);
@@ -425,8 +456,13 @@ static json_t *cpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_samples", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(p->ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(p->ss));
-	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
-	json_object_set_new(o, "stacks", stacks);
+	if (!run->periodic) {
+		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
+		json_object_set_new(o, "stacks", stacks);
+	} else {
+		json_decref(procs);
+		json_decref(stacks);
+	}
 	return o;
 }
 
@@ -489,5 +525,6 @@ const struct collector col_cpu = {
 	.collect = cpu_collect,
 	.stop = cpu_stop,
 	.report_event = cpu_report_event,
+	.report_snapshot = stacks_report_snapshot,
 	.render_text = cpu_render_text,
 };

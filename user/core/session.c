@@ -53,14 +53,14 @@ static bool type_known(uint32_t type, uint32_t version)
 }
 
 /* The CRC covers type|raw_len|comp_len, then the compressed bytes. */
+/*
+ * zlib's CRC-32 (the same value crc32() gives), from libdeflate, which
+ * folds it with carry-less multiplies where the CPU has them: it took
+ * 1% of the recorder's CPU with zlib's table-driven crc32_z.
+ */
 static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
-
-	crc = crc32(crc, hdr, 12);
-	/* crc32_z takes a size_t; comp_len is capped far below 4 GiB anyway */
-	crc = crc32_z(crc, data, len);
-	return (uint32_t)crc;
+	return libdeflate_crc32(libdeflate_crc32(0, hdr, 12), data, len);
 }
 
 /* ---- writer --------------------------------------------------------------- */
@@ -76,7 +76,14 @@ static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
  */
 #define ASYNC_LAG_NS		500000000ULL
 #define ASYNC_MAX_QUEUED	64		/* 16 MiB of events at most */
-#define ASYNC_SPARES		4		/* event buffers kept for reuse */
+/*
+ * Event buffers kept for reuse: as many as can be queued. Freed, a
+ * 256 KiB buffer went back to the kernel (glibc unmaps or trims it), and
+ * the next one cost the main thread 64 page faults while it encoded
+ * (6% of its CPU when the writer lagged under load); kept, the memory
+ * stays what the queue's peak took, which peak RSS counts anyway.
+ */
+#define ASYNC_SPARES		ASYNC_MAX_QUEUED
 
 struct wblock {
 	struct wblock *next;

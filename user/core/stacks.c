@@ -17,6 +17,7 @@
 
 struct proc_ent {
 	pid_t pid;
+	uint32_t round;		/* of its last maps refresh for a frame outside them */
 	struct proc_syms *ps;
 };
 
@@ -28,6 +29,7 @@ struct stack_syms {
 	json_t *ustacks;	/* "pid/id" -> frames of a user stack */
 	json_t *kstacks;	/* "id" -> frames of a kernel stack */
 	uint64_t unnamed[SYM_NSTATUS];
+	uint32_t round;		/* stack_syms_round() calls */
 };
 
 struct stack_syms *stack_syms_new(const char *who)
@@ -146,6 +148,11 @@ static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
 	return e->pid ? e->ps : NULL;
 }
 
+void stack_syms_round(struct stack_syms *ss)
+{
+	ss->round++;
+}
+
 struct proc_syms *stack_syms_proc(struct stack_syms *ss, pid_t pid)
 {
 	return ss ? proc_view(ss, pid) : NULL;
@@ -171,13 +178,21 @@ static json_t *frame_json(const struct sym_frame *f, bool kernel)
 
 static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ips, int n)
 {
-	struct proc_syms *ps = proc_view(ss, pid);
+	struct proc_ent *e = slot(ss->procs, ss->nslots, pid);
+	struct proc_syms *ps = e->pid ? e->ps : NULL;
 	json_t *a = json_array();
 	struct sym_frame f;
 
-	/* a frame outside the captured maps: the process mapped more since */
-	for (int i = 0; ps && i < n; i++)
+	/*
+	 * A frame outside the captured maps: the process mapped more since,
+	 * or the frame is garbage (a frame-pointer walk through code built
+	 * without them). Once per round is enough: the samples are older
+	 * than the round, so a refresh in it shows every mapping they saw.
+	 * Without rounds (alloc), every time.
+	 */
+	for (int i = 0; ps && (!ss->round || e->round != ss->round) && i < n; i++)
 		if (!proc_syms_covers(ps, ips[i])) {
+			e->round = ss->round;
 			if (!proc_syms_refresh(ps))
 				proc_syms_preload(ps);
 			break;
@@ -239,6 +254,119 @@ json_t *stack_syms_frames(struct stack_syms *ss, pid_t pid,
 		json_decref(part);
 	}
 	return out;
+}
+
+/* ---- rows remembered across snapshots ------------------------------------ */
+
+struct memo_ent {
+	bool used;
+	struct stack_memo_row row;
+	unsigned char key[];	/* key_size bytes */
+};
+
+struct stack_memo {
+	size_t key_size, ent_size, nslots, n;
+	unsigned char *v;
+};
+
+static struct memo_ent *memo_at(const struct stack_memo *m, unsigned char *v, size_t i)
+{
+	return (struct memo_ent *)(v + i * m->ent_size);
+}
+
+/* FNV-1a of the key bytes */
+static size_t memo_hash(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct memo_ent *memo_slot(const struct stack_memo *m, unsigned char *v, size_t nslots,
+				  const void *key)
+{
+	size_t i = memo_hash(key, m->key_size) & (nslots - 1);
+	struct memo_ent *e;
+
+	while ((e = memo_at(m, v, i))->used && memcmp(e->key, key, m->key_size))
+		i = (i + 1) & (nslots - 1);
+	return e;
+}
+
+struct stack_memo *stack_memo_new(size_t key_size)
+{
+	struct stack_memo *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->key_size = key_size;
+	m->ent_size = (sizeof(struct memo_ent) + key_size + 7) & ~(size_t)7;
+	m->nslots = 1024;
+	m->v = calloc(m->nslots, m->ent_size);
+	if (!m->v) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void stack_memo_free(struct stack_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nslots; i++)
+		if (memo_at(m, m->v, i)->used)
+			json_decref(memo_at(m, m->v, i)->row.frames);
+	free(m->v);
+	free(m);
+}
+
+const struct stack_memo_row *stack_memo_get(const struct stack_memo *m, const void *key)
+{
+	const struct memo_ent *e = memo_slot(m, m->v, m->nslots, key);
+
+	return e->used ? &e->row : NULL;
+}
+
+static int memo_grow(struct stack_memo *m)
+{
+	size_t n = m->nslots * 2;
+	unsigned char *v = calloc(n, m->ent_size);
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nslots; i++) {
+		struct memo_ent *e = memo_at(m, m->v, i);
+
+		if (e->used)
+			memcpy(memo_slot(m, v, n, e->key), e, m->ent_size);
+	}
+	free(m->v);
+	m->v = v;
+	m->nslots = n;
+	return 0;
+}
+
+int stack_memo_put(struct stack_memo *m, const void *key, const struct stack_memo_row *row)
+{
+	struct memo_ent *e;
+
+	if ((m->n + 1) * 2 > m->nslots && memo_grow(m))
+		return -ENOMEM;
+	e = memo_slot(m, m->v, m->nslots, key);
+	if (e->used) {
+		json_decref(e->row.frames);
+	} else {
+		e->used = true;
+		memcpy(e->key, key, m->key_size);
+		m->n++;
+	}
+	e->row = *row;
+	json_incref(e->row.frames);
+	return 0;
 }
 
 bool stack_user_complete(const json_t *frames, int nu, int max_depth)
@@ -394,6 +522,20 @@ int stacks_report_proc_event(json_t *col, const void *data, size_t len)
 		return -EBADMSG;
 	json_object_set_new(col, "processes_seen",
 			    json_integer((json_int_t)json_u64(col, "processes_seen") + 1));
+	return 0;
+}
+
+int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns)
+{
+	static const char *const lists[] = { "processes", "stacks", "wakers" };
+
+	(void)t_ns;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *v = json_object_get(snap, lists[i]);
+
+		if (json_is_array(v))
+			json_object_set(col, lists[i], v);
+	}
 	return 0;
 }
 
