@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "safepath.h"
 #include "tuner.h"
 #include "clock.h"
 
@@ -839,7 +840,7 @@ static int verify_after_apply(const struct tune_args *a, struct verify *v, struc
 static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
 {
-	char path[PATH_MAX + 64], args[640];
+	char path[PATH_MAX + 64], args[640], unsafe[PATH_MAX + 80];
 	struct live_knobs lk = { .root = a->root, .netns = a->netns };
 	struct journal j = { 0 };
 	struct knob_ops ops;
@@ -902,6 +903,10 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 			 sc->journal_dir,
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, now.tv_nsec);
+	}
+	if ((err = safepath_check_dirs(path, getuid(), unsafe, sizeof(unsafe)))) {
+		log_err("journal %s: %s: nothing was changed", path, unsafe);
+		goto out_err;
 	}
 	if ((err = journal_write(path, &j))) {
 		log_err("journal %s: %s: nothing was changed", path, strerror(-err));
@@ -1047,6 +1052,8 @@ int cmd_tune(int argc, char **argv)
 	json_t *ev = NULL;
 	pid_t targets[TUNE_MAX_TARGETS];
 	bool have_before = false;
+	const char *bad_root;
+	struct stat st;
 	int rc, nt;
 
 	rc = parse_args(argc, argv, &a);
@@ -1057,6 +1064,13 @@ int cmd_tune(int argc, char **argv)
 			printf("%-20s %-9s %s\n", tune_rules[i].id,
 			       tune_family_name(tune_rules[i].family), tune_rules[i].summary);
 		return EXIT_OK;
+	}
+	/* else every knob would be listed as unreadable, and the exit 0 */
+	bad_root = stat(a.root, &st) ? strerror(errno) :
+		   !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+	if (bad_root) {
+		log_err("--root %s: %s", a.root, bad_root);
+		return EXIT_ERR;
 	}
 	rc = scope_identify(&scope, a.root, a.netns, journal_dir_arg(&a));
 	if (rc) {
