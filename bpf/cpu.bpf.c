@@ -4,6 +4,8 @@
  * every CPU. Counts are aggregated in the kernel per (process, user stack,
  * kernel stack); only a process's first sample (and the first after an
  * exec) reaches the ring, so userspace can capture its maps while it lives.
+ * With --call-graph dwarf, each sample of a user task is a ring event
+ * instead: its registers and the top of its stack, unwound in userspace.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h; not in vmlinux.h */
+#define ENOSPC 28
+
+/* --call-graph dwarf: bytes of user stack copied per sample; 0: frame pointers */
+const volatile __u32 dwarf_stack = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -46,6 +52,83 @@ static __always_inline void count(__u32 slot)
 		(*c)++;
 }
 
+#if defined(__TARGET_ARCH_x86)
+/* The user registers in DWARF order (bpf/cpu.h). */
+static __always_inline void dwarf_regs(const struct pt_regs *r, __u64 *v)
+{
+	v[0] = r->ax;
+	v[1] = r->dx;
+	v[2] = r->cx;
+	v[3] = r->bx;
+	v[4] = r->si;
+	v[5] = r->di;
+	v[6] = r->bp;
+	v[7] = r->sp;
+	v[8] = r->r8;
+	v[9] = r->r9;
+	v[10] = r->r10;
+	v[11] = r->r11;
+	v[12] = r->r12;
+	v[13] = r->r13;
+	v[14] = r->r14;
+	v[15] = r->r15;
+	v[16] = r->ip;
+}
+
+/*
+ * One ring event with the task's user registers (saved on entry to the
+ * kernel, whether the sample hit user or kernel code) and the top of its
+ * user stack. False when the ring is full.
+ */
+static __always_inline bool sample_dwarf(struct task_struct *task, const struct cpu_key *key,
+					 __u32 tid)
+{
+	struct cpu_dwarf_event *e;
+	struct pt_regs regs;
+	__u64 sp, top, len = dwarf_stack;
+
+	/* bpf_task_pt_regs takes a BTF pointer: the current task's */
+	if (bpf_probe_read_kernel(&regs, sizeof(regs),
+				  (void *)bpf_task_pt_regs(bpf_get_current_task_btf())))
+		return false;
+	e = ring_reserve(sizeof(*e) + dwarf_stack);
+	if (!e) {
+		count(CPU_C_DWARF_LOST);
+		return false;
+	}
+	e->type = CPU_EV_DWARF;
+	e->tgid = key->tgid;
+	e->tid = tid;
+	e->kstack = key->kstack;
+	__builtin_memcpy(e->comm, key->comm, sizeof(e->comm));
+	dwarf_regs(&regs, e->regs);
+	e->pad = 0;
+	sp = regs.sp;
+	/* the main thread's stack ends above start_stack: read no further */
+	top = BPF_CORE_READ(task, mm, start_stack);
+	if (sp < top && top - sp < len)
+		len = top - sp;
+	/* a read that crosses the end of the mapping fails whole: ask less */
+	for (int i = 0; i < 4; i++) {
+		if (len > dwarf_stack)
+			len = dwarf_stack;
+		if (!len || !bpf_probe_read_user(e->stack, len, (void *)sp))
+			break;
+		count(CPU_C_DWARF_SHORT);
+		len = i < 3 ? len >> 2 : 0;
+	}
+	e->stack_size = len;
+	ring_submit(e);
+	return true;
+}
+#else
+static __always_inline bool sample_dwarf(struct task_struct *task, const struct cpu_key *key,
+					 __u32 tid)
+{
+	return false;	/* userspace refuses --call-graph dwarf on this architecture */
+}
+#endif
+
 SEC("perf_event")
 int cpu_sample(struct bpf_perf_event_data *ctx)
 {
@@ -65,6 +148,19 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	task = (struct task_struct *)bpf_get_current_task();
 	if (BPF_CORE_READ(task, flags) & PF_KTHREAD) {
 		key.ustack = -2;	/* -ENOENT: no user stack */
+	} else if (dwarf_stack) {
+		key.kstack = bpf_get_stackid(ctx, &stacks, 0);
+		if (key.kstack < 0)
+			count(CPU_C_KSTACK_ERR);
+		/* first the process, so that userspace has its maps to unwind with */
+		announce(key.tgid, key.comm);
+		if (sample_dwarf(task, &key, (__u32)id)) {
+			count(CPU_C_SAMPLES);
+			return 0;
+		}
+		key.ustack = -ENOSPC;	/* counted below, without a user stack */
+		count(CPU_C_USTACK_ERR);
+		goto add;
 	} else {
 		key.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
 		if (key.ustack < 0)
@@ -73,6 +169,7 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	key.kstack = bpf_get_stackid(ctx, &stacks, 0);
 	if (key.kstack < 0)
 		count(CPU_C_KSTACK_ERR);
+add:
 	count(CPU_C_SAMPLES);
 	v = bpf_map_lookup_elem(&counts, &key);
 	if (v) {

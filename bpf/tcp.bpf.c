@@ -49,6 +49,7 @@ const volatile bool use_slots = true;
 #define SI_SYN_ACKED		(1 << 6)	/* our SYN is in bytes_acked */
 #define SI_FIN_OUT		(1 << 7)	/* we queued a FIN */
 #define SI_SLOT			(1 << 8)	/* lives in "slots", not "socks" */
+#define SI_REPORTED		(1 << 9)	/* reported open at the session end */
 
 /*
  * Per tracked connection, keyed by the struct sock address. One cache
@@ -356,11 +357,16 @@ static __always_inline __u64 payload_received(const struct sock *sk,
 	return rcvd;
 }
 
+/*
+ * The connection's one record: at its close (oldstate -> TCP_CLOSE), or
+ * still open at the session end (open: oldstate is its state then, and
+ * the owner is what was seen, never the task running this).
+ */
 static __always_inline void emit_life(const struct sock *sk,
 				      const struct tcp_sock *tp,
 				      struct sock_info *si, __u16 family,
 				      __u16 lport, __u16 rport, int oldstate,
-				      __u64 now, bool direct)
+				      __u64 now, bool open, bool direct)
 {
 	struct tcp_life *e;
 
@@ -370,14 +376,16 @@ static __always_inline void emit_life(const struct sock *sk,
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = TCP_EV_LIFE;
 	e->oldstate = oldstate;
-	e->newstate = TCP_CLOSE;
+	e->newstate = open ? oldstate : TCP_CLOSE;
+	if (open)
+		e->flags |= TCP_LIFE_OPEN;
 	if (si->flags & SI_ACTIVE)
 		e->flags |= TCP_LIFE_ACTIVE;
 	if (si->flags & SI_RST_RECEIVED)
 		e->flags |= TCP_LIFE_RST_RECEIVED;
 	if (si->flags & SI_RST_SENT)
 		e->flags |= TCP_LIFE_RST_SENT;
-	if (!(si->flags & SI_OWNER)) {
+	if (!(si->flags & SI_OWNER) && !open) {
 		/* like tcplife: the task at close is the best guess left */
 		take_owner(si);
 		e->flags |= TCP_LIFE_OWNER_GUESSED;
@@ -534,6 +542,8 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 
 	if (task_filter_on() && !(si->flags & SI_OWNER))
 		goto out_delete;	/* owner never seen: cannot filter */
+	if (si->flags & SI_REPORTED)
+		goto out_delete;	/* its record went out as open at the end */
 	/*
 	 * A task holding the socket that takes it from one of these states
 	 * straight to CLOSE, without a reset from the peer, is aborting it
@@ -551,7 +561,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			count(TCP_C_CONNECT_FAILED, 1);
 		hist_record(TCP_H_DURATION, now - si->birth_ns);
 		emit_life(sk, tp, si, family, lport, rport, oldstate, now,
-			  direct);
+			  false, direct);
 	}
 out_delete:
 	si_end(sk, si);
@@ -674,6 +684,72 @@ static __always_inline int on_buf_pressure(const struct sock *sk, __u32 idx)
 	if (task_filter_on() && !si_lookup(sk))
 		return 0;
 	count(idx, 1);
+	return 0;
+}
+
+struct open_walk {
+	__u64 now;
+};
+
+/*
+ * One tracked socket at the session end: reported as open if it is a
+ * live connection the filters let through (SI_COUNTED: its ports passed;
+ * with a task filter, its owner was seen and passed). The socket is read
+ * through its address, which the slot holds only while it is open (a
+ * missed close leaves a stale one: its state then decides).
+ */
+static __always_inline long open_one(struct bpf_map *map, const void *key,
+		     struct sock_info *si, struct open_walk *w)
+{
+	const struct sock *sk = (const struct sock *)si->sk;
+	__u16 family, lport, rport;
+	int state;
+
+	if (!si->sk || !(si->flags & SI_COUNTED) || (si->flags & SI_REPORTED))
+		return 0;
+	if (task_filter_on() && !(si->flags & SI_OWNER))
+		return 0;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (state <= 0 || state == TCP_CLOSE || state >= TCP_LISTEN ||
+	    !family_ok(family) || get_sk_protocol(sk, false) != IPPROTO_TCP)
+		return 0;
+	lport = si->lport;
+	rport = si->rport;
+	if (!lport)
+		sk_ports(sk, &lport, &rport, false);
+	si->flags |= SI_REPORTED;
+	emit_life(sk, (const struct tcp_sock *)sk, si, family, lport, rport,
+		  state, w->now, true, false);
+	return 0;
+}
+
+static long open_slot(struct bpf_map *map, __u32 *key, struct sock_info *si,
+		      struct open_walk *w)
+{
+	return open_one(map, key, si, w);
+}
+
+static long open_hashed(struct bpf_map *map, __u64 *key, struct sock_info *si,
+			struct open_walk *w)
+{
+	return open_one(map, key, si, w);
+}
+
+/*
+ * Run once by the recorder at the session end (BPF_PROG_RUN): a record
+ * for every connection still open, its age and bytes so far, so a
+ * session shows the long connections that never closed in it. One clock
+ * read for all of them.
+ */
+SEC("syscall")
+int tcp_open_at_end(void *ctx)
+{
+	struct open_walk w = { .now = bpf_ktime_get_ns() };
+
+	if (use_slots)
+		bpf_for_each_map_elem(&slots, open_slot, &w, 0);
+	bpf_for_each_map_elem(&socks, open_hashed, &w, 0);
 	return 0;
 }
 

@@ -22,10 +22,14 @@ enum tcp_life_flags {
 						 * from a task holding the socket */
 	TCP_LIFE_RST_RECEIVED	= 1 << 2,
 	TCP_LIFE_RST_SENT	= 1 << 3,
+	TCP_LIFE_OPEN		= 1 << 4,	/* still open at the session end:
+						 * oldstate = newstate = its state,
+						 * times and bytes so far */
 };
 
 /*
- * One connection, emitted when it reaches TCP_CLOSE. Addresses are in
+ * One connection, emitted when it reaches TCP_CLOSE or, if it is still
+ * open then, at the session end (TCP_LIFE_OPEN). Addresses are in
  * network byte order (an IPv4 address in the first 4 bytes), ports in host
  * order. tx_bytes is bytes_acked (what the peer confirmed), rx_bytes is
  * bytes_received, retransmits is total_retrans (segments).
@@ -42,8 +46,8 @@ struct tcp_life {
 	__u32 pid;		/* tgid of the owning process */
 	__u32 retransmits;
 	__u32 netns;		/* network namespace inode */
-	__u64 time_ns;		/* CLOCK_MONOTONIC at close */
-	__u64 duration_ns;	/* first state change seen -> close */
+	__u64 time_ns;		/* CLOCK_MONOTONIC at close (or session end) */
+	__u64 duration_ns;	/* first state change seen -> close (or end) */
 	__u64 connect_ns;	/* SYN_SENT -> ESTABLISHED, 0 if passive/failed */
 	__u64 tx_bytes;
 	__u64 rx_bytes;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "bench.h"
 #include "cmd.h"
 #include "collector.h"
 #include "log.h"
@@ -19,7 +20,8 @@ static const struct cmd commands[] = {
 	{ "top", cmd_top, CMD_ROOT | CMD_COLOPTS, "live view of the collectors, refreshed every second", usage_top },
 	{ "serve", cmd_serve, CMD_ROOT | CMD_COLOPTS, "serve /metrics for Prometheus with collectors attached", usage_serve },
 	{ "tune", cmd_tune, 0, "recommend sysctls, fd limits, CPU affinity; --apply, --rollback", usage_tune },
-	{ "bench", cmd_bench, 0, "kernel benchmarks for CI, baselines, overhead", usage_bench },
+	{ "bench", cmd_bench, 0, "kernel benchmarks for CI, baselines, overhead", usage_bench,
+	  bench_workloads_help },
 };
 
 static const char usage_main[] =
@@ -56,6 +58,8 @@ static void print_main_usage(FILE *f)
 static void print_cmd_usage(const struct cmd *c)
 {
 	fputs(c->usage, stdout);
+	if (c->more_help)
+		c->more_help(stdout);
 	if (!(c->flags & CMD_COLOPTS))
 		return;
 	printf("\nCollector options:\n");

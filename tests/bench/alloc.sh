@@ -13,7 +13,8 @@
 # programs: malloc's entry and return, and free where disco places it (read
 # from a disco session's placement report). disco minus floor is what the
 # collector's own work costs; floor minus none is what the traps cost.
-#   N=pairs REPEAT=runs KN=kernel-ops HN=keys KSAMPLE=n ONLY=user|preload|kernel tests/bench/alloc.sh   (root)
+#   N=pairs REPEAT=runs KN=kernel-ops HN=keys HROUNDS=paired-rounds KSAMPLE=n
+#   ONLY=user|preload|hashtable|kernel tests/bench/alloc.sh   (root)
 set -u
 cd "$(dirname "$0")/../.."
 DISCO=${DISCO:-$PWD/disco}
@@ -22,6 +23,7 @@ N=${N:-200000}
 REPEAT=${REPEAT:-3}
 KN=${KN:-20000}
 HN=${HN:-100000}
+HROUNDS=${HROUNDS:-9}
 LIB=${LIB:-$PWD/libdisco-alloc.so}
 W=$(mktemp -d /tmp/disco-bench-alloc.XXXXXX)
 PIDS=()
@@ -126,11 +128,12 @@ run_one() {
 	echo "$out"
 }
 
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+# median, paired_rounds
+. tests/bench/floor_lib.sh
 
 declare -A R
 if [ "${ONLY:-user}" != kernel ]; then
-if [ "${ONLY:-}" != preload ]; then
+if [ "${ONLY:-}" != preload ] && [ "${ONLY:-}" != hashtable ]; then
 # where disco places free's probe in this libc (its placement report)
 run_one disco loop 1000 > /dev/null || exit 1
 FREE_PLACED=$("$DISCO" report "$W/s.data" --format json |
@@ -158,6 +161,7 @@ awk -v v="${R[disco]}" -v b="${R[none]}" -v nv="${R[naive]}" -v fl="${R[floor]}"
 
 fi
 # the preload path, in the same run (ONLY=preload: this part alone)
+if [ "${ONLY:-}" != hashtable ]; then
 echo "alloc bench: preload library $LIB (probe functions at $LAOFF, $LFOFF)"
 LMODES="none lib-full lib-nop-floor-full lib-disco-full lib-sampled lib-disco-sampled"
 for mode in $LMODES; do
@@ -180,25 +184,21 @@ awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full
 		(df - b) / 1000, (lf - b) / 1000, (fl - b) / 1000, (df - fl) / 1000
 	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
 		ds - b, ls - b }'
-echo "alloc bench: hash table of $HN strings, 20 rounds (malloc/free a part of the work)"
-# interleaved, so that the host's drift hits both modes alike
-declare -A HV
-for ((r = 0; r < REPEAT; r++)); do
-	for mode in none lib-disco-sampled; do
-		v=$(run_one "$mode" hashtable "$HN") || exit 1
-		HV[$mode]+="$v"$'\n'
-	done
-done
-for mode in none lib-disco-sampled; do
-	R[h.$mode]=$(printf '%s' "${HV[$mode]}" | median)
-done
-awk -v a="${R[h.none]}" -v b="${R[h.lib-disco-sampled]}" 'BEGIN {
-	printf "alloc_preload_sampled_hashtable_overhead_pct=%.1f (target <= 5; untraced %.1f ns/insert, sampled %.1f)\n",
-		(b - a) * 100 / a, a, b }'
+fi
+echo "alloc bench: hash table of $HN strings, 20 rounds (malloc/free a part of the work), $HROUNDS paired rounds"
+# paired rounds: the host's drift between minutes hits all three alike;
+# the overhead is the median of each round's ratio to its own untraced run
+untraced() { run_one none hashtable "$HN"; }
+preloaded() { run_one lib-sampled hashtable "$HN"; }
+sampled() { run_one lib-disco-sampled hashtable "$HN"; }
+paired_rounds "$HROUNDS" ns/insert "$W/h.raw" untraced preloaded sampled || exit 1
+col() { awk -v m="$1" -v c="$2" '$1 == m {print $c}' "$W/h.raw" | median; }
+awk -v s="$(col sampled 3)" -v p="$(col preloaded 3)" -v u="$(col untraced 2)" -v n="$HROUNDS" 'BEGIN {
+	printf "alloc_preload_sampled_hashtable_overhead_pct=%.1f (target <= 5; median of %d paired ratios; the library alone, nobody attached, %.1f; untraced median %.1f ns/insert)\n",
+		(s - 1) * 100, n, (p - 1) * 100, u }'
 
 fi
-[ "${ONLY:-kernel}" = user ] || [ "${ONLY:-}" = preload ] && exit 0
-. tests/bench/floor_lib.sh
+case ${ONLY:-kernel} in user|preload|hashtable) exit 0;; esac
 build_floor kmem "$W"
 echo "alloc bench: kernel part, system-wide, $KN open/close ops, outstanding objects sampled 1 in ${KSAMPLE:-0} (0: not tracked)"
 for work in files sockets; do

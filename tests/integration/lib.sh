@@ -21,3 +21,11 @@ jqv() { jq -er "$2" "$1" || fail "jq '$2' on $1"; }
 assert_ge() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 >= m+0)}' || fail "$1 = $2, expected >= $3"; }
 assert_le() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 <= m+0)}' || fail "$1 = $2, expected <= $3"; }
 assert_eq() { [ "$2" = "$3" ] || fail "$1 = '$2', expected '$3'"; }
+# cpu_share JSON FUNC [COMM]: percent of the cpu samples of COMM (default
+# stack_fixture) whose stack has function FUNC
+cpu_share() {
+	jq -r --arg f "$2" --arg comm "${3:-stack_fixture}" '.collectors.cpu as $c
+		| [$c.stacks[] | select(.comm == $comm)] as $s
+		| ([$s[].count] | add) as $all
+		| ([$s[] | select([.frames[].sym] | index($f)) | .count] | add // 0) * 100 / $all' "$1"
+}

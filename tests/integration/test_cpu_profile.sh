@@ -8,18 +8,10 @@
 need_root
 F=$FIXTURES/stack_fixture
 
-# share (percent) of the samples of comm $3 (default stack_fixture) whose stack has function $2
-share() {
-	jq -r --arg f "$2" --arg comm "${3:-stack_fixture}" '.collectors.cpu as $c
-		| [$c.stacks[] | select(.comm == $comm)] as $s
-		| ([$s[].count] | add) as $all
-		| ([$s[] | select([.frames[].sym] | index($f)) | .count] | add // 0) * 100 / $all' "$1"
-}
-
 "$DISCO" record -e cpu -F 499 -q -o "$T/fp.data" -- "$F" cpu 4 || fail "record failed"
 "$DISCO" report "$T/fp.data" --format json > "$T/fp.json" || fail "report failed"
-hot=$(share "$T/fp.json" hot_three_quarters)
-cold=$(share "$T/fp.json" cold_one_quarter)
+hot=$(cpu_share "$T/fp.json" hot_three_quarters)
+cold=$(cpu_share "$T/fp.json" cold_one_quarter)
 n=$(jq '[.collectors.cpu.stacks[] | select(.comm == "stack_fixture") | .count] | add' "$T/fp.json")
 echo "frame pointers: $n samples, hot_three_quarters ${hot}%, cold_one_quarter ${cold}%"
 assert_ge "samples" "$n" 200
@@ -63,7 +55,7 @@ assert_ge "frames counted as stripped" "$(jq '.collectors.cpu.unnamed_frames.str
 DISCO_DEBUG_DIR=$T/dbg "$DISCO" record -e cpu -F 199 -q -o "$T/s1.data" -- "$T/stripped" cpu 1 ||
 	fail "record of the stripped binary failed"
 "$DISCO" report "$T/s1.data" --format json > "$T/s1.json" || fail "report failed"
-hot=$(share "$T/s1.json" hot_three_quarters stripped)
+hot=$(cpu_share "$T/s1.json" hot_three_quarters stripped)
 echo "stripped + build-id debug file: hot_three_quarters ${hot}%"
 assert_ge "hot share from the debug file" "$hot" 60
 
@@ -73,7 +65,7 @@ cp "$F" "$T/gone"
 	sh -c "\"$T/gone\" cpu 1; rm -f \"$T/gone\"; sleep 2" || fail "record failed"
 [ ! -e "$T/gone" ] || fail "the binary was not deleted"
 "$DISCO" report "$T/g.data" --format json > "$T/g.json" || fail "report failed"
-hot=$(share "$T/g.json" hot_three_quarters gone)
+hot=$(cpu_share "$T/g.json" hot_three_quarters gone)
 echo "exited process: hot_three_quarters ${hot}%"
 assert_ge "hot share of the exited process" "$hot" 60
 echo "ok"

@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 # tcp collector: one lifecycle record per connection end with exact byte
 # counts, ports, owner pid/comm and a connect-latency sample per connect,
-# over IPv4 and IPv6, in a private network namespace.
+# over IPv4 and IPv6, in a private network namespace; a connection still
+# open when the session ends is reported from the slot table, once.
 . "$(dirname "$0")/lib.sh"
 need_root
 . "$(dirname "$0")/tcp_lib.sh"
 
 N4=10 N6=4 REQ=12345 RESP=54321
-lifecycle_traffic $N4 $N6 $REQ $RESP
+lifecycle_traffic $N4 $N6 $REQ $RESP hold
+on_exit 'kill $(cat "$T/hold.pid")'
 record_tcp "$T/traffic.sh"
 R=$T/report.json
 tcp() { jq -er ".collectors.tcp | $1" "$R" || fail "jq '$1'"; }
+
+# the connection still open at the end: one record per end, from the
+# slot table, with its bytes so far and its state then
+open=$(tcp '[.connections[] | select(.open_at_end)]')
+hpid=$(cat "$T/hold.pid")
+assert_eq "open records" "$(jq length <<< "$open")" 2
+assert_eq "open active end" "$(jq -c '[.[] | select(.direction == "active") | [.pid, .tx_bytes, .rx_bytes, .dport, .final_state]]' <<< "$open")" \
+	"[[$hpid,$REQ,$RESP,$PORT,\"ESTABLISHED\"]]"
+assert_eq "open passive end" "$(jq -c '[.[] | select(.direction == "passive") | [.tx_bytes, .rx_bytes, .sport, .final_state]]' <<< "$open")" \
+	"[[$RESP,$REQ,$PORT,\"ESTABLISHED\"]]"
+assert_eq "open pair" "$(jq -c '[.[] | select(.direction == "active") | .sport]' <<< "$open")" \
+	"$(jq -c '[.[] | select(.direction == "passive") | .dport]' <<< "$open")"
+assert_eq "open ages" "$(jq '[.[] | select(.duration_ns > 0)] | length' <<< "$open")" 2
+assert_eq "open_at_end" "$(tcp '.open_at_end')" 2
+# and the other records are the closed connections' ones
+assert_eq "records" "$(tcp '.connections | length')" $((2 * (N4 + N6) + 2))
 
 # one record per end: the client's (active, remote port = PORT) and the server's
 for fam in ipv4:$N4:cli4:srv4 ipv6:$N6:cli6:srv6; do
 	IFS=: read -r f n cli srv <<< "$fam"
 	cpid=$(cat "$T/$cli.pid") spid=$(cat "$T/$srv.pid")
-	act=$(tcp "[.connections[] | select(.family == \"$f\" and .direction == \"active\" and .dport == $PORT)]")
-	pas=$(tcp "[.connections[] | select(.family == \"$f\" and .direction == \"passive\" and .sport == $PORT)]")
+	act=$(tcp "[.connections[] | select(.family == \"$f\" and .direction == \"active\" and .dport == $PORT and (.open_at_end | not))]")
+	pas=$(tcp "[.connections[] | select(.family == \"$f\" and .direction == \"passive\" and .sport == $PORT and (.open_at_end | not))]")
 	assert_eq "$f active records" "$(jq length <<< "$act")" "$n"
 	assert_eq "$f passive records" "$(jq length <<< "$pas")" "$n"
 	assert_eq "$f active tx_bytes" "$(jq -c '[.[].tx_bytes] | unique' <<< "$act")" "[$REQ]"
@@ -40,9 +58,10 @@ assert_eq "pairs" "$(tcp '[.connections[] | select(.direction == "active") | .sp
 assert_eq "ipv6 server end" "$(tcp '[.connections[] | select(.family == "ipv6" and .direction == "passive") | .final_state] | unique | join(",")')" "FIN_WAIT2"
 
 N=$((N4 + N6))
-assert_eq "connect_latency samples" "$(tcp '.connect_latency.count')" "$N"
-assert_eq "active_opens" "$(tcp '.counters.active_opens')" "$N"
-assert_eq "passive_opens" "$(tcp '.counters.passive_opens')" "$N"
+# the held connection opened in the session too
+assert_eq "connect_latency samples" "$(tcp '.connect_latency.count')" $((N + 1))
+assert_eq "active_opens" "$(tcp '.counters.active_opens')" $((N + 1))
+assert_eq "passive_opens" "$(tcp '.counters.passive_opens')" $((N + 1))
 assert_eq "closed" "$(tcp '.counters.closed')" $((2 * N))
 assert_eq "connection_duration samples" "$(tcp '.connection_duration.count')" $((2 * N))
 assert_ge "srtt samples" "$(tcp '.srtt.count')" 1
@@ -53,4 +72,6 @@ tcp '.netstat_delta | has("ListenOverflows") and has("ListenDrops") and has("TCP
 grep -q "Top remote endpoints" "$T/report.txt" || fail "no endpoint table"
 grep -q "127.0.0.1 ($PORT)" "$T/report.txt" || fail "no 127.0.0.1 endpoint"
 grep -q "Longest connections" "$T/report.txt" || fail "no lifecycle table"
+grep -q "2 still open at the end" "$T/report.txt" || fail "no count of open connections"
+grep -q "ESTABLISHED (open at end)" "$T/report.txt" || fail "open connection not marked"
 exit 0

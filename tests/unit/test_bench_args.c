@@ -21,7 +21,7 @@ static void test_args_defaults(void **state)
 	char *argv[] = { "bench", NULL };
 
 	assert_int_equal(bench_parse_args(1, argv, &o, err, sizeof(err)), 0);
-	assert_int_equal(o.workloads, BW_ALL);
+	assert_int_equal(o.workloads, (1u << bench_nworkloads) - 1);
 	assert_int_equal(o.duration_ns, 5000000000ULL);
 	assert_int_equal(o.repeat, 5);
 	assert_null(o.json_path);
@@ -36,7 +36,7 @@ static void test_args_full_set(void **state)
 	assert_int_equal(PARSE("--workload", "tcp,sched", "--duration", "500ms", "--repeat", "2",
 			       "--json", "out.json", "--baseline", "b.json", "--max-regress", "7.5",
 			       "--dir", "/srv", "--file-size", "16"), 0);
-	assert_int_equal(o.workloads, (1u << BW_TCP) | (1u << BW_SCHED));
+	assert_int_equal(o.workloads, bench_workload_bit("tcp") | bench_workload_bit("sched"));
 	assert_int_equal(o.duration_ns, 500000000ULL);
 	assert_int_equal(o.repeat, 2);
 	assert_string_equal(o.json_path, "out.json");
@@ -46,7 +46,7 @@ static void test_args_full_set(void **state)
 	assert_int_equal(o.file_bytes, 16ULL << 20);
 	assert_int_equal(PARSE("-d", "1.5", "-r", "1", "-w", "io"), 0);
 	assert_int_equal(o.duration_ns, 1500000000ULL);
-	assert_int_equal(o.workloads, 1u << BW_IO);
+	assert_int_equal(o.workloads, bench_workload_bit("io"));
 }
 
 static void test_args_json_to_stdout_and_output_file(void **state)

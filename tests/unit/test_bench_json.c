@@ -196,7 +196,8 @@ static void test_baseline_control_bytes_in_text_are_replaced(void **state)
 	bench_result_free(&b);
 }
 
-static json_t *report_with(const char *collector, const char *key, uint64_t v, int n)
+/* A snapshot where w's collector holds n values v in w's latency histogram. */
+static json_t *report_with(const struct bench_workload *w, const char *key, uint64_t v, int n)
 {
 	struct hist h;
 	json_t *col;
@@ -205,54 +206,55 @@ static json_t *report_with(const char *collector, const char *key, uint64_t v, i
 	for (int i = 0; i < n; i++)
 		hist_add_value(&h, v);
 	col = json_object();
-	if (!strcmp(collector, "bio"))
-		json_object_set_new(col, "disks",
-				    json_pack("[{s:s, s:o}]", "disk", "vda", "latency",
+	if (w->hist_array)
+		json_object_set_new(col, w->hist_array,
+				    json_pack("[{s:s, s:o}]", "disk", "vda", key,
 					      hist_to_json(&h, "ns")));
 	else
 		json_object_set_new(col, key, hist_to_json(&h, "ns"));
 	return json_pack("{s:s, s:{s:o}}", "schema", "disco.report/1", "collectors",
-			 collector, col);
+			 w->collector, col);
 }
 
-static void test_latency_from_report_per_collector(void **state)
+static void test_latency_from_report_per_workload(void **state)
 {
-	static const struct {
-		const char *collector, *key;
-	} c[] = {
-		{ "sched", "runq_latency" }, { "bio", "latency" }, { "tcp", "connect_latency" },
-	};
 	struct bench_sample s;
 	char note[BENCH_NOTE_MAX];
 
-	for (size_t i = 0; i < 3; i++) {
-		json_t *r = report_with(c[i].collector, c[i].key, 50000, 10);
+	for (size_t i = 0; i < bench_nworkloads; i++) {
+		const struct bench_workload *w = &bench_workloads[i];
+		json_t *r = report_with(w, w->hist_key, 50000, 10);
 
 		memset(&s, 0, sizeof(s));
-		assert_int_equal(bench_latency_from_report(r, c[i].collector, &s, note,
-							   sizeof(note)), 0);
+		assert_int_equal(bench_latency_from_report(r, w, &s, note, sizeof(note)), 0);
 		assert_true(s.has_latency);
 		assert_int_equal(s.lat_count, 10);
 		/* within the histogram's 4% bound */
 		assert_in_range(s.p99_ns, 48000, 52000);
 		json_decref(r);
 	}
+	/* the path of a row is what is read: bio's per-disk histograms are merged */
+	assert_string_equal(bench_workload_find("io")->hist_array, "disks");
+	assert_string_equal(bench_workload_find("sched")->hist_key, "runq_latency");
 }
 
 static void test_latency_unavailable_says_why(void **state)
 {
+	const struct bench_workload *sched = bench_workload_find("sched");
+	const struct bench_workload *tcp = bench_workload_find("tcp");
+	const struct bench_workload *alloc = bench_workload_find("alloc");
 	struct bench_sample s;
 	char note[BENCH_NOTE_MAX];
-	json_t *r = report_with("sched", "runq_latency", 5, 0);
+	json_t *r = report_with(sched, "runq_latency", 5, 0);
 
-	assert_int_equal(bench_latency_from_report(r, "sched", &s, note, sizeof(note)), -ENODATA);
+	assert_int_equal(bench_latency_from_report(r, sched, &s, note, sizeof(note)), -ENODATA);
 	assert_false(s.has_latency);
 	assert_string_equal(note, "collector sched recorded no events");
-	assert_int_equal(bench_latency_from_report(r, "tcp", &s, note, sizeof(note)), -ENODATA);
+	assert_int_equal(bench_latency_from_report(r, tcp, &s, note, sizeof(note)), -ENODATA);
 	assert_string_equal(note, "collector tcp returned no data");
 	json_decref(r);
-	r = report_with("alloc", "sizes", 5, 3);
-	assert_int_equal(bench_latency_from_report(r, "alloc", &s, note, sizeof(note)), -ENODATA);
+	r = report_with(alloc, "sizes", 5, 3);
+	assert_int_equal(bench_latency_from_report(r, alloc, &s, note, sizeof(note)), -ENODATA);
 	assert_string_equal(note, "collector alloc reports no \"latency\" distribution");
 	json_decref(r);
 }
@@ -265,7 +267,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_rejects_hostile_input),
 		cmocka_unit_test(test_baseline_too_many_repeats_rejected),
 		cmocka_unit_test(test_baseline_control_bytes_in_text_are_replaced),
-		cmocka_unit_test(test_latency_from_report_per_collector),
+		cmocka_unit_test(test_latency_from_report_per_workload),
 		cmocka_unit_test(test_latency_unavailable_says_why),
 	};
 

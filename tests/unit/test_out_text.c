@@ -98,6 +98,39 @@ static void test_collector_without_samples_is_idle(void **state)
 	json_decref(busy);
 }
 
+static void test_filters_line_names_every_active_filter_and_no_default(void **state)
+{
+	json_t *f = json_loads("{\"pids\": [42, 43], \"target_pid\": 0, \"cgroup\": \"\","
+			       " \"comm\": \"nginx\", \"min_latency_ns\": 3000000,"
+			       " \"collectors\": {\"bio\": {\"disk\": [\"vda\", \"7:0\"]},"
+			       " \"zz\": {\"flag\": true, \"sample_bytes\": 4096}}}", 0, NULL);
+	char b[256];
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(report_describe_filters(f, b, sizeof(b)), 6);
+	assert_string_equal(b, "pids=42,43, comm=nginx, min_latency=3.0ms; bio: disk=vda,7:0; "
+			    "zz: flag, sample=4.00KiB");
+	/* bounded: a short buffer is cut, never overrun */
+	assert_int_equal(report_describe_filters(f, b, 12), 6);
+	assert_string_equal(b, "pids=42,43,");
+	json_decref(f);
+}
+
+static void test_filters_line_is_empty_for_a_whole_machine_session(void **state)
+{
+	json_t *f = json_loads("{\"pids\": [], \"target_pid\": 0, \"cgroup\": \"\", \"comm\": \"\","
+			       " \"min_latency_ns\": 0, \"collectors\": {}}", 0, NULL);
+	char b[64];
+
+	(void)state;
+	assert_int_equal(report_describe_filters(f, b, sizeof(b)), 0);
+	assert_string_equal(b, "");
+	/* a session file from before filters were recorded */
+	assert_int_equal(report_describe_filters(NULL, b, sizeof(b)), 0);
+	json_decref(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +138,8 @@ int main(void)
 		cmocka_unit_test(test_hook_word_says_opt_in_for_a_hook_an_option_turns_on),
 		cmocka_unit_test(test_hooks_line_wraps_under_80_columns),
 		cmocka_unit_test(test_collector_without_samples_is_idle),
+		cmocka_unit_test(test_filters_line_names_every_active_filter_and_no_default),
+		cmocka_unit_test(test_filters_line_is_empty_for_a_whole_machine_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,7 +126,8 @@ static void test_sampler_first_call_seeds_a_zeroed_sampler(void **state)
 static void test_set_insert_remove_and_absent(void **state)
 {
 	uintptr_t slots[1 << 8] = {};
-	struct da_set set = { slots, 8 };
+	uint8_t filter[1 << 4] = {};
+	struct da_set set = { slots, 8, filter, 4 };
 
 	assert_false(da_set_remove(&set, 0x1000));
 	assert_true(da_set_insert(&set, 0x1000));
@@ -140,7 +141,8 @@ static void test_set_insert_remove_and_absent(void **state)
 static void test_set_collisions_reuse_tombstones_and_report_full(void **state)
 {
 	uintptr_t slots[1 << 4] = {};
-	struct da_set set = { slots, 4 };
+	uint8_t filter[1 << 2] = {};
+	struct da_set set = { slots, 4, filter, 2 };
 	size_t ins = 0;
 
 	for (uintptr_t a = 16; a < 16 * 40; a += 16)
@@ -178,7 +180,8 @@ static void *set_worker(void *a)
 static void test_set_threads_insert_and_remove_their_own_blocks(void **state)
 {
 	static uintptr_t slots[1 << 14];
-	struct da_set set = { slots, 14 };
+	static uint8_t filter[1 << 6];
+	struct da_set set = { slots, 14, filter, 6 };
 	struct set_arg args[4];
 	pthread_t t[4];
 
@@ -192,6 +195,30 @@ static void test_set_threads_insert_and_remove_their_own_blocks(void **state)
 	}
 	for (size_t i = 0; i < (1u << 14); i++)
 		assert_true(slots[i] == 0 || slots[i] == 1);
+	/* every member left: every filter counter is back at zero */
+	for (size_t i = 0; i < (1u << 6); i++)
+		assert_int_equal(filter[i], 0);
+}
+
+/* A counter that overflowed stays stuck: members are still found, none is missed. */
+static void test_set_filter_counter_sticks_when_full(void **state)
+{
+	static uintptr_t slots[1 << 12];
+	uint8_t filter[2] = {};
+	struct da_set set = { slots, 12, filter, 1 };
+	size_t n = 0;
+
+	for (uintptr_t a = 0x10000; a < 0x10000 + 16 * 1200; a += 16)
+		n += da_set_insert(&set, a);
+	assert_int_equal(n, 1200);
+	assert_int_equal(filter[0], DA_FILTER_STUCK);
+	assert_int_equal(filter[1], DA_FILTER_STUCK);
+	for (uintptr_t a = 0x10000; a < 0x10000 + 16 * 1200; a += 16)
+		assert_true(da_set_remove(&set, a));
+	assert_int_equal(filter[0], DA_FILTER_STUCK);
+	assert_false(da_set_remove(&set, 0x10000));
+	assert_true(da_set_insert(&set, 0x10000));
+	assert_true(da_set_remove(&set, 0x10000));
 }
 
 /* ---- stack walk ------------------------------------------------------------------ */
@@ -469,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_set_insert_remove_and_absent),
 		cmocka_unit_test(test_set_collisions_reuse_tombstones_and_report_full),
 		cmocka_unit_test(test_set_threads_insert_and_remove_their_own_blocks),
+		cmocka_unit_test(test_set_filter_counter_sticks_when_full),
 		cmocka_unit_test(test_walk_follows_frames_and_stops_outside_bounds),
 		cmocka_unit_test(test_stack_hash_is_nonzero_and_order_sensitive),
 		cmocka_unit_test(test_maps_range_parses_the_line_start),

@@ -4,8 +4,8 @@
  * model (JSON "disco.bench/1"), and the baseline comparison CI fails on.
  *
  * bench_stats.c and bench_opts.c are pure (unit-tested, fuzzed); the
- * workloads (bench_sched.c, bench_io.c, bench_tcp.c, bench_alloc.c) and
- * the runner (bench_run.c) do the syscalls.
+ * workloads are one row each in bench_workloads.c, their runners
+ * (bench_sched.c, bench_io.c, ...) and bench_run.c do the syscalls.
  */
 #ifndef DISCO_BENCH_H
 #define DISCO_BENCH_H
@@ -27,17 +27,9 @@
 #define BENCH_DEFAULT_FILE_MIB	64
 #define BENCH_IO_BLOCK		4096
 
-/* --workload names; a workload may produce several figures (series). */
-enum bench_wl {
-	BW_SCHED,
-	BW_IO,
-	BW_TCP,
-	BW_ALLOC,
-	BW_COUNT,
-};
-#define BW_ALL ((1u << BW_COUNT) - 1)
-
-extern const char *const bench_wl_names[BW_COUNT];
+/* At most this many workloads: --workload is a bitmask over the table. */
+#define BENCH_MAX_WORKLOADS	32
+#define BENCH_MAX_FIGURES	4
 
 /* One measured run of one figure. */
 struct bench_sample {
@@ -117,12 +109,13 @@ json_t *bench_result_to_json(const struct bench_result *r);
 int bench_result_from_json(const json_t *j, struct bench_result *r,
 			   char *err, size_t errlen);
 
+struct bench_workload;
 /*
  * Fill s->has_latency/p50/p99 from a recorder snapshot ("disco.report/1")
- * for the given collector; -ENODATA with note set when the collector has
- * no latency distribution or recorded no events.
+ * with the histogram workload w is judged by; -ENODATA with note set when
+ * its collector has no such distribution or recorded no events.
  */
-int bench_latency_from_report(const json_t *report, const char *collector,
+int bench_latency_from_report(const json_t *report, const struct bench_workload *w,
 			      struct bench_sample *s, char *note, size_t notelen);
 
 /* ---- pure: baseline comparison ---- */
@@ -157,7 +150,7 @@ void bench_overhead_print(FILE *out, const struct bench_result *r);
 
 /* ---- pure: command line (bench_opts.c) ---- */
 struct bench_opts {
-	unsigned int workloads;		/* bitmask over enum bench_wl */
+	unsigned int workloads;		/* bit i: bench_workloads[i] */
 	uint64_t duration_ns;
 	unsigned int repeat;
 	const char *json_path;		/* -o FILE: the JSON result there */
@@ -179,81 +172,79 @@ struct bench_opts {
 int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 		     char *err, size_t errlen);
 
-/* ---- workloads (syscalls) ---- */
+/* ---- workloads (bench_workloads.c: the table; bench_*.c: the runners) ---- */
 struct bench_env {
 	const char *io_path;	/* pre-written file, or the --device */
 	bool io_is_device;
 	uint64_t io_bytes;	/* region used for random offsets */
+	char *io_tmpdir;	/* the directory io_path was created in, or NULL */
 	bool private_netns;	/* tcp: unshare(CLONE_NEWNET) in the child */
 };
 
+/* One figure of a workload: one series in the result. */
+struct bench_figure {
+	const char *name;	/* "sched_pinned": a row, and a key in the JSON */
+	const char *unit;	/* what one op is: "round_trip", ... */
+	int variant;		/* told to the runner's prepare() */
+};
+
 /*
- * A figure's workload. prepare() runs in the forked child before the
- * collectors start (so its setup is not measured); run() measures for
- * duration_ns and reports ops and the elapsed time it measured itself.
+ * What a workload runs. setup() runs once per invocation in disco itself
+ * (a file to read, say), teardown() undoes it; both may be NULL.
+ * prepare() runs in the forked child before the collector starts (so its
+ * setup is not measured); run() measures for duration_ns and reports ops
+ * and the elapsed time it measured itself.
  */
-struct bench_job {
-	const char *name;	/* figure */
-	enum bench_wl wl;
-	const char *collector;
-	const char *unit;
-	int variant;
-	int (*prepare)(const struct bench_job *job, const struct bench_env *env,
+struct bench_runner {
+	int (*setup)(const struct bench_opts *o, struct bench_env *env, char *err,
+		     size_t errlen);
+	void (*teardown)(struct bench_env *env);
+	int (*prepare)(const struct bench_figure *fig, const struct bench_env *env,
 		       void **state, char *err, size_t errlen);
 	int (*run)(void *state, uint64_t duration_ns, uint64_t *ops,
 		   uint64_t *elapsed_ns, char *err, size_t errlen);
 	void (*cleanup)(void *state);
 };
 
-extern const struct bench_job bench_jobs[];
-extern const size_t bench_njobs;
-
-enum { SCHED_UNPINNED, SCHED_PINNED };
-enum { IO_RANDREAD, IO_RANDWRITE };
-
-int bench_sched_prepare(const struct bench_job *job, const struct bench_env *env,
-			void **state, char *err, size_t errlen);
-int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		    uint64_t *elapsed_ns, char *err, size_t errlen);
-void bench_sched_cleanup(void *state);
-
-int bench_io_prepare(const struct bench_job *job, const struct bench_env *env,
-		     void **state, char *err, size_t errlen);
-int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		 uint64_t *elapsed_ns, char *err, size_t errlen);
-void bench_io_cleanup(void *state);
 /*
- * Parent side, once per invocation: create DIR/disco-bench.XXXXXX/data of
- * bytes, written through and fsynced so reads hit allocated blocks; or
- * check a --device. Refuses tmpfs/ramfs (no block device behind it).
+ * One row per workload. Its figures are judged by one latency histogram
+ * of its collector's report: collectors.<collector>.<hist_key>, or, with
+ * hist_array, the merge of <hist_key> over every object of that array.
  */
-int bench_io_setup(const char *dir, const char *device, uint64_t bytes,
-		   struct bench_env *env, char **tmpdir, char *err, size_t errlen);
-void bench_io_teardown(struct bench_env *env, char *tmpdir);
+struct bench_workload {
+	const char *name;		/* --workload NAME; "workload" in the JSON */
+	const char *collector;		/* attached to the child while it runs */
+	const char *hist_array;		/* NULL, or e.g. "disks" */
+	const char *hist_key;		/* e.g. "runq_latency" */
+	const char *help;		/* --help: the figures and what one op is */
+	const struct bench_runner *runner;
+	struct bench_figure figures[BENCH_MAX_FIGURES];	/* up to a NULL name */
+};
 
-int bench_tcp_prepare(const struct bench_job *job, const struct bench_env *env,
-		      void **state, char *err, size_t errlen);
-int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		  uint64_t *elapsed_ns, char *err, size_t errlen);
-void bench_tcp_cleanup(void *state);
+extern const struct bench_workload bench_workloads[];
+extern const size_t bench_nworkloads;
+/* Every workload's bit: the default --workload. */
+#define BENCH_WL_ALL ((unsigned int)((1ULL << bench_nworkloads) - 1))
 
-int bench_alloc_prepare(const struct bench_job *job, const struct bench_env *env,
-			void **state, char *err, size_t errlen);
-int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		    uint64_t *elapsed_ns, char *err, size_t errlen);
-void bench_alloc_cleanup(void *state);
-
+/* The row called name, or NULL. */
+const struct bench_workload *bench_workload_find(const char *name);
+/* Its bit in bench_opts.workloads (0 for an unknown name). */
+unsigned int bench_workload_bit(const char *name);
+/* "sched,io,..." of the workloads whose bit is in mask, joined by sep. */
+void bench_workload_names(unsigned int mask, const char *sep, char *buf, size_t len);
+/* The Workloads section of `disco bench --help`. */
+void bench_workloads_help(FILE *out);
 
 /* ---- runner (bench_run.c) ---- */
 /*
- * Run job once in a forked child. With trace, the job's collector is
+ * Run figure fig of w once in a forked child. With trace, w's collector is
  * started on the child (pid filter) through the recorder; when it cannot
  * be, the throughput is still recorded, *attached is false and note says
  * why; attached with no latency to show also sets note.
  */
-int bench_run_once(const struct bench_job *job, const struct bench_env *env,
-		   uint64_t duration_ns, bool trace, struct bench_sample *out,
-		   bool *attached, char *note, size_t notelen);
+int bench_run_once(const struct bench_workload *w, const struct bench_figure *fig,
+		   const struct bench_env *env, uint64_t duration_ns, bool trace,
+		   struct bench_sample *out, bool *attached, char *note, size_t notelen);
 /* hostname, cpus, model, kernel release, version. */
 void bench_fill_machine(struct bench_result *r);
 

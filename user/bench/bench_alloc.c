@@ -41,7 +41,7 @@ static size_t pick_size(uint64_t r)
 	return 131072 + (r >> 8) % 131072;		/* 128..256 KiB */
 }
 
-void bench_alloc_cleanup(void *state)
+static void bench_alloc_cleanup(void *state)
 {
 	struct alloc_state *s = state;
 
@@ -52,12 +52,12 @@ void bench_alloc_cleanup(void *state)
 	free(s);
 }
 
-int bench_alloc_prepare(const struct bench_job *job, const struct bench_env *env,
-			void **state, char *err, size_t errlen)
+static int bench_alloc_prepare(const struct bench_figure *fig, const struct bench_env *env,
+			       void **state, char *err, size_t errlen)
 {
 	struct alloc_state *s;
 
-	(void)job;
+	(void)fig;
 	(void)env;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -69,8 +69,8 @@ int bench_alloc_prepare(const struct bench_job *job, const struct bench_env *env
 	return 0;
 }
 
-int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		    uint64_t *elapsed_ns, char *err, size_t errlen)
+static int bench_alloc_run(void *state, uint64_t duration_ns, uint64_t *ops,
+			   uint64_t *elapsed_ns, char *err, size_t errlen)
 {
 	struct alloc_state *s = state;
 	uint64_t n = 0, start, end;
@@ -103,3 +103,9 @@ out:
 	*ops = n;
 	return ret;
 }
+
+const struct bench_runner bench_alloc_runner = {
+	.prepare = bench_alloc_prepare,
+	.run = bench_alloc_run,
+	.cleanup = bench_alloc_cleanup,
+};

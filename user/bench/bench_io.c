@@ -80,17 +80,22 @@ out_close:
 	return ret;
 }
 
-int bench_io_setup(const char *dir, const char *device, uint64_t bytes,
-		   struct bench_env *env, char **tmpdir, char *err, size_t errlen)
+/*
+ * Once per invocation: create DIR/disco-bench.XXXXXX/data of --file-size,
+ * written through and fsynced so reads hit allocated blocks; or check a
+ * --device. Refuses tmpfs/ramfs (no block device behind it).
+ */
+static int bench_io_setup(const struct bench_opts *o, struct bench_env *env, char *err,
+			  size_t errlen)
 {
 	char *tdir = NULL, *path = NULL, *buf = NULL;
-	const char *fs;
-	uint64_t seed = 0x9e3779b97f4a7c15ULL, done;
+	const char *fs, *dir = o->dir;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, done, bytes = o->file_bytes;
 	int fd = -1, ret = 0;
 
-	*tmpdir = NULL;
-	if (device)
-		return setup_device(device, env, err, errlen);
+	env->io_tmpdir = NULL;
+	if (o->device)
+		return setup_device(o->device, env, err, errlen);
 	if (!dir)
 		dir = "/var/tmp";
 	fs = fs_without_disk(dir);
@@ -145,7 +150,7 @@ int bench_io_setup(const char *dir, const char *device, uint64_t bytes,
 	env->io_path = path;
 	env->io_is_device = false;
 	env->io_bytes = bytes;
-	*tmpdir = tdir;
+	env->io_tmpdir = tdir;
 	path = NULL;
 	tdir = NULL;
 	goto out_close;
@@ -163,19 +168,20 @@ out_free:
 	return ret;
 }
 
-void bench_io_teardown(struct bench_env *env, char *tmpdir)
+static void bench_io_teardown(struct bench_env *env)
 {
 	if (env->io_path && !env->io_is_device) {
 		unlink(env->io_path);
 		free((char *)env->io_path);
 	}
 	env->io_path = NULL;
-	if (tmpdir)
-		rmdir(tmpdir);
-	free(tmpdir);
+	if (env->io_tmpdir)
+		rmdir(env->io_tmpdir);
+	free(env->io_tmpdir);
+	env->io_tmpdir = NULL;
 }
 
-void bench_io_cleanup(void *state)
+static void bench_io_cleanup(void *state)
 {
 	struct io_state *s = state;
 
@@ -187,8 +193,8 @@ void bench_io_cleanup(void *state)
 	free(s);
 }
 
-int bench_io_prepare(const struct bench_job *job, const struct bench_env *env,
-		     void **state, char *err, size_t errlen)
+static int bench_io_prepare(const struct bench_figure *fig, const struct bench_env *env,
+			    void **state, char *err, size_t errlen)
 {
 	struct io_state *s;
 	int ret;
@@ -200,7 +206,7 @@ int bench_io_prepare(const struct bench_job *job, const struct bench_env *env,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->write = job->variant == IO_RANDWRITE;
+	s->write = fig->variant == 1;
 	s->nblocks = env->io_bytes / BENCH_IO_BLOCK;
 	s->rng = mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x5bd1e995;
 	s->fd = open(env->io_path, (s->write ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
@@ -223,8 +229,8 @@ fail:
 	return ret;
 }
 
-int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		 uint64_t *elapsed_ns, char *err, size_t errlen)
+static int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
+			uint64_t *elapsed_ns, char *err, size_t errlen)
 {
 	struct io_state *s = state;
 	uint64_t n = 0, start, end, now;
@@ -251,3 +257,11 @@ int bench_io_run(void *state, uint64_t duration_ns, uint64_t *ops,
 	*elapsed_ns = mono_ns() - start;
 	return ret;
 }
+
+const struct bench_runner bench_io_runner = {
+	.setup = bench_io_setup,
+	.teardown = bench_io_teardown,
+	.prepare = bench_io_prepare,
+	.run = bench_io_run,
+	.cleanup = bench_io_cleanup,
+};

@@ -24,29 +24,30 @@ static int arg_error(char *err, size_t len, const char *fmt, ...)
 
 static int parse_workloads(const char *list, unsigned int *mask, char *err, size_t len)
 {
+	char have[256];
 	const char *p = list;
 
+	bench_workload_names(BENCH_WL_ALL, ", ", have, sizeof(have));
 	*mask = 0;
 	while (*p) {
 		size_t n = strcspn(p, ",");
-		int i;
+		char name[BENCH_NAME_MAX];
+		unsigned int bit;
 
 		if (!n)
 			return arg_error(err, len, "empty workload name in --workload '%s'", list);
-		for (i = 0; i < BW_COUNT; i++)
-			if (strlen(bench_wl_names[i]) == n && !strncmp(p, bench_wl_names[i], n))
-				break;
-		if (i == BW_COUNT)
-			return arg_error(err, len,
-					 "unknown workload '%.*s' in --workload (have: sched, io, tcp, alloc)",
-					 (int)(n > 32 ? 32 : n), p);
-		*mask |= 1u << i;
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		bit = n < sizeof(name) ? bench_workload_bit(name) : 0;
+		if (!bit)
+			return arg_error(err, len, "unknown workload '%.*s' in --workload (have: %s)",
+					 (int)(n > 32 ? 32 : n), p, have);
+		*mask |= bit;
 		p += n;
 		if (*p == ',')
 			p++;
 	}
 	if (!*mask)
-		return arg_error(err, len, "--workload needs at least one of sched, io, tcp, alloc");
+		return arg_error(err, len, "--workload needs at least one of %s", have);
 	return 0;
 }
 
@@ -69,7 +70,7 @@ enum {
 };
 
 static const struct opt bench_rows[] = {
-	{ "workload", 'w', "LIST", "comma-separated subset of sched,io,tcp,alloc (default: all)" },
+	{ "workload", 'w', "LIST", "comma-separated subset of the workloads `disco bench --help` lists (default: all)" },
 	{ "repeat", 'r', "N", "runs per figure, interleaved across figures (default 5)" },
 	{ "baseline", OPT_BASELINE, "FILE", "compare with an earlier result; exit 3 on a regression" },
 	{ "max-regress", OPT_MAX_REGRESS, "PCT", "threshold for --baseline in percent (default 10)" },
@@ -195,7 +196,7 @@ int bench_parse_args(int argc, char **argv, struct bench_opts *o,
 	int argc2, first;
 
 	memset(o, 0, sizeof(*o));
-	o->workloads = BW_ALL;
+	o->workloads = BENCH_WL_ALL;
 	o->duration_ns = BENCH_DEFAULT_DURATION_NS;
 	o->repeat = BENCH_DEFAULT_REPEAT;
 	o->max_regress_pct = BENCH_DEFAULT_REGRESS_PCT;

@@ -16,22 +16,6 @@
 #include "recorder.h"
 #include "clock.h"
 
-const struct bench_job bench_jobs[] = {
-	{ "sched_unpinned", BW_SCHED, "sched", "round_trip", SCHED_UNPINNED,
-	  bench_sched_prepare, bench_sched_run, bench_sched_cleanup },
-	{ "sched_pinned", BW_SCHED, "sched", "round_trip", SCHED_PINNED,
-	  bench_sched_prepare, bench_sched_run, bench_sched_cleanup },
-	{ "io_randread", BW_IO, "bio", "read_4k", IO_RANDREAD,
-	  bench_io_prepare, bench_io_run, bench_io_cleanup },
-	{ "io_randwrite", BW_IO, "bio", "write_4k", IO_RANDWRITE,
-	  bench_io_prepare, bench_io_run, bench_io_cleanup },
-	{ "tcp", BW_TCP, "tcp", "connection", 0,
-	  bench_tcp_prepare, bench_tcp_run, bench_tcp_cleanup },
-	{ "alloc", BW_ALLOC, "alloc", "malloc_free", 0,
-	  bench_alloc_prepare, bench_alloc_run, bench_alloc_cleanup },
-};
-const size_t bench_njobs = sizeof(bench_jobs) / sizeof(bench_jobs[0]);
-
 /* Child -> parent: once after prepare (ops unset), once with the result. */
 struct child_msg {
 	int32_t err;
@@ -54,24 +38,24 @@ static void send_msg(int fd, const struct child_msg *m)
 		_exit(1);
 }
 
-static int child_main(const struct bench_job *job, const struct bench_env *env,
-		      uint64_t duration_ns, int up, int down)
+static int child_main(const struct bench_runner *run, const struct bench_figure *fig,
+		      const struct bench_env *env, uint64_t duration_ns, int up, int down)
 {
 	struct child_msg m = { 0 };
 	void *state = NULL;
 	char go;
 
-	m.err = job->prepare(job, env, &state, m.text, sizeof(m.text));
+	m.err = run->prepare(fig, env, &state, m.text, sizeof(m.text));
 	send_msg(up, &m);
 	if (m.err)
 		return 1;
 	if (read(down, &go, 1) != 1)
 		goto out;	/* the parent gave up */
 	memset(&m, 0, sizeof(m));
-	m.err = job->run(state, duration_ns, &m.ops, &m.elapsed_ns, m.text, sizeof(m.text));
+	m.err = run->run(state, duration_ns, &m.ops, &m.elapsed_ns, m.text, sizeof(m.text));
 	send_msg(up, &m);
 out:
-	job->cleanup(state);
+	run->cleanup(state);
 	return 0;
 }
 
@@ -133,9 +117,9 @@ static struct recorder *start_collector(const char *name, pid_t pid, char *note,
 	return r;
 }
 
-int bench_run_once(const struct bench_job *job, const struct bench_env *env,
-		   uint64_t duration_ns, bool trace, struct bench_sample *out,
-		   bool *attached, char *note, size_t notelen)
+int bench_run_once(const struct bench_workload *w, const struct bench_figure *fig,
+		   const struct bench_env *env, uint64_t duration_ns, bool trace,
+		   struct bench_sample *out, bool *attached, char *note, size_t notelen)
 {
 	int up[2] = { -1, -1 }, down[2] = { -1, -1 }, rec_err = 0, status, ret;
 	int timeout_ms = (int)(duration_ns / 1000000) + BENCH_SLACK_MS;
@@ -160,7 +144,7 @@ int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 	if (pid == 0) {
 		close(up[0]);
 		close(down[1]);
-		_exit(child_main(job, env, duration_ns, up[1], down[0]));
+		_exit(child_main(w->runner, fig, env, duration_ns, up[1], down[0]));
 	}
 	close(up[1]);
 	close(down[0]);
@@ -168,22 +152,22 @@ int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 
 	ret = recv_msg(up[0], NULL, BENCH_SLACK_MS, &m, &rec_err);
 	if (ret || m.err) {
-		log_err("bench: %s: %s", job->name,
+		log_err("bench: %s: %s", fig->name,
 			ret ? "the workload process died while setting up" : m.text);
 		ret = ret ?: m.err;
 		goto out_kill;
 	}
 	if (trace)
-		r = start_collector(job->collector, pid, note, notelen);
+		r = start_collector(w->collector, pid, note, notelen);
 	*attached = r != NULL;
 	if (write(down[1], "g", 1) != 1) {
 		ret = -errno;
-		log_err("bench: %s: cannot start the workload: %s", job->name, strerror(errno));
+		log_err("bench: %s: cannot start the workload: %s", fig->name, strerror(errno));
 		goto out_stop;
 	}
 	ret = recv_msg(up[0], r, timeout_ms, &m, &rec_err);
 	if (ret || m.err) {
-		log_err("bench: %s: %s", job->name,
+		log_err("bench: %s: %s", fig->name,
 			ret == -ETIMEDOUT ? "the workload did not finish in time" :
 			ret ? "the workload process died" : m.text);
 		ret = ret ?: m.err;
@@ -193,16 +177,16 @@ int bench_run_once(const struct bench_job *job, const struct bench_env *env,
 	out->elapsed_ns = m.elapsed_ns;
 	out->ops_per_sec = m.elapsed_ns ? (double)m.ops * 1e9 / (double)m.elapsed_ns : 0;
 	if (r && rec_err) {
-		snprintf(note, notelen, "collector %s stopped polling: %s", job->collector,
+		snprintf(note, notelen, "collector %s stopped polling: %s", w->collector,
 			 strerror(-rec_err));
 	} else if (r) {
 		json_t *snap = recorder_collect(r);
 
 		if (snap)
-			bench_latency_from_report(snap, job->collector, out, note, notelen);
+			bench_latency_from_report(snap, w, out, note, notelen);
 		else
 			snprintf(note, notelen, "collector %s returned no snapshot",
-				 job->collector);
+				 w->collector);
 		json_decref(snap);
 	}
 out_stop:

@@ -28,7 +28,7 @@ static int pin_self(int cpu)
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-void bench_sched_cleanup(void *state)
+static void bench_sched_cleanup(void *state)
 {
 	struct sched_state *s = state;
 
@@ -43,8 +43,8 @@ void bench_sched_cleanup(void *state)
 	free(s);
 }
 
-int bench_sched_prepare(const struct bench_job *job, const struct bench_env *env,
-			void **state, char *err, size_t errlen)
+static int bench_sched_prepare(const struct bench_figure *fig, const struct bench_env *env,
+			       void **state, char *err, size_t errlen)
 {
 	struct sched_state *s;
 	cpu_set_t allowed;
@@ -59,7 +59,7 @@ int bench_sched_prepare(const struct bench_job *job, const struct bench_env *env
 		bench_sched_cleanup(s);
 		return -errno;
 	}
-	s->pinned = job->variant == SCHED_PINNED;
+	s->pinned = fig->variant == 1;
 	/* Pinned: both threads share the first CPU we may run on, so every
 	 * hand-over is a context switch on one run queue. */
 	s->cpu = 0;
@@ -89,8 +89,8 @@ static void *partner(void *arg)
 	return NULL;
 }
 
-int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		    uint64_t *elapsed_ns, char *err, size_t errlen)
+static int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
+			   uint64_t *elapsed_ns, char *err, size_t errlen)
 {
 	struct sched_state *s = state;
 	uint64_t n = 0, start, end, now;
@@ -146,3 +146,9 @@ int bench_sched_run(void *state, uint64_t duration_ns, uint64_t *ops,
 	*elapsed_ns = now - start;
 	return ret;
 }
+
+const struct bench_runner bench_sched_runner = {
+	.prepare = bench_sched_prepare,
+	.run = bench_sched_run,
+	.cleanup = bench_sched_cleanup,
+};

@@ -8,13 +8,6 @@
 #include "bench.h"
 #include "hist.h"
 
-const char *const bench_wl_names[BW_COUNT] = {
-	[BW_SCHED] = "sched",
-	[BW_IO] = "io",
-	[BW_TCP] = "tcp",
-	[BW_ALLOC] = "alloc",
-};
-
 static const char *const metric_names[BM_COUNT] = {
 	[BM_OPS] = "ops_per_sec",
 	[BM_P50] = "latency_p50_ns",
@@ -520,50 +513,33 @@ static int merge_hist(const json_t *j, struct hist *sum)
 	return 0;
 }
 
-int bench_latency_from_report(const json_t *report, const char *collector,
+int bench_latency_from_report(const json_t *report, const struct bench_workload *w,
 			      struct bench_sample *s, char *note, size_t notelen)
 {
-	/* The distribution each collector's workload is judged by. */
-	static const struct {
-		const char *collector, *array, *key;
-	} paths[] = {
-		{ "sched", NULL, "runq_latency" },
-		{ "bio", "disks", "latency" },
-		{ "tcp", NULL, "connect_latency" },
-		{ "alloc", NULL, "latency" },
-	};
 	const json_t *col;
 	struct hist *sum;
-	size_t i;
 	int ret = -ENODATA;
 
 	s->has_latency = false;
-	col = json_object_get(json_object_get(report, "collectors"), collector);
+	col = json_object_get(json_object_get(report, "collectors"), w->collector);
 	if (!json_is_object(col)) {
-		snprintf(note, notelen, "collector %s returned no data", collector);
-		return -ENODATA;
-	}
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (!strcmp(paths[i].collector, collector))
-			break;
-	if (i == sizeof(paths) / sizeof(paths[0])) {
-		snprintf(note, notelen, "collector %s has no latency distribution", collector);
+		snprintf(note, notelen, "collector %s returned no data", w->collector);
 		return -ENODATA;
 	}
 	sum = calloc(1, sizeof(*sum));
 	if (!sum)
 		return -ENOMEM;
-	if (paths[i].array) {
-		const json_t *a = json_object_get(col, paths[i].array), *e;
+	if (w->hist_array) {
+		const json_t *a = json_object_get(col, w->hist_array), *e;
 		size_t k;
 
 		json_array_foreach(a, k, e)
-			if (merge_hist(json_object_get(e, paths[i].key), sum))
+			if (merge_hist(json_object_get(e, w->hist_key), sum))
 				goto malformed;
 		if (!json_is_array(a))
 			goto missing;
 	} else {
-		const json_t *h = json_object_get(col, paths[i].key);
+		const json_t *h = json_object_get(col, w->hist_key);
 
 		if (!h)
 			goto missing;
@@ -571,7 +547,7 @@ int bench_latency_from_report(const json_t *report, const char *collector,
 			goto malformed;
 	}
 	if (!sum->count) {
-		snprintf(note, notelen, "collector %s recorded no events", collector);
+		snprintf(note, notelen, "collector %s recorded no events", w->collector);
 		goto out;
 	}
 	s->has_latency = true;
@@ -581,12 +557,12 @@ int bench_latency_from_report(const json_t *report, const char *collector,
 	ret = 0;
 	goto out;
 missing:
-	snprintf(note, notelen, "collector %s reports no \"%s\" distribution", collector,
-		 paths[i].key);
+	snprintf(note, notelen, "collector %s reports no \"%s\" distribution", w->collector,
+		 w->hist_key);
 	goto out;
 malformed:
-	snprintf(note, notelen, "collector %s: \"%s\" is not a latency histogram", collector,
-		 paths[i].key);
+	snprintf(note, notelen, "collector %s: \"%s\" is not a latency histogram",
+		 w->collector, w->hist_key);
 out:
 	free(sum);
 	return ret;

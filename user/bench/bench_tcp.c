@@ -52,7 +52,7 @@ out:
 	return ret;
 }
 
-void bench_tcp_cleanup(void *state)
+static void bench_tcp_cleanup(void *state)
 {
 	struct tcp_state *s = state;
 
@@ -63,14 +63,14 @@ void bench_tcp_cleanup(void *state)
 	free(s);
 }
 
-int bench_tcp_prepare(const struct bench_job *job, const struct bench_env *env,
-		      void **state, char *err, size_t errlen)
+static int bench_tcp_prepare(const struct bench_figure *fig, const struct bench_env *env,
+			     void **state, char *err, size_t errlen)
 {
 	struct tcp_state *s;
 	socklen_t alen;
 	int one = 1, ret;
 
-	(void)job;
+	(void)fig;
 	/* We are the forked child: the namespace dies with us. */
 	if (env->private_netns) {
 		if (unshare(CLONE_NEWNET)) {
@@ -171,8 +171,8 @@ out:
 	return ret;
 }
 
-int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
-		  uint64_t *elapsed_ns, char *err, size_t errlen)
+static int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
+			 uint64_t *elapsed_ns, char *err, size_t errlen)
 {
 	struct tcp_state *s = state;
 	uint64_t n = 0, start, end;
@@ -203,3 +203,9 @@ int bench_tcp_run(void *state, uint64_t duration_ns, uint64_t *ops,
 	pthread_join(t, NULL);
 	return ret;
 }
+
+const struct bench_runner bench_tcp_runner = {
+	.prepare = bench_tcp_prepare,
+	.run = bench_tcp_run,
+	.cleanup = bench_tcp_cleanup,
+};

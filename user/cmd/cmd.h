@@ -18,6 +18,7 @@ struct cmd {
 	unsigned int flags;
 	const char *summary;	/* one line for `disco --help` */
 	const char *usage;	/* full text for `disco CMD --help`, with examples */
+	void (*more_help)(FILE *f);	/* NULL, or what follows usage: lists from tables */
 };
 
 /* Exit statuses (SPEC §9) */

@@ -2,6 +2,7 @@
 /* disco bench: run the workloads, write JSON, compare with a baseline. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "bench.h"
 #include "cmd.h"
 #include "log.h"
+#include "safepath.h"
 
 const char usage_bench[] =
 "usage: disco bench [-w LIST] [-d SECS] [-r N] [-j] [-o FILE] [-q]\n"
@@ -18,24 +20,13 @@ const char usage_bench[] =
 "       disco bench --compare FILE --baseline FILE [--max-regress PCT]\n"
 "\n"
 "Kernel benchmarks for CI. Each workload measures its own throughput while\n"
-"its collector records kernel latency for it (sched: run-queue latency, io:\n"
-"block service time, tcp: connect latency, alloc: allocation latency).\n"
+"its collector records kernel latency for it (the list is at the end).\n"
 "Each workload runs in its own child process; the collector follows only\n"
 "that process. Without root (or when a collector cannot start) the\n"
 "throughput is still measured and the result says why latency is missing.\n"
 "\n"
-"Workloads and the figures they produce:\n"
-"  sched   sched_unpinned, sched_pinned: two threads ping-pong one byte over\n"
-"          pipes, free to migrate / both pinned to one CPU (ops = round trips)\n"
-"  io      io_randread, io_randwrite: O_DIRECT 4 KiB random reads / writes on\n"
-"          a pre-written file in DIR (or on DEV); tmpfs is refused, it has no\n"
-"          block device behind it\n"
-"  tcp     tcp: loopback connect, 100-byte request, 100-byte response, close;\n"
-"          inside a private network namespace when root\n"
-"  alloc   alloc: malloc/free churn of mixed sizes (16 B .. 256 KiB)\n"
-"\n"
 "Options:\n"
-"  -w, --workload LIST   comma-separated subset of sched,io,tcp,alloc (default: all)\n"
+"  -w, --workload LIST   comma-separated subset of the workloads (default: all)\n"
 "  -d, --duration SECS   length of one run: 5, 0.5, 500ms, 1m (default 5)\n"
 "  -r, --repeat N        runs per figure, interleaved across figures (default 5)\n"
 "  -j, --json            the result as JSON on stdout (schema disco.bench/1); the\n"
@@ -105,6 +96,7 @@ static int load_result(const char *what, const char *path, struct bench_result *
 static int write_json(const char *path, const struct bench_result *r)
 {
 	json_t *j = bench_result_to_json(r);
+	char why[PATH_MAX + 80];
 	int fd, ret = 0;
 
 	if (!j) {
@@ -114,6 +106,11 @@ static int write_json(const char *path, const struct bench_result *r)
 	if (!strcmp(path, "-")) {
 		ret = json_dumpf(j, stdout, JSON_INDENT(2)) ? -EIO : 0;
 		fputc('\n', stdout);
+		goto out;
+	}
+	if (safepath_check_dirs(path, getuid(), why, sizeof(why))) {
+		ret = -EPERM;
+		log_err("bench: refusing to write %s: %s", path, why);
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -135,30 +132,30 @@ out:
 	return ret;
 }
 
-static void progress(const struct bench_job *job, unsigned int rep, unsigned int n,
-		     bool traced, const struct bench_sample *x)
+static void progress(const struct bench_workload *w, const struct bench_figure *fig,
+		     unsigned int rep, unsigned int n, bool traced, const struct bench_sample *x)
 {
 	char lat[64] = "";
 
 	if (x->has_latency)
-		snprintf(lat, sizeof(lat), ", %s p50 %lluns p99 %lluns", job->collector,
+		snprintf(lat, sizeof(lat), ", %s p50 %lluns p99 %lluns", w->collector,
 			 (unsigned long long)x->p50_ns, (unsigned long long)x->p99_ns);
 	/* progress on stderr: a CI log should show the bench is alive */
-	fprintf(stderr, "bench: %-15s %u/%u%s %.0f ops/s%s\n", job->name, rep + 1, n,
+	fprintf(stderr, "bench: %-15s %u/%u%s %.0f ops/s%s\n", fig->name, rep + 1, n,
 		traced ? "" : " untraced", x->ops_per_sec, lat);
 }
 
 /* One run of one figure; a collector that failed to start is not retried. */
-static int run_figure(const struct bench_job *job, const struct bench_env *env,
-		      const struct bench_opts *o, struct bench_series *s, unsigned int rep,
-		      bool traced)
+static int run_figure(const struct bench_workload *w, const struct bench_figure *fig,
+		      const struct bench_env *env, const struct bench_opts *o,
+		      struct bench_series *s, unsigned int rep, bool traced)
 {
 	struct bench_sample x;
 	char note[BENCH_NOTE_MAX] = "";
 	bool trace = traced && !o->no_latency && !s->collector_failed, attached;
 	int ret;
 
-	ret = bench_run_once(job, env, o->duration_ns, trace, &x, &attached, note,
+	ret = bench_run_once(w, fig, env, o->duration_ns, trace, &x, &attached, note,
 			     sizeof(note));
 	if (ret)
 		return ret;
@@ -166,24 +163,151 @@ static int run_figure(const struct bench_job *job, const struct bench_env *env,
 		s->collector_failed = true;
 	if (trace && note[0] && !s->latency_note[0]) {
 		snprintf(s->latency_note, sizeof(s->latency_note), "%s", note);
-		log_warn("bench: %s: latency unavailable: %s", job->name, note);
+		log_warn("bench: %s: latency unavailable: %s", fig->name, note);
 	}
 	if (!o->quiet)
-		progress(job, rep, o->repeat, traced, &x);
+		progress(w, fig, rep, o->repeat, traced, &x);
 	return bench_samples_add(traced ? &s->traced : &s->untraced, &x);
+}
+
+/* Parent-side setup of every selected workload that has one (io's file). */
+static int setup_workloads(struct bench_opts *o, struct bench_env *env)
+{
+	char err[256], others[256];
+
+	for (size_t i = 0; i < bench_nworkloads; i++) {
+		const struct bench_workload *w = &bench_workloads[i];
+
+		if (!(o->workloads & (1u << i)) || !w->runner->setup)
+			continue;
+		if (w->runner->setup(o, env, err, sizeof(err))) {
+			/* only what was set up is torn down */
+			o->workloads &= (1u << i) - 1;
+			bench_workload_names(BENCH_WL_ALL & ~(1u << i), ",", others,
+					     sizeof(others));
+			log_err("bench: %s (or leave %s out: --workload %s)", err, w->name, others);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void teardown_workloads(unsigned int mask, struct bench_env *env)
+{
+	for (size_t i = 0; i < bench_nworkloads; i++)
+		if ((mask & (1u << i)) && bench_workloads[i].runner->teardown)
+			bench_workloads[i].runner->teardown(env);
+}
+
+/* One series per figure of every selected workload. */
+static int add_series(struct bench_result *res, unsigned int mask)
+{
+	for (size_t i = 0; i < bench_nworkloads; i++) {
+		const struct bench_workload *w = &bench_workloads[i];
+
+		for (const struct bench_figure *f = w->figures;
+		     (mask & (1u << i)) && f < w->figures + BENCH_MAX_FIGURES && f->name; f++)
+			if (!bench_result_add_series(res, f->name, w->name, w->collector,
+						     f->unit)) {
+				log_err("bench: too many figures");
+				return -E2BIG;
+			}
+	}
+	return 0;
+}
+
+/*
+ * Repeats are the outer loop: slow drift on a shared machine then spreads
+ * over every figure instead of biasing the last one.
+ */
+static int run_rounds(struct bench_result *res, const struct bench_env *env,
+		      const struct bench_opts *o)
+{
+	int ret = 0;
+
+	for (unsigned int rep = 0; rep < o->repeat; rep++) {
+		for (size_t i = 0; i < bench_nworkloads; i++) {
+			const struct bench_workload *w = &bench_workloads[i];
+
+			for (const struct bench_figure *f = w->figures;
+			     f < w->figures + BENCH_MAX_FIGURES && f->name; f++) {
+				struct bench_series *s = bench_result_find(res, f->name);
+
+				if (!s)
+					continue;
+				if (o->overhead)
+					ret = run_figure(w, f, env, o, s, rep, false);
+				if (!ret)
+					ret = run_figure(w, f, env, o, s, rep, true);
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+/* EXIT_OK, EXIT_REGRESS when a figure regressed, EXIT_ERR. */
+static int compare_baseline(const struct bench_result *base, const struct bench_result *res,
+			    const struct bench_opts *o, FILE *human)
+{
+	struct bench_cmp *rows = calloc(BENCH_MAX_CMP, sizeof(*rows));
+	size_t nrows = 0;
+	int nreg;
+
+	if (!rows) {
+		log_err("bench: out of memory");
+		return EXIT_ERR;
+	}
+	nreg = bench_compare(base, res, o->max_regress_pct, rows, BENCH_MAX_CMP, &nrows);
+	if (human) {
+		fputc('\n', human);
+		bench_compare_print(human, base, res, o->max_regress_pct, rows, nrows);
+	}
+	if (nreg > 0 && human)
+		fprintf(human, "\n%d figure(s) regressed\n", nreg);
+	free(rows);
+	return nreg > 0 ? EXIT_REGRESS : EXIT_OK;
+}
+
+/* Measure every selected figure and print/write the result. */
+static int measure(struct bench_result *res, struct bench_env *env, struct bench_opts *o,
+		   FILE *human)
+{
+	bench_fill_machine(res);
+	res->duration_ns = o->duration_ns;
+	res->repeat = o->repeat;
+	res->overhead = o->overhead;
+	env->private_netns = geteuid() == 0;
+	if (o->no_latency)
+		log_info("bench: --no-latency: collectors stay detached");
+	else if (geteuid() != 0)
+		log_warn("bench: not root: throughput only, kernel latency needs root (CAP_BPF, CAP_PERFMON)");
+	if (setup_workloads(o, env) || add_series(res, o->workloads) ||
+	    run_rounds(res, env, o))
+		return -1;
+	if (human)
+		bench_result_print(human, res);
+	if (human && o->overhead) {
+		fputc('\n', human);
+		bench_overhead_print(human, res);
+	}
+	if (o->json_path && write_json(o->json_path, res))
+		return -1;
+	if (o->json_stdout && write_json("-", res))
+		return -1;
+	return 0;
 }
 
 int cmd_bench(int argc, char **argv)
 {
 	static struct bench_result res, base;
-	struct bench_cmp *rows = NULL;
 	struct bench_env env = { 0 };
 	struct bench_opts o;
-	char err[256], *tmpdir = NULL;
+	char err[256];
 	FILE *human = stdout;
-	size_t nrows = 0;
 	unsigned long errors_before = log_errors();
-	int ret, status = EXIT_ERR;
+	int status = EXIT_ERR;
 
 	memset(&res, 0, sizeof(res));
 	memset(&base, 0, sizeof(base));
@@ -197,98 +321,19 @@ int cmd_bench(int argc, char **argv)
 	if (o.baseline_path && load_result("baseline", o.baseline_path, &base))
 		return EXIT_ERR;
 	if (o.compare_path) {
+		o.workloads = 0;	/* nothing to run or set up */
 		if (load_result("result", o.compare_path, &res)) {
 			bench_result_free(&base);
 			return EXIT_ERR;
 		}
-		o.workloads = 0;	/* nothing to run or set up */
-		goto compare;
-	}
-	/* JSON on stdout keeps stdout parseable: tables go to stderr then */
-	if (o.json_stdout)
-		human = stderr;
-
-	bench_fill_machine(&res);
-	res.duration_ns = o.duration_ns;
-	res.repeat = o.repeat;
-	res.overhead = o.overhead;
-	env.private_netns = geteuid() == 0;
-	if (o.no_latency)
-		log_info("bench: --no-latency: collectors stay detached");
-	else if (geteuid() != 0)
-		log_warn("bench: not root: throughput only, kernel latency needs root (CAP_BPF, CAP_PERFMON)");
-
-	if (o.workloads & (1u << BW_IO)) {
-		if (bench_io_setup(o.dir, o.device, o.file_bytes, &env, &tmpdir, err,
-				   sizeof(err))) {
-			log_err("bench: %s (or leave io out: --workload sched,tcp,alloc)", err);
+	} else {
+		/* JSON on stdout keeps stdout parseable: tables go to stderr then */
+		if (o.json_stdout && human)
+			human = stderr;
+		if (measure(&res, &env, &o, human))
 			goto out;
-		}
 	}
-	for (size_t i = 0; i < bench_njobs; i++) {
-		const struct bench_job *job = &bench_jobs[i];
-
-		if (!(o.workloads & (1u << job->wl)))
-			continue;
-		if (!bench_result_add_series(&res, job->name, bench_wl_names[job->wl],
-					     job->collector, job->unit)) {
-			log_err("bench: too many figures");
-			goto out;
-		}
-	}
-
-	/* Repeats are the outer loop: slow drift on a shared machine then
-	 * spreads over every figure instead of biasing the last one. */
-	for (unsigned int rep = 0; rep < o.repeat; rep++) {
-		for (size_t i = 0; i < bench_njobs; i++) {
-			const struct bench_job *job = &bench_jobs[i];
-			struct bench_series *s = bench_result_find(&res, job->name);
-
-			if (!s)
-				continue;
-			if (o.overhead) {
-				ret = run_figure(job, &env, &o, s, rep, false);
-				if (ret)
-					goto out;
-			}
-			ret = run_figure(job, &env, &o, s, rep, true);
-			if (ret)
-				goto out;
-		}
-	}
-
-	if (human)
-		bench_result_print(human, &res);
-	if (human && o.overhead) {
-		fputc('\n', human);
-		bench_overhead_print(human, &res);
-	}
-	if (o.json_path && write_json(o.json_path, &res))
-		goto out;
-	if (o.json_stdout && write_json("-", &res))
-		goto out;
-compare:
-	status = EXIT_OK;
-	if (o.baseline_path) {
-		int nreg;
-
-		rows = calloc(BENCH_MAX_CMP, sizeof(*rows));
-		if (!rows) {
-			log_err("bench: out of memory");
-			status = EXIT_ERR;
-			goto out;
-		}
-		nreg = bench_compare(&base, &res, o.max_regress_pct, rows, BENCH_MAX_CMP,
-				     &nrows);
-		if (human) {
-			fputc('\n', human);
-			bench_compare_print(human, &base, &res, o.max_regress_pct, rows, nrows);
-		}
-		if (nreg > 0 && human)
-			fprintf(human, "\n%d figure(s) regressed\n", nreg);
-		if (nreg > 0)
-			status = EXIT_REGRESS;
-	}
+	status = o.baseline_path ? compare_baseline(&base, &res, &o, human) : EXIT_OK;
 out:
 	/* a figure that could not be measured is not a clean run */
 	if (status != EXIT_ERR && log_errors() > errors_before) {
@@ -297,9 +342,7 @@ out:
 		status = EXIT_ERR;
 	}
 	fflush(stdout);
-	free(rows);
-	if (o.workloads & (1u << BW_IO))
-		bench_io_teardown(&env, tmpdir);
+	teardown_workloads(o.workloads, &env);
 	bench_result_free(&res);
 	bench_result_free(&base);
 	return status;

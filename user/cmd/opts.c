@@ -184,6 +184,8 @@ int opts_parse_quiet(const struct opt_cmd *c, int argc, char **argv, struct comm
 			    col->set_option(cctx, cname[opt - OPT_COLLECTOR], optarg))
 				rc = opt_fail(m, ml, "bad value for --%s: '%s'",
 					       cname[opt - OPT_COLLECTOR], optarg ?: "");
+			else if (rec_opts_given(&ra->o, col, cname[opt - OPT_COLLECTOR], optarg))
+				rc = opt_fail(m, ml, "out of memory");
 		} else {
 			rc = c->set ? c->set(ctx, opt, optarg, m, ml) : opt_fail(m, ml, "unknown option");
 		}

@@ -321,6 +321,12 @@ static int tcp_configure(struct col_run *run, const struct rec_opts *o)
 	skel->rodata->filter_family = tcp_opt->v4 == tcp_opt->v6 ? 0 :
 				      tcp_opt->v4 ? TCP_AF_INET : TCP_AF_INET6;
 	skel->rodata->retrans_has_err = probe_tp_nargs("tcp_retransmit_skb") >= 3;
+	/* the walk at the end reads sockets from a syscall program (5.14+) */
+	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_probe_read_kernel, NULL) != 1 ||
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_for_each_map_elem, NULL) != 1) {
+		bpf_program__set_autoload(skel->progs.tcp_open_at_end, false);
+		log_info("tcp: no syscall programs reading kernel memory here: connections open at the end are not reported");
+	}
 	return slots_setup("tcp", "DISCO_TCP_SLOTS", &skel->rodata->slot_mask,
 			   &skel->rodata->use_slots);
 }
@@ -347,6 +353,18 @@ static void tcp_stop(struct col_run *run)
 {
 	free(run->priv);
 	run->priv = NULL;
+}
+
+/* Still attached, the ring not yet drained: a record per open connection. */
+static int tcp_end(struct col_run *run)
+{
+	struct tcp_bpf *skel = run->skel;
+	int fd = bpf_program__fd(skel->progs.tcp_open_at_end);
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+
+	if (fd < 0)
+		return 0;	/* not loaded on this kernel: said at configure */
+	return bpf_prog_test_run_opts(fd, &topts) ? -errno : 0;
 }
 
 static int read_percpu_hist(int fd, __u32 key, struct hist *out)
@@ -433,6 +451,7 @@ static const char *const state_names[] = {
 	"NEW_SYN_RECV",
 };
 #define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
+#define TCP_STATE_CLOSE 7
 
 /*
  * A remote endpoint is the peer's address and the service port: the
@@ -480,15 +499,23 @@ static void add_total(json_t *col, const char *key, uint64_t v)
 static int tcp_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
-	const struct tcp_life *e = data;
+	struct tcp_life ev;
+	const struct tcp_life *e = &ev;
 	char comm[TCP_COMM_LEN], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	const unsigned int known = TCP_LIFE_ACTIVE | TCP_LIFE_OWNER_GUESSED |
-				   TCP_LIFE_RST_RECEIVED | TCP_LIFE_RST_SENT;
+				   TCP_LIFE_RST_RECEIVED | TCP_LIFE_RST_SENT | TCP_LIFE_OPEN;
+	bool open;
 	json_t *c;
 
-	if (len != sizeof(*e) || e->kind != TCP_EV_LIFE ||
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	open = e->flags & TCP_LIFE_OPEN;
+	if (e->kind != TCP_EV_LIFE ||
 	    (e->family != TCP_AF_INET && e->family != TCP_AF_INET6) ||
 	    e->oldstate >= NSTATES || e->newstate >= NSTATES || (e->flags & ~known) ||
+	    (open ? e->newstate != e->oldstate : e->newstate != TCP_STATE_CLOSE) ||
 	    (int64_t)e->tx_bytes < 0 || (int64_t)e->rx_bytes < 0 ||
 	    (int64_t)e->duration_ns < 0 || (int64_t)e->connect_ns < 0 ||
 	    (int64_t)e->srtt_ns < 0 || (int64_t)e->cgroup_id < 0)
@@ -497,7 +524,7 @@ static int tcp_report_event(json_t *col, const void *data, size_t len,
 	tcp_addr_str(e->family, e->saddr, sa, sizeof(sa));
 	tcp_addr_str(e->family, e->daddr, da, sizeof(da));
 	c = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I,"
-		      " s:s, s:s, s:b, s:b, s:b, s:I, s:I}",
+		      " s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I}",
 		"time_ns", (json_int_t)(e->time_ns > ro->start_mono_ns ? e->time_ns - ro->start_mono_ns : 0),
 		"pid", (json_int_t)e->pid, "comm", comm,
 		"family", e->family == TCP_AF_INET ? "ipv4" : "ipv6",
@@ -507,7 +534,7 @@ static int tcp_report_event(json_t *col, const void *data, size_t len,
 		"tx_bytes", (json_int_t)e->tx_bytes, "rx_bytes", (json_int_t)e->rx_bytes,
 		"retransmits", (json_int_t)e->retransmits, "srtt_ns", (json_int_t)e->srtt_ns,
 		"direction", (e->flags & TCP_LIFE_ACTIVE) ? "active" : "passive",
-		"final_state", state_names[e->oldstate],
+		"final_state", state_names[e->oldstate], "open_at_end", open,
 		"owner_guessed", (e->flags & TCP_LIFE_OWNER_GUESSED) != 0,
 		"reset_received", (e->flags & TCP_LIFE_RST_RECEIVED) != 0,
 		"reset_sent", (e->flags & TCP_LIFE_RST_SENT) != 0,
@@ -517,6 +544,8 @@ static int tcp_report_event(json_t *col, const void *data, size_t len,
 	report_append_bounded(col, "connections", c, TCP_MAX_CONNECTIONS_JSON);
 	fold_endpoint(col, e, da);
 	add_total(col, "lifecycle_records", 1);
+	if (open)
+		add_total(col, "open_at_end", 1);
 	add_total(col, "lifecycle_tx_bytes", e->tx_bytes);
 	add_total(col, "lifecycle_rx_bytes", e->rx_bytes);
 	return 0;
@@ -605,6 +634,7 @@ static void print_connections(FILE *out, const json_t *conns, int top,
 			fmt_bytes(json_u64(v[i], "rx_bytes"), b[1], 16),
 			fmt_ns(json_u64(v[i], "duration_ns"), b[2], 16), json_u64(v[i], "retransmits"),
 			json_string_value(json_object_get(v[i], "final_state")) ?: "?",
+			json_is_true(json_object_get(v[i], "open_at_end")) ? " (open at end)" :
 			json_is_true(json_object_get(v[i], "reset_received")) ? " rst-in" :
 			json_is_true(json_object_get(v[i], "reset_sent")) ? " rst-out" : "");
 	}
@@ -623,8 +653,9 @@ static void tcp_render_text(const json_t *col, FILE *out, const struct report_op
 	char b[3][16];
 
 	fprintf(out, "Connections: %" PRIu64 " active opens, %" PRIu64 " passive opens, %" PRIu64
-		" closed, %" PRIu64 " failed connects\n", json_u64(c, "active_opens"),
-		json_u64(c, "passive_opens"), closed, json_u64(c, "connect_failed"));
+		" closed, %" PRIu64 " failed connects, %" PRIu64 " still open at the end\n",
+		json_u64(c, "active_opens"), json_u64(c, "passive_opens"), closed,
+		json_u64(c, "connect_failed"), json_u64(col, "open_at_end"));
 	if (secs > 0)
 		fprintf(out, "Rates: %.1f opens/s, %.2f retransmits/s, %.2f resets sent/s, %.2f resets received/s\n",
 			(json_u64(c, "active_opens") + json_u64(c, "passive_opens")) / secs,
@@ -700,6 +731,7 @@ const struct collector col_tcp = {
 	.skel = &tcp_skel,
 	.configure = tcp_configure,
 	.start = tcp_start,
+	.end = tcp_end,
 	.collect = tcp_collect,
 	.stop = tcp_stop,
 	.report_event = tcp_report_event,

@@ -63,6 +63,12 @@ struct rec_opts {
 	 * makes one, rec_opts_release() frees them all.
 	 */
 	void *col_opts[MAX_COLLECTORS];
+	/*
+	 * The collector options given, as typed: {"bio": {"disk": ["vda"]},
+	 * "tcp": {"ipv4": true}}; NULL: none. Goes into the session's
+	 * "filters" so that every report says what was left out.
+	 */
+	json_t *col_given;
 };
 
 /*
@@ -117,6 +123,12 @@ struct col_run {
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
 	const void *opts;		/* the collector's options (col_opts or its defaults) */
+	/*
+	 * collect() is for a periodic STATE block that another one follows:
+	 * what only the final report shows (stack lists) may be left out,
+	 * but every counter the intervals use must be there.
+	 */
+	bool periodic;
 };
 
 struct report_opts {
@@ -160,6 +172,17 @@ struct collector {
 	 */
 	int (*target_loaded)(struct col_run *run, pid_t pid);
 	void (*on_event)(struct col_run *run, const void *data, size_t len);
+	/*
+	 * optional: false keeps an event out of the session file (on_event
+	 * still gets it): raw material consumed while recording, such as
+	 * cpu's copies of user stacks, which hold the target's memory.
+	 */
+	bool (*record_event)(const void *data, size_t len);
+	/*
+	 * optional: the session is ending, still attached, before the last
+	 * drain of the ring: records for what is still open (connections)
+	 */
+	int (*end)(struct col_run *run);
 	json_t *(*collect)(struct col_run *run);
 	/* optional: free run->priv (with a skeleton: before it is destroyed) */
 	void (*stop)(struct col_run *run);
@@ -220,6 +243,9 @@ int collector_prog_owner(const struct collector *c, const char *name);
 int collector_index(const struct collector *c);
 /* The options of collector idx, created with its defaults; NULL on ENOMEM. */
 void *rec_opts_col(struct rec_opts *o, size_t idx);
+/* Note that collector c was given --name arg (arg NULL: a flag); 0 or -ENOMEM. */
+int rec_opts_given(struct rec_opts *o, const struct collector *c, const char *name,
+		   const char *arg);
 void rec_opts_release(struct rec_opts *o);
 
 /*
@@ -306,6 +332,13 @@ bool json_is_string_array(const json_t *v);
 void report_append_bounded(json_t *col, const char *key, json_t *item, size_t max);
 const char *fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *fmt_bytes(uint64_t bytes, char *buf, size_t len);
+/*
+ * The active filters of a session ("session.filters": -p, --cgroup, ...,
+ * and every collector's options) as one line, "pids=42, min_latency=1ms;
+ * bio: disk=vda", into buf; empty values (0, "", [], {}) are left out.
+ * Returns how many were active: 0, nothing was filtered.
+ */
+int report_describe_filters(const json_t *filters, char *buf, size_t len);
 /*
  * What became of a hook (an item of hooks_to_json), in the words `check`
  * and `report` both use: its method, "not needed", "opt-in" (off unless an

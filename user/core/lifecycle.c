@@ -286,10 +286,31 @@ void *rec_opts_col(struct rec_opts *o, size_t idx)
 	return o->col_opts[idx];
 }
 
+int rec_opts_given(struct rec_opts *o, const struct collector *c, const char *name,
+		   const char *arg)
+{
+	json_t *col, *v;
+
+	if (!o->col_given && !(o->col_given = json_object()))
+		return -ENOMEM;
+	col = json_object_get(o->col_given, c->name);
+	if (!col && json_object_set_new(o->col_given, c->name, col = json_object()))
+		return -ENOMEM;
+	if (!arg)
+		return json_object_set_new(col, name, json_true()) ? -ENOMEM : 0;
+	/* an option with a value may be repeated (--disk a --disk b) */
+	v = json_object_get(col, name);
+	if (!json_is_array(v) && json_object_set_new(col, name, v = json_array()))
+		return -ENOMEM;
+	return json_array_append_new(v, json_string(arg)) ? -ENOMEM : 0;
+}
+
 void rec_opts_release(struct rec_opts *o)
 {
 	for (size_t i = 0; i < MAX_COLLECTORS; i++) {
 		free(o->col_opts[i]);
 		o->col_opts[i] = NULL;
 	}
+	json_decref(o->col_given);
+	o->col_given = NULL;
 }

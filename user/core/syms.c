@@ -852,6 +852,12 @@ bool proc_syms_covers(const struct proc_syms *ps, uint64_t addr)
 	return maps_find(ps->maps, ps->nmaps, addr) != NULL;
 }
 
+int proc_syms_maps(const struct proc_syms *ps, const struct map_entry **m)
+{
+	*m = ps->maps;
+	return ps->nmaps;
+}
+
 void proc_syms_free(struct proc_syms *ps)
 {
 	if (!ps)

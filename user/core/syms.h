@@ -96,6 +96,8 @@ struct proc_syms *proc_syms_from_maps(struct syms_cache *c, const char *maps_tex
 int proc_syms_refresh(struct proc_syms *ps);
 /* True if addr falls in a mapping of the current view. */
 bool proc_syms_covers(const struct proc_syms *ps, uint64_t addr);
+/* The mappings of the current view (*m), and how many. */
+int proc_syms_maps(const struct proc_syms *ps, const struct map_entry **m);
 void proc_syms_free(struct proc_syms *ps);
 
 /* Why a frame has no name (SYM_NAMED when it has one). */

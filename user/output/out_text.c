@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Text rendering helpers shared by every collector's render_text(). */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "collector.h"
@@ -172,4 +174,120 @@ void report_print_hist(FILE *out, const json_t *hj, const char *unit)
 			fputc(i < bar ? '*' : ' ', out);
 		fputs("|\n", out);
 	}
+}
+
+/* ---- the session's filters, described without naming a collector ---- */
+
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	*n = w < 0 ? *n : *n + (size_t)w >= len ? len - 1 : *n + (size_t)w;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a > b && !strcmp(s + a - b, tail);
+}
+
+/* One value as text: durations and sizes by their key's suffix; false when empty. */
+static bool value_text(const char *key, const json_t *v, char *buf, size_t len)
+{
+	size_t n = 0, i;
+	const json_t *x;
+
+	buf[0] = 0;
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		uint64_t u = (uint64_t)json_integer_value(v);
+
+		if (ends_with(key, "_ns"))
+			fmt_ns(u, buf, len);
+		else if (ends_with(key, "_bytes"))
+			fmt_bytes(u, buf, len);
+		else
+			snprintf(buf, len, "%" PRIu64, u);
+	} else if (json_is_real(v) && json_real_value(v) != 0) {
+		snprintf(buf, len, "%g", json_real_value(v));
+	} else if (json_is_string(v)) {
+		snprintf(buf, len, "%s", json_string_value(v));
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			char item[64];
+
+			if (value_text(key, x, item, sizeof(item)))
+				append(buf, len, &n, "%s%s", n ? "," : "", item);
+		}
+	}
+	return buf[0] != 0;
+}
+
+/* Is every member an object (a level that only groups: {"bio": {...}})? */
+static bool only_groups(const json_t *o)
+{
+	const char *k;
+	const json_t *v;
+
+	json_object_foreach((json_t *)o, k, v)
+		if (!json_is_object(v))
+			return false;
+	return true;
+}
+
+static int describe(const json_t *o, const char *label, char *buf, size_t len, size_t *n)
+{
+	bool started = false;
+	int active = 0;
+	const char *key;
+	const json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		char val[256];
+		size_t klen = strlen(key);
+
+		if (json_is_object(v)) {
+			int k = describe(v, only_groups(v) ? NULL : key, buf, len, n);
+
+			active += k;
+			started = started && !k;
+			continue;
+		}
+		if (json_is_true(v)) {
+			val[0] = 0;
+		} else if (!value_text(key, v, val, sizeof(val))) {
+			continue;
+		}
+		if (!started && *n)
+			append(buf, len, n, "; ");
+		if (!started && label)
+			append(buf, len, n, "%s: ", label);
+		if (started)
+			append(buf, len, n, ", ");
+		started = true;
+		if (ends_with(key, "_ns") || ends_with(key, "_bytes"))
+			klen -= ends_with(key, "_ns") ? 3 : 6;
+		append(buf, len, n, "%.*s%s%s", (int)klen, key, val[0] ? "=" : "", val);
+		active++;
+	}
+	return active;
+}
+
+int report_describe_filters(const json_t *filters, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = 0;
+	return json_is_object(filters) ? describe(filters, NULL, buf, len, &n) : 0;
 }

@@ -77,7 +77,19 @@ static inline size_t slot_of(const struct da_set *set, uintptr_t p)
 	return (size_t)(((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - set->bits));
 }
 
-bool da_set_insert(struct da_set *set, uintptr_t p)
+/* +1 or -1, unless the counter is stuck */
+static void counter_add(uint8_t *c, int d)
+{
+	uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	do {
+		if (v == DA_FILTER_STUCK)
+			return;
+	} while (!__atomic_compare_exchange_n(c, &v, (uint8_t)(v + d), true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+}
+
+bool da_set_insert(const struct da_set *set, uintptr_t p)
 {
 	size_t mask = ((size_t)1 << set->bits) - 1, i = slot_of(set, p);
 
@@ -87,24 +99,33 @@ bool da_set_insert(struct da_set *set, uintptr_t p)
 		if (v != SLOT_EMPTY && v != SLOT_TOMB)
 			continue;
 		if (__atomic_compare_exchange_n(&set->slot[i], &v, p, false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
+						__ATOMIC_RELAXED)) {
+			counter_add(da_set_counter(set, p), 1);
 			return true;
+		}
 	}
 	return false;
 }
 
-bool da_set_remove(struct da_set *set, uintptr_t p)
+bool da_set_remove(const struct da_set *set, uintptr_t p)
 {
 	size_t mask = ((size_t)1 << set->bits) - 1, i = slot_of(set, p);
+	uint8_t *c = da_set_counter(set, p);
 
+	if (!da_set_may_hold(set, p))
+		return false;
 	for (int k = 0; k < DA_SET_PROBES; k++, i = (i + 1) & mask) {
 		uintptr_t v = __atomic_load_n(&set->slot[i], __ATOMIC_ACQUIRE);
 
 		if (v == SLOT_EMPTY)
 			return false;
-		if (v == p)
-			return __atomic_compare_exchange_n(&set->slot[i], &v, SLOT_TOMB, false,
-							   __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+		if (v != p)
+			continue;
+		if (!__atomic_compare_exchange_n(&set->slot[i], &v, SLOT_TOMB, false,
+						 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			return false;
+		counter_add(c, -1);
+		return true;
 	}
 	return false;
 }

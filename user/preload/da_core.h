@@ -65,16 +65,38 @@ void da_weight(struct da_sampler *s, size_t n, __u64 *bytes, __u64 *blocks);
  * -> address, never back to empty, so a lookup may stop at the first
  * empty slot; probes are bounded by DA_SET_PROBES so tombstones cost at
  * most that many loads.
+ *
+ * In front of the slots, a small table of counters (how many members hash
+ * to each of its buckets; at DA_FILTER_STUCK a bucket stays so for good):
+ * almost every free is of an unsampled block, and a zero counter, in
+ * cache, answers for it without touching the large table (a cache and TLB
+ * miss per free otherwise). A counter is raised before its block reaches
+ * the program and lowered after the block left the set, so it is never
+ * below the number of its members.
  */
 #define DA_SET_PROBES	32
+#define DA_FILTER_STUCK	255
 
 struct da_set {
 	uintptr_t *slot;	/* 1 << bits entries, zeroed */
 	unsigned int bits;
+	uint8_t *count;		/* 1 << count_bits counters, zeroed */
+	unsigned int count_bits;
 };
 
-bool da_set_insert(struct da_set *set, uintptr_t p);	/* false: no slot in reach */
-bool da_set_remove(struct da_set *set, uintptr_t p);	/* true: it was there */
+bool da_set_insert(const struct da_set *set, uintptr_t p);	/* false: no slot in reach */
+bool da_set_remove(const struct da_set *set, uintptr_t p);	/* true: it was there */
+
+static inline uint8_t *da_set_counter(const struct da_set *set, uintptr_t p)
+{
+	return &set->count[((uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - set->count_bits)];
+}
+
+/* false: p is certainly not a member (the free path's test, inlined) */
+static inline bool da_set_may_hold(const struct da_set *set, uintptr_t p)
+{
+	return __atomic_load_n(da_set_counter(set, p), __ATOMIC_RELAXED) != 0;
+}
 
 /*
  * Frame-pointer walk from the frame at fp (the allocator wrapper's own):

@@ -92,8 +92,10 @@ static uint64_t lost;		/* samples dropped: no slot in the set */
 
 /* Sampled blocks (sampled mode only: in full mode every free is probed). */
 #define SET_BITS 20
+#define FILTER_BITS 14		/* 16 KiB of counters: stays in cache */
 static uintptr_t set_slots[1 << SET_BITS];
-static struct da_set set = { set_slots, SET_BITS };
+static uint8_t set_filter[1 << FILTER_BITS];
+static const struct da_set set = { set_slots, SET_BITS, set_filter, FILTER_BITS };
 
 struct da_thread {
 	struct da_sampler s;
@@ -304,23 +306,32 @@ static __attribute__((noinline)) bool sample_slow(size_t n)
 	return da_sample_hit(&tls.s);
 }
 
-/* The fast path: one subtraction and a branch per allocation. */
+/* Is this top-level call of n bytes sampled? One subtraction and a branch. */
+static __attribute__((always_inline)) inline bool take_sample(size_t n)
+{
+	if (unlikely(tls.depth))
+		return false;
+	tls.s.left -= da_clamp(n);
+	return unlikely(tls.s.left <= 0) && sample_slow(n);
+}
+
 static __attribute__((always_inline)) inline void after_alloc(void *p, size_t n, unsigned int fn,
 							       void *fp)
 {
-	if (unlikely(p == NULL) || unlikely(tls.depth))
-		return;
-	tls.s.left -= da_clamp(n);
-	if (unlikely(tls.s.left <= 0) && sample_slow(n))
+	if (likely(p != NULL) && take_sample(n))
 		sampled(p, n, fn, fp);
+}
+
+/* Must this block's free be seen? (a sampled block, or every block in full mode) */
+static __attribute__((always_inline)) inline bool free_probed(void *p)
+{
+	return !tls.depth && (full_mode() || unlikely(da_set_may_hold(&set, (uintptr_t)p)));
 }
 
 /* Before the block goes back: a later owner of the address must not be confused with it. */
 static __attribute__((always_inline)) inline bool before_free(void *p)
 {
-	if (tls.depth)
-		return false;
-	if (full_mode() || unlikely(da_set_remove(&set, (uintptr_t)p))) {
+	if (free_probed(p) && (full_mode() || da_set_remove(&set, (uintptr_t)p))) {
 		disco_alloc_probe_free(p);
 		return true;
 	}
@@ -334,15 +345,37 @@ static __attribute__((always_inline)) inline bool before_free(void *p)
 /* Calls of the real allocator: anything it calls back passes through. */
 #define REAL(call) ({ tls.depth++; __auto_type r_ = (call); tls.depth--; r_; })
 
+/*
+ * malloc, calloc and free, the hot ones, decide before the real call and
+ * leave to it by a tail call when nothing is to be recorded: no frame of
+ * theirs stays around the real allocator's work. The frame handed to the
+ * sampled path is the wrapper's: when the wrapper tail-called it, its
+ * frame took that very place, with the same saved %rbp and return address.
+ */
+static __attribute__((noinline)) void *malloc_sampled(size_t n, void *fp)
+{
+	void *p = REAL(real.malloc(n));
+
+	if (p)
+		sampled(p, n, AF_MALLOC, fp);
+	return p;
+}
+
 EXPORT void *WRAP(malloc)(size_t n)
 {
-	void *p;
-
 	if (unlikely(!real_ready) && resolve())
 		return arena_alloc(n, 16);
-	p = REAL(real.malloc(n));
-	after_alloc(p, n, AF_MALLOC, FP());
-	return p;
+	if (likely(!take_sample(n)))
+		return real.malloc(n);
+	return malloc_sampled(n, FP());
+}
+
+static __attribute__((noinline)) void free_probed_slow(void *p)
+{
+	before_free(p);
+	tls.depth++;
+	real.free(p);
+	tls.depth--;
 }
 
 EXPORT void WRAP(free)(void *p)
@@ -351,16 +384,23 @@ EXPORT void WRAP(free)(void *p)
 		return;
 	if (unlikely(!real_ready) && resolve())
 		return;	/* not ours to free: only the arena gave out blocks so far */
-	before_free(p);
-	tls.depth++;
+	if (unlikely(free_probed(p)))
+		return free_probed_slow(p);
 	real.free(p);
-	tls.depth--;
+}
+
+static __attribute__((noinline)) void *calloc_sampled(size_t k, size_t n, size_t total, void *fp)
+{
+	void *p = REAL(real.calloc(k, n));
+
+	if (p)
+		sampled(p, total, AF_CALLOC, fp);
+	return p;
 }
 
 EXPORT void *WRAP(calloc)(size_t k, size_t n)
 {
 	size_t total;
-	void *p;
 
 	if (__builtin_mul_overflow(k, n, &total)) {
 		errno = ENOMEM;
@@ -368,9 +408,9 @@ EXPORT void *WRAP(calloc)(size_t k, size_t n)
 	}
 	if (unlikely(!real_ready) && resolve())
 		return arena_alloc(total, 16);
-	p = REAL(real.calloc(k, n));
-	after_alloc(p, total, AF_CALLOC, FP());
-	return p;
+	if (likely(!take_sample(total)))
+		return real.calloc(k, n);
+	return calloc_sampled(k, n, total, FP());
 }
 
 /*

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/* DWARF (CFI) unwinding of sampled user stacks with libdwfl, one session per process. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include "clock.h"
+#include "log.h"
+#include "unwind.h"
+
+/*
+ * Processes kept; the oldest is replaced past that. Each holds its files
+ * open (mapped), and libdwfl parses each file's CFI once per process.
+ */
+#define UW_PROCS 256
+/*
+ * A process's files are opened again when its code runs outside them
+ * (dlopen): the first times at once (a program loads its plugins as it
+ * starts), then at most once a second (code outside every file, JIT,
+ * would otherwise reread its maps at every sample).
+ */
+#define UW_QUICK_LOADS 16
+#define UW_RELOAD_NS 1000000000ULL
+
+struct uw_proc {
+	pid_t pid;
+	Dwfl *dwfl;
+	const struct ustack_sample *cur;	/* the sample being unwound */
+	uint64_t loaded_ns;
+	unsigned int loads;	/* of this process */
+};
+
+struct unwinder {
+	struct uw_proc procs[UW_PROCS];
+	unsigned int next;	/* slot replaced when all are used */
+};
+
+struct uw_walk {
+	uint64_t *ips;
+	int n, max;
+};
+
+#if defined(__x86_64__)
+bool unwinder_available(void)
+{
+	return true;
+}
+#else
+bool unwinder_available(void)
+{
+	return false;	/* the BPF side copies x86-64 registers only */
+}
+#endif
+
+/*
+ * No separate debug files: the CFI of every x86-64 binary is in its own
+ * .eh_frame, and looking further (debuginfod) could reach the network.
+ */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			char **debuginfo_file_name)
+{
+	(void)mod, (void)userdata, (void)modname, (void)base, (void)file_name;
+	(void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
+	return -1;
+}
+
+static const Dwfl_Callbacks dwfl_cbs = {
+	.find_debuginfo = no_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct uw_proc *p = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = p;
+	return p->cur->tid ? (pid_t)p->cur->tid : p->pid;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct uw_proc *p = arg;
+	uint64_t v;
+
+	(void)dwfl;
+	if (!ustack_read_word(p->cur, addr, &v))
+		return false;
+	*result = v;
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct uw_proc *p = thread_arg;
+	Dwarf_Word regs[CPU_DWARF_NREGS];
+
+	for (int i = 0; i < CPU_DWARF_NREGS; i++)
+		regs[i] = p->cur->regs[i];
+	return dwfl_thread_state_registers(thread, 0, CPU_DWARF_NREGS, regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_cbs = {
+	.next_thread = next_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+struct unwinder *unwinder_new(void)
+{
+	if (!unwinder_available()) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	return calloc(1, sizeof(struct unwinder));
+}
+
+static void proc_clear(struct uw_proc *p)
+{
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	memset(p, 0, sizeof(*p));
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (int i = 0; i < UW_PROCS; i++)
+		proc_clear(&u->procs[i]);
+	free(u);
+}
+
+static struct uw_proc *find(struct unwinder *u, pid_t pid)
+{
+	for (int i = 0; i < UW_PROCS; i++)
+		if (u->procs[i].pid == pid)
+			return &u->procs[i];
+	return NULL;
+}
+
+/* The lowest mapping of the file m[i] maps: where its first segment is. */
+static const struct map_entry *file_start(const struct map_entry *m, int n, int i)
+{
+	const struct map_entry *lo = &m[i];
+
+	for (int j = 0; j < n; j++)
+		if (m[j].dev == m[i].dev && m[j].ino == m[i].ino && m[j].start < lo->start)
+			lo = &m[j];
+	return lo;
+}
+
+/*
+ * Report each file with executable code once, at its load address: under
+ * the process's root (other mount namespaces), or by its mapping when it
+ * was deleted (that needs CAP_SYS_ADMIN, which disco may have dropped),
+ * or by its path when the process is already gone.
+ */
+static int report_files(Dwfl *dwfl, pid_t pid, const struct map_entry *m, int n)
+{
+	int reported = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct map_entry *lo;
+		char file[400], path[sizeof(m->path)];
+		const char *name;
+		Dwfl_Module *mod;
+		size_t pl;
+		bool dup = false, deleted;
+
+		if (!m[i].exec || m[i].path[0] != '/' || !m[i].ino)
+			continue;
+		for (int j = 0; j < i && !dup; j++)
+			dup = m[j].exec && m[j].dev == m[i].dev && m[j].ino == m[i].ino;
+		if (dup)
+			continue;
+		lo = file_start(m, n, i);
+		snprintf(path, sizeof(path), "%s", m[i].path);
+		pl = strlen(path);
+		deleted = pl > 10 && !strcmp(path + pl - 10, " (deleted)");
+		if (deleted) {
+			path[pl - 10] = 0;
+			snprintf(file, sizeof(file), "/proc/%d/map_files/%llx-%llx", pid,
+				 (unsigned long long)lo->start, (unsigned long long)lo->end);
+		} else {
+			snprintf(file, sizeof(file), "/proc/%d/root%s", pid, path);
+		}
+		name = strrchr(path, '/') + 1;
+		/* base: where the file's offset 0, its first segment, is mapped */
+		mod = dwfl_report_elf(dwfl, name, file, -1, lo->start - lo->file_off, false);
+		if (!mod && !deleted)
+			mod = dwfl_report_elf(dwfl, name, path, -1, lo->start - lo->file_off, false);
+		if (mod)
+			reported++;
+		else
+			log_debug("unwind: pid %d: %s: %s", pid, path, dwfl_errmsg(-1));
+	}
+	return reported;
+}
+
+int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int n)
+{
+	struct uw_proc *p = find(u, pid);
+	unsigned int loads = p ? p->loads : 0;
+	int err = 0;
+
+	if (!p) {
+		p = &u->procs[u->next];
+		u->next = (u->next + 1) % UW_PROCS;
+	}
+	proc_clear(p);
+	p->dwfl = dwfl_begin(&dwfl_cbs);
+	if (!p->dwfl)
+		return -ENOMEM;
+	dwfl_report_begin(p->dwfl);
+	if (!report_files(p->dwfl, pid, m, n))
+		err = -ENOENT;
+	if (dwfl_report_end(p->dwfl, NULL, NULL))
+		err = err ?: -EIO;
+	/* the first file's ELF tells libdwfl the architecture */
+	if (!err && !dwfl_attach_state(p->dwfl, NULL, pid, &thread_cbs, p))
+		err = -ENOTSUP;
+	if (err) {
+		log_debug("unwind: pid %d: %s", pid, err == -ENOENT ? "no file could be opened"
+								  : dwfl_errmsg(-1));
+		proc_clear(p);
+		return err;
+	}
+	p->pid = pid;
+	p->loaded_ns = mono_ns();
+	p->loads = loads + 1;
+	return 0;
+}
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+	struct uw_walk *w = arg;
+	Dwarf_Addr pc;
+
+	if (!dwfl_frame_pc(state, &pc, NULL))
+		return DWARF_CB_ABORT;
+	w->ips[w->n++] = pc;
+	return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+int unwinder_unwind(struct unwinder *u, const struct ustack_sample *s, uint64_t *ips, int max,
+		    bool *complete, bool *stale)
+{
+	struct uw_proc *p = find(u, (pid_t)s->tgid);
+	struct uw_walk w = { ips, 0, max };
+	int rc;
+
+	*complete = false;
+	*stale = false;
+	if (max <= 0)
+		return -EINVAL;
+	if (!p)
+		return -ENOENT;
+	p->cur = s;
+	/* 0: the outermost frame was reached; -1: stopped (no CFI, outside the copy) */
+	rc = dwfl_getthread_frames(p->dwfl, s->tid ? (pid_t)s->tid : p->pid, on_frame, &w);
+	p->cur = NULL;
+	*complete = rc == 0 && w.n > 0;
+	/* stopped in no file we know: mapped since (dlopen) */
+	if (rc < 0 && w.n && !dwfl_addrmodule(p->dwfl, ips[w.n - 1]))
+		*stale = p->loads < UW_QUICK_LOADS || mono_ns() - p->loaded_ns > UW_RELOAD_NS;
+	if (!w.n) {
+		/* not even the sampled ip: keep it, as the frame-pointer walk does */
+		ips[0] = s->regs[CPU_DWARF_REG_IP];
+		w.n = 1;
+	}
+	return w.n;
+}
