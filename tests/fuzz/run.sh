@@ -29,7 +29,7 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "fuzz: not root: no recorded seeds, the committed session only" >&2
 fi
-cp tests/data/session/v1-all.session "$seeds/session/"
+cp tests/data/session/v1-all.session tests/data/session/v2-cmd.session "$seeds/session/"
 for f in "$seeds"/session/*; do
 	"$fz/fuzz_report_seed" "$f" "$seeds/report/$(basename "$f")" || exit 1
 done
