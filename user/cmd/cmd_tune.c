@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "safepath.h"
 #include "tuner.h"
 #include "clock.h"
 
@@ -839,7 +840,7 @@ static int verify_after_apply(const struct tune_args *a, struct verify *v, struc
 static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
 {
-	char path[PATH_MAX + 64], args[640];
+	char path[PATH_MAX + 64], args[640], unsafe[PATH_MAX + 80];
 	struct live_knobs lk = { .root = a->root, .netns = a->netns };
 	struct journal j = { 0 };
 	struct knob_ops ops;
@@ -902,6 +903,10 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 			 sc->journal_dir,
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, now.tv_nsec);
+	}
+	if ((err = safepath_check_dirs(path, getuid(), unsafe, sizeof(unsafe)))) {
+		log_err("journal %s: %s: nothing was changed", path, unsafe);
+		goto out_err;
 	}
 	if ((err = journal_write(path, &j))) {
 		log_err("journal %s: %s: nothing was changed", path, strerror(-err));
@@ -991,6 +996,53 @@ out:
 	return rc;
 }
 
+/*
+ * The evidence: a recorded session (--from), or a window of -d: snapshots
+ * at both ends, with BPF sampling, one run of COMMAND or a plain wait in
+ * between. Neither: *ev stays NULL and there is no "before". EXIT_*.
+ */
+static int gather_evidence(struct tune_args *a, int argc, char **argv,
+			   struct snapshot *before, bool *have_before, json_t **ev)
+{
+	/* a workload's window is its run: counters, like every verify window */
+	bool bpf = !a->no_sample && !a->cmd;
+	char err[256];
+	int failures = 0;
+
+	if (a->from) {
+		struct report_opts ro = { 0 };
+
+		*ev = report_load(a->from, &ro, err, sizeof(err));
+		if (!*ev)
+			log_err("%s: %s", a->from, err);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (!a->duration_ns)
+		return EXIT_OK;
+	if (bpf && geteuid() != 0) {
+		log_err("sampling with BPF needs root: run as root, or use --from FILE "
+			"or --no-sample");
+		return EXIT_ERR;
+	}
+	if (take_snapshot(a, before, a->pids, a->npids, true))
+		return EXIT_ERR;
+	*have_before = true;
+	if (!a->json && !a->quiet && a->cmd)
+		fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
+			a->cmd[0]);
+	else if (!a->json && !a->quiet)
+		fprintf(stderr, "disco: sampling for %.1fs%s\n", a->duration_ns / 1e9,
+			bpf ? " (sched, tcp)" : " (counters only)");
+	if (bpf) {
+		*ev = sample(a, argc, argv);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (a->cmd)
+		return window_load(a, &failures) ? EXIT_ERR : EXIT_OK;
+	sleep_ns(a->duration_ns);
+	return EXIT_OK;
+}
+
 int cmd_tune(int argc, char **argv)
 {
 	struct snapshot before = { 0 }, after = { 0 };
@@ -1000,8 +1052,9 @@ int cmd_tune(int argc, char **argv)
 	json_t *ev = NULL;
 	pid_t targets[TUNE_MAX_TARGETS];
 	bool have_before = false;
+	const char *bad_root;
+	struct stat st;
 	int rc, nt;
-	char err[256];
 
 	rc = parse_args(argc, argv, &a);
 	if (rc != EXIT_OK)
@@ -1011,6 +1064,13 @@ int cmd_tune(int argc, char **argv)
 			printf("%-20s %-9s %s\n", tune_rules[i].id,
 			       tune_family_name(tune_rules[i].family), tune_rules[i].summary);
 		return EXIT_OK;
+	}
+	/* else every knob would be listed as unreadable, and the exit 0 */
+	bad_root = stat(a.root, &st) ? strerror(errno) :
+		   !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+	if (bad_root) {
+		log_err("--root %s: %s", a.root, bad_root);
+		return EXIT_ERR;
 	}
 	rc = scope_identify(&scope, a.root, a.netns, journal_dir_arg(&a));
 	if (rc) {
@@ -1022,50 +1082,9 @@ int cmd_tune(int argc, char **argv)
 		return list_journals(&a, &scope);
 	if (a.rollback)
 		return do_rollback(&a, &scope);
-
-	if (a.from) {
-		struct report_opts ro = { 0 };
-
-		ev = report_load(a.from, &ro, err, sizeof(err));
-		if (!ev) {
-			log_err("%s: %s", a.from, err);
-			return EXIT_ERR;
-		}
-	} else if (a.duration_ns) {
-		/* a workload's window is its run: counters, like every verify window */
-		bool bpf = !a.no_sample && !a.cmd;
-
-		if (bpf && geteuid() != 0) {
-			log_err("sampling with BPF needs root: run as root, or use --from FILE "
-				"or --no-sample");
-			return EXIT_ERR;
-		}
-		if (take_snapshot(&a, &before, a.pids, a.npids, true))
-			return EXIT_ERR;
-		have_before = true;
-		if (!a.json && !a.quiet && a.cmd)
-			fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
-				a.cmd[0]);
-		else if (!a.json && !a.quiet)
-			fprintf(stderr, "disco: sampling for %.1fs%s\n", a.duration_ns / 1e9,
-				bpf ? " (sched, tcp)" : " (counters only)");
-		if (bpf) {
-			ev = sample(&a, argc, argv);
-			if (!ev) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else if (a.cmd) {
-			int failures = 0;
-
-			if (window_load(&a, &failures)) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else {
-			sleep_ns(a.duration_ns);
-		}
-	}
+	rc = gather_evidence(&a, argc, argv, &before, &have_before, &ev);
+	if (rc != EXIT_OK)
+		goto out;
 	nt = a.npids ? a.npids : evidence_pids(ev, targets, TUNE_MAX_TARGETS);
 	if (take_snapshot(&a, &after, a.npids ? a.pids : targets, nt, true)) {
 		rc = EXIT_ERR;

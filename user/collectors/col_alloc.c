@@ -1397,12 +1397,16 @@ static json_t *alloc_collect(struct col_run *run)
 static int alloc_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
-	const struct alloc_event *e = data;
+	struct alloc_event ev;
+	const struct alloc_event *e = &ev;
 	char comm[16];
 	int i;
 
-	if (len != sizeof(*e) || (e->type != AE_NEW_SITE && e->type != AE_BIG_ALLOC) ||
-	    e->fn >= AF_NR)
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	if ((e->type != AE_NEW_SITE && e->type != AE_BIG_ALLOC) || e->fn >= AF_NR)
 		return -EBADMSG;
 	if (e->type == AE_NEW_SITE)
 		return 0;
