@@ -487,6 +487,15 @@ static void cpu_render_text(const json_t *col, FILE *out, const struct report_op
 	if (total + idle)
 		fprintf(out, ", busy %.1f%%", 100.0 * total / (total + idle));
 	fputc('\n', out);
+	if (json_object_get(col, "dwarf")) {
+		const json_t *d = json_object_get(col, "dwarf");
+		uint64_t n = json_u64(d, "samples");
+
+		fprintf(out, "User stacks unwound with DWARF CFI from %" PRIu64 "-byte stack copies: "
+			"%" PRIu64 " samples, %.1f us of recorder CPU each, %" PRIu64 " lost to a full ring\n",
+			json_u64(d, "stack_bytes"), n, n ? json_u64(d, "unwind_ns") / 1e3 / n : 0.0,
+			json_u64(d, "ring_full"));
+	}
 	if (!total)
 		return;
 	stacks_render_summary(col, out, total, "truncated_samples");
