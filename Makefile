@@ -64,7 +64,7 @@ PRELOAD_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror \
 .DELETE_ON_ERROR:
 # keep BPF objects: skeleton regeneration needs them
 .SECONDARY:
-.PHONY: all deps run test unit integration asan static clean vmlinux fuzz bench vmtest check-deps \
+.PHONY: all deps run test unit integration asan static clean vmlinux fuzz fuzz-build bench vmtest check-deps \
 	install uninstall man
 
 all: disco $(PRELOAD_LIB)
@@ -296,22 +296,48 @@ integration: disco $(PRELOAD_LIB) $(FIXTURE_BINS)
 
 test: check-deps disco unit integration
 
-asan:
+# The unit tests and disco itself with ASan+UBSan (any report aborts), then
+# the integration tests that record and read real sessions of every
+# collector with that binary (tests/asan.sh); libdisco-alloc.so is loaded
+# into targets, so it is the plain build, copied beside the sanitized disco.
+asan: $(PRELOAD_LIB)
 	$(MAKE) OUTPUT=.output-asan CC=clang \
 		CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" HARDEN= unit
+		LDFLAGS="-fsanitize=address,undefined" HARDEN= unit .output-asan/disco
+	cp $(PRELOAD_LIB) .output-asan/
+	tests/asan.sh .output-asan/disco
 
 # libFuzzer and the sanitizer runtimes come from libclang-rt-dev, which
-# clang only recommends (make deps installs without recommends).
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+# clang only recommends (make deps installs without recommends). The library
+# is compiled once with the sanitizers and coverage (fuzzer-no-link); any
+# UBSan report aborts like an ASan one. make fuzz builds every target, seeds
+# them from real recordings (tests/fuzz/run.sh: root, as the integration
+# tests) and runs each FUZZ_SECONDS, two at a time; .ci/run calls it.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -I$(OUTPUT) -I. $(USER_INC) -Ituning -DDISCO_VERSION='"$(VERSION)"'
-fuzz: $(SKELS)
-	@mkdir -p $(OUTPUT)/fuzz
-	@for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); echo "  FUZZ     $$n"; \
-		$(CLANG) $(FUZZ_CFLAGS) \
-			$$f $(filter-out user/cmd/cmd_%.c,$(LIB_SRCS)) $(LDLIBS) -o $(OUTPUT)/fuzz/$$n || exit 1; \
-	done
+FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(filter-out user/cmd/cmd_%.c,$(LIB_SRCS)))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+$(OUTPUT)/fuzz/obj/%.o: %.c $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+# an archive: a target links only the objects it reaches (not the option
+# tables, which name every command)
+FUZZ_LIB := $(OUTPUT)/fuzz/libdisco-fuzz.a
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+# turns recorded sessions into fuzz_report's plain-form seeds
+$(OUTPUT)/fuzz/fuzz_report_seed: tests/fuzz/fuzz_report.c $(FUZZ_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_REPORT_SEEDS $< $(FUZZ_LIB) $(LDLIBS) -o $@
+fuzz-build: $(FUZZ_BINS) $(OUTPUT)/fuzz/fuzz_report_seed
+fuzz: fuzz-build disco $(PRELOAD_LIB) $(FIXTURE_BINS)
+	@tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SECONDS)
 
 run: deps disco
 	./disco record -d 10 -f -o $(OUTPUT)/run.data
@@ -323,4 +349,5 @@ bench: disco $(PRELOAD_LIB)
 clean:
 	rm -rf $(OUTPUT) .output-asan disco $(PRELOAD_LIB)
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d \
+	$(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/obj/*/*/*.d)

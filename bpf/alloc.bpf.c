@@ -230,8 +230,6 @@ static __always_inline void untrack(__u32 tgid, __u64 addr, __u32 counter)
 	s = bpf_map_lookup_elem(&sites, &sk);
 	if (!s)
 		return;
-	__sync_fetch_and_add(&s->outstanding_bytes, -size);
-	__sync_fetch_and_add(&s->outstanding_allocs, -blocks);
 	__sync_fetch_and_add(&s->freed_bytes, size);
 	__sync_fetch_and_add(&s->freed_allocs, blocks);
 }
@@ -297,29 +295,35 @@ static __always_inline bool sampled_out(void)
 /*
  * A block to follow until its free: bytes and blocks are what it stands
  * for (its own size and 1, unless the preload library sampled it by bytes).
+ * s: its site when the caller has looked it up already, else NULL.
  */
 static __always_inline void track(__u64 id, __u64 addr, __u64 size, __u64 bytes,
-				  __u64 blocks, __u64 stack_id, __u32 fn)
+				  __u64 blocks, __u64 stack_id, __u32 fn, struct alloc_site *s)
 {
 	__u32 tgid = id >> 32;
 	__u64 now = bpf_ktime_get_ns();
 	struct alloc_key k = { .addr = addr, .tgid = tgid };
 	struct alloc_info info = { .size = bytes, .ts_ns = now, .stack_id = stack_id,
 				   .blocks = blocks };
-	struct alloc_site *s;
 
-	/* the address is live again: its free happened where we could not see it */
-	if (bpf_map_lookup_elem(&allocs, &k))
-		untrack(tgid, addr, UC_REPLACED);
-	if (bpf_map_update_elem(&allocs, &k, &info, BPF_ANY)) {
-		count(&ucounts, UC_TABLE_FULL);
-		count_drop();
-		return;
+	/*
+	 * Insert first: the update looks the key up anyway. An address live
+	 * again had its free where we could not see it: forget that block.
+	 */
+	if (bpf_map_update_elem(&allocs, &k, &info, BPF_NOEXIST)) {
+		if (bpf_map_lookup_elem(&allocs, &k)) {
+			untrack(tgid, addr, UC_REPLACED);
+			s = NULL;	/* untrack may have emptied another site's entry */
+		}
+		if (bpf_map_update_elem(&allocs, &k, &info, BPF_ANY)) {
+			count(&ucounts, UC_TABLE_FULL);
+			count_drop();
+			return;
+		}
 	}
-	s = site_get(tgid, stack_id, (__u32)id, now);
+	if (!s)
+		s = site_get(tgid, stack_id, (__u32)id, now);
 	if (s) {
-		__sync_fetch_and_add(&s->outstanding_bytes, bytes);
-		__sync_fetch_and_add(&s->outstanding_allocs, blocks);
 		__sync_fetch_and_add(&s->total_bytes, bytes);
 		__sync_fetch_and_add(&s->total_allocs, blocks);
 	}
@@ -401,7 +405,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	stack_id = user_stack_id(ctx);
 	if (!stack_id)
 		count(&ucounts, UC_STACK_ERRORS);
-	track(id, ret, size, size, 1, stack_id, fn);
+	track(id, ret, size, size, 1, stack_id, fn, NULL);
 	return 0;
 }
 
@@ -553,6 +557,8 @@ int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u
 {
 	__u64 id = bpf_get_current_pid_tgid(), packed = ctx->r9, wallocs = packed >> 8;
 	__u32 zero = 0, fn = packed & 0xff;
+	struct alloc_site_key sk = { .tgid = id >> 32, .stack_id = stack_id };
+	struct alloc_site *s;
 	struct hist *h;
 
 	if (!want_current())
@@ -574,8 +580,12 @@ int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u
 	h = bpf_map_lookup_elem(&sizes, &zero);
 	if (h)
 		hist_add_n(h, size, wallocs);
-	/* a stack not stored yet: the record, stack included, in one read */
-	if (stack_id && !bpf_map_lookup_elem(&ustacks, &stack_id)) {
+	/*
+	 * A site this process has already: its stack is stored. Else the
+	 * stack, if not stored yet, comes with the record in one read.
+	 */
+	s = stack_id ? bpf_map_lookup_elem(&sites, &sk) : NULL;
+	if (stack_id && !s && !bpf_map_lookup_elem(&ustacks, &stack_id)) {
 		struct alloc_lib_rec *r = bpf_map_lookup_elem(&lib_scratch, &zero);
 
 		if (!r || bpf_probe_read_user(r, sizeof(*r), (void *)recp)) {
@@ -591,7 +601,7 @@ int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u
 	}
 	if (!stack_id)
 		count(&ucounts, UC_STACK_ERRORS);
-	track(id, ptr, size, wbytes, wallocs, stack_id, fn);
+	track(id, ptr, size, wbytes, wallocs, stack_id, fn, s);
 	return 0;
 }
 

@@ -111,9 +111,8 @@ struct alloc_site_key {
 	__u64 stack_id;
 };
 
+/* outstanding = total - freed (two atomic adds per call instead of four) */
 struct alloc_site {
-	__u64 outstanding_bytes;
-	__u64 outstanding_allocs;
 	__u64 total_bytes;
 	__u64 total_allocs;
 	__u64 freed_bytes;
@@ -194,7 +193,7 @@ _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info ABI");
 _Static_assert(sizeof(struct alloc_lib_rec) == 48 + ALLOC_STACK_DEPTH * 8, "alloc_lib_rec ABI");
 _Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
 _Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
-_Static_assert(sizeof(struct alloc_site) == 48, "alloc_site ABI");
+_Static_assert(sizeof(struct alloc_site) == 32, "alloc_site ABI");
 _Static_assert(sizeof(struct alloc_call) == 40, "alloc_call ABI");
 _Static_assert(sizeof(struct kalloc_site) == 48, "kalloc_site ABI");
 _Static_assert(sizeof(struct kalloc_info) == 24, "kalloc_info ABI");

@@ -198,9 +198,15 @@ int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct t
 	return 0;
 }
 
-/* The woken task has been blocked long enough: remember who woke it. */
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(offcpu_wakeup_btf, struct task_struct *p)
+/*
+ * The woken task has been blocked long enough: remember who woke it.
+ * sched_waking, not sched_wakeup: the latter runs on the wakee's CPU, in
+ * its interrupt, when the wakeup is queued there (the wakee's CPU idle,
+ * or not sharing a cache), so the "waker" was whatever that CPU ran.
+ * sched_waking always runs in the waker's context.
+ */
+SEC("tp_btf/sched_waking")
+int BPF_PROG(offcpu_waking_btf, struct task_struct *p)
 {
 	struct tstate *st = bpf_task_storage_get(&tasks, p, NULL, 0);
 	__u64 id;

@@ -23,36 +23,6 @@
 
 #define JOURNAL_SCHEMA	"disco.journal/1"
 
-int knob_normalize(enum tune_family fam, const char *knob, const char *in,
-		   char *out, size_t len)
-{
-	struct sysctl_val v;
-	uint64_t soft, hard;
-	cpu_set_t set;
-	int id;
-
-	switch (fam) {
-	case FAM_SYSCTL:
-		id = sysctl_lookup(knob);
-		if (id < 0 || sysctl_parse_value(id, in, &v))
-			return -EINVAL;
-		sysctl_format(&v, out, len);
-		return 0;
-	case FAM_NOFILE:
-		if (strcmp(knob, "RLIMIT_NOFILE") || nofile_parse(in, &soft, &hard))
-			return -EINVAL;
-		nofile_format(soft, hard, out, len);
-		return 0;
-	case FAM_AFFINITY:
-		if (strcmp(knob, "affinity") || cpulist_parse(in, &set) || !CPU_COUNT(&set))
-			return -EINVAL;
-		cpulist_format(&set, out, len);
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
 json_t *journal_to_json(const struct journal *j)
 {
 	json_t *o = json_object(), *arr = json_array();
@@ -152,9 +122,9 @@ static int entry_from_json(const json_t *c, struct journal_entry *e, char *err, 
 	e->pid = (pid_t)pid;
 	e->start_time = (uint64_t)st;
 	e->time_ns = t;
-	if ((f == FAM_SYSCTL) != (pid == 0)) {
+	if (knob_family(f)->per_process != (pid != 0)) {
 		snprintf(err, errlen, "change %zu: %s needs %s pid", idx, fam,
-			 f == FAM_SYSCTL ? "no" : "a");
+			 knob_family(f)->per_process ? "a" : "no");
 		return -EINVAL;
 	}
 	if (knob_normalize(e->family, e->knob, e->previous, norm, sizeof(norm)) ||
@@ -460,102 +430,18 @@ void journal_free(struct journal *j)
 
 /* ---- live knobs ---------------------------------------------------------- */
 
-static int check_pid(const struct live_knobs *k, const struct journal_entry *e)
-{
-	uint64_t st;
-	int err;
-
-	/* a --root tree's PIDs are not this system's processes */
-	if (!k->live)
-		return -EPERM;
-	err = proc_start_time(k->root, e->pid, &st);
-
-	if (err)
-		return -ESRCH;
-	return st == e->start_time ? 0 : -ESRCH;	/* PID reused */
-}
-
-/* net.* sysctls live in a network namespace: the journal's, never another */
-static int enter_knob_ns(const struct live_knobs *k, const struct journal_entry *e, int *saved)
-{
-	*saved = -1;
-	if (strncmp(e->knob, "net.", 4))
-		return 0;
-	if (k->net_unreachable)
-		return -EXDEV;
-	if (k->netns && *k->netns)
-		return netns_enter(k->netns, saved);
-	return 0;
-}
-
 static int live_read(void *ctx, const struct journal_entry *e, char *val, size_t len)
 {
-	struct live_knobs *k = ctx;
-	struct sysctl_val v;
-	uint64_t soft, hard;
-	cpu_set_t set;
-	int err, saved = -1, id;
-
-	switch (e->family) {
-	case FAM_SYSCTL:
-		id = sysctl_lookup(e->knob);
-		if (id < 0)
-			return -EINVAL;
-		if ((err = enter_knob_ns(k, e, &saved)))
-			return err;
-		err = sysctl_read(k->root, id, &v);
-		netns_leave(saved);
-		if (!err)
-			sysctl_format(&v, val, len);
-		return err;
-	case FAM_NOFILE:
-		if ((err = check_pid(k, e)) || (err = nofile_get(e->pid, &soft, &hard)))
-			return err;
-		nofile_format(soft, hard, val, len);
-		return 0;
-	case FAM_AFFINITY:
-		if ((err = check_pid(k, e)) || (err = affinity_get(e->pid, &set)))
-			return err;
-		cpulist_format(&set, val, len);
-		return 0;
-	default:
+	if ((unsigned int)e->family >= FAM_COUNT)
 		return -EINVAL;
-	}
+	return knob_family(e->family)->read(ctx, e, val, len);
 }
 
 static int live_write(void *ctx, const struct journal_entry *e, const char *val)
 {
-	struct live_knobs *k = ctx;
-	struct sysctl_val v;
-	uint64_t soft, hard;
-	cpu_set_t set;
-	int err, saved = -1, id;
-
-	switch (e->family) {
-	case FAM_SYSCTL:
-		id = sysctl_lookup(e->knob);
-		if (id < 0 || sysctl_parse_value(id, val, &v))
-			return -EINVAL;
-		if ((err = enter_knob_ns(k, e, &saved)))
-			return err;
-		err = sysctl_write(k->root, id, &v);
-		netns_leave(saved);
-		return err;
-	case FAM_NOFILE:
-		if (nofile_parse(val, &soft, &hard))
-			return -EINVAL;
-		if ((err = check_pid(k, e)))
-			return err;
-		return nofile_set(e->pid, soft, hard);
-	case FAM_AFFINITY:
-		if (cpulist_parse(val, &set) || !CPU_COUNT(&set))
-			return -EINVAL;
-		if ((err = check_pid(k, e)))
-			return err;
-		return affinity_set_all(k->root, e->pid, &set);
-	default:
+	if ((unsigned int)e->family >= FAM_COUNT)
 		return -EINVAL;
-	}
+	return knob_family(e->family)->write(ctx, e, val);
 }
 
 void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx)
@@ -569,7 +455,7 @@ void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx)
 
 static void what(const struct journal_entry *e, char *buf, size_t len)
 {
-	if (e->family == FAM_SYSCTL)
+	if (!knob_family(e->family)->per_process)
 		snprintf(buf, len, "%s", e->knob);
 	else
 		snprintf(buf, len, "%s of pid %d", e->knob, (int)e->pid);

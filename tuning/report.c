@@ -7,15 +7,9 @@
 #include <string.h>
 #include "tuner.h"
 
-static const char *const family_titles[FAM_COUNT] = {
-	[FAM_SYSCTL] = "Kernel parameters (sysctl)",
-	[FAM_NOFILE] = "File descriptor limits (RLIMIT_NOFILE)",
-	[FAM_AFFINITY] = "CPU affinity",
-};
-
 static void print_one(FILE *out, const struct proposal *p)
 {
-	if (p->family == FAM_SYSCTL)
+	if (!knob_family(p->family)->per_process)
 		fprintf(out, "  %s: %s -> %s   [rule %s]\n", p->knob, p->current, p->proposed,
 			p->rule);
 	else
@@ -88,7 +82,7 @@ void tune_print_text(FILE *out, const struct tune_result *r, const struct tune_s
 			if (r->props[i].family != (enum tune_family)f)
 				continue;
 			if (!header) {
-				fprintf(out, "%s\n", family_titles[f]);
+				fprintf(out, "%s\n", knob_family(f)->title);
 				header = true;
 			}
 			print_one(out, &r->props[i]);
@@ -161,7 +155,7 @@ json_t *tune_to_json(const struct tune_result *r, const struct tune_scope *s)
 			      "persistent", p->persist, "undo", p->undo);
 		if (p->cannot[0])
 			json_object_set_new(j, "cannot_apply", json_string(p->cannot));
-		if (p->family != FAM_SYSCTL) {
+		if (knob_family(p->family)->per_process) {
 			json_object_set_new(j, "pid", json_integer(p->pid));
 			json_object_set_new(j, "comm", json_string(p->comm));
 			json_object_set_new(j, "start_time", json_integer((json_int_t)p->start_time));

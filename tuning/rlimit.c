@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/capability.h>
 #include "tuner.h"
 
 static int lim_fmt(uint64_t v, char *buf, size_t len)
@@ -77,3 +78,78 @@ int nofile_set(pid_t pid, uint64_t soft, uint64_t hard)
 
 	return prlimit(pid, RLIMIT_NOFILE, &nl, NULL) ? -errno : 0;
 }
+
+/* ---- the RLIMIT_NOFILE knob family ---- */
+
+static int nofile_knob_normalize(const char *knob, const char *in, char *out, size_t len)
+{
+	uint64_t soft, hard;
+
+	if (strcmp(knob, "RLIMIT_NOFILE") || nofile_parse(in, &soft, &hard))
+		return -EINVAL;
+	nofile_format(soft, hard, out, len);
+	return 0;
+}
+
+static int nofile_knob_read(const struct live_knobs *k, const struct journal_entry *e,
+			    char *val, size_t len)
+{
+	uint64_t soft = 0, hard = 0;
+	int err = knob_check_pid(k, e);
+
+	if (err || (err = nofile_get(e->pid, &soft, &hard)))
+		return err;
+	nofile_format(soft, hard, val, len);
+	return 0;
+}
+
+static int nofile_knob_write(const struct live_knobs *k, const struct journal_entry *e,
+			     const char *val)
+{
+	uint64_t soft, hard;
+	int err;
+
+	if (nofile_parse(val, &soft, &hard))
+		return -EINVAL;
+	err = knob_check_pid(k, e);
+	return err ? err : nofile_set(e->pid, soft, hard);
+}
+
+/* Raising the hard limit needs CAP_SYS_RESOURCE even over one's own process. */
+static bool raises_hard(const char *previous, const char *next)
+{
+	uint64_t ps, ph, ns, nh;
+
+	return !nofile_parse(previous, &ps, &ph) && !nofile_parse(next, &ns, &nh) && nh > ph;
+}
+
+static const char *nofile_knob_privilege(const char *knob, const char *previous,
+					 const char *next)
+{
+	(void)knob;
+	if (raises_hard(previous, next))
+		return "CAP_SYS_RESOURCE (raising a hard RLIMIT_NOFILE)";
+	return "CAP_SYS_RESOURCE (or the same uid as the process)";
+}
+
+static const char *nofile_knob_lacks(const struct proposal *p, uint64_t cap_eff, uid_t euid,
+				     bool live, bool other)
+{
+	(void)euid;
+	if (!live)
+		return "a live system (--root is a tree)";
+	if (!((cap_eff >> CAP_SYS_RESOURCE) & 1) && (raises_hard(p->current, p->proposed) || other))
+		return nofile_knob_privilege(p->knob, p->current, p->proposed);
+	return NULL;
+}
+
+const struct knob_family knob_family_nofile = {
+	.name = "nofile",
+	.title = "File descriptor limits (RLIMIT_NOFILE)",
+	.per_process = true,
+	.normalize = nofile_knob_normalize,
+	.read = nofile_knob_read,
+	.write = nofile_knob_write,
+	.privilege = nofile_knob_privilege,
+	.lacks = nofile_knob_lacks,
+};

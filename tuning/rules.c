@@ -18,39 +18,6 @@
 
 /* ---- result plumbing ----------------------------------------------------- */
 
-static const char *const family_names[FAM_COUNT] = {
-	[FAM_SYSCTL] = "sysctl",
-	[FAM_NOFILE] = "nofile",
-	[FAM_AFFINITY] = "affinity",
-};
-
-const char *tune_family_name(enum tune_family f)
-{
-	return f < FAM_COUNT ? family_names[f] : "?";
-}
-
-int tune_family_parse(const char *list, unsigned int *mask)
-{
-	const char *p = list;
-
-	*mask = 0;
-	while (*p) {
-		size_t l = strcspn(p, ",");
-		int i;
-
-		for (i = 0; i < FAM_COUNT; i++)
-			if (strlen(family_names[i]) == l && !strncmp(p, family_names[i], l))
-				break;
-		if (i == FAM_COUNT)
-			return -EINVAL;
-		*mask |= 1u << i;
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return *mask ? 0 : -EINVAL;
-}
-
 static struct proposal *grow(struct proposal **v, size_t *n, size_t *cap, const char *rule,
 			     enum tune_family fam)
 {
@@ -1119,51 +1086,46 @@ static void nb_add(struct neighbours *nb, pid_t pid, uint64_t hits)
 	}
 }
 
-static int affinity_neighbour_one(const struct tune_input *in, struct tune_result *out,
-				  pid_t pid, const uint64_t *load, bool have_load)
+/* How much pid waits for a CPU: run-queue p99 from the sched evidence, % of the window runnable. */
+static void cpu_wait_of(const struct tune_input *in, const struct proc_snap *t, pid_t pid,
+			uint64_t *p99, uint64_t *wait_pct)
 {
-	const struct snapshot *a = in->after;
-	const struct proc_snap *t = snapshot_proc(a, pid), *tb = NULL;
 	const json_t *sched = ev_col(in, "sched"), *x;
-	uint64_t p99 = 0, wait_pct = 0, win = window_ns(in), cur_load = 0;
-	struct neighbours nb = { 0 };
-	cpu_set_t busy, cand, mine, waited_on;
-	struct proposal *p;
-	int ncur = 0, ncand = 0, best = 0;
+	const struct proc_snap *tb = in->before ? snapshot_proc(in->before, pid) : NULL;
+	uint64_t win = window_ns(in);
 	size_t i;
 
-	/* evidence names many processes: only -p targets get a note when skipped */
-	if (!t || !CPU_COUNT(&t->allowed) || t->kthread || t->self)
-		return in->ntargets ? tune_note(out, "affinity: pid %d not found, disco itself, a "
-						"kernel thread, or its CPU mask unreadable",
-						(int)pid) : 0;
+	*p99 = *wait_pct = 0;
 	json_array_foreach(sched ? json_object_get(sched, "processes") : NULL, i, x) {
 		uint64_t v;
 
 		if (jget_u64(x, "pid", &v) && v == (uint64_t)pid)
-			jget_u64(json_object_get(x, "runq_latency"), "p99_ns", &p99);
+			jget_u64(json_object_get(x, "runq_latency"), "p99_ns", p99);
 	}
-	if (in->before)
-		tb = snapshot_proc(in->before, pid);
 	if (tb && tb->start_time == t->start_time && tb->has_sched && t->has_sched && win)
-		wait_pct = sub0(t->wait_ns, tb->wait_ns) * 100 / win;
-	if (p99 < TUNE_RUNQ_P99_NS && wait_pct < TUNE_WAIT_FRAC_PCT)
-		return in->ntargets ? tune_note(out, "affinity: pid %d (%s): run-queue latency below "
-						"threshold (p99 %llu ns, waiting %llu%%)", (int)pid,
-						t->comm, (unsigned long long)p99,
-						(unsigned long long)wait_pct) : 0;
-	/* neighbours: who ran instead (outliers), and busy processes sharing CPUs */
-	CPU_ZERO(&waited_on);
+		*wait_pct = sub0(t->wait_ns, tb->wait_ns) * 100 / win;
+}
+
+/* Neighbours: who ran instead (outliers, and the CPUs pid waited on), and busy processes sharing CPUs. */
+static void find_neighbours(const struct tune_input *in, const struct proc_snap *t, pid_t pid,
+			    struct neighbours *nb, cpu_set_t *waited_on)
+{
+	const struct snapshot *a = in->after;
+	const json_t *sched = ev_col(in, "sched"), *x;
+	uint64_t win = window_ns(in);
+	size_t i;
+
+	CPU_ZERO(waited_on);
 	json_array_foreach(sched ? json_object_get(sched, "outliers") : NULL, i, x) {
 		uint64_t v, prev, cpu;
 
 		if (!jget_u64(x, "pid", &v) || v != (uint64_t)pid)
 			continue;
 		if (jget_u64(x, "cpu", &cpu) && cpu < CPU_SETSIZE)
-			CPU_SET(cpu, &waited_on);
+			CPU_SET(cpu, waited_on);
 		if (jget_u64(x, "prev_pid", &prev) && prev && prev != (uint64_t)pid &&
 		    prev <= INT32_MAX && !is_self(in, (pid_t)prev))
-			nb_add(&nb, (pid_t)prev, 1);
+			nb_add(nb, (pid_t)prev, 1);
 	}
 	for (i = 0; in->before && win && i < a->nprocs; i++) {
 		const struct proc_snap *q = &a->procs[i], *o = snapshot_proc(in->before, q->pid);
@@ -1176,52 +1138,178 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 		used = sub0(q->cpu_ticks, o->cpu_ticks) * 1000000000ull / a->clk_tck;
 		CPU_AND(&common, &q->allowed, &t->allowed);
 		if (used * 100 >= win * TUNE_NEIGHBOUR_PCT && CPU_COUNT(&common))
-			nb_add(&nb, q->pid, used / 1000000);
+			nb_add(nb, q->pid, used / 1000000);
 	}
-	if (!nb.n)
-		return in->ntargets ? tune_note(out, "affinity: pid %d (%s) waits for CPU but no "
-						"noisy neighbour was identified", (int)pid,
-						t->comm) : 0;
-	/*
-	 * Moving every process that crowds the same CPUs onto the same spare
-	 * CPUs only moves the contention: one move per crowded CPU set (the
-	 * worst victim, which comes first) and per neighbour, then re-measure.
-	 */
-	{
-		char mask[TUNE_VAL_LEN];
+}
 
-		cpulist_format(&t->allowed, mask, sizeof(mask));
-		for (size_t m = 0; m < out->n; m++) {
-			const struct proposal *o = &out->props[m];
-			bool crowd = !strcmp(o->rule, "affinity-neighbour") &&
-				     !strcmp(o->current, mask);
+/*
+ * Moving every process that crowds the same CPUs onto the same spare CPUs
+ * only moves the contention: one move per crowded CPU set (the worst
+ * victim, which comes first) and per neighbour, then re-measure. The
+ * proposal that already moves one of this crowd, or NULL.
+ */
+static const struct proposal *crowd_moved_first(const struct tune_result *out,
+						const struct proc_snap *t,
+						const struct neighbours *nb)
+{
+	char mask[TUNE_VAL_LEN];
 
-			for (int k = 0; !crowd && k < nb.n; k++)
-				crowd = o->family == FAM_AFFINITY && o->pid == nb.pid[k];
-			if (crowd)
-				return in->ntargets ? tune_note(out, "affinity: pid %d (%s): pid %d "
-						"that shares its CPUs is moved first; re-run tune "
-						"after", (int)pid, t->comm, (int)o->pid) : 0;
-		}
+	cpulist_format(&t->allowed, mask, sizeof(mask));
+	for (size_t m = 0; m < out->n; m++) {
+		const struct proposal *o = &out->props[m];
+		bool crowd = !strcmp(o->rule, "affinity-neighbour") && !strcmp(o->current, mask);
+
+		for (int k = 0; !crowd && k < nb->n; k++)
+			crowd = o->family == FAM_AFFINITY && o->pid == nb->pid[k];
+		if (crowd)
+			return o;
 	}
-	/*
-	 * CPUs to avoid: where pinned neighbours must run. An unpinned one can
-	 * move and its demand is in the measured load; without load data the
-	 * CPUs the target waited on (outliers) count as busy instead.
-	 */
-	CPU_ZERO(&busy);
+	return NULL;
+}
+
+/*
+ * CPUs to avoid: where pinned neighbours must run. An unpinned one can
+ * move and its demand is in the measured load; without load data the CPUs
+ * the target waited on (outliers) count as busy instead. Also picks the
+ * heaviest neighbour (*best).
+ */
+static void busy_cpus(const struct snapshot *a, const struct neighbours *nb,
+		      const cpu_set_t *waited_on, bool have_load, cpu_set_t *busy, int *best)
+{
+	*best = 0;
+	CPU_ZERO(busy);
 	if (!have_load)
-		CPU_OR(&busy, &busy, &waited_on);
-	for (int k = 0; k < nb.n; k++) {
-		const struct proc_snap *q = snapshot_proc(a, nb.pid[k]);
+		CPU_OR(busy, busy, waited_on);
+	for (int k = 0; k < nb->n; k++) {
+		const struct proc_snap *q = snapshot_proc(a, nb->pid[k]);
 
 		if (!q)
 			continue;
 		if (CPU_COUNT(&q->allowed) && CPU_COUNT(&q->allowed) < CPU_COUNT(&a->online))
-			CPU_OR(&busy, &busy, &q->allowed);
-		if (nb.hits[k] > nb.hits[best])
-			best = k;
+			CPU_OR(busy, busy, &q->allowed);
+		if (nb->hits[k] > nb->hits[*best])
+			*best = k;
 	}
+}
+
+/* Mean load (milli-CPUs) over the online CPUs of set; 0 without load data. */
+static uint64_t mean_load(const struct snapshot *a, const cpu_set_t *set, const uint64_t *load,
+			  bool have_load)
+{
+	uint64_t sum = 0;
+	int n = 0;
+
+	for (int c = 0; have_load && c < a->ncpus; c++)
+		if (CPU_ISSET(c, set)) {
+			sum += load[c];
+			n++;
+		}
+	return n ? sum / n : 0;
+}
+
+/* Spare CPUs: online, not busy, and (with load data) at least one CPU's worth less demand. */
+static int spare_cpus(const struct snapshot *a, const cpu_set_t *busy, const uint64_t *load,
+		      bool have_load, uint64_t cur_load, cpu_set_t *cand)
+{
+	int n = 0;
+
+	CPU_ZERO(cand);
+	for (int c = 0; c < a->ncpus; c++) {
+		if (!CPU_ISSET(c, &a->online) || CPU_ISSET(c, busy))
+			continue;
+		if (have_load && load[c] + 1000 > cur_load)
+			continue;
+		CPU_SET(c, cand);
+		n++;
+	}
+	return n;
+}
+
+static int no_spare_note(struct tune_result *out, const struct snapshot *a,
+			 const struct proc_snap *t, pid_t pid, const cpu_set_t *busy,
+			 const uint64_t *load, bool have_load, uint64_t cur_load)
+{
+	uint64_t lo = UINT64_MAX;
+
+	for (int c = 0; have_load && c < a->ncpus; c++)
+		if (CPU_ISSET(c, &a->online) && !CPU_ISSET(c, busy) && load[c] < lo)
+			lo = load[c];
+	return tune_note(out, "affinity: pid %d (%s) suffers from neighbours but no CPU has "
+			 "spare capacity (load of its CPUs %llu milli-CPUs, least loaded "
+			 "other CPU %llu)", (int)pid, t->comm, (unsigned long long)cur_load,
+			 (unsigned long long)(lo == UINT64_MAX ? 0 : lo));
+}
+
+/* What the proposal moving pid to cand says: why, evidence, how to persist and undo. */
+static void neighbour_words(struct proposal *p, const struct snapshot *a,
+			    const struct proc_snap *t, const struct neighbours *nb, int best,
+			    uint64_t p99, uint64_t wait_pct, const cpu_set_t *cand,
+			    const uint64_t *load, bool have_load, uint64_t cur_load)
+{
+	char sig[96];
+
+	if (p99 >= TUNE_RUNQ_P99_NS)
+		snprintf(sig, sizeof(sig), "run-queue latency p99 %llu ns", (unsigned long long)p99);
+	else
+		snprintf(sig, sizeof(sig), "its threads runnable but waiting %llu%% of "
+			 "the window", (unsigned long long)wait_pct);
+	snprintf(p->why, sizeof(p->why),
+		 "pid %d (%s) waits for CPU (%s) behind %d busy neighbour(s), e.g. pid %d; "
+		 "CPUs %s have spare capacity", (int)p->pid, t->comm, sig, nb->n,
+		 (int)nb->pid[best], p->proposed);
+	tune_evid(p, "runq_p99_ns", p99);
+	tune_evid(p, "wait_pct", wait_pct);
+	tune_evid(p, "neighbours", (uint64_t)nb->n);
+	tune_evid(p, "neighbour_pid", (uint64_t)nb->pid[best]);
+	if (have_load) {
+		tune_evid(p, "current_cpu_load_milli", cur_load);
+		tune_evid(p, "proposed_cpu_load_milli", mean_load(a, cand, load, have_load));
+	}
+	snprintf(p->persist, sizeof(p->persist), "taskset -a -p -c %s %d%s%s%s%s", p->proposed,
+		 (int)p->pid, t->unit[0] ? "; /etc/systemd/system/" : "", t->unit,
+		 t->unit[0] ? ".d/disco-affinity.conf: [Service] CPUAffinity=" : "",
+		 t->unit[0] ? p->proposed : "");
+	snprintf(p->undo, sizeof(p->undo), "taskset -a -p -c %s %d (or: disco tune --rollback)",
+		 p->current, (int)p->pid);
+	snprintf(p->risk, sizeof(p->risk), "medium: a pinned process cannot use other CPUs if "
+		 "these get busy; threads created later inherit the mask%s",
+		 have_load ? "" : " (CPU load was not measured: no sampling window)");
+}
+
+static int affinity_neighbour_one(const struct tune_input *in, struct tune_result *out,
+				  pid_t pid, const uint64_t *load, bool have_load)
+{
+	const struct snapshot *a = in->after;
+	const struct proc_snap *t = snapshot_proc(a, pid);
+	const struct proposal *first;
+	uint64_t p99, wait_pct, cur_load;
+	struct neighbours nb = { 0 };
+	cpu_set_t busy, cand, mine, waited_on;
+	struct proposal *p;
+	int best;
+
+	/* evidence names many processes: only -p targets get a note when skipped */
+	if (!t || !CPU_COUNT(&t->allowed) || t->kthread || t->self)
+		return in->ntargets ? tune_note(out, "affinity: pid %d not found, disco itself, a "
+						"kernel thread, or its CPU mask unreadable",
+						(int)pid) : 0;
+	cpu_wait_of(in, t, pid, &p99, &wait_pct);
+	if (p99 < TUNE_RUNQ_P99_NS && wait_pct < TUNE_WAIT_FRAC_PCT)
+		return in->ntargets ? tune_note(out, "affinity: pid %d (%s): run-queue latency below "
+						"threshold (p99 %llu ns, waiting %llu%%)", (int)pid,
+						t->comm, (unsigned long long)p99,
+						(unsigned long long)wait_pct) : 0;
+	find_neighbours(in, t, pid, &nb, &waited_on);
+	if (!nb.n)
+		return in->ntargets ? tune_note(out, "affinity: pid %d (%s) waits for CPU but no "
+						"noisy neighbour was identified", (int)pid,
+						t->comm) : 0;
+	first = crowd_moved_first(out, t, &nb);
+	if (first)
+		return in->ntargets ? tune_note(out, "affinity: pid %d (%s): pid %d "
+						"that shares its CPUs is moved first; re-run tune "
+						"after", (int)pid, t->comm, (int)first->pid) : 0;
+	busy_cpus(a, &nb, &waited_on, have_load, &busy, &best);
 	CPU_AND(&mine, &t->allowed, &a->online);
 	/* the scheduler may already move an unpinned process anywhere: without
 	 * load data there is no evidence that a narrower set would be better */
@@ -1229,34 +1317,9 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 		return in->ntargets ? tune_note(out, "affinity: pid %d (%s) may run on every CPU "
 						"and CPU load was not measured (use -d)",
 						(int)pid, t->comm) : 0;
-	for (int c = 0; c < a->ncpus; c++)
-		if (CPU_ISSET(c, &mine) && have_load) {
-			cur_load += load[c];
-			ncur++;
-		}
-	if (ncur)
-		cur_load /= ncur;
-	CPU_ZERO(&cand);
-	for (int c = 0; c < a->ncpus; c++) {
-		if (!CPU_ISSET(c, &a->online) || CPU_ISSET(c, &busy))
-			continue;
-		/* spare capacity: at least one CPU's worth less demand */
-		if (have_load && load[c] + 1000 > cur_load)
-			continue;
-		CPU_SET(c, &cand);
-		ncand++;
-	}
-	if (!ncand) {
-		uint64_t lo = UINT64_MAX;
-
-		for (int c = 0; have_load && c < a->ncpus; c++)
-			if (CPU_ISSET(c, &a->online) && !CPU_ISSET(c, &busy) && load[c] < lo)
-				lo = load[c];
-		return tune_note(out, "affinity: pid %d (%s) suffers from neighbours but no CPU has "
-				 "spare capacity (load of its CPUs %llu milli-CPUs, least loaded "
-				 "other CPU %llu)", (int)pid, t->comm, (unsigned long long)cur_load,
-				 (unsigned long long)(lo == UINT64_MAX ? 0 : lo));
-	}
+	cur_load = mean_load(a, &mine, load, have_load);
+	if (!spare_cpus(a, &busy, load, have_load, cur_load, &cand))
+		return no_spare_note(out, a, t, pid, &busy, load, have_load, cur_load);
 	if (CPU_EQUAL(&cand, &t->allowed))
 		return 0;
 	p = tune_add(out, "affinity-neighbour", FAM_AFFINITY);
@@ -1268,45 +1331,7 @@ static int affinity_neighbour_one(const struct tune_input *in, struct tune_resul
 	snprintf(p->comm, sizeof(p->comm), "%s", t->comm);
 	cpulist_format(&t->allowed, p->current, sizeof(p->current));
 	cpulist_format(&cand, p->proposed, sizeof(p->proposed));
-	{
-		char sig[96];
-
-		if (p99 >= TUNE_RUNQ_P99_NS)
-			snprintf(sig, sizeof(sig), "run-queue latency p99 %llu ns",
-				 (unsigned long long)p99);
-		else
-			snprintf(sig, sizeof(sig), "its threads runnable but waiting %llu%% of "
-				 "the window", (unsigned long long)wait_pct);
-		snprintf(p->why, sizeof(p->why),
-			 "pid %d (%s) waits for CPU (%s) behind %d busy neighbour(s), e.g. pid %d; "
-			 "CPUs %s have spare capacity", (int)pid, t->comm, sig, nb.n,
-			 (int)nb.pid[best], p->proposed);
-	}
-	tune_evid(p, "runq_p99_ns", p99);
-	tune_evid(p, "wait_pct", wait_pct);
-	tune_evid(p, "neighbours", (uint64_t)nb.n);
-	tune_evid(p, "neighbour_pid", (uint64_t)nb.pid[best]);
-	if (have_load) {
-		uint64_t cl = 0;
-		int k = 0;
-
-		for (int c = 0; c < a->ncpus; c++)
-			if (CPU_ISSET(c, &cand)) {
-				cl += load[c];
-				k++;
-			}
-		tune_evid(p, "current_cpu_load_milli", cur_load);
-		tune_evid(p, "proposed_cpu_load_milli", k ? cl / k : 0);
-	}
-	snprintf(p->persist, sizeof(p->persist), "taskset -a -p -c %s %d%s%s%s%s", p->proposed,
-		 (int)pid, t->unit[0] ? "; /etc/systemd/system/" : "", t->unit,
-		 t->unit[0] ? ".d/disco-affinity.conf: [Service] CPUAffinity=" : "",
-		 t->unit[0] ? p->proposed : "");
-	snprintf(p->undo, sizeof(p->undo), "taskset -a -p -c %s %d (or: disco tune --rollback)",
-		 p->current, (int)pid);
-	snprintf(p->risk, sizeof(p->risk), "medium: a pinned process cannot use other CPUs if "
-		 "these get busy; threads created later inherit the mask%s",
-		 have_load ? "" : " (CPU load was not measured: no sampling window)");
+	neighbour_words(p, a, t, &nb, best, p99, wait_pct, &cand, load, have_load, cur_load);
 	return 0;
 }
 

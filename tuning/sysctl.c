@@ -213,3 +213,80 @@ int netns_leave(int saved_fd)
 	close(saved_fd);
 	return err;
 }
+
+/* ---- the sysctl knob family ---- */
+
+static int sysctl_knob_normalize(const char *knob, const char *in, char *out, size_t len)
+{
+	struct sysctl_val v;
+	int id = sysctl_lookup(knob);
+
+	if (id < 0 || sysctl_parse_value(id, in, &v))
+		return -EINVAL;
+	sysctl_format(&v, out, len);
+	return 0;
+}
+
+static int sysctl_knob_read(const struct live_knobs *k, const struct journal_entry *e,
+			    char *val, size_t len)
+{
+	struct sysctl_val v;
+	int err, saved, id = sysctl_lookup(e->knob);
+
+	if (id < 0)
+		return -EINVAL;
+	err = knob_enter_ns(k, e, &saved);
+	if (err)
+		return err;
+	err = sysctl_read(k->root, id, &v);
+	netns_leave(saved);
+	if (!err)
+		sysctl_format(&v, val, len);
+	return err;
+}
+
+static int sysctl_knob_write(const struct live_knobs *k, const struct journal_entry *e,
+			     const char *val)
+{
+	struct sysctl_val v;
+	int err, saved, id = sysctl_lookup(e->knob);
+
+	if (id < 0 || sysctl_parse_value(id, val, &v))
+		return -EINVAL;
+	err = knob_enter_ns(k, e, &saved);
+	if (err)
+		return err;
+	err = sysctl_write(k->root, id, &v);
+	netns_leave(saved);
+	return err;
+}
+
+static const char *sysctl_knob_privilege(const char *knob, const char *previous,
+					 const char *next)
+{
+	(void)previous;
+	(void)next;
+	/* /proc/sys checks the euid, not a capability; net.* of a
+	 * namespace also accept CAP_NET_ADMIN over its user namespace */
+	return strncmp(knob, "net.", 4) ? "euid 0 (root)" :
+	       "euid 0 (root), or CAP_NET_ADMIN over the namespace's user namespace";
+}
+
+static const char *sysctl_knob_lacks(const struct proposal *p, uint64_t cap_eff, uid_t euid,
+				     bool live, bool other)
+{
+	(void)cap_eff;
+	(void)other;
+	return live && euid != 0 ? sysctl_knob_privilege(p->knob, p->current, p->proposed) : NULL;
+}
+
+const struct knob_family knob_family_sysctl = {
+	.name = "sysctl",
+	.title = "Kernel parameters (sysctl)",
+	.per_process = false,
+	.normalize = sysctl_knob_normalize,
+	.read = sysctl_knob_read,
+	.write = sysctl_knob_write,
+	.privilege = sysctl_knob_privilege,
+	.lacks = sysctl_knob_lacks,
+};

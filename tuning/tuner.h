@@ -240,6 +240,37 @@ const char *tune_family_name(enum tune_family f);
 /* "sysctl,nofile" -> bit mask; -EINVAL on an unknown name */
 int tune_family_parse(const char *list, unsigned int *mask);
 
+struct journal_entry;
+struct live_knobs;
+struct proposal;
+/*
+ * A knob family's operations: one table each, in the family's own file
+ * (sysctl.c, rlimit.c, affinity.c), listed in family.c. Everything that
+ * differs between families goes through it.
+ */
+struct knob_family {
+	const char *name;		/* --family, journals, JSON */
+	const char *title;		/* heading of its proposals in the text report */
+	bool per_process;		/* a knob of one process: pid + start time */
+	/* verify: the canonical form of a value (for comparing); -EINVAL if invalid */
+	int (*normalize)(const char *knob, const char *in, char *out, size_t len);
+	/* read / write the live knob of e (live_knob_ops); 0 or -errno */
+	int (*read)(const struct live_knobs *k, const struct journal_entry *e, char *val,
+		    size_t len);
+	int (*write)(const struct live_knobs *k, const struct journal_entry *e, const char *val);
+	/* describe: the privilege changing knob from previous to next needs */
+	const char *(*privilege)(const char *knob, const char *previous, const char *next);
+	/*
+	 * What this process (cap_eff, euid; live: not a --root tree; other:
+	 * the target runs as another uid) lacks to apply p, or NULL.
+	 */
+	const char *(*lacks)(const struct proposal *p, uint64_t cap_eff, uid_t euid, bool live,
+			     bool other);
+};
+extern const struct knob_family *const knob_families[FAM_COUNT];
+/* The row of f (f < FAM_COUNT). */
+const struct knob_family *knob_family(enum tune_family f);
+
 struct tune_evid {
 	char key[40];			/* snake_case; _ns/_bytes suffixes */
 	uint64_t value;
@@ -428,6 +459,11 @@ struct live_knobs {
 	bool net_unreachable;	/* net.* of the journal's namespace: -EXDEV */
 };
 void live_knob_ops(struct knob_ops *ops, struct live_knobs *ctx);
+/* For the families' read/write: -ESRCH when e's process is gone or its
+ * PID reused, -EPERM on a --root tree; enter e's network namespace for a
+ * net.* knob (*saved: what netns_leave() restores, -1 for nothing). */
+int knob_check_pid(const struct live_knobs *k, const struct journal_entry *e);
+int knob_enter_ns(const struct live_knobs *k, const struct journal_entry *e, int *saved);
 
 /* Re-read every knob just before applying: previous becomes the live
  * value, entries already at their new value are dropped. */

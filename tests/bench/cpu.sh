@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Overhead of the cpu collector: stress-ng --cpu 2 throughput untraced and
-# under `disco record -e cpu -F HZ` (whole machine), interleaved (A B A B
-# ...), medians of ROUNDS each. Target: >= 99% of untraced at 99 Hz.
+# Overhead of the cpu collector: stress-ng --cpu 2 throughput untraced,
+# under `disco record -e cpu -F HZ` (whole machine), and under an empty
+# program on the same cpu-clock sampling events (the floor: what the
+# sampling interrupts cost), interleaved, medians of ROUNDS each.
+# Target: >= 99% of untraced at 99 Hz.
 # Usage: tests/bench/cpu.sh [ROUNDS] [SECS] [HZ]
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/bench/floor_lib.sh
 ROUNDS=${1:-5}
 SECS=${2:-10}
 HZ=${3:-99}
 DISCO=${DISCO:-./disco}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+build_floor cpu "$T"
 
 ops() {	# bogo ops/s (real time) from stress-ng's metrics line
 	stress-ng --cpu 2 -t "$SECS" --metrics-brief 2>&1 |
@@ -23,22 +27,12 @@ disco() {
 	ops
 	kill -INT $p; wait $p
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+floor() {
+	"$T/empty_hooks" "$T/cpu_empty.bpf.o" "$HZ" > "$T/floor.out" &
+	local p=$!; sleep 1
+	grep -q attached "$T/floor.out" || { echo "bench: empty program did not attach" >&2; exit 1; }
+	ops
+	kill $p; wait $p 2>/dev/null || true
+}
 
-for ((i = 1; i <= ROUNDS; i++)); do
-	for m in untraced disco; do
-		v=$($m)
-		echo "$m $v $i" >> "$T/raw"
-		echo "round $i $m: $v ops/s" >&2
-	done
-done
-base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
-# paired: the median over rounds of each round's ratio to its own untraced
-# run, steadier than the ratio of medians when the machine's speed drifts
-printf '%-10s %12s %8s %8s\n' mode "median ops/s" ratio paired
-for m in untraced disco; do
-	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
-	paired=$(awk -v m=$m '$1 == "untraced" {u[$3] = $2} $1 == m {v[$3] = $2}
-		END {for (r in v) if (u[r] > 0) print 100 * v[r] / u[r]}' "$T/raw" | median)
-	printf '%-10s %12.0f %7.1f%% %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')" "$paired"
-done
+paired_rounds "$ROUNDS" ops/s "$T/raw" untraced disco floor

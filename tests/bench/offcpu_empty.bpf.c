@@ -14,5 +14,5 @@ char LICENSE[] SEC("license") = "GPL";
 	}
 
 EMPTY(sched_switch)
-EMPTY(sched_wakeup)
+EMPTY(sched_waking)
 EMPTY(sys_exit)

@@ -8,7 +8,10 @@
 #    exec'd child's are counted exactly;
 #  - an allocator of its own (jemalloc) preloaded by the user is wrapped
 #    (exact counts), and probed in place of libc's with -p;
-#  - a static binary: a clear note, exit 0, its own malloc probed.
+#  - a static binary: a clear note, exit 0, its own malloc probed;
+#  - a set-user-ID program (LD_PRELOAD ignored): a note, its libc probed;
+#  - Python: a note that pymalloc hides small objects, which
+#    PYTHONMALLOC=malloc (the note's advice) does show.
 . "$(dirname "$0")/lib.sh"
 need_root
 A=.collectors.alloc
@@ -96,4 +99,39 @@ if cc -static -g -O1 -fno-omit-frame-pointer -fno-inline -o "$T/static_fixture" 
 else
 	echo "no static libc to link a static fixture: static case not run"
 fi
-echo "threads+fork+exec exact; jemalloc wrapped and probed; static binary noted"
+# ---- a set-user-ID program: the loader ignores LD_PRELOAD (secure mode)
+cp "$FIX" "$T/suid_fixture" && chown 65534 "$T/suid_fixture" && chmod 4755 "$T/suid_fixture" ||
+	fail "cannot make a set-user-ID copy of the fixture"
+case $(findmnt -no OPTIONS -T "$T") in
+*nosuid*) echo "$T is mounted nosuid: set-user-ID case not run";;
+*)
+	"$DISCO" record -e alloc --user-only --alloc-sample-bytes 1 -o "$T/su.data" -- \
+		"$T/suid_fixture" basic > /dev/null 2> "$T/su.err" || { cat "$T/su.err" >&2; fail "setuid: exit $?"; }
+	grep -q "set-user-ID.*ignores LD_PRELOAD" "$T/su.err" || { cat "$T/su.err" >&2; fail "setuid: no note"; }
+	"$DISCO" report "$T/su.data" --format json > "$T/su.json" || fail "report failed"
+	assert_eq "setuid: method" "$(jqv "$T/su.json" "$A.targets[0].method")" libc-uprobes
+	jqv "$T/su.json" "$A.targets[0].notes[0]" | grep -q "set-user-ID" || fail "setuid: note not in the report"
+	assert_eq "setuid program's leaks via libc" "$(site "$T/su.json" leak_here outstanding_bytes)" 7000;;
+esac
+
+# ---- Python: pymalloc above malloc is said; PYTHONMALLOC=malloc, as the note advises, shows objects
+PY=/usr/bin/python3
+if [ -x "$PY" ]; then
+	for m in pymalloc malloc; do
+		PYTHONMALLOC=$m "$DISCO" record -e alloc --user-only --alloc-sample-bytes 1 -o "$T/py$m.data" -- \
+			"$PY" -c 'x = [str(i) * 2 for i in range(20000)]' > /dev/null 2> "$T/py$m.err" ||
+			{ cat "$T/py$m.err" >&2; fail "python ($m): exit $?"; }
+		"$DISCO" report "$T/py$m.data" --format json > "$T/py$m.json" || fail "report failed"
+	done
+	grep -q "is Python: pymalloc" "$T/pypymalloc.err" || { cat "$T/pypymalloc.err" >&2; fail "python: no note"; }
+	jqv "$T/pypymalloc.json" "$A.targets[0].notes[0]" | grep -q "is Python: pymalloc" ||
+		fail "python: note not in the report"
+	pa=$(jqv "$T/pypymalloc.json" "$A.counters.allocs")
+	ma=$(jqv "$T/pymalloc.json" "$A.counters.allocs")
+	# 20000 strings of a few bytes: each one a malloc only without pymalloc
+	assert_ge "python objects seen with PYTHONMALLOC=malloc" "$ma" 20000
+	assert_le "python allocations seen under pymalloc" "$((pa * 4))" "$ma"
+else
+	echo "no $PY: Python case not run"
+fi
+echo "threads+fork+exec exact; jemalloc wrapped and probed; static, set-user-ID and Python noted"

@@ -39,10 +39,13 @@ assert_le "blocked in wait_on_pipe" "$got" "$(( own * 110 / 100 ))"
 woken=$(jq -r '[.collectors.offcpu.wakers[] | select([.frames[].sym] | index("wait_on_pipe"))
 	| select([.waker_frames[].sym] | index("wake_the_reader")) | .blocked_ns] | add // 0' "$T/p.json")
 echo "of which woken by wake_the_reader: ${woken} ns"
-# at least 5 of the 6 blocks: in 2 of 4 runs on the final tree one block
-# of six (1/6 of the time) was not tied to wake_the_reader; the cause is
-# not found yet (issue 13 stays open with it)
-assert_ge "blocked time whose waker is wake_the_reader" "$woken" "$(( got * 80 / 100 ))"
+# every block: each one's waker is the writer thread in wake_the_reader
+# (with sched_wakeup, a wakeup queued to an idle CPU was seen from that
+# CPU's interrupt and one block in six lost its waker now and then)
+nwoken=$(jq -r '[.collectors.offcpu.wakers[] | select([.frames[].sym] | index("wait_on_pipe"))
+	| select([.waker_frames[].sym] | index("wake_the_reader")) | .count] | add // 0' "$T/p.json")
+assert_ge "pipe blocks whose waker is wake_the_reader" "$nwoken" 6
+assert_ge "blocked time whose waker is wake_the_reader" "$woken" "$(( got * 99 / 100 ))"
 "$DISCO" report "$T/p.data" | grep -q "wait_on_pipe (pid [0-9]* stack_fixture) <- woken by wake_the_reader" ||
 	fail "text report does not name the waker"
 # --min-block 100ms: the 50 ms blocks are left out (counted as short); any

@@ -401,6 +401,36 @@ static void test_journal_update_replaces_in_place(void **state)
 	journal_free(&back);
 }
 
+/* Every family answers every operation; nothing falls through to a default. */
+static void test_every_knob_family_has_all_operations(void **state)
+{
+	char out[TUNE_VAL_LEN];
+	unsigned int mask;
+
+	(void)state;
+	for (int f = 0; f < FAM_COUNT; f++) {
+		const struct knob_family *k = knob_family(f);
+
+		assert_non_null(k);
+		assert_true(k->name && k->title && k->normalize && k->read && k->write &&
+			    k->privilege && k->lacks);
+		assert_string_equal(tune_family_name(f), k->name);
+		assert_int_equal(tune_family_parse(k->name, &mask), 0);
+		assert_int_equal(mask, 1u << f);
+		for (int g = 0; g < f; g++)
+			assert_string_not_equal(knob_family(g)->name, k->name);
+		/* a knob the family does not know is refused, whatever the value */
+		assert_int_equal(knob_normalize(f, "no.such.knob", "1", out, sizeof(out)), -EINVAL);
+		assert_non_null(knob_privilege(f, "x", "1", "2"));
+	}
+	/* a family number from a hostile journal goes nowhere */
+	assert_int_equal(knob_normalize(FAM_COUNT, "affinity", "0", out, sizeof(out)), -EINVAL);
+	assert_int_equal(knob_normalize(FAM_AFFINITY, "affinity", "0-1", out, sizeof(out)), 0);
+	assert_string_equal(out, "0-1");
+	assert_false(knob_family(FAM_SYSCTL)->per_process);
+	assert_true(knob_family(FAM_NOFILE)->per_process);
+}
+
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 
 int main(void)
@@ -419,6 +449,7 @@ int main(void)
 		T(test_scope_same_requires_namespace_root_and_boot),
 		T(test_journal_identity_and_state_round_trip),
 		T(test_journal_update_replaces_in_place),
+		T(test_every_knob_family_has_all_operations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 /* disco bench: run the workloads, write JSON, compare with a baseline. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "bench.h"
 #include "cmd.h"
 #include "log.h"
+#include "safepath.h"
 
 const char usage_bench[] =
 "usage: disco bench [-w LIST] [-d SECS] [-r N] [-j] [-o FILE] [-q]\n"
@@ -94,6 +96,7 @@ static int load_result(const char *what, const char *path, struct bench_result *
 static int write_json(const char *path, const struct bench_result *r)
 {
 	json_t *j = bench_result_to_json(r);
+	char why[PATH_MAX + 80];
 	int fd, ret = 0;
 
 	if (!j) {
@@ -103,6 +106,11 @@ static int write_json(const char *path, const struct bench_result *r)
 	if (!strcmp(path, "-")) {
 		ret = json_dumpf(j, stdout, JSON_INDENT(2)) ? -EIO : 0;
 		fputc('\n', stdout);
+		goto out;
+	}
+	if (safepath_check_dirs(path, getuid(), why, sizeof(why))) {
+		ret = -EPERM;
+		log_err("bench: refusing to write %s: %s", path, why);
 		goto out;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -20,6 +20,7 @@
 #include "opts.h"
 #include "recorder.h"
 #include "report.h"
+#include "safepath.h"
 #include "tuner.h"
 #include "clock.h"
 
@@ -473,7 +474,7 @@ static void say_touches(const struct journal *j, const struct live_knobs *lk, co
 	for (size_t i = 0; i < j->n; i++) {
 		const struct journal_entry *e = &j->e[i];
 
-		if (e->family != FAM_SYSCTL)
+		if (knob_family(e->family)->per_process)
 			printf("  %s of pid %d (start time %llu)\n", e->knob, (int)e->pid,
 			       (unsigned long long)e->start_time);
 		else if (strncmp(e->knob, "net.", 4))
@@ -630,8 +631,8 @@ static void verify_plan(const struct tune_result *res, struct verify *v, int win
 		int k;
 
 		/* fs.nr_open raised for a hard limit stands or falls with it */
-		for (size_t o = 0; p->family == FAM_SYSCTL && o < res->n; o++)
-			prerequisite |= res->props[o].family != FAM_SYSCTL &&
+		for (size_t o = 0; !knob_family(p->family)->per_process && o < res->n; o++)
+			prerequisite |= knob_family(res->props[o].family)->per_process &&
 					!strcmp(res->props[o].rule, p->rule);
 		if (prerequisite)
 			continue;
@@ -737,7 +738,7 @@ static struct verify_unit *unit_of(struct verify *v, const struct journal_entry 
 {
 	for (int k = 0; k < v->n; k++)
 		if (!strcmp(v->u[k].p->rule, e->rule) &&
-		    (e->family == FAM_SYSCTL || v->u[k].p->pid == e->pid))
+		    (!knob_family(e->family)->per_process || v->u[k].p->pid == e->pid))
 			return &v->u[k];
 	return NULL;
 }
@@ -836,35 +837,26 @@ static int verify_after_apply(const struct tune_args *a, struct verify *v, struc
 	return left ? (err ? err : -EBUSY) : err;
 }
 
-static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
-		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
+/*
+ * The journal of what --apply will change: one entry per proposal, less
+ * the per-process ones on a --root tree (said on out). 0 or -ENOMEM.
+ */
+static int plan_journal(const struct tune_args *a, const struct tune_scope *sc,
+			const struct tune_result *res, const struct timespec *now, bool live,
+			FILE *out, struct journal *j)
 {
-	char path[PATH_MAX + 64], args[640];
-	struct live_knobs lk = { .root = a->root, .netns = a->netns };
-	struct journal j = { 0 };
-	struct knob_ops ops;
-	struct timespec now;
-	bool live = live_root(a);
-	struct tm tm;
-	int err;
-
-	if (live && geteuid() != 0) {
-		log_err("--apply changes kernel settings and process limits: run it as root");
-		return EXIT_ERR;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(j.root, sizeof(j.root), "%s", a->root);
-	snprintf(j.netns, sizeof(j.netns), "%s", a->netns ? a->netns : "");
-	j.id = sc->id;
-	j.created_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-	j.e = calloc(res->n + 1, sizeof(*j.e));
-	if (!j.e)
-		return EXIT_ERR;
+	snprintf(j->root, sizeof(j->root), "%s", a->root);
+	snprintf(j->netns, sizeof(j->netns), "%s", a->netns ? a->netns : "");
+	j->id = sc->id;
+	j->created_ns = (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec;
+	j->e = calloc(res->n + 1, sizeof(*j->e));
+	if (!j->e)
+		return -ENOMEM;
 	for (size_t i = 0; i < res->n; i++) {
 		const struct proposal *p = &res->props[i];
-		struct journal_entry *e = &j.e[j.n];
+		struct journal_entry *e = &j->e[j->n];
 
-		if (p->family != FAM_SYSCTL && !live) {
+		if (knob_family(p->family)->per_process && !live) {
 			fprintf(out, "pid %d %s: not applied: --root %s is not this system's live "
 				"processes\n", (int)p->pid, p->knob, a->root);
 			continue;
@@ -872,13 +864,56 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		snprintf(e->rule, sizeof(e->rule), "%s", p->rule);
 		e->family = p->family;
 		snprintf(e->knob, sizeof(e->knob), "%s", p->knob);
-		e->pid = p->family == FAM_SYSCTL ? 0 : p->pid;
+		e->pid = knob_family(p->family)->per_process ? p->pid : 0;
 		e->start_time = p->start_time;
 		snprintf(e->previous, sizeof(e->previous), "%s", p->current);
 		snprintf(e->next, sizeof(e->next), "%s", p->proposed);
-		e->time_ns = j.created_ns;
-		j.n++;
+		e->time_ns = j->created_ns;
+		j->n++;
 	}
+	return 0;
+}
+
+/* --journal FILE, or a new name by the time in the scope's journal directory (created). */
+static int journal_path(const struct tune_args *a, const struct tune_scope *sc,
+			const struct timespec *now, char *path, size_t len)
+{
+	struct tm tm;
+	int err;
+
+	if (a->journal && !sc->journal_dir_given) {
+		snprintf(path, len, "%s", a->journal);
+		return 0;
+	}
+	if ((err = make_dirs(sc->journal_dir))) {
+		log_err("%s: %s", sc->journal_dir, strerror(-err));
+		return err;
+	}
+	gmtime_r(&now->tv_sec, &tm);
+	snprintf(path, len, "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json",
+		 sc->journal_dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, now->tv_nsec);
+	return 0;
+}
+
+static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
+		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
+{
+	char path[PATH_MAX + 64], args[640], unsafe[PATH_MAX + 80];
+	struct live_knobs lk = { .root = a->root, .netns = a->netns };
+	struct journal j = { 0 };
+	struct knob_ops ops;
+	struct timespec now;
+	bool live = live_root(a);
+	int err;
+
+	if (live && geteuid() != 0) {
+		log_err("--apply changes kernel settings and process limits: run it as root");
+		return EXIT_ERR;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (plan_journal(a, sc, res, &now, live, out, &j))
+		return EXIT_ERR;
 	lk.live = live;
 	live_knob_ops(&ops, &lk);
 	if ((err = journal_refresh(&j, &ops, out))) {
@@ -890,18 +925,11 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		journal_free(&j);
 		return EXIT_OK;
 	}
-	if (a->journal && !sc->journal_dir_given) {
-		snprintf(path, sizeof(path), "%s", a->journal);
-	} else {
-		if ((err = make_dirs(sc->journal_dir))) {
-			log_err("%s: %s", sc->journal_dir, strerror(-err));
-			goto out_err;
-		}
-		gmtime_r(&now.tv_sec, &tm);
-		snprintf(path, sizeof(path), "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json",
-			 sc->journal_dir,
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, now.tv_nsec);
+	if (journal_path(a, sc, &now, path, sizeof(path)))
+		goto out_err;
+	if ((err = safepath_check_dirs(path, getuid(), unsafe, sizeof(unsafe)))) {
+		log_err("journal %s: %s: nothing was changed", path, unsafe);
+		goto out_err;
 	}
 	if ((err = journal_write(path, &j))) {
 		log_err("journal %s: %s: nothing was changed", path, strerror(-err));
@@ -991,6 +1019,53 @@ out:
 	return rc;
 }
 
+/*
+ * The evidence: a recorded session (--from), or a window of -d: snapshots
+ * at both ends, with BPF sampling, one run of COMMAND or a plain wait in
+ * between. Neither: *ev stays NULL and there is no "before". EXIT_*.
+ */
+static int gather_evidence(struct tune_args *a, int argc, char **argv,
+			   struct snapshot *before, bool *have_before, json_t **ev)
+{
+	/* a workload's window is its run: counters, like every verify window */
+	bool bpf = !a->no_sample && !a->cmd;
+	char err[256];
+	int failures = 0;
+
+	if (a->from) {
+		struct report_opts ro = { 0 };
+
+		*ev = report_load(a->from, &ro, err, sizeof(err));
+		if (!*ev)
+			log_err("%s: %s", a->from, err);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (!a->duration_ns)
+		return EXIT_OK;
+	if (bpf && geteuid() != 0) {
+		log_err("sampling with BPF needs root: run as root, or use --from FILE "
+			"or --no-sample");
+		return EXIT_ERR;
+	}
+	if (take_snapshot(a, before, a->pids, a->npids, true))
+		return EXIT_ERR;
+	*have_before = true;
+	if (!a->json && !a->quiet && a->cmd)
+		fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
+			a->cmd[0]);
+	else if (!a->json && !a->quiet)
+		fprintf(stderr, "disco: sampling for %.1fs%s\n", a->duration_ns / 1e9,
+			bpf ? " (sched, tcp)" : " (counters only)");
+	if (bpf) {
+		*ev = sample(a, argc, argv);
+		return *ev ? EXIT_OK : EXIT_ERR;
+	}
+	if (a->cmd)
+		return window_load(a, &failures) ? EXIT_ERR : EXIT_OK;
+	sleep_ns(a->duration_ns);
+	return EXIT_OK;
+}
+
 int cmd_tune(int argc, char **argv)
 {
 	struct snapshot before = { 0 }, after = { 0 };
@@ -1000,8 +1075,9 @@ int cmd_tune(int argc, char **argv)
 	json_t *ev = NULL;
 	pid_t targets[TUNE_MAX_TARGETS];
 	bool have_before = false;
+	const char *bad_root;
+	struct stat st;
 	int rc, nt;
-	char err[256];
 
 	rc = parse_args(argc, argv, &a);
 	if (rc != EXIT_OK)
@@ -1011,6 +1087,13 @@ int cmd_tune(int argc, char **argv)
 			printf("%-20s %-9s %s\n", tune_rules[i].id,
 			       tune_family_name(tune_rules[i].family), tune_rules[i].summary);
 		return EXIT_OK;
+	}
+	/* else every knob would be listed as unreadable, and the exit 0 */
+	bad_root = stat(a.root, &st) ? strerror(errno) :
+		   !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+	if (bad_root) {
+		log_err("--root %s: %s", a.root, bad_root);
+		return EXIT_ERR;
 	}
 	rc = scope_identify(&scope, a.root, a.netns, journal_dir_arg(&a));
 	if (rc) {
@@ -1022,50 +1105,9 @@ int cmd_tune(int argc, char **argv)
 		return list_journals(&a, &scope);
 	if (a.rollback)
 		return do_rollback(&a, &scope);
-
-	if (a.from) {
-		struct report_opts ro = { 0 };
-
-		ev = report_load(a.from, &ro, err, sizeof(err));
-		if (!ev) {
-			log_err("%s: %s", a.from, err);
-			return EXIT_ERR;
-		}
-	} else if (a.duration_ns) {
-		/* a workload's window is its run: counters, like every verify window */
-		bool bpf = !a.no_sample && !a.cmd;
-
-		if (bpf && geteuid() != 0) {
-			log_err("sampling with BPF needs root: run as root, or use --from FILE "
-				"or --no-sample");
-			return EXIT_ERR;
-		}
-		if (take_snapshot(&a, &before, a.pids, a.npids, true))
-			return EXIT_ERR;
-		have_before = true;
-		if (!a.json && !a.quiet && a.cmd)
-			fprintf(stderr, "disco: the window is one run of %s (counters only)\n",
-				a.cmd[0]);
-		else if (!a.json && !a.quiet)
-			fprintf(stderr, "disco: sampling for %.1fs%s\n", a.duration_ns / 1e9,
-				bpf ? " (sched, tcp)" : " (counters only)");
-		if (bpf) {
-			ev = sample(&a, argc, argv);
-			if (!ev) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else if (a.cmd) {
-			int failures = 0;
-
-			if (window_load(&a, &failures)) {
-				rc = EXIT_ERR;
-				goto out;
-			}
-		} else {
-			sleep_ns(a.duration_ns);
-		}
-	}
+	rc = gather_evidence(&a, argc, argv, &before, &have_before, &ev);
+	if (rc != EXIT_OK)
+		goto out;
 	nt = a.npids ? a.npids : evidence_pids(ev, targets, TUNE_MAX_TARGETS);
 	if (take_snapshot(&a, &after, a.npids ? a.pids : targets, nt, true)) {
 		rc = EXIT_ERR;

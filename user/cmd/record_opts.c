@@ -109,7 +109,7 @@ int record_run_set(struct record_args *a, int key, const char *val, char *msg, s
 	return EXIT_OK;
 }
 
-int record_parse_args(int argc, char **argv, const struct opt_cmd *c, struct record_args *a,
+static int parse_args(int argc, char **argv, const struct opt_cmd *c, struct record_args *a,
 		      void *ctx)
 {
 	const char *cmd = c->name;
@@ -154,4 +154,15 @@ int record_parse_args(int argc, char **argv, const struct opt_cmd *c, struct rec
 	if (collector_parse_list(a->co.events, &a->mask, why, sizeof(why)))
 		return usage_error(cmd, "-e %s: %s", a->co.events ?: "", why);
 	return EXIT_OK;
+}
+
+int record_parse_args(int argc, char **argv, const struct opt_cmd *c, struct record_args *a,
+		      void *ctx)
+{
+	int rc = parse_args(argc, argv, c, a, ctx);
+
+	/* the callers release the collectors' options only after a success */
+	if (rc != EXIT_OK)
+		rec_opts_release(&a->o);
+	return rc;
 }

@@ -475,6 +475,37 @@ static void note(json_t *notes, const char *fmt, ...)
 	json_array_append_new(notes, json_string(buf));
 }
 
+/* The program pid runs ("" when unreadable). */
+static void exe_of(pid_t pid, char *exe, size_t len)
+{
+	char path[48];
+	ssize_t el;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	el = readlink(path, exe, len - 1);
+	exe[el > 0 ? el : 0] = 0;
+}
+
+/*
+ * Python (the interpreter, or a program embedding libpython): pymalloc
+ * carves objects of up to 512 bytes out of arenas it takes from malloc,
+ * so what malloc sees is arenas and large objects, not Python objects.
+ */
+static void python_note(json_t *notes, pid_t pid, const char *exe, const struct map_entry *m, int n)
+{
+	const char *b = strrchr(exe, '/');
+	bool py = b && !strncmp(b + 1, "python", 6);
+
+	for (int i = 0; i < n && !py; i++) {
+		b = strrchr(m[i].path, '/');
+		py = m[i].exec && b && !strncmp(b + 1, "libpython", 9);
+	}
+	if (py)
+		note(notes, "pid %d is Python: pymalloc serves objects of up to 512 bytes from arenas "
+		     "it takes from malloc, so sites show its arenas, not those objects "
+		     "(PYTHONMALLOC=malloc shows each object)", pid);
+}
+
 /*
  * Why a target is probed in its C library: said once per process, in the
  * log and in the report (targets[].notes), so that nothing is silently
@@ -485,12 +516,9 @@ static json_t *explain_libc_path(pid_t pid, const struct map_entry *m, int n, bo
 {
 	json_t *notes = json_array();
 	const char *own = own_allocator(m, n);
-	char exe[256] = "", path[48], lib[512];
-	ssize_t el;
+	char exe[256], lib[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	el = readlink(path, exe, sizeof(exe) - 1);
-	exe[el > 0 ? el : 0] = 0;
+	exe_of(pid, exe, sizeof(exe));
 	if (auxv_get(pid, AT_BASE) == 0)
 		note(notes, "pid %d (%s) is statically linked: %s cannot be preloaded into it; "
 		     "its own malloc is probed if it has a symbol for it", pid, exe, ALLOC_LIB_NAME);
@@ -507,13 +535,7 @@ static json_t *explain_libc_path(pid_t pid, const struct map_entry *m, int n, bo
 		note(notes, "pid %d uses its own allocator (%s): its malloc family is probed instead of "
 		     "libc's (uprobes); preloading %s ahead of it wraps it more cheaply", pid, own,
 		     ALLOC_LIB_NAME);
-	{
-		const char *b = strrchr(exe, '/');
-
-		if (b && !strncmp(b + 1, "python", 6))
-			note(notes, "pid %d is Python: pymalloc serves small objects above malloc, unseen "
-			     "here (PYTHONMALLOC=malloc shows them)", pid);
-	}
+	python_note(notes, pid, exe, m, n);
 	return notes;
 }
 
@@ -562,6 +584,17 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 	if (own)
 		json_object_set_new(pr->info, "allocator",
 				    json_pack("{s:s, s:b}", "library", own, "wrapped", true));
+	{
+		json_t *notes = json_array();
+		char exe[256];
+
+		exe_of(pid, exe, sizeof(exe));
+		python_note(notes, pid, exe, m, n);
+		if (json_array_size(notes))
+			json_object_set_new(pr->info, "notes", notes);
+		else
+			json_decref(notes);
+	}
 	p->nprocs++;
 	p->lib_used = true;
 	log_debug("alloc: pid %d runs with %s: probing its NOP sites", pid, lm->path);
@@ -1053,8 +1086,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		alloc_site_keystr(key, sizeof(key), k.tgid, k.stack_id);
 		lk = json_object_get(leaks, key);
 		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stack_id) };
-		rows[n].v[ASV_OUTSTANDING_BYTES] = v.outstanding_bytes;
-		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.outstanding_allocs;
+		rows[n].v[ASV_OUTSTANDING_BYTES] = v.total_bytes - v.freed_bytes;
+		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.total_allocs - v.freed_allocs;
 		rows[n].v[ASV_LEAK_ALLOCS] = lk ? json_integer_value(json_array_get(lk, 0)) : 0;
 		rows[n].v[ASV_LEAK_BYTES] = lk ? json_integer_value(json_array_get(lk, 1)) : 0;
 		rows[n].v[ASV_TOTAL_BYTES] = v.total_bytes;
@@ -1062,8 +1095,8 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
 		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
 		rows[n].v[ASV_OUTSTANDING_SAMPLES] = lk ? json_integer_value(json_array_get(lk, 2)) : 0;
-		out_b += v.outstanding_bytes;
-		out_n += v.outstanding_allocs;
+		out_b += rows[n].v[ASV_OUTSTANDING_BYTES];
+		out_n += rows[n].v[ASV_OUTSTANDING_ALLOCS];
 		n++;
 	}
 	json_decref(leaks);
@@ -1364,12 +1397,16 @@ static json_t *alloc_collect(struct col_run *run)
 static int alloc_report_event(json_t *col, const void *data, size_t len,
 			      const struct report_opts *ro)
 {
-	const struct alloc_event *e = data;
+	struct alloc_event ev;
+	const struct alloc_event *e = &ev;
 	char comm[16];
 	int i;
 
-	if (len != sizeof(*e) || (e->type != AE_NEW_SITE && e->type != AE_BIG_ALLOC) ||
-	    e->fn >= AF_NR)
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	if ((e->type != AE_NEW_SITE && e->type != AE_BIG_ALLOC) || e->fn >= AF_NR)
 		return -EBADMSG;
 	if (e->type == AE_NEW_SITE)
 		return 0;

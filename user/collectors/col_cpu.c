@@ -9,13 +9,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include "cmd.h"
 #include "collector.h"
-#include "clock.h"
 #include "log.h"
 #include "stacks.h"
 #include "untrusted.h"
@@ -74,8 +74,15 @@ static int cpu_set_option(void *opts, const char *name, const char *arg)
 	return 0;
 }
 
+/* A row as the memo knows it: the map key and which user stack (as stack_syms_frames' ukey). */
+struct memo_key {
+	struct cpu_key k;
+	int64_t ukey;
+};
+
 struct cpu_priv {
 	struct stack_syms *ss;
+	struct stack_memo *memo;	/* rows already resolved (struct memo_key) */
 	struct bpf_link **links;
 	int nlinks;
 	unsigned int hz;
@@ -92,6 +99,7 @@ static void priv_free(struct cpu_priv *p)
 	for (int i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	stack_memo_free(p->memo);
 	stack_syms_free(p->ss);
 	unwinder_free(p->uw);
 	ustack_agg_free(p->agg);
@@ -156,7 +164,8 @@ static int cpu_configure(struct col_run *run, const struct rec_opts *o)
 	p->dwarf_stack = op->dwarf_stack;
 	skel->rodata->dwarf_stack = op->dwarf_stack;
 	p->ss = stack_syms_new("cpu");
-	if (!p->ss)
+	p->memo = stack_memo_new(sizeof(struct memo_key));
+	if (!p->ss || !p->memo)
 		return -ENOMEM;
 	if (!p->dwarf_stack)
 		return 0;
@@ -195,19 +204,51 @@ static uint32_t event_type(const void *data, size_t len)
 	return type;
 }
 
+/* Open pid's files for unwinding, from the maps its symbol view captured. */
+static int unwinder_load_proc(struct cpu_priv *p, pid_t pid)
+{
+	struct proc_syms *ps = stack_syms_proc(p->ss, pid);
+	const struct map_entry *m;
+	int n, err;
+
+	if (!ps)
+		return -ESRCH;
+	n = proc_syms_maps(ps, &m);
+	err = unwinder_load(p->uw, pid, m, n);
+	if (err)
+		log_debug("cpu: process %d: no unwinding (%s)", pid, strerror(-err));
+	return err;
+}
+
+/* CPU time of the recorder's thread: what unwinding costs, not waits for a CPU */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* --call-graph dwarf: unwind one sample now and count its stack. */
 static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 {
-	uint64_t ips[USTACK_MAX_DEPTH], t0 = mono_ns();
+	uint64_t ips[USTACK_MAX_DEPTH], t0 = thread_cpu_ns();
 	struct ustack_sample s;
-	bool complete = false;
+	bool complete = false, stale = false;
 	int n;
 
 	if (!p->agg || ustack_decode(data, len, &s)) {
 		p->dwarf_bad++;
 		return;
 	}
-	n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete);
+	n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
+	/* code mapped after the process was captured: read its maps again */
+	if (stale && !stack_syms_capture(p->ss, (pid_t)s.tgid, true) &&
+	    !unwinder_load_proc(p, (pid_t)s.tgid))
+		n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
+	/* one of more processes than the unwinder keeps open: again from its view */
+	else if (n == -ENOENT && !unwinder_load_proc(p, (pid_t)s.tgid))
+		n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
 	if (n < 0) {
 		/* the process exited before its files were opened */
 		ips[0] = s.regs[CPU_DWARF_REG_IP];
@@ -216,19 +257,13 @@ static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 	if (ustack_agg_add(p->agg, s.tgid, s.comm, s.kstack, ips, n, !complete))
 		p->dwarf_lost++;
 	p->dwarf_samples++;
-	p->unwind_ns += mono_ns() - t0;
+	p->unwind_ns += thread_cpu_ns() - t0;
 }
 
-/*
- * A process's first sample (or first after exec): capture its maps now,
- * and with --call-graph dwarf open its files for unwinding.
- */
 static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 {
 	struct cpu_priv *p = run->priv;
 	struct stacks_proc_event e;
-	const struct map_entry *m;
-	struct proc_syms *ps;
 
 	if (!p)
 		return;
@@ -238,16 +273,9 @@ static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 	}
 	/* a new process, or one that exec'd: its maps changed */
 	stacks_on_proc_event(p->ss, data, len, true, "cpu");
-	if (!p->uw || len < sizeof(e))
-		return;
-	memcpy(&e, data, sizeof(e));
-	ps = stack_syms_proc(p->ss, (pid_t)e.tgid);
-	if (ps) {
-		int n = proc_syms_maps(ps, &m), err;
-
-		err = unwinder_load(p->uw, (pid_t)e.tgid, m, n);
-		if (err)
-			log_debug("cpu: process %u: no unwinding (%s)", e.tgid, strerror(-err));
+	if (p->uw && len >= sizeof(e)) {
+		memcpy(&e, data, sizeof(e));
+		unwinder_load_proc(p, (pid_t)e.tgid);
 	}
 }
 
@@ -334,6 +362,35 @@ static int by_count_desc(const void *a, const void *b)
 	return (int)x->k.tgid - (int)y->k.tgid;
 }
 
+/* The resolved frames of a row: remembered from an earlier snapshot, or resolved now. */
+static const struct stack_memo_row *row_frames(struct cpu_priv *p, int sfd, const struct row *r)
+{
+	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
+	/* unwound stacks are keyed apart from the kernel's stack ids */
+	struct memo_key mk = { r->k, r->u ? (1LL << 32) + (int64_t)r->uidx : r->k.ustack };
+	const struct stack_memo_row *have = stack_memo_get(p->memo, &mk);
+	struct stack_memo_row m;
+
+	if (have)
+		return have;
+	m.nk = stack_read(sfd, r->k.kstack, kips);
+	m.nu = r->u ? (int)r->u->nframes : stack_read(sfd, r->k.ustack, uips);
+	m.frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, m.nk,
+				     mk.ukey, r->u ? r->u->ips : uips, m.nu);
+	/*
+	 * dwarf: the CFI says where a thread's stack ends (its return
+	 * address undefined, in _start or clone), even in stripped files
+	 */
+	m.complete = r->u ? !r->u->truncated
+			  : r->k.ustack == -2 || stack_user_complete(m.frames, m.nu, CPU_STACK_DEPTH);
+	if (!m.frames || stack_memo_put(p->memo, &mk, &m)) {
+		json_decref(m.frames);
+		return NULL;
+	}
+	json_decref(m.frames);
+	return stack_memo_get(p->memo, &mk);
+}
+
 static json_t *cpu_collect(struct col_run *run)
 {
 	struct cpu_priv *p = run->priv;
@@ -341,43 +398,39 @@ static json_t *cpu_collect(struct col_run *run)
 	int cfd = bpf_map__fd(skel->maps.counts), sfd = bpf_map__fd(skel->maps.stacks);
 	uint64_t c[CPU_NCOUNTERS], truncated = 0, omitted = 0, total = 0;
 	json_t *o = json_object(), *stacks = json_array(), *procs = json_object();
-	uint64_t uips[CPU_STACK_DEPTH], kips[CPU_STACK_DEPTH];
 	struct row *rows;
 	size_t n;
 
 	percpu_counters_read(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
+	stack_syms_round(p->ss);
 	n = rows_read(p, cfd, &rows);
 	if (n)
 		qsort(rows, n, sizeof(*rows), by_count_desc);
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		int nk = stack_read(sfd, r->k.kstack, kips), nu;
-		/* unwound stacks are keyed apart from the kernel's stack ids */
-		int64_t ukey = r->u ? (1LL << 32) + (int64_t)r->uidx : r->k.ustack;
-		const uint64_t *ips = r->u ? r->u->ips : uips;
+		const struct stack_memo_row *m;
 		char comm[16];
-		json_t *frames, *s;
-		bool complete;
+		json_t *s;
 
 		untrusted_copy(comm, sizeof(comm), r->k.comm, 16);
 		total += r->count;
-		stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
+		if (!run->periodic)
+			stacks_proc_add(procs, r->k.tgid, comm, "samples", r->count);
 		if (i >= CPU_MAX_STACKS_JSON) {
 			omitted += r->count;
 			continue;
 		}
-		nu = r->u ? r->u->nframes : stack_read(sfd, r->k.ustack, uips);
-		frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, nk,
-					   ukey, ips, nu);
-		/* an unwind that stopped early is cut, whatever its last frame */
-		complete = r->u ? !r->u->truncated && stack_user_complete(frames, nu, USTACK_MAX_DEPTH + 1)
-				: r->k.ustack == -2 || stack_user_complete(frames, nu, CPU_STACK_DEPTH);
-		if (!complete)
+		m = row_frames(p, sfd, r);
+		if (!m)
+			continue;
+		if (!m->complete)
 			truncated += r->count;
-		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:o}", "pid", (json_int_t)r->k.tgid,
+		if (run->periodic)
+			continue;
+		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:O}", "pid", (json_int_t)r->k.tgid,
 			      "comm", comm, "count", (json_int_t)r->count,
-			      "user_frames", (json_int_t)nu, "kernel_frames", (json_int_t)nk,
-			      "truncated", !complete, "frames", frames);
+			      "user_frames", (json_int_t)m->nu, "kernel_frames", (json_int_t)m->nk,
+			      "truncated", !m->complete, "frames", m->frames);
 		if (!r->u && r->k.ustack < 0 && r->k.ustack != -2)
 			json_object_set_new(s, "user_stack_error", json_integer(r->k.ustack));
 		json_array_append_new(stacks, s);
@@ -403,8 +456,13 @@ static json_t *cpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_samples", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(p->ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(p->ss));
-	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
-	json_object_set_new(o, "stacks", stacks);
+	if (!run->periodic) {
+		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
+		json_object_set_new(o, "stacks", stacks);
+	} else {
+		json_decref(procs);
+		json_decref(stacks);
+	}
 	return o;
 }
 
@@ -429,6 +487,15 @@ static void cpu_render_text(const json_t *col, FILE *out, const struct report_op
 	if (total + idle)
 		fprintf(out, ", busy %.1f%%", 100.0 * total / (total + idle));
 	fputc('\n', out);
+	if (json_object_get(col, "dwarf")) {
+		const json_t *d = json_object_get(col, "dwarf");
+		uint64_t n = json_u64(d, "samples");
+
+		fprintf(out, "User stacks unwound with DWARF CFI from %" PRIu64 "-byte stack copies: "
+			"%" PRIu64 " samples, %.1f us of recorder CPU each, %" PRIu64 " lost to a full ring\n",
+			json_u64(d, "stack_bytes"), n, n ? json_u64(d, "unwind_ns") / 1e3 / n : 0.0,
+			json_u64(d, "ring_full"));
+	}
 	if (!total)
 		return;
 	stacks_render_summary(col, out, total, "truncated_samples");
@@ -467,5 +534,6 @@ const struct collector col_cpu = {
 	.collect = cpu_collect,
 	.stop = cpu_stop,
 	.report_event = cpu_report_event,
+	.report_snapshot = stacks_report_snapshot,
 	.render_text = cpu_render_text,
 };

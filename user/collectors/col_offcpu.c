@@ -30,8 +30,8 @@ enum { H_SWITCH, H_WAKEUP, H_SYS_EXIT, H_COUNT };
 static const struct hook_spec offcpu_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", M(HOOK_TP_BTF), false,
 		       "blocked time and kernel stacks", .progs = "offcpu_switch" },
-	[H_WAKEUP] = { "sched:sched_wakeup", M(HOOK_TP_BTF), true,
-		       "the waker's stacks for long blocks", .progs = "offcpu_wakeup" },
+	[H_WAKEUP] = { "sched:sched_waking", M(HOOK_TP_BTF), true,
+		       "the waker's stacks for long blocks", .progs = "offcpu_waking" },
 	[H_SYS_EXIT] = { "raw_syscalls:sys_exit", M(HOOK_TP_BTF) | M(HOOK_RAW_TP), false,
 			 "user stacks of blocks", .progs = "offcpu_sys_exit" },
 };
@@ -68,33 +68,52 @@ static int offcpu_set_option(void *opts, const char *name, const char *arg)
 
 COLLECTOR_SKEL(offcpu);
 
+struct offcpu_priv {
+	struct stack_syms *ss;
+	struct stack_memo *memo;	/* keys of "blocked" already resolved */
+};
+
 static int offcpu_configure(struct col_run *run, const struct rec_opts *o)
 {
 	const struct offcpu_opts *op = run->opts;
 	struct offcpu_bpf *skel = run->skel;
+	struct offcpu_priv *p = calloc(1, sizeof(*p));
 
 	(void)o;
 	skel->rodata->min_block_ns = op->min_block_ns;
 	skel->rodata->waker_min_ns = op->waker_min_ns;
-	run->priv = stack_syms_new("offcpu");
-	return run->priv ? 0 : -ENOMEM;
+	if (!p)
+		return -ENOMEM;
+	run->priv = p;
+	p->ss = stack_syms_new("offcpu");
+	p->memo = stack_memo_new(sizeof(struct offcpu_key));
+	return p->ss && p->memo ? 0 : -ENOMEM;
 }
 
 static void offcpu_stop(struct col_run *run)
 {
-	stack_syms_free(run->priv);
+	struct offcpu_priv *p = run->priv;
+
+	if (p) {
+		stack_memo_free(p->memo);
+		stack_syms_free(p->ss);
+		free(p);
+	}
 	run->priv = NULL;
 }
 
 static void offcpu_on_event(struct col_run *run, const void *data, size_t len)
 {
-	stacks_on_proc_event(run->priv, data, len, false, "offcpu");
+	struct offcpu_priv *p = run->priv;
+
+	stacks_on_proc_event(p ? p->ss : NULL, data, len, false, "offcpu");
 }
 
 /* ---- collect ---------------------------------------------------------------- */
 
 struct ctx {
 	struct stack_syms *ss;
+	struct stack_memo *memo;
 	int stacks_fd, kstacks_fd;
 };
 
@@ -109,19 +128,33 @@ static int ustack_read(int fd, __s32 id, uint64_t *ips)
 	return n;
 }
 
-/* Frames of a blocked task: kernel stack (by hash) then user stack. */
-static json_t *blocked_frames(const struct ctx *c, const struct offcpu_key *k, int *nu_out)
+/*
+ * Frames of a blocked task, kernel stack (by hash) then user stack:
+ * remembered from an earlier snapshot, or resolved now. NULL without memory.
+ */
+static const struct stack_memo_row *blocked_frames(const struct ctx *c, const struct offcpu_key *k)
 {
+	const struct stack_memo_row *have = stack_memo_get(c->memo, k);
 	uint64_t uips[OFFCPU_USTACK_DEPTH];
 	struct offcpu_kstack ks = {};
-	int nk = 0, nu = ustack_read(c->stacks_fd, k->ustack, uips);
+	struct stack_memo_row r = {};
 
+	if (have)
+		return have;
+	r.nu = ustack_read(c->stacks_fd, k->ustack, uips);
 	if (k->kstack && !bpf_map_lookup_elem(c->kstacks_fd, &k->kstack, &ks))
-		while (nk < OFFCPU_KSTACK_DEPTH && ks.ips[nk])
-			nk++;
-	*nu_out = nu;
-	return stack_syms_frames(c->ss, (pid_t)k->tgid, (int64_t)(k->kstack >> 1), (const uint64_t *)ks.ips, nk,
-				 k->ustack, uips, nu);
+		while (r.nk < OFFCPU_KSTACK_DEPTH && ks.ips[r.nk])
+			r.nk++;
+	r.frames = stack_syms_frames(c->ss, (pid_t)k->tgid, (int64_t)(k->kstack >> 1),
+				     (const uint64_t *)ks.ips, r.nk, k->ustack, uips, r.nu);
+	r.complete = k->ustack == OFFCPU_NO_USTACK ||
+		     (k->ustack >= 0 && stack_user_complete(r.frames, r.nu, OFFCPU_USTACK_DEPTH));
+	if (!r.frames || stack_memo_put(c->memo, k, &r)) {
+		json_decref(r.frames);
+		return NULL;
+	}
+	json_decref(r.frames);
+	return stack_memo_get(c->memo, k);
 }
 
 static bool starts_with(const char *s, const char *p)
@@ -220,58 +253,66 @@ static json_t *offcpu_collect(struct col_run *run)
 {
 	const struct offcpu_opts *op = run->opts;
 	struct offcpu_bpf *skel = run->skel;
-	struct ctx c = { run->priv, bpf_map__fd(skel->maps.stacks), bpf_map__fd(skel->maps.kstacks) };
+	struct offcpu_priv *p = run->priv;
+	struct ctx c = { p->ss, p->memo, bpf_map__fd(skel->maps.stacks), bpf_map__fd(skel->maps.kstacks) };
 	uint64_t cnt[OFFCPU_NCOUNTERS], total = 0, truncated = 0, omitted = 0;
 	json_t *o = json_object(), *stacks = json_array(), *wakers = json_array(), *procs = json_object();
 	struct brow *rows;
 	size_t n, i;
 
 	percpu_counters_read(bpf_map__fd(skel->maps.counters), OFFCPU_NCOUNTERS, cnt);
+	stack_syms_round(c.ss);
 	rows = read_rows(bpf_map__fd(skel->maps.blocked), sizeof(struct offcpu_key), &n);
 	for (i = 0; i < n; i++) {
 		const struct offcpu_key *k = &rows[i].k.blocked;
+		const struct stack_memo_row *m;
 		char comm[16];
-		json_t *frames, *s;
-		bool complete;
-		int nu;
+		json_t *s;
 
 		untrusted_copy(comm, sizeof(comm), k->comm, 16);
 		total += rows[i].v.blocked_ns;
-		stacks_proc_add(procs, k->tgid, comm, "blocked_ns", rows[i].v.blocked_ns);
-		stacks_proc_add(procs, k->tgid, comm, "blocks", rows[i].v.count);
+		if (!run->periodic) {
+			stacks_proc_add(procs, k->tgid, comm, "blocked_ns", rows[i].v.blocked_ns);
+			stacks_proc_add(procs, k->tgid, comm, "blocks", rows[i].v.count);
+		}
 		if (i >= OFFCPU_MAX_STACKS_JSON) {
 			omitted += rows[i].v.blocked_ns;
 			continue;
 		}
-		frames = blocked_frames(&c, k, &nu);
-		complete = k->ustack == OFFCPU_NO_USTACK ||
-			   (k->ustack >= 0 && stack_user_complete(frames, nu, OFFCPU_USTACK_DEPTH));
-		if (!complete)
+		m = blocked_frames(&c, k);
+		if (!m)
+			continue;
+		if (!m->complete)
 			truncated += rows[i].v.blocked_ns;
-		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:o}", "pid", (json_int_t)k->tgid,
+		if (run->periodic)
+			continue;
+		s = json_pack("{s:I, s:s, s:I, s:I, s:I, s:b, s:O}", "pid", (json_int_t)k->tgid,
 			      "comm", comm, "blocked_ns", (json_int_t)rows[i].v.blocked_ns,
-			      "count", (json_int_t)rows[i].v.count, "user_frames", (json_int_t)nu,
-			      "truncated", !complete, "frames", frames);
+			      "count", (json_int_t)rows[i].v.count, "user_frames", (json_int_t)m->nu,
+			      "truncated", !m->complete, "frames", m->frames);
 		if (k->ustack == OFFCPU_USTACK_MISSED)
 			json_object_set_new(s, "user_stack", json_string("not captured: blocked again before returning to user space"));
 		json_array_append_new(stacks, s);
 	}
 	free(rows);
-	rows = read_rows(bpf_map__fd(skel->maps.wakers), sizeof(struct offcpu_wkey), &n);
-	for (i = 0; i < n && i < OFFCPU_MAX_WAKERS_JSON; i++) {
+	/* wakers: only in the final report (no counters come from them) */
+	rows = run->periodic ? NULL : read_rows(bpf_map__fd(skel->maps.wakers), sizeof(struct offcpu_wkey), &n);
+	for (i = 0; rows && i < n && i < OFFCPU_MAX_WAKERS_JSON; i++) {
 		const struct offcpu_wkey *w = &rows[i].k;
+		const struct stack_memo_row *m = blocked_frames(&c, &w->blocked);
 		char comm[16], wcomm[16];
 		json_t *wf;
 		bool irq;
-		int nu;
 
+		if (!m)
+			continue;
 		untrusted_copy(comm, sizeof(comm), w->blocked.comm, 16);
 		untrusted_copy(wcomm, sizeof(wcomm), w->waker_comm, 16);
 		wf = waker_frames(&c, w, &irq);
-		json_array_append_new(wakers, json_pack("{s:I, s:s, s:I, s:I, s:o, s:I, s:s, s:b, s:o}",
+		json_array_append_new(wakers, json_pack("{s:I, s:s, s:I, s:I, s:O, s:I, s:s, s:b, s:o}",
 			"pid", (json_int_t)w->blocked.tgid, "comm", comm,
 			"blocked_ns", (json_int_t)rows[i].v.blocked_ns, "count", (json_int_t)rows[i].v.count,
-			"frames", blocked_frames(&c, &w->blocked, &nu),
+			"frames", m->frames,
 			"waker_pid", (json_int_t)(irq ? 0 : w->waker_tgid),
 			"waker_comm", irq ? "[interrupt]" : wcomm, "waker_in_interrupt", irq, "waker_frames", wf));
 	}
@@ -289,9 +330,15 @@ static json_t *offcpu_collect(struct col_run *run)
 	json_object_set_new(o, "omitted_ns", json_integer((json_int_t)omitted));
 	json_object_set_new(o, "named_frames", json_integer((json_int_t)stack_syms_named(c.ss)));
 	json_object_set_new(o, "unnamed_frames", stack_syms_unnamed_json(c.ss));
-	json_object_set_new(o, "processes", stacks_procs_sorted(procs, "blocked_ns", OFFCPU_MAX_PROCS_JSON));
-	json_object_set_new(o, "stacks", stacks);
-	json_object_set_new(o, "wakers", wakers);
+	if (!run->periodic) {
+		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "blocked_ns", OFFCPU_MAX_PROCS_JSON));
+		json_object_set_new(o, "stacks", stacks);
+		json_object_set_new(o, "wakers", wakers);
+	} else {
+		json_decref(procs);
+		json_decref(stacks);
+		json_decref(wakers);
+	}
 	return o;
 }
 
@@ -385,5 +432,6 @@ const struct collector col_offcpu = {
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,
 	.report_event = offcpu_report_event,
+	.report_snapshot = stacks_report_snapshot,
 	.render_text = offcpu_render_text,
 };

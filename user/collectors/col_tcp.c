@@ -499,14 +499,20 @@ static void add_total(json_t *col, const char *key, uint64_t v)
 static int tcp_report_event(json_t *col, const void *data, size_t len,
 			    const struct report_opts *ro)
 {
-	const struct tcp_life *e = data;
+	struct tcp_life ev;
+	const struct tcp_life *e = &ev;
 	char comm[TCP_COMM_LEN], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
 	const unsigned int known = TCP_LIFE_ACTIVE | TCP_LIFE_OWNER_GUESSED |
 				   TCP_LIFE_RST_RECEIVED | TCP_LIFE_RST_SENT | TCP_LIFE_OPEN;
-	bool open = e->flags & TCP_LIFE_OPEN;
+	bool open;
 	json_t *c;
 
-	if (len != sizeof(*e) || e->kind != TCP_EV_LIFE ||
+	/* records in a session block are only 4-byte aligned: copy first */
+	if (len != sizeof(ev))
+		return -EBADMSG;
+	memcpy(&ev, data, sizeof(ev));
+	open = e->flags & TCP_LIFE_OPEN;
+	if (e->kind != TCP_EV_LIFE ||
 	    (e->family != TCP_AF_INET && e->family != TCP_AF_INET6) ||
 	    e->oldstate >= NSTATES || e->newstate >= NSTATES || (e->flags & ~known) ||
 	    (open ? e->newstate != e->oldstate : e->newstate != TCP_STATE_CLOSE) ||

@@ -123,6 +123,12 @@ struct col_run {
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
 	const void *opts;		/* the collector's options (col_opts or its defaults) */
+	/*
+	 * collect() is for a periodic STATE block that another one follows:
+	 * what only the final report shows (stack lists) may be left out,
+	 * but every counter the intervals use must be there.
+	 */
+	bool periodic;
 };
 
 struct report_opts {

@@ -42,6 +42,30 @@ json_t *stack_syms_frames(struct stack_syms *ss, pid_t pid,
 			  int64_t ukey, const uint64_t *uips, int nu);
 
 /*
+ * A new round of resolving (one snapshot): a frame outside a process's
+ * captured maps re-reads them at most once per round.
+ */
+void stack_syms_round(struct stack_syms *ss);
+
+/*
+ * Rows of a collector's stack table (keyed by its BPF map key) already
+ * resolved: a snapshot resolves only the keys it has not seen. Keys are
+ * never removed (the BPF maps only grow during a session).
+ */
+struct stack_memo_row {
+	json_t *frames;		/* leaf first, as stack_syms_frames() */
+	int nu, nk;		/* user and kernel frames */
+	bool complete;		/* stack_user_complete() */
+};
+struct stack_memo;
+struct stack_memo *stack_memo_new(size_t key_size);
+void stack_memo_free(struct stack_memo *m);
+/* The row of key, or NULL before stack_memo_put(). */
+const struct stack_memo_row *stack_memo_get(const struct stack_memo *m, const void *key);
+/* Remember row (a new reference to its frames is taken). 0 or -ENOMEM. */
+int stack_memo_put(struct stack_memo *m, const void *key, const struct stack_memo_row *row);
+
+/*
  * A user stack unwound to a thread's first function (_start, clone,
  * start_thread, ...) is complete; one that stops before, or fills the
  * depth limit, was cut (frame pointers missing, or too deep).
@@ -68,6 +92,13 @@ void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, b
 			  const char *who);
 /* The same record read back from a session: counted in "processes_seen". */
 int stacks_report_proc_event(json_t *col, const void *data, size_t len);
+
+/*
+ * A snapshot read back: keep its lists ("processes", "stacks", "wakers")
+ * when it has them, so a session that ends on a periodic snapshot without
+ * them (killed) reports those of its last full one. 0.
+ */
+int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns);
 
 /* Text report helpers shared by the stack collectors. */
 /*

@@ -294,7 +294,8 @@ static void node_svg(struct svg *g, struct fnode *f, uint64_t x, int depth)
 		free(t);
 	}
 	fputs("</text></g>\n", g->out);
-	qsort(f->kids, f->n, sizeof(*f->kids), by_name);
+	if (f->n)	/* a leaf has no array: qsort(NULL, 0) is undefined */
+		qsort(f->kids, f->n, sizeof(*f->kids), by_name);
 	for (size_t i = 0; i < f->n; i++) {
 		node_svg(g, f->kids[i], cx, depth + 1);
 		cx += f->kids[i]->v;
