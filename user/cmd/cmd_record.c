@@ -467,6 +467,20 @@ static int print_summary(const struct record_args *a)
 	return rc;
 }
 
+/* The COMMAND, if any: ended (SIGTERM) unless it exited on its own, its pipes closed. */
+static void end_command(struct child *ch, bool exited)
+{
+	child_detach(ch);
+	if (ch->pid > 0 && !exited) {
+		kill(ch->pid, SIGTERM);
+		waitpid(ch->pid, NULL, 0);
+	}
+	if (ch->go_fd >= 0)
+		close(ch->go_fd);
+	if (ch->err_fd >= 0)
+		close(ch->err_fd);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a;
@@ -556,15 +570,7 @@ int cmd_record(int argc, char **argv)
 			rc = code;
 	}
 out_child:
-	child_detach(&ch);
-	if (ch.pid > 0 && !child_done) {
-		kill(ch.pid, SIGTERM);
-		waitpid(ch.pid, NULL, 0);
-	}
-	if (ch.go_fd >= 0)
-		close(ch.go_fd);
-	if (ch.err_fd >= 0)
-		close(ch.err_fd);
+	end_command(&ch, child_done);
 	rec_opts_release(&a.o);
 	return rc;
 }
