@@ -682,17 +682,11 @@ static double measure_pair_ns(struct alloc_bpf *skel, const struct placed_bin *b
 	return ns;
 }
 
-/* Attach the malloc family of one process; fills proc->info. */
-static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
+/* The mappings of process pid into *maps: their count, or -ESRCH (logged). */
+static int read_proc_maps(pid_t pid, struct map_entry **maps)
 {
-	struct alloc_proc *pr;
-	char libc[512];
-	struct map_entry *maps = NULL;
-	struct placed_bin *b;
-	uint64_t done_offs[NUFUNCS];
-	int nmaps, li, err, ndone = 0, attached = 0;
 	char mpath[64], *text = NULL;
-	json_t *probes, *notes;
+	int nmaps, err;
 	FILE *f;
 
 	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", pid);
@@ -712,42 +706,27 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		log_err("alloc: cannot read the mappings of process %d", pid);
 		return -ESRCH;
 	}
-	nmaps = maps_parse(text, &maps);
+	nmaps = maps_parse(text, maps);
 	free(text);
 	if (nmaps <= 0) {
 		log_err("alloc: process %d has no mappings (exited?)", pid);
-		free(maps);
+		free(*maps);
+		*maps = NULL;
 		return -ESRCH;
 	}
-	if (p->nprocs == ALLOC_MAX_PROCS) {
-		free(maps);
-		return -E2BIG;
-	}
-	pr = &p->procs[p->nprocs];
-	li = find_preload_lib(maps, nmaps);
-	if (li >= 0) {
-		err = attach_lib(p, skel, pid, &maps[li], maps, nmaps);
-		free(maps);
-		return err;
-	}
-	li = find_libc(pid, maps, nmaps, libc, sizeof(libc));
-	if (li < 0) {
-		/* a static program without symbols, say: reported, not an error */
-		json_decref(explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes, 0));
-		log_warn("alloc: no C library with a malloc symbol found in process %d: "
-			 "its heap is not traced", pid);
-		free(maps);
-		return 0;
-	}
-	b = place_bin(p, libc, &maps[li]);
-	if (!b) {
-		free(maps);
-		return -ENOMEM;
-	}
-	if (!p->libc_pair_ns)
-		p->libc_pair_ns = measure_pair_ns(skel, b);
-	notes = explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes, p->libc_pair_ns);
-	probes = json_array();
+	return nmaps;
+}
+
+/*
+ * Probe each malloc-family function of the placed libc b in process pid,
+ * one entry of probes per function: how many were attached.
+ */
+static int attach_libc_funcs(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
+			     const char *libc, const struct placed_bin *b, json_t *probes)
+{
+	uint64_t done_offs[NUFUNCS];
+	int err, ndone = 0, attached = 0;
+
 	for (size_t i = 0; i < NUFUNCS; i++) {
 		struct bpf_program *ep = entry_prog(skel, i);
 		uint64_t off;
@@ -779,6 +758,52 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		log_debug("alloc: %s %s", ufuncs[i].name, b->pr[i].why);
 		attached++;
 	}
+	return attached;
+}
+
+/* Attach the malloc family of one process; fills proc->info. */
+static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
+{
+	struct alloc_proc *pr;
+	char libc[512];
+	struct map_entry *maps = NULL;
+	struct placed_bin *b;
+	int nmaps, li, err, attached;
+	json_t *probes, *notes;
+
+	nmaps = read_proc_maps(pid, &maps);
+	if (nmaps < 0)
+		return nmaps;
+	if (p->nprocs == ALLOC_MAX_PROCS) {
+		free(maps);
+		return -E2BIG;
+	}
+	pr = &p->procs[p->nprocs];
+	li = find_preload_lib(maps, nmaps);
+	if (li >= 0) {
+		err = attach_lib(p, skel, pid, &maps[li], maps, nmaps);
+		free(maps);
+		return err;
+	}
+	li = find_libc(pid, maps, nmaps, libc, sizeof(libc));
+	if (li < 0) {
+		/* a static program without symbols, say: reported, not an error */
+		json_decref(explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes, 0));
+		log_warn("alloc: no C library with a malloc symbol found in process %d: "
+			 "its heap is not traced", pid);
+		free(maps);
+		return 0;
+	}
+	b = place_bin(p, libc, &maps[li]);
+	if (!b) {
+		free(maps);
+		return -ENOMEM;
+	}
+	if (!p->libc_pair_ns)
+		p->libc_pair_ns = measure_pair_ns(skel, b);
+	notes = explain_libc_path(pid, maps, nmaps, p->opt->libc_uprobes, p->libc_pair_ns);
+	probes = json_array();
+	attached = attach_libc_funcs(p, skel, pid, libc, b, probes);
 	free(maps);
 	if (!attached) {
 		json_decref(probes);
@@ -1472,109 +1497,141 @@ static void render_sampling(FILE *out, const json_t *col, const json_t *samp)
 	}
 }
 
-static void alloc_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
+/* The sites holding the most outstanding bytes, with the leak candidates. */
+static void render_outstanding_sites(FILE *out, const json_t *sites, const json_t *samp,
+				     const struct report_opts *ro)
 {
-	const json_t *sites = json_object_get(col, "sites"), *s, *k, *samp;
-	char b[4][16];
-	size_t i, n;
+	const json_t *s;
+	char b[3][16];
+	size_t i;
 	int shown = 0;
 
+	json_array_foreach(sites, i, s) {
+		if (shown >= ro->top || !json_u64(s, "outstanding_allocs"))
+			break;
+		fprintf(out, "  %10s %8" PRIu64 " %10s %8" PRIu64 " %10s %8" PRIu64 "\n",
+			fmt_bytes(json_u64(s, "outstanding_bytes"), b[0], 16),
+			json_u64(s, "outstanding_allocs"),
+			fmt_bytes(json_u64(s, "leak_bytes"), b[1], 16), json_u64(s, "leak_allocs"),
+			fmt_bytes(json_u64(s, "total_bytes"), b[2], 16), json_u64(s, "total_allocs"));
+		if (json_is_true(json_object_get(samp, "estimates")) &&
+		    json_u64(s, "outstanding_samples"))
+			fprintf(out, "      (estimate from %" PRIu64 " samples: +-%.0f%%)\n",
+				json_u64(s, "outstanding_samples"),
+				196.0 / sqrt((double)json_u64(s, "outstanding_samples")));
+		print_stack(out, json_object_get(s, "stack"), 8);
+		shown++;
+	}
+	if (!shown)
+		fprintf(out, "  (nothing outstanding)\n");
+}
+
+/* The sites that allocated the most bytes in all, freed or not. */
+static void render_allocating_sites(FILE *out, const json_t *sites, const struct report_opts *ro)
+{
+	json_t **v;
+	char b[16];
+	size_t i, n;
+
+	n = json_array_size(sites);
+	v = calloc(n + 1, sizeof(*v));
+	for (i = 0; v && i < n; i++)
+		v[i] = json_array_get(sites, i);
+	if (v)
+		qsort(v, n, sizeof(*v), by_total_desc);
+	fprintf(out, "\nTop allocating sites:\n");
+	for (i = 0; v && i < n && (int)i < ro->top; i++) {
+		fprintf(out, "  %10s in %" PRIu64 " allocations, %" PRIu64 " freed\n",
+			fmt_bytes(json_u64(v[i], "total_bytes"), b, 16),
+			json_u64(v[i], "total_allocs"), json_u64(v[i], "freed_allocs"));
+		print_stack(out, json_object_get(v[i], "stack"), 3);
+	}
+	free(v);
+}
+
+/* The traced processes' heap: counters, top sites, allocation sizes. */
+static void render_user_heap(FILE *out, const json_t *col, const json_t *samp,
+			     const struct report_opts *ro)
+{
+	const json_t *sites = json_object_get(col, "sites");
+	const json_t *c = json_object_get(col, "counters"), *t;
+	char b[16];
+	size_t i;
+
+	fprintf(out, "User-space heap");
+	json_array_foreach(json_object_get(col, "targets"), i, t)
+		fprintf(out, "%s pid %" PRIu64 " (%s)", i ? "," : " of", json_u64(t, "pid"),
+			json_string_value(json_object_get(t, "libc")) ?: "?");
+	fprintf(out, ":\n");
+	render_sampling(out, col, samp);
+	fprintf(out, "  %" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees of tracked blocks; "
+		"outstanding %s in %" PRIu64 " blocks\n", json_u64(c, "allocs"),
+		json_real_value(json_object_get(json_object_get(col, "rate"), "allocs_per_sec")),
+		json_u64(c, "frees"), fmt_bytes(json_u64(col, "outstanding_bytes"), b, 16),
+		json_u64(col, "outstanding_allocs"));
+	fprintf(out, "\nTop outstanding allocation sites (leak candidates: older than %s):\n",
+		fmt_ns(json_u64(col, "min_age_ns"), b, 16));
+	fprintf(out, "  %10s %8s %10s %8s %10s %8s\n", "OUTSTAND", "BLOCKS", "LEAK", "BLOCKS",
+		"TOTAL", "ALLOCS");
+	render_outstanding_sites(out, sites, samp, ro);
+	render_allocating_sites(out, sites, ro);
+	fprintf(out, "\nAllocation sizes:\n");
+	report_print_hist(out, json_object_get(col, "sizes"), "bytes");
+}
+
+/* Kernel allocations: counters, top call sites, pages by order. */
+static void render_kernel_allocs(FILE *out, const json_t *k, const struct report_opts *ro)
+{
+	const json_t *c = json_object_get(k, "counters"), *r = json_object_get(k, "rate"), *o, *s;
+	char b[2][16];
+	size_t i;
+
+	fprintf(out, "\nKernel allocations%s:\n", json_is_true(json_object_get(k, "addresses_hidden")) ?
+		" (addresses hidden by kptr_restrict: raw call sites)" : "");
+	fprintf(out, "  kmalloc %" PRIu64 " (%.0f/s); kmem_cache_alloc %" PRIu64
+		" (%.0f/s); pages %" PRIu64 " allocated, %" PRIu64 " freed\n",
+		json_u64(c, "kmalloc"), json_real_value(json_object_get(r, "kmalloc_per_sec")),
+		json_u64(c, "kmem_cache_alloc"),
+		json_real_value(json_object_get(r, "kmem_cache_alloc_per_sec")),
+		json_u64(c, "page_alloc"), json_u64(c, "page_free"));
+	if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in"))
+		fprintf(out, "  kfree %" PRIu64 ", kmem_cache_free %" PRIu64 "\n",
+			json_u64(c, "kfree"), json_u64(c, "kmem_cache_free"));
+	else
+		fprintf(out, "  slab frees not traced (--kernel-sample N tracks outstanding objects)\n");
+	if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in") > 1)
+		fprintf(out, "  outstanding objects sampled: one address in %" PRIu64
+			", scaled estimates\n",
+			json_u64(json_object_get(k, "outstanding_sampling"), "one_in"));
+	fprintf(out, "\n  %-44s %10s %10s %10s %10s\n", "CALL SITE", "ALLOCS", "PER SEC", "BYTES",
+		"OUTSTAND");
+	json_array_foreach(json_object_get(k, "sites"), i, s) {
+		if ((int)i >= ro->top)
+			break;
+		fprintf(out, "  %-44.44s %10" PRIu64 " %10.0f %10s %10s\n",
+			json_string_value(json_object_get(s, "call_site")) ?: "?",
+			json_u64(s, "allocs"), json_real_value(json_object_get(s, "allocs_per_sec")),
+			fmt_bytes(json_u64(s, "bytes_alloc"), b[0], 16),
+			fmt_bytes(json_u64(s, "outstanding_bytes"), b[1], 16));
+	}
+	fprintf(out, "\n  Pages by order:\n  %5s %10s %10s %10s\n", "ORDER", "ALLOCS", "FREES", "BYTES");
+	json_array_foreach(json_object_get(k, "page_orders"), i, o)
+		fprintf(out, "  %5" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10s\n", json_u64(o, "order"),
+			json_u64(o, "allocs"), json_u64(o, "frees"),
+			fmt_bytes(json_u64(o, "alloc_bytes"), b[0], 16));
+}
+
+static void alloc_render_text(const json_t *col, FILE *out, const struct report_opts *ro)
+{
+	const json_t *k, *samp;
+	size_t n;
+
 	samp = json_object_get(col, "sampling");
-	if (json_is_true(json_object_get(col, "user_enabled"))) {
-		const json_t *c = json_object_get(col, "counters"), *t;
-
-		fprintf(out, "User-space heap");
-		json_array_foreach(json_object_get(col, "targets"), i, t)
-			fprintf(out, "%s pid %" PRIu64 " (%s)", i ? "," : " of", json_u64(t, "pid"),
-				json_string_value(json_object_get(t, "libc")) ?: "?");
-		fprintf(out, ":\n");
-		render_sampling(out, col, samp);
-		fprintf(out, "  %" PRIu64 " allocations (%.0f/s), %" PRIu64 " frees of tracked blocks; "
-			"outstanding %s in %" PRIu64 " blocks\n", json_u64(c, "allocs"),
-			json_real_value(json_object_get(json_object_get(col, "rate"), "allocs_per_sec")),
-			json_u64(c, "frees"), fmt_bytes(json_u64(col, "outstanding_bytes"), b[0], 16),
-			json_u64(col, "outstanding_allocs"));
-		fprintf(out, "\nTop outstanding allocation sites (leak candidates: older than %s):\n",
-			fmt_ns(json_u64(col, "min_age_ns"), b[0], 16));
-		fprintf(out, "  %10s %8s %10s %8s %10s %8s\n", "OUTSTAND", "BLOCKS", "LEAK", "BLOCKS",
-			"TOTAL", "ALLOCS");
-		json_array_foreach(sites, i, s) {
-			if (shown >= ro->top || !json_u64(s, "outstanding_allocs"))
-				break;
-			fprintf(out, "  %10s %8" PRIu64 " %10s %8" PRIu64 " %10s %8" PRIu64 "\n",
-				fmt_bytes(json_u64(s, "outstanding_bytes"), b[0], 16),
-				json_u64(s, "outstanding_allocs"),
-				fmt_bytes(json_u64(s, "leak_bytes"), b[1], 16), json_u64(s, "leak_allocs"),
-				fmt_bytes(json_u64(s, "total_bytes"), b[2], 16), json_u64(s, "total_allocs"));
-			if (json_is_true(json_object_get(samp, "estimates")) &&
-			    json_u64(s, "outstanding_samples"))
-				fprintf(out, "      (estimate from %" PRIu64 " samples: +-%.0f%%)\n",
-					json_u64(s, "outstanding_samples"),
-					196.0 / sqrt((double)json_u64(s, "outstanding_samples")));
-			print_stack(out, json_object_get(s, "stack"), 8);
-			shown++;
-		}
-		if (!shown)
-			fprintf(out, "  (nothing outstanding)\n");
-		{
-			json_t **v;
-
-			n = json_array_size(sites);
-			v = calloc(n + 1, sizeof(*v));
-			for (i = 0; v && i < n; i++)
-				v[i] = json_array_get(sites, i);
-			if (v)
-				qsort(v, n, sizeof(*v), by_total_desc);
-			fprintf(out, "\nTop allocating sites:\n");
-			for (i = 0; v && i < n && (int)i < ro->top; i++) {
-				fprintf(out, "  %10s in %" PRIu64 " allocations, %" PRIu64 " freed\n",
-					fmt_bytes(json_u64(v[i], "total_bytes"), b[0], 16),
-					json_u64(v[i], "total_allocs"), json_u64(v[i], "freed_allocs"));
-				print_stack(out, json_object_get(v[i], "stack"), 3);
-			}
-			free(v);
-		}
-		fprintf(out, "\nAllocation sizes:\n");
-		report_print_hist(out, json_object_get(col, "sizes"), "bytes");
-	}
+	if (json_is_true(json_object_get(col, "user_enabled")))
+		render_user_heap(out, col, samp, ro);
 	k = json_object_get(col, "kernel");
-	if (k) {
-		const json_t *c = json_object_get(k, "counters"), *r = json_object_get(k, "rate"), *o;
-
-		fprintf(out, "\nKernel allocations%s:\n", json_is_true(json_object_get(k, "addresses_hidden")) ?
-			" (addresses hidden by kptr_restrict: raw call sites)" : "");
-		fprintf(out, "  kmalloc %" PRIu64 " (%.0f/s); kmem_cache_alloc %" PRIu64
-			" (%.0f/s); pages %" PRIu64 " allocated, %" PRIu64 " freed\n",
-			json_u64(c, "kmalloc"), json_real_value(json_object_get(r, "kmalloc_per_sec")),
-			json_u64(c, "kmem_cache_alloc"),
-			json_real_value(json_object_get(r, "kmem_cache_alloc_per_sec")),
-			json_u64(c, "page_alloc"), json_u64(c, "page_free"));
-		if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in"))
-			fprintf(out, "  kfree %" PRIu64 ", kmem_cache_free %" PRIu64 "\n",
-				json_u64(c, "kfree"), json_u64(c, "kmem_cache_free"));
-		else
-			fprintf(out, "  slab frees not traced (--kernel-sample N tracks outstanding objects)\n");
-		if (json_u64(json_object_get(k, "outstanding_sampling"), "one_in") > 1)
-			fprintf(out, "  outstanding objects sampled: one address in %" PRIu64
-				", scaled estimates\n",
-				json_u64(json_object_get(k, "outstanding_sampling"), "one_in"));
-		fprintf(out, "\n  %-44s %10s %10s %10s %10s\n", "CALL SITE", "ALLOCS", "PER SEC", "BYTES",
-			"OUTSTAND");
-		json_array_foreach(json_object_get(k, "sites"), i, s) {
-			if ((int)i >= ro->top)
-				break;
-			fprintf(out, "  %-44.44s %10" PRIu64 " %10.0f %10s %10s\n",
-				json_string_value(json_object_get(s, "call_site")) ?: "?",
-				json_u64(s, "allocs"), json_real_value(json_object_get(s, "allocs_per_sec")),
-				fmt_bytes(json_u64(s, "bytes_alloc"), b[0], 16),
-				fmt_bytes(json_u64(s, "outstanding_bytes"), b[1], 16));
-		}
-		fprintf(out, "\n  Pages by order:\n  %5s %10s %10s %10s\n", "ORDER", "ALLOCS", "FREES", "BYTES");
-		json_array_foreach(json_object_get(k, "page_orders"), i, o)
-			fprintf(out, "  %5" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10s\n", json_u64(o, "order"),
-				json_u64(o, "allocs"), json_u64(o, "frees"),
-				fmt_bytes(json_u64(o, "alloc_bytes"), b[0], 16));
-	}
+	if (k)
+		render_kernel_allocs(out, k, ro);
 	n = json_array_size(json_object_get(col, "big_allocations"));
 	if (n)
 		fprintf(out, "\n%zu allocations at or above the --big threshold recorded\n", n);

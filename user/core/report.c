@@ -58,15 +58,113 @@ static json_t *damage_list(const struct session_reader *sr, const char *err)
 	return d;
 }
 
+/*
+ * Fold the records of one events block into events, per collector:
+ * -EBADMSG if a record is corrupt.
+ */
+static int fold_events(const struct session_block *blk, json_t *events,
+		       const struct report_opts *ro, uint64_t *nevents, uint64_t *bad_events)
+{
+	struct session_event ev;
+	size_t pos = 0;
+	json_t *c;
+	int erc;
+
+	while ((erc = session_event_next(blk, &pos, &ev)) == 1) {
+		const struct collector *col = collector_by_id(ev.collector);
+
+		(*nevents)++;
+		if (!col || !col->report_event) {
+			(*bad_events)++;
+			continue;
+		}
+		c = json_object_get(events, col->name);
+		if (!c) {
+			c = json_object();
+			json_object_set_new(events, col->name, c);
+		}
+		if (col->report_event(c, ev.data, ev.len, ro))
+			(*bad_events)++;
+	}
+	return erc < 0 ? -EBADMSG : 0;
+}
+
+/* The last snapshot read, or (killed before the first) the header's facts. */
+static json_t *report_base(json_t *hdr, json_t *state)
+{
+	json_t *rep;
+
+	if (state && json_is_object(json_object_get(state, "collectors"))) {
+		rep = json_incref(state);
+	} else {
+		/* killed before the first snapshot: header facts and events only */
+		rep = json_pack("{s:s, s:O, s:{}, s:{}}", "schema", "disco.report/1",
+				"session", hdr, "cost", "collectors");
+		json_object_del(json_object_get(rep, "session"), "collectors");
+		json_object_del(json_object_get(rep, "session"), "schema");
+	}
+	json_object_set_new(rep, "schema", json_string("disco.report/1"));
+	if (!json_is_object(json_object_get(rep, "session")))
+		json_object_set_new(rep, "session", json_object());
+	return rep;
+}
+
+/* What the reading found about the file itself, in the report's session. */
+static void report_file_facts(json_t *rep, struct session_reader *sr, json_t *hdr, bool summary,
+			      uint64_t nevents, uint64_t bad_events, const char *err)
+{
+	json_t *damage = damage_list(sr, err);
+
+	json_object_set_new(json_object_get(rep, "session"), "complete",
+			    json_boolean(summary && !session_truncated(sr) && !json_array_size(damage)));
+	if (json_array_size(damage))
+		json_object_set(json_object_get(rep, "session"), "damage", damage);
+	if (session_truncated(sr))
+		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
+				    json_integer((json_int_t)session_good_bytes(sr)));
+	json_object_set_new(json_object_get(rep, "session"), "events_recorded", json_integer((json_int_t)nevents));
+	if (bad_events)
+		json_object_set_new(json_object_get(rep, "session"), "events_unreadable",
+				    json_integer((json_int_t)bad_events));
+	json_object_set(json_object_get(rep, "session"), "recorded_hooks", json_object_get(hdr, "collectors"));
+	json_decref(damage);
+}
+
+/* Each collector's snapshot merged with its events, then finished. */
+static void report_collectors(json_t *rep, json_t *hdr, json_t *events,
+			      const struct report_opts *ro)
+{
+	const char *name;
+	json_t *cols, *c;
+
+	cols = json_object_get(rep, "collectors");
+	if (!json_is_object(cols)) {
+		cols = json_object();
+		json_object_set_new(rep, "collectors", cols);
+	}
+	/* collectors named in the header exist in the report, even if empty */
+	json_object_foreach(json_object_get(hdr, "collectors"), name, c)
+		if (collector_find(name) && !json_object_get(cols, name))
+			json_object_set_new(cols, name, json_object());
+	json_object_foreach(events, name, c)
+		if (json_is_object(json_object_get(cols, name)))
+			json_object_update(json_object_get(cols, name), c);
+	json_object_foreach(cols, name, c) {
+		const struct collector *col = collector_find(name);
+
+		if (col && col->report_finish && json_is_object(c))
+			col->report_finish(c, ro);
+	}
+}
+
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
 {
 	struct report_opts ro = *ro_in;
 	struct session_block blk;
-	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
-	json_t *snaps = json_array(), *damage = NULL;
+	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL;
+	json_t *snaps = json_array();
 	bool summary = false;
-	const char *name;
 	uint64_t nevents = 0, bad_events = 0;
 	int rc;
 
@@ -76,31 +174,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		json_t *j;
 
 		if (blk.type == BLK_EVENTS) {
-			struct session_event ev;
-			size_t pos = 0;
-			int erc;
-
 			if (!hdr) {
 				snprintf(err, errlen, "corrupt file: events before the header block (offset %" PRIu64 ")", blk.offset);
 				break;
 			}
-			while ((erc = session_event_next(&blk, &pos, &ev)) == 1) {
-				const struct collector *col = collector_by_id(ev.collector);
-
-				nevents++;
-				if (!col || !col->report_event) {
-					bad_events++;
-					continue;
-				}
-				c = json_object_get(events, col->name);
-				if (!c) {
-					c = json_object();
-					json_object_set_new(events, col->name, c);
-				}
-				if (col->report_event(c, ev.data, ev.len, &ro))
-					bad_events++;
-			}
-			if (erc < 0) {
+			if (fold_events(&blk, events, &ro, &nevents, &bad_events)) {
 				snprintf(err, errlen, "corrupt event record in block at offset %" PRIu64, blk.offset);
 				break;
 			}
@@ -151,52 +229,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 				 session_good_bytes(sr));
 		goto out;
 	}
-	if (state && json_is_object(json_object_get(state, "collectors"))) {
-		rep = json_incref(state);
-	} else {
-		/* killed before the first snapshot: header facts and events only */
-		rep = json_pack("{s:s, s:O, s:{}, s:{}}", "schema", "disco.report/1",
-				"session", hdr, "cost", "collectors");
-		json_object_del(json_object_get(rep, "session"), "collectors");
-		json_object_del(json_object_get(rep, "session"), "schema");
-	}
-	json_object_set_new(rep, "schema", json_string("disco.report/1"));
-	if (!json_is_object(json_object_get(rep, "session")))
-		json_object_set_new(rep, "session", json_object());
-	damage = damage_list(sr, err);
-	json_object_set_new(json_object_get(rep, "session"), "complete",
-			    json_boolean(summary && !session_truncated(sr) && !json_array_size(damage)));
-	if (json_array_size(damage))
-		json_object_set(json_object_get(rep, "session"), "damage", damage);
-	if (session_truncated(sr))
-		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
-				    json_integer((json_int_t)session_good_bytes(sr)));
-	json_object_set_new(json_object_get(rep, "session"), "events_recorded", json_integer((json_int_t)nevents));
-	if (bad_events)
-		json_object_set_new(json_object_get(rep, "session"), "events_unreadable",
-				    json_integer((json_int_t)bad_events));
-	json_object_set(json_object_get(rep, "session"), "recorded_hooks", json_object_get(hdr, "collectors"));
-	cols = json_object_get(rep, "collectors");
-	if (!json_is_object(cols)) {
-		cols = json_object();
-		json_object_set_new(rep, "collectors", cols);
-	}
-	/* collectors named in the header exist in the report, even if empty */
-	json_object_foreach(json_object_get(hdr, "collectors"), name, c)
-		if (collector_find(name) && !json_object_get(cols, name))
-			json_object_set_new(cols, name, json_object());
-	json_object_foreach(events, name, c)
-		if (json_is_object(json_object_get(cols, name)))
-			json_object_update(json_object_get(cols, name), c);
-	json_object_foreach(cols, name, c) {
-		const struct collector *col = collector_find(name);
-
-		if (col && col->report_finish && json_is_object(c))
-			col->report_finish(c, &ro);
-	}
+	rep = report_base(hdr, state);
+	report_file_facts(rep, sr, hdr, summary, nevents, bad_events, err);
+	report_collectors(rep, hdr, events, &ro);
 	json_object_set_new(rep, "intervals", timeline_intervals(snaps));
 out:
-	json_decref(damage);
 	json_decref(snaps);
 	json_decref(hdr);
 	json_decref(state);

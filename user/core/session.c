@@ -1453,6 +1453,90 @@ static int count_block_events(struct session_reader *r, const struct session_blo
 	return 0;
 }
 
+/* The header's type and lengths against the format's limits: 0 or <0 with err set. */
+static int check_lengths(const struct session_reader *r, const struct bhdr *b, uint64_t off,
+			 const char *name, char *err, size_t errlen)
+{
+	if (!type_known(b->type, r->version)) {
+		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
+		     (unsigned long long)off, b->type);
+		return -EBADMSG;
+	}
+	if (b->comp_len > SESSION_MAX_COMP) {
+		fail(err, errlen, "corrupt block at offset %llu: compressed length %u exceeds the %u byte limit",
+		     (unsigned long long)off, b->comp_len, SESSION_MAX_COMP);
+		return -EBADMSG;
+	}
+	if (b->raw_len > raw_limit(b->type)) {
+		fail(err, errlen, "%s block at offset %llu: raw length %u exceeds the %u byte limit",
+		     name, (unsigned long long)off, b->raw_len, raw_limit(b->type));
+		return -EFBIG;
+	}
+	return 0;
+}
+
+/* Inflate (and unpack) the checked compressed data: 0 or <0 with err set. */
+static int decode_block(struct session_reader *r, const struct bhdr *b, const uint8_t *comp,
+			uint64_t off, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	int ret;
+
+	if (reserve(&r->raw, &r->raw_cap, b->raw_len)) {
+		fail(err, errlen, "out of memory reading block at offset %llu",
+		     (unsigned long long)off);
+		return -ENOMEM;
+	}
+	ret = inflate_block(r, comp, b->comp_len, b->raw_len, &why);
+	if (!ret && b->type == BLK_EVENTS_PACKED) {
+		ret = unpack_block(r, off, b->raw_len, &why, err, errlen);
+		if (ret == -EFBIG)
+			return ret;
+	}
+	if (ret) {
+		fail(err, errlen, "corrupt block at offset %llu: %s",
+		     (unsigned long long)off, why);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Hand the decoded block out in blk; version 3: mark its number read and
+ * count its events. 0 or <0 with err set.
+ */
+static int block_out(struct session_reader *r, struct session_block *blk, const struct bhdr *b,
+		     uint64_t off, const char *name, char *err, size_t errlen)
+{
+	int ret;
+
+	blk->offset = off;
+	if (b->type == BLK_EVENTS_PACKED) {
+		blk->type = BLK_EVENTS;
+		blk->len = r->dec_len;
+		blk->data = r->dec;
+	} else {
+		blk->type = b->type;
+		blk->len = b->raw_len;
+		blk->data = r->raw;
+	}
+	if (r->version >= 3) {
+		/* not a repeat (above), yet numbered below one read before */
+		if (b->seq < r->next_seq)
+			damage(r, "%s block number %u at offset %llu is out of order (after number %u)",
+			       name, b->seq, (unsigned long long)off, r->next_seq - 1);
+		ret = seq_mark(r, b->seq);
+		if (!ret && blk->type == BLK_EVENTS)
+			ret = count_block_events(r, blk);
+		if (ret) {
+			fail(err, errlen, "out of memory reading block at offset %llu",
+			     (unsigned long long)off);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /*
  * The block at r->off: 1 read into blk, 0 end of file, -EAGAIN skipped as
  * damaged (version 3: noted, r->off moved past it), <0 stop with err set.
@@ -1461,7 +1545,7 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		      char *err, size_t errlen)
 {
 	const uint8_t *comp;
-	const char *name, *why = NULL;
+	const char *name;
 	struct bhdr b;
 	uint64_t off;
 	bool v3 = r->version >= 3;
@@ -1473,21 +1557,9 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 		return ret;
 	off = r->off;
 	name = session_block_name(b.type);
-	if (!type_known(b.type, r->version)) {
-		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
-		     (unsigned long long)off, b.type);
-		return -EBADMSG;
-	}
-	if (b.comp_len > SESSION_MAX_COMP) {
-		fail(err, errlen, "corrupt block at offset %llu: compressed length %u exceeds the %u byte limit",
-		     (unsigned long long)off, b.comp_len, SESSION_MAX_COMP);
-		return -EBADMSG;
-	}
-	if (b.raw_len > raw_limit(b.type)) {
-		fail(err, errlen, "%s block at offset %llu: raw length %u exceeds the %u byte limit",
-		     name, (unsigned long long)off, b.raw_len, raw_limit(b.type));
-		return -EFBIG;
-	}
+	ret = check_lengths(r, &b, off, name, err, errlen);
+	if (ret)
+		return ret;
 	if (!in_file(r, off + b.len, b.comp_len)) {
 		r->truncated = true;
 		return 0;
@@ -1541,46 +1613,12 @@ static int next_block(struct session_reader *r, struct session_block *blk,
 	ret = file_budget(r, off, b.type, b.raw_len, err, errlen);
 	if (ret)
 		return ret;
-	if (reserve(&r->raw, &r->raw_cap, b.raw_len)) {
-		fail(err, errlen, "out of memory reading block at offset %llu",
-		     (unsigned long long)off);
-		return -ENOMEM;
-	}
-	ret = inflate_block(r, comp, b.comp_len, b.raw_len, &why);
-	if (!ret && b.type == BLK_EVENTS_PACKED) {
-		ret = unpack_block(r, off, b.raw_len, &why, err, errlen);
-		if (ret == -EFBIG)
-			return ret;
-	}
-	if (ret) {
-		fail(err, errlen, "corrupt block at offset %llu: %s",
-		     (unsigned long long)off, why);
+	ret = decode_block(r, &b, comp, off, err, errlen);
+	if (ret)
 		return ret;
-	}
-	blk->offset = off;
-	if (b.type == BLK_EVENTS_PACKED) {
-		blk->type = BLK_EVENTS;
-		blk->len = r->dec_len;
-		blk->data = r->dec;
-	} else {
-		blk->type = b.type;
-		blk->len = b.raw_len;
-		blk->data = r->raw;
-	}
-	if (v3) {
-		/* not a repeat (above), yet numbered below one read before */
-		if (b.seq < r->next_seq)
-			damage(r, "%s block number %u at offset %llu is out of order (after number %u)",
-			       name, b.seq, (unsigned long long)off, r->next_seq - 1);
-		ret = seq_mark(r, b.seq);
-		if (!ret && blk->type == BLK_EVENTS)
-			ret = count_block_events(r, blk);
-		if (ret) {
-			fail(err, errlen, "out of memory reading block at offset %llu",
-			     (unsigned long long)off);
-			return ret;
-		}
-	}
+	ret = block_out(r, blk, &b, off, name, err, errlen);
+	if (ret)
+		return ret;
 	r->off = off + b.len + b.comp_len;
 	return 1;
 }
