@@ -41,6 +41,9 @@ rm -rf "$seeds/root"
 for f in "$seeds"/session/*; do
 	"$fz/fuzz_report_seed" "$f" "$seeds/report/$(basename "$f")" || exit 1
 done
+# a system-wide summary with every stack can pass 700 KB: such a seed
+# would set libFuzzer's input size limit and slow every run twentyfold
+find "$seeds/report" -size +128k -delete
 
 # NAME -> its seed directory (none: the fuzzer starts from nothing)
 seed_dir() {
