@@ -79,6 +79,21 @@ static __always_inline struct sched_cpu *cpu_stats_get(void)
 }
 
 /*
+ * After an entry could not be made, this CPU makes none for a while (the
+ * samples are counted in procs_full). procs is a per-CPU hash without
+ * preallocation: since 6.1 its values come from bpf_mem_alloc, whose
+ * per-CPU cache is refilled by an irq_work with GFP_NOWAIT per-CPU
+ * allocations, queued again by every attempt that finds the cache low.
+ * On PREEMPT_RT that irq_work runs in the SCHED_FIFO irq_work/N thread,
+ * whose own context switches run this program. Seen on Debian's 6.1 RT
+ * under qemu: once the atomic per-CPU pool ran dry, retrying on every
+ * switch kept irq_work/0 and /1 failing allocations thousands of times a
+ * second, taking pcpu_lock in turn ahead of the per-CPU balance worker
+ * that holds pcpu_alloc_mutex, and every bpf() program load waited on it.
+ */
+#define PROCS_RETRY_NS 10000000ULL
+
+/*
  * The per-process entry; made on first sight, when the task (if known) is
  * read once for its cgroup.
  */
@@ -87,21 +102,27 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 {
 	struct sched_proc *p = bpf_map_lookup_elem(&procs, &tgid);
 	__u32 z = 0;
+	__u64 now;
 	void *zv;
 
 	if (p)
 		return p;
 	zv = bpf_map_lookup_elem(&zero, &z);
-	if (!zv)
+	if (!zv || !cs)
 		return NULL;
-	if (bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST) == -E2BIG) {
-		if (cs)
-			cs->c.procs_full++;
+	now = bpf_ktime_get_ns();
+	if (now < cs->c.procs_retry_ns) {
+		cs->c.procs_full++;
 		return NULL;
 	}
+	bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST);
 	p = bpf_map_lookup_elem(&procs, &tgid);
-	if (!p)
+	if (!p) {
+		/* table full, no memory, or the bucket busy: whatever it was */
+		cs->c.procs_full++;
+		cs->c.procs_retry_ns = now + PROCS_RETRY_NS;
 		return NULL;
+	}
 	if (comm)
 		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), comm);
 	/* without a task pointer it is learned in account_switch() */

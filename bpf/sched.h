@@ -51,8 +51,8 @@ struct sched_counters {
 	__u64 migrations;
 	__u64 samples;
 	__u64 outliers;
-	__u64 procs_full;	/* process table full: per-process stats lost */
-	__u64 pad;
+	__u64 procs_full;	/* no entry made (table full, no memory): per-process stats lost */
+	__u64 procs_retry_ns;	/* this CPU makes no entry before then (not summed) */
 };
 _Static_assert(sizeof(struct sched_counters) == 56, "sched_counters ABI");
 

@@ -5,6 +5,7 @@
 # Usage: tests/bench/sched.sh [ROUNDS] [SECS]
 set -eu
 cd "$(dirname "$0")/../.."
+. tests/bench/floor_lib.sh
 ROUNDS=${1:-3}
 SECS=${2:-5}
 DISCO=${DISCO:-./disco}
@@ -28,18 +29,5 @@ runqlat() {
 	ops
 	kill -INT $p; wait $p 2>/dev/null || true
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-for ((i = 1; i <= ROUNDS; i++)); do
-	for m in untraced disco runqlat; do
-		v=$($m)
-		echo "$m $v" >> "$T/raw"
-		echo "round $i $m: $v ops/s" >&2
-	done
-done
-base=$(awk '$1 == "untraced" {print $2}' "$T/raw" | median)
-printf '%-10s %12s %8s\n' mode "median ops/s" ratio
-for m in untraced disco runqlat; do
-	med=$(awk -v m=$m '$1 == m {print $2}' "$T/raw" | median)
-	printf '%-10s %12.0f %7.1f%%\n' "$m" "$med" "$(echo "$med $base" | awk '{print 100*$1/$2}')"
-done
+paired_rounds "$ROUNDS" ops/s "$T/raw" untraced disco runqlat

@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t *to_session(const uint8_t *data, size_t size, size_t *out_len)
 {
 	size_t cap = SESSION_FILE_HDR, off = SESSION_FILE_HDR, n = SESSION_FILE_HDR, pos;
+	uint32_t seq = 0;
 	uint8_t *out;
 
 	if (size < SESSION_FILE_HDR)
@@ -63,13 +64,27 @@ static uint8_t *to_session(const uint8_t *data, size_t size, size_t *out_len)
 		comp = cap - n - SESSION_BLOCK_HDR;
 		if (compress2(out + n + SESSION_BLOCK_HDR, &comp, data + off + 8, len, Z_NO_COMPRESSION) != Z_OK)
 			break;
+		if (get_le32(data + 8) >= 3) {
+			/* version 3: magic, number, both CRCs (session.h) */
+			memcpy(out + n, SESSION_BLOCK_MAGIC, 4);
+			put_le32(out + n + 4, type);
+			put_le32(out + n + 8, seq++);
+			put_le32(out + n + 12, (uint32_t)len);
+			put_le32(out + n + 16, (uint32_t)comp);
+			put_le32(out + n + 20, (uint32_t)crc32(0, out + n + SESSION_BLOCK_HDR, comp));
+			put_le32(out + n + 24, (uint32_t)crc32(0, out + n, 24));
+			n += SESSION_BLOCK_HDR + comp;
+			off += 8 + len;
+			continue;
+		}
+		memmove(out + n + SESSION_BLOCK_HDR_V2, out + n + SESSION_BLOCK_HDR, comp);
 		put_le32(out + n, type);
 		put_le32(out + n + 4, (uint32_t)len);
 		put_le32(out + n + 8, (uint32_t)comp);
 		crc = crc32(0, out + n, 12);
-		crc = crc32(crc, out + n + SESSION_BLOCK_HDR, comp);
+		crc = crc32(crc, out + n + SESSION_BLOCK_HDR_V2, comp);
 		put_le32(out + n + 12, (uint32_t)crc);
-		n += SESSION_BLOCK_HDR + comp;
+		n += SESSION_BLOCK_HDR_V2 + comp;
 		off += 8 + len;
 	}
 	*out_len = n;
@@ -150,7 +165,7 @@ static int write_seed(const char *prefix, int nr, const uint8_t *hdr, const uint
 int main(int argc, char **argv)
 {
 	uint8_t *buf = NULL, *first = NULL, *cur = NULL;
-	size_t size = 0, cap = 0, off = SESSION_FILE_HDR, first_len = 0;
+	size_t size = 0, cap = 0, off = SESSION_FILE_HDR, first_len = 0, hlen;
 	int ret = 1, nr = 0;
 	FILE *in;
 
@@ -174,18 +189,21 @@ int main(int argc, char **argv)
 	if (size < SESSION_FILE_HDR)
 		goto out;
 	/* whole blocks only: a cut or damaged tail ends the seeds */
-	while (size - off >= SESSION_BLOCK_HDR) {
-		uint32_t raw_len = get_le32(buf + off + 4), comp_len = get_le32(buf + off + 8);
+	hlen = get_le32(buf + 8) >= 3 ? SESSION_BLOCK_HDR : SESSION_BLOCK_HDR_V2;
+	while (size - off >= hlen) {
+		/* version 3: magic | type | seq | raw_len | comp_len | crcs */
+		const uint8_t *h = buf + off + (hlen == SESSION_BLOCK_HDR ? 8 : 0);
+		uint32_t raw_len = get_le32(h + 4), comp_len = get_le32(h + 8);
 		uLongf got = raw_len;
 
-		if (comp_len > size - off - SESSION_BLOCK_HDR || raw_len > SESSION_MAX_RAW)
+		if (comp_len > size - off - hlen || raw_len > SESSION_MAX_RAW)
 			break;
 		free(cur);
 		cur = malloc(8 + (size_t)raw_len);
-		if (!cur || uncompress(cur + 8, &got, buf + off + SESSION_BLOCK_HDR, comp_len) != Z_OK ||
+		if (!cur || uncompress(cur + 8, &got, buf + off + hlen, comp_len) != Z_OK ||
 		    got != raw_len)
 			break;
-		put_le32(cur, get_le32(buf + off));
+		put_le32(cur, get_le32(buf + off + (hlen == SESSION_BLOCK_HDR ? 4 : 0)));
 		put_le32(cur + 4, raw_len);
 		if (!first) {
 			first = cur;
@@ -194,7 +212,7 @@ int main(int argc, char **argv)
 		} else if (write_seed(argv[2], ++nr, buf, first, first_len, cur, 8 + (size_t)raw_len)) {
 			goto out;
 		}
-		off += SESSION_BLOCK_HDR + comp_len;
+		off += hlen + comp_len;
 	}
 	ret = 0;
 out:

@@ -34,7 +34,8 @@ static void read_all(const uint8_t *data, size_t size)
 		uint64_t sum = 0;
 
 		/* blocks come in file order, each within the input and the caps */
-		if (blk.offset != prev_end || blk.len > SESSION_MAX_RAW ||
+		/* (version 3 skips damaged bytes: a block may start after prev_end) */
+		if (blk.offset < prev_end || blk.len > SESSION_MAX_RAW ||
 		    session_good_bytes(r) > size || session_good_bytes(r) <= blk.offset)
 			abort();
 		prev_end = session_good_bytes(r);
@@ -76,16 +77,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
-	while (size - off >= SESSION_BLOCK_HDR) {
-		uint32_t comp_len = get_le32(copy + off + 8);
-		uLong crc;
+	while (get_le32(copy + 8) >= 3 && size - off >= SESSION_BLOCK_HDR) {
+		/* version 3: data_crc, then hdr_crc over the 24 bytes before it */
+		uint32_t comp_len = get_le32(copy + off + 16);
 
 		if (comp_len > size - off - SESSION_BLOCK_HDR)
 			break;
-		crc = crc32(0, copy + off, 12);
-		crc = crc32(crc, copy + off + SESSION_BLOCK_HDR, comp_len);
-		put_le32(copy + off + 12, (uint32_t)crc);
+		put_le32(copy + off + 20, (uint32_t)crc32(0, copy + off + SESSION_BLOCK_HDR, comp_len));
+		put_le32(copy + off + 24, (uint32_t)crc32(0, copy + off, 24));
 		off += SESSION_BLOCK_HDR + comp_len;
+	}
+	while (get_le32(copy + 8) < 3 && size - off >= SESSION_BLOCK_HDR_V2) {
+		uint32_t comp_len = get_le32(copy + off + 8);
+		uLong crc;
+
+		if (comp_len > size - off - SESSION_BLOCK_HDR_V2)
+			break;
+		crc = crc32(0, copy + off, 12);
+		crc = crc32(crc, copy + off + SESSION_BLOCK_HDR_V2, comp_len);
+		put_le32(copy + off + 12, (uint32_t)crc);
+		off += SESSION_BLOCK_HDR_V2 + comp_len;
 	}
 	read_all(copy, size);
 	free(copy);

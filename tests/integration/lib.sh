@@ -29,3 +29,18 @@ cpu_share() {
 		| ([$s[].count] | add) as $all
 		| ([$s[] | select([.frames[].sym] | index($f)) | .count] | add // 0) * 100 / $all' "$1"
 }
+# assert_split JSON LABEL [COMM]: the 3:1 stack_fixture run of COMM was
+# sampled at least 200 times, 75% (+-5 points) in hot_three_quarters and
+# 25% (+-5) in cold_one_quarter
+assert_split() {
+	local comm=${3:-stack_fixture} hot cold n
+	hot=$(cpu_share "$1" hot_three_quarters "$comm")
+	cold=$(cpu_share "$1" cold_one_quarter "$comm")
+	n=$(jq --arg comm "$comm" '[.collectors.cpu.stacks[] | select(.comm == $comm) | .count] | add' "$1")
+	echo "$2: $n samples, hot_three_quarters ${hot}%, cold_one_quarter ${cold}%"
+	assert_ge "$2: samples" "$n" 200
+	assert_ge "$2: hot share" "$hot" 70
+	assert_le "$2: hot share" "$hot" 80
+	assert_ge "$2: cold share" "$cold" 20
+	assert_le "$2: cold share" "$cold" 30
+}

@@ -512,34 +512,41 @@ static void test_session_file_truncated_at_every_offset_reads_prefix(void **stat
  * read back intact, then an error naming the damaged block's offset, or (a
  * length grown past the end of the file) a truncation.
  */
-static void test_session_flipped_byte_reports_crc_error_with_offset(void **state)
+static const char *data_dir(void);
+
+/*
+ * Version 2 (no resynchronisation): a flipped byte stops the reader at
+ * the damaged block, with an error naming its offset, after returning
+ * every block before it unchanged.
+ */
+static void test_session_v2_flipped_byte_stops_at_block_with_offset(void **state)
 {
 	static const uint8_t masks[] = { 0x01, 0x80, 0xff };
-	struct fixture *f = *state;
 	struct session_reader *r;
 	struct session_block blk;
 	struct blk_list orig;
 	uint8_t *buf;
 	size_t len, pos;
-	char err[256], want[64];
+	char err[256], want[64], path[4096];
 	int crc_errors = 0;
 
-	small_file_blocks(f->path, &buf, &len, &orig);
+	(void)state;
+	snprintf(path, sizeof(path), "%s/session/v2-cmd.session", data_dir());
+	buf = slurp(path, &len);
+	r = session_open_mem(buf, len, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_version(r), 2);
+	read_all(r, &orig);
+	assert_int_equal(orig.end, len);
+	session_reader_free(r);
 	for (unsigned int m = 0; m < sizeof(masks); m++) {
-		for (pos = 0; pos < len; pos++) {
+		/* (the file header's own damage: test_session_bad_magic_and_version...) */
+		for (pos = SESSION_FILE_HDR; pos < len; pos++) {
 			int n = 0, hit = -1, ret;
 
 			buf[pos] ^= masks[m];
 			err[0] = '\0';
 			r = session_open_mem(buf, len, err, sizeof(err));
-			if (pos < SESSION_FILE_HDR) {
-				assert_null(r);
-				assert_true(strstr(err, "bad magic at offset 0") ||
-					    strstr(err, "unsupported format version") ||
-					    strstr(err, "offset 12"));
-				buf[pos] ^= masks[m];
-				continue;
-			}
 			assert_non_null(r);
 			for (int i = 0; i < orig.n; i++)
 				if (orig.b[i].offset <= pos)
@@ -576,6 +583,168 @@ static void test_session_flipped_byte_reports_crc_error_with_offset(void **state
 	free(buf);
 }
 
+/*
+ * Version 3: any bits flipped in one block lose that block only. Damaged
+ * data is skipped by the header's checked length; a damaged header (a
+ * length with its high bit set, say) by finding the next block whose
+ * header checks. Every other block comes back unchanged, the end is not
+ * taken for a crash's cut, and the first damage named is the block's.
+ */
+static void test_session_flipped_bits_skip_only_the_damaged_block(void **state)
+{
+	static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+	struct fixture *f = *state;
+	struct session_reader *r;
+	struct session_block blk;
+	struct blk_list orig;
+	uint8_t *buf;
+	size_t len, pos;
+	char err[256], want[64];
+
+	small_file_blocks(f->path, &buf, &len, &orig);
+	for (unsigned int m = 0; m < sizeof(masks); m++) {
+		for (pos = SESSION_FILE_HDR; pos < len; pos++) {
+			int n = 0, hit = -1, ret;
+
+			for (int i = 0; i < orig.n; i++)
+				if (orig.b[i].offset <= pos)
+					hit = i;
+			buf[pos] ^= masks[m];
+			r = session_open_mem(buf, len, err, sizeof(err));
+			assert_non_null(r);
+			while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+				if (n == hit)
+					n++;
+				if (n >= orig.n || !same_block(&orig.b[n], &blk))
+					fail_msg("flip 0x%02x at %zu: block %d wrong", masks[m], pos, n);
+				n++;
+			}
+			if (ret != 0 || session_truncated(r))
+				fail_msg("flip 0x%02x at %zu: ret %d, truncated %d: %s", masks[m], pos,
+					 ret, session_truncated(r), err);
+			if (n + (hit == orig.n - 1) != orig.n)
+				fail_msg("flip 0x%02x at %zu: %d blocks of %d read", masks[m], pos, n,
+					 orig.n);
+			snprintf(want, sizeof(want), "at offset %llu",
+				 (unsigned long long)orig.b[hit].offset);
+			if (!session_damage_count(r) || !strstr(session_damage(r, 0), want))
+				fail_msg("flip 0x%02x at %zu: damage '%s' lacks '%s'", masks[m], pos,
+					 session_damage(r, 0) ?: "(none)", want);
+			session_reader_free(r);
+			buf[pos] ^= masks[m];
+		}
+	}
+	free_list(&orig);
+	free(buf);
+}
+
+/* The small file with its blocks rearranged: order lists original indexes. */
+static size_t rearrange(const uint8_t *buf, size_t len, const struct blk_list *orig,
+			const int *order, int n, uint8_t *out)
+{
+	size_t o = SESSION_FILE_HDR;
+
+	memcpy(out, buf, SESSION_FILE_HDR);
+	for (int i = 0; i < n; i++) {
+		int k = order[i];
+		uint64_t end = k + 1 < orig->n ? orig->b[k + 1].offset : len;
+
+		memcpy(out + o, buf + orig->b[k].offset, end - orig->b[k].offset);
+		o += end - orig->b[k].offset;
+	}
+	return o;
+}
+
+/* Read a rearranged file: its blocks' original indexes and its damage. */
+static int read_order(const uint8_t *buf, size_t len, const struct blk_list *orig,
+		      int *got, char damage[][160])
+{
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256];
+	json_t *j;
+	int n = 0, ret;
+
+	r = session_open_mem(buf, len, err, sizeof(err));
+	assert_non_null(r);
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1) {
+		for (got[n] = 0; got[n] < orig->n; got[n]++)
+			if (orig->b[got[n]].type == blk.type && orig->b[got[n]].len == blk.len &&
+			    !memcmp(orig->b[got[n]].data, blk.data, blk.len))
+				break;
+		if (blk.type == BLK_SUMMARY) {
+			j = session_block_json(&blk, err, sizeof(err));
+			assert_non_null(j);
+			session_check_summary(r, json_object_get(j, "integrity"), NULL);
+			json_decref(j);
+		}
+		n++;
+	}
+	assert_int_equal(ret, 0);
+	for (size_t i = 0; i < session_damage_count(r) && i < 8; i++)
+		snprintf(damage[i], 160, "%s", session_damage(r, i));
+	if (session_damage_count(r) < 8)
+		damage[session_damage_count(r)][0] = '\0';
+	session_reader_free(r);
+	return n;
+}
+
+/*
+ * Blocks deleted, repeated or moved are found by their sequence numbers
+ * and the SUMMARY's counts: every message names what happened, repeats
+ * are skipped, moved blocks still read.
+ */
+static void test_session_deleted_repeated_moved_blocks_detected(void **state)
+{
+	struct fixture *f = *state;
+	struct blk_list orig;
+	uint8_t *buf, *out;
+	size_t len, n;
+	char d[8][160];
+	int got[16];
+
+	small_file_blocks(f->path, &buf, &len, &orig);
+	out = malloc(2 * len);
+	assert_non_null(out);
+
+	/* untouched: no damage */
+	n = rearrange(buf, len, &orig, (int[]){ 0, 1, 2, 3, 4 }, 5, out);
+	assert_int_equal(read_order(out, n, &orig, got, d), 5);
+	assert_string_equal(d[0], "");
+
+	/* the second events block deleted */
+	n = rearrange(buf, len, &orig, (int[]){ 0, 1, 3, 4 }, 4, out);
+	assert_int_equal(read_order(out, n, &orig, got, d), 4);
+	assert_string_equal(d[0], "the SUMMARY counts 4 blocks before it, 3 were read");
+	assert_string_equal(d[1], "event counts differ from the SUMMARY's: collector 2: 0 read, 3 written; collector 3: 0 read, 1 written");
+	assert_string_equal(d[2], "block number 2 is missing (deleted or damaged)");
+	assert_string_equal(d[3], "");
+
+	/* the first events block twice: the repeat is skipped, counts agree */
+	n = rearrange(buf, len, &orig, (int[]){ 0, 1, 1, 2, 3, 4 }, 6, out);
+	assert_int_equal(read_order(out, n, &orig, got, d), 5);
+	assert_memory_equal(got, ((int[]){ 0, 1, 2, 3, 4 }), 5 * sizeof(int));
+	assert_non_null(strstr(d[0], "EVENTS_PACKED block number 1 at offset "));
+	assert_non_null(strstr(d[0], "repeats one already read: skipped"));
+	assert_string_equal(d[1], "");
+
+	/* the two events blocks swapped: both read, the late one named */
+	n = rearrange(buf, len, &orig, (int[]){ 0, 2, 1, 3, 4 }, 5, out);
+	assert_int_equal(read_order(out, n, &orig, got, d), 5);
+	assert_memory_equal(got, ((int[]){ 0, 2, 1, 3, 4 }), 5 * sizeof(int));
+	assert_non_null(strstr(d[0], "EVENTS_PACKED block number 1 at offset "));
+	assert_non_null(strstr(d[0], "is out of order (after number 2)"));
+	assert_string_equal(d[1], "");
+
+	/* the SUMMARY deleted: nothing to compare, nothing missing before it */
+	n = rearrange(buf, len, &orig, (int[]){ 0, 1, 2, 3 }, 4, out);
+	assert_int_equal(read_order(out, n, &orig, got, d), 4);
+	assert_string_equal(d[0], "");
+	free(out);
+	free_list(&orig);
+	free(buf);
+}
+
 static void test_session_bad_magic_and_version_named_in_error(void **state)
 {
 	uint8_t hdr[SESSION_FILE_HDR] = "DISCOSES";
@@ -586,7 +755,7 @@ static void test_session_bad_magic_and_version_named_in_error(void **state)
 	hdr[8] = SESSION_VERSION + 1;
 	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
 	assert_null(r);
-	assert_non_null(strstr(err, "unsupported format version 3"));
+	assert_non_null(strstr(err, "unsupported format version 4"));
 	hdr[8] = 0;
 	r = session_open_mem(hdr, sizeof(hdr), err, sizeof(err));
 	assert_null(r);
@@ -714,19 +883,19 @@ static size_t craft_block(uint8_t *out, uint32_t type, uint32_t raw_len,
 
 	memcpy(out, SESSION_MAGIC, 8);
 	memset(out + 8, 0, 8);
-	out[8] = SESSION_VERSION;
+	out[8] = 2;	/* the version 2 framing below */
 	out += SESSION_FILE_HDR;
 	for (int i = 0; i < 4; i++) {
 		out[i] = type >> (8 * i);
 		out[4 + i] = raw_len >> (8 * i);
 		out[8 + i] = comp_len >> (8 * i);
 	}
-	memcpy(out + SESSION_BLOCK_HDR, data, data_len);
+	memcpy(out + SESSION_BLOCK_HDR_V2, data, data_len);
 	crc = crc32(0, out, 12);
-	crc = crc32(crc, out + SESSION_BLOCK_HDR, data_len);
+	crc = crc32(crc, out + SESSION_BLOCK_HDR_V2, data_len);
 	for (int i = 0; i < 4; i++)
 		out[12 + i] = crc >> (8 * i);
-	return SESSION_FILE_HDR + SESSION_BLOCK_HDR + data_len;
+	return SESSION_FILE_HDR + SESSION_BLOCK_HDR_V2 + data_len;
 }
 
 static size_t heap_in_use(void)
@@ -769,7 +938,7 @@ static void expect_rejected(const uint8_t *file, size_t len, const char *why,
 static void test_session_hostile_lengths_rejected_without_allocation(void **state)
 {
 	/* room for the crafted blocks below */
-	static uint8_t file[SESSION_FILE_HDR + SESSION_BLOCK_HDR + 8192];
+	static uint8_t file[SESSION_FILE_HDR + SESSION_BLOCK_HDR_V2 + 8192];
 	static uint8_t raw[1 << 20], comp[8192];
 	const size_t small = 64 << 10;
 	struct session_reader *r;
@@ -803,9 +972,14 @@ static void test_session_hostile_lengths_rejected_without_allocation(void **stat
 	assert_int_equal(session_good_bytes(r), SESSION_FILE_HDR);
 	session_reader_free(r);
 
-	/* a zlib bomb: 1 MiB of zeros claimed as 100 bytes fills only 100 */
+	/* a zlib bomb: 1 MiB of zeros claimed as 100 bytes: more data than 100 can deflate to */
 	comp_len = sizeof(comp);
 	assert_int_equal(compress2(comp, &comp_len, raw, sizeof(raw), 9), Z_OK);
+	len = craft_block(file, BLK_STATE, 100, comp_len, comp, comp_len);
+	expect_rejected(file, len, "impossible for 1039 compressed bytes", small);
+	/* 10000 zeros (a few dozen bytes) claimed as 100: inflating fills only 100 */
+	comp_len = sizeof(comp);
+	assert_int_equal(compress2(comp, &comp_len, raw, 10000, 9), Z_OK);
 	len = craft_block(file, BLK_STATE, 100, comp_len, comp, comp_len);
 	expect_rejected(file, len, "more bytes than its raw length", small);
 
@@ -825,6 +999,198 @@ static void test_session_hostile_lengths_rejected_without_allocation(void **stat
 	/* data that is not zlib at all */
 	len = craft_block(file, BLK_STATE, 10, 10, "0123456789", 10);
 	expect_rejected(file, len, "corrupt block at offset 16:", small);
+}
+
+/* The per-type limits: a JSON block and an events block one byte over. */
+static void test_session_block_over_its_type_limit_refused_before_inflating(void **state)
+{
+	static uint8_t file[SESSION_FILE_HDR + SESSION_BLOCK_HDR_V2 + 64];
+	size_t len;
+
+	(void)state;
+	len = craft_block(file, BLK_STATE, SESSION_MAX_JSON + 1, 10, "0123456789", 10);
+	expect_rejected(file, len, "STATE block at offset 16: raw length 16777217 exceeds the 16777216 byte limit",
+			64 << 10);
+	len = craft_block(file, BLK_EVENTS, SESSION_MAX_EVENTS_RAW + 1, 10, "0123456789", 10);
+	expect_rejected(file, len, "raw length 1048577 exceeds the 1048576 byte limit", 64 << 10);
+}
+
+static void test_session_json_shape_counts_items_and_depth_outside_strings(void **state)
+{
+	const char *t = "{\"a,{[\":[1,{\"b\":[]},\"\\\"]}\"],\"c\":2}";
+	size_t items;
+	int depth;
+
+	(void)state;
+	session_json_shape(t, strlen(t), &items, &depth);
+	/* 1 + 3 commas + 4 objects and arrays; brackets in strings do not count */
+	assert_int_equal(items, 8);
+	assert_int_equal(depth, 4);
+	session_json_shape("7", 1, &items, &depth);
+	assert_int_equal(items, 1);
+	assert_int_equal(depth, 0);
+}
+
+/* Build "{\"a\":" + inner + "}" in a malloc'd buffer. */
+static char *json_wrap(const char *pre, const char *unit, size_t n, const char *post)
+{
+	size_t lp = strlen(pre), lu = strlen(unit), lq = strlen(post);
+	char *s = malloc(lp + lu * n + lq + 1), *p = s;
+
+	assert_non_null(s);
+	memcpy(p, pre, lp);
+	p += lp;
+	for (size_t i = 0; i < n; i++, p += lu)
+		memcpy(p, unit, lu);
+	memcpy(p, post, lq + 1);
+	return s;
+}
+
+static void expect_json_refused(char *text, const char *why)
+{
+	struct session_block blk = { .type = BLK_STATE, .offset = 4242 };
+	char err[256] = "";
+	json_t *j;
+
+	blk.data = (uint8_t *)text;
+	blk.len = strlen(text);
+	j = session_block_json(&blk, err, sizeof(err));
+	if (j)
+		fail_msg("%s: parsed", why);
+	if (!strstr(err, "STATE block at offset 4242: ") || !strstr(err, why))
+		fail_msg("'%s' does not say 'STATE block at offset 4242: ... %s'", err, why);
+	free(text);
+}
+
+/* Depth and item budgets are checked on the text, before jansson sees it. */
+static void test_session_block_json_refuses_deep_and_many_items_naming_offset(void **state)
+{
+	struct session_block blk = { .type = BLK_STATE, .offset = 16 };
+	char err[256] = "";
+	json_t *j;
+	char *t;
+
+	(void)state;
+	expect_json_refused(json_wrap("{\"a\":", "[", 100000, ""), "nested 100001 levels deep");
+	expect_json_refused(json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2, "{}]}"),
+			    "1048580 JSON items, over the limit of 1048576");
+	expect_json_refused(json_wrap("{\"a\":\"", "x", SESSION_MAX_JSON, "\"}"),
+			    "16777224 bytes of JSON, over the 16777216 byte limit");
+	expect_json_refused(strdup("[1]"), "not a JSON object");
+	expect_json_refused(strdup("{\"a\":1,\"a\":2}"), "duplicate");
+
+	/* just under every budget parses */
+	t = json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2 - 2, "{}]}");
+	blk.data = (uint8_t *)t;
+	blk.len = strlen(t);
+	j = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+	t = json_wrap("{\"a\":", "[", SESSION_MAX_JSON_DEPTH - 1, "");
+	t = realloc(t, strlen(t) + SESSION_MAX_JSON_DEPTH + 1);
+	assert_non_null(t);
+	for (int i = 1; i < SESSION_MAX_JSON_DEPTH; i++)
+		strcat(t, "]");
+	strcat(t, "}");
+	blk.data = (uint8_t *)t;
+	blk.len = strlen(t);
+	j = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(j);
+	json_decref(j);
+	free(t);
+}
+
+/*
+ * A snapshot over the budgets is written with the tail of its largest
+ * table dropped (and counted), never as a block the reader would refuse.
+ */
+static void test_session_writer_trims_snapshot_over_budget_to_fit(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256] = "", *mib = malloc((1 << 20) + 1);
+	json_t *j = json_object(), *a = json_array(), *got;
+	int n = 0;
+
+	assert_non_null(mib);
+	memset(mib, 'x', 1 << 20);
+	mib[1 << 20] = '\0';
+	for (int i = 0; i < 40; i++) {
+		mib[0] = (char)('A' + i);
+		json_array_append_new(a, json_string(mib));
+	}
+	json_object_set_new(j, "session", json_object());
+	json_object_set_new(j, "stacks", a);
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	assert_int_equal(session_write_json(w, BLK_HEADER, j), 0);
+	assert_int_equal(session_close(w), 0);
+
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(session_next_block(r, &blk, err, sizeof(err)), 1);
+	assert_true(blk.len <= SESSION_MAX_JSON);
+	got = session_block_json(&blk, err, sizeof(err));
+	assert_non_null(got);
+	/* 40 MiB halved to 20, then 10: the heaviest (first) ten are kept */
+	a = json_object_get(got, "stacks");
+	assert_int_equal(json_array_size(a), 10);
+	assert_int_equal(json_string_value(json_array_get(a, 9))[0], 'A' + 9);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(got, "session"),
+							    "trimmed_items")), 30);
+	/* the caller's JSON is untouched */
+	assert_int_equal(json_array_size(json_object_get(j, "stacks")), 40);
+	while (session_next_block(r, &blk, err, sizeof(err)) == 1)
+		n++;
+	assert_int_equal(n, 0);
+	json_decref(got);
+	json_decref(j);
+	session_reader_free(r);
+	free(mib);
+}
+
+/*
+ * Blocks that deflate far better than real ones would take the file past
+ * the reader's whole-file budget: the writer stores them instead, so the
+ * reader reads every one.
+ */
+static void test_session_writer_stays_within_whole_file_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct session_writer *w;
+	struct session_reader *r;
+	struct session_block blk;
+	char err[256] = "", *mib = malloc(1 << 20);
+	int n = 0, ret;
+	struct stat st;
+
+	assert_non_null(mib);
+	memset(mib, ' ', 1 << 20);
+	mib[0] = '{';
+	mib[(1 << 20) - 1] = '}';
+	w = session_create(f->path, false);
+	assert_non_null(w);
+	/* 48 MiB that deflate to ~50 KB: past the 32 MiB floor */
+	for (int i = 0; i < 48; i++)
+		assert_int_equal(session_write_block(w, BLK_STATE, mib, 1 << 20), 0);
+	assert_int_equal(session_close(w), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	/* past the floor, just enough blocks went in stored to keep 32:1 */
+	assert_true((uint64_t)st.st_size * SESSION_FILE_RATIO >= (48ull << 20));
+	assert_true(st.st_size < (4 << 20));
+	r = session_open(f->path, err, sizeof(err));
+	assert_non_null(r);
+	while ((ret = session_next_block(r, &blk, err, sizeof(err))) == 1)
+		n++;
+	if (ret)
+		fail_msg("%s", err);
+	assert_int_equal(n, 48);
+	assert_int_equal(session_damage_count(r), 0);
+	session_reader_free(r);
+	free(mib);
 }
 
 static void test_session_event_next_rejects_record_past_block_end(void **state)
@@ -1119,34 +1485,34 @@ static void free_items(struct item *it, int n)
 }
 
 /*
- * A version 1 file recorded by the writer before the packed encoding
- * (all four collectors: sched, bio, tcp, alloc), written again record by
- * record by today's writer: the same records come back, byte for byte,
- * and the two files report the same JSON.
+ * An old file written again record by record by today's writer: the same
+ * records come back, byte for byte, and the two files report the same
+ * JSON.
  */
-static void test_session_v1_file_rewritten_as_v2_reads_and_reports_identically(void **state)
+static void rewrite_reads_and_reports_identically(const char *dir, const char *name,
+						  uint32_t version, int min_collectors)
 {
-	struct fixture *f = *state;
 	struct report_opts ro = { .top = 20 };
 	struct session_writer *w;
 	struct session_reader *r;
 	struct item *v1, *v2;
-	char v1path[4096], err[256] = "";
+	char v1path[4096], path[4096], err[256] = "";
 	json_t *rep1, *rep2, *cols;
-	int n1, n2, per_col[5] = { 0 };
+	int n1, n2, per_col[64] = { 0 };
 
-	snprintf(v1path, sizeof(v1path), "%s/session/v1-all.session", data_dir());
+	snprintf(v1path, sizeof(v1path), "%s/session/%s", data_dir(), name);
+	snprintf(path, sizeof(path), "%s/rewritten.data", dir);
 	r = session_open(v1path, err, sizeof(err));
 	assert_non_null(r);
-	assert_int_equal(session_version(r), 1);
+	assert_int_equal(session_version(r), version);
 	v1 = read_items(r, &n1);
 	session_reader_free(r);
 
-	w = session_create(f->path, false);
+	w = session_create(path, false);
 	assert_non_null(w);
 	for (int i = 0; i < n1; i++) {
 		if (v1[i].type == BLK_EVENTS) {
-			assert_true(v1[i].collector < 5);
+			assert_true(v1[i].collector < 64);
 			per_col[v1[i].collector]++;
 			assert_int_equal(session_add_event(w, v1[i].collector, v1[i].data,
 							   v1[i].len), 0);
@@ -1157,7 +1523,7 @@ static void test_session_v1_file_rewritten_as_v2_reads_and_reports_identically(v
 	}
 	assert_int_equal(session_close(w), 0);
 
-	r = session_open(f->path, err, sizeof(err));
+	r = session_open(path, err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(session_version(r), SESSION_VERSION);
 	v2 = read_items(r, &n2);
@@ -1172,23 +1538,42 @@ static void test_session_v1_file_rewritten_as_v2_reads_and_reports_identically(v
 
 	rep1 = report_load(v1path, &ro, err, sizeof(err));
 	assert_non_null(rep1);
-	rep2 = report_load(f->path, &ro, err, sizeof(err));
+	rep2 = report_load(path, &ro, err, sizeof(err));
 	assert_non_null(rep2);
 	assert_true(json_equal(rep1, rep2));
 	/* every collector's records are in it, and reported */
 	cols = json_object_get(rep1, "collectors");
-	for (int id = 0; id < 5; id++) {
+	for (int id = 0; id < 64; id++) {
 		const struct collector *c = collector_by_id((uint16_t)id);
 
 		if (!c || !per_col[id])
 			continue;
 		assert_non_null(json_object_get(cols, c->name));
 	}
-	assert_true(json_object_size(cols) >= 4);
+	assert_true(json_object_size(cols) >= (size_t)min_collectors);
 	json_decref(rep1);
 	json_decref(rep2);
 	free_items(v1, n1);
 	free_items(v2, n2);
+}
+
+/* Version 1, by the writer before the packed encoding: sched, bio, tcp, alloc. */
+static void test_session_v1_file_rewritten_reads_and_reports_identically(void **state)
+{
+	struct fixture *f = *state;
+
+	rewrite_reads_and_reports_identically(f->dir, "v1-all.session", 1, 4);
+}
+
+/*
+ * Version 2, by the writer before block numbers (a recording of
+ * `-e sched,bio,tcp,cpu,offcpu --min-latency 0 -- COMMAND`).
+ */
+static void test_session_v2_file_rewritten_reads_and_reports_identically(void **state)
+{
+	struct fixture *f = *state;
+
+	rewrite_reads_and_reports_identically(f->dir, "v2-cmd.session", 2, 5);
 }
 
 int main(void)
@@ -1196,13 +1581,20 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_session_round_trip_preserves_blocks_and_events),
+		T(test_session_block_over_its_type_limit_refused_before_inflating),
+		T(test_session_json_shape_counts_items_and_depth_outside_strings),
+		T(test_session_block_json_refuses_deep_and_many_items_naming_offset),
+		T(test_session_writer_trims_snapshot_over_budget_to_fit),
+		T(test_session_writer_stays_within_whole_file_budget),
 		T(test_session_events_block_cut_only_when_next_record_would_not_fit),
 		T(test_session_other_block_writes_pending_events_first),
 		T(test_session_empty_block_round_trips),
 		T(test_session_writer_rejects_bad_arguments),
 		T(test_session_truncated_at_every_offset_reads_prefix_or_reports),
 		T(test_session_file_truncated_at_every_offset_reads_prefix),
-		T(test_session_flipped_byte_reports_crc_error_with_offset),
+		T(test_session_v2_flipped_byte_stops_at_block_with_offset),
+		T(test_session_flipped_bits_skip_only_the_damaged_block),
+		T(test_session_deleted_repeated_moved_blocks_detected),
 		T(test_session_bad_magic_and_version_named_in_error),
 		T(test_session_open_refuses_missing_and_non_regular_files),
 		T(test_session_create_refuses_existing_without_force),
@@ -1215,7 +1607,8 @@ int main(void)
 		T(test_session_write_error_truncates_to_last_whole_block),
 		T(test_session_async_writes_the_same_file),
 		T(test_session_async_write_error_reported_and_file_whole),
-		T(test_session_v1_file_rewritten_as_v2_reads_and_reports_identically),
+		T(test_session_v1_file_rewritten_reads_and_reports_identically),
+		T(test_session_v2_file_rewritten_reads_and_reports_identically),
 #undef T
 	};
 

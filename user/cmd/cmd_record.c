@@ -373,15 +373,120 @@ const struct opt_cmd opt_cmd_record = {
 	.in_order = true,
 };
 
+/*
+ * Poll until a reason to stop: the duration, -n intervals, the command or
+ * the -p targets exiting, a signal; *why says which (NULL: the recorder
+ * failed and said so). *status is the command's when *child_done.
+ */
+static int record_until_stop(struct recorder *r, const struct record_args *a, pid_t child,
+			     int *status, bool *child_done, const char **why)
+{
+	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
+	unsigned long long intervals = 0;
+	bool tty = isatty(STDERR_FILENO);
+	json_t *prev_iv = NULL;
+	int rc = EXIT_OK;
+
+	catch_stop_signals();
+	signal(SIGPIPE, SIG_IGN);
+	if (a->interval_ns) {
+		recorder_state_period(r, 0);
+		tty = false;	/* the interval lines are the live view */
+	}
+	if (!a->quiet)
+		fprintf(stderr, "disco: recording to %s%s\n", a->output,
+			a->duration_ns || a->count ? "" : a->cmd_argc ? " until the command exits (Ctrl-C to stop)" :
+			" until Ctrl-C");
+	*why = NULL;
+	start = last_t = mono_ns();
+	for (;;) {
+		if (recorder_poll(r, 100) < 0) {
+			*why = NULL;	/* the recorder said what failed */
+			rc = EXIT_ERR;
+			break;
+		}
+		if (stop_signal) {
+			*why = stop_signal == SIGINT ? "interrupted" : "terminated";
+			break;
+		}
+		if (a->interval_ns && mono_ns() - start >= (intervals + 1) * a->interval_ns) {
+			intervals++;
+			if (print_interval(r, &prev_iv) < 0) {
+				rc = EXIT_ERR;
+				break;
+			}
+			if (a->count && intervals >= a->count) {
+				*why = "all intervals done";
+				break;
+			}
+		}
+		if (a->duration_ns && mono_ns() - start >= a->duration_ns) {
+			*why = "duration reached";
+			break;
+		}
+		if (child > 0 && waitpid(child, status, WNOHANG) == child) {
+			*child_done = true;
+			*why = "command exited";
+			break;
+		}
+		if (!pids_alive(&a->o)) {
+			*why = "target processes exited";
+			break;
+		}
+		if (tty && !a->quiet && mono_ns() - last_status >= 1000000000ULL) {
+			last_status = mono_ns();
+			status_line(r, start, &last_ev, &last_t);
+		}
+	}
+	if (tty && !a->quiet)
+		fputc('\n', stderr);
+	json_decref(prev_iv);
+	return rc;
+}
+
+/* The summary at the end: text, or with -j the JSON report (disco.report/1), even with -q. */
+static int print_summary(const struct record_args *a)
+{
+	struct report_opts ro = { .top = 10 };
+	char msg[256];
+	json_t *rep = report_load(a->output, &ro, msg, sizeof(msg));
+	int rc = EXIT_OK;
+
+	if (!rep) {
+		log_err("reading back %s: %s", a->output, msg);
+		return EXIT_ERR;
+	}
+	if (a->json) {
+		if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+		    fputc('\n', stdout) == EOF)
+			rc = EXIT_ERR;
+	} else if (report_render_text(rep, stdout, &ro)) {
+		rc = EXIT_ERR;
+	}
+	json_decref(rep);
+	return rc;
+}
+
+/* The COMMAND, if any: ended (SIGTERM) unless it exited on its own, its pipes closed. */
+static void end_command(struct child *ch, bool exited)
+{
+	child_detach(ch);
+	if (ch->pid > 0 && !exited) {
+		kill(ch->pid, SIGTERM);
+		waitpid(ch->pid, NULL, 0);
+	}
+	if (ch->go_fd >= 0)
+		close(ch->go_fd);
+	if (ch->err_fd >= 0)
+		close(ch->err_fd);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a;
 	struct recorder *r = NULL;
 	struct child ch = { .pid = -1, .go_fd = -1, .err_fd = -1 };
-	uint64_t start, last_ev = 0, last_t = 0, last_status = 0;
-	unsigned long long intervals = 0;
-	json_t *prev_iv = NULL;
-	bool tty = isatty(STDERR_FILENO), child_done = false, rotated = false;
+	bool child_done = false, rotated = false;
 	const char *why = NULL;
 	char old[PATH_MAX], unsafe[PATH_MAX + 80];
 	int rc, err, status;
@@ -443,59 +548,7 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_ERR;
 		goto out_child;
 	}
-	catch_stop_signals();
-	signal(SIGPIPE, SIG_IGN);
-	if (a.interval_ns) {
-		recorder_state_period(r, 0);
-		tty = false;	/* the interval lines are the live view */
-	}
-	if (!a.quiet)
-		fprintf(stderr, "disco: recording to %s%s\n", a.output,
-			a.duration_ns || a.count ? "" : a.cmd_argc ? " until the command exits (Ctrl-C to stop)" :
-			" until Ctrl-C");
-	start = last_t = mono_ns();
-	for (;;) {
-		err = recorder_poll(r, 100);
-		if (err < 0) {
-			why = NULL;	/* the recorder said what failed */
-			rc = EXIT_ERR;
-			break;
-		}
-		if (stop_signal) {
-			why = stop_signal == SIGINT ? "interrupted" : "terminated";
-			break;
-		}
-		if (a.interval_ns && mono_ns() - start >= (intervals + 1) * a.interval_ns) {
-			intervals++;
-			if (print_interval(r, &prev_iv) < 0) {
-				rc = EXIT_ERR;
-				break;
-			}
-			if (a.count && intervals >= a.count) {
-				why = "all intervals done";
-				break;
-			}
-		}
-		if (a.duration_ns && mono_ns() - start >= a.duration_ns) {
-			why = "duration reached";
-			break;
-		}
-		if (ch.pid > 0 && waitpid(ch.pid, &status, WNOHANG) == ch.pid) {
-			child_done = true;
-			why = "command exited";
-			break;
-		}
-		if (!pids_alive(&a.o)) {
-			why = "target processes exited";
-			break;
-		}
-		if (tty && !a.quiet && mono_ns() - last_status >= 1000000000ULL) {
-			last_status = mono_ns();
-			status_line(r, start, &last_ev, &last_t);
-		}
-	}
-	if (tty && !a.quiet)
-		fputc('\n', stderr);
+	rc = record_until_stop(r, &a, ch.pid, &status, &child_done, &why);
 	/* last events of the command are still in the rings: drain them */
 	recorder_poll(r, 0);
 	err = recorder_stop(r, NULL);
@@ -507,26 +560,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!a.quiet && rc == EXIT_OK)
 		fprintf(stderr, "disco: %s; session written to %s\n", why, a.output);
-	/* -j: the summary as the JSON report (disco.report/1), even with -q */
-	if ((!a.quiet || a.json) && rc == EXIT_OK) {
-		struct report_opts ro = { .top = 10 };
-		char msg[256];
-		json_t *rep = report_load(a.output, &ro, msg, sizeof(msg));
-
-		if (!rep) {
-			log_err("reading back %s: %s", a.output, msg);
-			rc = EXIT_ERR;
-		} else if (a.json) {
-			if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ||
-			    fputc('\n', stdout) == EOF)
-				rc = EXIT_ERR;
-			json_decref(rep);
-		} else {
-			if (report_render_text(rep, stdout, &ro))
-				rc = EXIT_ERR;
-			json_decref(rep);
-		}
-	}
+	if ((!a.quiet || a.json) && rc == EXIT_OK)
+		rc = print_summary(&a);
 	/* after the summary, so it is the last line a user sees */
 	if (child_done) {
 		int code = command_status(status, a.quiet);
@@ -535,16 +570,7 @@ int cmd_record(int argc, char **argv)
 			rc = code;
 	}
 out_child:
-	json_decref(prev_iv);
-	child_detach(&ch);
-	if (ch.pid > 0 && !child_done) {
-		kill(ch.pid, SIGTERM);
-		waitpid(ch.pid, NULL, 0);
-	}
-	if (ch.go_fd >= 0)
-		close(ch.go_fd);
-	if (ch.err_fd >= 0)
-		close(ch.err_fd);
+	end_command(&ch, child_done);
 	rec_opts_release(&a.o);
 	return rc;
 }

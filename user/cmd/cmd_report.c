@@ -200,7 +200,8 @@ int cmd_report(int argc, char **argv)
 	struct common_opts co;
 	const char *path, *format, *only;
 	char err[256] = "";
-	json_t *rep;
+	json_t *rep, *d;
+	size_t i;
 	bool diff, intervals, format_given, compare;
 	int rc, first;
 
@@ -240,7 +241,8 @@ int cmd_report(int argc, char **argv)
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
 	    strcmp(format, "prometheus") && strcmp(format, "folded"))
 		return usage_error("report", "unknown format '%s' (text, json, html, prometheus or folded)", format);
-	rep = report_load(path ?: "disco.data", &ro, err, sizeof(err));
+	/* a damaged file: the report of what was read, then the damage and exit 1 */
+	rep = report_load_partial(path ?: "disco.data", &ro, err, sizeof(err));
 	if (!rep) {
 		log_err("%s: %s", path ?: "disco.data", err);
 		return EXIT_ERR;
@@ -279,6 +281,10 @@ int cmd_report(int argc, char **argv)
 	}
 	if (fflush(stdout)) {
 		log_err("writing the report failed");
+		rc = EXIT_ERR;
+	}
+	json_array_foreach(json_object_get(json_object_get(rep, "session"), "damage"), i, d) {
+		log_err("%s: %s", path ?: "disco.data", json_string_value(d) ?: "damaged");
 		rc = EXIT_ERR;
 	}
 	json_decref(rep);

@@ -227,6 +227,85 @@ const struct opt_cmd opt_cmd_top = {
 	.set = top_set,
 };
 
+/* The operands INTERVAL [COUNT] (top runs no COMMAND): into a->interval_ns and *count. */
+static int top_operands(struct record_args *a, unsigned long long *count)
+{
+	for (int i = 0; i < a->cmd_argc; i++) {
+		const char *w = a->cmd_argv[i];
+
+		if (w[0] < '0' || w[0] > '9' || i > 1)
+			return usage_error("top", "top does not run a COMMAND; use -p PID (operands: INTERVAL COUNT)");
+	}
+	if (a->cmd_argc > 0) {
+		const char *bare_interval = a->cmd_argv[0];
+		uint64_t v;
+
+		if (a->interval_ns)
+			return usage_error("top", "give the interval once: -i or a bare number");
+		if (parse_duration(bare_interval, &v) || v < 100000000ULL)
+			return usage_error("top", "the interval needs at least 100ms (1, 500ms), not '%s'",
+					   bare_interval);
+		a->interval_ns = v;
+	}
+	if (a->cmd_argc > 1) {
+		unsigned long long v;
+
+		if (parse_u64(a->cmd_argv[1], &v) || v == 0)
+			return usage_error("top", "-n needs a positive number, not '%s'", a->cmd_argv[1]);
+		*count = v;
+	}
+	return EXIT_OK;
+}
+
+/* Keys without Enter; ISIG stays on so Ctrl-C is a signal. true when *saved must be restored. */
+static bool keys_raw(struct termios *saved)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved))
+		return false;
+	raw = *saved;
+	raw.c_lflag &= ~(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	/* a stopped top would leave the terminal raw: Ctrl-Z is off while it runs */
+	raw.c_cc[VSUSP] = _POSIX_VDISABLE;
+	return !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+/*
+ * One frame from the snapshots prev and cur: a JSON line, the screen
+ * (kept in *shown_* for keys to redraw; not while paused), or a plain
+ * snapshot. EXIT_ERR when the JSON line could not be written.
+ */
+static int show_frame(json_t *prev, json_t *cur, struct top_opts *to, bool json,
+		      unsigned long long frame, json_t **shown_prev, json_t **shown_cur)
+{
+	int rc = EXIT_OK;
+
+	if (json) {
+		json_t *line = top_json_line(prev, cur, to->realtime_ns);
+
+		if (json_dumpf(line, stdout, JSON_COMPACT) || putchar('\n') == EOF)
+			rc = EXIT_ERR;
+		json_decref(line);
+	} else if (to->tty) {
+		/* paused: the screen stays, the figures go on counting */
+		if (!to->paused) {
+			json_decref(*shown_prev);
+			json_decref(*shown_cur);
+			*shown_prev = json_incref(prev);
+			*shown_cur = json_incref(cur);
+			draw(prev, cur, to);
+		}
+	} else {
+		printf("--- snapshot %llu\n", frame);
+		top_render(stdout, prev, cur, to);
+		putchar('\n');
+	}
+	return rc;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct record_args a;
@@ -235,9 +314,8 @@ int cmd_top(int argc, char **argv)
 	char filter[64] = "", status[128];
 	bool editing = false, quit = false;
 	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART: wake the poll */
-	struct termios saved, raw;
+	struct termios saved;
 	bool keys = false, json = false;
-	const char *bare_interval = NULL;
 	unsigned long long count = 0, frames = 0;
 	uint64_t start, last, period;
 	json_t *prev, *cur, *shown_prev = NULL, *shown_cur = NULL;
@@ -248,30 +326,9 @@ int cmd_top(int argc, char **argv)
 		return rc;
 	json = a.json;
 	count = a.count;
-	for (int i = 0; i < a.cmd_argc; i++) {
-		const char *w = a.cmd_argv[i];
-
-		if (w[0] < '0' || w[0] > '9' || i > 1)
-			return usage_error("top", "top does not run a COMMAND; use -p PID (operands: INTERVAL COUNT)");
-	}
-	if (a.cmd_argc > 0) {
-		uint64_t v;
-
-		bare_interval = a.cmd_argv[0];
-		if (a.interval_ns)
-			return usage_error("top", "give the interval once: -i or a bare number");
-		if (parse_duration(bare_interval, &v) || v < 100000000ULL)
-			return usage_error("top", "the interval needs at least 100ms (1, 500ms), not '%s'",
-					   bare_interval);
-		a.interval_ns = v;
-	}
-	if (a.cmd_argc > 1) {
-		unsigned long long v;
-
-		if (parse_u64(a.cmd_argv[1], &v) || v == 0)
-			return usage_error("top", "-n needs a positive number, not '%s'", a.cmd_argv[1]);
-		count = v;
-	}
+	rc = top_operands(&a, &count);
+	if (rc != EXIT_OK)
+		return rc;
 	period = a.interval_ns ?: 1000000000ULL;
 	if (json)
 		to.tty = false;
@@ -286,16 +343,7 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* keys without Enter; ISIG stays on so Ctrl-C is a signal, handled below */
-	if (to.tty && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved)) {
-		raw = saved;
-		raw.c_lflag &= ~(ICANON | ECHO);
-		raw.c_cc[VMIN] = 0;
-		raw.c_cc[VTIME] = 0;
-		/* a stopped top would leave the terminal raw: Ctrl-Z is off while it runs */
-		raw.c_cc[VSUSP] = _POSIX_VDISABLE;
-		keys = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
+	keys = to.tty && keys_raw(&saved);
 	if (to.tty)	/* own screen, no cursor */
 		fputs("\033[?1049h\033[?25l\033[H\033[Jdisco top: collecting, first figures in a second (q quits)",
 		      stdout);
@@ -329,26 +377,8 @@ int cmd_top(int argc, char **argv)
 		cur = recorder_collect(r);
 		to.realtime_ns = real_ns();
 		to.width = to.tty ? term_cols() : 0;
-		if (json) {
-			json_t *line = top_json_line(prev, cur, to.realtime_ns);
-
-			if (json_dumpf(line, stdout, JSON_COMPACT) || putchar('\n') == EOF)
-				rc = EXIT_ERR;
-			json_decref(line);
-		} else if (to.tty) {
-			/* paused: the screen stays, the figures go on counting */
-			if (!to.paused) {
-				json_decref(shown_prev);
-				json_decref(shown_cur);
-				shown_prev = json_incref(prev);
-				shown_cur = json_incref(cur);
-				draw(prev, cur, &to);
-			}
-		} else {
-			printf("--- snapshot %llu\n", frames + 1);
-			top_render(stdout, prev, cur, &to);
-			putchar('\n');
-		}
+		if (show_frame(prev, cur, &to, json, frames + 1, &shown_prev, &shown_cur))
+			rc = EXIT_ERR;
 		if (fflush(stdout)) {
 			json_decref(cur);
 			break;	/* reader went away */

@@ -837,33 +837,24 @@ static int verify_after_apply(const struct tune_args *a, struct verify *v, struc
 	return left ? (err ? err : -EBUSY) : err;
 }
 
-static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
-		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
+/*
+ * The journal of what --apply will change: one entry per proposal, less
+ * the per-process ones on a --root tree (said on out). 0 or -ENOMEM.
+ */
+static int plan_journal(const struct tune_args *a, const struct tune_scope *sc,
+			const struct tune_result *res, const struct timespec *now, bool live,
+			FILE *out, struct journal *j)
 {
-	char path[PATH_MAX + 64], args[640], unsafe[PATH_MAX + 80];
-	struct live_knobs lk = { .root = a->root, .netns = a->netns };
-	struct journal j = { 0 };
-	struct knob_ops ops;
-	struct timespec now;
-	bool live = live_root(a);
-	struct tm tm;
-	int err;
-
-	if (live && geteuid() != 0) {
-		log_err("--apply changes kernel settings and process limits: run it as root");
-		return EXIT_ERR;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	snprintf(j.root, sizeof(j.root), "%s", a->root);
-	snprintf(j.netns, sizeof(j.netns), "%s", a->netns ? a->netns : "");
-	j.id = sc->id;
-	j.created_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-	j.e = calloc(res->n + 1, sizeof(*j.e));
-	if (!j.e)
-		return EXIT_ERR;
+	snprintf(j->root, sizeof(j->root), "%s", a->root);
+	snprintf(j->netns, sizeof(j->netns), "%s", a->netns ? a->netns : "");
+	j->id = sc->id;
+	j->created_ns = (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec;
+	j->e = calloc(res->n + 1, sizeof(*j->e));
+	if (!j->e)
+		return -ENOMEM;
 	for (size_t i = 0; i < res->n; i++) {
 		const struct proposal *p = &res->props[i];
-		struct journal_entry *e = &j.e[j.n];
+		struct journal_entry *e = &j->e[j->n];
 
 		if (knob_family(p->family)->per_process && !live) {
 			fprintf(out, "pid %d %s: not applied: --root %s is not this system's live "
@@ -877,9 +868,52 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		e->start_time = p->start_time;
 		snprintf(e->previous, sizeof(e->previous), "%s", p->current);
 		snprintf(e->next, sizeof(e->next), "%s", p->proposed);
-		e->time_ns = j.created_ns;
-		j.n++;
+		e->time_ns = j->created_ns;
+		j->n++;
 	}
+	return 0;
+}
+
+/* --journal FILE, or a new name by the time in the scope's journal directory (created). */
+static int journal_path(const struct tune_args *a, const struct tune_scope *sc,
+			const struct timespec *now, char *path, size_t len)
+{
+	struct tm tm;
+	int err;
+
+	if (a->journal && !sc->journal_dir_given) {
+		snprintf(path, len, "%s", a->journal);
+		return 0;
+	}
+	if ((err = make_dirs(sc->journal_dir))) {
+		log_err("%s: %s", sc->journal_dir, strerror(-err));
+		return err;
+	}
+	gmtime_r(&now->tv_sec, &tm);
+	snprintf(path, len, "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json",
+		 sc->journal_dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, now->tv_nsec);
+	return 0;
+}
+
+static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
+		    const struct tune_result *res, FILE *out, struct verify *v, json_t *jout)
+{
+	char path[PATH_MAX + 64], args[640], unsafe[PATH_MAX + 80];
+	struct live_knobs lk = { .root = a->root, .netns = a->netns };
+	struct journal j = { 0 };
+	struct knob_ops ops;
+	struct timespec now;
+	bool live = live_root(a);
+	int err;
+
+	if (live && geteuid() != 0) {
+		log_err("--apply changes kernel settings and process limits: run it as root");
+		return EXIT_ERR;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (plan_journal(a, sc, res, &now, live, out, &j))
+		return EXIT_ERR;
 	lk.live = live;
 	live_knob_ops(&ops, &lk);
 	if ((err = journal_refresh(&j, &ops, out))) {
@@ -891,19 +925,8 @@ static int do_apply(const struct tune_args *a, const struct tune_scope *sc,
 		journal_free(&j);
 		return EXIT_OK;
 	}
-	if (a->journal && !sc->journal_dir_given) {
-		snprintf(path, sizeof(path), "%s", a->journal);
-	} else {
-		if ((err = make_dirs(sc->journal_dir))) {
-			log_err("%s: %s", sc->journal_dir, strerror(-err));
-			goto out_err;
-		}
-		gmtime_r(&now.tv_sec, &tm);
-		snprintf(path, sizeof(path), "%s/journal-%04d%02d%02dT%02d%02d%02d.%09ld.json",
-			 sc->journal_dir,
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, now.tv_nsec);
-	}
+	if (journal_path(a, sc, &now, path, sizeof(path)))
+		goto out_err;
 	if ((err = safepath_check_dirs(path, getuid(), unsafe, sizeof(unsafe)))) {
 		log_err("journal %s: %s: nothing was changed", path, unsafe);
 		goto out_err;

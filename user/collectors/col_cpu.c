@@ -9,13 +9,13 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include "cmd.h"
 #include "collector.h"
-#include "clock.h"
 #include "log.h"
 #include "stacks.h"
 #include "untrusted.h"
@@ -204,19 +204,51 @@ static uint32_t event_type(const void *data, size_t len)
 	return type;
 }
 
+/* Open pid's files for unwinding, from the maps its symbol view captured. */
+static int unwinder_load_proc(struct cpu_priv *p, pid_t pid)
+{
+	struct proc_syms *ps = stack_syms_proc(p->ss, pid);
+	const struct map_entry *m;
+	int n, err;
+
+	if (!ps)
+		return -ESRCH;
+	n = proc_syms_maps(ps, &m);
+	err = unwinder_load(p->uw, pid, m, n);
+	if (err)
+		log_debug("cpu: process %d: no unwinding (%s)", pid, strerror(-err));
+	return err;
+}
+
+/* CPU time of the recorder's thread: what unwinding costs, not waits for a CPU */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* --call-graph dwarf: unwind one sample now and count its stack. */
 static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 {
-	uint64_t ips[USTACK_MAX_DEPTH], t0 = mono_ns();
+	uint64_t ips[USTACK_MAX_DEPTH], t0 = thread_cpu_ns();
 	struct ustack_sample s;
-	bool complete = false;
+	bool complete = false, stale = false;
 	int n;
 
 	if (!p->agg || ustack_decode(data, len, &s)) {
 		p->dwarf_bad++;
 		return;
 	}
-	n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete);
+	n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
+	/* code mapped after the process was captured: read its maps again */
+	if (stale && !stack_syms_capture(p->ss, (pid_t)s.tgid, true) &&
+	    !unwinder_load_proc(p, (pid_t)s.tgid))
+		n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
+	/* one of more processes than the unwinder keeps open: again from its view */
+	else if (n == -ENOENT && !unwinder_load_proc(p, (pid_t)s.tgid))
+		n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
 	if (n < 0) {
 		/* the process exited before its files were opened */
 		ips[0] = s.regs[CPU_DWARF_REG_IP];
@@ -225,19 +257,13 @@ static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 	if (ustack_agg_add(p->agg, s.tgid, s.comm, s.kstack, ips, n, !complete))
 		p->dwarf_lost++;
 	p->dwarf_samples++;
-	p->unwind_ns += mono_ns() - t0;
+	p->unwind_ns += thread_cpu_ns() - t0;
 }
 
-/*
- * A process's first sample (or first after exec): capture its maps now,
- * and with --call-graph dwarf open its files for unwinding.
- */
 static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 {
 	struct cpu_priv *p = run->priv;
 	struct stacks_proc_event e;
-	const struct map_entry *m;
-	struct proc_syms *ps;
 
 	if (!p)
 		return;
@@ -247,16 +273,9 @@ static void cpu_on_event(struct col_run *run, const void *data, size_t len)
 	}
 	/* a new process, or one that exec'd: its maps changed */
 	stacks_on_proc_event(p->ss, data, len, true, "cpu");
-	if (!p->uw || len < sizeof(e))
-		return;
-	memcpy(&e, data, sizeof(e));
-	ps = stack_syms_proc(p->ss, (pid_t)e.tgid);
-	if (ps) {
-		int n = proc_syms_maps(ps, &m), err;
-
-		err = unwinder_load(p->uw, (pid_t)e.tgid, m, n);
-		if (err)
-			log_debug("cpu: process %u: no unwinding (%s)", e.tgid, strerror(-err));
+	if (p->uw && len >= sizeof(e)) {
+		memcpy(&e, data, sizeof(e));
+		unwinder_load_proc(p, (pid_t)e.tgid);
 	}
 }
 
@@ -358,8 +377,11 @@ static const struct stack_memo_row *row_frames(struct cpu_priv *p, int sfd, cons
 	m.nu = r->u ? (int)r->u->nframes : stack_read(sfd, r->k.ustack, uips);
 	m.frames = stack_syms_frames(p->ss, (pid_t)r->k.tgid, r->k.kstack, kips, m.nk,
 				     mk.ukey, r->u ? r->u->ips : uips, m.nu);
-	/* an unwind that stopped early is cut, whatever its last frame */
-	m.complete = r->u ? !r->u->truncated && stack_user_complete(m.frames, m.nu, USTACK_MAX_DEPTH + 1)
+	/*
+	 * dwarf: the CFI says where a thread's stack ends (its return
+	 * address undefined, in _start or clone), even in stripped files
+	 */
+	m.complete = r->u ? !r->u->truncated
 			  : r->k.ustack == -2 || stack_user_complete(m.frames, m.nu, CPU_STACK_DEPTH);
 	if (!m.frames || stack_memo_put(p->memo, &mk, &m)) {
 		json_decref(m.frames);
@@ -465,6 +487,15 @@ static void cpu_render_text(const json_t *col, FILE *out, const struct report_op
 	if (total + idle)
 		fprintf(out, ", busy %.1f%%", 100.0 * total / (total + idle));
 	fputc('\n', out);
+	if (json_object_get(col, "dwarf")) {
+		const json_t *d = json_object_get(col, "dwarf");
+		uint64_t n = json_u64(d, "samples");
+
+		fprintf(out, "User stacks unwound with DWARF CFI from %" PRIu64 "-byte stack copies: "
+			"%" PRIu64 " samples, %.1f us of recorder CPU each, %" PRIu64 " lost to a full ring\n",
+			json_u64(d, "stack_bytes"), n, n ? json_u64(d, "unwind_ns") / 1e3 / n : 0.0,
+			json_u64(d, "ring_full"));
+	}
 	if (!total)
 		return;
 	stacks_render_summary(col, out, total, "truncated_samples");

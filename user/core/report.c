@@ -32,20 +32,47 @@ static void snapshot_fold(json_t *events, const json_t *state, uint64_t *bad)
 	}
 }
 
+static const char *collector_name(uint16_t id)
+{
+	const struct collector *c = collector_by_id(id);
+
+	return c ? c->name : NULL;
+}
+
+/*
+ * session.damage: what the reader skipped or found missing (version 3),
+ * then the error that stopped it, if one did.
+ */
+static json_t *damage_list(const struct session_reader *sr, const char *err)
+{
+	json_t *d = json_array();
+	size_t n = session_damage_count(sr);
+
+	for (size_t i = 0; i < n && i < SESSION_MAX_DAMAGE; i++)
+		json_array_append_new(d, json_string(session_damage(sr, i)));
+	if (n > SESSION_MAX_DAMAGE)
+		json_array_append_new(d, json_sprintf("and %zu more damaged or missing blocks",
+						      n - SESSION_MAX_DAMAGE));
+	if (err[0])
+		json_array_append_new(d, json_string(err));
+	return d;
+}
+
 static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 		    char *err, size_t errlen)
 {
 	struct report_opts ro = *ro_in;
 	struct session_block blk;
 	json_t *hdr = NULL, *state = NULL, *events = json_object(), *rep = NULL, *cols, *c;
-	json_t *snaps = json_array();
+	json_t *snaps = json_array(), *damage = NULL;
 	bool summary = false;
 	const char *name;
 	uint64_t nevents = 0, bad_events = 0;
 	int rc;
 
+	/* an error stops the reading; what came before it is still reported */
+	err[0] = '\0';
 	while ((rc = session_next_block(sr, &blk, err, errlen)) == 1) {
-		json_error_t je;
 		json_t *j;
 
 		if (blk.type == BLK_EVENTS) {
@@ -55,7 +82,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 
 			if (!hdr) {
 				snprintf(err, errlen, "corrupt file: events before the header block (offset %" PRIu64 ")", blk.offset);
-				goto out;
+				break;
 			}
 			while ((erc = session_event_next(&blk, &pos, &ev)) == 1) {
 				const struct collector *col = collector_by_id(ev.collector);
@@ -75,17 +102,14 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			}
 			if (erc < 0) {
 				snprintf(err, errlen, "corrupt event record in block at offset %" PRIu64, blk.offset);
-				goto out;
+				break;
 			}
 			continue;
 		}
-		j = json_loadb((const char *)blk.data, blk.len, 0, &je);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			snprintf(err, errlen, "corrupt block at offset %" PRIu64 ": not a JSON object (%s)",
-				 blk.offset, je.text);
-			goto out;
-		}
+		/* depth, size and item budgets: session.h */
+		j = session_block_json(&blk, err, errlen);
+		if (!j)
+			break;
 		/* hostname, kernel, hooks, names: the file is not trusted */
 		if (untrusted_json_clean(j)) {
 			json_decref(j);
@@ -96,7 +120,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			if (hdr) {
 				json_decref(j);
 				snprintf(err, errlen, "corrupt file: second header block at offset %" PRIu64, blk.offset);
-				goto out;
+				break;
 			}
 			hdr = j;
 			ro.start_mono_ns = json_u64(hdr, "start_monotonic_ns");
@@ -104,7 +128,12 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			if (!hdr) {
 				json_decref(j);
 				snprintf(err, errlen, "corrupt file: no header block before offset %" PRIu64, blk.offset);
-				goto out;
+				break;
+			}
+			if (blk.type == BLK_SUMMARY) {
+				/* the block and event counts are the file's, not the report's */
+				session_check_summary(sr, json_object_get(j, "integrity"), collector_name);
+				json_object_del(j, "integrity");
 			}
 			snapshot_fold(events, j, &bad_events);
 			json_decref(state);
@@ -116,11 +145,10 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 			}
 		}
 	}
-	if (rc < 0)
-		goto out;
 	if (!hdr) {
-		snprintf(err, errlen, "session file has no header block (empty or cut off at offset %" PRIu64 ")",
-			 session_good_bytes(sr));
+		if (!err[0])
+			snprintf(err, errlen, "session file has no header block (empty or cut off at offset %" PRIu64 ")",
+				 session_good_bytes(sr));
 		goto out;
 	}
 	if (state && json_is_object(json_object_get(state, "collectors"))) {
@@ -135,7 +163,11 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	json_object_set_new(rep, "schema", json_string("disco.report/1"));
 	if (!json_is_object(json_object_get(rep, "session")))
 		json_object_set_new(rep, "session", json_object());
-	json_object_set_new(json_object_get(rep, "session"), "complete", json_boolean(summary && !session_truncated(sr)));
+	damage = damage_list(sr, err);
+	json_object_set_new(json_object_get(rep, "session"), "complete",
+			    json_boolean(summary && !session_truncated(sr) && !json_array_size(damage)));
+	if (json_array_size(damage))
+		json_object_set(json_object_get(rep, "session"), "damage", damage);
 	if (session_truncated(sr))
 		json_object_set_new(json_object_get(rep, "session"), "truncated_at",
 				    json_integer((json_int_t)session_good_bytes(sr)));
@@ -164,6 +196,7 @@ static json_t *load(struct session_reader *sr, const struct report_opts *ro_in,
 	}
 	json_object_set_new(rep, "intervals", timeline_intervals(snaps));
 out:
+	json_decref(damage);
 	json_decref(snaps);
 	json_decref(hdr);
 	json_decref(state);
@@ -171,7 +204,8 @@ out:
 	return rep;
 }
 
-json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen)
+json_t *report_load_partial(const char *path, const struct report_opts *ro, char *err,
+			    size_t errlen)
 {
 	struct session_reader *sr = session_open(path, err, errlen);
 	json_t *rep;
@@ -181,6 +215,24 @@ json_t *report_load(const char *path, const struct report_opts *ro, char *err, s
 	rep = load(sr, ro, err, errlen);
 	session_reader_free(sr);
 	return rep;
+}
+
+/* A damaged file is an error here: err says the first damage. */
+static json_t *whole_or_null(json_t *rep, char *err, size_t errlen)
+{
+	const json_t *d = json_object_get(json_object_get(rep, "session"), "damage");
+
+	if (rep && json_array_size(d)) {
+		snprintf(err, errlen, "%s", json_string_value(json_array_get(d, 0)) ?: "damaged");
+		json_decref(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen)
+{
+	return whole_or_null(report_load_partial(path, ro, err, errlen), err, errlen);
 }
 
 json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *ro,
@@ -193,7 +245,7 @@ json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *r
 		return NULL;
 	rep = load(sr, ro, err, errlen);
 	session_reader_free(sr);
-	return rep;
+	return whole_or_null(rep, err, errlen);
 }
 
 int report_filter(json_t *report, const char *only)
@@ -289,9 +341,10 @@ static void render_cost(const json_t *rep, FILE *out)
 static void render_text(const json_t *rep, FILE *out, const void *opts)
 {
 	const struct report_opts *ro = opts;
-	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c;
+	const json_t *s = json_object_get(rep, "session"), *cols = json_object_get(rep, "collectors"), *c, *d;
 	const char *name;
 	char b[16], filters[1024];
+	size_t i;
 
 	fprintf(out, "disco session: %s, kernel %s, %" PRIu64 " CPUs, %s\n",
 		json_string_value(json_object_get(s, "hostname")) ?: "?",
@@ -299,7 +352,11 @@ static void render_text(const json_t *rep, FILE *out, const void *opts)
 		fmt_ns(json_u64(s, "duration_ns"), b, sizeof(b)));
 	if (report_describe_filters(json_object_get(s, "filters"), filters, sizeof(filters)))
 		fprintf(out, "filters: %s\n", filters);
-	if (!json_is_true(json_object_get(s, "complete"))) {
+	json_array_foreach(json_object_get(s, "damage"), i, d)
+		fprintf(out, "WARNING: damaged session file: %s\n", json_string_value(d) ?: "?");
+	if (json_array_size(json_object_get(s, "damage")))
+		fprintf(out, "WARNING: incomplete session: showing what was read before the damage\n");
+	else if (!json_is_true(json_object_get(s, "complete"))) {
 		if (json_object_get(s, "truncated_at"))
 			fprintf(out, "WARNING: incomplete session (file cut off at byte %" PRIu64
 				"); showing the last snapshot and events before it\n", json_u64(s, "truncated_at"));

@@ -11,10 +11,18 @@
  * Read a session file into {"schema": "disco.report/1", "session",
  * "cost", "collectors"}: the last STATE or the SUMMARY block, plus every
  * recorded event folded in by its collector. A file cut off mid-way gives
- * session.complete = false; a corrupt one returns NULL with err naming the
- * byte offset.
+ * session.complete = false; a damaged one (a corrupt block, one over the
+ * reader's budgets: session.h) returns NULL with err naming the block and
+ * its byte offset.
  */
 json_t *report_load(const char *path, const struct report_opts *ro, char *err, size_t errlen);
+/*
+ * Same, but a damaged file still gives the report of what could be read:
+ * session.complete = false and session.damage, one message per damage.
+ * NULL (err says why) only when not even the header block could be read.
+ */
+json_t *report_load_partial(const char *path, const struct report_opts *ro, char *err,
+			    size_t errlen);
 /* Same from memory (tests, fuzzing). */
 json_t *report_load_mem(const void *buf, size_t len, const struct report_opts *ro,
 			char *err, size_t errlen);

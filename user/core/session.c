@@ -45,6 +45,44 @@ static uint16_t get_le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+_Static_assert(SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION <= SESSION_MAX_RAW,
+	       "a decoded events block fits the largest block");
+
+static bool type_is_json(uint32_t type)
+{
+	return type == BLK_HEADER || type == BLK_STATE || type == BLK_SUMMARY;
+}
+
+const char *session_block_name(uint32_t type)
+{
+	static const char *const names[] = {
+		[BLK_HEADER] = "HEADER", [BLK_EVENTS] = "EVENTS", [BLK_STATE] = "STATE",
+		[BLK_SUMMARY] = "SUMMARY", [BLK_EVENTS_PACKED] = "EVENTS_PACKED",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
+}
+
+/* The most raw bytes a block of this type may inflate to (session.h). */
+static uint32_t raw_limit(uint32_t type)
+{
+	return type_is_json(type) ? SESSION_MAX_JSON : SESSION_MAX_EVENTS_RAW;
+}
+
 static bool type_known(uint32_t type, uint32_t version)
 {
 	if (type == BLK_EVENTS_PACKED)
@@ -52,15 +90,110 @@ static bool type_known(uint32_t type, uint32_t version)
 	return type >= BLK_HEADER && type <= BLK_SUMMARY;
 }
 
-/* The CRC covers type|raw_len|comp_len, then the compressed bytes. */
 /*
  * zlib's CRC-32 (the same value crc32() gives), from libdeflate, which
  * folds it with carry-less multiplies where the CPU has them: it took
  * 1% of the recorder's CPU with zlib's table-driven crc32_z.
  */
+static uint32_t crc(const uint8_t *data, size_t len)
+{
+	return libdeflate_crc32(0, data, len);
+}
+
+/* Versions 1, 2: the CRC covers type|raw_len|comp_len, then the compressed bytes. */
 static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 {
 	return libdeflate_crc32(libdeflate_crc32(0, hdr, 12), data, len);
+}
+
+void session_json_shape(const char *s, size_t len, size_t *items, int *depth)
+{
+	bool in_str = false, esc = false;
+	size_t n = 1;
+	int d = 0, max = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			in_str = true;
+			break;
+		case '{':
+		case '[':
+			n++;
+			if (++d > max)
+				max = d;
+			break;
+		case '}':
+		case ']':
+			d--;
+			break;
+		case ',':
+			n++;
+			break;
+		}
+	}
+	*items = n;
+	*depth = max;
+}
+
+/* True, and why in buf, if JSON text is over the budgets. */
+static bool json_over(const char *s, size_t len, char *buf, size_t n)
+{
+	size_t items;
+	int depth;
+
+	if (len > SESSION_MAX_JSON) {
+		snprintf(buf, n, "%zu bytes of JSON, over the %u byte limit", len,
+			 SESSION_MAX_JSON);
+		return true;
+	}
+	session_json_shape(s, len, &items, &depth);
+	if (depth > SESSION_MAX_JSON_DEPTH) {
+		snprintf(buf, n, "JSON nested %d levels deep, over the limit of %d",
+			 depth, SESSION_MAX_JSON_DEPTH);
+		return true;
+	}
+	if (items > SESSION_MAX_JSON_ITEMS) {
+		snprintf(buf, n, "%zu JSON items, over the limit of %u", items,
+			 SESSION_MAX_JSON_ITEMS);
+		return true;
+	}
+	return false;
+}
+
+json_t *session_block_json(const struct session_block *blk, char *err, size_t errlen)
+{
+	json_error_t je;
+	char why[96];
+	json_t *j;
+
+	if (json_over((const char *)blk->data, blk->len, why, sizeof(why))) {
+		fail(err, errlen, "%s block at offset %llu: %s", session_block_name(blk->type),
+		     (unsigned long long)blk->offset, why);
+		errno = EFBIG;
+		return NULL;
+	}
+	j = json_loadb((const char *)blk->data, blk->len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(j)) {
+		fail(err, errlen, "corrupt %s block at offset %llu: not a JSON object (%s)",
+		     session_block_name(blk->type), (unsigned long long)blk->offset,
+		     j ? "another JSON value" : je.text);
+		json_decref(j);
+		errno = EBADMSG;
+		return NULL;
+	}
+	return j;
 }
 
 /* ---- writer --------------------------------------------------------------- */
@@ -88,6 +221,7 @@ static uint32_t block_crc(const uint8_t *hdr, const uint8_t *data, size_t len)
 struct wblock {
 	struct wblock *next;
 	uint32_t type;		/* 0: no block, only the sync below */
+	uint32_t seq;
 	bool sync;		/* fdatasync once written */
 	bool pooled;		/* data is an events buffer, back to the spares */
 	uint8_t *data;
@@ -104,6 +238,11 @@ struct session_writer {
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
 	struct libdeflate_compressor *dc;
+	struct libdeflate_compressor *store;	/* level 0: file_budget_for() */
+	uint64_t inflated;	/* what the reader's file_budget() will count */
+	uint32_t seq;		/* blocks handed over so far: the next one's number */
+	uint64_t *nev;		/* records added, per collector id */
+	size_t nev_len;
 	/* asynchronous mode: async and thr are the caller's, mu guards the rest */
 	bool async;
 	pthread_t thr;
@@ -164,7 +303,7 @@ static int block_ok(uint32_t type, const void *data, size_t len)
 	if (type == BLK_EVENTS_PACKED || !type_known(type, SESSION_VERSION) ||
 	    (len && !data))
 		return -EINVAL;
-	return len > SESSION_MAX_RAW ? -EFBIG : 0;
+	return len > raw_limit(type) ? -EFBIG : 0;
 }
 
 /*
@@ -175,19 +314,35 @@ static int block_ok(uint32_t type, const void *data, size_t len)
  */
 #define SESSION_DEFLATE_LEVEL	1
 
-static int write_block_now(struct session_writer *w, uint32_t type,
+/* The reader's whole-file budget (file_budget) for a file of size bytes. */
+static uint64_t file_budget_for(uint64_t size)
+{
+	uint64_t b = size * SESSION_FILE_RATIO;
+
+	return b > SESSION_FILE_FLOOR ? b : SESSION_FILE_FLOOR;
+}
+
+static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq,
 			   const void *data, size_t len)
 {
 	size_t bound, comp_len;
+	uint64_t cost = len;
+	int err;
 	uint8_t *p;
 
 	/* callers checked the block (block_ok), or made it (packed events) */
 	if (!w->dc) {
 		w->dc = libdeflate_alloc_compressor(SESSION_DEFLATE_LEVEL);
-		if (!w->dc)
+		w->store = libdeflate_alloc_compressor(0);
+		if (!w->dc || !w->store)
 			return -ENOMEM;
 	}
+	/* the reader counts a packed block's decoded size too */
+	if (type == BLK_EVENTS_PACKED && len >= EVPACK_HDR)
+		cost += get_le32((const uint8_t *)data + 4);
 	bound = libdeflate_zlib_compress_bound(w->dc, len);
+	if (libdeflate_zlib_compress_bound(w->store, len) > bound)
+		bound = libdeflate_zlib_compress_bound(w->store, len);
 	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
 		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
 		if (!p)
@@ -197,15 +352,31 @@ static int write_block_now(struct session_writer *w, uint32_t type,
 	}
 	comp_len = libdeflate_zlib_compress(w->dc, len ? data : "", len,
 					    w->out + SESSION_BLOCK_HDR, bound);
+	/*
+	 * Blocks that deflate far better than real ones (real files inflate
+	 * to at most 14 times their size) would take the file past the
+	 * reader's budget: such a block is stored instead, which keeps the
+	 * file within it whatever was written before.
+	 */
+	if (comp_len && w->inflated + cost >
+	    file_budget_for(w->off + SESSION_BLOCK_HDR + comp_len))
+		comp_len = libdeflate_zlib_compress(w->store, len ? data : "", len,
+						    w->out + SESSION_BLOCK_HDR, bound);
 	if (!comp_len)
 		return -EIO;
 	if (comp_len > SESSION_MAX_COMP)
 		return -EFBIG;
-	put_le32(w->out, type);
-	put_le32(w->out + 4, (uint32_t)len);
-	put_le32(w->out + 8, (uint32_t)comp_len);
-	put_le32(w->out + 12, block_crc(w->out, w->out + SESSION_BLOCK_HDR, comp_len));
-	return append(w, w->out, SESSION_BLOCK_HDR + comp_len);
+	memcpy(w->out, SESSION_BLOCK_MAGIC, 4);
+	put_le32(w->out + 4, type);
+	put_le32(w->out + 8, seq);
+	put_le32(w->out + 12, (uint32_t)len);
+	put_le32(w->out + 16, (uint32_t)comp_len);
+	put_le32(w->out + 20, crc(w->out + SESSION_BLOCK_HDR, comp_len));
+	put_le32(w->out + 24, crc(w->out, 24));
+	err = append(w, w->out, SESSION_BLOCK_HDR + comp_len);
+	if (!err)
+		w->inflated += cost;
+	return err;
 }
 
 static int queue_events(struct session_writer *w, bool sync);
@@ -219,9 +390,10 @@ static int write_pending_events(struct session_writer *w)
 	if (!w->ev_len)
 		return 0;
 	evpack_finish(&w->pack, w->ev);
-	err = write_block_now(w, BLK_EVENTS_PACKED, w->ev, w->ev_len);
+	err = write_block_now(w, BLK_EVENTS_PACKED, w->seq, w->ev, w->ev_len);
 	/* on failure the records stay buffered for the next attempt */
 	if (!err) {
+		w->seq++;
 		w->ev_len = 0;
 		evpack_reset(&w->pack);
 	}
@@ -267,7 +439,7 @@ static int write_item(struct session_writer *w, const struct wblock *b)
 	int err = 0;
 
 	if (b->type)
-		err = write_block_now(w, b->type, b->data, b->len);
+		err = write_block_now(w, b->type, b->seq, b->data, b->len);
 	while (!err && b->sync && fdatasync(w->fd) < 0) {
 		if (errno != EINTR)
 			err = -errno;
@@ -321,6 +493,9 @@ static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 		return -ENOMEM;
 	}
 	b->type = type;
+	/* numbered here, in the caller's order, which is the file's */
+	if (type)
+		b->seq = w->seq++;
 	b->data = data;
 	b->len = len;
 	b->pooled = pooled;
@@ -545,8 +720,12 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	err = write_pending_events(w);
 	if (err)
 		return err;
-	if (!w->async)
-		return write_block_now(w, type, data, len);
+	if (!w->async) {
+		err = write_block_now(w, type, w->seq, data, len);
+		if (!err)
+			w->seq++;
+		return err;
+	}
 	copy = malloc(len ? len : 1);
 	if (!copy)
 		return -ENOMEM;
@@ -555,19 +734,144 @@ int session_write_block(struct session_writer *w, uint32_t type,
 	return enqueue(w, type, copy, len, false, false);
 }
 
+/* Items under j, j included; the array with the most of them in *best. */
+static size_t items_under(json_t *j, json_t **best, size_t *best_n)
+{
+	const char *k;
+	size_t n = 1, i;
+	json_t *v;
+
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			n += items_under(v, best, best_n);
+		if (json_array_size(j) > 1 && n > *best_n) {
+			*best = j;
+			*best_n = n;
+		}
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			n += items_under(v, best, best_n);
+	}
+	return n;
+}
+
+/*
+ * Halve the array holding the most items, dropping its tail (collectors
+ * sort their tables heaviest first), and count what went in
+ * session.trimmed_items. -EFBIG if nothing is left to drop.
+ */
+static int trim_largest(json_t *j, json_int_t *dropped)
+{
+	json_t *best = NULL, *s = json_object_get(j, "session");
+	size_t best_n = 0, n, keep;
+
+	items_under(j, &best, &best_n);
+	if (!best)
+		return -EFBIG;
+	n = json_array_size(best);
+	keep = n / 2;
+	*dropped += (json_int_t)(n - keep);
+	while (n > keep)
+		json_array_remove(best, --n);
+	return json_object_set_new(json_is_object(s) ? s : j, "trimmed_items",
+				   json_integer(*dropped)) ? -ENOMEM : 0;
+}
+
+/*
+ * The JSON text of j within the block budgets (session.h): a snapshot too
+ * big for them loses the tails of its largest tables, so that a reader
+ * never has to refuse a block the recorder wrote. NULL and errno on failure.
+ */
+static char *dump_within_budget(const json_t *j)
+{
+	json_t *copy = NULL;
+	json_int_t dropped = 0;
+	size_t items;
+	char *s = json_dumps(j, JSON_COMPACT), why[96];
+	int depth, err = 0;
+
+	while (s && json_over(s, strlen(s), why, sizeof(why))) {
+		session_json_shape(s, strlen(s), &items, &depth);
+		err = depth > SESSION_MAX_JSON_DEPTH ? -EFBIG : 0;
+		if (!err && !copy) {
+			copy = json_deep_copy(j);
+			err = copy ? 0 : -ENOMEM;
+		}
+		if (!err)
+			err = trim_largest(copy, &dropped);
+		free(s);
+		s = err ? NULL : json_dumps(copy, JSON_COMPACT);
+	}
+	json_decref(copy);
+	if (!s)
+		errno = err ? -err : ENOMEM;
+	return s;
+}
+
+/*
+ * {"blocks": blocks before the SUMMARY, "events": {"<collector id>": n}}:
+ * what the reader checks its counts against (session_check_summary).
+ */
+static json_t *integrity_json(const struct session_writer *w)
+{
+	json_t *ev = json_object();
+	char id[24];
+
+	for (size_t i = 0; ev && i < w->nev_len; i++) {
+		if (!w->nev[i])
+			continue;
+		snprintf(id, sizeof(id), "%zu", i);
+		json_object_set_new(ev, id, json_integer((json_int_t)w->nev[i]));
+	}
+	return json_pack("{s:I, s:o*}", "blocks", (json_int_t)w->seq, "events", ev);
+}
+
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 {
+	json_t *with = NULL;
 	char *s;
 	int err;
 
 	if (!w || !j)
 		return -EINVAL;
-	s = json_dumps(j, JSON_COMPACT);
+	if (type == BLK_SUMMARY && json_is_object(j)) {
+		/* the events still buffered are counted: their block comes first */
+		err = write_pending_events(w);
+		if (err)
+			return err;
+		with = json_copy((json_t *)j);
+		if (!with || json_object_set_new(with, "integrity", integrity_json(w))) {
+			json_decref(with);
+			return -ENOMEM;
+		}
+		j = with;
+	}
+	s = dump_within_budget(j);
+	json_decref(with);
 	if (!s)
-		return -EINVAL;
+		return -errno;
 	err = session_write_block(w, type, s, strlen(s));
 	free(s);
 	return err;
+}
+
+/* (*counts)[id]++, growing the array to hold id. */
+static int count_event(uint64_t **counts, size_t *len, uint16_t id)
+{
+	uint64_t *p;
+	size_t n;
+
+	if (id >= *len) {
+		n = (size_t)id + 1 > 2 * *len ? (size_t)id + 1 : 2 * *len;
+		p = realloc(*counts, n * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + *len, 0, (n - *len) * sizeof(*p));
+		*counts = p;
+		*len = n;
+	}
+	(*counts)[id]++;
+	return 0;
 }
 
 int session_add_event(struct session_writer *w, uint16_t collector,
@@ -584,11 +888,16 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 		if (err)
 			return err;
 	}
+	err = count_event(&w->nev, &w->nev_len, collector);
+	if (err)
+		return err;
 	if (!w->ev_len)
 		w->ev_len = EVPACK_HDR;
 	n = evpack_add(&w->pack, w->ev + w->ev_len, collector, data, (uint16_t)len);
-	if (!n)
+	if (!n) {
+		w->nev[collector]--;
 		return -ENOMEM;
+	}
 	w->ev_len += n;
 	return 0;
 }
@@ -629,9 +938,11 @@ int session_close(struct session_writer *w)
 	if (!err)
 		err = err2;
 	libdeflate_free_compressor(w->dc);
+	libdeflate_free_compressor(w->store);
 	evpack_free(&w->pack);
 	free(w->ev);
 	free(w->out);
+	free(w->nev);
 	free(w);
 	return err;
 }
@@ -645,6 +956,7 @@ struct session_reader {
 	uint64_t off;		/* next block header */
 	uint32_t version;	/* of the file header */
 	bool truncated;
+	uint64_t inflated;	/* raw bytes of every block so far (budget) */
 	int failed;		/* sticky -errno after a corrupt block */
 	char failmsg[192];
 	uint8_t *comp;		/* file mode: compressed data */
@@ -655,21 +967,20 @@ struct session_reader {
 	size_t dec_cap, dec_len;
 	z_stream zs;
 	bool zs_ready;
+	/* version 3: what was read, to find blocks missing, repeated, moved */
+	uint8_t *seen;		/* bit per sequence number */
+	size_t seen_bytes;
+	uint32_t next_seq;	/* highest sequence number read + 1 */
+	uint64_t nread;		/* distinct blocks read */
+	uint64_t *nev;		/* records read, per collector id */
+	size_t nev_len;
+	bool gaps_done;
+	char *damage[SESSION_MAX_DAMAGE];
+	size_t ndamage;
+	uint8_t *scan;		/* file mode: resynchronisation window */
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define SCAN_CHUNK	(64u << 10)
 
 /* Grow *buf to at least n bytes (n is always under a SESSION_MAX_* cap). */
 static int reserve(uint8_t **buf, size_t *cap, size_t n)
@@ -852,6 +1163,28 @@ static bool in_file(struct session_reader *r, uint64_t off, uint64_t n)
 	return off + n <= r->size;
 }
 
+/*
+ * The whole file may inflate to SESSION_FILE_RATIO times its size (at
+ * least SESSION_FILE_FLOOR): real files stay under 14 (STATE JSON
+ * deflates about 12:1, events 3:1), a file of bombs each under the block
+ * limits stops here instead of costing minutes and gigabytes.
+ */
+static int file_budget(struct session_reader *r, uint64_t off, uint32_t type,
+		       uint64_t n, char *err, size_t errlen)
+{
+	uint64_t budget = file_budget_for(r->size);
+
+	if (r->inflated + n > budget) {
+		fail(err, errlen, "%s block at offset %llu: the file would inflate past its budget of %llu bytes (%u times its size, at least %llu)",
+		     session_block_name(type), (unsigned long long)off,
+		     (unsigned long long)budget, SESSION_FILE_RATIO,
+		     (unsigned long long)SESSION_FILE_FLOOR);
+		return -EFBIG;
+	}
+	r->inflated += n;
+	return 0;
+}
+
 /* Inflate exactly raw_len bytes, and the stream must end there. */
 static int inflate_block(struct session_reader *r, const uint8_t *comp,
 			 uint32_t comp_len, uint32_t raw_len, const char **why)
@@ -906,17 +1239,20 @@ static int inflate_block(struct session_reader *r, const uint8_t *comp,
  * Decode an inflated EVENTS_PACKED block into r->dec. The decoded size is
  * bounded by the encoded one (evpack_out_len) before it is allocated.
  */
-static int unpack_block(struct session_reader *r, uint32_t raw_len,
-			const char **why)
+static int unpack_block(struct session_reader *r, uint64_t off, uint32_t raw_len,
+			const char **why, char *err, size_t errlen)
 {
 	uint32_t out_len;
 	int ret;
 
 	ret = evpack_out_len(r->raw, raw_len, &out_len);
-	if (ret || out_len > SESSION_MAX_RAW) {
+	if (ret || out_len > SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION) {
 		*why = "packed events: impossible decoded length";
 		return -EBADMSG;
 	}
+	ret = file_budget(r, off, BLK_EVENTS_PACKED, out_len, err, errlen);
+	if (ret)
+		return ret;
 	if (reserve(&r->dec, &r->dec_cap, out_len)) {
 		*why = "out of memory";
 		return -ENOMEM;
@@ -927,107 +1263,325 @@ static int unpack_block(struct session_reader *r, uint32_t raw_len,
 	return ret;
 }
 
-static int next_block(struct session_reader *r, struct session_block *blk,
-		      char *err, size_t errlen)
+/* A block header, whichever the version. */
+struct bhdr {
+	uint32_t type, seq, raw_len, comp_len, crc;
+	uint32_t len;				/* of the header */
+	uint8_t bytes[SESSION_BLOCK_HDR];	/* as read */
+};
+
+static void damage(struct session_reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Note damage the reader went past; the first SESSION_MAX_DAMAGE are kept. */
+static void damage(struct session_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->ndamage < SESSION_MAX_DAMAGE) {
+		va_start(ap, fmt);
+		if (vasprintf(&r->damage[r->ndamage], fmt, ap) < 0)
+			r->damage[r->ndamage] = NULL;
+		va_end(ap);
+	}
+	r->ndamage++;
+}
+
+/* Version 3: the magic and the header's own CRC check. */
+static bool hdr_v3_ok(const uint8_t *h)
+{
+	return !memcmp(h, SESSION_BLOCK_MAGIC, 4) && crc(h, 24) == get_le32(h + 24);
+}
+
+static void hdr_parse(struct bhdr *b, const uint8_t *h, uint32_t version)
+{
+	if (version >= 3) {
+		b->len = SESSION_BLOCK_HDR;
+		b->type = get_le32(h + 4);
+		b->seq = get_le32(h + 8);
+		b->raw_len = get_le32(h + 12);
+		b->comp_len = get_le32(h + 16);
+		b->crc = get_le32(h + 20);
+	} else {
+		b->len = SESSION_BLOCK_HDR_V2;
+		b->type = get_le32(h);
+		b->seq = 0;
+		b->raw_len = get_le32(h + 4);
+		b->comp_len = get_le32(h + 8);
+		b->crc = get_le32(h + 12);
+	}
+	memcpy(b->bytes, h, b->len);
+}
+
+/*
+ * The offset of the first version 3 block header at or after from whose
+ * CRC checks; 0 if there is none. Memory: memmem over the buffer; file:
+ * windows of SCAN_CHUNK bytes overlapping by 3, so that no magic is split.
+ */
+static uint64_t resync(struct session_reader *r, uint64_t from)
 {
 	uint8_t hbuf[SESSION_BLOCK_HDR];
-	const uint8_t *h, *comp;
-	uint32_t type, raw_len, comp_len, crc, want;
-	uint64_t off = r->off;
-	const char *why = NULL;
+	const uint8_t *win, *p, *h;
+	size_t got, hgot;
+
+	if (!r->mem && !r->scan && !(r->scan = malloc(SCAN_CHUNK)))
+		return 0;
+	while (from + SESSION_BLOCK_HDR <= r->size) {
+		if (src_get(r, from, SCAN_CHUNK, r->scan, &win, &got) || got < 4)
+			return 0;
+		p = win;
+		while ((p = memmem(p, got - (size_t)(p - win), SESSION_BLOCK_MAGIC, 4))) {
+			uint64_t at = from + (uint64_t)(p - win);
+
+			if (src_get(r, at, sizeof(hbuf), hbuf, &h, &hgot))
+				return 0;
+			if (hgot == sizeof(hbuf) && hdr_v3_ok(h))
+				return at;
+			p++;
+		}
+		from += got - 3;
+	}
+	return 0;
+}
+
+/* Sequence numbers: a block takes at least its header, which bounds them. */
+static bool seq_seen(const struct session_reader *r, uint32_t seq)
+{
+	return (size_t)seq / 8 < r->seen_bytes && (r->seen[seq / 8] >> (seq % 8) & 1);
+}
+
+static int seq_mark(struct session_reader *r, uint32_t seq)
+{
+	size_t need = (size_t)seq / 8 + 1, n;
+	uint8_t *p;
+
+	if (need > r->seen_bytes) {
+		n = need > 2 * r->seen_bytes ? need : 2 * r->seen_bytes;
+		p = realloc(r->seen, n);
+		if (!p)
+			return -ENOMEM;
+		memset(p + r->seen_bytes, 0, n - r->seen_bytes);
+		r->seen = p;
+		r->seen_bytes = n;
+	}
+	r->seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
+	if (seq >= r->next_seq)
+		r->next_seq = seq + 1;
+	r->nread++;
+	return 0;
+}
+
+/* Version 3 blocks the file should hold but does not: said once, at its end. */
+static void note_gaps(struct session_reader *r)
+{
+	uint32_t a = 0, b;
+
+	r->gaps_done = true;
+	while (a < r->next_seq) {
+		if (seq_seen(r, a)) {
+			a++;
+			continue;
+		}
+		for (b = a; b + 1 < r->next_seq && !seq_seen(r, b + 1); b++)
+			;
+		if (a == b)
+			damage(r, "block number %u is missing (deleted or damaged)", a);
+		else
+			damage(r, "blocks number %u to %u are missing (deleted or damaged)", a, b);
+		a = b + 1;
+	}
+}
+
+/*
+ * Read the header at r->off into b. 1: read; 0: end of file (truncated
+ * set if a partial header is left). Version 3: a header that does not
+ * check is skipped to the next one that does (noted as damage).
+ */
+static int read_header(struct session_reader *r, struct bhdr *b, char *err, size_t errlen)
+{
+	uint8_t hbuf[SESSION_BLOCK_HDR];
+	uint32_t hlen = r->version >= 3 ? SESSION_BLOCK_HDR : SESSION_BLOCK_HDR_V2;
+	const uint8_t *h;
+	uint64_t next;
 	size_t got;
 	int ret;
 
-	ret = src_get(r, off, sizeof(hbuf), hbuf, &h, &got);
-	if (ret) {
-		fail(err, errlen, "read error at offset %llu: %s",
-		     (unsigned long long)off, strerror(-ret));
-		return ret;
+	for (;;) {
+		ret = src_get(r, r->off, hlen, hbuf, &h, &got);
+		if (ret) {
+			fail(err, errlen, "read error at offset %llu: %s",
+			     (unsigned long long)r->off, strerror(-ret));
+			return ret;
+		}
+		if (got == 0)
+			return 0;
+		if (got < hlen) {
+			r->truncated = true;
+			return 0;
+		}
+		if (r->version < 3 || hdr_v3_ok(h)) {
+			hdr_parse(b, h, r->version);
+			return 1;
+		}
+		/* a damaged header: its lengths cannot be trusted, find the next */
+		next = resync(r, r->off + 1);
+		if (!next) {
+			damage(r, "damaged block header at offset %llu: nothing readable after it (%llu bytes)",
+			       (unsigned long long)r->off,
+			       (unsigned long long)(r->size - r->off));
+			r->off = r->size;
+			return 0;
+		}
+		damage(r, "damaged block header at offset %llu: skipped %llu bytes to the next block",
+		       (unsigned long long)r->off, (unsigned long long)(next - r->off));
+		r->off = next;
 	}
-	if (got == 0)
-		return 0;
-	if (got < sizeof(hbuf)) {
-		r->truncated = true;
-		return 0;
-	}
-	type = get_le32(h);
-	raw_len = get_le32(h + 4);
-	comp_len = get_le32(h + 8);
-	crc = get_le32(h + 12);
-	/* the CRC needs the header bytes; in memory mode h is not hbuf yet */
-	if (h != hbuf)
-		memcpy(hbuf, h, sizeof(hbuf));
+}
 
-	if (!type_known(type, r->version)) {
+/* Count the records of the decoded events block, per collector. */
+static int count_block_events(struct session_reader *r, const struct session_block *blk)
+{
+	struct session_event ev;
+	size_t pos = 0;
+	int ret;
+
+	while ((ret = session_event_next(blk, &pos, &ev)) == 1) {
+		ret = count_event(&r->nev, &r->nev_len, ev.collector);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The block at r->off: 1 read into blk, 0 end of file, -EAGAIN skipped as
+ * damaged (version 3: noted, r->off moved past it), <0 stop with err set.
+ */
+static int next_block(struct session_reader *r, struct session_block *blk,
+		      char *err, size_t errlen)
+{
+	const uint8_t *comp;
+	const char *name, *why = NULL;
+	struct bhdr b;
+	uint64_t off;
+	bool v3 = r->version >= 3;
+	size_t got;
+	int ret;
+
+	ret = read_header(r, &b, err, errlen);
+	if (ret <= 0)
+		return ret;
+	off = r->off;
+	name = session_block_name(b.type);
+	if (!type_known(b.type, r->version)) {
 		fail(err, errlen, "corrupt block at offset %llu: unknown block type %u",
-		     (unsigned long long)off, type);
+		     (unsigned long long)off, b.type);
 		return -EBADMSG;
 	}
-	if (comp_len > SESSION_MAX_COMP) {
+	if (b.comp_len > SESSION_MAX_COMP) {
 		fail(err, errlen, "corrupt block at offset %llu: compressed length %u exceeds the %u byte limit",
-		     (unsigned long long)off, comp_len, SESSION_MAX_COMP);
+		     (unsigned long long)off, b.comp_len, SESSION_MAX_COMP);
 		return -EBADMSG;
 	}
-	if (raw_len > SESSION_MAX_RAW) {
-		fail(err, errlen, "corrupt block at offset %llu: raw length %u exceeds the %u byte limit",
-		     (unsigned long long)off, raw_len, SESSION_MAX_RAW);
-		return -EBADMSG;
+	if (b.raw_len > raw_limit(b.type)) {
+		fail(err, errlen, "%s block at offset %llu: raw length %u exceeds the %u byte limit",
+		     name, (unsigned long long)off, b.raw_len, raw_limit(b.type));
+		return -EFBIG;
 	}
-	if (!in_file(r, off + SESSION_BLOCK_HDR, comp_len)) {
+	if (!in_file(r, off + b.len, b.comp_len)) {
 		r->truncated = true;
 		return 0;
 	}
-	if (r->mem == NULL && reserve(&r->comp, &r->comp_cap, comp_len)) {
+	if (r->mem == NULL && reserve(&r->comp, &r->comp_cap, b.comp_len)) {
 		fail(err, errlen, "out of memory reading block at offset %llu",
 		     (unsigned long long)off);
 		return -ENOMEM;
 	}
-	ret = src_get(r, off + SESSION_BLOCK_HDR, comp_len, r->comp, &comp, &got);
+	ret = src_get(r, off + b.len, b.comp_len, r->comp, &comp, &got);
 	if (ret) {
 		fail(err, errlen, "read error at offset %llu: %s",
-		     (unsigned long long)(off + SESSION_BLOCK_HDR), strerror(-ret));
+		     (unsigned long long)(off + b.len), strerror(-ret));
 		return ret;
 	}
-	if (got < comp_len) {
+	if (got < b.comp_len) {
 		/* the file shrank under us */
 		r->truncated = true;
 		return 0;
 	}
-	want = block_crc(hbuf, comp, comp_len);
-	if (want != crc) {
-		fail(err, errlen, "corrupt block at offset %llu: CRC mismatch (stored 0x%08x, computed 0x%08x)",
-		     (unsigned long long)off, crc, want);
-		return -EBADMSG;
+	if (v3 ? crc(comp, b.comp_len) != b.crc :
+	    block_crc(b.bytes, comp, b.comp_len) != b.crc) {
+		if (!v3) {
+			fail(err, errlen, "corrupt block at offset %llu: CRC mismatch",
+			     (unsigned long long)off);
+			return -EBADMSG;
+		}
+		/* the header checked: its length is right, the data is not */
+		damage(r, "%s block number %u at offset %llu damaged (CRC mismatch): skipped",
+		       name, b.seq, (unsigned long long)off);
+		r->off = off + b.len + b.comp_len;
+		return -EAGAIN;
 	}
-	if ((uint64_t)raw_len > (uint64_t)comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK) {
+	if ((uint64_t)b.raw_len > (uint64_t)b.comp_len * ZLIB_MAX_RATIO + ZLIB_RATIO_SLACK ||
+	    b.comp_len > b.raw_len + (b.raw_len >> 12) + 64) {
 		fail(err, errlen, "corrupt block at offset %llu: raw length %u impossible for %u compressed bytes",
-		     (unsigned long long)off, raw_len, comp_len);
+		     (unsigned long long)off, b.raw_len, b.comp_len);
 		return -EBADMSG;
 	}
-	if (reserve(&r->raw, &r->raw_cap, raw_len)) {
+	if (v3 && seq_seen(r, b.seq)) {
+		damage(r, "%s block number %u at offset %llu repeats one already read: skipped",
+		       name, b.seq, (unsigned long long)off);
+		r->off = off + b.len + b.comp_len;
+		return -EAGAIN;
+	}
+	if (v3 && (uint64_t)b.seq > r->size / SESSION_BLOCK_HDR) {
+		fail(err, errlen, "corrupt block at offset %llu: block number %u impossible in %llu bytes",
+		     (unsigned long long)off, b.seq, (unsigned long long)r->size);
+		return -EBADMSG;
+	}
+	ret = file_budget(r, off, b.type, b.raw_len, err, errlen);
+	if (ret)
+		return ret;
+	if (reserve(&r->raw, &r->raw_cap, b.raw_len)) {
 		fail(err, errlen, "out of memory reading block at offset %llu",
 		     (unsigned long long)off);
 		return -ENOMEM;
 	}
-	ret = inflate_block(r, comp, comp_len, raw_len, &why);
-	if (!ret && type == BLK_EVENTS_PACKED)
-		ret = unpack_block(r, raw_len, &why);
+	ret = inflate_block(r, comp, b.comp_len, b.raw_len, &why);
+	if (!ret && b.type == BLK_EVENTS_PACKED) {
+		ret = unpack_block(r, off, b.raw_len, &why, err, errlen);
+		if (ret == -EFBIG)
+			return ret;
+	}
 	if (ret) {
 		fail(err, errlen, "corrupt block at offset %llu: %s",
 		     (unsigned long long)off, why);
 		return ret;
 	}
 	blk->offset = off;
-	if (type == BLK_EVENTS_PACKED) {
+	if (b.type == BLK_EVENTS_PACKED) {
 		blk->type = BLK_EVENTS;
 		blk->len = r->dec_len;
 		blk->data = r->dec;
 	} else {
-		blk->type = type;
-		blk->len = raw_len;
+		blk->type = b.type;
+		blk->len = b.raw_len;
 		blk->data = r->raw;
 	}
-	r->off = off + SESSION_BLOCK_HDR + comp_len;
+	if (v3) {
+		/* not a repeat (above), yet numbered below one read before */
+		if (b.seq < r->next_seq)
+			damage(r, "%s block number %u at offset %llu is out of order (after number %u)",
+			       name, b.seq, (unsigned long long)off, r->next_seq - 1);
+		ret = seq_mark(r, b.seq);
+		if (!ret && blk->type == BLK_EVENTS)
+			ret = count_block_events(r, blk);
+		if (ret) {
+			fail(err, errlen, "out of memory reading block at offset %llu",
+			     (unsigned long long)off);
+			return ret;
+		}
+	}
+	r->off = off + b.len + b.comp_len;
 	return 1;
 }
 
@@ -1039,21 +1593,81 @@ int session_next_block(struct session_reader *r, struct session_block *blk,
 
 	if (!r || !blk)
 		return -EINVAL;
-	/* a reader stops at the first corrupt block; repeat its error */
+	/* a reader stops at a block over a budget or (v1, v2) a corrupt one */
 	if (r->failed) {
 		fail(err, errlen, "%s", r->failmsg);
 		return r->failed;
 	}
-	if (r->truncated)
-		return 0;
 	msg[0] = '\0';
-	ret = next_block(r, blk, msg, sizeof(msg));
+	do {
+		ret = r->truncated ? 0 : next_block(r, blk, msg, sizeof(msg));
+	} while (ret == -EAGAIN);
 	if (ret < 0) {
 		r->failed = ret;
 		snprintf(r->failmsg, sizeof(r->failmsg), "%s", msg);
 		fail(err, errlen, "%s", msg);
 	}
+	if (ret == 0 && r->version >= 3 && !r->gaps_done)
+		note_gaps(r);
 	return ret;
+}
+
+size_t session_damage_count(const struct session_reader *r)
+{
+	return r ? r->ndamage : 0;
+}
+
+const char *session_damage(const struct session_reader *r, size_t i)
+{
+	if (!r || i >= r->ndamage || i >= SESSION_MAX_DAMAGE)
+		return NULL;
+	return r->damage[i] ? r->damage[i] : "damaged (out of memory for the message)";
+}
+
+/* Append "name: got read, want written" to msg (at *n of len). */
+static void count_diff(char *msg, size_t len, size_t *n, const char *name, const char *id,
+		       uint64_t got, uint64_t want)
+{
+	if (*n < len)
+		*n += (size_t)snprintf(msg + *n, len - *n, "%s%s%s: %llu read, %llu written",
+				       *n ? "; " : "", name ? name : "collector ",
+				       name ? "" : id, (unsigned long long)got,
+				       (unsigned long long)want);
+}
+
+void session_check_summary(struct session_reader *r, const json_t *in,
+			   const char *(*name)(uint16_t collector))
+{
+	json_t *ev = json_object_get(in, "events"), *v;
+	char msg[512] = "", id[24];
+	const char *key;
+	size_t n = 0;
+	uint64_t blocks, got;
+
+	/* a writer of raw blocks (tests) may leave it out; damage is caught by CRCs */
+	if (!r || r->version < 3 || !json_is_object(in))
+		return;
+	blocks = (uint64_t)json_integer_value(json_object_get(in, "blocks"));
+	/* the SUMMARY itself is read already */
+	if (blocks + 1 != r->nread)
+		damage(r, "the SUMMARY counts %llu blocks before it, %llu were read",
+		       (unsigned long long)blocks, (unsigned long long)(r->nread - 1));
+	json_object_foreach(ev, key, v) {
+		unsigned long i = strtoul(key, NULL, 10);
+
+		got = i < r->nev_len ? r->nev[i] : 0;
+		if (got != (uint64_t)json_integer_value(v))
+			count_diff(msg, sizeof(msg), &n, name && i <= UINT16_MAX ? name((uint16_t)i) : NULL,
+				   key, got, (uint64_t)json_integer_value(v));
+	}
+	for (size_t i = 0; i < r->nev_len; i++) {
+		snprintf(id, sizeof(id), "%zu", i);
+		if (r->nev[i] && !json_object_get(ev, id))
+			count_diff(msg, sizeof(msg), &n, name ? name((uint16_t)i) : NULL, id,
+				   r->nev[i], 0);
+	}
+	if (msg[0])
+		damage(r, "event counts differ from the SUMMARY's: %s", msg);
 }
 
 bool session_truncated(const struct session_reader *r)
@@ -1082,6 +1696,11 @@ void session_reader_free(struct session_reader *r)
 	free(r->comp);
 	free(r->raw);
 	free(r->dec);
+	free(r->seen);
+	free(r->nev);
+	free(r->scan);
+	for (size_t i = 0; i < r->ndamage && i < SESSION_MAX_DAMAGE; i++)
+		free(r->damage[i]);
 	free(r);
 }
 

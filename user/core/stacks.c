@@ -21,40 +21,100 @@ struct proc_ent {
 	struct proc_syms *ps;
 };
 
-struct stack_syms {
+#define MAX_USERS 8
+
+/*
+ * What every collector's view shares (cpu and offcpu see the same
+ * processes): kallsyms, the binaries' symbols and the processes' maps,
+ * loaded once. Stack ids are per collector, so their caches are not.
+ */
+struct syms_shared {
+	int refs;
 	struct syms_cache *cache;
 	struct ksyms *ks;
 	struct proc_ent *procs;
 	size_t nslots, nprocs;
+	uint32_t round;		/* stack_syms_round() calls of every user */
+	struct stack_syms *users[MAX_USERS];
+};
+
+static struct syms_shared *shared;
+
+struct stack_syms {
+	struct syms_shared *sh;
 	json_t *ustacks;	/* "pid/id" -> frames of a user stack */
 	json_t *kstacks;	/* "id" -> frames of a kernel stack */
 	uint64_t unnamed[SYM_NSTATUS];
-	uint32_t round;		/* stack_syms_round() calls */
+	bool rounds;		/* stack_syms_round() is called */
 };
+
+static void shared_put(struct syms_shared *sh)
+{
+	if (!sh || --sh->refs > 0)
+		return;
+	for (size_t i = 0; sh->procs && i < sh->nslots; i++)
+		proc_syms_free(sh->procs[i].ps);
+	free(sh->procs);
+	ksyms_free(sh->ks);
+	syms_cache_free(sh->cache);
+	if (shared == sh)
+		shared = NULL;
+	free(sh);
+}
+
+static struct syms_shared *shared_get(const char *who)
+{
+	struct syms_shared *sh = shared;
+
+	if (sh) {
+		sh->refs++;
+		return sh;
+	}
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->refs = 1;
+	sh->cache = syms_cache_new();
+	sh->nslots = PROC_SLOTS;
+	sh->procs = calloc(sh->nslots, sizeof(*sh->procs));
+	if (!sh->cache || !sh->procs) {
+		shared_put(sh);
+		return NULL;
+	}
+	sh->ks = ksyms_load(NULL);
+	if (!sh->ks)
+		log_warn("%s: cannot read /proc/kallsyms (%s): kernel frames stay addresses",
+			 who, strerror(errno));
+	else if (ksyms_hidden(sh->ks))
+		log_warn("%s: /proc/kallsyms hides addresses (kptr_restrict): kernel frames stay addresses",
+			 who);
+	shared = sh;
+	return sh;
+}
 
 struct stack_syms *stack_syms_new(const char *who)
 {
 	struct stack_syms *ss = calloc(1, sizeof(*ss));
+	int i;
 
 	if (!ss)
 		return NULL;
-	ss->cache = syms_cache_new();
-	ss->nslots = PROC_SLOTS;
-	ss->procs = calloc(ss->nslots, sizeof(*ss->procs));
+	ss->sh = shared_get(who);
 	ss->ustacks = json_object();
 	ss->kstacks = json_object();
-	if (!ss->cache || !ss->procs || !ss->ustacks || !ss->kstacks) {
+	if (!ss->sh || !ss->ustacks || !ss->kstacks) {
 		stack_syms_free(ss);
 		errno = ENOMEM;
 		return NULL;
 	}
-	ss->ks = ksyms_load(NULL);
-	if (!ss->ks)
-		log_warn("%s: cannot read /proc/kallsyms (%s): kernel frames stay addresses",
-			 who, strerror(errno));
-	else if (ksyms_hidden(ss->ks))
-		log_warn("%s: /proc/kallsyms hides addresses (kptr_restrict): kernel frames stay addresses",
-			 who);
+	for (i = 0; i < MAX_USERS && ss->sh->users[i]; i++)
+		;
+	if (i == MAX_USERS) {
+		stack_syms_free(ss);
+		errno = EMFILE;
+		return NULL;
+	}
+	ss->sh->users[i] = ss;
 	return ss;
 }
 
@@ -62,13 +122,12 @@ void stack_syms_free(struct stack_syms *ss)
 {
 	if (!ss)
 		return;
-	for (size_t i = 0; ss->procs && i < ss->nslots; i++)
-		proc_syms_free(ss->procs[i].ps);
-	free(ss->procs);
+	for (int i = 0; ss->sh && i < MAX_USERS; i++)
+		if (ss->sh->users[i] == ss)
+			ss->sh->users[i] = NULL;
+	shared_put(ss->sh);
 	json_decref(ss->ustacks);
 	json_decref(ss->kstacks);
-	ksyms_free(ss->ks);
-	syms_cache_free(ss->cache);
 	free(ss);
 }
 
@@ -81,19 +140,19 @@ static struct proc_ent *slot(struct proc_ent *v, size_t nslots, pid_t pid)
 	return &v[i];
 }
 
-static int grow(struct stack_syms *ss)
+static int grow(struct syms_shared *sh)
 {
-	size_t n = ss->nslots * 2;
+	size_t n = sh->nslots * 2;
 	struct proc_ent *v = calloc(n, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < ss->nslots; i++)
-		if (ss->procs[i].pid)
-			*slot(v, n, ss->procs[i].pid) = ss->procs[i];
-	free(ss->procs);
-	ss->procs = v;
-	ss->nslots = n;
+	for (size_t i = 0; i < sh->nslots; i++)
+		if (sh->procs[i].pid)
+			*slot(v, n, sh->procs[i].pid) = sh->procs[i];
+	free(sh->procs);
+	sh->procs = v;
+	sh->nslots = n;
 	return 0;
 }
 
@@ -113,29 +172,33 @@ static void forget_stacks(struct stack_syms *ss, pid_t pid)
 
 int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh)
 {
+	struct syms_shared *sh = ss->sh;
 	struct proc_ent *e;
 	int err;
 
 	if (pid <= 0)
 		return -EINVAL;
-	if (ss->nprocs * 2 >= ss->nslots && grow(ss))
+	if (sh->nprocs * 2 >= sh->nslots && grow(sh))
 		return -ENOMEM;
-	e = slot(ss->procs, ss->nslots, pid);
+	e = slot(sh->procs, sh->nslots, pid);
 	if (e->pid && !refresh)
 		return 0;
 	if (e->pid) {
 		err = proc_syms_refresh(e->ps);
 		if (err)
 			return err;
-		forget_stacks(ss, pid);
+		/* its maps changed (exec): every user's cached stacks of it are stale */
+		for (int i = 0; i < MAX_USERS; i++)
+			if (sh->users[i])
+				forget_stacks(sh->users[i], pid);
 	} else {
-		struct proc_syms *ps = proc_syms_new(ss->cache, pid);
+		struct proc_syms *ps = proc_syms_new(sh->cache, pid);
 
 		if (!ps)
 			return -errno;
 		e->pid = pid;
 		e->ps = ps;
-		ss->nprocs++;
+		sh->nprocs++;
 	}
 	proc_syms_preload(e->ps);
 	return 0;
@@ -143,14 +206,15 @@ int stack_syms_capture(struct stack_syms *ss, pid_t pid, bool refresh)
 
 static struct proc_syms *proc_view(struct stack_syms *ss, pid_t pid)
 {
-	struct proc_ent *e = slot(ss->procs, ss->nslots, pid);
+	struct proc_ent *e = slot(ss->sh->procs, ss->sh->nslots, pid);
 
 	return e->pid ? e->ps : NULL;
 }
 
 void stack_syms_round(struct stack_syms *ss)
 {
-	ss->round++;
+	ss->rounds = true;
+	ss->sh->round++;
 }
 
 struct proc_syms *stack_syms_proc(struct stack_syms *ss, pid_t pid)
@@ -178,7 +242,8 @@ static json_t *frame_json(const struct sym_frame *f, bool kernel)
 
 static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ips, int n)
 {
-	struct proc_ent *e = slot(ss->procs, ss->nslots, pid);
+	struct syms_shared *sh = ss->sh;
+	struct proc_ent *e = slot(sh->procs, sh->nslots, pid);
 	struct proc_syms *ps = e->pid ? e->ps : NULL;
 	json_t *a = json_array();
 	struct sym_frame f;
@@ -190,9 +255,9 @@ static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ip
 	 * than the round, so a refresh in it shows every mapping they saw.
 	 * Without rounds (alloc), every time.
 	 */
-	for (int i = 0; ps && (!ss->round || e->round != ss->round) && i < n; i++)
+	for (int i = 0; ps && (!ss->rounds || e->round != sh->round) && i < n; i++)
 		if (!proc_syms_covers(ps, ips[i])) {
-			e->round = ss->round;
+			e->round = sh->round;
 			if (!proc_syms_refresh(ps))
 				proc_syms_preload(ps);
 			break;
@@ -217,7 +282,7 @@ static json_t *resolve_kernel(struct stack_syms *ss, const uint64_t *ips, int n)
 	struct sym_frame f;
 
 	for (int i = 0; i < n; i++) {
-		ksyms_resolve(ss->ks, ips[i], &f);
+		ksyms_resolve(ss->sh->ks, ips[i], &f);
 		ss->unnamed[f.status]++;
 		json_array_append_new(a, frame_json(&f, true));
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include "clock.h"
 #include "log.h"
 #include "unwind.h"
 
@@ -14,11 +15,21 @@
  * open (mapped), and libdwfl parses each file's CFI once per process.
  */
 #define UW_PROCS 256
+/*
+ * A process's files are opened again when its code runs outside them
+ * (dlopen): the first times at once (a program loads its plugins as it
+ * starts), then at most once a second (code outside every file, JIT,
+ * would otherwise reread its maps at every sample).
+ */
+#define UW_QUICK_LOADS 16
+#define UW_RELOAD_NS 1000000000ULL
 
 struct uw_proc {
 	pid_t pid;
 	Dwfl *dwfl;
 	const struct ustack_sample *cur;	/* the sample being unwound */
+	uint64_t loaded_ns;
+	unsigned int loads;	/* of this process */
 };
 
 struct unwinder {
@@ -195,6 +206,7 @@ static int report_files(Dwfl *dwfl, pid_t pid, const struct map_entry *m, int n)
 int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int n)
 {
 	struct uw_proc *p = find(u, pid);
+	unsigned int loads = p ? p->loads : 0;
 	int err = 0;
 
 	if (!p) {
@@ -220,6 +232,8 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
 		return err;
 	}
 	p->pid = pid;
+	p->loaded_ns = mono_ns();
+	p->loads = loads + 1;
 	return 0;
 }
 
@@ -235,13 +249,14 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 }
 
 int unwinder_unwind(struct unwinder *u, const struct ustack_sample *s, uint64_t *ips, int max,
-		    bool *complete)
+		    bool *complete, bool *stale)
 {
 	struct uw_proc *p = find(u, (pid_t)s->tgid);
 	struct uw_walk w = { ips, 0, max };
 	int rc;
 
 	*complete = false;
+	*stale = false;
 	if (max <= 0)
 		return -EINVAL;
 	if (!p)
@@ -250,9 +265,10 @@ int unwinder_unwind(struct unwinder *u, const struct ustack_sample *s, uint64_t 
 	/* 0: the outermost frame was reached; -1: stopped (no CFI, outside the copy) */
 	rc = dwfl_getthread_frames(p->dwfl, s->tid ? (pid_t)s->tid : p->pid, on_frame, &w);
 	p->cur = NULL;
-	if (rc < 0)
-		log_debug("unwind: pid %u: stopped after %d frames: %s", s->tgid, w.n, dwfl_errmsg(-1));
 	*complete = rc == 0 && w.n > 0;
+	/* stopped in no file we know: mapped since (dlopen) */
+	if (rc < 0 && w.n && !dwfl_addrmodule(p->dwfl, ips[w.n - 1]))
+		*stale = p->loads < UW_QUICK_LOADS || mono_ns() - p->loaded_ns > UW_RELOAD_NS;
 	if (!w.n) {
 		/* not even the sampled ip: keep it, as the frame-pointer walk does */
 		ips[0] = s->regs[CPU_DWARF_REG_IP];

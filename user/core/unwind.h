@@ -33,9 +33,11 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
 /*
  * Unwind sample s into ips (leaf first, at most max): the number of
  * frames (at least the sampled ip), *complete when the unwind reached the
- * outermost frame. -ENOENT when the process was never loaded.
+ * outermost frame. *stale when it stopped in code outside every file
+ * loaded for the process (its maps grew, dlopen): load it again and
+ * retry; said at once for the first loads, then at most once a second. -ENOENT when the process was never loaded.
  */
 int unwinder_unwind(struct unwinder *u, const struct ustack_sample *s, uint64_t *ips, int max,
-		    bool *complete);
+		    bool *complete, bool *stale);
 
 #endif

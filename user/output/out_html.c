@@ -181,13 +181,108 @@ static double xlog(uint64_t v)
 	return log2(v ? (double)v : 0.5);
 }
 
+/* Where a histogram chart draws: value axis log2 from x0 over span octaves. */
+struct hplot {
+	double x0, span, pw, ph;
+};
+
+static double xpos(const struct hplot *pl, double lv)
+{
+	return PLOT_L + (lv - pl->x0) / pl->span * pl->pw;
+}
+
+/*
+ * Count axis, log: a bucket of 3 samples in the tail stays visible next to
+ * one of 30000; grid lines at powers of ten up to the peak. Value axis:
+ * powers of ten inside the range.
+ */
+static void hist_grid(FILE *out, const struct hplot *pl, uint64_t peak, const char *unit)
+{
+	char a[24];
+
+	for (uint64_t g = 1; g <= peak; g *= 10) {
+		double y = PLOT_T + pl->ph - pl->ph * log1p((double)g) / log1p((double)peak);
+
+		fprintf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
+			PLOT_L, PLOT_L + pl->pw, y, y);
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%" PRIu64 "</text>",
+			PLOT_L - 4, y + 4, g);
+		if (g > UINT64_MAX / 10)
+			break;
+	}
+	for (double d = 0; d < 20; d++) {
+		uint64_t v = (uint64_t)pow(10, d);
+		double lv = log2((double)v), x;
+
+		if (lv < pl->x0 || lv > pl->x0 + pl->span)
+			continue;
+		x = xpos(pl, lv);
+		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
+			x, x, PLOT_T, PLOT_T + pl->ph);
+		/* a tick near an edge keeps its label inside the chart */
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
+			x, PLOT_T + pl->ph + 14, x > SVG_W - 30 ? "end" : x < 30 ? "start" : "middle",
+			fmt_unit(v, unit, a, sizeof(a)));
+	}
+}
+
+/* One bar per non-empty bucket, its range and count as a tooltip. */
+static void hist_bars(FILE *out, const struct hplot *pl, const struct hist *h, int first,
+		      int last, uint64_t peak, const char *unit)
+{
+	char a[24], b[24];
+
+	for (int i = first; i <= last; i++) {
+		double bx0, bx1, bh;
+
+		if (!h->slots[i])
+			continue;
+		bx0 = xpos(pl, xlog(hist_slot_lo(i)));
+		bx1 = i == HIST_SLOTS - 1 ? xpos(pl, xlog(hist_slot_lo(i)) + 1) :
+					    xpos(pl, xlog(hist_slot_hi(i)));
+		bh = pl->ph * log1p((double)h->slots[i]) / log1p((double)peak);
+		if (bh < 1)
+			bh = 1;
+		fprintf(out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
+			bx0, PLOT_T + pl->ph - bh, bx1 - bx0 > 0.6 ? bx1 - bx0 - 0.3 : 0.3, bh);
+		fprintf(out, "<title>%s .. %s: %" PRIu64 "</title></rect>",
+			fmt_unit(hist_slot_lo(i), unit, a, sizeof(a)),
+			i == HIST_SLOTS - 1 ? "more" : fmt_unit(hist_slot_hi(i), unit, b, sizeof(b)),
+			(uint64_t)h->slots[i]);
+	}
+}
+
+/* Dashed p50 and p99 lines with their values. */
+static void hist_percentile_marks(FILE *out, const struct hplot *pl, const struct hist *h,
+				  const char *unit)
+{
+	char a[24];
+
+	for (int m = 0; m < 2; m++) {
+		uint64_t v = hist_percentile(h, m ? 0.99 : 0.50);
+		double x = xpos(pl, xlog(v));
+
+		if (x < PLOT_L || x > PLOT_L + pl->pw)
+			continue;
+		fprintf(out, "<line class=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
+			m ? "p99" : "p50", x, x, PLOT_T, PLOT_T + pl->ph);
+		/*
+		 * p50 label inside the plot, p99 above it: close values must
+		 * not overlap; near the right edge a label reads leftwards
+		 */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s %s</text>",
+			x > SVG_W - 100 ? x - 3 : x + 3, m ? PLOT_T - 3 : PLOT_T + 10,
+			x > SVG_W - 100 ? "end" : "start", m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
+	}
+}
+
 int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 {
+	struct hplot pl = { .pw = SVG_W - PLOT_L - 10, .ph = SVG_H - PLOT_T - PLOT_B };
 	struct hist h;
 	int first = -1, last = -1;
-	uint64_t peak = 0, p50, p99;
-	double x0, x1, span, pw = SVG_W - PLOT_L - 10, ph = SVG_H - PLOT_T - PLOT_B;
-	char a[24], b[24];
+	uint64_t peak = 0;
+	double x1;
 
 	if (hist_from_json(hj, unit, &h))
 		return -EINVAL;
@@ -206,84 +301,19 @@ int html_hist_svg(FILE *out, const json_t *hj, const char *unit)
 		fprintf(out, "<text x=\"%d\" y=\"%d\">no samples</text></svg>\n", SVG_W / 2 - 30, SVG_H / 2);
 		return 0;
 	}
-	x0 = xlog(hist_slot_lo(first));
+	pl.x0 = floor(xlog(hist_slot_lo(first)));
 	/* the open last slot is drawn one octave wide */
-	x1 = last == HIST_SLOTS - 1 ? xlog(hist_slot_lo(last)) + 1 : xlog(hist_slot_hi(last));
-	x0 = floor(x0);
-	x1 = ceil(x1);
-	if (x1 - x0 < 3)
-		x1 = x0 + 3;
-	span = x1 - x0;
-#define XPOS(lv) (PLOT_L + ((lv) - x0) / span * pw)
-	/*
-	 * count axis, log: a bucket of 3 samples in the tail stays visible
-	 * next to one of 30000; grid lines at powers of ten up to the peak
-	 */
-	for (uint64_t g = 1; g <= peak; g *= 10) {
-		double y = PLOT_T + ph - ph * log1p((double)g) / log1p((double)peak);
-
-		fprintf(out, "<line class=\"grid\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
-			PLOT_L, PLOT_L + pw, y, y);
-		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%" PRIu64 "</text>",
-			PLOT_L - 4, y + 4, g);
-		if (g > UINT64_MAX / 10)
-			break;
-	}
-	/* value axis: powers of ten inside the range */
-	for (double d = 0; d < 20; d++) {
-		uint64_t v = (uint64_t)pow(10, d);
-		double lv = log2((double)v), x;
-
-		if (lv < x0 || lv > x1)
-			continue;
-		x = XPOS(lv);
-		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
-			x, x, PLOT_T, PLOT_T + ph);
-		/* a tick near an edge keeps its label inside the chart */
-		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
-			x, PLOT_T + ph + 14, x > SVG_W - 30 ? "end" : x < 30 ? "start" : "middle",
-			fmt_unit(v, unit, a, sizeof(a)));
-	}
-	for (int i = first; i <= last; i++) {
-		double bx0, bx1, bh;
-
-		if (!h.slots[i])
-			continue;
-		bx0 = XPOS(xlog(hist_slot_lo(i)));
-		bx1 = i == HIST_SLOTS - 1 ? XPOS(xlog(hist_slot_lo(i)) + 1) : XPOS(xlog(hist_slot_hi(i)));
-		bh = ph * log1p((double)h.slots[i]) / log1p((double)peak);
-		if (bh < 1)
-			bh = 1;
-		fprintf(out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
-			bx0, PLOT_T + ph - bh, bx1 - bx0 > 0.6 ? bx1 - bx0 - 0.3 : 0.3, bh);
-		fprintf(out, "<title>%s .. %s: %" PRIu64 "</title></rect>",
-			fmt_unit(hist_slot_lo(i), unit, a, sizeof(a)),
-			i == HIST_SLOTS - 1 ? "more" : fmt_unit(hist_slot_hi(i), unit, b, sizeof(b)),
-			(uint64_t)h.slots[i]);
-	}
-	p50 = hist_percentile(&h, 0.50);
-	p99 = hist_percentile(&h, 0.99);
-	for (int m = 0; m < 2; m++) {
-		uint64_t v = m ? p99 : p50;
-		double x = XPOS(xlog(v));
-
-		if (x < PLOT_L || x > PLOT_L + pw)
-			continue;
-		fprintf(out, "<line class=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.1f\"/>",
-			m ? "p99" : "p50", x, x, PLOT_T, PLOT_T + ph);
-		/*
-		 * p50 label inside the plot, p99 above it: close values must
-		 * not overlap; near the right edge a label reads leftwards
-		 */
-		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s %s</text>",
-			x > SVG_W - 100 ? x - 3 : x + 3, m ? PLOT_T - 3 : PLOT_T + 10,
-			x > SVG_W - 100 ? "end" : "start", m ? "p99" : "p50", fmt_unit(v, unit, a, sizeof(a)));
-	}
+	x1 = ceil(last == HIST_SLOTS - 1 ? xlog(hist_slot_lo(last)) + 1 : xlog(hist_slot_hi(last)));
+	if (x1 - pl.x0 < 3)
+		x1 = pl.x0 + 3;
+	pl.span = x1 - pl.x0;
+	hist_grid(out, &pl, peak, unit);
+	hist_bars(out, &pl, &h, first, last, peak, unit);
+	hist_percentile_marks(out, &pl, &h, unit);
 	fprintf(out, "<line class=\"axis\" x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
-		PLOT_L, PLOT_L + pw, PLOT_T + ph, PLOT_T + ph);
+		PLOT_L, PLOT_L + pl.pw, PLOT_T + pl.ph, PLOT_T + pl.ph);
 	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s (log scale); bars: samples per bucket (log scale)</text>",
-		PLOT_L + pw / 2, SVG_H - 4, strcmp(unit, "ns") ? "size" : "latency");
-#undef XPOS
+		PLOT_L + pl.pw / 2, SVG_H - 4, strcmp(unit, "ns") ? "size" : "latency");
 	fputs("</svg>\n", out);
 	return 0;
 }

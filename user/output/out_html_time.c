@@ -75,95 +75,102 @@ static const json_t *interval_dist(const json_t *iv, const char *col, const char
 					       "dists"), key);
 }
 
-int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const char *key,
-		     const json_t *outliers, uint64_t duration_ns)
+/* A heat map's frame: its latency rows, busiest cell, time span and geometry. */
+struct heat {
+	int lo_row, hi_row;
+	uint64_t peak, dur;
+	double pw, y0;
+};
+
+/* An interval's samples of col's key per power-of-two row; -EINVAL without that distribution. */
+static int interval_octaves(const json_t *iv, const char *col, const char *key,
+			    uint64_t cells[MAX_ROWS])
 {
-	uint64_t cells[MAX_ROWS], peak = 0, dur = duration_ns;
-	int lo_row = MAX_ROWS, hi_row = -1, rows;
-	double pw = TW - TL - TR, ph, y0;
+	struct hist h;
+
+	if (hist_from_json(interval_dist(iv, col, key), "ns", &h))
+		return -EINVAL;
+	memset(cells, 0, MAX_ROWS * sizeof(cells[0]));
+	for (int s = 0; s < HIST_SLOTS; s++)
+		if (octave(hist_slot_lo(s)) < MAX_ROWS)
+			cells[octave(hist_slot_lo(s))] += h.slots[s];
+	return 0;
+}
+
+/* The rows any interval (or outlier) reaches, and the busiest cell. */
+static void heat_extent(struct heat *hm, const json_t *intervals, const json_t *outliers,
+			const char *col, const char *key)
+{
+	uint64_t cells[MAX_ROWS];
 	const json_t *iv, *o;
-	char colour[16], a[24], b[24];
-	size_t i, n = json_array_size(intervals);
+	size_t i;
 
-	if (n && json_u64(json_array_get(intervals, n - 1), "end_ns") > dur)
-		dur = json_u64(json_array_get(intervals, n - 1), "end_ns");
-	/* the rows any interval (or outlier) reaches, and the busiest cell */
+	hm->lo_row = MAX_ROWS;
+	hm->hi_row = -1;
+	hm->peak = 0;
 	json_array_foreach(intervals, i, iv) {
-		struct hist h;
-
-		if (hist_from_json(interval_dist(iv, col, key), "ns", &h))
+		if (interval_octaves(iv, col, key, cells))
 			continue;
-		memset(cells, 0, sizeof(cells));
-		for (int s = 0; s < HIST_SLOTS; s++) {
-			int r = octave(hist_slot_lo(s));
-
-			if (!h.slots[s] || r >= MAX_ROWS)
+		for (int r = 0; r < MAX_ROWS; r++) {
+			if (!cells[r])
 				continue;
-			cells[r] += h.slots[s];
-			if (r < lo_row)
-				lo_row = r;
-			if (r > hi_row)
-				hi_row = r;
+			if (r < hm->lo_row)
+				hm->lo_row = r;
+			if (r > hm->hi_row)
+				hm->hi_row = r;
+			if (cells[r] > hm->peak)
+				hm->peak = cells[r];
 		}
-		for (int r = 0; r < MAX_ROWS; r++)
-			if (cells[r] > peak)
-				peak = cells[r];
 	}
 	json_array_foreach(outliers, i, o) {
 		int r = octave(json_u64(o, "latency_ns"));
 
 		if (!json_object_get(o, "time_ns") || r >= MAX_ROWS)
 			continue;
-		if (r < lo_row)
-			lo_row = r;
-		if (r > hi_row)
-			hi_row = r;
+		if (r < hm->lo_row)
+			hm->lo_row = r;
+		if (r > hm->hi_row)
+			hm->hi_row = r;
 	}
-	if (hi_row < 0 || !dur)
-		return -ENODATA;
-	rows = hi_row - lo_row + 1;
-	ph = rows * ROW_H;
-	y0 = TT + ph;	/* bottom of the lowest row */
-	fprintf(out, "<svg class=\"heatmap\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" data-collector=\"",
-		TW, y0 + TB, TW, y0 + TB);
-	html_escape(out, col);
-	fputs("\" data-key=\"", out);
-	html_escape(out, key);
-	fputs("\">", out);
-	/* latency axis: every other power of two, labelled by its lower bound */
-	for (int r = lo_row; r <= hi_row + 1; r++) {
-		double y = y0 - (r - lo_row) * ROW_H;
+}
 
-		if ((r - lo_row) % 2 && r != hi_row + 1)
-			continue;
-		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", TL - 4, y + 4,
-			fmt_ns(octave_lo(r), a, sizeof(a)));
-	}
-	time_axis(out, TL, pw, y0, dur);
+/* One cell per interval and row with samples, coloured by count (log). */
+static void heat_cells(FILE *out, const struct heat *hm, const json_t *intervals,
+		       const char *col, const char *key)
+{
+	uint64_t cells[MAX_ROWS];
+	char colour[16], a[24], b[24];
+	const json_t *iv;
+	size_t i;
+
 	json_array_foreach(intervals, i, iv) {
 		uint64_t t0 = json_u64(iv, "start_ns"), t1 = json_u64(iv, "end_ns");
-		double x0 = TL + (double)t0 / dur * pw, x1 = TL + (double)t1 / dur * pw;
-		struct hist h;
+		double x0 = TL + (double)t0 / hm->dur * hm->pw, x1 = TL + (double)t1 / hm->dur * hm->pw;
 
-		if (hist_from_json(interval_dist(iv, col, key), "ns", &h))
+		if (interval_octaves(iv, col, key, cells))
 			continue;
-		memset(cells, 0, sizeof(cells));
-		for (int s = 0; s < HIST_SLOTS; s++)
-			if (octave(hist_slot_lo(s)) < MAX_ROWS)
-				cells[octave(hist_slot_lo(s))] += h.slots[s];
-		for (int r = lo_row; r <= hi_row; r++) {
+		for (int r = hm->lo_row; r <= hm->hi_row; r++) {
 			if (!cells[r])
 				continue;
-			heat_colour(log1p((double)cells[r]) / log1p((double)peak), colour, sizeof(colour));
+			heat_colour(log1p((double)cells[r]) / log1p((double)hm->peak), colour,
+				    sizeof(colour));
 			fprintf(out, "<rect class=\"hm\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
 				"data-t0=\"%" PRIu64 "\" data-t1=\"%" PRIu64 "\" data-lo=\"%" PRIu64 "\" data-n=\"%" PRIu64 "\">",
-				x0, y0 - (r - lo_row + 1) * ROW_H, x1 - x0 > 0.5 ? x1 - x0 : 0.5, ROW_H, colour,
-				t0, t1, octave_lo(r), cells[r]);
+				x0, hm->y0 - (r - hm->lo_row + 1) * ROW_H, x1 - x0 > 0.5 ? x1 - x0 : 0.5, ROW_H,
+				colour, t0, t1, octave_lo(r), cells[r]);
 			fprintf(out, "<title>%.1f-%.1f s, %s .. %s: %" PRIu64 "</title></rect>", t0 / 1e9, t1 / 1e9,
 				fmt_ns(octave_lo(r), a, sizeof(a)), fmt_ns(octave_lo(r + 1), b, sizeof(b)), cells[r]);
 		}
 	}
-	/* outliers where and when they happened */
+}
+
+/* Outliers where and when they happened, with who ran instead. */
+static void heat_outliers(FILE *out, const struct heat *hm, const json_t *outliers)
+{
+	const json_t *o;
+	char a[24];
+	size_t i;
+
 	json_array_foreach(outliers, i, o) {
 		uint64_t t = json_u64(o, "time_ns"), v = json_u64(o, "latency_ns");
 		int r = octave(v);
@@ -171,8 +178,8 @@ int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const 
 
 		if (!json_object_get(o, "time_ns") || r >= MAX_ROWS)
 			continue;
-		x = TL + (double)(t < dur ? t : dur) / dur * pw;
-		y = y0 - (r - lo_row + 0.5) * ROW_H;
+		x = TL + (double)(t < hm->dur ? t : hm->dur) / hm->dur * hm->pw;
+		y = hm->y0 - (r - hm->lo_row + 0.5) * ROW_H;
 		fprintf(out, "<circle class=\"outlier\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" data-t=\"%" PRIu64
 			"\" data-v=\"%" PRIu64 "\"><title>%s at %.2f s: ", x, y, t, v,
 			fmt_ns(v, a, sizeof(a)), t / 1e9);
@@ -185,6 +192,39 @@ int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const 
 		}
 		fputs("</title></circle>", out);
 	}
+}
+
+int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const char *key,
+		     const json_t *outliers, uint64_t duration_ns)
+{
+	struct heat hm = { .dur = duration_ns, .pw = TW - TL - TR };
+	size_t n = json_array_size(intervals);
+	char colour[16], a[24];
+
+	if (n && json_u64(json_array_get(intervals, n - 1), "end_ns") > hm.dur)
+		hm.dur = json_u64(json_array_get(intervals, n - 1), "end_ns");
+	heat_extent(&hm, intervals, outliers, col, key);
+	if (hm.hi_row < 0 || !hm.dur)
+		return -ENODATA;
+	hm.y0 = TT + (hm.hi_row - hm.lo_row + 1) * ROW_H;	/* bottom of the lowest row */
+	fprintf(out, "<svg class=\"heatmap\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\" data-collector=\"",
+		TW, hm.y0 + TB, TW, hm.y0 + TB);
+	html_escape(out, col);
+	fputs("\" data-key=\"", out);
+	html_escape(out, key);
+	fputs("\">", out);
+	/* latency axis: every other power of two, labelled by its lower bound */
+	for (int r = hm.lo_row; r <= hm.hi_row + 1; r++) {
+		double y = hm.y0 - (r - hm.lo_row) * ROW_H;
+
+		if ((r - hm.lo_row) % 2 && r != hm.hi_row + 1)
+			continue;
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", TL - 4, y + 4,
+			fmt_ns(octave_lo(r), a, sizeof(a)));
+	}
+	time_axis(out, TL, hm.pw, hm.y0, hm.dur);
+	heat_cells(out, &hm, intervals, col, key);
+	heat_outliers(out, &hm, outliers);
 	/* colour key */
 	for (int k = 0; k < 5; k++) {
 		heat_colour(k / 4.0, colour, sizeof(colour));
@@ -192,9 +232,9 @@ int html_heatmap_svg(FILE *out, const json_t *intervals, const char *col, const 
 			TW - TR + 8.0, TT + k * 12, colour);
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">1</text><text x=\"%d\" y=\"%d\">%" PRIu64 "</text>",
-		TW - TR + 24, TT + 9, TW - TR + 24, TT + 57, peak);
+		TW - TR + 24, TT + 9, TW - TR + 24, TT + 57, hm.peak);
 	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time; rows: latency (powers of two); "
-		"colour: samples (log); dots: outliers</text>", TL + pw / 2, y0 + TB - 4);
+		"colour: samples (log); dots: outliers</text>", TL + hm.pw / 2, hm.y0 + TB - 4);
 	fputs("</svg>\n", out);
 	return 0;
 }

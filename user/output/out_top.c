@@ -196,48 +196,35 @@ static bool is_self(const json_t *row, const struct top_opts *o)
 	return !strcmp(json_string_value(json_object_get(row, "comm")) ?: "", "disco");
 }
 
-static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, double secs,
-		       const struct top_opts *o)
+/*
+ * Each row's last interval (cur minus its own row in prev) of its
+ * distribution dkey into w, without disco (counted in *hidden) and rows
+ * the name filter leaves out; returns how many.
+ */
+static size_t interval_rows(json_t *cur, json_t *prev, const char *dkey, const char *unit,
+			    const struct top_opts *o, struct worst *w, size_t *hidden)
 {
-	static const char *const heads[5] = { "count/s", "p50", "p99", "max", "total/s" };
-	/* the columns a narrow terminal keeps, in order: p99, count/s, max, p50, total */
-	static const int keep_order[5] = { 2, 0, 3, 1, 4 };
-	size_t n = json_array_size(cur), np = json_array_size(prev), m = 0, i, hidden = 0;
-	const char *dkey = NULL, *unit, *k;
-	char (*pids)[ID_LEN] = NULL, b[16];
-	struct worst *w = NULL;
-	json_t *v, *first = json_array_get(cur, 0);
-	static const int widths[5] = { 10, 9, 9, 9, 11 };
-	bool shown[5] = { false };
-	int id_w = 4, ncols, cols_w = 0, width = o->width > 0 ? o->width : 1000;
+	size_t n = json_array_size(cur), np = json_array_size(prev), m = 0;
+	char (*ids)[ID_LEN] = calloc(np ?: 1, sizeof(*ids));
 
-	json_object_foreach(first, k, v) {
-		if (hist_json_is_distribution(v)) {
-			dkey = k;
-			break;
-		}
-	}
-	if (!dkey || !(unit = hist_json_unit(json_object_get(first, dkey))))
-		return;
-	w = calloc(n ?: 1, sizeof(*w));
-	pids = calloc(np ?: 1, sizeof(*pids));
-	if (!w || !pids)
-		goto out;
-	for (i = 0; i < np; i++)
-		row_id(json_array_get(prev, i), pids[i], ID_LEN);
-	for (i = 0; i < n; i++) {
+	*hidden = 0;
+	if (!ids)
+		return 0;
+	for (size_t i = 0; i < np; i++)
+		row_id(json_array_get(prev, i), ids[i], ID_LEN);
+	for (size_t i = 0; i < n; i++) {
 		json_t *row = json_array_get(cur, i), *pd = NULL;
 		struct hist h;
 
 		row_id(row, w[m].id, ID_LEN);
 		if (!o->show_self && is_self(row, o)) {
-			hidden++;
+			(*hidden)++;
 			continue;
 		}
 		if (o->filter && *o->filter && !strstr(w[m].id, o->filter))
 			continue;
 		for (size_t j = 0; j < np; j++) {
-			if (!strcmp(pids[j], w[m].id)) {
+			if (!strcmp(ids[j], w[m].id)) {
 				pd = json_object_get(json_array_get(prev, j), dkey);
 				break;
 			}
@@ -251,36 +238,84 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 		w[m].max = h.max;
 		m++;
 	}
-	qsort_r(w, m, sizeof(*w), by_sort_key, (void *)&o->sort);
-	for (i = 0; i < m && i < (size_t)o->rows; i++)
+	free(ids);
+	return m;
+}
+
+static const int worst_widths[5] = { 10, 9, 9, 9, 11 };
+
+/*
+ * Drop whole columns until a row of the first `rows` fits o->width, then
+ * shorten the names: which columns show, and the width of the name column.
+ */
+static int fit_columns(const struct worst *w, size_t m, const struct top_opts *o, bool shown[5])
+{
+	/* the columns a narrow terminal keeps, in order: p99, count/s, max, p50, total */
+	static const int keep_order[5] = { 2, 0, 3, 1, 4 };
+	int id_w = 4, ncols, cols_w = 0, width = o->width > 0 ? o->width : 1000;
+
+	for (size_t i = 0; i < m && i < (size_t)o->rows; i++)
 		if ((int)strlen(w[i].id) > id_w)
 			id_w = (int)strlen(w[i].id);
-	/* drop whole columns until a row fits, then shorten the names */
 	for (ncols = 5; ncols > 1; ncols--) {
 		int need = 4 + id_w;
 
 		for (int c = 0; c < ncols; c++)
-			need += widths[keep_order[c]];
+			need += worst_widths[keep_order[c]];
 		if (need <= width)
 			break;
 	}
 	for (int c = 0; c < ncols; c++) {
 		shown[keep_order[c]] = true;
-		cols_w += widths[keep_order[c]];
+		cols_w += worst_widths[keep_order[c]];
 	}
 	if (4 + id_w + cols_w > width)
 		id_w = width - 4 - cols_w > 8 ? width - 4 - cols_w : 8;
-	/* the title in as many words as fit */
-	{
-		char t[3][192];
+	return id_w;
+}
 
-		snprintf(t[0], sizeof(t[0]), "  %s by %s, last interval, by %s%s%s", key, dkey,
-			 top_sort_names[o->sort], m ? "" : ": none", hidden ? " (disco hidden)" : "");
-		snprintf(t[1], sizeof(t[1]), "  %s, last interval, by %s%s", key, top_sort_names[o->sort],
-			 m ? "" : ": none");
-		snprintf(t[2], sizeof(t[2]), "  %.*s", width > 3 ? width - 2 : 1, key);
-		fprintf(out, "%s\n", (int)strlen(t[0]) <= width ? t[0] : (int)strlen(t[1]) <= width ? t[1] : t[2]);
+/* The title in as many words as fit. */
+static void worst_title(FILE *out, const char *key, const char *dkey, size_t m, size_t hidden,
+			const struct top_opts *o)
+{
+	int width = o->width > 0 ? o->width : 1000;
+	char t[3][192];
+
+	snprintf(t[0], sizeof(t[0]), "  %s by %s, last interval, by %s%s%s", key, dkey,
+		 top_sort_names[o->sort], m ? "" : ": none", hidden ? " (disco hidden)" : "");
+	snprintf(t[1], sizeof(t[1]), "  %s, last interval, by %s%s", key, top_sort_names[o->sort],
+		 m ? "" : ": none");
+	snprintf(t[2], sizeof(t[2]), "  %.*s", width > 3 ? width - 2 : 1, key);
+	fprintf(out, "%s\n", (int)strlen(t[0]) <= width ? t[0] : (int)strlen(t[1]) <= width ? t[1] : t[2]);
+}
+
+static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, double secs,
+		       const struct top_opts *o)
+{
+	static const char *const heads[5] = { "count/s", "p50", "p99", "max", "total/s" };
+	size_t n = json_array_size(cur), m, i, hidden;
+	const char *dkey = NULL, *unit, *k;
+	struct worst *w;
+	json_t *v, *first = json_array_get(cur, 0);
+	bool shown[5] = { false };
+	char b[16];
+	int id_w;
+
+	json_object_foreach(first, k, v) {
+		if (hist_json_is_distribution(v)) {
+			dkey = k;
+			break;
+		}
 	}
+	if (!dkey || !(unit = hist_json_unit(json_object_get(first, dkey))))
+		return;
+	w = calloc(n ?: 1, sizeof(*w));
+	if (!w)
+		return;
+	m = interval_rows(cur, prev, dkey, unit, o, w, &hidden);
+	qsort_r(w, m, sizeof(*w), by_sort_key, (void *)&o->sort);
+	id_w = fit_columns(w, m, o, shown);
+	worst_title(out, key, dkey, m, hidden, o);
 	if (m) {
 		fprintf(out, "    %-*s", id_w, "");
 		for (int c = 0; c < 5; c++)
@@ -301,9 +336,7 @@ static void worst_rows(FILE *out, const char *key, json_t *cur, json_t *prev, do
 				cell(out, o, c == 4 ? 10 : 8, fmt(vals[c], unit, b, 16), c == 4 ? 0 : vals[c], unit);
 		fputc('\n', out);
 	}
-out:
 	free(w);
-	free(pids);
 }
 
 /*
