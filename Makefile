@@ -212,8 +212,8 @@ man: disco
 # cannot finish must fail in one line that names it.
 KERNELS ?= 6.1 6.1-rt 6.12
 .PHONY: kernels-doc vmtest-failure
-vmtest: $(OUTPUT)/disco-static
-	@tests/vm/run.sh --disco $(OUTPUT)/disco-static --out $(OUTPUT)/vm --kernels "$(KERNELS)" \
+vmtest: $(OUTPUT)/disco-static $(PRELOAD_LIB)
+	@VMTEST_PRELOAD_LIB=$(CURDIR)/$(PRELOAD_LIB) tests/vm/run.sh --disco $(OUTPUT)/disco-static --out $(OUTPUT)/vm --kernels "$(KERNELS)" \
 		$(if $(KERNEL),--kernel $(KERNEL)) $(if $(MODULES),--modules $(MODULES))
 
 kernels-doc: vmtest
