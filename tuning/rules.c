@@ -1106,7 +1106,10 @@ static void cpu_wait_of(const struct tune_input *in, const struct proc_snap *t, 
 		*wait_pct = sub0(t->wait_ns, tb->wait_ns) * 100 / win;
 }
 
-/* Neighbours: who ran instead (outliers, and the CPUs pid waited on), and busy processes sharing CPUs. */
+/*
+ * Neighbours: who ran instead (outliers, and the CPUs pid waited on), and
+ * busy processes sharing its CPUs.
+ */
 static void find_neighbours(const struct tune_input *in, const struct proc_snap *t, pid_t pid,
 			    struct neighbours *nb, cpu_set_t *waited_on)
 {

@@ -27,6 +27,13 @@ assert_eq "tcp --ipv4" "$(jqv "$T/f.json" '.session.filters.collectors.tcp.ipv4'
 # only collectors that ran carry their options
 assert_eq "collectors with options" "$(jqv "$T/f.json" '.session.filters.collectors | keys | join(",")')" tcp
 
+# an option two collectors declare (--port: tcp and app) reaches both
+"$DISCO" record -e tcp,app -q -d 1 -p $pid --port 8080 -o "$T/b.data" || fail "record -e tcp,app --port failed"
+"$DISCO" report "$T/b.data" --format json > "$T/b.json" || fail "report json"
+assert_eq "--port given to" "$(jqv "$T/b.json" '.session.filters.collectors | keys | join(",")')" app,tcp
+assert_eq "app watched only --port" "$(jqv "$T/b.json" '.collectors.app.filters.ports | map(tostring) | join(",")')" 8080
+assert_eq "tcp's --port" "$(jqv "$T/b.json" '.session.filters.collectors.tcp.port | join(",")')" 8080
+
 # whole machine, no option: no filters line, an empty collectors object
 "$DISCO" record -e sched -q -d 1 -o "$T/n.data" || fail "plain record failed"
 "$DISCO" report "$T/n.data" > "$T/n.txt" || fail "report text"

@@ -1066,9 +1066,8 @@ static void expect_json_refused(char *text, const char *why)
 static void test_session_block_json_refuses_deep_and_many_items_naming_offset(void **state)
 {
 	struct session_block blk = { .type = BLK_STATE, .offset = 16 };
-	char err[256] = "";
+	char err[256] = "", *texts[2];
 	json_t *j;
-	char *t;
 
 	(void)state;
 	expect_json_refused(json_wrap("{\"a\":", "[", 100000, ""), "nested 100001 levels deep");
@@ -1080,25 +1079,21 @@ static void test_session_block_json_refuses_deep_and_many_items_naming_offset(vo
 	expect_json_refused(strdup("{\"a\":1,\"a\":2}"), "duplicate");
 
 	/* just under every budget parses */
-	t = json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2 - 2, "{}]}");
-	blk.data = (uint8_t *)t;
-	blk.len = strlen(t);
-	j = session_block_json(&blk, err, sizeof(err));
-	assert_non_null(j);
-	json_decref(j);
-	free(t);
-	t = json_wrap("{\"a\":", "[", SESSION_MAX_JSON_DEPTH - 1, "");
-	t = realloc(t, strlen(t) + SESSION_MAX_JSON_DEPTH + 1);
-	assert_non_null(t);
+	texts[0] = json_wrap("{\"a\":[", "{},", SESSION_MAX_JSON_ITEMS / 2 - 2, "{}]}");
+	texts[1] = json_wrap("{\"a\":", "[", SESSION_MAX_JSON_DEPTH - 1, "");
+	texts[1] = realloc(texts[1], strlen(texts[1]) + SESSION_MAX_JSON_DEPTH + 1);
+	assert_non_null(texts[1]);
 	for (int i = 1; i < SESSION_MAX_JSON_DEPTH; i++)
-		strcat(t, "]");
-	strcat(t, "}");
-	blk.data = (uint8_t *)t;
-	blk.len = strlen(t);
-	j = session_block_json(&blk, err, sizeof(err));
-	assert_non_null(j);
-	json_decref(j);
-	free(t);
+		strcat(texts[1], "]");
+	strcat(texts[1], "}");
+	for (int i = 0; i < 2; i++) {
+		blk.data = (uint8_t *)texts[i];
+		blk.len = strlen(texts[i]);
+		j = session_block_json(&blk, err, sizeof(err));
+		assert_non_null(j);
+		json_decref(j);
+		free(texts[i]);
+	}
 }
 
 /*

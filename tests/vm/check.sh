@@ -63,6 +63,15 @@ else
 	bad "disco check --json did not produce disco.check/1 JSON (rc $(rc_of check))"
 	show_err check
 fi
+# alloc's two user-space paths: the preload library beside disco, and libc uprobes
+for pair in record-alloc:preload record-alloc-libc:libc-uprobes; do
+	sec=${pair%%:*} want=${pair#*:}
+	[ -e "$res/$sec-report" ] || continue
+	got=$(jq -r '.collectors.alloc.targets[0].method // "none"' "$res/$sec-report" 2>/dev/null)
+	[ "$got" = "$want" ] && ok "$sec: alloc target probed by $got" ||
+		bad "$sec: alloc target probed by ${got:-none}, expected $want"
+done
+
 for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac
 done

@@ -13,7 +13,8 @@ const struct bench_workload bench_workloads[] = {
 	  "sched_unpinned, sched_pinned: two threads ping-pong one byte over\n"
 	  "pipes, free to migrate / both pinned to one CPU (ops = round trips)",
 	  &bench_sched_runner,
-	  { { "sched_unpinned", "round_trip", 0 }, { "sched_pinned", "round_trip", 1 /* pinned */ } } },
+	  { { "sched_unpinned", "round_trip", 0 },
+	    { "sched_pinned", "round_trip", 1 /* pinned */ } } },
 	{ "io", "bio", "disks", "latency",
 	  "io_randread, io_randwrite: O_DIRECT 4 KiB random reads / writes on\n"
 	  "a pre-written file in DIR (or on DEV); tmpfs is refused, it has no\n"

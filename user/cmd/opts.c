@@ -122,6 +122,38 @@ static bool in_rows(const struct opt *rows, int key)
 	return false;
 }
 
+static bool col_option_seen(const char *const *cname, size_t nc, const char *name)
+{
+	for (size_t i = 0; i < nc; i++)
+		if (!strcmp(cname[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * A collector option goes to every collector that declares the name:
+ * `--port 8080` filters tcp's connections and app's servers alike, and
+ * each collector keeps it among its own filters.
+ */
+static int set_collector_option(struct record_args *ra, const struct collector *const *owner,
+				const char *const *cname, size_t nc, const char *name,
+				const char *arg, char *m, size_t ml)
+{
+	for (size_t i = 0; i < nc; i++) {
+		const struct collector *col = owner[i];
+		void *cctx;
+
+		if (strcmp(cname[i], name))
+			continue;
+		cctx = ra ? rec_opts_col(&ra->o, (size_t)collector_index(col)) : NULL;
+		if (!cctx || !col->set_option || col->set_option(cctx, name, arg))
+			return opt_fail(m, ml, "bad value for --%s: '%s'", name, arg ?: "");
+		if (rec_opts_given(&ra->o, col, name, arg))
+			return opt_fail(m, ml, "out of memory");
+	}
+	return EXIT_OK;
+}
+
 int opts_parse_quiet(const struct opt_cmd *c, int argc, char **argv, struct common_opts *co,
 		     struct record_args *ra, void *ctx, int *first)
 {
@@ -149,11 +181,13 @@ int opts_parse_quiet(const struct opt_cmd *c, int argc, char **argv, struct comm
 		for (const struct col_option *o = collectors[i]->options; o && o->name; o++) {
 			struct opt r = { o->name, 0, o->has_arg ? "ARG" : NULL, o->help };
 
-			if (n == MAX_ROWS)
+			if (n == MAX_ROWS || nc == MAX_ROWS)
 				break;
 			owner[nc] = collectors[i];
 			cname[nc] = o->name;
-			add_row(lo, &n, shorts, &ns, &r, OPT_COLLECTOR + (int)nc);
+			/* a name several collectors take (--port) is one getopt row */
+			if (!col_option_seen(cname, nc, o->name))
+				add_row(lo, &n, shorts, &ns, &r, OPT_COLLECTOR + (int)nc);
 			nc++;
 		}
 	}
@@ -177,15 +211,8 @@ int opts_parse_quiet(const struct opt_cmd *c, int argc, char **argv, struct comm
 		} else if (c->colopts && ra && in_rows(record_run_rows, opt)) {
 			rc = record_run_set(ra, opt, optarg, m, ml);
 		} else if (opt >= OPT_COLLECTOR && opt < OPT_COLLECTOR + (int)nc) {
-			const struct collector *col = owner[opt - OPT_COLLECTOR];
-			void *cctx = ra ? rec_opts_col(&ra->o, (size_t)collector_index(col)) : NULL;
-
-			if (!cctx || !col->set_option ||
-			    col->set_option(cctx, cname[opt - OPT_COLLECTOR], optarg))
-				rc = opt_fail(m, ml, "bad value for --%s: '%s'",
-					       cname[opt - OPT_COLLECTOR], optarg ?: "");
-			else if (rec_opts_given(&ra->o, col, cname[opt - OPT_COLLECTOR], optarg))
-				rc = opt_fail(m, ml, "out of memory");
+			rc = set_collector_option(ra, owner, cname, nc,
+						  cname[opt - OPT_COLLECTOR], optarg, m, ml);
 		} else {
 			rc = c->set ? c->set(ctx, opt, optarg, m, ml) : opt_fail(m, ml, "unknown option");
 		}

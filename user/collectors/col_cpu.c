@@ -403,6 +403,7 @@ static json_t *cpu_collect(struct col_run *run)
 
 	percpu_counters_read(bpf_map__fd(skel->maps.counters), CPU_NCOUNTERS, c);
 	stack_syms_round(p->ss);
+	unwinder_prune(p->uw);
 	n = rows_read(p, cfd, &rows);
 	if (n)
 		qsort(rows, n, sizeof(*rows), by_count_desc);

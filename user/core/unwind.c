@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
@@ -12,9 +13,10 @@
 
 /*
  * Processes kept; the oldest is replaced past that. Each holds its files
- * open (mapped), and libdwfl parses each file's CFI once per process.
+ * open (mapped: their pages read count in the recorder's RSS, 1-2 MiB a
+ * process), and libdwfl parses each file's CFI once per process.
  */
-#define UW_PROCS 256
+#define UW_PROCS 64
 /*
  * A process's files are opened again when its code runs outside them
  * (dlopen): the first times at once (a program loads its plugins as it
@@ -235,6 +237,13 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
 	p->loaded_ns = mono_ns();
 	p->loads = loads + 1;
 	return 0;
+}
+
+void unwinder_prune(struct unwinder *u)
+{
+	for (int i = 0; u && i < UW_PROCS; i++)
+		if (u->procs[i].pid && kill(u->procs[i].pid, 0) && errno == ESRCH)
+			proc_clear(&u->procs[i]);
 }
 
 static int on_frame(Dwfl_Frame *state, void *arg)

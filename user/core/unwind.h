@@ -31,6 +31,12 @@ bool unwinder_available(void);
 int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int n);
 
 /*
+ * Close the files of processes that have exited (their samples still in
+ * the ring load them again, by path, if they need to).
+ */
+void unwinder_prune(struct unwinder *u);
+
+/*
  * Unwind sample s into ips (leaf first, at most max): the number of
  * frames (at least the sampled ip), *complete when the unwind reached the
  * outermost frame. *stale when it stopped in code outside every file
