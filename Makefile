@@ -328,11 +328,11 @@ FUZZ_LIB := $(OUTPUT)/fuzz/libdisco-fuzz.a
 $(FUZZ_LIB): $(FUZZ_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard tests/fuzz/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 # turns recorded sessions into fuzz_report's plain-form seeds
-$(OUTPUT)/fuzz/fuzz_report_seed: tests/fuzz/fuzz_report.c $(FUZZ_LIB)
+$(OUTPUT)/fuzz/fuzz_report_seed: tests/fuzz/fuzz_report.c $(FUZZ_LIB) $(wildcard tests/fuzz/*.h)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_REPORT_SEEDS $< $(FUZZ_LIB) $(LDLIBS) -o $@
 fuzz-build: $(FUZZ_BINS) $(OUTPUT)/fuzz/fuzz_report_seed

@@ -698,8 +698,7 @@ struct open_walk {
  * through its address, which the slot holds only while it is open (a
  * missed close leaves a stale one: its state then decides).
  */
-static __always_inline long open_one(struct bpf_map *map, const void *key,
-		     struct sock_info *si, struct open_walk *w)
+static __always_inline long open_one(struct sock_info *si, struct open_walk *w)
 {
 	const struct sock *sk = (const struct sock *)si->sk;
 	__u16 family, lport, rport;
@@ -711,7 +710,9 @@ static __always_inline long open_one(struct bpf_map *map, const void *key,
 		return 0;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (state <= 0 || state == TCP_CLOSE || state >= TCP_LISTEN ||
+	/* live: not closed, not a listener, no request or timewait socket */
+	if (state <= 0 || state == TCP_CLOSE || state == TCP_LISTEN ||
+	    state == TCP_TIME_WAIT || state > TCP_CLOSING ||
 	    !family_ok(family) || get_sk_protocol(sk, false) != IPPROTO_TCP)
 		return 0;
 	lport = si->lport;
@@ -727,13 +728,13 @@ static __always_inline long open_one(struct bpf_map *map, const void *key,
 static long open_slot(struct bpf_map *map, __u32 *key, struct sock_info *si,
 		      struct open_walk *w)
 {
-	return open_one(map, key, si, w);
+	return open_one(si, w);
 }
 
 static long open_hashed(struct bpf_map *map, __u64 *key, struct sock_info *si,
 			struct open_walk *w)
 {
-	return open_one(map, key, si, w);
+	return open_one(si, w);
 }
 
 /*

@@ -25,18 +25,7 @@
 #include "out_prom.h"
 #include "report.h"
 #include "session.h"
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "fuzz_le.h"
 
 #ifndef FUZZ_REPORT_SEEDS
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "session.h"
+#include "fuzz_le.h"
 
 #include <zlib.h>
 
@@ -57,18 +58,6 @@ static void read_all(const uint8_t *data, size_t size)
 	if (ret == 0 && session_truncated(r) && session_good_bytes(r) >= size)
 		abort();
 	session_reader_free(r);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-	       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 /*

@@ -6,6 +6,7 @@
 # integration test keeps its file), short system-wide sessions of sched,
 # system, cpu and offcpu, and the committed version 1 file; fuzz_session
 # reads them as they are, fuzz_report in plain form (fuzz_report_seed).
+# fuzz_journal gets the journal of a tune --apply on the fixture tree.
 # Files the fuzzer adds go to OUTPUT/fuzz/corpus/NAME, kept between runs.
 # Prints, per target, executions and the corpus it ended with; a crash,
 # a sanitizer report or a leak fails the run (the input is kept as
@@ -23,22 +24,33 @@ if [ "$(id -u)" = 0 ]; then
 	KEEP_SESSION=$PWD/$seeds/session/all.data bash tests/integration/test_all_collectors_every_format.sh ||
 		echo "fuzz: the all-collectors session failed; seeding without it" >&2
 	for c in sched system cpu offcpu; do
-		./disco record -e "$c" -a -q -d 1 -o "$seeds/session/$c.data" > /dev/null ||
+		./disco record -e "$c" -q -d 1 -o "$seeds/session/$c.data" > /dev/null ||
 			echo "fuzz: no $c seed session" >&2
 	done
 else
 	echo "fuzz: not root: no recorded seeds, the committed session only" >&2
 fi
 cp tests/data/session/v1-all.session tests/data/session/v2-cmd.session "$seeds/session/"
+# a journal as tune --apply writes it, on a copy of the fixture tree
+mkdir -p "$seeds/journal" "$seeds/root"
+cp -a tests/data/tune/numa2/. "$seeds/root/"
+echo 2500 > "$seeds/root/proc/sys/fs/file-max"	# 83% used: a file-max change
+./disco tune --root "$PWD/$seeds/root" -d 0 --no-sample --apply --journal "$seeds/journal/apply.json" \
+	> /dev/null || echo "fuzz: no journal seed" >&2
+rm -rf "$seeds/root"
 for f in "$seeds"/session/*; do
 	"$fz/fuzz_report_seed" "$f" "$seeds/report/$(basename "$f")" || exit 1
 done
+# a system-wide summary with every stack can pass 700 KB: such a seed
+# would set libFuzzer's input size limit and slow every run twentyfold
+find "$seeds/report" -size +128k -delete
 
 # NAME -> its seed directory (none: the fuzzer starts from nothing)
 seed_dir() {
 	case $1 in
 	fuzz_session) echo "$seeds/session";;
 	fuzz_report) echo "$seeds/report";;
+	fuzz_journal) echo "$seeds/journal";;
 	*) [ -d "tests/fuzz/corpus/${1#fuzz_}" ] && echo "tests/fuzz/corpus/${1#fuzz_}";;
 	esac
 }

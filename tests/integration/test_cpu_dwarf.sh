@@ -39,7 +39,7 @@ assert_ge "stacks unwound" "$copies" 200
 assert_le "session file bytes" "$size" $((copies * 8192 / 8))
 
 # without frame pointers: whole stacks with dwarf ...
-"$DISCO" record -e cpu -F 499 --call-graph dwarf -q -o "$T/nd.data" -- "$NOFP" cpu 3 ||
+"$DISCO" record -e cpu -F 499 --call-graph dwarf -q -o "$T/nd.data" -- "$NOFP" cpu 5 ||
 	fail "record of the no-frame-pointer fixture failed"
 "$DISCO" report "$T/nd.data" --format json > "$T/nd.json" || fail "report failed"
 assert_split "$T/nd.json" "no frame pointers, dwarf" stack_fixture_n
