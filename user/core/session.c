@@ -1521,7 +1521,7 @@ static int block_out(struct session_reader *r, struct session_block *blk, const 
 		blk->data = r->raw;
 	}
 	if (r->version >= 3) {
-		/* not a repeat (above), yet numbered below one read before */
+		/* not a repeat (next_block checked), yet numbered below one read before */
 		if (b->seq < r->next_seq)
 			damage(r, "%s block number %u at offset %llu is out of order (after number %u)",
 			       name, b->seq, (unsigned long long)off, r->next_seq - 1);
