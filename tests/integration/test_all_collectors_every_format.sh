@@ -13,8 +13,9 @@ L=$(losetup -f --show "$T/img") || skip "no free loop device"
 on_exit "losetup -d $L"
 NR=64 NW=16
 
-# libc uprobes rather than the preload library for alloc: a shell script's
-# forked children call the library's probe before they exec (see the report).
+# libc uprobes rather than the preload library for alloc: every call is seen
+# there, so the --big check below does not depend on the library's sampling
+# (forked children under the library: test_alloc_preload.sh).
 cat > "$T/wl.sh" <<EOF
 set -e
 "$FIXTURES/app_server" http "$T/port" &

@@ -60,6 +60,9 @@ assert_eq "exec'd child's leaks" "$(site "$R" leak_here outstanding_allocs)" 7
 parent=$(jqv "$R" "$A.targets[0].pid")
 child=$(jqv "$R" "[$A.sites[] | select(.stack[0] | startswith(\"leak_here+\")) | .pids[]][0]")
 [ "$child" != "$parent" ] || fail "the child's leaks are attributed to the parent"
+# a child that does not exec calls the probes its parent's text had rewritten
+assert_eq "forked child's leaks" "$(site "$R" fork_leak_here outstanding_allocs)" 5
+assert_eq "forked child's leak bytes" "$(site "$R" fork_leak_here outstanding_bytes)" 2500
 
 # ---- an allocator of its own
 JE=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.* 2>/dev/null | head -1)

@@ -215,10 +215,44 @@ static uint64_t thread_seed(void)
 	return (uint64_t)__builtin_ia32_rdtsc() ^ (uint64_t)(uintptr_t)&tls ^ (n << 32);
 }
 
+/* Set in a forked child whose probe functions cannot be called (see below). */
+static int probes_off;
+
+/*
+ * A kernel that optimizes uprobes on 5-byte NOPs (6.18 here) rewrites the
+ * probe's NOP into a call to a "[uprobes-trampoline]" page of this process;
+ * fork copies the rewritten text but not that page, so a child calling the
+ * probe before exec jumps to nothing (SIGSEGV). Put the breakpoint back in
+ * the child's own copy of the page: the kernel then takes it as the uprobe it
+ * is (and may optimize it again, with a trampoline of the child's). If the
+ * page cannot be made writable, the child records nothing until it execs.
+ */
+static void unoptimize_probe(void (*fn)(void))
+{
+	static const unsigned char nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	unsigned char *at = (unsigned char *)(uintptr_t)fn;
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t page = (uintptr_t)at & ~((uintptr_t)pg - 1);
+	size_t len = (uintptr_t)at + sizeof(nop5) - page;
+
+	if (*(volatile unsigned char *)at != 0xe8)	/* a NOP or a breakpoint: fine */
+		return;
+	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC)) {
+		probes_off = 1;
+		return;
+	}
+	memcpy(at + 1, nop5 + 1, sizeof(nop5) - 1);
+	__atomic_store_n(at, (unsigned char)0xcc, __ATOMIC_RELEASE);
+	if (mprotect((void *)page, len, PROT_READ | PROT_EXEC))
+		probes_off = 1;
+}
+
 /* After fork: the child draws its own sample points, not the parent's. */
 static void atfork_child(void)
 {
 	tls.s.rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
+	unoptimize_probe((void (*)(void))disco_alloc_probe_alloc);
+	unoptimize_probe((void (*)(void))disco_alloc_probe_free);
 }
 
 __attribute__((constructor)) static void da_init(void)
@@ -296,6 +330,8 @@ static __attribute__((noinline)) void sampled(void *p, size_t n, unsigned int fn
 	r->mean_bytes = cfg_mean;
 	r->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED);
 	r->fn = fn;
+	if (unlikely(probes_off))
+		return;
 	disco_alloc_probe_alloc(p, n, r, r->stack_id, r->weight_bytes, r->weight_allocs << 8 | fn);
 }
 
@@ -332,7 +368,8 @@ static __attribute__((always_inline)) inline bool free_probed(void *p)
 static __attribute__((always_inline)) inline bool before_free(void *p)
 {
 	if (free_probed(p) && (full_mode() || da_set_remove(&set, (uintptr_t)p))) {
-		disco_alloc_probe_free(p);
+		if (likely(!probes_off))
+			disco_alloc_probe_free(p);
 		return true;
 	}
 	return false;
