@@ -392,23 +392,30 @@ int cmd_serve(int argc, char **argv)
 	rc = record_parse_args(argc, argv, &opt_cmd_serve, &a, &sa);
 	if (rc != EXIT_OK)
 		return rc;
-	if (a.count && !a.interval_ns)
-		return usage_error("serve", "-n COUNT counts intervals: give -i SECS too");
+	if (a.count && !a.interval_ns) {
+		rc = usage_error("serve", "-n COUNT counts intervals: give -i SECS too");
+		goto out_release;
+	}
 	if (s.po.per_pid)
 		log_warn("--per-pid: every process gets its own series (pid, comm labels); on a busy host "
 			 "they come and go by the thousand: keep --max-series low");
-	if (a.cmd_argc)
-		return usage_error("serve", "serve does not run a COMMAND; use -p PID");
+	if (a.cmd_argc) {
+		rc = usage_error("serve", "serve does not run a COMMAND; use -p PID");
+		goto out_release;
+	}
 	/* bind before attaching: a busy port fails fast and cheaply */
 	fd = listen_on(sa.listen, sa.explicit, shown, sizeof(shown));
-	if (fd < 0)
-		return fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
+	if (fd < 0) {
+		rc = fd == -EINVAL ? EXIT_USAGE : EXIT_ERR;
+		goto out_release;
+	}
 	for (size_t i = 0; i < HTTP_SLOTS; i++)
 		s.conns[i].fd = -1;
 	s.rec = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
 	if (!s.rec) {
 		close(fd);
-		return EXIT_ERR;
+		rc = EXIT_ERR;
+		goto out_release;
 	}
 	d = MHD_start_daemon(MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
 			     MHD_OPTION_LISTEN_SOCKET, fd,
@@ -454,6 +461,7 @@ int cmd_serve(int argc, char **argv)
 	MHD_stop_daemon(d);	/* closes the listening socket */
 out_stop:
 	recorder_stop(s.rec, NULL);
+out_release:
 	rec_opts_release(&a.o);
 	return rc;
 }

@@ -328,15 +328,17 @@ int cmd_top(int argc, char **argv)
 	count = a.count;
 	rc = top_operands(&a, &count);
 	if (rc != EXIT_OK)
-		return rc;
+		goto out_release;
 	period = a.interval_ns ?: 1000000000ULL;
 	if (json)
 		to.tty = false;
 	/* https://no-color.org: set and not empty */
 	to.colour = to.tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	r = recorder_start(a.mask, &a.o, NULL, false, argc, argv);
-	if (!r)
-		return EXIT_ERR;
+	if (!r) {
+		rc = EXIT_ERR;
+		goto out_release;
+	}
 	caps_drop_after_attach(false);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -400,6 +402,7 @@ int cmd_top(int argc, char **argv)
 	if (keys)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	recorder_stop(r, NULL);
+out_release:
 	rec_opts_release(&a.o);
 	return rc;
 }
