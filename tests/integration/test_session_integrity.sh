@@ -9,7 +9,9 @@ need_root
 EDIT="$(dirname "$0")/session_edit.py"
 command -v python3 >/dev/null || skip "needs python3"
 
-"$DISCO" record -e sched -q -d 4 -o "$T/real.data" || fail "record failed"
+# --min-latency 0: every run-queue sample an event, so a quiet machine
+# still writes several events blocks in 4 s
+"$DISCO" record -e sched -q -d 4 --min-latency 0 -o "$T/real.data" || fail "record failed"
 python3 "$EDIT" "$T/real.data" - list > "$T/blocks"
 # two events blocks (type 5) to delete, repeat and swap; the SUMMARY (4)
 read -r e1 e2 _ < <(awk '$2 == 5 { printf "%s ", $1 }' "$T/blocks")
