@@ -23,7 +23,12 @@
 int parse_inet_diag(const void *buf, size_t len, struct listener **v, size_t *n, size_t *cap)
 {
 	const struct nlmsghdr *h = buf;
-	size_t left = len;
+	/*
+	 * int, as NLMSG_OK/NLMSG_NEXT expect: a last message whose length is
+	 * not aligned takes left below zero, which ends the walk; as a size_t
+	 * it wrapped to a huge value and the walk read past the buffer.
+	 */
+	int left = len > INT_MAX ? INT_MAX : (int)len;
 
 	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 		const struct inet_diag_msg *m = NLMSG_DATA(h);

@@ -252,10 +252,35 @@ static void test_inet_diag_listener_backlog_is_wqueue(void **state)
 	free(v);
 }
 
+/*
+ * A last message whose length is not a multiple of 4, in a buffer that ends
+ * with it: the walk stops there (found by fuzz_procparse: it used to read
+ * past the buffer; the exact-size heap buffer lets make asan see that).
+ */
+static void test_inet_diag_unaligned_last_message_stays_inside(void **state)
+{
+	struct inet_diag_msg m = { .idiag_family = 2, .idiag_state = 1 };
+	size_t len = NLMSG_LENGTH(sizeof(m)) + 1;
+	struct nlmsghdr *h = calloc(1, len);
+	struct listener *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	assert_non_null(h);
+	h->nlmsg_len = (uint32_t)len;
+	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	memcpy(NLMSG_DATA(h), &m, sizeof(m));
+	assert_int_equal(parse_inet_diag(h, len, &v, &n, &cap), -EINVAL);
+	assert_int_equal(n, 0);
+	free(h);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inet_diag_listener_backlog_is_wqueue),
+		cmocka_unit_test(test_inet_diag_unaligned_last_message_stays_inside),
 		cmocka_unit_test(test_snapshot_fixture_reads_sysctls),
 		cmocka_unit_test(test_snapshot_fixture_reads_counters),
 		cmocka_unit_test(test_snapshot_fixture_two_numa_nodes),
