@@ -20,17 +20,28 @@
 
 #define TCP_LISTEN_STATE	10	/* include/net/tcp_states.h */
 
+/*
+ * NLMSG_NEXT without its wrap: a last message whose length is not aligned
+ * steps past the end of the buffer, which took NLMSG_NEXT's size_t length
+ * below zero, to a huge value, and the walk read past the buffer (found by
+ * fuzz_procparse). Here such a message ends the walk.
+ */
+static const struct nlmsghdr *next_msg(const struct nlmsghdr *h, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+
+	if (step > *left)
+		step = *left;
+	*left -= step;
+	return (const struct nlmsghdr *)((const char *)h + step);
+}
+
 int parse_inet_diag(const void *buf, size_t len, struct listener **v, size_t *n, size_t *cap)
 {
 	const struct nlmsghdr *h = buf;
-	/*
-	 * int, as NLMSG_OK/NLMSG_NEXT expect: a last message whose length is
-	 * not aligned takes left below zero, which ends the walk; as a size_t
-	 * it wrapped to a huge value and the walk read past the buffer.
-	 */
-	int left = len > INT_MAX ? INT_MAX : (int)len;
+	size_t left = len;
 
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+	for (; NLMSG_OK(h, left); h = next_msg(h, &left)) {
 		const struct inet_diag_msg *m = NLMSG_DATA(h);
 		struct listener *l;
 

@@ -270,7 +270,7 @@ static void test_inet_diag_unaligned_last_message_stays_inside(void **state)
 	h->nlmsg_len = (uint32_t)len;
 	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	memcpy(NLMSG_DATA(h), &m, sizeof(m));
-	assert_int_equal(parse_inet_diag(h, len, &v, &n, &cap), -EINVAL);
+	assert_int_equal(parse_inet_diag(h, len, &v, &n, &cap), 0);
 	assert_int_equal(n, 0);
 	free(h);
 	free(v);
