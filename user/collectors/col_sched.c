@@ -61,7 +61,11 @@ static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 
 	(void)o;
 	bpf_map__set_autocreate(skel->maps.task_ts, run->hooks[H_SWITCH].method == HOOK_TP_BTF);
-	return 0;
+	/* preallocated: 4.2 KiB per entry and CPU, made when the map is */
+	return bpf_map__set_max_entries(skel->maps.procs,
+		proc_table_entries(processes_alive(), sizeof(struct sched_proc),
+				   libbpf_num_possible_cpus(),
+				   bpf_map__max_entries(skel->maps.procs)));
 }
 
 /* Sum of the per-CPU "cpu_stats" values. */
