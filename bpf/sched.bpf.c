@@ -43,11 +43,20 @@ struct {
 
 /*
  * Per-CPU values: every update is a plain add on this CPU's copy, no
- * atomics on the hot path; userspace sums the copies.
+ * atomics on the hot path; userspace sums the copies. Preallocated (sized
+ * at load by col_sched.c): a new entry only takes one from a free list.
+ * Allocated at run time instead, its values came from bpf_mem_alloc (6.1+),
+ * whose cache is refilled by an irq_work with GFP_NOWAIT per-CPU
+ * allocations. On PREEMPT_RT that irq_work runs in the SCHED_FIFO
+ * irq_work/N thread, whose own switches run this program: seen on Debian's
+ * 6.1 RT under qemu, once the atomic per-CPU pool ran dry the irq_work
+ * threads failed allocations thousands of times a second ahead of the
+ * per-CPU balance worker that refills the pool, and every bpf() program
+ * load waited on it. (RT kernels before 6.1 refuse tracing programs a hash
+ * map without preallocation.)
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
@@ -69,17 +78,9 @@ static __always_inline struct sched_cpu *cpu_stats_get(void)
 }
 
 /*
- * After an entry could not be made, this CPU makes none for a while (the
- * samples are counted in procs_full). procs is a per-CPU hash without
- * preallocation: since 6.1 its values come from bpf_mem_alloc, whose
- * per-CPU cache is refilled by an irq_work with GFP_NOWAIT per-CPU
- * allocations, queued again by every attempt that finds the cache low.
- * On PREEMPT_RT that irq_work runs in the SCHED_FIFO irq_work/N thread,
- * whose own context switches run this program. Seen on Debian's 6.1 RT
- * under qemu: once the atomic per-CPU pool ran dry, retrying on every
- * switch kept irq_work/0 and /1 failing allocations thousands of times a
- * second, taking pcpu_lock in turn ahead of the per-CPU balance worker
- * that holds pcpu_alloc_mutex, and every bpf() program load waited on it.
+ * After an entry could not be made (the table is full), this CPU tries to
+ * make none for 10 ms: a full table would cost a failed update on every
+ * switch. The samples are counted in procs_full.
  */
 #define PROCS_RETRY_NS 10000000ULL
 
@@ -108,7 +109,7 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 	bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
-		/* table full, no memory, or the bucket busy: whatever it was */
+		/* table full, or the bucket busy: whatever it was */
 		cs->c.procs_full++;
 		cs->c.procs_retry_ns = now + PROCS_RETRY_NS;
 		return NULL;

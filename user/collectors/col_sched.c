@@ -82,7 +82,11 @@ static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 				  &skel->rodata->offcpu_waker_min_ns);
 		log_info("sched: sched_switch program shared with offcpu");
 	}
-	return 0;
+	/* preallocated: 4.2 KiB per entry and CPU, made when the map is */
+	return bpf_map__set_max_entries(skel->maps.procs,
+		proc_table_entries(processes_alive(), sizeof(struct sched_proc),
+				   libbpf_num_possible_cpus(),
+				   bpf_map__max_entries(skel->maps.procs)));
 }
 
 /* Sum of the per-CPU "cpu_stats" values. */

@@ -323,6 +323,16 @@ int collectors_prepare_command(uint64_t mask, const struct rec_opts *o);
  * u64 counters; 0 or -errno.
  */
 int percpu_counters_read(int fd, uint32_t n, uint64_t *out);
+/*
+ * Entries of a preallocated per-CPU table keyed by process (BPF hooks on
+ * the scheduler and block paths must never allocate, see bpf/sched.bpf.c):
+ * room for twice the processes alive plus 256, or more while all CPUs'
+ * copies stay under 16 MiB; never over 256 MiB nor max, and never under
+ * 256 entries (nor over max). value_size is one CPU's copy.
+ */
+uint32_t proc_table_entries(uint32_t alive, size_t value_size, int ncpu, uint32_t max);
+/* Processes alive now (numeric entries of /proc); 0 when unreadable. */
+uint32_t processes_alive(void);
 /* Sum of the per-CPU "drops" counter of a collector's object. */
 uint64_t collector_drops(const struct col_run *run);
 /*
