@@ -109,12 +109,13 @@ struct {
 } inflight SEC(".maps");
 
 /*
- * Per-CPU values: no atomics on the completion path. Not preallocated: a
- * value is 8.5 KiB per CPU and only the (disk, op) pairs seen need one.
+ * Per-CPU values: no atomics on the completion path. Preallocated, as
+ * procs: a per-CPU hash allocating at run time refills from an irq_work
+ * that can starve on PREEMPT_RT (see procs in sched.bpf.c). A value is
+ * 8.5 KiB per CPU: col_bio.c sizes it by the disks present at load.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BIO_DISKS_MAX * BIO_NOPS);
 	__type(key, struct bio_stat_key);
 	__type(value, struct bio_stat);
@@ -135,9 +136,9 @@ struct {
 	__type(value, struct hist);
 } sizes SEC(".maps");
 
+/* Preallocated as stats; sized at load by the processes alive. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct bio_proc);

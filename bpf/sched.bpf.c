@@ -6,7 +6,9 @@
  *
  * Three variants of each hook (tp_btf, raw_tp, tracepoint) share one body;
  * tp_btf keeps per-task timestamps in task storage, the others (no BTF
- * task pointer to key storage on) in an LRU hash keyed by pid.
+ * task pointer to key storage on) in an LRU hash keyed by pid. With the
+ * offcpu collector in the same session, sched_offcpu_switch_btf replaces
+ * sched_switch_btf and does offcpu's switch side too (offcpu_switch.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,7 @@
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
 #include "hist.bpf.h"
+#include "offcpu_switch.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,25 +26,12 @@ const volatile __u64 min_latency_ns = 10000000;
 /* fa2c3254d7cf (5.18) passes prev_state to sched_switch as argument 4 */
 const volatile bool switch_has_state = true;
 
-struct tstate {
-	__u64 enq_ns;
-	__u32 kind;
-	__u32 tgid;	/* learned while the task was current (fallbacks) */
-	__u64 cgid;	/* same, only kept when filtering by cgroup */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct tstate);
-} task_ts SEC(".maps");
-
+/* task storage (task_ts, struct task_state) is declared in offcpu_switch.bpf.h */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, struct tstate);
+	__type(value, struct sched_tstate);
 } pid_ts SEC(".maps");
 
 struct {
@@ -53,11 +43,20 @@ struct {
 
 /*
  * Per-CPU values: every update is a plain add on this CPU's copy, no
- * atomics on the hot path; userspace sums the copies.
+ * atomics on the hot path; userspace sums the copies. Preallocated (sized
+ * at load by col_sched.c): a new entry only takes one from a free list.
+ * Allocated at run time instead, its values came from bpf_mem_alloc (6.1+),
+ * whose cache is refilled by an irq_work with GFP_NOWAIT per-CPU
+ * allocations. On PREEMPT_RT that irq_work runs in the SCHED_FIFO
+ * irq_work/N thread, whose own switches run this program: seen on Debian's
+ * 6.1 RT under qemu, once the atomic per-CPU pool ran dry the irq_work
+ * threads failed allocations thousands of times a second ahead of the
+ * per-CPU balance worker that refills the pool, and every bpf() program
+ * load waited on it. (RT kernels before 6.1 refuse tracing programs a hash
+ * map without preallocation.)
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
@@ -79,17 +78,9 @@ static __always_inline struct sched_cpu *cpu_stats_get(void)
 }
 
 /*
- * After an entry could not be made, this CPU makes none for a while (the
- * samples are counted in procs_full). procs is a per-CPU hash without
- * preallocation: since 6.1 its values come from bpf_mem_alloc, whose
- * per-CPU cache is refilled by an irq_work with GFP_NOWAIT per-CPU
- * allocations, queued again by every attempt that finds the cache low.
- * On PREEMPT_RT that irq_work runs in the SCHED_FIFO irq_work/N thread,
- * whose own context switches run this program. Seen on Debian's 6.1 RT
- * under qemu: once the atomic per-CPU pool ran dry, retrying on every
- * switch kept irq_work/0 and /1 failing allocations thousands of times a
- * second, taking pcpu_lock in turn ahead of the per-CPU balance worker
- * that holds pcpu_alloc_mutex, and every bpf() program load waited on it.
+ * After an entry could not be made (the table is full), this CPU tries to
+ * make none for 10 ms: a full table would cost a failed update on every
+ * switch. The samples are counted in procs_full.
  */
 #define PROCS_RETRY_NS 10000000ULL
 
@@ -118,7 +109,7 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 	bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
-		/* table full, no memory, or the bucket busy: whatever it was */
+		/* table full, or the bucket busy: whatever it was */
 		cs->c.procs_full++;
 		cs->c.procs_retry_ns = now + PROCS_RETRY_NS;
 		return NULL;
@@ -130,14 +121,16 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 	return p;
 }
 
-static __always_inline struct tstate *state_get(struct task_struct *t, __u32 pid,
-						bool use_storage, bool create)
+static __always_inline struct sched_tstate *state_get(struct task_struct *t, __u32 pid,
+						      bool use_storage, bool create)
 {
-	struct tstate zero_st = {};
+	struct sched_tstate zero_st = {};
+	struct task_state *ts;
 
-	if (use_storage)
-		return bpf_task_storage_get(&task_ts, t, 0,
-					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (use_storage) {
+		ts = bpf_task_storage_get(&task_ts, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+		return ts ? &ts->s : NULL;
+	}
 	if (create)
 		bpf_map_update_elem(&pid_ts, &pid, &zero_st, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&pid_ts, &pid);
@@ -148,7 +141,7 @@ static __always_inline void enqueue(struct task_struct *t, __u32 pid, __u32 tgid
 				    const char *comm, __u32 kind, __u64 now,
 				    bool use_storage)
 {
-	struct tstate *st;
+	struct sched_tstate *st;
 
 	if (!pid)
 		return;
@@ -183,7 +176,7 @@ static __always_inline void account_switch(struct sched_cpu *cs, __u32 tgid, con
 }
 
 /* next gets the CPU: its wait since enqueue is one sample */
-static __always_inline void on_cpu(struct sched_cpu *cs, struct tstate *st, __u64 now,
+static __always_inline void on_cpu(struct sched_cpu *cs, struct sched_tstate *st, __u64 now,
 				   struct task_struct *t, __u32 pid, __u32 tgid,
 				   const char *comm, __u32 prev_pid, __u32 prev_tgid,
 				   const char *prev_comm)
@@ -268,14 +261,20 @@ static __always_inline void wakeup_task(struct task_struct *p, __u32 kind, bool 
 		enqueue(p, pid, tgid, p->comm, kind, bpf_ktime_get_ns(), use_storage);
 }
 
+/*
+ * with_offcpu (task storage only): offcpu's bookkeeping too, on the same
+ * clock read, filter check and storage entries: the start of a block for
+ * a prev going to sleep, its end for next.
+ */
 static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 					struct task_struct *next, __u32 prev_state,
-					bool use_storage)
+					bool use_storage, bool with_offcpu)
 {
 	__u32 prev_pid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
 	__u32 next_pid = BPF_CORE_READ(next, pid);
 	struct sched_cpu *cs = cpu_stats_get();
 	__u64 now = bpf_ktime_get_ns();
+	struct task_state *ts;
 
 	if (!cs)
 		return;
@@ -283,14 +282,28 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 		prev_state = get_task_state(prev);
 	if (prev_pid && want(prev, prev_tgid)) {
 		account_switch(cs, prev_tgid, prev->comm, prev, !preempt && prev_state != 0);
-		if (preempt || prev_state == 0)
+		if (preempt || prev_state == 0) {
 			enqueue(prev, prev_pid, prev_tgid, prev->comm, SCHED_KIND_PREEMPT,
 				now, use_storage);
+		} else if (with_offcpu) {
+			ts = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (ts)
+				offcpu_switch_out(&ts->o, now);
+		}
 	}
 	if (!next_pid)
 		return;
-	on_cpu(cs, state_get(next, next_pid, use_storage, false), now, next, next_pid,
-	       BPF_CORE_READ(next, tgid), next->comm, prev_pid, prev_tgid, prev->comm);
+	if (!with_offcpu) {
+		on_cpu(cs, state_get(next, next_pid, use_storage, false), now, next, next_pid,
+		       BPF_CORE_READ(next, tgid), next->comm, prev_pid, prev_tgid, prev->comm);
+		return;
+	}
+	ts = bpf_task_storage_get(&task_ts, next, 0, 0);
+	if (!ts)
+		return;
+	on_cpu(cs, &ts->s, now, next, next_pid, next->tgid, next->comm, prev_pid, prev_tgid,
+	       prev->comm);
+	offcpu_switch_in(next, &ts->o, now);
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -314,7 +327,18 @@ int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	/* the 4th argument exists only since 5.18; read it only then */
 	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
 
-	switch_task(preempt, prev, next, prev_state, true);
+	switch_task(preempt, prev, next, prev_state, true, false);
+	return 0;
+}
+
+/* Loaded instead of sched_switch_btf when offcpu runs too (col_sched.c). */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_offcpu_switch_btf, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
+
+	switch_task(preempt, prev, next, prev_state, true, true);
 	return 0;
 }
 
@@ -348,7 +372,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 {
 	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
 
-	switch_task(preempt, prev, next, prev_state, false);
+	switch_task(preempt, prev, next, prev_state, false, false);
 	return 0;
 }
 
@@ -413,7 +437,7 @@ SEC("tp/sched/sched_wakeup")
 int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
 	__u32 pid = ctx->pid;	/* map keys must live on the stack */
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
+	struct sched_tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 	__u32 tgid = st ? st->tgid : 0;
 
 	/* tgid and cgroup were learned when the task last left a CPU */
@@ -445,7 +469,7 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 	bool preempt = state & TP_PREEMPTED;
 	struct sched_cpu *cs = cpu_stats_get();
 	__u64 now = bpf_ktime_get_ns();
-	struct tstate *st;
+	struct sched_tstate *st;
 
 	if (!cs)
 		return 0;
@@ -479,7 +503,7 @@ SEC("tp/sched/sched_migrate_task")
 int sched_migrate_tp(struct trace_event_raw_sched_migrate_task *ctx)
 {
 	__u32 pid = ctx->pid;
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
+	struct sched_tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 
 	if (st && st->tgid && want_task(st->tgid, st->cgid, ""))
 		account_migration(st->tgid, NULL, NULL);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 #include "collector.h"
@@ -29,6 +31,46 @@ static const char *sysroot(void)
 
 	snprintf(buf, sizeof(buf), "%s/bio", data_dir());
 	return buf;
+}
+
+static void test_bio_stats_entries_cover_every_op_of_the_disks_it_may_see(void **state)
+{
+	(void)state;
+	/* --disk names exactly the disks that can have entries */
+	assert_int_equal(bio_stats_entries(10, 2), 2 * BIO_NOPS);
+	/* present disks, and 16 more that may appear while recording */
+	assert_int_equal(bio_stats_entries(10, 0), 26 * BIO_NOPS);
+	assert_int_equal(bio_stats_entries(60, 0), BIO_DISKS_MAX * BIO_NOPS);
+	/* nothing known: every disk the filter could name */
+	assert_int_equal(bio_stats_entries(0, 0), BIO_DISKS_MAX * BIO_NOPS);
+}
+
+static void test_bio_disks_present_counts_sys_block_entries(void **state)
+{
+	char root[] = "/tmp/disco-bio-XXXXXX", path[256];
+	const char *names[] = { "vda", "loop0", "nvme0n1" };
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(bio_disks_present(root), 0);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sys/block", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/sys/block/%s", root, names[i]);
+		assert_int_equal(mkdir(path, 0700), 0);
+	}
+	assert_int_equal(bio_disks_present(root), 3);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/sys/block/%s", root, names[i]);
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/sys/block", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sys", root);
+	rmdir(path);
+	rmdir(root);
 }
 
 static void test_bio_op_decoding_matches_fixture(void **state)
@@ -341,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_bio_report_finish_names_disks_from_recorded_table),
 		cmocka_unit_test(test_bio_render_text_shows_tables_processes_and_outliers),
 		cmocka_unit_test(test_bio_report_event_unknown_dev_shows_majmin),
+		cmocka_unit_test(test_bio_stats_entries_cover_every_op_of_the_disks_it_may_see),
+		cmocka_unit_test(test_bio_disks_present_counts_sys_block_entries),
 	};
 
 	return cmocka_run_group_tests_name("bio", tests, NULL, NULL);

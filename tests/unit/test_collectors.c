@@ -23,6 +23,26 @@ static void test_collector_ids_and_names_are_unique(void **state)
 	}
 }
 
+static void test_proc_table_entries_follow_processes_within_memory_bounds(void **state)
+{
+	(void)state;
+	/* small values: 16 MiB buys max on few CPUs, less on many */
+	assert_int_equal(proc_table_entries(300, 72, 2, 8192), 8192);
+	assert_int_equal(proc_table_entries(300, 72, 64, 8192), 3640);
+	assert_int_equal(proc_table_entries(9000, 72, 64, 8192), 8192);
+	/* 4304-byte values on 2 CPUs: 16 MiB buys 1949 entries */
+	assert_int_equal(proc_table_entries(100, 4304, 2, 8192), 1949);
+	assert_int_equal(proc_table_entries(3000, 4304, 2, 8192), 6256);
+	/* on 64 CPUs 256 MiB caps it at 974 entries */
+	assert_int_equal(proc_table_entries(1500, 4304, 64, 8192), 974);
+	/* never under 256 entries, nor over max */
+	assert_int_equal(proc_table_entries(0, 4304, 1024, 8192), 256);
+	assert_int_equal(proc_table_entries(0, 4304, 1024, 100), 100);
+	/* the kernel rounds values up to 8 bytes; an unknown CPU count is 1 */
+	assert_int_equal(proc_table_entries(0, 4300, 2, 8192), 1949);
+	assert_int_equal(proc_table_entries(0, 4304, -1, 8192), 3898);
+}
+
 static void test_hook_names_unique_within_a_collector(void **state)
 {
 	(void)state;
@@ -131,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_collector_ids_and_names_are_unique),
 		cmocka_unit_test(test_hook_names_unique_within_a_collector),
+		cmocka_unit_test(test_proc_table_entries_follow_processes_within_memory_bounds),
 		cmocka_unit_test(test_every_bpf_program_is_reachable_from_a_hook_row),
 		cmocka_unit_test(test_program_names_map_to_their_row_by_stem_and_method),
 		cmocka_unit_test(test_collector_options_start_from_defaults_per_context),

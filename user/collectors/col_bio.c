@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Block IO collector, userspace side: setup, maps to JSON, report and text. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -141,6 +142,31 @@ int bio_disk_name(const char *root, uint32_t dev, char *buf, size_t len)
 		if (*c == '!')
 			*c = '/';
 	return 0;
+}
+
+uint32_t bio_stats_entries(uint32_t present, uint32_t filtered)
+{
+	uint32_t disks = filtered ? filtered : present ? present + 16 : BIO_DISKS_MAX;
+
+	return (disks < BIO_DISKS_MAX ? disks : BIO_DISKS_MAX) * BIO_NOPS;
+}
+
+uint32_t bio_disks_present(const char *root)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	uint32_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/block", root_or_slash(root));
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
 }
 
 int bio_disk_dev(const char *root, const char *name, uint32_t *dev)
@@ -322,11 +348,22 @@ static int bio_prepare(struct col_run *run, const struct rec_opts *o)
 	struct bio_bpf *skel = run->skel;
 	struct bio_priv *p = run->priv;
 
+	const struct bio_opts *bo = run->opts;
+	int err;
+
 	(void)o;
 	p->classic = run->hooks[H_ISSUE].method == HOOK_TRACEPOINT;
 	skel->rodata->have_io_start = run->hooks[H_IO_START].method != HOOK_NONE;
 	skel->rodata->has_queue_arg = !p->classic && rq_tp_has_queue_arg();
-	return 0;
+	/* both preallocated: 8.5 KiB and 72 bytes per entry and CPU */
+	err = bpf_map__set_max_entries(skel->maps.stats,
+		bio_stats_entries(bio_disks_present(NULL), bo->ndisks));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.procs,
+			proc_table_entries(processes_alive(), sizeof(struct bio_proc),
+					   libbpf_num_possible_cpus(),
+					   bpf_map__max_entries(skel->maps.procs)));
+	return err;
 }
 
 static int bio_start(struct col_run *run, const struct rec_opts *o)

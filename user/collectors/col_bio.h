@@ -36,4 +36,14 @@ int bio_disk_name(const char *root, uint32_t dev, char *buf, size_t len);
  */
 int bio_disk_dev(const char *root, const char *name, uint32_t *dev);
 
+/*
+ * Entries of the preallocated per-(disk, op) table: every op of the disks
+ * named by --disk (filtered, if any), else of the disks present at load
+ * plus 16 that may appear while recording (loop devices); all possible
+ * disks when present is 0 (no /sys/block).
+ */
+uint32_t bio_stats_entries(uint32_t present, uint32_t filtered);
+/* Entries of <root>/sys/block (whole disks); 0 when unreadable. */
+uint32_t bio_disks_present(const char *root);
+
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Collector registry and the generic parts every collector shares. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,6 +386,44 @@ json_t *collector_prog_stats(const struct col_run *run, bool open, double scale)
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+#define PROC_TABLE_MIN		256u
+#define PROC_TABLE_SOFT_BYTES	(16ull << 20)
+#define PROC_TABLE_HARD_BYTES	(256ull << 20)
+
+uint32_t proc_table_entries(uint32_t alive, size_t value_size, int ncpu, uint32_t max)
+{
+	/* the kernel rounds a per-CPU value up to 8 bytes */
+	uint64_t per = ((value_size + 7) & ~(size_t)7) * (uint64_t)(ncpu > 0 ? ncpu : 1);
+	uint64_t n = 2ull * alive + PROC_TABLE_MIN;
+
+	if (!per)
+		per = 1;
+	if (n < PROC_TABLE_SOFT_BYTES / per)
+		n = PROC_TABLE_SOFT_BYTES / per;
+	if (n > PROC_TABLE_HARD_BYTES / per)
+		n = PROC_TABLE_HARD_BYTES / per;
+	if (n < PROC_TABLE_MIN)
+		n = PROC_TABLE_MIN;
+	if (n > max)
+		n = max;
+	return (uint32_t)n;
+}
+
+uint32_t processes_alive(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	uint32_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+			n++;
+	closedir(d);
+	return n;
 }
 
 int percpu_counters_read(int fd, uint32_t n, uint64_t *out)
