@@ -526,6 +526,7 @@ static json_t *cpu_collect(struct col_run *run)
 	if (!run->periodic) {
 		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
 		json_object_set_new(o, "stacks", stacks);
+		json_object_set_new(o, "build_ids", stack_syms_build_ids_json(p->ss));
 	} else {
 		json_decref(procs);
 		json_decref(stacks);

@@ -365,6 +365,7 @@ static json_t *offcpu_collect(struct col_run *run)
 	if (!run->periodic) {
 		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "blocked_ns", OFFCPU_MAX_PROCS_JSON));
 		json_object_set_new(o, "stacks", stacks);
+		json_object_set_new(o, "build_ids", stack_syms_build_ids_json(c.ss));
 		json_object_set_new(o, "wakers", wakers);
 	} else {
 		json_decref(procs);

@@ -1067,6 +1067,18 @@ int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f)
 	return -ENOENT;
 }
 
+size_t proc_syms_build_id(struct proc_syms *ps, uint64_t addr, unsigned char *id)
+{
+	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
+	struct elf_syms *es;
+	char name[256];
+
+	if (!m || m->path[0] != '/')
+		return 0;
+	es = mapping_syms(ps, m, name, sizeof(name));
+	return es ? elf_syms_build_id(es, id) : 0;
+}
+
 const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, size_t len)
 {
 	struct sym_frame f;
