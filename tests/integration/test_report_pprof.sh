@@ -2,7 +2,7 @@
 # report --format pprof read by the reference reader, `go tool pprof`: the
 # cpu fixture's profile names hot_three_quarters and cold_one_quarter, its
 # samples add up to the session's sample total and split 75/25 (+-5
-# points); an offcpu profile's blocked time adds up to the JSON report's
+# points), its binary's mapping has the binary's build-id; an offcpu profile's blocked time adds up to the JSON report's
 # blocked_ns; a session without stack collectors is refused in one line
 # (exit 1), and so is a terminal as the output (exit 2).
 . "$(dirname "$0")/lib.sh"
@@ -67,10 +67,15 @@ assert_ge "hot share" "$hot" 70
 assert_le "hot share" "$hot" 80
 assert_ge "cold share" "$cold" 20
 assert_le "cold share" "$cold" 30
-pprof -top -nodecount=10 "$T/c.pb.gz" > "$T/c.top" 2>/dev/null || fail "go tool pprof -top failed"
+pprof -top "$T/c.pb.gz" > "$T/c.top" 2>/dev/null || fail "go tool pprof -top failed"
 for fn in hot_three_quarters cold_one_quarter main; do
 	grep -qE " $fn\$" "$T/c.top" || fail "pprof -top lacks $fn: $(cat "$T/c.top")"
 done
+# the fixture's mapping carries its build-id (what pprof matches binaries by)
+bid=$(readelf -n "$F" | awk '/Build ID/ { print $3 }')
+[ -n "$bid" ] || fail "fixture has no build-id"
+grep -qE "^[0-9]+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ stack_fixture $bid " "$T/c.raw" ||
+	fail "the stack_fixture mapping lacks build-id $bid: $(sed -n '/^Mappings/,$p' "$T/c.raw")"
 # the labels: every fixture sample has its comm and pid
 pprof -tags "$T/c.pb.gz" > "$T/c.tags" 2>/dev/null || fail "go tool pprof -tags failed"
 grep -q 'stack_fixture' "$T/c.tags" || fail "no comm label: $(cat "$T/c.tags")"

@@ -21,10 +21,11 @@ static json_t *cpu_col(void)
 {
 	json_error_t e;
 	json_t *c = json_pack_ex(&e, 0,
-		"{s:I, s:I, s:I, s:["
+		"{s:I, s:I, s:I, s:{s:s, s:s}, s:["
 		" {s:I, s:s, s:I, s:b, s:[{s:s, s:s, s:I}, {s:s, s:s, s:I}]},"
 		" {s:I, s:s, s:I, s:b, s:[{s:s, s:s, s:I, s:b}, {s:n, s:s, s:I, s:s}, {s:s, s:s, s:I}]}]}",
 		"frequency_hz", (json_int_t)100, "samples", (json_int_t)45, "omitted_samples", (json_int_t)5,
+		"build_ids", "prog", "ab12", "[kernel.kallsyms]", "cd34",
 		"stacks",
 		"pid", (json_int_t)7, "comm", "hotprog", "count", (json_int_t)30, "truncated", 0, "frames",
 		"sym", "hot", "module", "prog", "offset", (json_int_t)4,
@@ -89,6 +90,17 @@ static const char *map_name(const Pprof__Profile *p, uint64_t loc_id)
 	return NULL;
 }
 
+static const char *map_build_id(const Pprof__Profile *p, uint64_t loc_id)
+{
+	const Pprof__Location *l = loc(p, loc_id);
+
+	for (size_t i = 0; i < p->n_mapping; i++)
+		if (p->mapping[i]->id == l->mapping_id)
+			return str(p, p->mapping[i]->build_id);
+	fail_msg("no mapping %llu", (unsigned long long)l->mapping_id);
+	return NULL;
+}
+
 /* The label key of sample s as a string ("" when absent), or its number in *num. */
 static const char *label(const Pprof__Profile *p, const Pprof__Sample *s, const char *key, int64_t *num)
 {
@@ -133,6 +145,7 @@ static void test_cpu_profile_has_both_sample_types_and_leaf_first_stacks(void **
 	assert_string_equal(fn_name(p, s->location_id[0]), "hot");
 	assert_string_equal(fn_name(p, s->location_id[1]), "main");
 	assert_string_equal(map_name(p, s->location_id[0]), "prog");
+	assert_string_equal(map_build_id(p, s->location_id[0]), "ab12");
 	assert_string_equal(label(p, s, "comm", NULL), "hotprog");
 	assert_string_equal(label(p, s, "pid", &pid), "");
 	assert_int_equal(pid, 7);
@@ -154,6 +167,9 @@ static void test_cut_short_stack_is_labelled_and_ends_in_a_marker_frame(void **s
 	assert_int_equal(s->n_location_id, 4);
 	assert_string_equal(fn_name(p, s->location_id[0]), "schedule");
 	assert_string_equal(map_name(p, s->location_id[0]), "[kernel.kallsyms]");
+	assert_string_equal(map_build_id(p, s->location_id[0]), "cd34");
+	/* a module without one has none */
+	assert_string_equal(map_build_id(p, s->location_id[1]), "");
 	/* unnamed: module+offset as folded shows it, at that file offset */
 	assert_string_equal(fn_name(p, s->location_id[1]), "libz.so+0x1f");
 	assert_string_equal(map_name(p, s->location_id[1]), "libz.so");

@@ -30,6 +30,7 @@ struct vec {
 
 struct pb {
 	struct chunk *mem;
+	const json_t *build_ids;	/* the collector's {"module": "hex"} */
 	json_t *ids;		/* "s:str", "f:func", "l:loc", "m:module" -> index or id */
 	struct vec strs, fns, locs, maps, samples;
 	Pprof__ValueType *types[PPROF_MAX_TYPES];
@@ -150,6 +151,7 @@ static Pprof__Mapping *mapping_of(struct pb *pb, const char *module, bool kernel
 	pprof__mapping__init(m);
 	m->id = pb->maps.n;
 	m->filename = str_ix(pb, name);
+	m->build_id = str_ix(pb, json_string_value(json_object_get(pb->build_ids, module)));
 	/* every location has its function: readers need not symbolize */
 	m->has_functions = true;
 	id_set(pb, 'm', name, m->id);
@@ -468,7 +470,7 @@ static void pb_free(struct pb *pb)
 int pprof_encode(const json_t *col, const char *name, const struct pprof_meta *m,
 		 uint8_t **buf, size_t *len)
 {
-	struct pb pb = { .ids = json_object() };
+	struct pb pb = { .ids = json_object(), .build_ids = json_object_get(col, "build_ids") };
 	Pprof__Profile p = PPROF__PROFILE__INIT;
 	int64_t comment;
 	int err = -ENOMEM;

@@ -9,7 +9,8 @@
  * alloc_objects, alloc_space, inuse_objects, inuse_space, already scaled
  * by the sampling weight. Any other collector with "stacks": its value
  * (flame_stack_value). Frames keep their module as the Mapping (kernel
- * frames under [kernel.kallsyms] or [module]); an unnamed frame is the
+ * frames under [kernel.kallsyms] or [module]), with its build-id from the
+ * collector's "build_ids" when it has one; an unnamed frame is the
  * function "module+0xOFF" at that file offset. Each sample has the labels
  * pid (number) and comm; a stack cut short has the label truncated=yes and
  * an outermost frame "[stack cut short]"; the stacks past those listed in
