@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "evcols.h"
+#include "varint.h"
 
 #define FLAG_CLS	1u	/* the cls bytes are present though nclass <= 1 */
 #define LEN2_ROWS	1u
@@ -27,33 +28,6 @@ static uint32_t ld32(const uint8_t *p)
 static uint16_t ld16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static size_t put_varint(uint8_t *p, uint32_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-/* At most 3 bytes (values below 2^21); 0 on a bad or overlong varint. */
-static size_t get_varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
-{
-	uint32_t x = 0;
-
-	for (size_t n = 0; n < 3 && p + n < end; n++) {
-		x |= (uint32_t)(p[n] & 0x7f) << (7 * n);
-		if (!(p[n] & 0x80)) {
-			*v = x;
-			return n + 1;
-		}
-	}
-	return 0;
 }
 
 void evcols_classes_reset(struct evcols_classes *c)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "evpack.h"
+#include "varint.h"
 
 static uint64_t ld64(const uint8_t *p)
 {
@@ -30,33 +31,6 @@ static uint32_t ld32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
-}
-
-static size_t put_varint(uint8_t *p, uint32_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-/* At most 3 bytes (values up to 65536); 0 on a bad or overlong varint. */
-static size_t get_varint(const uint8_t *p, const uint8_t *end, uint32_t *v)
-{
-	uint32_t x = 0;
-
-	for (size_t n = 0; n < 3 && p + n < end; n++) {
-		x |= (uint32_t)(p[n] & 0x7f) << (7 * n);
-		if (!(p[n] & 0x80)) {
-			*v = x;
-			return n + 1;
-		}
-	}
-	return 0;
 }
 
 void evpack_reset(struct evpack *p)
