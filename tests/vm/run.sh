@@ -54,7 +54,7 @@ boot() {
 	timeout "$timeout_s" qemu-system-x86_64 $accel -smp 2 -m 1G -nographic -no-reboot \
 		-kernel "$vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
 		-append "console=ttyS0 loglevel=1 quiet panic=-1 noirqdebug ${VMTEST_APPEND:-}" </dev/null |
-		tr -d '\r' > "$dir/console.log" || rc=$?
+		stdbuf -oL tr -d '\r' > "$dir/console.log" || rc=$?
 	t2=$(date +%s.%N)
 	if ! grep -q '^@@DISCO-VM-DONE' "$dir/console.log"; then
 		# one line that names the kernel, then what it printed last
