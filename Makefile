@@ -27,7 +27,7 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-f
 	  $(HARDEN) -MMD -MP -I$(OUTPUT) -I. $(USER_INC) -Ituning \
 	  -DDISCO_VERSION='"$(VERSION)"'
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS := -lbpf -ldw -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lm -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -ldeflate -ljansson -lmicrohttpd -lcap -lcapstone -lprotobuf-c -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -I$(dir $(VMLINUX)) -I$(OUTPUT)
@@ -43,6 +43,12 @@ BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := $(sort $(foreach d,$(USER_DIRS),$(wildcard $(d)*.c)) $(wildcard tuning/*.c))
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+# pprof's Profile message (user/output/profile.proto, `report --format
+# pprof`): protoc-c writes its C into the build dir, never into the tree
+PROTO_SRC := user/output/profile.proto
+PROTO_C := $(OUTPUT)/proto/profile.pb-c.c
+PROTO_H := $(OUTPUT)/proto/profile.pb-c.h
+LIB_OBJS += $(OUTPUT)/proto/profile.pb-c.o
 MAIN_OBJ := $(OUTPUT)/user/main.o
 LIB := $(OUTPUT)/libdisco.a
 
@@ -87,6 +93,8 @@ DEPS_PKGS := \
 	libmicrohttpd-dev \
 	libcap-dev \
 	libcapstone-dev \
+	libprotobuf-c-dev \
+	protobuf-c-compiler \
 	pkg-config \
 	jq \
 	curl \
@@ -108,7 +116,8 @@ DEPS_PKGS := \
 	tmux \
 	apache2-utils \
 	wrk \
-	libjemalloc2
+	libjemalloc2 \
+	golang-go
 
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
@@ -121,9 +130,10 @@ deps:
 	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
 
 check-deps:
-	@for t in $(CLANG) $(BPFTOOL) $(CC) pkg-config; do \
+	@for t in $(CLANG) $(BPFTOOL) $(CC) pkg-config protoc-c; do \
 		command -v $$t >/dev/null || { echo "missing $$t: run 'make deps'" >&2; exit 1; }; done; \
-	for h in bpf/libbpf.h gelf.h zlib.h libdeflate.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h; do \
+	for h in bpf/libbpf.h gelf.h zlib.h libdeflate.h jansson.h microhttpd.h sys/capability.h cmocka.h capstone/capstone.h \
+		protobuf-c/protobuf-c.h; do \
 		echo "#include <stddef.h>\n#include <stdarg.h>\n#include <setjmp.h>\n#include <stdint.h>\n#include <$$h>" | \
 		$(CC) -E -x c - >/dev/null 2>&1 || { echo "missing header <$$h>: run 'make deps'" >&2; exit 1; }; done
 
@@ -146,7 +156,17 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # ---- userspace -------------------------------------------------------------
 # Every userspace object may include any skeleton (collectors do); this is the
 # explicit x.o: x.skel.h edge, kept coarse because skeletons are cheap.
-$(LIB_OBJS) $(MAIN_OBJ): $(SKELS)
+# The same for the generated protobuf header.
+$(LIB_OBJS) $(MAIN_OBJ): $(SKELS) $(PROTO_H)
+
+$(PROTO_C) $(PROTO_H) &: $(PROTO_SRC)
+	$(call msg,PROTOC-C,$(PROTO_C))
+	$(Q)mkdir -p $(OUTPUT)/proto
+	$(Q)protoc-c --c_out=$(OUTPUT)/proto --proto_path=$(dir $<) $<
+
+$(OUTPUT)/proto/%.o: $(OUTPUT)/proto/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
@@ -185,7 +205,8 @@ $(PRELOAD_LIB): $(PRELOAD_SRCS) $(wildcard user/preload/*.h) bpf/alloc.h
 MHD_SRCS := $(shell grep -l '<microhttpd.h>' $(LIB_SRCS) /dev/null 2>/dev/null)
 STATIC_OBJS := $(filter-out $(patsubst %.c,$(OUTPUT)/%.o,$(MHD_SRCS)),$(LIB_OBJS)) \
 	       $(if $(MHD_SRCS),$(OUTPUT)/user/static/serve_absent.o)
-STATIC_LIBS := $(shell pkg-config --static --libs libdw libbpf libdeflate jansson libcap capstone 2>/dev/null) \
+STATIC_LIBS := $(shell pkg-config --static --libs libdw libbpf libdeflate jansson libcap capstone \
+		 libprotobuf-c 2>/dev/null) \
 	       -lm -lpthread
 static: $(OUTPUT)/disco-static
 $(OUTPUT)/disco-static: $(MAIN_OBJ) $(STATIC_OBJS)
@@ -316,9 +337,14 @@ asan: $(PRELOAD_LIB)
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=all \
 	       -I$(OUTPUT) -I. $(USER_INC) -Ituning -DDISCO_VERSION='"$(VERSION)"'
-FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(filter-out user/cmd/cmd_%.c,$(LIB_SRCS)))
+FUZZ_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(filter-out user/cmd/cmd_%.c,$(LIB_SRCS))) \
+	     $(OUTPUT)/fuzz/obj/proto/profile.pb-c.o
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
-$(OUTPUT)/fuzz/obj/%.o: %.c $(SKELS)
+$(OUTPUT)/fuzz/obj/%.o: %.c $(SKELS) $(PROTO_H)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(OUTPUT)/fuzz/obj/proto/%.o: $(OUTPUT)/proto/%.c
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
@@ -349,5 +375,5 @@ bench: disco $(PRELOAD_LIB)
 clean:
 	rm -rf $(OUTPUT) .output-asan disco $(PRELOAD_LIB)
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d \
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tuning/*.d $(OUTPUT)/proto/*.d \
 	$(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/obj/*/*/*.d)

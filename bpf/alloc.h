@@ -111,13 +111,57 @@ struct alloc_site_key {
 	__u64 stack_id;
 };
 
-/* outstanding = total - freed (two atomic adds per call instead of four) */
+/*
+ * What a call stack allocated in all. What it holds now is the sum of its
+ * blocks still tracked (read from "lslots" and "allocs"), so that a free
+ * updates no counter: freed = total - outstanding.
+ */
 struct alloc_site {
 	__u64 total_bytes;
 	__u64 total_allocs;
-	__u64 freed_bytes;
-	__u64 freed_allocs;
 };
+
+/*
+ * The preload path's blocks live first in a direct-mapped table ("lslots",
+ * 1 << ALLOC_SLOT_BITS entries) indexed by a hash of their key, claimed
+ * with a cmpxchg on the key and released with one at the free; a block
+ * whose slot another live block holds goes to the "allocs" hash. Key: the
+ * tgid and the 16-aligned address in one word (0: free), for tgids below
+ * 2^21 and addresses below 2^47; any other block goes to the hash.
+ * ts_ns is written last and zeroed before the release: a reader taking a
+ * slot whose ts_ns is 0 skips it (being claimed or released).
+ */
+#define ALLOC_SLOT_BITS		16
+
+struct alloc_slot {
+	__u64 key;
+	__u64 size;		/* as alloc_info */
+	__u64 stack_id;
+	__u64 blocks;
+	__u64 ts_ns;
+};
+
+static inline __u64 alloc_slot_key(__u32 tgid, __u64 addr)
+{
+	if (tgid >> 21 || addr >> 47 || (addr & 15))
+		return 0;
+	return (__u64)tgid << 43 | addr >> 4;
+}
+
+static inline __u32 alloc_slot_tgid(__u64 key)
+{
+	return (__u32)(key >> 43);
+}
+
+static inline __u64 alloc_slot_addr(__u64 key)
+{
+	return (key & ((1ull << 43) - 1)) << 4;
+}
+
+static inline __u32 alloc_slot_of(__u64 key, __u32 mask)
+{
+	return (__u32)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
 
 /* A call in flight between an allocator's entry and its return (per thread). */
 struct alloc_call {
@@ -193,7 +237,8 @@ _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info ABI");
 _Static_assert(sizeof(struct alloc_lib_rec) == 48 + ALLOC_STACK_DEPTH * 8, "alloc_lib_rec ABI");
 _Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
 _Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
-_Static_assert(sizeof(struct alloc_site) == 32, "alloc_site ABI");
+_Static_assert(sizeof(struct alloc_site) == 16, "alloc_site ABI");
+_Static_assert(sizeof(struct alloc_slot) == 40, "alloc_slot ABI");
 _Static_assert(sizeof(struct alloc_call) == 40, "alloc_call ABI");
 _Static_assert(sizeof(struct kalloc_site) == 48, "kalloc_site ABI");
 _Static_assert(sizeof(struct kalloc_info) == 24, "kalloc_info ABI");

@@ -15,6 +15,15 @@
 /* ustack values that are not stack map ids */
 #define OFFCPU_NO_USTACK (-2)		/* kernel thread: no user side */
 #define OFFCPU_USTACK_MISSED (-3)	/* blocked again before returning to user space */
+#define OFFCPU_USTACK_EXITED (-4)	/* the thread exited before returning to user space */
+
+/*
+ * The maps of bpf/offcpu_switch.bpf.h: when sched and offcpu both run,
+ * sched's object makes them (its sched_switch program does offcpu's part)
+ * and offcpu's object reuses them (struct collector's shared_maps).
+ */
+#define OFFCPU_SHARED_MAPS \
+	"task_ts,offcpu_kstacks,offcpu_scratch,offcpu_blocked,offcpu_wakers,offcpu_counters,offcpu_pending"
 
 /* Key of the "blocked" hash: time blocked per (thread group, stacks). */
 struct offcpu_key {

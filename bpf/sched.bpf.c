@@ -6,7 +6,9 @@
  *
  * Three variants of each hook (tp_btf, raw_tp, tracepoint) share one body;
  * tp_btf keeps per-task timestamps in task storage, the others (no BTF
- * task pointer to key storage on) in an LRU hash keyed by pid.
+ * task pointer to key storage on) in an LRU hash keyed by pid. With the
+ * offcpu collector in the same session, sched_offcpu_switch_btf replaces
+ * sched_switch_btf and does offcpu's switch side too (offcpu_switch.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,7 @@
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
 #include "hist.bpf.h"
+#include "offcpu_switch.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,25 +26,12 @@ const volatile __u64 min_latency_ns = 10000000;
 /* fa2c3254d7cf (5.18) passes prev_state to sched_switch as argument 4 */
 const volatile bool switch_has_state = true;
 
-struct tstate {
-	__u64 enq_ns;
-	__u32 kind;
-	__u32 tgid;	/* learned while the task was current (fallbacks) */
-	__u64 cgid;	/* same, only kept when filtering by cgroup */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct tstate);
-} task_ts SEC(".maps");
-
+/* task storage (task_ts, struct task_state) is declared in offcpu_switch.bpf.h */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, struct tstate);
+	__type(value, struct sched_tstate);
 } pid_ts SEC(".maps");
 
 struct {
@@ -131,14 +121,16 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 	return p;
 }
 
-static __always_inline struct tstate *state_get(struct task_struct *t, __u32 pid,
-						bool use_storage, bool create)
+static __always_inline struct sched_tstate *state_get(struct task_struct *t, __u32 pid,
+						      bool use_storage, bool create)
 {
-	struct tstate zero_st = {};
+	struct sched_tstate zero_st = {};
+	struct task_state *ts;
 
-	if (use_storage)
-		return bpf_task_storage_get(&task_ts, t, 0,
-					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (use_storage) {
+		ts = bpf_task_storage_get(&task_ts, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+		return ts ? &ts->s : NULL;
+	}
 	if (create)
 		bpf_map_update_elem(&pid_ts, &pid, &zero_st, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&pid_ts, &pid);
@@ -149,7 +141,7 @@ static __always_inline void enqueue(struct task_struct *t, __u32 pid, __u32 tgid
 				    const char *comm, __u32 kind, __u64 now,
 				    bool use_storage)
 {
-	struct tstate *st;
+	struct sched_tstate *st;
 
 	if (!pid)
 		return;
@@ -184,7 +176,7 @@ static __always_inline void account_switch(struct sched_cpu *cs, __u32 tgid, con
 }
 
 /* next gets the CPU: its wait since enqueue is one sample */
-static __always_inline void on_cpu(struct sched_cpu *cs, struct tstate *st, __u64 now,
+static __always_inline void on_cpu(struct sched_cpu *cs, struct sched_tstate *st, __u64 now,
 				   struct task_struct *t, __u32 pid, __u32 tgid,
 				   const char *comm, __u32 prev_pid, __u32 prev_tgid,
 				   const char *prev_comm)
@@ -269,14 +261,20 @@ static __always_inline void wakeup_task(struct task_struct *p, __u32 kind, bool 
 		enqueue(p, pid, tgid, p->comm, kind, bpf_ktime_get_ns(), use_storage);
 }
 
+/*
+ * with_offcpu (task storage only): offcpu's bookkeeping too, on the same
+ * clock read, filter check and storage entries: the start of a block for
+ * a prev going to sleep, its end for next.
+ */
 static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 					struct task_struct *next, __u32 prev_state,
-					bool use_storage)
+					bool use_storage, bool with_offcpu)
 {
 	__u32 prev_pid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
 	__u32 next_pid = BPF_CORE_READ(next, pid);
 	struct sched_cpu *cs = cpu_stats_get();
 	__u64 now = bpf_ktime_get_ns();
+	struct task_state *ts;
 
 	if (!cs)
 		return;
@@ -284,14 +282,28 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 		prev_state = get_task_state(prev);
 	if (prev_pid && want(prev, prev_tgid)) {
 		account_switch(cs, prev_tgid, prev->comm, prev, !preempt && prev_state != 0);
-		if (preempt || prev_state == 0)
+		if (preempt || prev_state == 0) {
 			enqueue(prev, prev_pid, prev_tgid, prev->comm, SCHED_KIND_PREEMPT,
 				now, use_storage);
+		} else if (with_offcpu) {
+			ts = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (ts)
+				offcpu_switch_out(&ts->o, now);
+		}
 	}
 	if (!next_pid)
 		return;
-	on_cpu(cs, state_get(next, next_pid, use_storage, false), now, next, next_pid,
-	       BPF_CORE_READ(next, tgid), next->comm, prev_pid, prev_tgid, prev->comm);
+	if (!with_offcpu) {
+		on_cpu(cs, state_get(next, next_pid, use_storage, false), now, next, next_pid,
+		       BPF_CORE_READ(next, tgid), next->comm, prev_pid, prev_tgid, prev->comm);
+		return;
+	}
+	ts = bpf_task_storage_get(&task_ts, next, 0, 0);
+	if (!ts)
+		return;
+	on_cpu(cs, &ts->s, now, next, next_pid, next->tgid, next->comm, prev_pid, prev_tgid,
+	       prev->comm);
+	offcpu_switch_in(next, &ts->o, now);
 }
 
 SEC("tp_btf/sched_wakeup")
@@ -315,7 +327,18 @@ int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev,
 	/* the 4th argument exists only since 5.18; read it only then */
 	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
 
-	switch_task(preempt, prev, next, prev_state, true);
+	switch_task(preempt, prev, next, prev_state, true, false);
+	return 0;
+}
+
+/* Loaded instead of sched_switch_btf when offcpu runs too (col_sched.c). */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_offcpu_switch_btf, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
+
+	switch_task(preempt, prev, next, prev_state, true, true);
 	return 0;
 }
 
@@ -349,7 +372,7 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev,
 {
 	__u32 prev_state = switch_has_state ? (__u32)ctx[3] : 0;
 
-	switch_task(preempt, prev, next, prev_state, false);
+	switch_task(preempt, prev, next, prev_state, false, false);
 	return 0;
 }
 
@@ -414,7 +437,7 @@ SEC("tp/sched/sched_wakeup")
 int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
 	__u32 pid = ctx->pid;	/* map keys must live on the stack */
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
+	struct sched_tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 	__u32 tgid = st ? st->tgid : 0;
 
 	/* tgid and cgroup were learned when the task last left a CPU */
@@ -446,7 +469,7 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 	bool preempt = state & TP_PREEMPTED;
 	struct sched_cpu *cs = cpu_stats_get();
 	__u64 now = bpf_ktime_get_ns();
-	struct tstate *st;
+	struct sched_tstate *st;
 
 	if (!cs)
 		return 0;
@@ -480,7 +503,7 @@ SEC("tp/sched/sched_migrate_task")
 int sched_migrate_tp(struct trace_event_raw_sched_migrate_task *ctx)
 {
 	__u32 pid = ctx->pid;
-	struct tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
+	struct sched_tstate *st = bpf_map_lookup_elem(&pid_ts, &pid);
 
 	if (st && st->tgid && want_task(st->tgid, st->cgid, ""))
 		account_migration(st->tgid, NULL, NULL);

@@ -19,7 +19,7 @@ export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
 # test_report_compare needs a quiet machine for its baseline, and the
 # all-collectors test already compares in every format)
 tests="all_collectors_every_format sched system app alloc_preload tcp_lifecycle
-	tcp_resets bio_filters cpu_profile offcpu_profile report_formats
+	tcp_resets bio_filters cpu_profile offcpu_profile report_formats report_pprof
 	untrusted_names record_kill tune_evidence output_paths_refuse_foreign_symlinks"
 shift
 [ $# -gt 0 ] && tests="$*"

@@ -22,7 +22,7 @@ _disco()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--format)
-		COMPREPLY=($(compgen -W "text json html prometheus folded" -- "$cur"))
+		COMPREPLY=($(compgen -W "text json html prometheus folded pprof" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then

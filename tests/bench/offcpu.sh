@@ -1,46 +1,58 @@
 #!/usr/bin/env bash
-# Overhead of the offcpu collector: stress-ng --switch 2 throughput
-# untraced, under `disco record -e offcpu` (whole machine), under
-# libbpf-tools' offcputime, and under empty programs on the same three
-# hooks (the floor); then `-e sched` alone and `-e sched,offcpu` (what the
-# two cost together at sched_switch), interleaved, medians of ROUNDS each.
-# Usage: tests/bench/offcpu.sh [ROUNDS] [SECS]
+# Overhead of the offcpu collector, alone and with sched (whose
+# sched_switch program then does offcpu's part too): stress-ng --switch 2
+# throughput untraced; under empty programs on offcpu's hooks (floor) and
+# on the hooks of sched and offcpu together (floor_both); under `disco
+# record -e offcpu`, `-e sched` and `-e sched,offcpu` (whole machine); under
+# libbpf-tools' offcputime. With DISCO_BEFORE=path (an older disco, e.g.
+# main's), offcpu_before and sched_offcpu_before run that one too, in the
+# same rounds. Interleaved, medians of ROUNDS each.
+# Usage: [DISCO_BEFORE=disco.old] tests/bench/offcpu.sh [ROUNDS] [SECS]
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/bench/floor_lib.sh
 ROUNDS=${1:-3}
 SECS=${2:-5}
 DISCO=${DISCO:-./disco}
+BEFORE=${DISCO_BEFORE:-}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 build_floor offcpu "$T"
+build_floor sched_offcpu "$T"
 
 ops() {	# bogo ops/s (real time) from stress-ng's metrics line
 	stress-ng --switch 2 -t "$SECS" --metrics-brief 2>&1 |
 		awk '$4 == "switch" && $5 ~ /^[0-9]+$/ {print $9; exit}'
 }
-under_disco() {
-	"$DISCO" record -e "$1" -q -f -o "$T/o.data" &
+under_disco() {	# BINARY COLLECTORS
+	"$1" record -e "$2" -q -f -o "$T/o.data" &
 	local p=$!; sleep 2
 	ops
 	kill -INT $p; wait $p
 }
+under_floor() {	# NAME: empty programs of tests/bench/NAME_empty.bpf.c
+	"$T/empty_hooks" "$T/$1_empty.bpf.o" > "$T/floor.out" &
+	local p=$!; sleep 1
+	grep -q attached "$T/floor.out" || { echo "bench: empty hooks did not attach" >&2; exit 1; }
+	ops
+	kill $p; wait $p 2>/dev/null || true
+}
 untraced() { ops; }
-offcpu() { under_disco offcpu; }
-sched() { under_disco sched; }
-sched_offcpu() { under_disco sched,offcpu; }
+floor() { under_floor offcpu; }
+floor_both() { under_floor sched_offcpu; }
+offcpu() { under_disco "$DISCO" offcpu; }
+sched() { under_disco "$DISCO" sched; }
+sched_offcpu() { under_disco "$DISCO" sched,offcpu; }
+offcpu_before() { under_disco "$BEFORE" offcpu; }
+sched_offcpu_before() { under_disco "$BEFORE" sched,offcpu; }
 offcputime() {
 	/usr/sbin/offcputime > /dev/null 2>&1 &
 	local p=$!; sleep 2
 	ops
 	kill -INT $p; wait $p 2>/dev/null || true
 }
-floor() {
-	"$T/empty_hooks" "$T/offcpu_empty.bpf.o" > "$T/floor.out" &
-	local p=$!; sleep 1
-	grep -q attached "$T/floor.out" || { echo "bench: empty hooks did not attach" >&2; exit 1; }
-	ops
-	kill $p; wait $p 2>/dev/null || true
-}
 
-paired_rounds "$ROUNDS" ops/s "$T/raw" untraced offcpu offcputime floor sched sched_offcpu
+modes="untraced floor offcpu offcputime floor_both sched sched_offcpu"
+[ -n "$BEFORE" ] && modes="$modes offcpu_before sched_offcpu_before"
+# shellcheck disable=SC2086
+paired_rounds "$ROUNDS" ops/s "$T/raw" $modes

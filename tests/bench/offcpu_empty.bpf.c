@@ -16,3 +16,4 @@ char LICENSE[] SEC("license") = "GPL";
 EMPTY(sched_switch)
 EMPTY(sched_waking)
 EMPTY(sys_exit)
+EMPTY(sched_process_exit)

@@ -22,6 +22,7 @@
 #include <zlib.h>
 #include "out_flame.h"
 #include "out_html.h"
+#include "out_pprof.h"
 #include "out_prom.h"
 #include "report.h"
 #include "session.h"
@@ -104,8 +105,14 @@ static void render_all(json_t *rep, FILE *null, const struct report_opts *ro)
 	for (size_t i = 0; i < sizeof(stack_cols) / sizeof(stack_cols[0]); i++) {
 		const json_t *col = json_object_get(json_object_get(rep, "collectors"), stack_cols[i]);
 
-		if (col)
+		if (col) {
+			uint8_t *pb = NULL;
+			size_t n;
+
 			folded_write(col, null);
+			if (!pprof_encode(col, stack_cols[i], NULL, &pb, &n))
+				free(pb);
+		}
 	}
 	s = json_dumps(rep, JSON_COMPACT);
 	free(s);

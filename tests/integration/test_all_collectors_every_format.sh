@@ -55,6 +55,12 @@ for col in cpu offcpu; do
 	"$DISCO" report "$F" --format folded -e $col > "$T/$col.folded" || fail "report --format folded -e $col"
 	[ -s "$T/$col.folded" ] || fail "folded -e $col printed nothing"
 done
+# pprof of every stack collector, read by go tool pprof
+for col in cpu offcpu alloc; do
+	"$DISCO" report "$F" --format pprof -e $col > "$T/$col.pb.gz" || fail "report --format pprof -e $col"
+	HOME=$T GOCACHE=$T/gocache go tool pprof -raw "$T/$col.pb.gz" > "$T/$col.raw" 2>&1 ||
+		fail "go tool pprof -raw cannot read the $col profile: $(head -3 "$T/$col.raw")"
+done
 "$DISCO" report "$F" --intervals > "$T/iv.txt" || fail "report --intervals"
 [ -s "$T/iv.txt" ] || fail "report --intervals printed nothing"
 for fmt in text json html; do

@@ -4,15 +4,19 @@
 # leak_here() is the top outstanding site with exactly 7 blocks of 1000
 # bytes, its direct caller first in the stack; the sites that freed
 # everything have nothing outstanding; on the libc path free's probe sits
-# past its NULL check when proven safe.
+# past its NULL check when proven safe. preload-1slot: the preload path
+# with one slot in its direct-mapped block table (DISCO_ALLOC_SLOTS=1), so
+# that almost every block goes to the fallback hash, mixed with the slot.
 . "$(dirname "$0")/lib.sh"
 need_root
 A=.collectors.alloc
 
-for path in preload libc; do
+for path in preload preload-1slot libc; do
 	opts=(--alloc-sample-bytes 1)
 	[ "$path" = libc ] && opts=(--libc-uprobes)
-	"$DISCO" record -e alloc --user-only "${opts[@]}" -q -o "$T/$path.data" -- \
+	slots=
+	[ "$path" = preload-1slot ] && slots=1
+	DISCO_ALLOC_SLOTS=$slots "$DISCO" record -e alloc --user-only "${opts[@]}" -q -o "$T/$path.data" -- \
 		"$FIXTURES/alloc_fixture" basic || fail "$path: record failed"
 	"$DISCO" report "$T/$path.data" --format json > "$T/$path.json" || fail "$path: report failed"
 	R=$T/$path.json
@@ -50,4 +54,4 @@ case $bytes in
 4885ff0f84????????55) assert_eq "free probe offset" "$off" 9;;
 *) echo "libc free starts with $bytes: placement '$off' not pinned";;
 esac
-echo "leak_here: 7 x 1000 B outstanding via preload and via libc uprobes; free probe at +$off"
+echo "leak_here: 7 x 1000 B outstanding via preload (slots, and one slot + hash) and via libc uprobes; free probe at +$off"

@@ -157,6 +157,38 @@ static void test_syms_format_through_maps(void **state)
 	syms_cache_free(c);
 }
 
+/* The build-id of the file behind an address: the file's own; none for [vdso] or no mapping. */
+static void test_proc_syms_build_id_is_the_mapped_files(void **state)
+{
+	struct syms_cache *c = syms_cache_new();
+	unsigned char want[SYMS_BUILD_ID_MAX], got[SYMS_BUILD_ID_MAX];
+	struct elf_syms *es = elf_syms_load(fixture);
+	struct proc_syms *ps;
+	struct stat st;
+	char maps[8192];
+	uint64_t base = 0x555555554000ull;
+	size_t n;
+
+	assert_non_null(es);
+	n = elf_syms_build_id(es, want);
+	assert_true(n >= 2);
+	assert_int_equal(stat(fixture, &st), 0);
+	snprintf(maps, sizeof(maps),
+		 "%llx-%llx r-xp 00000000 08:01 %llu %s\n"
+		 "7ffff7fc1000-7ffff7fc3000 r-xp 00000000 00:00 0 [vdso]\n",
+		 (unsigned long long)base, (unsigned long long)base + 0x10000,
+		 (unsigned long long)st.st_ino, abs_fixture);
+	ps = proc_syms_from_maps(c, maps, NULL);
+	assert_non_null(ps);
+	assert_int_equal(proc_syms_build_id(ps, base + 0x100, got), n);
+	assert_memory_equal(got, want, n);
+	assert_int_equal(proc_syms_build_id(ps, 0x7ffff7fc1010ull, got), 0);
+	assert_int_equal(proc_syms_build_id(ps, 0x1234, got), 0);
+	proc_syms_free(ps);
+	syms_cache_free(c);
+	elf_syms_free(es);
+}
+
 /* A stripped copy of stack_fixture and its debug file in a temp directory. */
 struct stripped {
 	char dir[64], bin[128], dbg[128], bid[2 * SYMS_BUILD_ID_MAX + 1];
@@ -436,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_syms_stripped_libc_falls_back_to_dynsym),
 		cmocka_unit_test(test_syms_find_func_gives_file_offset),
 		cmocka_unit_test(test_syms_format_through_maps),
+		cmocka_unit_test(test_proc_syms_build_id_is_the_mapped_files),
 		cmocka_unit_test(test_syms_live_process_resolves_own_function),
 		cmocka_unit_test(test_ksyms_hidden_addresses_detected),
 		cmocka_unit_test(test_ksyms_lookup_names_and_modules),

@@ -2,17 +2,19 @@
 /* disco report: print a recorded session. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cmd.h"
 #include "compare.h"
 #include "log.h"
 #include "opts.h"
 #include "out_flame.h"
 #include "out_html.h"
+#include "out_pprof.h"
 #include "out_prom.h"
 #include "report.h"
 
 const char usage_report[] =
-"usage: disco report [FILE] [--format text|json|html|prometheus|folded] [-e COLLECTORS] [--top N]\n"
+"usage: disco report [FILE] [--format text|json|html|prometheus|folded|pprof] [-e COLLECTORS] [--top N]\n"
 "       disco report --diff BEFORE AFTER [--format text|folded|html] [-e COLLECTOR]\n"
 "       disco report [FILE] --intervals [-e COLLECTORS]\n"
 "       disco report --compare BEFORE AFTER [--format text|json|html] [-e COLLECTORS]\n"
@@ -28,6 +30,8 @@ const char usage_report[] =
 "                        prometheus (the text `disco serve` gives on /metrics)\n"
 "                        or folded (stacks of -e cpu/offcpu, one \"comm;frame;...\n"
 "                        count\" line each: flamegraph.pl, inferno, speedscope)\n"
+"                        or pprof (the same stacks as a gzip'd pprof profile for\n"
+"                        go tool pprof, Pyroscope, Parca; a file, never a terminal)\n"
 "      --diff            compare the stacks of two sessions: text (the stacks\n"
 "                        whose share changed most), folded (\"stack before after\",\n"
 "                        flamegraph.pl's differential input) or html (a\n"
@@ -51,6 +55,7 @@ const char usage_report[] =
 "  disco report run.data --format html > run.html\n"
 "  disco report run.data --format prometheus | promtool check metrics\n"
 "  disco report cpu.data --format folded | flamegraph.pl > cpu.svg\n"
+"  disco report cpu.data --format pprof > cpu.pb.gz && go tool pprof -top cpu.pb.gz\n"
 "  disco report --diff before.data after.data --format html > diff.html\n"
 "  disco report run.data --intervals -e sched   # replay of record -i\n"
 "  disco report --compare before.data after.data -e sched\n";
@@ -136,6 +141,26 @@ out:
 	return rc;
 }
 
+/* --format pprof: col (collector name) of rep, with the session's times. */
+static int report_pprof(const json_t *rep, const json_t *col, const char *name, const char *path)
+{
+	const json_t *sess = json_object_get(rep, "session");
+	char comment[512];
+	struct pprof_meta m = {
+		.time_ns = (int64_t)json_u64(sess, "start_realtime_ns"),
+		.duration_ns = (int64_t)json_u64(sess, "duration_ns"),
+		.comment = comment,
+	};
+	int err;
+
+	snprintf(comment, sizeof(comment), "disco %s: -e %s of %s (%s)", DISCO_VERSION, name, path,
+		 json_string_value(json_object_get(sess, "hostname")) ?: "?");
+	err = pprof_write(col, name, &m, stdout);
+	if (err)
+		log_err("%s: --format pprof: %s", path, strerror(-err));
+	return err;
+}
+
 enum { OPT_TOP = 300, OPT_DIFF, OPT_INTERVALS, OPT_COMPARE };
 
 struct report_args {
@@ -146,7 +171,7 @@ struct report_args {
 
 static const struct opt report_rows[] = {
 	{ "input", 'i', "FILE", "session file (same as the FILE argument)" },
-	{ "format", 'F', "FMT", "text (default), json, html, prometheus or folded" },
+	{ "format", 'F', "FMT", "text (default), json, html, prometheus, folded or pprof" },
 	{ "top", OPT_TOP, "N", "rows per table, per-process series (default 10)" },
 	{ "diff", OPT_DIFF, NULL, "BEFORE AFTER: the stacks of one collector in two sessions" },
 	{ "compare", OPT_COMPARE, NULL, "BEFORE AFTER: percentiles side by side, beyond the noise or not" },
@@ -239,8 +264,11 @@ int cmd_report(int argc, char **argv)
 		path = argv[first];
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html") &&
-	    strcmp(format, "prometheus") && strcmp(format, "folded"))
-		return usage_error("report", "unknown format '%s' (text, json, html, prometheus or folded)", format);
+	    strcmp(format, "prometheus") && strcmp(format, "folded") && strcmp(format, "pprof"))
+		return usage_error("report", "unknown format '%s' (text, json, html, prometheus, folded or pprof)",
+				   format);
+	if (!strcmp(format, "pprof") && isatty(STDOUT_FILENO))
+		return usage_error("report", "--format pprof writes a binary file: redirect it (> cpu.pb.gz)");
 	/* a damaged file: the report of what was read, then the damage and exit 1 */
 	rep = report_load_partial(path ?: "disco.data", &ro, err, sizeof(err));
 	if (!rep) {
@@ -260,13 +288,16 @@ int cmd_report(int argc, char **argv)
 
 		if (prom_render(rep, stdout, &po))
 			rc = EXIT_ERR;
-	} else if (!strcmp(format, "folded")) {
+	} else if (!strcmp(format, "folded") || !strcmp(format, "pprof")) {
 		const char *name = NULL, *why = "";
 		const json_t *col = flame_pick(rep, only && !strchr(only, ',') ? only : NULL, &name, &why);
 
 		if (!col) {
-			log_err("%s: --format folded: %s", path ?: "disco.data", why);
+			log_err("%s: --format %s: %s", path ?: "disco.data", format, why);
 			rc = EXIT_ERR;
+		} else if (!strcmp(format, "pprof")) {
+			if (report_pprof(rep, col, name, path ?: "disco.data"))
+				rc = EXIT_ERR;
 		} else if (folded_write(col, stdout)) {
 			rc = EXIT_ERR;
 		}

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -899,10 +900,15 @@ static int alloc_configure(struct col_run *run, const struct rec_opts *o)
 	}
 	if (!p->user_on) {
 		bpf_map__set_max_entries(skel->maps.allocs, 1);
+		bpf_map__set_max_entries(skel->maps.lslots, 1);
 		bpf_map__set_max_entries(skel->maps.ustacks, 1);
 		bpf_map__set_max_entries(skel->maps.calls, 1);
+		skel->rodata->slot_mask = 0;
+		skel->rodata->use_slots = false;
+		return 0;
 	}
-	return 0;
+	return slots_setup("alloc", "DISCO_ALLOC_SLOTS", &skel->rodata->slot_mask,
+			   &skel->rodata->use_slots);
 }
 
 static int alloc_prepare(struct col_run *run, const struct rec_opts *o)
@@ -1037,44 +1043,109 @@ static void read_percpu_hist(int fd, struct hist *out)
 	free(v);
 }
 
-/*
- * Per site, from the outstanding blocks: [leak blocks, leak bytes,
- * samples] where leak candidates are older than --min-age, and samples
- * counts every entry (what a sampled estimate rests on).
- */
-static json_t *leak_ages(int fd, uint64_t now, uint64_t min_age_ns, uint64_t *oldest_ns)
+/* The columns of leak_ages' table, per site. */
+enum { LA_LEAK_ALLOCS, LA_LEAK_BYTES, LA_SAMPLES, LA_OUT_ALLOCS, LA_OUT_BYTES, LA_NR };
+
+static void la_add(json_t *e, int col, uint64_t n)
 {
+	json_array_set_new(e, col, json_integer(json_integer_value(json_array_get(e, col)) +
+						 (json_int_t)n));
+}
+
+static uint64_t la_get(const json_t *e, int col)
+{
+	return e ? (uint64_t)json_integer_value(json_array_get(e, col)) : 0;
+}
+
+/* One outstanding block into leak_ages' table. */
+static void leak_age_add(json_t *o, uint32_t tgid, const struct alloc_info *v, uint64_t now,
+			 uint64_t min_age_ns, uint64_t *oldest_ns)
+{
+	char key[40];
+	json_t *e;
+
+	if (!v->ts_ns || v->ts_ns > now)
+		return;
+	if (now - v->ts_ns > *oldest_ns)
+		*oldest_ns = now - v->ts_ns;
+	alloc_site_keystr(key, sizeof(key), tgid, v->stack_id);
+	e = json_object_get(o, key);
+	if (!e) {
+		e = json_array();
+		for (int c = 0; c < LA_NR; c++)
+			json_array_append_new(e, json_integer(0));
+		json_object_set_new(o, key, e);
+	}
+	if (now - v->ts_ns >= min_age_ns) {
+		la_add(e, LA_LEAK_ALLOCS, v->blocks);
+		la_add(e, LA_LEAK_BYTES, v->size);
+	}
+	la_add(e, LA_SAMPLES, 1);
+	la_add(e, LA_OUT_ALLOCS, v->blocks);
+	la_add(e, LA_OUT_BYTES, v->size);
+}
+
+/*
+ * The blocks in the direct-mapped table, read through a read-only mapping
+ * of it (one syscall, not one per slot). A slot is taken when its key
+ * reads the same before and after its fields and its ts_ns is set.
+ */
+static void leak_ages_slots(json_t *o, const struct bpf_map *m, uint64_t now,
+			    uint64_t min_age_ns, uint64_t *oldest_ns)
+{
+	size_t n = bpf_map__max_entries(m), len = n * sizeof(struct alloc_slot);
+	const volatile struct alloc_slot *sl;
+	void *mem;
+
+	len = (len + (size_t)sysconf(_SC_PAGESIZE) - 1) & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+	mem = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	if (mem == MAP_FAILED) {
+		log_warn("alloc: cannot map the block table (%s): leak ages incomplete",
+			 strerror(errno));
+		return;
+	}
+	sl = mem;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = sl[i].key;
+		struct alloc_info v;
+
+		if (!key)
+			continue;
+		v.ts_ns = sl[i].ts_ns;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		v.size = sl[i].size;
+		v.stack_id = sl[i].stack_id;
+		v.blocks = sl[i].blocks;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (sl[i].key != key)
+			continue;
+		leak_age_add(o, alloc_slot_tgid(key), &v, now, min_age_ns, oldest_ns);
+	}
+	munmap(mem, len);
+}
+
+/*
+ * Per site, from the outstanding blocks: the LA_* columns, where leak
+ * candidates are older than --min-age, samples counts every entry (what a
+ * sampled estimate rests on) and outstanding sums them all.
+ */
+static json_t *leak_ages(const struct alloc_bpf *skel, uint64_t now, uint64_t min_age_ns,
+			 uint64_t *oldest_ns)
+{
+	int fd = bpf_map__fd(skel->maps.allocs);
 	struct alloc_key k, next, *prev = NULL;
 	struct alloc_info v;
 	json_t *o = json_object();
-	char key[40];
 
 	*oldest_ns = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		json_t *e;
-		bool leak;
-
 		k = next;
 		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v) || v.ts_ns > now)
-			continue;
-		if (now - v.ts_ns > *oldest_ns)
-			*oldest_ns = now - v.ts_ns;
-		leak = now - v.ts_ns >= min_age_ns;
-		alloc_site_keystr(key, sizeof(key), k.tgid, v.stack_id);
-		e = json_object_get(o, key);
-		if (!e) {
-			e = json_pack("[I, I, I]", (json_int_t)0, (json_int_t)0, (json_int_t)0);
-			json_object_set_new(o, key, e);
-		}
-		if (leak) {
-			json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) +
-							       (json_int_t)v.blocks));
-			json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) +
-							       (json_int_t)v.size));
-		}
-		json_array_set_new(e, 2, json_integer(json_integer_value(json_array_get(e, 2)) + 1));
+		if (!bpf_map_lookup_elem(fd, &k, &v))
+			leak_age_add(o, k.tgid, &v, now, min_age_ns, oldest_ns);
 	}
+	if (skel->rodata->use_slots)
+		leak_ages_slots(o, skel->maps.lslots, now, min_age_ns, oldest_ns);
 	return o;
 }
 
@@ -1091,7 +1162,7 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	struct hist h;
 	double secs = (now - p->start_ns) / 1e9;
 
-	leaks = leak_ages(bpf_map__fd(skel->maps.allocs), now, p->opt->min_age_ns, &oldest);
+	leaks = leak_ages(skel, now, p->opt->min_age_ns, &oldest);
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct alloc_site v;
 		const json_t *lk;
@@ -1111,15 +1182,18 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 		alloc_site_keystr(key, sizeof(key), k.tgid, k.stack_id);
 		lk = json_object_get(leaks, key);
 		rows[n] = (struct alloc_site_row){ .pid = k.tgid, .stack = site_frames(run, k.tgid, k.stack_id) };
-		rows[n].v[ASV_OUTSTANDING_BYTES] = v.total_bytes - v.freed_bytes;
-		rows[n].v[ASV_OUTSTANDING_ALLOCS] = v.total_allocs - v.freed_allocs;
-		rows[n].v[ASV_LEAK_ALLOCS] = lk ? json_integer_value(json_array_get(lk, 0)) : 0;
-		rows[n].v[ASV_LEAK_BYTES] = lk ? json_integer_value(json_array_get(lk, 1)) : 0;
+		/* a block tracked a moment before its site counted it: freed clamps at 0 */
+		rows[n].v[ASV_OUTSTANDING_BYTES] = la_get(lk, LA_OUT_BYTES);
+		rows[n].v[ASV_OUTSTANDING_ALLOCS] = la_get(lk, LA_OUT_ALLOCS);
+		rows[n].v[ASV_LEAK_ALLOCS] = la_get(lk, LA_LEAK_ALLOCS);
+		rows[n].v[ASV_LEAK_BYTES] = la_get(lk, LA_LEAK_BYTES);
 		rows[n].v[ASV_TOTAL_BYTES] = v.total_bytes;
 		rows[n].v[ASV_TOTAL_ALLOCS] = v.total_allocs;
-		rows[n].v[ASV_FREED_BYTES] = v.freed_bytes;
-		rows[n].v[ASV_FREED_ALLOCS] = v.freed_allocs;
-		rows[n].v[ASV_OUTSTANDING_SAMPLES] = lk ? json_integer_value(json_array_get(lk, 2)) : 0;
+		rows[n].v[ASV_FREED_BYTES] = v.total_bytes > rows[n].v[ASV_OUTSTANDING_BYTES] ?
+					     v.total_bytes - rows[n].v[ASV_OUTSTANDING_BYTES] : 0;
+		rows[n].v[ASV_FREED_ALLOCS] = v.total_allocs > rows[n].v[ASV_OUTSTANDING_ALLOCS] ?
+					      v.total_allocs - rows[n].v[ASV_OUTSTANDING_ALLOCS] : 0;
+		rows[n].v[ASV_OUTSTANDING_SAMPLES] = la_get(lk, LA_SAMPLES);
 		out_b += rows[n].v[ASV_OUTSTANDING_BYTES];
 		out_n += rows[n].v[ASV_OUTSTANDING_ALLOCS];
 		n++;

@@ -90,6 +90,7 @@ struct cpu_priv {
 	struct unwinder *uw;	/* --call-graph dwarf */
 	struct ustack_agg *agg;
 	uint64_t dwarf_samples, dwarf_bad, dwarf_lost, unwind_ns;
+	uint64_t loads;		/* processes' files reported to the unwinder */
 };
 
 static void priv_free(struct cpu_priv *p)
@@ -215,6 +216,7 @@ static int unwinder_load_proc(struct cpu_priv *p, pid_t pid)
 		return -ESRCH;
 	n = proc_syms_maps(ps, &m);
 	err = unwinder_load(p->uw, pid, m, n);
+	p->loads++;
 	if (err)
 		log_debug("cpu: process %d: no unwinding (%s)", pid, strerror(-err));
 	return err;
@@ -242,6 +244,15 @@ static void on_dwarf_sample(struct cpu_priv *p, const void *data, size_t len)
 		return;
 	}
 	n = unwinder_unwind(p->uw, &s, ips, USTACK_MAX_DEPTH, &complete, &stale);
+	/*
+	 * Stopped in code outside every file the unwinder knows: new only
+	 * when the captured maps do not cover it either (JIT code in an
+	 * anonymous mapping stays where it was: reading the maps again,
+	 * once a second per process, would change nothing)
+	 */
+	if (stale && n > 0)
+		stale = !stack_syms_proc(p->ss, (pid_t)s.tgid) ||
+			!proc_syms_covers(stack_syms_proc(p->ss, (pid_t)s.tgid), ips[n - 1]);
 	/* code mapped after the process was captured: read its maps again */
 	if (stale && !stack_syms_capture(p->ss, (pid_t)s.tgid, true) &&
 	    !unwinder_load_proc(p, (pid_t)s.tgid))
@@ -439,15 +450,22 @@ static json_t *cpu_collect(struct col_run *run)
 	free(rows);
 	json_object_set_new(o, "frequency_hz", json_integer(p->hz));
 	json_object_set_new(o, "call_graph", json_string(p->dwarf_stack ? "dwarf" : "fp"));
-	if (p->dwarf_stack)
-		json_object_set_new(o, "dwarf", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	if (p->dwarf_stack) {
+		struct elf_cache_stats fs;
+
+		unwinder_file_stats(p->uw, &fs);
+		json_object_set_new(o, "dwarf", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}",
 			"stack_bytes", (json_int_t)p->dwarf_stack,
 			"samples", (json_int_t)p->dwarf_samples,
 			"unwind_ns", (json_int_t)p->unwind_ns,
 			"ring_full", (json_int_t)c[CPU_C_DWARF_LOST],
 			"short_copies", (json_int_t)c[CPU_C_DWARF_SHORT],
 			"bad_events", (json_int_t)p->dwarf_bad,
-			"not_counted", (json_int_t)p->dwarf_lost));
+			"not_counted", (json_int_t)p->dwarf_lost,
+			"process_loads", (json_int_t)p->loads,
+			"files", "opened", (json_int_t)fs.opens, "reused", (json_int_t)fs.hits,
+			"shared_by_build_id", (json_int_t)fs.shared, "evicted", (json_int_t)fs.evicted));
+	}
 	json_object_set_new(o, "samples", json_integer((json_int_t)total));
 	json_object_set_new(o, "idle_samples", json_integer((json_int_t)c[CPU_C_IDLE]));
 	json_object_set_new(o, "lost_samples", json_integer((json_int_t)c[CPU_C_KEYS_FULL]));
@@ -460,6 +478,7 @@ static json_t *cpu_collect(struct col_run *run)
 	if (!run->periodic) {
 		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "samples", CPU_MAX_PROCS_JSON));
 		json_object_set_new(o, "stacks", stacks);
+		json_object_set_new(o, "build_ids", stack_syms_build_ids_json(p->ss));
 	} else {
 		json_decref(procs);
 		json_decref(stacks);

@@ -4,8 +4,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include "cmd.h"
+#include "col_offcpu.h"
 #include "collector.h"
 #include "log.h"
 #include "stacks.h"
@@ -24,7 +26,7 @@
 #define OFFCPU_MAX_WAKERS_JSON 1000
 #define OFFCPU_MAX_PROCS_JSON 512
 
-enum { H_SWITCH, H_WAKEUP, H_SYS_EXIT, H_COUNT };
+enum { H_SWITCH, H_WAKEUP, H_SYS_EXIT, H_EXIT, H_COUNT };
 
 /* tp_btf only for the scheduler hooks: they need task pointers (storage, task stacks) */
 static const struct hook_spec offcpu_hooks[H_COUNT] = {
@@ -34,6 +36,9 @@ static const struct hook_spec offcpu_hooks[H_COUNT] = {
 		       "the waker's stacks for long blocks", .progs = "offcpu_waking" },
 	[H_SYS_EXIT] = { "raw_syscalls:sys_exit", M(HOOK_TP_BTF) | M(HOOK_RAW_TP), false,
 			 "user stacks of blocks", .progs = "offcpu_sys_exit" },
+	[H_EXIT] = { "sched:sched_process_exit", M(HOOK_TP_BTF) | M(HOOK_RAW_TP), true,
+		     "blocks pending when a thread exits (else every system call pays a lookup)",
+		     .progs = "offcpu_exit" },
 };
 
 struct offcpu_opts {
@@ -66,6 +71,15 @@ static int offcpu_set_option(void *opts, const char *name, const char *arg)
 	return 0;
 }
 
+void offcpu_thresholds(const struct rec_opts *o, __u64 *min_block_ns, __u64 *waker_min_ns)
+{
+	int idx = collector_index(collector_find("offcpu"));
+	const struct offcpu_opts *op = idx >= 0 && o->col_opts[idx] ? o->col_opts[idx] : &offcpu_defaults;
+
+	*min_block_ns = op->min_block_ns;
+	*waker_min_ns = op->waker_min_ns;
+}
+
 COLLECTOR_SKEL(offcpu);
 
 struct offcpu_priv {
@@ -78,16 +92,32 @@ static int offcpu_configure(struct col_run *run, const struct rec_opts *o)
 	const struct offcpu_opts *op = run->opts;
 	struct offcpu_bpf *skel = run->skel;
 	struct offcpu_priv *p = calloc(1, sizeof(*p));
+	struct timespec tick;
 
 	(void)o;
-	skel->rodata->min_block_ns = op->min_block_ns;
-	skel->rodata->waker_min_ns = op->waker_min_ns;
+	skel->rodata->offcpu_min_block_ns = op->min_block_ns;
+	skel->rodata->offcpu_waker_min_ns = op->waker_min_ns;
+	/* the coarse clock's resolution is the kernel's tick, a jiffy */
+	if (!clock_getres(CLOCK_MONOTONIC_COARSE, &tick) && !tick.tv_sec && tick.tv_nsec)
+		skel->rodata->tick_ns = tick.tv_nsec;
+	/* sched's object made the switch-side maps: its sched_switch program does this part */
+	if (collector_shared_fd("offcpu_blocked") >= 0)
+		hook_off(run, H_SWITCH, "done by sched's sched_switch program (one program for both)");
 	if (!p)
 		return -ENOMEM;
 	run->priv = p;
 	p->ss = stack_syms_new("offcpu");
 	p->memo = stack_memo_new(sizeof(struct offcpu_key));
 	return p->ss && p->memo ? 0 : -ENOMEM;
+}
+
+/* Served by sched's program, the hook loses nothing: "not needed", not "unavailable". */
+static int offcpu_prepare(struct col_run *run, const struct rec_opts *o)
+{
+	(void)o;
+	if (run->hooks[H_SWITCH].off)
+		run->hooks[H_SWITCH].not_needed = true;
+	return 0;
 }
 
 static void offcpu_stop(struct col_run *run)
@@ -254,15 +284,15 @@ static json_t *offcpu_collect(struct col_run *run)
 	const struct offcpu_opts *op = run->opts;
 	struct offcpu_bpf *skel = run->skel;
 	struct offcpu_priv *p = run->priv;
-	struct ctx c = { p->ss, p->memo, bpf_map__fd(skel->maps.stacks), bpf_map__fd(skel->maps.kstacks) };
+	struct ctx c = { p->ss, p->memo, bpf_map__fd(skel->maps.stacks), bpf_map__fd(skel->maps.offcpu_kstacks) };
 	uint64_t cnt[OFFCPU_NCOUNTERS], total = 0, truncated = 0, omitted = 0;
 	json_t *o = json_object(), *stacks = json_array(), *wakers = json_array(), *procs = json_object();
 	struct brow *rows;
 	size_t n, i;
 
-	percpu_counters_read(bpf_map__fd(skel->maps.counters), OFFCPU_NCOUNTERS, cnt);
+	percpu_counters_read(bpf_map__fd(skel->maps.offcpu_counters), OFFCPU_NCOUNTERS, cnt);
 	stack_syms_round(c.ss);
-	rows = read_rows(bpf_map__fd(skel->maps.blocked), sizeof(struct offcpu_key), &n);
+	rows = read_rows(bpf_map__fd(skel->maps.offcpu_blocked), sizeof(struct offcpu_key), &n);
 	for (i = 0; i < n; i++) {
 		const struct offcpu_key *k = &rows[i].k.blocked;
 		const struct stack_memo_row *m;
@@ -292,11 +322,13 @@ static json_t *offcpu_collect(struct col_run *run)
 			      "truncated", !m->complete, "frames", m->frames);
 		if (k->ustack == OFFCPU_USTACK_MISSED)
 			json_object_set_new(s, "user_stack", json_string("not captured: blocked again before returning to user space"));
+		else if (k->ustack == OFFCPU_USTACK_EXITED)
+			json_object_set_new(s, "user_stack", json_string("not captured: the thread exited before returning to user space"));
 		json_array_append_new(stacks, s);
 	}
 	free(rows);
 	/* wakers: only in the final report (no counters come from them) */
-	rows = run->periodic ? NULL : read_rows(bpf_map__fd(skel->maps.wakers), sizeof(struct offcpu_wkey), &n);
+	rows = run->periodic ? NULL : read_rows(bpf_map__fd(skel->maps.offcpu_wakers), sizeof(struct offcpu_wkey), &n);
 	for (i = 0; rows && i < n && i < OFFCPU_MAX_WAKERS_JSON; i++) {
 		const struct offcpu_wkey *w = &rows[i].k;
 		const struct stack_memo_row *m = blocked_frames(&c, &w->blocked);
@@ -333,6 +365,7 @@ static json_t *offcpu_collect(struct col_run *run)
 	if (!run->periodic) {
 		json_object_set_new(o, "processes", stacks_procs_sorted(procs, "blocked_ns", OFFCPU_MAX_PROCS_JSON));
 		json_object_set_new(o, "stacks", stacks);
+		json_object_set_new(o, "build_ids", stack_syms_build_ids_json(c.ss));
 		json_object_set_new(o, "wakers", wakers);
 	} else {
 		json_decref(procs);
@@ -427,7 +460,9 @@ const struct collector col_offcpu = {
 	.opts_default = &offcpu_defaults,
 	.set_option = offcpu_set_option,
 	.skel = &offcpu_skel,
+	.shared_maps = OFFCPU_SHARED_MAPS,
 	.configure = offcpu_configure,
+	.prepare = offcpu_prepare,
 	.on_event = offcpu_on_event,
 	.collect = offcpu_collect,
 	.stop = offcpu_stop,

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include "col_offcpu.h"
 #include "col_sched.h"
 #include "collector.h"
 #include "hist.h"
 #include "log.h"
 #include "untrusted.h"
+#include "bpf/offcpu.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
 
@@ -31,7 +33,7 @@ enum { H_SWITCH, H_WAKEUP, H_WAKEUP_NEW, H_MIGRATE, H_EXEC, H_COUNT };
 static const struct hook_spec sched_hooks[H_COUNT] = {
 	[H_SWITCH] = { "sched:sched_switch", HOOK_CHAIN_TP, false,
 		       "run-queue latency, context switches",
-		       .progs = "sched_switch", .group = 1 },
+		       .progs = "sched_switch,sched_offcpu_switch", .group = 1 },
 	[H_WAKEUP] = { "sched:sched_wakeup", HOOK_CHAIN_TP, false,
 		       "wakeup latency", .progs = "sched_wakeup", .group = 1 },
 	[H_WAKEUP_NEW] = { "sched:sched_wakeup_new", HOOK_CHAIN_TP, true,
@@ -55,12 +57,31 @@ static int sched_configure(struct col_run *run, const struct rec_opts *o)
 	return 0;
 }
 
+/*
+ * With offcpu in the session and task storage here, one sched_switch
+ * program does both collectors' bookkeeping: this object makes offcpu's
+ * switch-side maps (offcpu's object reuses them) and loads
+ * sched_offcpu_switch_btf instead of sched_switch_btf.
+ */
 static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 {
+	int offcpu = collector_index(collector_find("offcpu"));
+	bool btf = run->hooks[H_SWITCH].method == HOOK_TP_BTF;
+	bool both = btf && offcpu >= 0 && (run->session_mask & (1ULL << offcpu));
 	struct sched_bpf *skel = run->skel;
+	struct bpf_map *map;
 
-	(void)o;
-	bpf_map__set_autocreate(skel->maps.task_ts, run->hooks[H_SWITCH].method == HOOK_TP_BTF);
+	bpf_map__set_autocreate(skel->maps.task_ts, btf);
+	bpf_object__for_each_map(map, run->obj)
+		if (!strncmp(bpf_map__name(map), "offcpu_", 7))
+			bpf_map__set_autocreate(map, both);
+	bpf_program__set_autoload(skel->progs.sched_switch_btf, btf && !both);
+	bpf_program__set_autoload(skel->progs.sched_offcpu_switch_btf, both);
+	if (both) {
+		offcpu_thresholds(o, &skel->rodata->offcpu_min_block_ns,
+				  &skel->rodata->offcpu_waker_min_ns);
+		log_info("sched: sched_switch program shared with offcpu");
+	}
 	/* preallocated: 4.2 KiB per entry and CPU, made when the map is */
 	return bpf_map__set_max_entries(skel->maps.procs,
 		proc_table_entries(processes_alive(), sizeof(struct sched_proc),
@@ -515,6 +536,7 @@ const struct collector col_sched = {
 	.hooks = sched_hooks,
 	.nhooks = H_COUNT,
 	.skel = &sched_skel,
+	.shared_maps = OFFCPU_SHARED_MAPS,
 	.configure = sched_configure,
 	.prepare = sched_prepare,
 	.collect = sched_collect,

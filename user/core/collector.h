@@ -123,6 +123,7 @@ struct col_run {
 	struct prog_acc *progs;		/* per program of obj, in its order */
 	int nprogs;
 	const void *opts;		/* the collector's options (col_opts or its defaults) */
+	uint64_t session_mask;		/* the session's collectors (bits of collectors[]) */
 	/*
 	 * collect() is for a periodic STATE block that another one follows:
 	 * what only the final report shows (stack lists) may be left out,
@@ -156,6 +157,13 @@ struct collector {
 	 */
 	int (*prepare_command)(const void *opts);
 	const struct col_skel *skel;	/* NULL: no BPF, start() does all */
+	/*
+	 * optional, comma-separated: maps of the object that other collectors'
+	 * objects declare too (same name and definition) and that one session
+	 * makes once: the first object loaded that makes one (autocreate)
+	 * shares it, later ones reuse it (collector_shared_fd()).
+	 */
+	const char *shared_maps;
 	const struct hook_companion *companions;
 	size_t ncompanions;
 	/* optional: object open, before choosing (rodata; hook_off()) */
@@ -231,6 +239,14 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
  */
 int collector_start(struct col_run *run, const struct rec_opts *o);
 void collector_stop(struct col_run *run);
+/*
+ * The fd of a map collector_start() shares under that name (an earlier
+ * collector of the session made it), -1 if none: from configure() or
+ * prepare(), what an earlier collector took over.
+ */
+int collector_shared_fd(const char *name);
+/* The session's collectors have all started (or failed): share nothing more. */
+void collector_shares_reset(void);
 /* From configure(): hook i is not wanted; reason says why (check, session). */
 void hook_off(struct col_run *run, size_t i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -168,6 +168,87 @@ static int fill_pid_filter(struct bpf_map *map, const struct rec_opts *o)
 
 struct ring_share ring_share = { .fd = -1 };
 
+/*
+ * Maps shared by name between the objects of one session (struct
+ * collector's shared_maps); the fds belong to the object that made them,
+ * which lives until the session ends, past collector_shares_reset().
+ */
+#define MAX_SHARED_MAPS 16
+static struct {
+	char name[64];
+	int fd;
+} shared[MAX_SHARED_MAPS];
+static int nshared;
+
+int collector_shared_fd(const char *name)
+{
+	for (int i = 0; i < nshared; i++)
+		if (!strcmp(shared[i].name, name))
+			return shared[i].fd;
+	return -1;
+}
+
+void collector_shares_reset(void)
+{
+	nshared = 0;
+}
+
+/* Is name one of the comma-separated list's entries? */
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *s = list; s && *s; ) {
+		size_t len = strcspn(s, ",");
+
+		if (len == n && !strncmp(s, name, n))
+			return true;
+		s += len + (s[len] == ',');
+	}
+	return false;
+}
+
+/* Before load: the shared maps an earlier object made are this one's too. */
+static int shares_reuse(struct col_run *run)
+{
+	const struct collector *c = run->col;
+	struct bpf_map *map;
+	int fd, err = 0;
+
+	bpf_object__for_each_map(map, run->obj) {
+		if (!list_has(c->shared_maps, bpf_map__name(map)))
+			continue;
+		fd = collector_shared_fd(bpf_map__name(map));
+		if (fd < 0)
+			continue;
+		err = bpf_map__reuse_fd(map, fd);
+		if (err) {
+			log_err("%s: cannot share map %s: %s", c->name, bpf_map__name(map),
+				strerror(-err));
+			break;
+		}
+	}
+	return err;
+}
+
+/* After load: the shared maps this object made, for the later ones. */
+static void shares_offer(struct col_run *run)
+{
+	const struct collector *c = run->col;
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, run->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (!list_has(c->shared_maps, name) || bpf_map__fd(map) < 0 ||
+		    collector_shared_fd(name) >= 0 || nshared == MAX_SHARED_MAPS ||
+		    strlen(name) >= sizeof(shared[0].name))
+			continue;
+		strcpy(shared[nshared].name, name);
+		shared[nshared++].fd = bpf_map__fd(map);
+	}
+}
+
 /* The first collector's ring is made at its size; later ones reuse it. */
 static int ring_setup(const struct collector *c, struct bpf_map *map,
 		      const struct rec_opts *o)
@@ -219,12 +300,16 @@ int collector_start(struct col_run *run, const struct rec_opts *o)
 	err = map ? ring_setup(c, map, o) : 0;
 	if (err)
 		goto out_stop;
+	err = shares_reuse(run);
+	if (err)
+		goto out_stop;
 	err = c->skel->load(run->skel);
 	if (err) {
 		log_err("%s: cannot load BPF programs: %s (run with -v for the verifier log)",
 			c->name, strerror(-err));
 		goto out_stop;
 	}
+	shares_offer(run);
 	map = bpf_object__find_map_by_name(run->obj, "filter_pids");
 	err = map ? fill_pid_filter(map, o) : 0;
 	if (err) {

@@ -312,6 +312,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 		run->col = collectors[i];
 		run->ring_fd = -1;
 		run->rec = r;
+		run->session_mask = mask;
 		if (run->col->needs_target && !o->npids && !o->target_pid) {
 			log_err("%s: needs a target process: -p PID or -- COMMAND", run->col->name);
 			err = -EINVAL;
@@ -327,6 +328,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			ring_share.fd = run->ring_fd;
 	}
 	ring_share.fd = -1;
+	collector_shares_reset();
 	/*
 	 * Mapped once all are loaded: the ring's pages count in RSS, and
 	 * libbpf's ~20 MiB while it loads a collector would come on top.
@@ -366,6 +368,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 out_err:
 	ring_share.fd = -1;
+	collector_shares_reset();
 	if (r->w)
 		session_close(r->w);
 	recorder_free(r);

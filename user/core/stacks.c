@@ -44,6 +44,7 @@ struct stack_syms {
 	struct syms_shared *sh;
 	json_t *ustacks;	/* "pid/id" -> frames of a user stack */
 	json_t *kstacks;	/* "id" -> frames of a kernel stack */
+	json_t *build_ids;	/* module, as frames name it -> build-id (hex) */
 	uint64_t unnamed[SYM_NSTATUS];
 	bool rounds;		/* stack_syms_round() is called */
 };
@@ -92,6 +93,39 @@ static struct syms_shared *shared_get(const char *who)
 	return sh;
 }
 
+/*
+ * The running kernel's build-id from /sys/kernel/notes (its ELF notes,
+ * back to back: namesz, descsz, type, then name and desc padded to 4), as
+ * perf records it for [kernel.kallsyms].
+ */
+static void kernel_build_id(json_t *ids)
+{
+	unsigned char buf[4096];
+	char hex[2 * SYMS_BUILD_ID_MAX + 1];
+	FILE *f = fopen("/sys/kernel/notes", "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0, off = 0;
+
+	if (f)
+		fclose(f);
+	while (off + 12 <= n) {
+		uint32_t h[3];
+		size_t name, desc;
+
+		memcpy(h, buf + off, sizeof(h));
+		name = off + 12;
+		desc = name + ((h[0] + 3u) & ~3u);
+		if (h[0] > n || h[1] > n || desc + h[1] > n)
+			break;
+		if (h[2] == 3 /* NT_GNU_BUILD_ID */ && h[0] == 4 && !memcmp(buf + name, "GNU", 4) &&
+		    h[1] > 0 && h[1] <= SYMS_BUILD_ID_MAX) {
+			json_object_set_new(ids, "[kernel.kallsyms]",
+					    json_string(syms_hex(buf + desc, h[1], hex, sizeof(hex))));
+			break;
+		}
+		off = desc + ((h[1] + 3u) & ~3u);
+	}
+}
+
 struct stack_syms *stack_syms_new(const char *who)
 {
 	struct stack_syms *ss = calloc(1, sizeof(*ss));
@@ -102,7 +136,10 @@ struct stack_syms *stack_syms_new(const char *who)
 	ss->sh = shared_get(who);
 	ss->ustacks = json_object();
 	ss->kstacks = json_object();
-	if (!ss->sh || !ss->ustacks || !ss->kstacks) {
+	ss->build_ids = json_object();
+	if (ss->build_ids)
+		kernel_build_id(ss->build_ids);
+	if (!ss->sh || !ss->ustacks || !ss->kstacks || !ss->build_ids) {
 		stack_syms_free(ss);
 		errno = ENOMEM;
 		return NULL;
@@ -128,6 +165,7 @@ void stack_syms_free(struct stack_syms *ss)
 	shared_put(ss->sh);
 	json_decref(ss->ustacks);
 	json_decref(ss->kstacks);
+	json_decref(ss->build_ids);
 	free(ss);
 }
 
@@ -240,6 +278,24 @@ static json_t *frame_json(const struct sym_frame *f, bool kernel)
 	return o;
 }
 
+/* The build-id of a frame's file, once per module (pprof's Mapping.build_id). */
+static void note_build_id(struct stack_syms *ss, struct proc_syms *ps, uint64_t addr,
+			  const struct sym_frame *f)
+{
+	unsigned char id[SYMS_BUILD_ID_MAX];
+	char mod[sizeof(f->module)], hex[2 * SYMS_BUILD_ID_MAX + 1];
+	size_t n;
+
+	if ((f->status != SYM_NAMED && f->status != SYM_STRIPPED) || f->module[0] == '[')
+		return;
+	untrusted_copy(mod, sizeof(mod), f->module, sizeof(f->module));
+	if (!mod[0] || json_object_get(ss->build_ids, mod))
+		return;
+	n = proc_syms_build_id(ps, addr, id);
+	if (n)
+		json_object_set_new(ss->build_ids, mod, json_string(syms_hex(id, n, hex, sizeof(hex))));
+}
+
 static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ips, int n)
 {
 	struct syms_shared *sh = ss->sh;
@@ -265,6 +321,7 @@ static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ip
 	for (int i = 0; i < n; i++) {
 		if (ps) {
 			proc_syms_resolve(ps, ips[i], &f);
+			note_build_id(ss, ps, ips[i], &f);
 		} else {
 			memset(&f, 0, sizeof(f));
 			f.offset = ips[i];
@@ -469,6 +526,11 @@ uint64_t stack_syms_named(const struct stack_syms *ss)
 	return ss->unnamed[SYM_NAMED];
 }
 
+json_t *stack_syms_build_ids_json(const struct stack_syms *ss)
+{
+	return json_copy(ss->build_ids);
+}
+
 char *stack_folded(const char *comm, const json_t *frames)
 {
 	size_t cap = 256, len = 0;
@@ -592,13 +654,13 @@ int stacks_report_proc_event(json_t *col, const void *data, size_t len)
 
 int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns)
 {
-	static const char *const lists[] = { "processes", "stacks", "wakers" };
+	static const char *const lists[] = { "processes", "stacks", "wakers", "build_ids" };
 
 	(void)t_ns;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		json_t *v = json_object_get(snap, lists[i]);
 
-		if (json_is_array(v))
+		if (json_is_array(v) || json_is_object(v))
 			json_object_set(col, lists[i], v);
 	}
 	return 0;

@@ -76,6 +76,8 @@ bool stack_user_complete(const json_t *frames, int nu, int max_depth);
 json_t *stack_syms_unnamed_json(const struct stack_syms *ss);
 /* Named frames resolved, for the share the report shows. */
 uint64_t stack_syms_named(const struct stack_syms *ss);
+/* {"module": "build-id hex"} of the files frames were resolved in, kernel too. */
+json_t *stack_syms_build_ids_json(const struct stack_syms *ss);
 
 /* "comm;outermost;...;leaf" (kernel frames suffixed "_[k]"), into a new string. */
 char *stack_folded(const char *comm, const json_t *frames);
@@ -94,9 +96,9 @@ void stacks_on_proc_event(struct stack_syms *ss, const void *data, size_t len, b
 int stacks_report_proc_event(json_t *col, const void *data, size_t len);
 
 /*
- * A snapshot read back: keep its lists ("processes", "stacks", "wakers")
- * when it has them, so a session that ends on a periodic snapshot without
- * them (killed) reports those of its last full one. 0.
+ * A snapshot read back: keep its lists ("processes", "stacks", "wakers",
+ * "build_ids") when it has them, so a session that ends on a periodic
+ * snapshot without them (killed) reports those of its last full one. 0.
  */
 int stacks_report_snapshot(json_t *col, const json_t *snap, uint64_t t_ns);
 

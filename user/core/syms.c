@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "log.h"
+#include "elfcache.h"
 #include "syms.h"
 
 /* ---- string arena: symbol names stored back to back -------------------- */
@@ -201,27 +202,7 @@ static int read_segments(Elf *e, struct elf_syms *es)
 /* The GNU build-id note (NT_GNU_BUILD_ID), from any note section. */
 static void read_build_id(Elf *e, struct elf_syms *es)
 {
-	Elf_Scn *scn = NULL;
-
-	while ((scn = elf_nextscn(e, scn))) {
-		GElf_Shdr sh;
-		GElf_Nhdr nh;
-		Elf_Data *d;
-		size_t off = 0, noff, doff;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		d = elf_getdata(scn, NULL);
-		while (d && (off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
-			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-			    !memcmp((char *)d->d_buf + noff, "GNU", 4) && nh.n_descsz > 0 &&
-			    nh.n_descsz <= SYMS_BUILD_ID_MAX) {
-				memcpy(es->build_id, (char *)d->d_buf + doff, nh.n_descsz);
-				es->build_id_len = nh.n_descsz;
-				return;
-			}
-		}
-	}
+	es->build_id_len = elf_build_id(e, es->build_id, sizeof(es->build_id));
 }
 
 /* .gnu_debuglink: file name and the CRC32 of the debug file. */
@@ -1084,6 +1065,18 @@ int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f)
 	}
 	f->status = SYM_STRIPPED;
 	return -ENOENT;
+}
+
+size_t proc_syms_build_id(struct proc_syms *ps, uint64_t addr, unsigned char *id)
+{
+	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
+	struct elf_syms *es;
+	char name[256];
+
+	if (!m || m->path[0] != '/')
+		return 0;
+	es = mapping_syms(ps, m, name, sizeof(name));
+	return es ? elf_syms_build_id(es, id) : 0;
 }
 
 const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, size_t len)

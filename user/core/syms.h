@@ -123,6 +123,8 @@ struct sym_frame {
 
 /* Resolve addr: 0 when named, -ENOENT with f->status saying why not. */
 int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f);
+/* The build-id of the file mapped at addr into id (SYMS_BUILD_ID_MAX bytes); its length, 0 if none. */
+size_t proc_syms_build_id(struct proc_syms *ps, uint64_t addr, unsigned char *id);
 /*
  * Load now the symbols of every executable file mapping and the JIT map
  * (/tmp/perf-PID.map) of the view, so that they resolve after the process

@@ -7,16 +7,23 @@
 #include <string.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include "clock.h"
+#include "elfcache.h"
 #include "log.h"
 #include "unwind.h"
 
 /*
- * Processes kept; the oldest is replaced past that. Each holds its files
- * open (mapped: their pages read count in the recorder's RSS, 1-2 MiB a
- * process), and libdwfl parses each file's CFI once per process.
+ * Processes kept; the oldest is replaced past that. A process holds
+ * references to its files' handles, which are shared (elfcache.c): a
+ * process that maps the same libc as others costs no new open, mapping
+ * or parse of it, only libdwfl's small per-process module records.
  */
 #define UW_PROCS 64
+/* Files whose handles stay cached with no process of the unwinder using them. */
+#define UW_FILES 128
+/* Files of one process reported to libdwfl; the rest are left out. */
+#define UW_PROC_FILES 256
 /*
  * A process's files are opened again when its code runs outside them
  * (dlopen): the first times at once (a program loads its plugins as it
@@ -32,11 +39,14 @@ struct uw_proc {
 	const struct ustack_sample *cur;	/* the sample being unwound */
 	uint64_t loaded_ns;
 	unsigned int loads;	/* of this process */
+	Elf *files[UW_PROC_FILES];	/* our references, one per module (its userdata) */
+	int nfiles;
 };
 
 struct unwinder {
 	struct uw_proc procs[UW_PROCS];
 	unsigned int next;	/* slot replaced when all are used */
+	struct elf_cache *files;
 };
 
 struct uw_walk {
@@ -69,7 +79,17 @@ static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, 
 	return -1;
 }
 
+/* A module's ELF: another reference to the shared handle its userdata holds. */
+static int shared_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		      char **file_name, Elf **elfp)
+{
+	(void)mod, (void)modname, (void)base, (void)file_name;
+	*elfp = *userdata ? elf_begin(-1, ELF_C_READ_MMAP, *userdata) : NULL;
+	return -1;
+}
+
 static const Dwfl_Callbacks dwfl_cbs = {
+	.find_elf = shared_elf,
 	.find_debuginfo = no_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
@@ -115,17 +135,30 @@ static const Dwfl_Thread_Callbacks thread_cbs = {
 
 struct unwinder *unwinder_new(void)
 {
+	struct unwinder *u;
+
 	if (!unwinder_available()) {
 		errno = ENOTSUP;
 		return NULL;
 	}
-	return calloc(1, sizeof(struct unwinder));
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->files = elf_cache_new(UW_FILES);
+	if (!u->files) {
+		free(u);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return u;
 }
 
 static void proc_clear(struct uw_proc *p)
 {
 	if (p->dwfl)
 		dwfl_end(p->dwfl);
+	for (int i = 0; i < p->nfiles; i++)
+		elf_end(p->files[i]);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -135,6 +168,7 @@ void unwinder_free(struct unwinder *u)
 		return;
 	for (int i = 0; i < UW_PROCS; i++)
 		proc_clear(&u->procs[i]);
+	elf_cache_free(u->files);
 	free(u);
 }
 
@@ -158,22 +192,85 @@ static const struct map_entry *file_start(const struct map_entry *m, int n, int 
 }
 
 /*
- * Report each file with executable code once, at its load address: under
- * the process's root (other mount namespaces), or by its mapping when it
- * was deleted (that needs CAP_SYS_ADMIN, which disco may have dropped),
- * or by its path when the process is already gone.
+ * Where a file's addresses land in the process: the bias from the lowest
+ * mapping lo (the segment loaded from its page) and the range libdwfl
+ * expects for the module (from its first loadable segment to the end of
+ * the last). -ENOEXEC when no segment is loaded from lo's page.
  */
-static int report_files(Dwfl *dwfl, pid_t pid, const struct map_entry *m, int n)
+static int file_range(Elf *e, const struct map_entry *lo, uint64_t *low, uint64_t *high)
+{
+	uint64_t bias = 0, first = 0, end = 0;
+	bool have_first = false, found = false;
+	size_t n;
+
+	if (elf_getphdrnum(e, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (!have_first) {
+			first = ph.p_vaddr & -(ph.p_align ?: 1);
+			have_first = true;
+		}
+		if (!found && (ph.p_offset & ~4095ULL) == lo->file_off) {
+			bias = lo->start - (ph.p_vaddr & ~4095ULL);
+			found = true;
+		}
+		if (ph.p_vaddr + ph.p_memsz > end)
+			end = ph.p_vaddr + ph.p_memsz;
+	}
+	if (!found)
+		return -ENOEXEC;
+	*low = bias + first;
+	*high = bias + end;
+	return 0;
+}
+
+/*
+ * The shared handle of a file the process maps: under the process's root
+ * (other mount namespaces), or by its mapping when it was deleted (that
+ * needs CAP_SYS_ADMIN, which disco may have dropped), or by its path when
+ * the process is already gone, if the same inode is still there.
+ */
+static Elf *open_file(struct unwinder *u, pid_t pid, const struct map_entry *m,
+		      const struct map_entry *lo, char *path, size_t plen)
+{
+	char file[400];
+	size_t pl;
+	bool deleted;
+	Elf *e;
+
+	snprintf(path, plen, "%s", m->path);
+	pl = strlen(path);
+	deleted = pl > 10 && !strcmp(path + pl - 10, " (deleted)");
+	if (deleted) {
+		path[pl - 10] = 0;
+		snprintf(file, sizeof(file), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)lo->start, (unsigned long long)lo->end);
+	} else {
+		snprintf(file, sizeof(file), "/proc/%d/root%s", pid, path);
+	}
+	e = elf_cache_get(u->files, file, 0);
+	if (!e && !deleted)
+		e = elf_cache_get(u->files, path, m->ino);
+	return e;
+}
+
+/* Report each file with executable code once, at its load address. */
+static int report_files(struct unwinder *u, struct uw_proc *p, pid_t pid,
+			const struct map_entry *m, int n)
 {
 	int reported = 0;
 
-	for (int i = 0; i < n; i++) {
-		const struct map_entry *lo;
-		char file[400], path[sizeof(m->path)];
-		const char *name;
-		Dwfl_Module *mod;
-		size_t pl;
-		bool dup = false, deleted;
+	for (int i = 0; i < n && p->nfiles < UW_PROC_FILES; i++) {
+		char path[sizeof(m->path)];
+		uint64_t low, high;
+		Dwfl_Module *mod = NULL;
+		void **userdata;
+		bool dup = false;
+		Elf *e;
 
 		if (!m[i].exec || m[i].path[0] != '/' || !m[i].ino)
 			continue;
@@ -181,26 +278,22 @@ static int report_files(Dwfl *dwfl, pid_t pid, const struct map_entry *m, int n)
 			dup = m[j].exec && m[j].dev == m[i].dev && m[j].ino == m[i].ino;
 		if (dup)
 			continue;
-		lo = file_start(m, n, i);
-		snprintf(path, sizeof(path), "%s", m[i].path);
-		pl = strlen(path);
-		deleted = pl > 10 && !strcmp(path + pl - 10, " (deleted)");
-		if (deleted) {
-			path[pl - 10] = 0;
-			snprintf(file, sizeof(file), "/proc/%d/map_files/%llx-%llx", pid,
-				 (unsigned long long)lo->start, (unsigned long long)lo->end);
-		} else {
-			snprintf(file, sizeof(file), "/proc/%d/root%s", pid, path);
+		e = open_file(u, pid, &m[i], file_start(m, n, i), path, sizeof(path));
+		if (!e) {
+			log_debug("unwind: pid %d: %s: %s", pid, path, strerror(errno));
+			continue;
 		}
-		name = strrchr(path, '/') + 1;
-		/* base: where the file's offset 0, its first segment, is mapped */
-		mod = dwfl_report_elf(dwfl, name, file, -1, lo->start - lo->file_off, false);
-		if (!mod && !deleted)
-			mod = dwfl_report_elf(dwfl, name, path, -1, lo->start - lo->file_off, false);
-		if (mod)
-			reported++;
-		else
-			log_debug("unwind: pid %d: %s: %s", pid, path, dwfl_errmsg(-1));
+		if (!file_range(e, file_start(m, n, i), &low, &high))
+			mod = dwfl_report_module(p->dwfl, strrchr(path, '/') + 1, low, high);
+		if (!mod) {
+			log_debug("unwind: pid %d: %s: no module (%s)", pid, path, dwfl_errmsg(-1));
+			elf_end(e);
+			continue;
+		}
+		p->files[p->nfiles++] = e;
+		dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+		*userdata = e;
+		reported++;
 	}
 	return reported;
 }
@@ -220,12 +313,12 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
 	if (!p->dwfl)
 		return -ENOMEM;
 	dwfl_report_begin(p->dwfl);
-	if (!report_files(p->dwfl, pid, m, n))
+	if (!report_files(u, p, pid, m, n))
 		err = -ENOENT;
 	if (dwfl_report_end(p->dwfl, NULL, NULL))
 		err = err ?: -EIO;
 	/* the first file's ELF tells libdwfl the architecture */
-	if (!err && !dwfl_attach_state(p->dwfl, NULL, pid, &thread_cbs, p))
+	if (!err && !dwfl_attach_state(p->dwfl, p->files[0], pid, &thread_cbs, p))
 		err = -ENOTSUP;
 	if (err) {
 		log_debug("unwind: pid %d: %s", pid, err == -ENOENT ? "no file could be opened"
@@ -237,6 +330,11 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
 	p->loaded_ns = mono_ns();
 	p->loads = loads + 1;
 	return 0;
+}
+
+void unwinder_file_stats(const struct unwinder *u, struct elf_cache_stats *st)
+{
+	elf_cache_stats(u->files, st);
 }
 
 void unwinder_prune(struct unwinder *u)

@@ -4,7 +4,8 @@
  * libdwfl from a sample's registers and stack copy, through the CFI
  * (.eh_frame) of the files the process maps. One libdwfl session per
  * process, made when the process is first seen (its files stay open, so
- * its later samples unwind after it exits).
+ * its later samples unwind after it exits); the files' ELF handles are
+ * shared by every process that maps them.
  */
 #ifndef DISCO_UNWIND_H
 #define DISCO_UNWIND_H
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "elfcache.h"
 #include "syms.h"
 #include "ustack.h"
 
@@ -35,6 +37,9 @@ int unwinder_load(struct unwinder *u, pid_t pid, const struct map_entry *m, int 
  * the ring load them again, by path, if they need to).
  */
 void unwinder_prune(struct unwinder *u);
+
+/* What the shared file handles saved: opens, reuses, handles shared by build-id. */
+void unwinder_file_stats(const struct unwinder *u, struct elf_cache_stats *st);
 
 /*
  * Unwind sample s into ips (leaf first, at most max): the number of

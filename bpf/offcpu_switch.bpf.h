@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * offcpu's side of sched_switch, and the per-task state it shares with
+ * sched: included by offcpu.bpf.c (its own switch program) and by
+ * sched.bpf.c, whose sched_offcpu_switch_btf does both collectors'
+ * bookkeeping in one program when both run (one clock read, one filter
+ * check, one task storage lookup per task). The maps declared here are
+ * then made by sched's object and reused by offcpu's (OFFCPU_SHARED_MAPS,
+ * collector_start()). Include after common.bpf.h and core_fixes.bpf.h.
+ */
+#ifndef DISCO_OFFCPU_SWITCH_BPF_H
+#define DISCO_OFFCPU_SWITCH_BPF_H
+
+#include "offcpu.h"
+
+/* include/linux/sched.h; not in vmlinux.h */
+#define PF_EXITING 0x00000004
+#define PF_KTHREAD 0x00200000
+
+const volatile __u64 offcpu_min_block_ns = 1000000;
+const volatile __u64 offcpu_waker_min_ns = 10000000;
+
+/* sched: when the task entered the run queue (fallbacks keep it in a pid map) */
+struct sched_tstate {
+	__u64 enq_ns;
+	__u32 kind;
+	__u32 tgid;	/* learned while the task was current (fallbacks) */
+	__u64 cgid;	/* same, only kept when filtering by cgroup */
+};
+
+struct offcpu_waker {
+	__u32 tgid;		/* 0: none */
+	__s32 ustack;
+	__s32 kstack;
+	__u32 pad;
+	char comm[16];
+};
+
+struct offcpu_tstate {
+	__u64 off_ns;		/* left the CPU asleep at, 0 if not blocked */
+	__u64 off_jiffies;	/* the same in jiffies, for sched_waking */
+	__u64 pend_ns;		/* a long block waiting for its user stack */
+	__u64 pend_kstack;
+	struct offcpu_waker waker;	/* who woke the block in progress */
+	struct offcpu_waker pend_waker;	/* who woke the pending block */
+};
+
+struct task_state {
+	struct sched_tstate s;
+	struct offcpu_tstate o;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_ts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_MAX_STACKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct offcpu_kstack);
+} offcpu_kstacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_kstack);
+} offcpu_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_MAX_KEYS);
+	__type(key, struct offcpu_key);
+	__type(value, struct offcpu_val);
+} offcpu_blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFCPU_MAX_KEYS);
+	__type(key, struct offcpu_wkey);
+	__type(value, struct offcpu_val);
+} offcpu_wakers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OFFCPU_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} offcpu_counters SEC(".maps");
+
+/*
+ * Long blocks waiting for their task's sys_exit, machine-wide. Nearly
+ * always 0 (a block is pending from its switch-in to the task's next
+ * return to user space, or its exit), so sys_exit, which runs for every
+ * system call, mostly ends on this one read instead of a task storage
+ * lookup. A map, not a global: both objects must see the same one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} offcpu_pending SEC(".maps");
+
+static __always_inline void offcpu_count(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&offcpu_counters, &slot);
+
+	if (c)
+		(*c)++;
+}
+
+static __always_inline void offcpu_pending_add(__s64 n)
+{
+	__u32 zero = 0;
+	__u64 *p = bpf_map_lookup_elem(&offcpu_pending, &zero);
+
+	if (p)
+		__sync_fetch_and_add(p, n);
+}
+
+static __always_inline void offcpu_add(void *map, const void *key, __u64 ns)
+{
+	struct offcpu_val *v = bpf_map_lookup_elem(map, key), nv = { ns, 1 };
+
+	if (v) {
+		__sync_fetch_and_add(&v->blocked_ns, ns);
+		__sync_fetch_and_add(&v->count, 1);
+		return;
+	}
+	if (bpf_map_update_elem(map, key, &nv, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(map, key);
+		if (!v) {
+			offcpu_count(OFFCPU_C_KEYS_FULL);
+			return;
+		}
+		__sync_fetch_and_add(&v->blocked_ns, ns);
+		__sync_fetch_and_add(&v->count, 1);
+	}
+}
+
+/* The kernel stack of t (not running) into "offcpu_kstacks"; its hash, 0 on failure. */
+static __always_inline __u64 offcpu_task_kstack(struct task_struct *t)
+{
+	__u32 zero = 0;
+	struct offcpu_kstack *s = bpf_map_lookup_elem(&offcpu_scratch, &zero);
+	__u64 h = 14695981039346656037ULL;
+	long n;
+
+	if (!s)
+		return 0;
+	__builtin_memset(s, 0, sizeof(*s));
+	n = bpf_get_task_stack(t, s->ips, sizeof(s->ips), 0);
+	if (n <= 0) {
+		offcpu_count(OFFCPU_C_KSTACK_ERR);
+		return 0;
+	}
+	for (int i = 0; i < OFFCPU_KSTACK_DEPTH; i++) {
+		if (!s->ips[i])
+			break;
+		h = (h ^ s->ips[i]) * 1099511628211ULL;
+	}
+	h |= 1;		/* never 0 */
+	bpf_map_update_elem(&offcpu_kstacks, &h, s, BPF_NOEXIST);
+	return h;
+}
+
+/* Attribute a pending block to its stacks (ustack taken by the caller). */
+static __always_inline void offcpu_commit(struct offcpu_tstate *st, __u32 tgid, const char *comm,
+					  __s32 ustack)
+{
+	struct offcpu_wkey wk = {};
+
+	wk.blocked.tgid = tgid;
+	wk.blocked.ustack = ustack;
+	wk.blocked.kstack = st->pend_kstack;
+	__builtin_memcpy(wk.blocked.comm, comm, 16);
+	offcpu_add(&offcpu_blocked, &wk.blocked, st->pend_ns);
+	if (st->pend_waker.tgid) {
+		wk.waker_tgid = st->pend_waker.tgid;
+		wk.waker_ustack = st->pend_waker.ustack;
+		wk.waker_kstack = st->pend_waker.kstack;
+		__builtin_memcpy(wk.waker_comm, st->pend_waker.comm, 16);
+		offcpu_add(&offcpu_wakers, &wk, st->pend_ns);
+	}
+	st->pend_ns = 0;
+	st->pend_waker.tgid = 0;
+	offcpu_pending_add(-1);
+}
+
+/*
+ * prev goes to sleep at now. The jiffies are for sched_waking, which may
+ * not read the coarse clock (tracing programs) and would pay 50-100 ns
+ * for the exact one on every wakeup here: a helper that returns a
+ * variable costs a few.
+ */
+static __always_inline void offcpu_switch_out(struct offcpu_tstate *st, __u64 now)
+{
+	st->off_ns = now;
+	st->off_jiffies = bpf_jiffies64();
+}
+
+/* Is prev, leaving the CPU, going to sleep (not preempted, not yielding while runnable)? */
+static __always_inline bool offcpu_sleeps(bool preempt, __u32 prev_state)
+{
+	return !preempt && prev_state != 0;
+}
+
+/*
+ * next gets the CPU after st->off_ns: a block of at least min_block_ns
+ * gets its kernel stack now (where next sleeps) and waits for its user
+ * stack; shorter ones are only counted.
+ */
+static __always_inline void offcpu_switch_in(struct task_struct *next, struct offcpu_tstate *st,
+					     __u64 now)
+{
+	unsigned int flags;
+	__u64 d;
+
+	if (!st->off_ns)
+		return;
+	d = now - st->off_ns;
+	st->off_ns = 0;
+	if (d < offcpu_min_block_ns) {
+		st->waker.tgid = 0;
+		offcpu_count(OFFCPU_C_SHORT);
+		return;
+	}
+	offcpu_count(OFFCPU_C_BLOCKS);
+	/* an earlier block never saw its task return to user space */
+	if (st->pend_ns) {
+		offcpu_count(OFFCPU_C_MISSED);
+		offcpu_commit(st, next->tgid, next->comm, OFFCPU_USTACK_MISSED);
+	}
+	/* sched_waking judged the length in jiffies: the exact one decides */
+	if (st->waker.tgid && d >= offcpu_waker_min_ns)
+		st->pend_waker = st->waker;
+	st->waker.tgid = 0;
+	st->pend_kstack = offcpu_task_kstack(next);
+	st->pend_ns = d;
+	offcpu_pending_add(1);
+	/* neither returns to user space: no user stack to wait for */
+	flags = next->flags;
+	if (flags & PF_KTHREAD)
+		offcpu_commit(st, next->tgid, next->comm, OFFCPU_NO_USTACK);
+	else if (flags & PF_EXITING)
+		offcpu_commit(st, next->tgid, next->comm, OFFCPU_USTACK_EXITED);
+}
+
+#endif
