@@ -123,10 +123,14 @@ static __always_inline bool want_task(__u32 tgid, __u64 cgid, const char *comm)
 static __always_inline bool want_current(void)
 {
 	char comm[TASK_COMM_LEN];
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 
-	if (filter_pid_on && !bpf_map_lookup_elem(&filter_pids, &tgid))
-		return false;
+	/* each helper only for a filter that is on: most sessions have none */
+	if (filter_pid_on) {
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		if (!bpf_map_lookup_elem(&filter_pids, &tgid))
+			return false;
+	}
 	if (filter_cgroup_id && bpf_get_current_cgroup_id() != filter_cgroup_id)
 		return false;
 	if (filter_comm_on) {

@@ -439,7 +439,10 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 		return 0;
 
 	if (newstate == TCP_SYN_SENT) {
-		if (!want_current())
+		/* the owner, fetched once, is what the task filters look at */
+		take_owner(&init);
+		if (task_filter_on() &&
+		    !want_task(init.pid, init.cgroup_id, init.comm))
 			return 0;
 		tp = tcp_of(sk, direct);
 		if (!tp)
@@ -450,8 +453,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 			pok = port_ok(lport, rport);
 		}
 		init.birth_ns = bpf_ktime_get_ns();
-		init.flags = SI_ACTIVE;
-		take_owner(&init);
+		init.flags |= SI_ACTIVE;
 		retrans_sync(tp, &init, false, direct);
 		if (pok) {
 			init.flags |= SI_COUNTED;

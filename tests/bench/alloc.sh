@@ -164,24 +164,32 @@ fi
 if [ "${ONLY:-}" != hashtable ]; then
 echo "alloc bench: preload library $LIB (probe functions at $LAOFF, $LFOFF)"
 LMODES="none lib-full lib-nop-floor-full lib-disco-full lib-sampled lib-disco-sampled"
-for mode in $LMODES; do
-	vals=""
-	for ((r = 0; r < REPEAT; r++)); do
+# rounds of every mode in turn, so that the host's drift between minutes
+# hits the floor and disco alike; disco over the floor also as the median
+# of each round's own difference
+declare -A V
+for ((r = 0; r < REPEAT; r++)); do
+	for mode in $LMODES; do
 		n=$N
 		case $mode in *-full) [ "$mode" = lib-full ] || n=$((N / 4));; esac
 		v=$(run_one "$mode" loop "$n") || exit 1
-		vals+="$v"$'\n'
+		V[$mode]+="$v"$'\n'
+		[ "$mode" = lib-nop-floor-full ] && fl_r=$v
+		[ "$mode" = lib-disco-full ] && V[diff]+="$(awk -v a="$v" -v b="$fl_r" 'BEGIN {print a - b}')"$'\n'
 	done
-	R[p.$mode]=$(printf '%s' "$vals" | median)
+done
+for mode in $LMODES diff; do
+	R[p.$mode]=$(printf '%s' "${V[$mode]}" | median)
 done
 for mode in $LMODES; do
 	awk -v m="$mode" -v v="${R[p.$mode]}" -v b="${R[p.none]}" \
 		'BEGIN {printf "  %-20s %10.1f ns/pair   adds %8.1f ns/pair\n", m, v, v - b}'
 done
 awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full]}" \
-	-v df="${R[p.lib-disco-full]}" -v ls="${R[p.lib-sampled]}" -v ds="${R[p.lib-disco-sampled]}" 'BEGIN {
-	printf "alloc_preload_full_added_us_per_pair=%.2f (target <= 3.00; the library alone %.2f, its two NOP probes with empty programs %.2f, of which disco adds %.2f)\n",
-		(df - b) / 1000, (lf - b) / 1000, (fl - b) / 1000, (df - fl) / 1000
+	-v df="${R[p.lib-disco-full]}" -v ls="${R[p.lib-sampled]}" -v ds="${R[p.lib-disco-sampled]}" \
+	-v pd="${R[p.diff]}" -v n="$REPEAT" 'BEGIN {
+	printf "alloc_preload_full_added_us_per_pair=%.2f (target <= 3.00; the library alone %.2f, its two NOP probes with empty programs %.2f, of which disco adds %.2f; paired, median of %d rounds: %.2f)\n",
+		(df - b) / 1000, (lf - b) / 1000, (fl - b) / 1000, (df - fl) / 1000, n, pd / 1000
 	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
 		ds - b, ls - b }'
 fi

@@ -275,6 +275,24 @@ static void test_maps_range_parses_the_line_start(void **state)
 	assert_false(da_maps_range("20-10 r", 7, &lo, &hi));
 }
 
+static void test_maps_file_parses_offset_inode_and_path(void **state)
+{
+	const char *l = "7f12a000-7f12c000 r-xp 0001f000 fe:01 1234567   /usr/lib/x y.so";
+	const char *anon = "7ffd1000-7ffd3000 rw-p 00000000 00:00 0   [stack]";
+	const char *noino = "7f12a000-7f12c000 r-xp 0001f000 fe:01";
+	struct da_map m;
+
+	assert_true(da_maps_file(l, strlen(l), &m));
+	assert_int_equal(m.lo, 0x7f12a000);
+	assert_int_equal(m.hi, 0x7f12c000);
+	assert_int_equal(m.off, 0x1f000);
+	assert_int_equal(m.ino, 1234567);
+	assert_int_equal(m.path_len, strlen("/usr/lib/x y.so"));
+	assert_memory_equal(m.path, "/usr/lib/x y.so", m.path_len);
+	assert_false(da_maps_file(anon, strlen(anon), &m));
+	assert_false(da_maps_file(noino, strlen(noino), &m));
+}
+
 /* ---- the wrappers ------------------------------------------------------------------ */
 
 /* Full mode: each call leaves its record, the caller first in its stack. */
@@ -507,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_wrappers_free_of_unsampled_blocks_leaves_set_alone),
 		cmocka_unit_test(test_wrappers_bootstrap_calloc_comes_from_the_arena),
 		cmocka_unit_test(test_wrappers_threads_and_fork_stay_consistent),
+		cmocka_unit_test(test_maps_file_parses_offset_inode_and_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

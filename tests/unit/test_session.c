@@ -1311,7 +1311,7 @@ static void test_session_write_error_truncates_to_last_whole_block(void **state)
  * Many events of random sizes (several full EVENTS blocks), flushes and a
  * STATE block between them: the recorder's pattern.
  */
-static void write_busy_file(const char *path, bool async)
+static void write_busy_file(const char *path, bool async, int n, int flush_every)
 {
 	struct session_writer *w = session_create(path, false);
 	uint8_t payload[300];
@@ -1321,15 +1321,15 @@ static void write_busy_file(const char *path, bool async)
 	assert_int_equal(session_write_block(w, BLK_HEADER, "{}", 2), 0);
 	if (async)
 		assert_int_equal(session_start_async(w), 0);
-	for (int i = 0; i < 8000; i++) {
+	for (int i = 0; i < n; i++) {
 		uint16_t len = prng(&s) % sizeof(payload);
 
 		for (int j = 0; j < len; j++)
 			payload[j] = (uint8_t)prng(&s);
 		assert_int_equal(session_add_event(w, i % 4, payload, len), 0);
-		if (i % 1500 == 0)
+		if (i % flush_every == 0)
 			assert_int_equal(session_flush(w), 0);
-		if (i == 4000)
+		if (i == n / 2)
 			assert_int_equal(session_write_block(w, BLK_STATE, "{\"n\":4000}", 10), 0);
 	}
 	assert_int_equal(session_write_block(w, BLK_SUMMARY, "{}", 2), 0);
@@ -1345,8 +1345,8 @@ static void test_session_async_writes_the_same_file(void **state)
 	size_t alen, blen;
 
 	snprintf(path2, sizeof(path2), "%s/async.data", f->dir);
-	write_busy_file(f->path, false);
-	write_busy_file(path2, true);
+	write_busy_file(f->path, false, 8000, 1500);
+	write_busy_file(path2, true, 8000, 1500);
 	a = slurp(f->path, &alen);
 	b = slurp(path2, &blen);
 	assert_true(alen > 3 * SESSION_EVENTS_BLOCK / 2);	/* several blocks */
@@ -1358,6 +1358,29 @@ static void test_session_async_writes_the_same_file(void **state)
 	unlink(path2);
 	write_small_file_as(f->path, false);
 	write_small_file_as(path2, true);
+	a = slurp(f->path, &alen);
+	b = slurp(path2, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+}
+
+/*
+ * Flushes queue faster than the thread syncs them: the queue fills, the
+ * recording thread waits for slots to be written, slots are reused many
+ * times over, and the file is still the same as written directly.
+ */
+static void test_session_async_full_queue_waits_and_keeps_order(void **state)
+{
+	struct fixture *f = *state;
+	char path2[160];
+	uint8_t *a, *b;
+	size_t alen, blen;
+
+	snprintf(path2, sizeof(path2), "%s/async.data", f->dir);
+	write_busy_file(f->path, false, 2000, 7);
+	write_busy_file(path2, true, 2000, 7);
 	a = slurp(f->path, &alen);
 	b = slurp(path2, &blen);
 	assert_int_equal(alen, blen);
@@ -1601,6 +1624,7 @@ int main(void)
 		T(test_session_event_next_rejects_record_past_block_end),
 		T(test_session_write_error_truncates_to_last_whole_block),
 		T(test_session_async_writes_the_same_file),
+		T(test_session_async_full_queue_waits_and_keeps_order),
 		T(test_session_async_write_error_reported_and_file_whole),
 		T(test_session_v1_file_rewritten_reads_and_reports_identically),
 		T(test_session_v2_file_rewritten_reads_and_reports_identically),

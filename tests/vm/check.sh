@@ -63,14 +63,33 @@ else
 	bad "disco check --json did not produce disco.check/1 JSON (rc $(rc_of check))"
 	show_err check
 fi
-# alloc's two user-space paths: the preload library beside disco, and libc uprobes
-for pair in record-alloc:preload record-alloc-libc:libc-uprobes; do
-	sec=${pair%%:*} want=${pair#*:}
-	[ -e "$res/$sec-report" ] || continue
-	got=$(jq -r '.collectors.alloc.targets[0].method // "none"' "$res/$sec-report" 2>/dev/null)
-	[ "$got" = "$want" ] && ok "$sec: alloc target probed by $got" ||
-		bad "$sec: alloc target probed by ${got:-none}, expected $want"
-done
+# alloc's two user-space paths, each required when alloc is built in: the
+# preload library beside disco (its own probe functions fired) and libc
+# uprobes, each with the target's vm_leak() exact (tests/vm/alloc_target.c:
+# 5 x 777 bytes; every call is recorded, collectors.list)
+case " $built " in *" alloc "*)
+	for pair in record-alloc:preload:lib_alloc,lib_free record-alloc-libc:libc-uprobes:; do
+		IFS=: read -r sec want progs <<< "$pair"
+		rep=$res/$sec-report
+		if [ ! -s "$rep" ]; then
+			bad "$sec: no report: the VM did not record alloc's $want path"
+			continue
+		fi
+		got=$(jq -r '.collectors.alloc.targets[0].method // "none"' "$rep" 2>/dev/null)
+		[ "$got" = "$want" ] && ok "$sec: alloc target probed by $got" ||
+			bad "$sec: alloc target probed by ${got:-none}, expected $want"
+		for prog in ${progs//,/ }; do
+			runs=$(jq -r --arg p "$prog" '[.collectors.alloc.programs[]? | select(.name == $p) |
+				.run_count] | add // 0' "$rep" 2>/dev/null)
+			[ "${runs:-0}" -gt 0 ] 2>/dev/null && ok "$sec: $prog ran $runs times" ||
+				bad "$sec: $prog never ran"
+		done
+		leak=$(jq -r '[.collectors.alloc.sites[]? | select(.stack[0]? // "" | startswith("vm_leak+")) |
+			"\(.outstanding_allocs) x \(.outstanding_bytes)"] | join(", ")' "$rep" 2>/dev/null)
+		[ "$leak" = "5 x 3885" ] && ok "$sec: vm_leak outstanding exactly: $leak bytes" ||
+			bad "$sec: vm_leak outstanding '${leak:-no such site}', expected 5 x 3885 bytes"
+	done;;
+esac
 
 for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac

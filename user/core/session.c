@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/futex.h>
 #include <libdeflate.h>
 #include <zlib.h>
 #include "evpack.h"
@@ -206,6 +208,20 @@ json_t *session_block_json(const struct session_block *blk, char *err, size_t er
  * idle time instead of taking it from what is measured. A block queued
  * longer than ASYNC_LAG_NS raises the thread to normal priority until the
  * queue is empty, and ASYNC_MAX_QUEUED bounds the memory held.
+ *
+ * The recording thread (the ring's consumer) never waits on a lock the
+ * writer holds: a SCHED_IDLE thread preempted inside any critical section
+ * holds it until the workload leaves it a CPU, and under stress-ng
+ * --switch 2 the consumer waited up to 420 ms for the queue's mutex, while
+ * the default ring holds ~170 ms of events (most of the drops measured by
+ * tests/bench/ring.sh). So the queue is a ring of slots with one writer
+ * per index: the recording thread fills slots and advances tail, the
+ * writer thread writes them and advances done, and the recording thread
+ * takes each written slot's buffer back (reaped), to reuse or free: the
+ * writer allocates and frees nothing of the queue's (a free() there could
+ * take the recording thread's malloc arena lock, the same trap). Waits
+ * are futexes on the counters; only a full queue makes the recording
+ * thread wait, as before.
  */
 #define ASYNC_LAG_NS		500000000ULL
 #define ASYNC_MAX_QUEUED	64		/* 16 MiB of events at most */
@@ -219,7 +235,6 @@ json_t *session_block_json(const struct session_block *blk, char *err, size_t er
 #define ASYNC_SPARES		ASYNC_MAX_QUEUED
 
 struct wblock {
-	struct wblock *next;
 	uint32_t type;		/* 0: no block, only the sync below */
 	uint32_t seq;
 	bool sync;		/* fdatasync once written */
@@ -243,13 +258,18 @@ struct session_writer {
 	uint32_t seq;		/* blocks handed over so far: the next one's number */
 	uint64_t *nev;		/* records added, per collector id */
 	size_t nev_len;
-	/* asynchronous mode: async and thr are the caller's, mu guards the rest */
+	/*
+	 * Asynchronous mode. The recording thread writes slot[], tail, bell,
+	 * stop, raised, spare[] and reaped; the writer thread done and
+	 * async_err. tail, done and bell are futex words.
+	 */
 	bool async;
 	pthread_t thr;
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	struct wblock *head, *tail;
-	int queued;
+	struct wblock slot[ASYNC_MAX_QUEUED];
+	uint32_t tail;		/* slots filled */
+	uint32_t done;		/* slots written (or skipped after an error) */
+	uint32_t reaped;	/* written slots whose buffer was taken back */
+	uint32_t bell;		/* bumped for every slot filled, and to stop */
 	bool stop;
 	bool raised;		/* the thread is at normal priority */
 	int async_err;		/* the thread's first error, sticky */
@@ -410,10 +430,21 @@ static uint64_t mono_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static void futex_wait(uint32_t *word, uint32_t seen)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+}
+
+static void futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 /*
- * Move the writer thread between SCHED_IDLE and normal priority; mu held.
- * Raising needs CAP_SYS_NICE (kept after attaching, caps.c); if it fails
- * the thread stays idle: slower to reach the disk, nothing lost.
+ * Move the writer thread between SCHED_IDLE and normal priority; only the
+ * recording thread does. Raising needs CAP_SYS_NICE (kept after
+ * attaching, caps.c); if it fails the thread stays idle: slower to reach
+ * the disk, nothing lost.
  */
 static void set_raised(struct session_writer *w, bool raised)
 {
@@ -424,14 +455,34 @@ static void set_raised(struct session_writer *w, bool raised)
 		w->raised = raised;
 }
 
-/* Free a queued block, keeping an events buffer for reuse; mu held. */
-static void release(struct session_writer *w, struct wblock *b)
+/* Take back the buffers of the written slots: events buffers for reuse. */
+static void reap(struct session_writer *w)
 {
-	if (b->pooled && w->nspare < ASYNC_SPARES)
-		w->spare[w->nspare++] = b->data;
-	else
-		free(b->data);
-	free(b);
+	uint32_t done = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+
+	for (; w->reaped != done; w->reaped++) {
+		struct wblock *b = &w->slot[w->reaped % ASYNC_MAX_QUEUED];
+
+		if (b->pooled && w->nspare < ASYNC_SPARES)
+			w->spare[w->nspare++] = b->data;
+		else
+			free(b->data);
+		b->data = NULL;
+	}
+}
+
+/*
+ * The oldest block not yet written has waited too long: normal priority
+ * until the queue is empty again.
+ */
+static void adjust_priority(struct session_writer *w, uint64_t now)
+{
+	uint32_t done = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+
+	if (done == w->tail)
+		set_raised(w, false);	/* caught up */
+	else if (w->slot[done % ASYNC_MAX_QUEUED].queued_ns + ASYNC_LAG_NS <= now)
+		set_raised(w, true);
 }
 
 static int write_item(struct session_writer *w, const struct wblock *b)
@@ -450,34 +501,27 @@ static int write_item(struct session_writer *w, const struct wblock *b)
 static void *writer_main(void *arg)
 {
 	struct session_writer *w = arg;
-	struct wblock *b;
-	int err;
+	uint32_t bell, tail;
+	int err = 0;
 
-	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->head && !w->stop) {
-			set_raised(w, false);	/* caught up */
-			pthread_cond_wait(&w->work, &w->mu);
+		bell = __atomic_load_n(&w->bell, __ATOMIC_ACQUIRE);
+		tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
+		if (w->done == tail) {
+			if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+				break;
+			futex_wait(&w->bell, bell);
+			continue;
 		}
-		b = w->head;
-		if (!b)
-			break;
-		w->head = b->next;
-		if (!w->head)
-			w->tail = NULL;
 		/* after an error nothing more is written: the file ends whole */
-		err = w->async_err;
-		pthread_mutex_unlock(&w->mu);
-		if (!err)
-			err = write_item(w, b);
-		pthread_mutex_lock(&w->mu);
-		if (err && !w->async_err)
-			w->async_err = err;
-		w->queued--;
-		release(w, b);
-		pthread_cond_broadcast(&w->done);
+		if (!err) {
+			err = write_item(w, &w->slot[w->done % ASYNC_MAX_QUEUED]);
+			if (err)
+				__atomic_store_n(&w->async_err, err, __ATOMIC_RELEASE);
+		}
+		__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELEASE);
+		futex_wake(&w->done);
 	}
-	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
@@ -485,43 +529,40 @@ static void *writer_main(void *arg)
 static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 		   size_t len, bool pooled, bool sync)
 {
-	struct wblock *b = calloc(1, sizeof(*b));
+	struct wblock *b;
+	uint32_t done;
 	int err;
 
-	if (!b) {
-		free(data);
-		return -ENOMEM;
+	reap(w);
+	while (!(err = __atomic_load_n(&w->async_err, __ATOMIC_ACQUIRE)) &&
+	       w->tail - w->reaped >= ASYNC_MAX_QUEUED) {
+		set_raised(w, true);
+		done = __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+		if (done == w->reaped)
+			futex_wait(&w->done, done);
+		reap(w);
 	}
+	if (err) {
+		if (pooled && w->nspare < ASYNC_SPARES)
+			w->spare[w->nspare++] = data;
+		else
+			free(data);
+		return err;
+	}
+	b = &w->slot[w->tail % ASYNC_MAX_QUEUED];
 	b->type = type;
 	/* numbered here, in the caller's order, which is the file's */
-	if (type)
-		b->seq = w->seq++;
+	b->seq = type ? w->seq++ : 0;
 	b->data = data;
 	b->len = len;
 	b->pooled = pooled;
 	b->sync = sync;
 	b->queued_ns = mono_now();
-	pthread_mutex_lock(&w->mu);
-	while (!w->async_err && w->queued >= ASYNC_MAX_QUEUED) {
-		set_raised(w, true);
-		pthread_cond_wait(&w->done, &w->mu);
-	}
-	err = w->async_err;
-	if (err) {
-		release(w, b);
-	} else {
-		if (w->tail)
-			w->tail->next = b;
-		else
-			w->head = b;
-		w->tail = b;
-		w->queued++;
-		if (w->head->queued_ns + ASYNC_LAG_NS <= b->queued_ns)
-			set_raised(w, true);
-		pthread_cond_signal(&w->work);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return err;
+	__atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&w->bell, 1, __ATOMIC_RELEASE);
+	futex_wake(&w->bell);
+	adjust_priority(w, b->queued_ns);
+	return 0;
 }
 
 /* Hand the buffered events to the thread (and a sync, if asked). */
@@ -533,10 +574,9 @@ static int queue_events(struct session_writer *w, bool sync)
 	if (!len)
 		return sync ? enqueue(w, 0, NULL, 0, false, true) : 0;
 	evpack_finish(&w->pack, data);
-	pthread_mutex_lock(&w->mu);
+	reap(w);
 	if (w->nspare)
 		fresh = w->spare[--w->nspare];
-	pthread_mutex_unlock(&w->mu);
 	if (!fresh)
 		fresh = malloc(SESSION_EVENTS_BLOCK);
 	if (!fresh)
@@ -557,39 +597,31 @@ int session_start_async(struct session_writer *w)
 	err = write_pending_events(w);
 	if (err)
 		return err;
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->done, NULL);
+	w->tail = w->done = w->reaped = w->bell = 0;
+	w->stop = false;
+	w->async_err = 0;
 	w->raised = true;	/* a new thread has its creator's policy */
 	/* signals stay with the recording thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	/* held until w->thr is set: the thread's first act uses it */
-	pthread_mutex_lock(&w->mu);
 	err = -pthread_create(&w->thr, NULL, writer_main, w);
 	if (!err) {
 		pthread_setname_np(w->thr, "disco-writer");
 		set_raised(w, false);
 	}
-	pthread_mutex_unlock(&w->mu);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		pthread_cond_destroy(&w->done);
-		pthread_cond_destroy(&w->work);
-		pthread_mutex_destroy(&w->mu);
+	if (err)
 		return err;
-	}
 	w->async = true;
 	return 0;
 }
 
 void session_nudge(struct session_writer *w)
 {
-	if (!w || !w->async || pthread_mutex_trylock(&w->mu))
+	if (!w || !w->async)
 		return;
-	if (w->head && w->head->queued_ns + ASYNC_LAG_NS <= mono_now())
-		set_raised(w, true);
-	pthread_mutex_unlock(&w->mu);
+	reap(w);
+	adjust_priority(w, mono_now());
 }
 
 /* Queue what is left, let the thread finish at normal priority, join it. */
@@ -597,19 +629,16 @@ static int async_finish(struct session_writer *w)
 {
 	int err = queue_events(w, false);
 
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
 	set_raised(w, true);
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
+	__atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&w->bell, 1, __ATOMIC_RELEASE);
+	futex_wake(&w->bell);
 	pthread_join(w->thr, NULL);
+	reap(w);
 	if (!err)
 		err = w->async_err;
 	while (w->nspare)
 		free(w->spare[--w->nspare]);
-	pthread_cond_destroy(&w->done);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
 	w->async = false;
 	return err;
 }

@@ -198,3 +198,41 @@ bool da_maps_range(const char *line, size_t len, uintptr_t *lo, uintptr_t *hi)
 	*hi = v[1];
 	return true;
 }
+
+/* Past the field at i and the blanks after it. */
+static size_t next_field(const char *line, size_t len, size_t i)
+{
+	while (i < len && line[i] != ' ')
+		i++;
+	while (i < len && line[i] == ' ')
+		i++;
+	return i;
+}
+
+bool da_maps_file(const char *line, size_t len, struct da_map *m)
+{
+	size_t i, start;
+
+	if (!da_maps_range(line, len, &m->lo, &m->hi))
+		return false;
+	i = next_field(line, len, 0);		/* perms */
+	i = next_field(line, len, i);		/* offset */
+	m->off = 0;
+	for (start = i; i < len && hexval(line[i]) >= 0; i++)
+		m->off = m->off << 4 | (uint64_t)hexval(line[i]);
+	if (i == start || i - start > 16 || i >= len || line[i] != ' ')
+		return false;
+	i = next_field(line, len, i);		/* dev */
+	i = next_field(line, len, i);		/* inode */
+	m->ino = 0;
+	for (start = i; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+		m->ino = m->ino * 10 + (uint64_t)(line[i] - '0');
+	if (i == start || i - start > 19)
+		return false;
+	i = next_field(line, len, i);
+	if (i >= len || line[i] != '/')
+		return false;
+	m->path = line + i;
+	m->path_len = len - i;
+	return true;
+}

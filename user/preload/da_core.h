@@ -116,4 +116,19 @@ uint64_t da_stack_hash(const __u64 *ips, unsigned int n);
  */
 bool da_maps_range(const char *line, size_t len, uintptr_t *lo, uintptr_t *hi);
 
+/* A whole /proc/self/maps line of a file mapping. */
+struct da_map {
+	uintptr_t lo, hi;
+	uint64_t off;		/* file offset of lo */
+	uint64_t ino;
+	const char *path;	/* into the line, path_len bytes, not terminated */
+	size_t path_len;
+};
+
+/*
+ * "start-end perms offset dev inode path", len bytes long. false unless it
+ * has every field and a path starting with '/'.
+ */
+bool da_maps_file(const char *line, size_t len, struct da_map *m);
+
 #endif

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "da_core.h"
 #include "bpf/alloc.h"
@@ -219,56 +220,11 @@ static uint64_t thread_seed(void)
 static int probes_off;
 
 /*
- * A kernel that optimizes uprobes on 5-byte NOPs (6.18 here) rewrites the
- * probe's NOP into a call to a "[uprobes-trampoline]" page of this process;
- * fork copies the rewritten text but not that page, so a child calling the
- * probe before exec jumps to nothing (SIGSEGV). Put the breakpoint back in
- * the child's own copy of the page: the kernel then takes it as the uprobe it
- * is (and may optimize it again, with a trampoline of the child's). If the
- * page cannot be made writable, the child records nothing until it execs.
+ * The /proc/self/maps line of the mapping holding addr into out (cap
+ * bytes, a line longer than that is skipped), its length in *len; read
+ * with buffers on the stack (no allocation).
  */
-static void unoptimize_probe(void (*fn)(void))
-{
-	static const unsigned char nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
-	unsigned char *at = (unsigned char *)(uintptr_t)fn;
-	long pg = sysconf(_SC_PAGESIZE);
-	uintptr_t page = (uintptr_t)at & ~((uintptr_t)pg - 1);
-	size_t len = (uintptr_t)at + sizeof(nop5) - page;
-
-	if (*(volatile unsigned char *)at != 0xe8)	/* a NOP or a breakpoint: fine */
-		return;
-	if (mprotect((void *)page, len, PROT_READ | PROT_WRITE | PROT_EXEC)) {
-		probes_off = 1;
-		return;
-	}
-	memcpy(at + 1, nop5 + 1, sizeof(nop5) - 1);
-	__atomic_store_n(at, (unsigned char)0xcc, __ATOMIC_RELEASE);
-	if (mprotect((void *)page, len, PROT_READ | PROT_EXEC))
-		probes_off = 1;
-}
-
-/* After fork: the child draws its own sample points, not the parent's. */
-static void atfork_child(void)
-{
-	tls.s.rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
-	unoptimize_probe((void (*)(void))disco_alloc_probe_alloc);
-	unoptimize_probe((void (*)(void))disco_alloc_probe_free);
-}
-
-__attribute__((constructor)) static void da_init(void)
-{
-	if (!resolve())
-		pthread_atfork(NULL, NULL, atfork_child);
-}
-
-/* ---- the sampled path --------------------------------------------------------- */
-
-/*
- * The bounds of the mapping holding addr (this thread's stack), from
- * /proc/self/maps read with a buffer on the stack. Once per thread, and
- * again only when the stack moved (a signal stack, a coroutine).
- */
-static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+static bool maps_line_of(uintptr_t addr, char *out, size_t cap, size_t *len)
 {
 	char buf[2048];
 	size_t have = 0;
@@ -280,6 +236,7 @@ static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	while (!found) {
 		ssize_t r = read(fd, buf + have, sizeof(buf) - have);
 		size_t start = 0;
+		uintptr_t lo, hi;
 
 		if (r <= 0)
 			break;
@@ -287,8 +244,12 @@ static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 		for (size_t i = 0; i < have && !found; i++) {
 			if (buf[i] != '\n')
 				continue;
-			if (da_maps_range(buf + start, i - start, lo, hi) && addr >= *lo && addr < *hi)
+			if (da_maps_range(buf + start, i - start, &lo, &hi) && addr >= lo && addr < hi &&
+			    i - start <= cap) {
+				memcpy(out, buf + start, i - start);
+				*len = i - start;
 				found = true;
+			}
 			start = i + 1;
 		}
 		if (start == 0 && have == sizeof(buf))
@@ -298,6 +259,104 @@ static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	}
 	close(fd);
 	return found;
+}
+
+/* The file mapping of this library's probe functions (read at load). */
+static struct {
+	char path[1024];
+	uintptr_t lo, hi;
+	uint64_t off;
+	dev_t dev;
+	ino_t ino;		/* 0: unknown */
+} probe_file;
+
+static void probe_file_find(void)
+{
+	char line[1200];
+	struct da_map m;
+	struct stat st;
+	size_t len;
+
+	if (!maps_line_of((uintptr_t)disco_alloc_probe_alloc, line, sizeof(line), &len) ||
+	    !da_maps_file(line, len, &m) || m.path_len >= sizeof(probe_file.path))
+		return;
+	memcpy(probe_file.path, m.path, m.path_len);
+	probe_file.path[m.path_len] = 0;
+	/* the file at that path now must be the one mapped */
+	if (stat(probe_file.path, &st) || st.st_ino != m.ino)
+		return;
+	probe_file.lo = m.lo;
+	probe_file.hi = m.hi;
+	probe_file.off = m.off;
+	probe_file.dev = st.st_dev;
+	probe_file.ino = st.st_ino;
+}
+
+/*
+ * A kernel that optimizes uprobes on 5-byte NOPs (6.18 here) rewrites the
+ * probe's NOP into a call to a "[uprobes-trampoline]" page of this process;
+ * fork copies the rewritten text but not that page, so a child calling the
+ * probe before exec jumps to nothing (SIGSEGV). The child maps the page
+ * holding the probe again from the library's file: mapping a file range
+ * makes the kernel install the breakpoints of the uprobes registered on it
+ * at that moment, under the same locks as a uprobe's registration and
+ * removal, so a disco detaching at the same time leaves either the
+ * breakpoint with its uprobe or the plain NOP, never a breakpoint no
+ * uprobe owns (which patching the bytes here could: read the call, the
+ * uprobe goes, write int3 -> SIGTRAP). If the file is not the one mapped
+ * any more or the mapping fails, the child records nothing until it execs.
+ */
+static void remap_probe(void (*fn)(void))
+{
+	uintptr_t at = (uintptr_t)fn, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t page = at & ~(pg - 1);
+	struct stat st;
+	int fd;
+
+	if (*(volatile unsigned char *)at != 0xe8)	/* a NOP or a breakpoint: fine */
+		return;
+	if (!probe_file.ino || page < probe_file.lo || page + pg > probe_file.hi) {
+		probes_off = 1;
+		return;
+	}
+	fd = open(probe_file.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_dev != probe_file.dev || st.st_ino != probe_file.ino ||
+	    mmap((void *)page, pg, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd,
+		 (off_t)(probe_file.off + (page - probe_file.lo))) == MAP_FAILED)
+		probes_off = 1;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* After fork: the child draws its own sample points, not the parent's. */
+static void atfork_child(void)
+{
+	tls.s.rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
+	remap_probe((void (*)(void))disco_alloc_probe_alloc);
+	remap_probe((void (*)(void))disco_alloc_probe_free);
+}
+
+__attribute__((constructor)) static void da_init(void)
+{
+	if (resolve())
+		return;
+	probe_file_find();
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+/* ---- the sampled path --------------------------------------------------------- */
+
+/*
+ * The bounds of the mapping holding addr (this thread's stack), from
+ * /proc/self/maps. Once per thread, and again only when the stack moved
+ * (a signal stack, a coroutine).
+ */
+static bool stack_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	char line[512];
+	size_t len;
+
+	return maps_line_of(addr, line, sizeof(line), &len) && da_maps_range(line, len, lo, hi);
 }
 
 static __attribute__((noinline)) void sampled(void *p, size_t n, unsigned int fn, void *fp)
