@@ -178,7 +178,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status,
 /* One fresh snapshot per scrape: the kernel's histograms are cumulative. */
 static enum MHD_Result serve_metrics(struct server *s, struct MHD_Connection *c)
 {
-	json_t *rep = recorder_collect(s->rec);
+	json_t *rep = recorder_collect_live(s->rec);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

@@ -352,7 +352,7 @@ int cmd_top(int argc, char **argv)
 	else if (!a.quiet)
 		fprintf(stderr, "disco: collecting; one %s every %.1f s\n", json ? "JSON line" : "snapshot",
 			period / 1e9);
-	prev = recorder_collect(r);
+	prev = recorder_collect_live(r);
 	start = last = mono_ns();
 	while (!stop_signal) {
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -376,7 +376,7 @@ int cmd_top(int argc, char **argv)
 		if (mono_ns() - last < period)
 			continue;
 		last = mono_ns();
-		cur = recorder_collect(r);
+		cur = recorder_collect_live(r);
 		to.realtime_ns = real_ns();
 		to.width = to.tty ? term_cols() : 0;
 		if (show_frame(prev, cur, &to, json, frames + 1, &shown_prev, &shown_cur))

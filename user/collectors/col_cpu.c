@@ -333,24 +333,72 @@ static int rows_push(struct row **rows, size_t *n, size_t *cap, const struct row
 	return 0;
 }
 
-/* The rows of the kernel's counts map, then those unwound in userspace. */
-static size_t rows_read(const struct cpu_priv *p, int cfd, struct row **rows)
+#define CPU_READ_BATCH 512
+
+/*
+ * The kernel's counts in batches, one syscall per CPU_READ_BATCH rows
+ * instead of two per row (a live view reads them every refresh).
+ * -EINVAL on kernels without batch reads of hash maps.
+ */
+static int counts_read_batch(int cfd, struct row **rows, size_t *n, size_t *cap)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct cpu_key keys[CPU_READ_BATCH];
+	uint64_t vals[CPU_READ_BATCH];
+	__u64 token = 0, *in = NULL;	/* where the last batch stopped (a bucket, for a hash) */
+	int err = 0;
+
+	for (;;) {
+		__u32 count = CPU_READ_BATCH;
+		int r = bpf_map_lookup_batch(cfd, in, &token, keys, vals, &count, &bo);
+
+		/* ENOENT: this batch, maybe empty, is the last */
+		if (r && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < count && !err; i++) {
+			struct row row = { .k = keys[i], .count = vals[i] };
+
+			err = rows_push(rows, n, cap, &row);
+		}
+		if (r || err)
+			return err;
+		in = &token;
+	}
+}
+
+/* The same a key at a time. */
+static int counts_read_keys(int cfd, struct row **rows, size_t *n, size_t *cap)
 {
 	struct cpu_key key, prevk;
-	size_t n = 0, cap = 0;
 	bool first = true;
+	int err = 0;
 
-	*rows = NULL;
-	while (!bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
+	while (!err && !bpf_map_get_next_key(cfd, first ? NULL : &prevk, &key)) {
 		struct row r = { .k = key };
 
 		first = false;
 		prevk = key;
-		if (bpf_map_lookup_elem(cfd, &key, &r.count))
-			continue;
-		if (rows_push(rows, &n, &cap, &r))
-			return n;
+		if (!bpf_map_lookup_elem(cfd, &key, &r.count))
+			err = rows_push(rows, n, cap, &r);
 	}
+	return err;
+}
+
+/* The rows of the kernel's counts map, then those unwound in userspace. */
+static size_t rows_read(const struct cpu_priv *p, int cfd, struct row **rows)
+{
+	size_t n = 0, cap = 0;
+	int err;
+
+	*rows = NULL;
+	/* refused (before 5.6) or cut short: again a key at a time */
+	err = counts_read_batch(cfd, rows, &n, &cap);
+	if (err) {
+		n = 0;
+		err = counts_read_keys(cfd, rows, &n, &cap);
+	}
+	if (err)
+		return n;
 	for (size_t i = 0; i < ustack_agg_count(p->agg); i++) {
 		const struct ustack_row *u = ustack_agg_row(p->agg, i);
 		struct row r = { .count = u->count, .u = u, .uidx = i };

@@ -468,6 +468,11 @@ json_t *recorder_collect(struct recorder *r)
 	return collect(r, false);
 }
 
+json_t *recorder_collect_live(struct recorder *r)
+{
+	return collect(r, true);
+}
+
 bool recorder_wants_target_loaded(const struct recorder *r)
 {
 	for (int i = 0; i < r->nruns; i++)

@@ -37,6 +37,14 @@ int recorder_poll(struct recorder *r, int timeout_ms);
  */
 json_t *recorder_collect(struct recorder *r);
 /*
+ * The same for a live view (top, serve) that shows counters and
+ * distributions only: what only the final report shows (the stack
+ * collectors' lists of stacks, processes and wakers) is left out, so a
+ * refresh costs what changed since the last one (new stacks are
+ * resolved once), not a rebuild of every list.
+ */
+json_t *recorder_collect_live(struct recorder *r);
+/*
  * Snapshots (STATE blocks) are written every 2 s; record -i writes one per
  * interval itself: period 0 stops the automatic ones, recorder_write_state()
  * writes one now (0 or the write error, sticky like the poll loop's).
