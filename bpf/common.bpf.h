@@ -44,8 +44,8 @@ struct {
 /*
  * One ring for all collectors of a session: the recorder makes the first
  * collector's and the others reuse it (ring_setup in lifecycle.c), so
- * a session maps one ring, not one per collector (the consumer maps the
- * data twice, all of it resident: 8 MiB of RSS per 4 MiB ring).
+ * a session maps one ring, not one per collector (the consumer's mapping
+ * is all resident: 4 MiB of RSS per 4 MiB ring, user/core/ringread.c).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -37,7 +37,7 @@ struct {
 SEC("tp_btf/sched_switch")
 int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = offcpu_switch_clock(prev);
 	struct task_state *ts;
 
 	if (offcpu_sleeps(preempt, get_task_state(prev)) && prev->pid &&

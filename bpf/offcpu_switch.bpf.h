@@ -37,7 +37,7 @@ struct offcpu_waker {
 };
 
 struct offcpu_tstate {
-	__u64 off_ns;		/* left the CPU asleep at, 0 if not blocked */
+	__u64 off_ns;		/* left the CPU asleep at (offcpu_switch_clock), 0 if not */
 	__u64 off_jiffies;	/* the same in jiffies, for sched_waking */
 	__u64 pend_ns;		/* a long block waiting for its user stack */
 	__u64 pend_kstack;
@@ -194,6 +194,22 @@ static __always_inline void offcpu_commit(struct offcpu_tstate *st, __u32 tgid, 
 }
 
 /*
+ * The time of this switch for offcpu: the run queue's clock, which
+ * __schedule() has just updated (sched_clock, in ns), read from memory
+ * where bpf_ktime_get_ns() costs 50-100 ns here. Blocks are measured as
+ * switch-in minus switch-out on that clock, as the kernel's own
+ * schedstats do; where it is not stable across CPUs, a block that seems
+ * to end before it began counts as short (offcpu_switch_in).
+ */
+static __always_inline __u64 offcpu_switch_clock(struct task_struct *prev)
+{
+	/* se.cfs_rq exists with CONFIG_FAIR_GROUP_SCHED (Debian: yes) */
+	if (bpf_core_field_exists(prev->se.cfs_rq))
+		return prev->se.cfs_rq->rq->clock;
+	return bpf_ktime_get_ns();
+}
+
+/*
  * prev goes to sleep at now. The jiffies are for sched_waking, which may
  * not read the coarse clock (tracing programs) and would pay 50-100 ns
  * for the exact one on every wakeup here: a helper that returns a
@@ -226,7 +242,7 @@ static __always_inline void offcpu_switch_in(struct task_struct *next, struct of
 		return;
 	d = now - st->off_ns;
 	st->off_ns = 0;
-	if (d < offcpu_min_block_ns) {
+	if ((__s64)d < (__s64)offcpu_min_block_ns) {
 		st->waker.tgid = 0;
 		offcpu_count(OFFCPU_C_SHORT);
 		return;

@@ -263,8 +263,8 @@ static __always_inline void wakeup_task(struct task_struct *p, __u32 kind, bool 
 
 /*
  * with_offcpu (task storage only): offcpu's bookkeeping too, on the same
- * clock read, filter check and storage entries: the start of a block for
- * a prev going to sleep, its end for next.
+ * filter check and storage entries: the start of a block for a prev going
+ * to sleep, its end for next (on offcpu's clock, offcpu_switch_clock()).
  */
 static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 					struct task_struct *next, __u32 prev_state,
@@ -273,7 +273,7 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 	__u32 prev_pid = BPF_CORE_READ(prev, pid), prev_tgid = BPF_CORE_READ(prev, tgid);
 	__u32 next_pid = BPF_CORE_READ(next, pid);
 	struct sched_cpu *cs = cpu_stats_get();
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), oc_now = with_offcpu ? offcpu_switch_clock(prev) : 0;
 	struct task_state *ts;
 
 	if (!cs)
@@ -288,7 +288,7 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 		} else if (with_offcpu) {
 			ts = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (ts)
-				offcpu_switch_out(&ts->o, now);
+				offcpu_switch_out(&ts->o, oc_now);
 		}
 	}
 	if (!next_pid)
@@ -303,7 +303,7 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 		return;
 	on_cpu(cs, &ts->s, now, next, next_pid, next->tgid, next->comm, prev_pid, prev_tgid,
 	       prev->comm);
-	offcpu_switch_in(next, &ts->o, now);
+	offcpu_switch_in(next, &ts->o, oc_now);
 }
 
 SEC("tp_btf/sched_wakeup")

@@ -3,7 +3,7 @@
 """Edit a disco session file the way damage or an attacker would (tests).
 
 Reads and writes the block framing of docs/session-format.md (versions 2
-and 3) with valid CRCs unless the edit is the damage itself.
+to 4) with valid CRCs unless the edit is the damage itself.
 
   session_edit.py IN OUT list
   session_edit.py IN OUT bomb COUNT      IN's blocks before the SUMMARY, then

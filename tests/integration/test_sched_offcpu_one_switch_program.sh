@@ -3,31 +3,38 @@
 # (sched's, sharing task storage and offcpu's maps), and both still report
 # real figures for a fixture reading a pipe 6 x 50 ms in wait_on_pipe()
 # that a thread feeds after a 50 ms nanosleep: offcpu's blocked time in
-# wait_on_pipe within 10% of what the fixture measured, its waker named;
-# sched's run-queue samples and voluntary switches of the fixture, at
-# least one per long block offcpu saw (every block is a voluntary switch
-# and ends in a wakeup). Then the same with sched forced to raw_tp: no
-# task storage on sched's side, so offcpu keeps its own program.
+# wait_on_pipe within 10% of what the fixture measured, every such block's
+# waker named; sched's run-queue samples and voluntary switches of the
+# fixture, at least one per long block offcpu saw (every block is a
+# voluntary switch and ends in a wakeup). On a busy machine a read may
+# find its data already there and not block: the fixture's own figure
+# and offcpu's block count are the references, not 6 x 50 ms. Then the
+# same with sched forced to raw_tp: no task storage on sched's side, so
+# offcpu keeps its own program.
 . "$(dirname "$0")/lib.sh"
 need_root
 F=$FIXTURES/stack_fixture
 
 check_both() {	# SESSION.json FIXTURE.out LABEL
-	local j=$1 own got woken blocks samples vol
+	local j=$1 own got reads woken blocks samples vol
 	own=$(awk '/^blocked_ns/ { print $2 }' "$2")
 	got=$(jq -r '[.collectors.offcpu.stacks[] | select(.comm == "stack_fixture")
 		| select([.frames[].sym] | index("wait_on_pipe")) | .blocked_ns] | add // 0' "$j")
+	reads=$(jq -r '[.collectors.offcpu.stacks[] | select(.comm == "stack_fixture")
+		| select([.frames[].sym] | index("wait_on_pipe")) | .count] | add // 0' "$j")
 	woken=$(jq -r '[.collectors.offcpu.wakers[] | select([.frames[].sym] | index("wait_on_pipe"))
 		| select([.waker_frames[].sym] | index("wake_the_reader")) | .count] | add // 0' "$j")
 	blocks=$(jqv "$j" '[.collectors.offcpu.processes[] | select(.comm == "stack_fixture") | .blocks] | add')
 	samples=$(jqv "$j" '[.collectors.sched.processes[] | select(.comm == "stack_fixture") | .runq_latency.count] | add')
 	vol=$(jqv "$j" '[.collectors.sched.processes[] | select(.comm == "stack_fixture") | .voluntary_switches] | add')
-	echo "$3: fixture blocked ${own} ns, offcpu ${got} ns in wait_on_pipe (${woken} woken by wake_the_reader), $blocks long blocks; sched: $samples run-queue samples, $vol voluntary switches"
-	assert_ge "$3: blocked in wait_on_pipe" "$got" 270000000
+	echo "$3: fixture blocked ${own} ns, offcpu ${got} ns in $reads blocks in wait_on_pipe (${woken} woken by wake_the_reader), $blocks long blocks; sched: $samples run-queue samples, $vol voluntary switches"
+	assert_ge "fixture's own blocked time" "$own" 100000000
+	assert_ge "$3: blocked in wait_on_pipe" "$got" "$(( own * 90 / 100 ))"
 	assert_le "$3: blocked in wait_on_pipe" "$got" "$(( own * 110 / 100 ))"
-	assert_ge "$3: pipe blocks woken by wake_the_reader" "$woken" 6
-	# 6 pipe reads and 6 naps of the writer
-	assert_ge "$3: offcpu long blocks of the fixture" "$blocks" 12
+	assert_ge "$3: blocks in wait_on_pipe" "$reads" 1
+	assert_ge "$3: pipe blocks woken by wake_the_reader" "$woken" "$reads"
+	# at least the writer's 6 naps, and the reads that blocked
+	assert_ge "$3: offcpu long blocks of the fixture" "$blocks" "$(( 6 + reads ))"
 	assert_ge "$3: sched run-queue samples of the fixture" "$samples" "$blocks"
 	assert_ge "$3: sched voluntary switches of the fixture" "$vol" "$blocks"
 }

@@ -9,7 +9,8 @@
 # --kernels: Debian's kernel lines, fetched once into a cache
 # (tests/vm/fetch-kernel.sh); --kernel: one local image instead.
 # VMTEST_JOBS=N boots N kernels at a time (default 1); VMTEST_TIMEOUT
-# seconds per kernel (default 600).
+# seconds per kernel (default 900: 6.1 PREEMPT_RT took 567 s on a busy
+# 2-CPU host).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 disco= out= kernel= modules= kernels="6.1 6.1-rt 6.12"
@@ -26,7 +27,7 @@ done
 [ -n "$disco" ] && [ -n "$out" ] ||
 	{ echo "usage: run.sh --disco PATH --out DIR [--kernels LIST] [--kernel VMLINUZ [--modules DIR]]" >&2; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { echo "vmtest: qemu-system-x86_64 not found: run 'make deps'" >&2; exit 1; }
-timeout_s=${VMTEST_TIMEOUT:-600}
+timeout_s=${VMTEST_TIMEOUT:-900}
 jobs=${VMTEST_JOBS:-1}
 accel="-accel tcg,thread=single"
 [ -w /dev/kvm ] && accel="-accel kvm -cpu host"
@@ -54,7 +55,7 @@ boot() {
 	timeout "$timeout_s" qemu-system-x86_64 $accel -smp 2 -m 1G -nographic -no-reboot \
 		-kernel "$vmlinuz" -initrd "$dir/initramfs.cpio.gz" \
 		-append "console=ttyS0 loglevel=1 quiet panic=-1 noirqdebug ${VMTEST_APPEND:-}" </dev/null |
-		tr -d '\r' > "$dir/console.log" || rc=$?
+		stdbuf -oL tr -d '\r' > "$dir/console.log" || rc=$?
 	t2=$(date +%s.%N)
 	if ! grep -q '^@@DISCO-VM-DONE' "$dir/console.log"; then
 		# one line that names the kernel, then what it printed last

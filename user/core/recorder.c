@@ -14,6 +14,7 @@
 #include "collector.h"
 #include "log.h"
 #include "recorder.h"
+#include "ringread.h"
 #include "bpf/ring.h"
 #include "session.h"
 #include "stats_ctl.h"
@@ -45,7 +46,7 @@
 struct recorder {
 	struct col_run runs[64];
 	int nruns;
-	struct ring_buffer *rb;
+	struct ringread *rb;
 	struct session_writer *w;
 	int stats_fd;		/* --bpf-stats on: held all session */
 	struct stats_ctl ctl;	/* --bpf-stats sampled: switches them */
@@ -190,7 +191,7 @@ static void recorder_free(struct recorder *r)
 {
 	if (!r)
 		return;
-	ring_buffer__free(r->rb);
+	ringread_free(r->rb);
 	if (r->stats_fd >= 0)
 		close(r->stats_fd);
 	stats_ctl_stop(&r->ctl);
@@ -224,13 +225,12 @@ static int ring_consume(struct recorder *r, int fd)
 	if (r->rb && id && id == r->ring_id)
 		return 0;
 	if (!r->rb) {
-		r->rb = ring_buffer__new(fd, on_ring_event, r, NULL);
+		r->rb = ringread_new();
 		if (!r->rb)
 			return -errno;
 		r->ring_id = id;
-	} else {
-		err = ring_buffer__add(r->rb, fd, on_ring_event, r);
 	}
+	err = ringread_add(r->rb, fd, on_ring_event, r);
 	return err;
 }
 
@@ -407,7 +407,7 @@ static json_t *cost_json(const struct recorder *r, uint64_t on_ns, uint64_t elap
 static void drain(struct recorder *r)
 {
 	if (r->rb)
-		ring_buffer__consume(r->rb);
+		ringread_consume(r->rb);
 }
 
 static json_t *collect(struct recorder *r, bool periodic)
@@ -503,12 +503,9 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 	if (r->rb) {
 		/*
 		 * Producers submit without wakeups (SPEC §3), so the wait
-		 * usually times out; consume() then drains whatever is there.
+		 * usually times out; every ring is then drained all the same.
 		 */
-		err = ring_buffer__poll(r->rb, timeout_ms);
-		if (err < 0 && err != -EINTR)
-			return err;
-		err = ring_buffer__consume(r->rb);
+		err = ringread_poll(r->rb, timeout_ms);
 		if (err < 0 && err != -EINTR)
 			return err;
 	} else if (timeout_ms > 0) {
@@ -611,7 +608,7 @@ int recorder_stop(struct recorder *r, json_t **summary)
 	}
 	err = 0;
 	if (r->rb)
-		ring_buffer__consume(r->rb);
+		ringread_consume(r->rb);
 	if (r->bad_records)
 		log_warn("%llu ring records named no collector of this session: not recorded",
 			 (unsigned long long)r->bad_records);

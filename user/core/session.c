@@ -17,6 +17,7 @@
 #include <linux/futex.h>
 #include <libdeflate.h>
 #include <zlib.h>
+#include "evcols.h"
 #include "evpack.h"
 #include "session.h"
 
@@ -74,6 +75,7 @@ const char *session_block_name(uint32_t type)
 	static const char *const names[] = {
 		[BLK_HEADER] = "HEADER", [BLK_EVENTS] = "EVENTS", [BLK_STATE] = "STATE",
 		[BLK_SUMMARY] = "SUMMARY", [BLK_EVENTS_PACKED] = "EVENTS_PACKED",
+		[BLK_EVENTS_COLS] = "EVENTS_COLS",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "unknown";
@@ -89,6 +91,8 @@ static bool type_known(uint32_t type, uint32_t version)
 {
 	if (type == BLK_EVENTS_PACKED)
 		return version >= 2;
+	if (type == BLK_EVENTS_COLS)
+		return version >= 4;
 	return type >= BLK_HEADER && type <= BLK_SUMMARY;
 }
 
@@ -224,11 +228,12 @@ json_t *session_block_json(const struct session_block *blk, char *err, size_t er
  * thread wait, as before.
  */
 #define ASYNC_LAG_NS		500000000ULL
-#define ASYNC_MAX_QUEUED	64		/* 16 MiB of events at most */
+/* encoded blocks: ~60 KB each of sched events (256 KiB decoded), 640 KiB at worst */
+#define ASYNC_MAX_QUEUED	64
 /*
  * Event buffers kept for reuse: as many as can be queued. Freed, a
- * 256 KiB buffer went back to the kernel (glibc unmaps or trims it), and
- * the next one cost the main thread 64 page faults while it encoded
+ * buffer went back to the kernel (glibc unmaps or trims it), and the
+ * next one cost the main thread a page fault per 4 KiB while it encoded
  * (6% of its CPU when the writer lagged under load); kept, the memory
  * stays what the queue's peak took, which peak RSS counts anyway.
  */
@@ -247,9 +252,11 @@ struct wblock {
 struct session_writer {
 	int fd;
 	uint64_t off;		/* end of the last whole block on disk */
-	uint8_t *ev;		/* pending EVENTS_PACKED block */
-	size_t ev_len;		/* EVPACK_HDR + records; 0: none pending */
-	struct evpack pack;	/* the pending block's encoder state */
+	uint8_t *ev;		/* pending EVENTS_COLS block's records, v1 layout */
+	size_t ev_len;		/* 0: none pending */
+	struct evcols_classes classes;	/* of the pending block */
+	struct evcols_enc enc;	/* encoder scratch (the recording thread's) */
+	uint8_t *cols;		/* the block encoded (synchronous mode) */
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
 	struct libdeflate_compressor *dc;
@@ -319,8 +326,8 @@ static int append(struct session_writer *w, const uint8_t *buf, size_t len)
 /* What every block handed to the writer must be; 0 or -errno. */
 static int block_ok(uint32_t type, const void *data, size_t len)
 {
-	/* packed events are made here, from session_add_event's records */
-	if (type == BLK_EVENTS_PACKED || !type_known(type, SESSION_VERSION) ||
+	/* events blocks are made here, from session_add_event's records */
+	if (type == BLK_EVENTS_PACKED || type == BLK_EVENTS_COLS || !type_known(type, SESSION_VERSION) ||
 	    (len && !data))
 		return -EINVAL;
 	return len > raw_limit(type) ? -EFBIG : 0;
@@ -342,6 +349,18 @@ static uint64_t file_budget_for(uint64_t size)
 	return b > SESSION_FILE_FLOOR ? b : SESSION_FILE_FLOOR;
 }
 
+/*
+ * The pending records, encoded into dst (evcols_bound(SESSION_EVENTS_BLOCK)
+ * bytes) by the recording thread when the block is cut: a queued block
+ * then holds ~20 bytes an event instead of ~90. The length, or -errno.
+ */
+static ssize_t encode_events(struct session_writer *w, uint8_t *dst)
+{
+	size_t n = evcols_encode(&w->enc, w->ev, w->ev_len, dst);
+
+	return n ? (ssize_t)n : -errno;
+}
+
 static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq,
 			   const void *data, size_t len)
 {
@@ -350,6 +369,10 @@ static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq
 	int err;
 	uint8_t *p;
 
+	/* the reader counts a column block's decoded size too */
+	if (type == BLK_EVENTS_COLS && len >= EVCOLS_HDR)
+		cost += get_le32((const uint8_t *)data + 4);
+
 	/* callers checked the block (block_ok), or made it (packed events) */
 	if (!w->dc) {
 		w->dc = libdeflate_alloc_compressor(SESSION_DEFLATE_LEVEL);
@@ -357,9 +380,6 @@ static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq
 		if (!w->dc || !w->store)
 			return -ENOMEM;
 	}
-	/* the reader counts a packed block's decoded size too */
-	if (type == BLK_EVENTS_PACKED && len >= EVPACK_HDR)
-		cost += get_le32((const uint8_t *)data + 4);
 	bound = libdeflate_zlib_compress_bound(w->dc, len);
 	if (libdeflate_zlib_compress_bound(w->store, len) > bound)
 		bound = libdeflate_zlib_compress_bound(w->store, len);
@@ -403,19 +423,27 @@ static int queue_events(struct session_writer *w, bool sync);
 
 static int write_pending_events(struct session_writer *w)
 {
+	ssize_t n;
 	int err;
 
 	if (w->async)
 		return queue_events(w, false);
 	if (!w->ev_len)
 		return 0;
-	evpack_finish(&w->pack, w->ev);
-	err = write_block_now(w, BLK_EVENTS_PACKED, w->seq, w->ev, w->ev_len);
+	if (!w->cols) {
+		w->cols = malloc(evcols_bound(SESSION_EVENTS_BLOCK));
+		if (!w->cols)
+			return -ENOMEM;
+	}
+	n = encode_events(w, w->cols);
+	if (n < 0)
+		return (int)n;
+	err = write_block_now(w, BLK_EVENTS_COLS, w->seq, w->cols, (size_t)n);
 	/* on failure the records stay buffered for the next attempt */
 	if (!err) {
 		w->seq++;
 		w->ev_len = 0;
-		evpack_reset(&w->pack);
+		evcols_classes_reset(&w->classes);
 	}
 	return err;
 }
@@ -565,26 +593,29 @@ static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 	return 0;
 }
 
-/* Hand the buffered events to the thread (and a sync, if asked). */
+/* Hand the buffered events to the thread, encoded (and a sync, if asked). */
 static int queue_events(struct session_writer *w, bool sync)
 {
-	uint8_t *data = w->ev, *fresh = NULL;
-	size_t len = w->ev_len;
+	uint8_t *data = NULL;
+	ssize_t n;
 
-	if (!len)
+	if (!w->ev_len)
 		return sync ? enqueue(w, 0, NULL, 0, false, true) : 0;
-	evpack_finish(&w->pack, data);
 	reap(w);
 	if (w->nspare)
-		fresh = w->spare[--w->nspare];
-	if (!fresh)
-		fresh = malloc(SESSION_EVENTS_BLOCK);
-	if (!fresh)
+		data = w->spare[--w->nspare];
+	if (!data)
+		data = malloc(evcols_bound(SESSION_EVENTS_BLOCK));
+	if (!data)
 		return -ENOMEM;
-	w->ev = fresh;
+	n = encode_events(w, data);
+	if (n < 0) {
+		free(data);
+		return (int)n;
+	}
 	w->ev_len = 0;
-	evpack_reset(&w->pack);
-	return enqueue(w, BLK_EVENTS_PACKED, data, len, true, sync);
+	evcols_classes_reset(&w->classes);
+	return enqueue(w, BLK_EVENTS_COLS, data, (size_t)n, true, sync);
 }
 
 int session_start_async(struct session_writer *w)
@@ -712,7 +743,7 @@ struct session_writer *session_create(const char *path, bool force)
 		goto out_free;
 	}
 	w->fd = fd;
-	evpack_reset(&w->pack);
+	evcols_classes_reset(&w->classes);
 	memcpy(hdr, SESSION_MAGIC, 8);
 	put_le32(hdr + 8, SESSION_VERSION);
 	put_le32(hdr + 12, 0);
@@ -906,28 +937,33 @@ static int count_event(uint64_t **counts, size_t *len, uint16_t id)
 int session_add_event(struct session_writer *w, uint16_t collector,
 		      const void *data, size_t len)
 {
-	size_t n;
+	uint8_t *p;
 	int err;
 
 	if (!w || len > UINT16_MAX || (len && !data))
 		return -EINVAL;
-	/* cut where the worst case of this record might not fit */
-	if (w->ev_len && w->ev_len + evpack_worst(len) > SESSION_EVENTS_BLOCK) {
+	/* cut where this record would not fit, or its class */
+	if (w->ev_len && (w->ev_len + 4 + len > SESSION_EVENTS_BLOCK ||
+			  evcols_class(&w->classes, collector, (uint16_t)len) < 0)) {
 		err = write_pending_events(w);
 		if (err)
 			return err;
 	}
+	/* an empty block has room for any class */
+	if (!w->ev_len)
+		evcols_class(&w->classes, collector, (uint16_t)len);
 	err = count_event(&w->nev, &w->nev_len, collector);
 	if (err)
 		return err;
-	if (!w->ev_len)
-		w->ev_len = EVPACK_HDR;
-	n = evpack_add(&w->pack, w->ev + w->ev_len, collector, data, (uint16_t)len);
-	if (!n) {
-		w->nev[collector]--;
-		return -ENOMEM;
-	}
-	w->ev_len += n;
+	/* encoded when the block is written (encode_events) */
+	p = w->ev + w->ev_len;
+	p[0] = (uint8_t)collector;
+	p[1] = (uint8_t)(collector >> 8);
+	p[2] = (uint8_t)len;
+	p[3] = (uint8_t)(len >> 8);
+	if (len)
+		memcpy(p + 4, data, len);
+	w->ev_len += 4 + len;
 	return 0;
 }
 
@@ -968,7 +1004,8 @@ int session_close(struct session_writer *w)
 		err = err2;
 	libdeflate_free_compressor(w->dc);
 	libdeflate_free_compressor(w->store);
-	evpack_free(&w->pack);
+	evcols_enc_free(&w->enc);
+	free(w->cols);
 	free(w->ev);
 	free(w->out);
 	free(w->nev);
@@ -992,7 +1029,7 @@ struct session_reader {
 	size_t comp_cap;
 	uint8_t *raw;
 	size_t raw_cap;
-	uint8_t *dec;		/* EVENTS_PACKED decoded */
+	uint8_t *dec;		/* EVENTS_PACKED, EVENTS_COLS decoded */
 	size_t dec_cap, dec_len;
 	z_stream zs;
 	bool zs_ready;
@@ -1265,28 +1302,39 @@ static int inflate_block(struct session_reader *r, const uint8_t *comp,
 }
 
 /*
- * Decode an inflated EVENTS_PACKED block into r->dec. The decoded size is
- * bounded by the encoded one (evpack_out_len) before it is allocated.
+ * Decode an inflated EVENTS_PACKED or EVENTS_COLS block into r->dec. The
+ * decoded size is bounded by the encoded one (evpack_out_len,
+ * evcols_out_len) before it is allocated.
  */
-static int unpack_block(struct session_reader *r, uint64_t off, uint32_t raw_len,
-			const char **why, char *err, size_t errlen)
+static int unpack_block(struct session_reader *r, uint64_t off, uint32_t type,
+			uint32_t raw_len, const char **why, char *err, size_t errlen)
 {
+	bool cols = type == BLK_EVENTS_COLS;
 	uint32_t out_len;
 	int ret;
 
-	ret = evpack_out_len(r->raw, raw_len, &out_len);
-	if (ret || out_len > SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION) {
-		*why = "packed events: impossible decoded length";
+	if (cols)
+		ret = evcols_out_len(r->raw, raw_len, &out_len) ||
+		      out_len > SESSION_MAX_EVENTS_RAW;
+	else
+		ret = evpack_out_len(r->raw, raw_len, &out_len) ||
+		      out_len > SESSION_MAX_EVENTS_RAW * EVPACK_MAX_EXPANSION;
+	if (ret) {
+		*why = cols ? "column events: impossible decoded length" :
+			      "packed events: impossible decoded length";
 		return -EBADMSG;
 	}
-	ret = file_budget(r, off, BLK_EVENTS_PACKED, out_len, err, errlen);
+	ret = file_budget(r, off, type, out_len, err, errlen);
 	if (ret)
 		return ret;
 	if (reserve(&r->dec, &r->dec_cap, out_len)) {
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	ret = evpack_decode(r->raw, raw_len, r->dec, out_len, why);
+	if (cols)
+		ret = evcols_decode(r->raw, raw_len, r->dec, out_len, why);
+	else
+		ret = evpack_decode(r->raw, raw_len, r->dec, out_len, why);
 	if (!ret)
 		r->dec_len = out_len;
 	return ret;
@@ -1517,8 +1565,8 @@ static int decode_block(struct session_reader *r, const struct bhdr *b, const ui
 		return -ENOMEM;
 	}
 	ret = inflate_block(r, comp, b->comp_len, b->raw_len, &why);
-	if (!ret && b->type == BLK_EVENTS_PACKED) {
-		ret = unpack_block(r, off, b->raw_len, &why, err, errlen);
+	if (!ret && (b->type == BLK_EVENTS_PACKED || b->type == BLK_EVENTS_COLS)) {
+		ret = unpack_block(r, off, b->type, b->raw_len, &why, err, errlen);
 		if (ret == -EFBIG)
 			return ret;
 	}
@@ -1540,7 +1588,7 @@ static int block_out(struct session_reader *r, struct session_block *blk, const 
 	int ret;
 
 	blk->offset = off;
-	if (b->type == BLK_EVENTS_PACKED) {
+	if (b->type == BLK_EVENTS_PACKED || b->type == BLK_EVENTS_COLS) {
 		blk->type = BLK_EVENTS;
 		blk->len = r->dec_len;
 		blk->data = r->dec;

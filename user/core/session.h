@@ -24,8 +24,9 @@
  * the file complete).
  *
  * An EVENTS block holds records: u16 collector id | u16 len | payload[len].
- * Version 2 writes them as EVENTS_PACKED (evpack.h); the reader hands
- * those back decoded, as EVENTS blocks, so callers see one layout.
+ * Versions 2 and 3 write them as EVENTS_PACKED (evpack.h), version 4 as
+ * EVENTS_COLS (evcols.h); the reader hands those back decoded, as EVENTS
+ * blocks, so callers see one layout.
  */
 #ifndef DISCO_SESSION_H
 #define DISCO_SESSION_H
@@ -36,11 +37,11 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		3	/* what the writer writes */
+#define SESSION_VERSION		4	/* what the writer writes */
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_MAGIC	"DBLK"
-#define SESSION_BLOCK_HDR	28	/* version 3 */
+#define SESSION_BLOCK_HDR	28	/* versions 3, 4 */
 #define SESSION_BLOCK_HDR_V2	16	/* versions 1 and 2 */
 /* at most this many damage messages are kept (and a count of the rest) */
 #define SESSION_MAX_DAMAGE	16
@@ -55,7 +56,7 @@
 #define SESSION_MAX_JSON	(16u << 20)	/* HEADER, STATE, SUMMARY bytes */
 #define SESSION_MAX_JSON_ITEMS	(1u << 20)	/* session_json_shape() */
 #define SESSION_MAX_JSON_DEPTH	32
-#define SESSION_MAX_EVENTS_RAW	(1u << 20)	/* EVENTS(_PACKED) inflated */
+#define SESSION_MAX_EVENTS_RAW	(1u << 20)	/* EVENTS(_PACKED, _COLS) inflated; _COLS decoded */
 /* the largest block of any type, inflated and (EVENTS_PACKED) decoded */
 #define SESSION_MAX_RAW		SESSION_MAX_JSON
 #define SESSION_MAX_COMP	(SESSION_MAX_RAW + (SESSION_MAX_RAW >> 12) + 64)
@@ -66,7 +67,7 @@
  */
 #define SESSION_FILE_RATIO	32u
 #define SESSION_FILE_FLOOR	(2ull * SESSION_MAX_JSON)
-/* The writer cuts an EVENTS(_PACKED) block at this raw size. */
+/* The writer cuts an EVENTS_COLS block at this decoded size. */
 #define SESSION_EVENTS_BLOCK	(256u << 10)
 
 enum session_block_type {
@@ -74,7 +75,8 @@ enum session_block_type {
 	BLK_EVENTS = 2,
 	BLK_STATE = 3,
 	BLK_SUMMARY = 4,
-	BLK_EVENTS_PACKED = 5,	/* version 2; read back as BLK_EVENTS */
+	BLK_EVENTS_PACKED = 5,	/* versions 2, 3; read back as BLK_EVENTS */
+	BLK_EVENTS_COLS = 6,	/* version 4; read back as BLK_EVENTS */
 };
 
 struct session_writer;

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the column EVENTS encoding: real and made-up records round trip, bad blocks refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "evcols.h"
+#include "session.h"
+
+/* splitmix64: deterministic, so a failure reproduces */
+static uint64_t prng(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Records in the version 1 layout, as the writer gathers them. */
+struct rows {
+	uint8_t *buf;
+	size_t len, cap;
+	struct evcols_classes cl;
+};
+
+static bool rows_add(struct rows *r, uint16_t col, const void *data, uint16_t len)
+{
+	if (r->len + 4 + len > r->cap || evcols_class(&r->cl, col, len) < 0)
+		return false;
+	r->buf[r->len] = (uint8_t)col;
+	r->buf[r->len + 1] = (uint8_t)(col >> 8);
+	r->buf[r->len + 2] = (uint8_t)len;
+	r->buf[r->len + 3] = (uint8_t)(len >> 8);
+	memcpy(r->buf + r->len + 4, data, len);
+	r->len += 4 + (size_t)len;
+	return true;
+}
+
+static void rows_init(struct rows *r, size_t cap)
+{
+	r->buf = malloc(cap);
+	assert_non_null(r->buf);
+	r->len = 0;
+	r->cap = cap;
+	evcols_classes_reset(&r->cl);
+}
+
+/* Encode and decode r: the same bytes come back; the encoded size in *enc_len. */
+static void round_trip(struct evcols_enc *e, const struct rows *r, size_t *enc_len)
+{
+	uint8_t *enc = malloc(evcols_bound(r->len)), *dec;
+	const char *why = "";
+	uint32_t out_len;
+	size_t n;
+
+	assert_non_null(enc);
+	n = evcols_encode(e, r->buf, r->len, enc);
+	assert_true(n > 0 && n <= evcols_bound(r->len));
+	assert_int_equal(evcols_out_len(enc, n, &out_len), 0);
+	assert_int_equal(out_len, r->len);
+	dec = malloc(out_len + 1);
+	assert_non_null(dec);
+	if (evcols_decode(enc, n, dec, out_len, &why))
+		fail_msg("decode: %s", why);
+	assert_memory_equal(dec, r->buf, r->len);
+	if (enc_len)
+		*enc_len = n;
+	free(dec);
+	free(enc);
+}
+
+static const char *data_dir(void)
+{
+	const char *d = getenv("DISCO_TEST_DATA");
+
+	return d ? d : "tests/data";
+}
+
+/*
+ * Every record of the recorded fixtures (every collector that writes
+ * events: sched, bio, tcp, alloc, cpu, offcpu), in blocks cut as the
+ * writer cuts them, comes back byte for byte.
+ */
+static void test_evcols_round_trips_recorded_events_of_every_collector(void **state)
+{
+	static const char *const files[] = { "v1-all.session", "v2-cmd.session", "v3-cmd.session" };
+	struct evcols_enc e = { 0 };
+	uint64_t per_col[16] = { 0 };
+	size_t nblocks = 0;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char path[4096], err[256];
+		struct session_reader *sr;
+		struct session_block blk;
+		struct rows r;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/session/%s", data_dir(), files[f]);
+		sr = session_open(path, err, sizeof(err));
+		if (!sr)
+			fail_msg("%s", err);
+		rows_init(&r, SESSION_EVENTS_BLOCK);
+		while ((ret = session_next_block(sr, &blk, err, sizeof(err))) == 1) {
+			struct session_event ev;
+			size_t pos = 0;
+
+			if (blk.type != BLK_EVENTS)
+				continue;
+			while (session_event_next(&blk, &pos, &ev) == 1) {
+				if (!rows_add(&r, ev.collector, ev.data, ev.len)) {
+					round_trip(&e, &r, NULL);
+					nblocks++;
+					r.len = 0;
+					evcols_classes_reset(&r.cl);
+					assert_true(rows_add(&r, ev.collector, ev.data, ev.len));
+				}
+				per_col[ev.collector < 16 ? ev.collector : 0]++;
+			}
+		}
+		assert_int_equal(ret, 0);
+		if (r.len) {
+			round_trip(&e, &r, NULL);
+			nblocks++;
+		}
+		free(r.buf);
+		session_reader_free(sr);
+	}
+	/* sched 1, bio 2, tcp 3, alloc 4, cpu 5, offcpu 6 */
+	for (int id = 1; id <= 6; id++)
+		if (!per_col[id])
+			fail_msg("no records of collector %d in the fixtures", id);
+	assert_true(nblocks >= 3);
+	evcols_enc_free(&e);
+}
+
+/*
+ * Made-up records: sched-like ones (a growing timestamp, fields that
+ * repeat or alternate), random ones of every length up to 1100 (tails of
+ * 1 to 3 bytes; rows past EVCOLS_MAX_LEN), several collectors mixed.
+ */
+static void test_evcols_round_trips_similar_and_random_records(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint64_t s = 42;
+
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		struct rows r;
+		uint8_t rec[1100];
+		uint64_t ts = prng(&s);
+
+		rows_init(&r, 64 << 10);
+		for (;;) {
+			uint16_t col = (uint16_t)(prng(&s) % 5), len;
+
+			if (col < 3) {
+				len = 88;
+				ts += prng(&s) % 100000;
+				memset(rec, 0, len);
+				memcpy(rec, &ts, 8);
+				rec[8] = (uint8_t)(prng(&s) % 2);
+				rec[20] = (uint8_t)(prng(&s) % 3 ? 7 : 9);
+				memcpy(rec + 56, prng(&s) % 4 ? "stress-ng-switch" : "kworker/0:1\0\0\0\0", 16);
+			} else {
+				len = (uint16_t)(prng(&s) % (col == 3 ? 64 : 1100));
+				for (int i = 0; i < len; i++)
+					rec[i] = (uint8_t)prng(&s);
+			}
+			if (!rows_add(&r, (uint16_t)(col * 1000), rec, len))
+				break;
+		}
+		round_trip(&e, &r, NULL);
+		free(r.buf);
+	}
+	evcols_enc_free(&e);
+}
+
+/*
+ * Identical records never decode to more than EVCOLS_MAX_EXPANSION times
+ * their encoding (the reader's bound); a column that changes rarely takes
+ * a bitmap and the changes, not planes.
+ */
+static void test_evcols_constant_columns_small_but_within_expansion(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint8_t rec[88] = { 1, 2, 3 }, empty[1];
+	size_t n_plain, n_rare, nrec = 0;
+	struct rows r;
+
+	(void)state;
+	rows_init(&r, SESSION_EVENTS_BLOCK);
+	while (rows_add(&r, 1, rec, sizeof(rec)))
+		;
+	round_trip(&e, &r, &n_plain);
+	assert_true(r.len <= (n_plain - EVCOLS_HDR) * EVCOLS_MAX_EXPANSION);
+
+	/* one random column (4 planes), every other column constant */
+	for (int rare = 0; rare < 2; rare++) {
+		r.len = 0;
+		evcols_classes_reset(&r.cl);
+		uint64_t seed = 1;
+
+		for (uint32_t i = 0;; i++) {
+			uint32_t v = (uint32_t)prng(&seed) | 0x01010101u;
+
+			memcpy(rec + 8, &v, 4);
+			rec[40] = rare ? (uint8_t)(i / 100) : 0;
+			if (!rows_add(&r, 1, rec, sizeof(rec)))
+				break;
+			nrec = i + 1;
+		}
+		round_trip(&e, &r, rare ? &n_rare : &n_plain);
+	}
+	assert_true(n_plain < 4 * nrec + 200);
+	assert_true(n_rare <= n_plain + (nrec + 7) / 8 + 4 * (nrec / 100 + 1));
+
+	/* empty records: the class bytes keep the bound */
+	r.len = 0;
+	evcols_classes_reset(&r.cl);
+	while (rows_add(&r, 3, empty, 0))
+		;
+	round_trip(&e, &r, &n_plain);
+	assert_true(r.len <= (n_plain - EVCOLS_HDR) * EVCOLS_MAX_EXPANSION);
+	free(r.buf);
+	evcols_enc_free(&e);
+}
+
+/* A block holds at most EVCOLS_MAX_CLASSES classes: the next is refused. */
+static void test_evcols_class_table_full_refuses_a_new_class(void **state)
+{
+	struct evcols_classes cl;
+
+	(void)state;
+	evcols_classes_reset(&cl);
+	for (int i = 0; i < EVCOLS_MAX_CLASSES; i++)
+		assert_int_equal(evcols_class(&cl, 1, (uint16_t)i), i);
+	assert_int_equal(evcols_class(&cl, 2, 0), -1);
+	/* known classes still found; every long record of a collector is one */
+	assert_int_equal(evcols_class(&cl, 1, 17), 17);
+	evcols_classes_reset(&cl);
+	assert_int_equal(evcols_class(&cl, 1, EVCOLS_MAX_LEN + 1), 0);
+	assert_int_equal(evcols_class(&cl, 1, 60000), 0);
+	assert_int_equal(evcols_class(&cl, 1, EVCOLS_MAX_LEN), 1);
+}
+
+/*
+ * A block cut at any length, or with any byte changed, decodes to an
+ * error or to some records, never past its buffer (make asan checks).
+ */
+static void test_evcols_decode_rejects_cut_and_damaged_blocks(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint8_t rec[1100], *enc, *dec;
+	struct rows r;
+	uint64_t s = 7;
+	size_t n;
+	const char *why;
+	uint32_t out_len;
+
+	(void)state;
+	rows_init(&r, 16 << 10);
+	for (int i = 0; i < 100; i++) {
+		uint16_t len = (uint16_t)(i % 10 == 9 ? 1030 : 20 + i % 3);
+
+		for (int j = 0; j < len; j++)
+			rec[j] = (uint8_t)(prng(&s) % 4);
+		if (!rows_add(&r, (uint16_t)(i % 3), rec, len))
+			break;
+	}
+	enc = malloc(evcols_bound(r.len));
+	assert_non_null(enc);
+	n = evcols_encode(&e, r.buf, r.len, enc);
+	assert_true(n > 0);
+	dec = malloc(r.len);
+	assert_non_null(dec);
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *c = malloc(cut + 1);
+
+		assert_non_null(c);
+		memcpy(c, enc, cut);
+		why = NULL;
+		if (!evcols_out_len(c, cut, &out_len) && out_len <= r.len) {
+			assert_int_equal(evcols_decode(c, cut, dec, out_len, &why), -EBADMSG);
+			assert_non_null(why);
+		}
+		free(c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		enc[i] ^= 0x5a;
+		if (!evcols_out_len(enc, n, &out_len) && out_len <= r.len) {
+			uint8_t *d = malloc(out_len + 1);
+
+			assert_non_null(d);
+			(void)evcols_decode(enc, n, d, out_len, &why);
+			free(d);
+		}
+		enc[i] ^= 0x5a;
+	}
+	/* a stated length the encoding cannot reach */
+	assert_int_equal(evcols_out_len(enc, EVCOLS_HDR - 1, &out_len), -EBADMSG);
+	enc[4] = 0xff;
+	enc[5] = 0xff;
+	enc[6] = 0xff;
+	enc[7] = 0x7f;
+	assert_int_equal(evcols_out_len(enc, n, &out_len), -EBADMSG);
+	free(dec);
+	free(enc);
+	free(r.buf);
+	evcols_enc_free(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_evcols_round_trips_recorded_events_of_every_collector),
+		cmocka_unit_test(test_evcols_round_trips_similar_and_random_records),
+		cmocka_unit_test(test_evcols_constant_columns_small_but_within_expansion),
+		cmocka_unit_test(test_evcols_class_table_full_refuses_a_new_class),
+		cmocka_unit_test(test_evcols_decode_rejects_cut_and_damaged_blocks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

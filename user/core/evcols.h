@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Column encoding of EVENTS blocks (format version 4, block type
+ * EVENTS_COLS; docs/session-format.md). Records are gathered in the
+ * version 1 layout (u16 collector | u16 len | payload) and turned into
+ * columns once a block is complete:
+ *
+ *   block  := u32 nrec | u32 out_len | u8 nclass | u8 flags |
+ *             class{nclass} | [u8 cls{nrec}] | rows | column*
+ *   class  := varint collector | varint len2   (len2 = len * 2, or 1: rows)
+ *   rows   := (varint len | byte{len}) for each record of a rows class
+ *   column := u8 mode | plane{popcount(mode & 15)}   (per class, per word)
+ *
+ * A record's class is its (collector, len); cls (present if nclass > 1
+ * or flags bit 0) gives each record's class in order. The payloads of a
+ * column class are cut in 4-byte little-endian words; word w of every
+ * record of the class, in order, is one column, stored as the byte planes
+ * of its zigzag differences from the previous value (mode bit 4 clear;
+ * the first from 0) or of the values themselves (bit 4 set): plane i
+ * holds byte i of each, and only the planes that are not all zero are
+ * written (mode bit i). A rows class (records over EVCOLS_MAX_LEN bytes)
+ * keeps its records whole. Every block decodes on its own.
+ *
+ * Pure: no syscalls, cmocka tests it.
+ */
+#ifndef DISCO_EVCOLS_H
+#define DISCO_EVCOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVCOLS_HDR		10
+#define EVCOLS_MAX_CLASSES	255
+/* longer records are kept whole (rows): columns of one record gain nothing */
+#define EVCOLS_MAX_LEN		1024
+/* a decoded block is at most this many times its encoding */
+#define EVCOLS_MAX_EXPANSION	32u
+
+/* The classes of a block being gathered: when a new one does not fit. */
+struct evcols_classes {
+	uint32_t key[EVCOLS_MAX_CLASSES];	/* collector << 16 | len, or rows */
+	int n;
+	int last;			/* index of the last record's class */
+};
+
+void evcols_classes_reset(struct evcols_classes *c);
+/*
+ * The class of a record of this collector and length: its index, or -1
+ * if the block has no room for another class (cut it first).
+ */
+int evcols_class(struct evcols_classes *c, uint16_t collector, uint16_t len);
+
+/* Scratch memory an encoder reuses between blocks. */
+struct evcols_enc {
+	uint32_t *at;		/* payload offsets, grouped by class */
+	uint8_t *cls;
+	uint32_t *words;	/* one class's records as columns */
+	size_t cap;		/* records at and cls have room for */
+};
+
+void evcols_enc_free(struct evcols_enc *e);
+/* Most bytes the encoding of rows_len bytes of records can take. */
+size_t evcols_bound(size_t rows_len);
+/*
+ * Encode the records in rows (rows_len bytes, version 1 layout, at most
+ * EVCOLS_MAX_CLASSES classes) into out (evcols_bound(rows_len) bytes):
+ * the encoded length, or 0 with errno set (ENOMEM, EINVAL).
+ */
+size_t evcols_encode(struct evcols_enc *e, const uint8_t *rows, size_t rows_len,
+		     uint8_t *out);
+/* out_len claimed by an encoded block; -EBADMSG if impossible for its size. */
+int evcols_out_len(const uint8_t *in, size_t len, uint32_t *out_len);
+/*
+ * Decode a whole block into out (out_len bytes from evcols_out_len):
+ * 0, -ENOMEM, or -EBADMSG with *why saying what is wrong.
+ */
+int evcols_decode(const uint8_t *in, size_t len, uint8_t *out,
+		  uint32_t out_len, const char **why);
+
+#endif
