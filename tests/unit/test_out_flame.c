@@ -63,6 +63,23 @@ static void test_folded_outermost_first_with_count_and_safe_names(void **state)
 	json_decref(c);
 }
 
+/* A stack that did not reach its thread's first function is never shown as whole. */
+static void test_folded_marks_a_cut_short_stack_under_its_comm(void **state)
+{
+	json_t *c = json_pack("{s:[{s:s, s:I, s:b, s:[{s:s, s:s, s:I}, {s:s, s:s, s:I}]},"
+			      "    {s:s, s:I, s:b, s:[]}]}", "stacks",
+			      "comm", "prog", "count", (json_int_t)7, "truncated", 1, "frames",
+			      "sym", "leaf", "module", "a", "offset", (json_int_t)1,
+			      "sym", "mid", "module", "a", "offset", (json_int_t)2,
+			      "comm", "bare", "count", (json_int_t)2, "truncated", 1, "frames");
+	char *s = render(folded_only, c, NULL);
+
+	assert_string_equal(s, "prog;[truncated];mid;leaf 7\n"
+			       "bare;[truncated] 2\n");
+	free(s);
+	json_decref(c);
+}
+
 static void test_folded_diff_gives_before_and_after_per_stack(void **state)
 {
 	json_t *a = col(30, 10), *b = col(10, 30);
@@ -136,6 +153,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded_outermost_first_with_count_and_safe_names),
+		cmocka_unit_test(test_folded_marks_a_cut_short_stack_under_its_comm),
 		cmocka_unit_test(test_folded_diff_gives_before_and_after_per_stack),
 		cmocka_unit_test(test_diff_text_signs_follow_the_change),
 		cmocka_unit_test(test_svg_has_every_frame_with_its_share),

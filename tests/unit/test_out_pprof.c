@@ -79,26 +79,25 @@ static const char *fn_name(const Pprof__Profile *p, uint64_t loc_id)
 	return NULL;
 }
 
-static const char *map_name(const Pprof__Profile *p, uint64_t loc_id)
+static const Pprof__Mapping *map_of(const Pprof__Profile *p, uint64_t loc_id)
 {
 	const Pprof__Location *l = loc(p, loc_id);
 
 	for (size_t i = 0; i < p->n_mapping; i++)
 		if (p->mapping[i]->id == l->mapping_id)
-			return str(p, p->mapping[i]->filename);
+			return p->mapping[i];
 	fail_msg("no mapping %llu", (unsigned long long)l->mapping_id);
 	return NULL;
 }
 
+static const char *map_name(const Pprof__Profile *p, uint64_t loc_id)
+{
+	return str(p, map_of(p, loc_id)->filename);
+}
+
 static const char *map_build_id(const Pprof__Profile *p, uint64_t loc_id)
 {
-	const Pprof__Location *l = loc(p, loc_id);
-
-	for (size_t i = 0; i < p->n_mapping; i++)
-		if (p->mapping[i]->id == l->mapping_id)
-			return str(p, p->mapping[i]->build_id);
-	fail_msg("no mapping %llu", (unsigned long long)l->mapping_id);
-	return NULL;
+	return str(p, map_of(p, loc_id)->build_id);
 }
 
 /* The label key of sample s as a string ("" when absent), or its number in *num. */
@@ -175,7 +174,7 @@ static void test_cut_short_stack_is_labelled_and_ends_in_a_marker_frame(void **s
 	assert_string_equal(map_name(p, s->location_id[1]), "libz.so");
 	assert_int_equal(loc(p, s->location_id[1])->address, 0x1f);
 	assert_string_equal(fn_name(p, s->location_id[2]), "main");
-	assert_string_equal(fn_name(p, s->location_id[3]), "[stack cut short]");
+	assert_string_equal(fn_name(p, s->location_id[3]), "[truncated]");
 	assert_int_equal(loc(p, s->location_id[3])->mapping_id, 0);
 	/* main of the first stack is the same location: one per function */
 	assert_int_equal(s->location_id[2], p->sample[0]->location_id[1]);

@@ -1335,33 +1335,36 @@ static void write_busy_file(const char *path, bool async, int n, int flush_every
 }
 
 /* The writer thread only moves the work: the file is the same, byte for byte. */
+/* Two files, written directly and through the thread: the same bytes; the size. */
+static size_t assert_same_files(const char *p1, const char *p2)
+{
+	uint8_t *a, *b;
+	size_t alen, blen;
+
+	a = slurp(p1, &alen);
+	b = slurp(p2, &blen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+	unlink(p1);
+	unlink(p2);
+	return alen;
+}
+
 static void test_session_async_writes_the_same_file(void **state)
 {
 	struct fixture *f = *state;
 	char path2[160];
-	uint8_t *a, *b;
-	size_t alen, blen;
 
 	snprintf(path2, sizeof(path2), "%s/async.data", f->dir);
 	write_busy_file(f->path, false, 8000, 1500);
 	write_busy_file(path2, true, 8000, 1500);
-	a = slurp(f->path, &alen);
-	b = slurp(path2, &blen);
-	assert_true(alen > 3 * SESSION_EVENTS_BLOCK / 2);	/* several blocks */
-	assert_int_equal(alen, blen);
-	assert_memory_equal(a, b, alen);
-	free(a);
-	free(b);
-	unlink(f->path);
-	unlink(path2);
+	/* several blocks */
+	assert_true(assert_same_files(f->path, path2) > 3 * SESSION_EVENTS_BLOCK / 2);
 	write_small_file_as(f->path, false);
 	write_small_file_as(path2, true);
-	a = slurp(f->path, &alen);
-	b = slurp(path2, &blen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(a, b, alen);
-	free(a);
-	free(b);
+	assert_same_files(f->path, path2);
 }
 
 /*
@@ -1373,18 +1376,11 @@ static void test_session_async_full_queue_waits_and_keeps_order(void **state)
 {
 	struct fixture *f = *state;
 	char path2[160];
-	uint8_t *a, *b;
-	size_t alen, blen;
 
 	snprintf(path2, sizeof(path2), "%s/async.data", f->dir);
 	write_busy_file(f->path, false, 2000, 7);
 	write_busy_file(path2, true, 2000, 7);
-	a = slurp(f->path, &alen);
-	b = slurp(path2, &blen);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(a, b, alen);
-	free(a);
-	free(b);
+	assert_same_files(f->path, path2);
 }
 
 /*

@@ -38,10 +38,25 @@ uint64_t flame_stack_value(const json_t *stack, const char **unit)
 static char *folded_of(const json_t *s)
 {
 	const json_t *frames = json_object_get(s, "frames");
+	char *line, *cut, *semi;
+	size_t len;
 
 	if (!json_is_array(frames))
 		return NULL;
-	return stack_folded(json_string_value(json_object_get(s, "comm")), frames);
+	line = stack_folded(json_string_value(json_object_get(s, "comm")), frames);
+	if (!line || !json_is_true(json_object_get(s, "truncated")))
+		return line;
+	/* the marker goes right under comm, where the missing callers would be */
+	len = strlen(line);
+	cut = malloc(len + sizeof(";" FLAME_TRUNCATED));
+	if (cut) {
+		semi = strchr(line, ';');
+		if (!semi)
+			semi = line + len;
+		sprintf(cut, "%.*s;%s%s", (int)(semi - line), line, FLAME_TRUNCATED, semi);
+	}
+	free(line);
+	return cut;
 }
 
 int folded_write(const json_t *col, FILE *out)

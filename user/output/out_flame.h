@@ -16,7 +16,13 @@
 /* The value of one stack: "count" (samples), "blocked_ns" or "bytes". */
 uint64_t flame_stack_value(const json_t *stack, const char **unit);
 
-/* "comm;outermost;...;leaf VALUE" per stack. 0 or -EIO. */
+/*
+ * The outermost frame of a stack marked "truncated" (it did not reach its
+ * thread's first function), so that no output shows it as complete.
+ */
+#define FLAME_TRUNCATED "[truncated]"
+
+/* "comm;outermost;...;leaf VALUE" per stack (comm;[truncated];... when cut short). 0 or -EIO. */
 int folded_write(const json_t *col, FILE *out);
 
 /*

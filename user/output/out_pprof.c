@@ -300,9 +300,9 @@ static void frames_in(struct pb *pb, const json_t *frames, struct sample_in *in)
 		in->loc[in->nloc++] = location_of(pb, json_string_value(json_object_get(f, "sym")), mod,
 			(uint64_t)json_integer_value(json_object_get(f, "offset")), kernel);
 	}
-	/* outermost: a stack that did not reach its thread's first function */
+	/* outermost, as in the folded output: a stack that did not reach its thread's first function */
 	if (in->truncated)
-		in->loc[in->nloc++] = location_of(pb, "[stack cut short]", NULL, 0, false);
+		in->loc[in->nloc++] = location_of(pb, FLAME_TRUNCATED, NULL, 0, false);
 }
 
 /* A frame of an alloc site: "sym+0xOFF (module)", "module+0xOFF" or a bare name. */

@@ -13,7 +13,7 @@
  * collector's "build_ids" when it has one; an unnamed frame is the
  * function "module+0xOFF" at that file offset. Each sample has the labels
  * pid (number) and comm; a stack cut short has the label truncated=yes and
- * an outermost frame "[stack cut short]"; the stacks past those listed in
+ * an outermost frame "[truncated]"; the stacks past those listed in
  * the report are one sample "[other stacks]", so the totals are the
  * session's. Idle samples (pid 0) are left out, as in the folded output.
  */
