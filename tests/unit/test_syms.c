@@ -443,6 +443,36 @@ static void test_ksyms_real_kallsyms_loads(void **state)
 	ksyms_free(ks);
 }
 
+static void test_maps_keep_code_drops_data_mappings_of_files_only(void **state)
+{
+	struct map_entry *m;
+	int n = maps_parse("55d000000000-55d000001000 r--p 00000000 fd:01 10 /usr/bin/prog\n"
+			   "55d000001000-55d000005000 r-xp 00001000 fd:01 10 /usr/bin/prog\n"
+			   "55d000005000-55d000006000 r--p 00005000 fd:01 10 /usr/bin/prog\n"
+			   "55d000006000-55d000007000 rw-p 00006000 fd:01 10 /usr/bin/prog\n"
+			   "55d000100000-55d000200000 rw-p 00000000 00:00 0 [heap]\n"
+			   "7f0000000000-7f0000100000 r--p 00000000 fd:01 20 /usr/lib/locale/locale-archive\n"
+			   "7f0000200000-7f0000201000 rw-p 00000000 00:00 0 \n"
+			   "7f0000300000-7f0000328000 r--p 00000000 fd:01 30 /usr/lib/libc.so.6\n"
+			   "7f0000328000-7f00004bd000 r-xp 00028000 fd:01 30 /usr/lib/libc.so.6\n"
+			   "7f00004bd000-7f0000515000 r--p 001bd000 fd:01 30 /usr/lib/libc.so.6\n"
+			   "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
+			   "7ffd00100000-7ffd00102000 r-xp 00000000 00:00 0 [vdso]\n", &m);
+
+	assert_int_equal(n, 12);
+	n = maps_keep_code(m, n);
+	assert_int_equal(n, 8);
+	assert_true(m[0].start == 0x55d000000000ULL && !m[0].exec);	/* prog's first mapping */
+	assert_true(m[1].exec && !strcmp(m[1].path, "/usr/bin/prog"));
+	assert_string_equal(m[2].path, "[heap]");
+	assert_string_equal(m[3].path, "");
+	assert_true(m[4].start == 0x7f0000300000ULL && !m[4].exec);	/* libc's first mapping */
+	assert_true(m[5].exec && !strcmp(m[5].path, "/usr/lib/libc.so.6"));
+	assert_string_equal(m[6].path, "[stack]");
+	assert_string_equal(m[7].path, "[vdso]");
+	free(m);
+}
+
 static void test_maps_parse_fields(void **state)
 {
 	struct map_entry *m;
@@ -474,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_ksyms_lookup_names_and_modules),
 		cmocka_unit_test(test_ksyms_real_kallsyms_loads),
 		cmocka_unit_test(test_maps_parse_fields),
+		cmocka_unit_test(test_maps_keep_code_drops_data_mappings_of_files_only),
 		cmocka_unit_test(test_syms_stripped_binary_named_from_build_id_debug_file),
 		cmocka_unit_test(test_syms_debuglink_found_beside_binary_and_crc_checked),
 		cmocka_unit_test(test_syms_resolve_says_why_a_frame_is_unnamed),

@@ -757,6 +757,25 @@ out_fail:
 	return NULL;
 }
 
+/* Data mappings of files go: most of a large process's entries, 300 bytes each. */
+int maps_keep_code(struct map_entry *m, int n)
+{
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool keep = m[i].exec || m[i].path[0] != '/';
+
+		for (int j = 0; j < n && !keep; j++)
+			keep = m[j].exec && m[j].dev == m[i].dev && m[j].ino == m[i].ino &&
+			       m[j].path[0] == '/' && m[i].file_off < m[j].file_off &&
+			       (i == 0 || m[i - 1].dev != m[i].dev || m[i - 1].ino != m[i].ino ||
+				m[i - 1].path[0] != '/');
+		if (keep)
+			m[k++] = m[i];
+	}
+	return k;
+}
+
 int proc_syms_refresh(struct proc_syms *ps)
 {
 	struct map_entry *m;
@@ -783,6 +802,7 @@ int proc_syms_refresh(struct proc_syms *ps)
 		ps->gone = true;
 		return -ESRCH;
 	}
+	n = maps_keep_code(m, n);
 	free(ps->maps);
 	ps->maps = m;
 	ps->nmaps = n;

@@ -70,6 +70,15 @@ struct map_entry {
  * that do not parse are skipped. Returns the number of entries or -errno.
  */
 int maps_parse(const char *text, struct map_entry **out);
+/*
+ * What a process's view keeps of its maps (it lives for the session):
+ * code (executable mappings), memory that is no file's ([heap], [stack],
+ * anonymous: a stack walk that strays there is told apart from one
+ * outside every mapping), and the first mapping of each file with code
+ * (its load address). m[0..n) sorted by address is shrunk in place;
+ * returns how many entries stay.
+ */
+int maps_keep_code(struct map_entry *m, int n);
 /* The entry containing addr, or NULL. */
 const struct map_entry *maps_find(const struct map_entry *m, int n, uint64_t addr);
 
