@@ -102,7 +102,9 @@ done
 
 recorded=
 # Each record-* section: the session records and its report shows, per
-# collector, a method for every required hook and events that really fired.
+# collector, a method for every required hook (or "not_needed": another
+# collector's program does its work, as sched's does offcpu's sched_switch when
+# both run) and events that really fired.
 for rcf in "$res"/record*.rc; do
 	sec=$(basename "$rcf" .rc)
 	case $sec in *-report*|*-verbose) continue;; esac
@@ -133,7 +135,7 @@ for rcf in "$res"/record*.rc; do
 		fi
 	done < <(jq -r '.collectors | to_entries[] | .value as $v | [
 		.key,
-		([$v.hooks[]? | select(.optional | not) | select(.method == null) | .hook] | join(",")),
+		([$v.hooks[]? | select(.optional | not) | select(.method == null and (.not_needed | not)) | .hook] | join(",")),
 		([$v.hooks[]? | "\(.hook)=\(.method // "none")"] | join(", ")),
 		($v.events // 0),
 		([$v.programs[]?.run_count] | add // 0),
@@ -191,7 +193,7 @@ for f in "$res"/record*-report-text.rc; do
 		fi
 	done < <(jq -r --slurpfile chk "$res/check" '.collectors | to_entries[] | .key as $n | [
 		$n,
-		([.value.hooks[]? | select((.reason // "") | startswith("off") | not) as $h |
+		([.value.hooks[]? | select((.reason // "") | startswith("off") | not) | select(.not_needed | not) as $h |
 		  ($chk[0].collectors[$n].hooks[]? |
 			select(.hook == $h.hook) | .method) as $c | select($c != $h.method) |
 			"\($h.hook) check=\($c // "none") record=\($h.method // "none")"] | join(", "))
