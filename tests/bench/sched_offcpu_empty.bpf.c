@@ -4,18 +4,7 @@
  * empty program on each, sched_switch included once (one program does
  * both collectors' part there).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-char LICENSE[] SEC("license") = "GPL";
-
-#define EMPTY(tp)				\
-	SEC("tp_btf/" #tp)			\
-	int BPF_PROG(empty_##tp)		\
-	{					\
-		return 0;			\
-	}
+#include "empty.bpf.h"
 
 EMPTY(sched_switch)
 EMPTY(sched_wakeup)

@@ -4,18 +4,7 @@
  * (loopback churn fires inet_sock_set_state and tcp_probe; the others
  * stay quiet but are attached as disco attaches them).
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-char LICENSE[] SEC("license") = "GPL";
-
-#define EMPTY(tp)				\
-	SEC("tp_btf/" #tp)			\
-	int BPF_PROG(empty_##tp)		\
-	{					\
-		return 0;			\
-	}
+#include "empty.bpf.h"
 
 EMPTY(inet_sock_set_state)
 EMPTY(tcp_retransmit_skb)
