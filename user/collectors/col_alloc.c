@@ -577,7 +577,7 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 		p->lib_dev = lm->dev;
 		p->lib_ino = lm->ino;
 		/* a library without the table (older) holds nothing back */
-		p->lib_held_off = elf_find_func(path, ALLOC_LIB_PENDING_SYM, &fa) ? 0 : fa.file_off;
+		p->lib_held_off = elf_find_object(path, ALLOC_LIB_PENDING_SYM, &fa) ? 0 : fa.file_off;
 	}
 	pr->pid = pid;
 	pr->held_addr = 0;
