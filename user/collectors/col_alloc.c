@@ -550,7 +550,7 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 {
 	struct alloc_proc *pr = &p->procs[p->nprocs];
 	struct elf_func fa, ff;
-	char path[600], libc[sizeof(lm->path)];
+	char path[600], libc[MAP_PATH_MAX];
 	const char *own = own_allocator(m, n);
 	int err;
 
@@ -577,7 +577,7 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 	pr->pid = pid;
 	pr->ps = proc_syms_new(p->cache, pid);
 	/* a path from the traced process's maps: any bytes its owner chose */
-	untrusted_copy(libc, sizeof(libc), lm->path, sizeof(lm->path));
+	untrusted_copy(libc, sizeof(libc), lm->path, strlen(lm->path));
 	pr->info = json_pack("{s:i, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "pid", pid,
 			     "method", "preload", "libc", libc, "probes",
 			     "function", ALLOC_LIB_PROBE_ALLOC, "placement", "5-byte NOP",
