@@ -64,20 +64,29 @@ child=$(jqv "$R" "[$A.sites[] | select(.stack[0] | startswith(\"leak_here+\")) |
 assert_eq "forked child's leaks" "$(site "$R" fork_leak_here outstanding_allocs)" 5
 assert_eq "forked child's leak bytes" "$(site "$R" fork_leak_here outstanding_bytes)" 2500
 
+# disco record -p NAME.data on a fixture (the command: it waits for
+# $T/NAME.go), started once disco records; sets fpid and dpid
+record_p() {
+	local n=$1
+	shift
+	"$@" &
+	fpid=$!
+	on_exit "kill $fpid"
+	"$DISCO" record -e alloc --user-only -o "$T/$n.data" -p "$fpid" > /dev/null 2> "$T/$n.err" &
+	dpid=$!
+	on_exit "kill $dpid"
+	for ((i = 0; i < 300; i++)); do grep -q "recording to" "$T/$n.err" && break; sleep 0.1; done
+	touch "$T/$n.go"
+}
+
 # ---- -p on a full-mode target idling after a free: the free its library
 # holds back (one kernel entry per pair) is read when the session ends
-LD_PRELOAD=$PWD/libdisco-alloc.so DISCO_ALLOC_SAMPLE_BYTES=1 "$FIX" --wait-file "$T/hgo" --linger 30000 freed &
-hpid=$!
-on_exit "kill $hpid"
-"$DISCO" record -e alloc --user-only -o "$T/h.data" -p "$hpid" > /dev/null 2> "$T/h.err" &
-dpid=$!
-on_exit "kill $dpid"
-for ((i = 0; i < 300; i++)); do grep -q "recording to" "$T/h.err" && break; sleep 0.1; done
-touch "$T/hgo"
+record_p h env LD_PRELOAD="$PWD/libdisco-alloc.so" DISCO_ALLOC_SAMPLE_BYTES=1 \
+	"$FIX" --wait-file "$T/h.go" --linger 30000 freed
 sleep 2	# its 50 pairs take microseconds; then it lingers, holding its last free
 kill -INT "$dpid"
 wait "$dpid" || { cat "$T/h.err" >&2; fail "-p on a full-mode target exited with $?"; }
-kill "$hpid"
+kill "$fpid"
 "$DISCO" report "$T/h.data" --format json > "$T/h.json" || fail "report failed"
 assert_eq "held free: method" "$(jqv "$T/h.json" "$A.targets[0].method")" preload
 assert_eq "held free: allocations" "$(site "$T/h.json" freed_here total_allocs)" 50
@@ -94,14 +103,7 @@ if [ -n "$JE" ]; then
 	assert_eq "jemalloc wrapped" "$(jqv "$T/j.json" "$A.targets[0].allocator.wrapped")" true
 	assert_eq "leaks under jemalloc" "$(site "$T/j.json" leak_here outstanding_bytes)" 7000
 	# -p on a process started with jemalloc alone: its malloc is probed
-	LD_PRELOAD=$JE "$FIX" --wait-file "$T/go" --linger 900 basic &
-	fpid=$!
-	on_exit "kill $fpid"
-	"$DISCO" record -e alloc --user-only -o "$T/jp.data" -p "$fpid" > /dev/null 2> "$T/jp.err" &
-	dpid=$!
-	on_exit "kill $dpid"
-	for ((i = 0; i < 300; i++)); do grep -q "recording to" "$T/jp.err" && break; sleep 0.1; done
-	touch "$T/go"
+	record_p jp env LD_PRELOAD="$JE" "$FIX" --wait-file "$T/jp.go" --linger 900 basic
 	wait "$dpid" || { cat "$T/jp.err" >&2; fail "-p on a jemalloc process exited with $?"; }
 	grep -q "own allocator (libjemalloc" "$T/jp.err" || { cat "$T/jp.err" >&2; fail "no note about jemalloc"; }
 	"$DISCO" report "$T/jp.data" --format json > "$T/jp.json" || fail "report failed"
