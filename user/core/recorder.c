@@ -58,7 +58,7 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state, last_full_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
-	uint64_t trimmed_rss;	/* resident bytes after the last heap trim */
+	uint64_t trim_high;	/* resident bytes when the heap was last trimmed */
 	uint64_t bad_records;	/* ring records of no collector (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
@@ -516,11 +516,12 @@ static uint64_t resident_bytes(void)
  * (the full ones MiB of it): freed, they leave holes the heap keeps (it
  * grew ~0.3 MiB/s of a whole-machine session here), and trimming only
  * after the full ones cost 76 MiB peak instead of 68 over 60 s of -e
- * cpu,offcpu. So the heap is trimmed once the resident set has grown by
- * HEAP_TRIM_GROWTH since the last trim. Not after every snapshot: each
- * trim unmapped the free pages (madvise, a TLB flush on every CPU the
- * writer thread had run on) that the next snapshot faulted back in,
- * ~12 ns of recorder CPU per event at 240k sched events/s.
+ * cpu,offcpu. Trimming after every snapshot took back pages the next one
+ * faulted in again, each trim's madvise flushing the TLB of every CPU the
+ * process ran on: ~10% of the recorder's CPU at 240k sched events/s. So
+ * the heap is trimmed when the resident set passes the level it had at
+ * the last trim by HEAP_TRIM_GROWTH: the holes a snapshot reuses stay,
+ * and what the heap grows by goes back, as before.
  */
 #define HEAP_TRIM_GROWTH	(1ULL << 20)
 
@@ -528,10 +529,10 @@ static void heap_trim(struct recorder *r)
 {
 	uint64_t res = resident_bytes();
 
-	if (res && res < r->trimmed_rss + HEAP_TRIM_GROWTH)
+	if (res && res < r->trim_high + HEAP_TRIM_GROWTH)
 		return;
+	r->trim_high = res;
 	malloc_trim(0);
-	r->trimmed_rss = resident_bytes();
 }
 
 int recorder_poll(struct recorder *r, int timeout_ms)
