@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +46,7 @@
 struct recorder {
 	struct col_run runs[64];
 	int nruns;
+	struct col_run *last_run;	/* of the last ring record (run_by_id) */
 	struct ringread *rb;
 	struct session_writer *w;
 	int stats_fd;		/* --bpf-stats on: held all session */
@@ -58,7 +58,7 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state, last_full_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
-	uint64_t trim_high;	/* resident bytes when the heap was last trimmed */
+	size_t trim_arena;	/* the heap's size after its last trim */
 	uint64_t bad_records;	/* ring records of no collector (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
@@ -76,9 +76,12 @@ static uint64_t now_ns(clockid_t clk)
 /* The run whose records carry this id (struct ring_hdr), or NULL. */
 static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 {
+	/* runs of records of one collector are the rule */
+	if (r->last_run && r->last_run->col->id == id)
+		return r->last_run;
 	for (int i = 0; i < r->nruns; i++)
 		if (r->runs[i].col->id == id)
-			return &r->runs[i];
+			return r->last_run = &r->runs[i];
 	return NULL;
 }
 
@@ -143,6 +146,7 @@ static void stop_runs(struct recorder *r)
 		free(r->runs[i].progs);
 	}
 	r->nruns = 0;
+	r->last_run = NULL;
 }
 
 /* Turn BPF run-time statistics on and note where each program's counters are. */
@@ -497,20 +501,6 @@ int recorder_target_loaded(struct recorder *r, pid_t pid)
 	return 0;
 }
 
-/* Resident bytes of this process (/proc/self/statm), or 0 if unknown. */
-static uint64_t resident_bytes(void)
-{
-	unsigned long long size, res = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu %llu", &size, &res) != 2)
-		res = 0;
-	fclose(f);
-	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 /*
  * After a snapshot. It is thousands of small blocks and one large text
  * (the full ones MiB of it): freed, they leave holes the heap keeps (it
@@ -519,20 +509,18 @@ static uint64_t resident_bytes(void)
  * cpu,offcpu. Trimming after every snapshot took back pages the next one
  * faulted in again, each trim's madvise flushing the TLB of every CPU the
  * process ran on: ~10% of the recorder's CPU at 240k sched events/s. So
- * the heap is trimmed when the resident set passes the level it had at
- * the last trim by HEAP_TRIM_GROWTH: the holes a snapshot reuses stay,
- * and what the heap grows by goes back, as before.
+ * the heap is trimmed when it has grown by HEAP_TRIM_GROWTH since the
+ * last trim: the holes a snapshot reuses stay, and what it grows by (the
+ * holes it could not reuse) goes back, as before.
  */
 #define HEAP_TRIM_GROWTH	(1ULL << 20)
 
 static void heap_trim(struct recorder *r)
 {
-	uint64_t res = resident_bytes();
-
-	if (res && res < r->trim_high + HEAP_TRIM_GROWTH)
+	if (mallinfo2().arena < r->trim_arena + HEAP_TRIM_GROWTH)
 		return;
-	r->trim_high = res;
 	malloc_trim(0);
+	r->trim_arena = mallinfo2().arena;
 }
 
 int recorder_poll(struct recorder *r, int timeout_ms)
