@@ -57,7 +57,7 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state, last_full_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
-	uint64_t bad_records;	/* ring records of no collector (never seen) */
+	uint64_t bad_records;	/* ring records of no collector or a bad batch (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
 	json_t *session;	/* static session facts, shared by header/state */
@@ -80,21 +80,10 @@ static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 	return NULL;
 }
 
-static int on_ring_event(void *ctx, void *rec, size_t size)
+static void one_event(struct recorder *r, struct col_run *run, const void *data, size_t size)
 {
-	struct recorder *r = ctx;
-	const struct ring_hdr *h = rec;
-	struct col_run *run;
-	void *data = (struct ring_hdr *)rec + 1;
 	int err;
 
-	/* the kernel wrote it, from our programs: a short one is a bug */
-	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
-	if (!run) {
-		r->bad_records++;
-		return 0;
-	}
-	size -= sizeof(*h);
 	run->events++;
 	r->events++;
 	if (r->w && !r->write_err && (!run->col->record_event || run->col->record_event(data, size))) {
@@ -107,6 +96,28 @@ static int on_ring_event(void *ctx, void *rec, size_t size)
 	}
 	if (run->col->on_event)
 		run->col->on_event(run, data, size);
+}
+
+static int on_ring_event(void *ctx, void *rec, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct ring_hdr *h = rec;
+	struct col_run *run;
+	const char *data = (const char *)((struct ring_hdr *)rec + 1);
+	size_t n;
+
+	/* the kernel wrote it, from our programs: a short one is a bug */
+	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
+	n = run && h->nrec > 1 ? h->nrec : 1;
+	size = run ? size - sizeof(*h) : 0;
+	if (!run || size % n) {
+		r->bad_records++;
+		return 0;
+	}
+	/* a batch: nrec events of one size */
+	size /= n;
+	for (size_t i = 0; i < n; i++)
+		one_event(r, run, data + i * size, size);
 	return 0;
 }
 
@@ -610,7 +621,7 @@ int recorder_stop(struct recorder *r, json_t **summary)
 	if (r->rb)
 		ringread_consume(r->rb);
 	if (r->bad_records)
-		log_warn("%llu ring records named no collector of this session: not recorded",
+		log_warn("%llu ring records named no collector of this session or did not split into their batch count: not recorded",
 			 (unsigned long long)r->bad_records);
 	sum = recorder_collect(r);
 	json_object_set_new(json_object_get(sum, "session"), "complete", json_true());
