@@ -233,6 +233,67 @@ static void test_evcols_constant_columns_small_but_within_expansion(void **state
 	evcols_enc_free(&e);
 }
 
+/*
+ * Every record count from 1 to 70 (the encoder works on 4 and 16 values
+ * at a time, and on 4 records of 4 words: every remainder), records of
+ * 18 bytes (four whole words, a 2-byte tail) next to records of another
+ * class: each column takes the form its values call for, and all of them
+ * round-trip.
+ */
+static void test_evcols_columns_of_every_count_take_their_form_and_round_trip(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint64_t seed = 7;
+
+	(void)state;
+	for (uint32_t n = 1; n <= 70; n++) {
+		uint8_t *enc = malloc(evcols_bound(SESSION_EVENTS_BLOCK)), *p;
+		uint32_t cnt, len2;
+		struct rows r;
+		size_t len;
+
+		assert_non_null(enc);
+		rows_init(&r, SESSION_EVENTS_BLOCK);
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t w[5] = {
+				1000 + 3 * i,				/* delta, 1 plane */
+				i % 2 ? 0xffffu : 1,			/* raw, 2 planes */
+				i / 17,					/* sparse */
+				42,					/* constant */
+				(uint32_t)prng(&seed) & 0xffffu,	/* the 2-byte tail */
+			};
+			uint8_t other[6] = { (uint8_t)i };
+
+			assert_true(rows_add(&r, 9, w, 18));
+			assert_true(rows_add(&r, 10, other, sizeof(other)));
+		}
+		round_trip(&e, &r, NULL);
+		len = evcols_encode(&e, r.buf, r.len, enc);
+		assert_true(len > EVCOLS_HDR);
+		/* two classes (collector 9, 10; 1-byte varints), then the cls bytes */
+		p = enc + EVCOLS_HDR;
+		assert_int_equal(p[0], 9);
+		assert_int_equal(p[1], 36);
+		p += 4 + 2 * n;
+		/* class 0's columns: mode, base, data */
+		cnt = n > 1 ? 1 : 0;
+		assert_int_equal(p[0], cnt);			/* delta: plane 0, or none */
+		assert_int_equal(p[1] | p[2] << 8, 1000);
+		p += 5 + cnt * n;
+		/* the differences take 3 planes, the values 2 */
+		cnt = n > 1 ? 2 : 0;
+		assert_int_equal(p[0], n > 1 ? 16 | 3 : 0);
+		p += 5 + cnt * n;
+		len2 = (n + 7) / 8 + 4 * ((n - 1) / 17);
+		/* constant (no plane) until it changes; then sparse, the smallest */
+		assert_int_equal(p[0], n <= 17 ? 0 : 32);
+		assert_true(n <= 17 || len2 < n);
+		free(r.buf);
+		free(enc);
+	}
+	evcols_enc_free(&e);
+}
+
 /* A block holds at most EVCOLS_MAX_CLASSES classes: the next is refused. */
 static void test_evcols_class_table_full_refuses_a_new_class(void **state)
 {
@@ -323,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_evcols_round_trips_recorded_events_of_every_collector),
 		cmocka_unit_test(test_evcols_round_trips_similar_and_random_records),
 		cmocka_unit_test(test_evcols_constant_columns_small_but_within_expansion),
+		cmocka_unit_test(test_evcols_columns_of_every_count_take_their_form_and_round_trip),
 		cmocka_unit_test(test_evcols_class_table_full_refuses_a_new_class),
 		cmocka_unit_test(test_evcols_decode_rejects_cut_and_damaged_blocks),
 	};

@@ -473,6 +473,37 @@ static void test_maps_keep_code_drops_data_mappings_of_files_only(void **state)
 	free(m);
 }
 
+static void test_maps_keep_code_merges_adjacent_anonymous_and_pack_keeps_paths(void **state)
+{
+	struct map_entry *m, *v;
+	int n = maps_parse("7f0000000000-7f0000001000 ---p 00000000 00:00 0 \n"
+			   "7f0000001000-7f0000801000 rw-p 00000000 00:00 0 \n"
+			   "7f0000801000-7f0000802000 ---p 00000000 00:00 0 \n"
+			   "7f0000900000-7f0000928000 r--p 00000000 fd:01 30 /usr/lib/libc.so.6\n"
+			   "7f0000928000-7f0000abd000 r-xp 00028000 fd:01 30 /usr/lib/libc.so.6\n"
+			   "7f0000abd000-7f0000abe000 rw-p 00000000 00:00 0 \n"
+			   "7f0000abe000-7f0000abf000 rw-p 00000000 00:00 0 [anon:x]\n", &m);
+
+	assert_int_equal(n, 7);
+	/* the lines of one file share its path */
+	assert_ptr_equal(m[3].path, m[4].path);
+	n = maps_keep_code(m, n);
+	assert_int_equal(n, 5);
+	assert_true(m[0].start == 0x7f0000000000ULL && m[0].end == 0x7f0000802000ULL);
+	assert_string_equal(m[0].path, "");
+	assert_true(m[2].exec && !strcmp(m[2].path, "/usr/lib/libc.so.6"));
+	/* a named anonymous mapping stays apart */
+	assert_string_equal(m[4].path, "[anon:x]");
+	v = maps_pack(m, n);
+	free(m);
+	assert_non_null(v);
+	assert_string_equal(v[1].path, "/usr/lib/libc.so.6");
+	assert_ptr_equal(v[1].path, v[2].path);
+	assert_string_equal(v[4].path, "[anon:x]");
+	assert_ptr_equal(maps_find(v, n, 0x7f0000500000ULL), &v[0]);
+	free(v);
+}
+
 static void test_maps_parse_fields(void **state)
 {
 	struct map_entry *m;
@@ -505,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_ksyms_real_kallsyms_loads),
 		cmocka_unit_test(test_maps_parse_fields),
 		cmocka_unit_test(test_maps_keep_code_drops_data_mappings_of_files_only),
+		cmocka_unit_test(test_maps_keep_code_merges_adjacent_anonymous_and_pack_keeps_paths),
 		cmocka_unit_test(test_syms_stripped_binary_named_from_build_id_debug_file),
 		cmocka_unit_test(test_syms_debuglink_found_beside_binary_and_crc_checked),
 		cmocka_unit_test(test_syms_resolve_says_why_a_frame_is_unnamed),

@@ -21,6 +21,7 @@
 
 #define FLUSH_NS	1000000000ULL	/* SPEC §4: at least every second */
 #define STATE_NS	2000000000ULL	/* snapshot so a killed session reports */
+#define RECORDER_MMAP_THRESHOLD	(1 << 20)
 /*
  * Every snapshot has the counters the intervals are made of; the stack
  * lists (megabytes of JSON on a busy machine, most of a snapshot's cost)
@@ -312,6 +313,15 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 	if (!r)
 		return NULL;
+	/*
+	 * Blocks of a megabyte or more (libbpf's copy of the kernel's BTF
+	 * while a collector loads, kallsyms, the text of a snapshot with
+	 * stack lists and its compressed copy) come from mmap and go back
+	 * to the kernel when freed. glibc's default raises that threshold
+	 * to the largest block freed, after which such blocks came from the
+	 * heap and stayed in the recorder's RSS, between snapshots too.
+	 */
+	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
 	r->stats_fd = -1;
 	r->ctl.sock = -1;
 	for (size_t i = 0; i < ncollectors; i++) {

@@ -24,6 +24,23 @@ struct proc_ent {
 #define MAX_USERS 8
 
 /*
+ * One JSON object per distinct frame, shared by every stack that holds
+ * it, in every collector: kernel frames by address, user frames by the
+ * file and the offset in it (the same code in any process). A frame's
+ * JSON is ~650 bytes, and a whole-machine session resolves tens of
+ * thousands of frames, mostly the same few thousand (the system call
+ * entry, libc, each program's main loop): they were a fifth of the
+ * recorder's heap. Frames of memory that is no file's stay per stack.
+ */
+struct frame_ent {
+	uint64_t dev, ino, off;	/* kernel frames: dev and ino 0 (a file has an inode), off the address */
+	json_t *frame;		/* NULL: a free slot */
+	enum sym_status status;
+};
+
+#define FRAME_SLOTS 4096	/* open addressing; grows by rehashing */
+
+/*
  * What every collector's view shares (cpu and offcpu see the same
  * processes): kallsyms, the binaries' symbols and the processes' maps,
  * loaded once. Stack ids are per collector, so their caches are not.
@@ -36,6 +53,8 @@ struct syms_shared {
 	size_t nslots, nprocs;
 	uint32_t round;		/* stack_syms_round() calls of every user */
 	struct stack_syms *users[MAX_USERS];
+	struct frame_ent *frames;
+	size_t frame_slots, nframes;
 };
 
 static struct syms_shared *shared;
@@ -56,6 +75,9 @@ static void shared_put(struct syms_shared *sh)
 	for (size_t i = 0; sh->procs && i < sh->nslots; i++)
 		proc_syms_free(sh->procs[i].ps);
 	free(sh->procs);
+	for (size_t i = 0; sh->frames && i < sh->frame_slots; i++)
+		json_decref(sh->frames[i].frame);
+	free(sh->frames);
 	ksyms_free(sh->ks);
 	syms_cache_free(sh->cache);
 	if (shared == sh)
@@ -78,7 +100,9 @@ static struct syms_shared *shared_get(const char *who)
 	sh->cache = syms_cache_new();
 	sh->nslots = PROC_SLOTS;
 	sh->procs = calloc(sh->nslots, sizeof(*sh->procs));
-	if (!sh->cache || !sh->procs) {
+	sh->frame_slots = FRAME_SLOTS;
+	sh->frames = calloc(sh->frame_slots, sizeof(*sh->frames));
+	if (!sh->cache || !sh->procs || !sh->frames) {
 		shared_put(sh);
 		return NULL;
 	}
@@ -194,6 +218,62 @@ static int grow(struct syms_shared *sh)
 	return 0;
 }
 
+static struct frame_ent *frame_slot(struct frame_ent *v, size_t nslots, uint64_t dev,
+				    uint64_t ino, uint64_t off)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ULL) ^ (ino * 0xc2b2ae3d27d4eb4fULL) ^ off;
+	size_t i;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	for (i = h & (nslots - 1); v[i].frame; i = (i + 1) & (nslots - 1))
+		if (v[i].dev == dev && v[i].ino == ino && v[i].off == off)
+			break;
+	return &v[i];
+}
+
+/* The shared JSON of a frame seen before (borrowed), or NULL. */
+static json_t *frame_find(struct syms_shared *sh, uint64_t dev, uint64_t ino, uint64_t off,
+			  enum sym_status *st)
+{
+	struct frame_ent *e = frame_slot(sh->frames, sh->frame_slots, dev, ino, off);
+
+	if (e->frame)
+		*st = e->status;
+	return e->frame;
+}
+
+/* Keep frame (a reference of its own) for the next stacks that hold it. */
+static void frame_remember(struct syms_shared *sh, uint64_t dev, uint64_t ino, uint64_t off,
+			   json_t *frame, enum sym_status st)
+{
+	struct frame_ent *e;
+
+	if (!frame)
+		return;
+	if ((sh->nframes + 1) * 2 > sh->frame_slots) {
+		size_t n = sh->frame_slots * 2;
+		struct frame_ent *v = calloc(n, sizeof(*v));
+
+		/* without memory the frame is only not shared */
+		if (!v)
+			return;
+		for (size_t i = 0; i < sh->frame_slots; i++)
+			if (sh->frames[i].frame)
+				*frame_slot(v, n, sh->frames[i].dev, sh->frames[i].ino,
+					    sh->frames[i].off) = sh->frames[i];
+		free(sh->frames);
+		sh->frames = v;
+		sh->frame_slots = n;
+	}
+	e = frame_slot(sh->frames, sh->frame_slots, dev, ino, off);
+	if (e->frame)
+		return;
+	*e = (struct frame_ent){ dev, ino, off, json_incref(frame), st };
+	sh->nframes++;
+}
+
 /* Drop the cached user stacks of pid (its maps changed). */
 static void forget_stacks(struct stack_syms *ss, pid_t pid)
 {
@@ -278,18 +358,19 @@ static json_t *frame_json(const struct sym_frame *f, bool kernel)
 	return o;
 }
 
-/* The build-id of a frame's file, once per module (pprof's Mapping.build_id). */
+/*
+ * The build-id of a frame's file, once per module (pprof's Mapping.build_id);
+ * mod is the frame's module as its JSON shows it.
+ */
 static void note_build_id(struct stack_syms *ss, struct proc_syms *ps, uint64_t addr,
-			  const struct sym_frame *f)
+			  enum sym_status st, const char *mod)
 {
 	unsigned char id[SYMS_BUILD_ID_MAX];
-	char mod[sizeof(f->module)], hex[2 * SYMS_BUILD_ID_MAX + 1];
+	char hex[2 * SYMS_BUILD_ID_MAX + 1];
 	size_t n;
 
-	if ((f->status != SYM_NAMED && f->status != SYM_STRIPPED) || f->module[0] == '[')
-		return;
-	untrusted_copy(mod, sizeof(mod), f->module, sizeof(f->module));
-	if (!mod[0] || json_object_get(ss->build_ids, mod))
+	if ((st != SYM_NAMED && st != SYM_STRIPPED) || !mod || !mod[0] || mod[0] == '[' ||
+	    json_object_get(ss->build_ids, mod))
 		return;
 	n = proc_syms_build_id(ps, addr, id);
 	if (n)
@@ -301,8 +382,11 @@ static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ip
 	struct syms_shared *sh = ss->sh;
 	struct proc_ent *e = slot(sh->procs, sh->nslots, pid);
 	struct proc_syms *ps = e->pid ? e->ps : NULL;
-	json_t *a = json_array();
+	json_t *a = json_array(), *fr;
 	struct sym_frame f;
+	enum sym_status st;
+	uint64_t dev, ino, off;
+	bool keyed;
 
 	/*
 	 * A frame outside the captured maps: the process mapped more since,
@@ -319,29 +403,46 @@ static json_t *resolve_user(struct stack_syms *ss, pid_t pid, const uint64_t *ip
 			break;
 		}
 	for (int i = 0; i < n; i++) {
-		if (ps) {
-			proc_syms_resolve(ps, ips[i], &f);
-			note_build_id(ss, ps, ips[i], &f);
-		} else {
-			memset(&f, 0, sizeof(f));
-			f.offset = ips[i];
-			f.status = SYM_PROCESS_GONE;
+		keyed = ps && proc_syms_file_offset(ps, ips[i], &dev, &ino, &off);
+		fr = keyed ? json_incref(frame_find(sh, dev, ino, off, &st)) : NULL;
+		if (!fr) {
+			if (ps) {
+				proc_syms_resolve(ps, ips[i], &f);
+			} else {
+				memset(&f, 0, sizeof(f));
+				f.offset = ips[i];
+				f.status = SYM_PROCESS_GONE;
+			}
+			st = f.status;
+			fr = frame_json(&f, false);
+			if (keyed)
+				frame_remember(sh, dev, ino, off, fr, st);
 		}
-		ss->unnamed[f.status]++;
-		json_array_append_new(a, frame_json(&f, false));
+		if (ps)
+			note_build_id(ss, ps, ips[i], st,
+				      json_string_value(json_object_get(fr, "module")));
+		ss->unnamed[st]++;
+		json_array_append_new(a, fr);
 	}
 	return a;
 }
 
 static json_t *resolve_kernel(struct stack_syms *ss, const uint64_t *ips, int n)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *fr;
 	struct sym_frame f;
+	enum sym_status st;
 
 	for (int i = 0; i < n; i++) {
-		ksyms_resolve(ss->sh->ks, ips[i], &f);
-		ss->unnamed[f.status]++;
-		json_array_append_new(a, frame_json(&f, true));
+		fr = json_incref(frame_find(ss->sh, 0, 0, ips[i], &st));
+		if (!fr) {
+			ksyms_resolve(ss->sh->ks, ips[i], &f);
+			st = f.status;
+			fr = frame_json(&f, true);
+			frame_remember(ss->sh, 0, 0, ips[i], fr, st);
+		}
+		ss->unnamed[st]++;
+		json_array_append_new(a, fr);
 	}
 	return a;
 }

@@ -22,10 +22,10 @@ struct arena {
 	size_t len, cap;
 };
 
-/* Returns the offset of the copy, or (size_t)-1 on allocation failure. */
-static size_t arena_add(struct arena *a, const char *s)
+/* Returns the offset of the copy of n bytes, or (size_t)-1 on allocation failure. */
+static size_t arena_add_raw(struct arena *a, const void *s, size_t n)
 {
-	size_t n = strlen(s) + 1, off = a->len;
+	size_t off = a->len;
 
 	if (a->len + n > a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 4096;
@@ -44,12 +44,47 @@ static size_t arena_add(struct arena *a, const char *s)
 	return off;
 }
 
+/* A string and its NUL. */
+static size_t arena_add(struct arena *a, const char *s)
+{
+	return arena_add_raw(a, s, strlen(s) + 1);
+}
+
+/* Done adding: give back the room the doublings left (up to half of it). */
+static void arena_shrink(struct arena *a)
+{
+	char *nb;
+
+	if (a->len < a->cap && a->len && (nb = realloc(a->buf, a->len))) {
+		a->buf = nb;
+		a->cap = a->len;
+	}
+}
+
+/* The same for an array of n elements of size bytes with room for more. */
+static void *shrink_array(void *v, size_t n, size_t size)
+{
+	void *nv;
+
+	if (!n) {
+		free(v);
+		return NULL;
+	}
+	nv = realloc(v, n * size);
+	return nv ? nv : v;
+}
+
 /* ---- ELF ---------------------------------------------------------------- */
 
+/*
+ * 16 bytes a function (libraries hold 1k-100k of them, for the session):
+ * the size saturates at 4 GiB, and the binding, needed only to choose
+ * among aliases while loading, is the arena byte before the name.
+ */
 struct esym {
-	uint64_t addr, size;
-	size_t name;		/* arena offset */
-	unsigned char bind;
+	uint64_t addr;
+	uint32_t size;
+	uint32_t name;		/* arena offset */
 };
 
 struct load_seg {
@@ -96,11 +131,12 @@ static bool sym_is_func(const GElf_Sym *s)
 static int alias_rank(const struct esym *s, const char *names)
 {
 	const char *n = names + s->name;
+	unsigned char bind = (unsigned char)n[-1];
 	int r = 0;
 
-	if (s->bind == STB_GLOBAL)
+	if (bind == STB_GLOBAL)
 		r += 4;
-	else if (s->bind == STB_WEAK)
+	else if (bind == STB_WEAK)
 		r += 2;
 	if (n[0] != '_')
 		r += 1;
@@ -138,6 +174,7 @@ static int read_table(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *es)
 	for (i = 0; i < cnt; i++) {
 		GElf_Sym s;
 		const char *name;
+		unsigned char bind;
 		size_t off;
 
 		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
@@ -145,11 +182,16 @@ static int read_table(Elf *e, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *es)
 		name = elf_strptr(e, sh->sh_link, s.st_name);
 		if (!name || !name[0])
 			continue;
-		off = arena_add(&es->names, name);
+		bind = GELF_ST_BIND(s.st_info);
+		off = arena_add_raw(&es->names, &bind, 1);
+		if (off != (size_t)-1)
+			off = arena_add(&es->names, name);
 		if (off == (size_t)-1)
 			return -ENOMEM;
-		es->syms[es->n++] = (struct esym){ s.st_value, s.st_size, off,
-						   GELF_ST_BIND(s.st_info) };
+		if (off > UINT32_MAX)
+			return -EFBIG;
+		es->syms[es->n++] = (struct esym){ s.st_value,
+			s.st_size > UINT32_MAX ? UINT32_MAX : (uint32_t)s.st_size, (uint32_t)off };
 		added++;
 	}
 	return added;
@@ -178,6 +220,13 @@ static void dedupe(struct elf_syms *es)
 		es->syms[j++] = es->syms[i];
 	}
 	es->n = j;
+}
+
+/* Kept for the session: no room for more. */
+static void elf_syms_shrink(struct elf_syms *es)
+{
+	es->syms = shrink_array(es->syms, es->n, sizeof(*es->syms));
+	arena_shrink(&es->names);
 }
 
 static int read_segments(Elf *e, struct elf_syms *es)
@@ -390,6 +439,7 @@ struct elf_syms *elf_syms_load(const char *path)
 	if (!es->table)
 		es->table = "none";
 	dedupe(es);
+	elf_syms_shrink(es);
 	err = 0;
 out_close:
 	if (e)
@@ -487,7 +537,8 @@ int elf_syms_off_to_vaddr(const struct elf_syms *es, uint64_t file_off, uint64_t
 }
 
 /* Search one table by name; 1 found, 0 not, -errno. */
-static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
+/* A defined function symbol (func) or data object (!func) named name. */
+static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, bool func, GElf_Sym *out)
 {
 	GElf_Shdr sh;
 	Elf_Data *d;
@@ -503,7 +554,9 @@ static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
 		GElf_Sym s;
 		const char *n;
 
-		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
+		if (!gelf_getsym(d, i, &s) ||
+		    !(func ? sym_is_func(&s) :
+		      GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_shndx != SHN_UNDEF))
 			continue;
 		n = elf_strptr(e, sh.sh_link, s.st_name);
 		if (!n || strcmp(n, name))
@@ -514,7 +567,7 @@ static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
 	return 0;
 }
 
-int elf_find_func(const char *path, const char *name, struct elf_func *out)
+static int find_sym(const char *path, const char *name, bool func, struct elf_func *out)
 {
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	Elf *e = NULL;
@@ -544,9 +597,9 @@ int elf_find_func(const char *path, const char *name, struct elf_func *out)
 			dynsym = scn;
 	}
 	if (symtab)
-		found = find_in_table(e, symtab, name, &s);
+		found = find_in_table(e, symtab, name, func, &s);
 	if (!found && dynsym)
-		found = find_in_table(e, dynsym, name, &s);
+		found = find_in_table(e, dynsym, name, func, &s);
 	if (!found) {
 		err = -ENOENT;
 		goto out;
@@ -579,15 +632,73 @@ out:
 	return err;
 }
 
+int elf_find_func(const char *path, const char *name, struct elf_func *out)
+{
+	return find_sym(path, name, true, out);
+}
+
+int elf_find_object(const char *path, const char *name, struct elf_func *out)
+{
+	return find_sym(path, name, false, out);
+}
+
 /* ---- maps --------------------------------------------------------------- */
+
+/*
+ * The entries and their paths in one block: a whole-machine session keeps
+ * the maps of every process it sees, and a fixed path buffer per entry
+ * was most of the recorder's heap (256 bytes against ~30 used, ~750
+ * processes of 30-300 entries).
+ */
+static struct map_entry *maps_block(const struct map_entry *m, const size_t *poff,
+				    const char *paths, int n)
+{
+	size_t bytes = 0, l;
+	struct map_entry *v;
+	char *s;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!i || poff[i] != poff[i - 1])
+			bytes += strlen(paths + poff[i]) + 1;
+	v = malloc(n * sizeof(*v) + bytes + 1);
+	if (!v)
+		return NULL;
+	s = (char *)(v + n);
+	for (i = 0; i < n; i++) {
+		v[i] = m[i];
+		if (i && poff[i] == poff[i - 1]) {
+			v[i].path = v[i - 1].path;
+			continue;
+		}
+		l = strlen(paths + poff[i]) + 1;
+		memcpy(s, paths + poff[i], l);
+		v[i].path = s;
+		s += l;
+	}
+	return v;
+}
 
 int maps_parse(const char *text, struct map_entry **out)
 {
 	struct map_entry *v = NULL;
 	const char *p = text;
-	int n = 0, cap = 0;
+	size_t *poff = NULL, plen = 0, cap = 1;
+	char *paths = NULL;
+	int n = 0, err = 0;
 
 	*out = NULL;
+	/* at most a line each, and the paths in less than the text */
+	for (const char *q = text; (q = strchr(q, '\n')); q++)
+		cap++;
+	v = malloc(cap * sizeof(*v));
+	poff = malloc(cap * sizeof(*poff));
+	paths = malloc(strlen(text) + 1);
+	if (!v || !poff || !paths) {
+		err = -ENOMEM;
+		goto out;
+	}
+	paths[plen++] = 0;	/* offset 0: "" for anonymous memory */
 	while (p && *p) {
 		const char *eol = strchr(p, '\n');
 		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
@@ -601,20 +712,10 @@ int maps_parse(const char *text, struct map_entry **out)
 			line[ll] = 0;
 			if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end,
 				   perms, &off, &maj, &min, &ino, &pos) >= 7 && end > start) {
-				struct map_entry *m;
+				struct map_entry *m = &v[n];
+				const char *path = pos > 0 && pos <= (int)ll ? line + pos : "";
+				size_t l = strnlen(path, MAP_PATH_MAX - 1);
 
-				if (n == cap) {
-					struct map_entry *nv;
-
-					cap = cap ? cap * 2 : 64;
-					nv = realloc(v, cap * sizeof(*v));
-					if (!nv) {
-						free(v);
-						return -ENOMEM;
-					}
-					v = nv;
-				}
-				m = &v[n++];
 				memset(m, 0, sizeof(*m));
 				m->start = start;
 				m->end = end;
@@ -622,14 +723,68 @@ int maps_parse(const char *text, struct map_entry **out)
 				m->dev = makedev(maj, min);
 				m->ino = ino;
 				m->exec = perms[2] == 'x';
-				if (pos > 0 && pos <= (int)ll)
-					snprintf(m->path, sizeof(m->path), "%s", line + pos);
+				/* the lines of one file follow each other: its path once */
+				if (!l)
+					poff[n] = 0;
+				else if (n && poff[n - 1] && !strncmp(paths + poff[n - 1], path, l) &&
+					 !paths[poff[n - 1] + l])
+					poff[n] = poff[n - 1];
+				else {
+					poff[n] = plen;
+					memcpy(paths + plen, path, l);
+					paths[plen + l] = 0;
+					plen += l + 1;
+				}
+				n++;
 			}
 		}
 		p = eol ? eol + 1 : NULL;
 	}
-	*out = v;
-	return n;
+	if (n) {
+		*out = maps_block(v, poff, paths, n);
+		if (!*out)
+			err = -ENOMEM;
+	}
+out:
+	free(v);
+	free(poff);
+	free(paths);
+	return err ? err : n;
+}
+
+struct map_entry *maps_pack(const struct map_entry *m, int n)
+{
+	struct map_entry *v;
+	size_t *poff = calloc(n + 1, sizeof(*poff)), plen = 0;
+	char *paths = NULL;
+	int i;
+
+	for (i = 0; poff && i < n; i++)
+		plen += strlen(m[i].path) + 1;
+	paths = poff ? malloc(plen + 1) : NULL;
+	if (!paths) {
+		free(poff);
+		errno = ENOMEM;
+		return NULL;
+	}
+	plen = 0;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(m[i].path);
+
+		if (i && !strcmp(m[i].path, m[i - 1].path)) {
+			poff[i] = poff[i - 1];
+			continue;
+		}
+		poff[i] = plen;
+		memcpy(paths + plen, m[i].path, l + 1);
+		plen += l + 1;
+	}
+	v = maps_block(m, poff, paths, n);
+	free(poff);
+	free(paths);
+	if (!v)
+		errno = ENOMEM;
+	return v;
 }
 
 const struct map_entry *maps_find(const struct map_entry *m, int n, uint64_t addr)
@@ -757,13 +912,20 @@ out_fail:
 	return NULL;
 }
 
-/* Data mappings of files go: most of a large process's entries, 300 bytes each. */
+/* Data mappings of files go: most of a large process's entries. */
 int maps_keep_code(struct map_entry *m, int n)
 {
 	int k = 0;
 
 	for (int i = 0; i < n; i++) {
 		bool keep = m[i].exec || m[i].path[0] != '/';
+
+		/* thread stacks and their guard pages, arenas: one anonymous range */
+		if (k && !m[i].path[0] && !m[k - 1].path[0] && m[k - 1].end == m[i].start &&
+		    m[k - 1].exec == m[i].exec) {
+			m[k - 1].end = m[i].end;
+			continue;
+		}
 
 		for (int j = 0; j < n && !keep; j++)
 			keep = m[j].exec && m[j].dev == m[i].dev && m[j].ino == m[i].ino &&
@@ -778,7 +940,7 @@ int maps_keep_code(struct map_entry *m, int n)
 
 int proc_syms_refresh(struct proc_syms *ps)
 {
-	struct map_entry *m;
+	struct map_entry *m, *packed;
 	char path[64];
 	char *text;
 	int n;
@@ -803,8 +965,13 @@ int proc_syms_refresh(struct proc_syms *ps)
 		return -ESRCH;
 	}
 	n = maps_keep_code(m, n);
+	/* the view lives for the session: just what it kept */
+	packed = maps_pack(m, n);
+	free(m);
+	if (!packed)
+		return -ENOMEM;
 	free(ps->maps);
-	ps->maps = m;
+	ps->maps = packed;
 	ps->nmaps = n;
 	return 0;
 }
@@ -1087,6 +1254,19 @@ int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f)
 	return -ENOENT;
 }
 
+bool proc_syms_file_offset(const struct proc_syms *ps, uint64_t addr, uint64_t *dev,
+			   uint64_t *ino, uint64_t *off)
+{
+	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
+
+	if (!m || m->path[0] != '/' || !m->ino)
+		return false;
+	*dev = m->dev;
+	*ino = m->ino;
+	*off = addr - m->start + m->file_off;
+	return true;
+}
+
 size_t proc_syms_build_id(struct proc_syms *ps, uint64_t addr, unsigned char *id)
 {
 	const struct map_entry *m = maps_find(ps->maps, ps->nmaps, addr);
@@ -1114,10 +1294,13 @@ const char *proc_syms_format(struct proc_syms *ps, uint64_t addr, char *buf, siz
 
 /* ---- kernel ------------------------------------------------------------- */
 
+/* 16 bytes a symbol: kallsyms has 100k-200k, held for the session */
 struct ksym {
 	uint64_t addr;
-	size_t name, module;	/* arena offsets; module (size_t)-1 if none */
+	uint32_t name, module;	/* arena offsets; module NO_MODULE if none */
 };
+
+#define NO_MODULE UINT32_MAX
 
 struct ksyms {
 	struct ksym *syms;
@@ -1138,7 +1321,7 @@ static int ksym_cmp(const void *a, const void *b)
 struct ksyms *ksyms_load(const char *path)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
-	size_t cap = 0, nonzero = 0;
+	size_t cap = 0, nonzero = 0, last_mod = (size_t)-1;
 	char line[512];
 	FILE *f = NULL;
 	int err = 0;
@@ -1155,11 +1338,16 @@ struct ksyms *ksyms_load(const char *path)
 		char type, name[256], mod[128];
 		int k = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
 		struct ksym *s;
+		size_t off;
 
 		if (k < 3)
 			continue;
-		/* absolute symbols (per-CPU offsets and such) are not code */
-		if (type == 'a' || type == 'A' || type == 'u' || type == 'U')
+		/*
+		 * Stacks hold code addresses: text symbols only (kernels with
+		 * CONFIG_KALLSYMS_ALL list their data too, and absolute ones
+		 * such as per-CPU offsets are no addresses at all)
+		 */
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
 		if (ks->n == cap) {
 			struct ksym *nv;
@@ -1174,18 +1362,28 @@ struct ksyms *ksyms_load(const char *path)
 		}
 		s = &ks->syms[ks->n];
 		s->addr = addr;
-		s->name = arena_add(&ks->names, name);
-		s->module = k == 4 ? arena_add(&ks->names, mod) : (size_t)-1;
-		if (s->name == (size_t)-1) {
+		off = arena_add(&ks->names, name);
+		/* a module's symbols come in a row: its name once */
+		if (k == 4 && (last_mod == (size_t)-1 || strcmp(ks->names.buf + last_mod, mod)))
+			last_mod = arena_add(&ks->names, mod);
+		if (off == (size_t)-1 || (k == 4 && last_mod == (size_t)-1)) {
 			err = -ENOMEM;
 			goto out;
 		}
+		if (ks->names.len > NO_MODULE) {
+			err = -EFBIG;
+			goto out;
+		}
+		s->name = (uint32_t)off;
+		s->module = k == 4 ? (uint32_t)last_mod : NO_MODULE;
 		ks->n++;
 		if (addr)
 			nonzero++;
 	}
 	ks->hidden = ks->n > 0 && nonzero == 0;
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), ksym_cmp);
+	ks->syms = shrink_array(ks->syms, ks->n, sizeof(*ks->syms));
+	arena_shrink(&ks->names);
 out:
 	if (f)
 		fclose(f);
@@ -1238,7 +1436,7 @@ const char *ksyms_lookup(const struct ksyms *ks, uint64_t addr, uint64_t *off,
 	if (off)
 		*off = addr - s->addr;
 	if (module)
-		*module = s->module == (size_t)-1 ? NULL : ks->names.buf + s->module;
+		*module = s->module == NO_MODULE ? NULL : ks->names.buf + s->module;
 	return ks->names.buf + s->name;
 }
 

@@ -55,30 +55,42 @@ struct elf_func {
 	uint64_t file_off;	/* what a uprobe attaches to */
 };
 int elf_find_func(const char *path, const char *name, struct elf_func *out);
+/* The same for a defined data object with initial contents (in the file). */
+int elf_find_object(const char *path, const char *name, struct elf_func *out);
 
 /* ---- /proc/PID/maps ------------------------------------------------------ */
+
+#define MAP_PATH_MAX 256	/* longer paths are cut to MAP_PATH_MAX - 1 bytes */
 
 struct map_entry {
 	uint64_t start, end, file_off;
 	uint64_t dev, ino;
+	const char *path;	/* as shown in maps; "" for anonymous; in the array's block */
 	bool exec;
-	char path[256];		/* as shown in maps; "" for anonymous */
 };
 
 /*
- * Parse the text of a maps file into *out (malloc'd, caller frees). Lines
- * that do not parse are skipped. Returns the number of entries or -errno.
+ * Parse the text of a maps file into *out: one malloc'd block (the caller
+ * frees it) holding the entries and, after them, their paths, each stored
+ * once for the lines of the same file in a row. Lines that do not parse
+ * are skipped. Returns the number of entries or -errno.
  */
 int maps_parse(const char *text, struct map_entry **out);
 /*
  * What a process's view keeps of its maps (it lives for the session):
  * code (executable mappings), memory that is no file's ([heap], [stack],
  * anonymous: a stack walk that strays there is told apart from one
- * outside every mapping), and the first mapping of each file with code
- * (its load address). m[0..n) sorted by address is shrunk in place;
+ * outside every mapping; adjacent anonymous mappings become one), and
+ * the first mapping of each file with code (its load address). m[0..n)
+ * sorted by address is shrunk in place (the paths stay in m's block);
  * returns how many entries stay.
  */
 int maps_keep_code(struct map_entry *m, int n);
+/*
+ * A copy of m[0..n) in a block of its own, sized to hold just them and
+ * their paths (each distinct path once). NULL and errno.
+ */
+struct map_entry *maps_pack(const struct map_entry *m, int n);
 /* The entry containing addr, or NULL. */
 const struct map_entry *maps_find(const struct map_entry *m, int n, uint64_t addr);
 
@@ -132,6 +144,14 @@ struct sym_frame {
 
 /* Resolve addr: 0 when named, -ENOENT with f->status saying why not. */
 int proc_syms_resolve(struct proc_syms *ps, uint64_t addr, struct sym_frame *f);
+/*
+ * Which code addr is, whatever the process: the file mapped there (its
+ * device and inode) and the offset in it. False for memory that is no
+ * file's, or a file without an inode number: such frames are the
+ * process's own.
+ */
+bool proc_syms_file_offset(const struct proc_syms *ps, uint64_t addr, uint64_t *dev,
+			   uint64_t *ino, uint64_t *off);
 /* The build-id of the file mapped at addr into id (SYMS_BUILD_ID_MAX bytes); its length, 0 if none. */
 size_t proc_syms_build_id(struct proc_syms *ps, uint64_t addr, unsigned char *id);
 /*

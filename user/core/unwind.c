@@ -265,7 +265,7 @@ static int report_files(struct unwinder *u, struct uw_proc *p, pid_t pid,
 	int reported = 0;
 
 	for (int i = 0; i < n && p->nfiles < UW_PROC_FILES; i++) {
-		char path[sizeof(m->path)];
+		char path[MAP_PATH_MAX];
 		uint64_t low, high;
 		Dwfl_Module *mod = NULL;
 		void **userdata;
