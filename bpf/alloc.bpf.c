@@ -651,17 +651,35 @@ struct {
 __u64 lib_mean_bytes = 0;
 __u64 lib_lost = 0;
 
+/* A block freed: forgotten (the free probe's work, also the held-back frees'). */
+static __always_inline void lib_freed(__u32 tgid, __u64 ptr)
+{
+	count(&fn_calls, AF_FREE);
+	if (!slot_untrack(alloc_slot_key(tgid, ptr), UC_FREES))
+		untrack(tgid, ptr, UC_FREES);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u64 wbytes)
 {
 	__u64 id = bpf_get_current_pid_tgid(), packed = ctx->r9, wallocs = packed >> 8, now;
-	__u32 zero = 0, fn = packed & 0xff, tgid = id >> 32;
+	__u32 zero = 0, fn = packed & 0x7f, tgid = id >> 32;
 	struct alloc_site_key sk = { .tgid = tgid, .stack_id = stack_id };
 	struct alloc_site *s;
 	struct hist *h;
 
 	if (!want_current())
 		return 0;
+	/*
+	 * Full mode: wbytes is a block this thread freed before (held back,
+	 * so not yet reusable: it cannot be ptr), forgotten first.
+	 */
+	if (packed & ALLOC_LIB_FULL) {
+		if (wbytes)
+			lib_freed(tgid, wbytes);
+		wbytes = size;
+		wallocs = 1;
+	}
 	if (fn >= AF_NR)
 		fn = AF_MALLOC;
 	{
@@ -716,11 +734,7 @@ int BPF_KPROBE(lib_alloc, __u64 ptr, __u64 size, __u64 recp, __u64 stack_id, __u
 SEC("uprobe")
 int BPF_KPROBE(lib_free, __u64 ptr)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	count(&fn_calls, AF_FREE);
-	if (!slot_untrack(alloc_slot_key(tgid, ptr), UC_FREES))
-		untrack(tgid, ptr, UC_FREES);
+	lib_freed(bpf_get_current_pid_tgid() >> 32, ptr);
 	return 0;
 }
 

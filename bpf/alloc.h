@@ -93,6 +93,33 @@ struct alloc_stack {
 /* --alloc-sample-bytes default: the order of tcmalloc's and jemalloc's */
 #define ALLOC_LIB_DEFAULT_MEAN	(512u << 10)
 
+/*
+ * Full mode (--alloc-sample-bytes 1): a thread's free is held back (the
+ * block is not given back to the allocator, so its address cannot come
+ * back to anyone) and handed to the thread's next allocation probe, with
+ * ALLOC_LIB_FULL in the fn argument: then the weight_bytes register holds
+ * that freed block (0: none) and the weights are (size, 1). One kernel
+ * entry per malloc+free pair instead of two. Blocks held back are in the
+ * library's ALLOC_LIB_PENDING_SYM table: flushed through the free probe at
+ * thread and process exit, read by disco at the end of a session on a
+ * process that still runs.
+ */
+#define ALLOC_LIB_FULL		0x80
+#define ALLOC_LIB_PENDING_SYM	"disco_alloc_pending"
+#define ALLOC_LIB_PENDING_MAGIC	0x6e6570637369640aull	/* "\ndiscpen" */
+#define ALLOC_LIB_PENDING_MAX	1024
+
+struct alloc_lib_pend {
+	__u64 blk;		/* a block freed and held back; 0: none */
+	__u64 owner;		/* non-zero: a thread uses this entry */
+};
+
+struct alloc_lib_pending {
+	__u64 magic;
+	__u64 n;		/* entries in e[] */
+	struct alloc_lib_pend e[ALLOC_LIB_PENDING_MAX];
+};
+
 struct alloc_lib_rec {
 	__u64 stack_id;		/* non-zero hash of stack.ips */
 	__u64 weight_bytes;	/* estimated bytes this sample stands for */
@@ -235,6 +262,8 @@ struct alloc_event {
 _Static_assert(sizeof(struct alloc_key) == 16, "alloc_key ABI");
 _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info ABI");
 _Static_assert(sizeof(struct alloc_lib_rec) == 48 + ALLOC_STACK_DEPTH * 8, "alloc_lib_rec ABI");
+_Static_assert(sizeof(struct alloc_lib_pending) == 16 + ALLOC_LIB_PENDING_MAX * 16,
+	       "alloc_lib_pending ABI");
 _Static_assert(sizeof(struct alloc_site_key) == 16, "alloc_site_key ABI");
 _Static_assert(sizeof(struct alloc_stack) == ALLOC_STACK_DEPTH * 8, "alloc_stack ABI");
 _Static_assert(sizeof(struct alloc_site) == 16, "alloc_site ABI");

@@ -9,8 +9,11 @@
  * (bpf_get_task_stack: where it blocked) for blocks of at least
  * min_block_ns only; the user stack, unchanged while the task was blocked,
  * is taken when the task itself next leaves a system call (sys_exit), and
- * only if a long block is pending. The switch side lives in
- * offcpu_switch.bpf.h, which sched's program also runs when both collectors do.
+ * only if a long block is pending. Short blocks, nearly all of them, are
+ * told apart at switch-in and at the wakeup without a task storage lookup,
+ * from when the task last got a CPU (the kernel's sched_info). The switch
+ * side lives in offcpu_switch.bpf.h, which sched's program also runs when
+ * both collectors do.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -34,19 +37,26 @@ struct {
 	__uint(value_size, OFFCPU_USTACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
+/*
+ * On the common path, a task going to sleep and one coming back from a
+ * short block, this costs one task storage lookup: prev's. next's storage
+ * is only looked at when next may have been off the CPU for --min-block
+ * (offcpu_short_since_arrival()).
+ */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = offcpu_switch_clock(prev);
 	struct task_state *ts;
 
-	if (offcpu_sleeps(preempt, get_task_state(prev)) && prev->pid &&
+	offcpu_cpu_clock_set(now);
+	if (offcpu_sleeps(preempt, offcpu_prev_state(prev)) && prev->pid &&
 	    want_task(prev->tgid, filter_cgroup_id ? get_task_cgroup_id(prev) : 0, prev->comm)) {
 		ts = bpf_task_storage_get(&task_ts, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (ts)
-			offcpu_switch_out(&ts->o, now);
+			offcpu_switch_out(prev, &ts->o, now);
 	}
-	if (!next->pid)
+	if (!next->pid || offcpu_short_since_arrival(next, now))
 		return 0;
 	ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
 	if (ts)
@@ -55,23 +65,46 @@ int BPF_PROG(offcpu_switch_btf, bool preempt, struct task_struct *prev, struct t
 }
 
 /*
+ * At most the run queue clock's value now on this CPU, without reading a
+ * clock: the value at this CPU's last switch plus the jiffies since, plus
+ * one (a jiffy may have nearly passed unseen). 0 if unknown.
+ */
+static __always_inline __u64 offcpu_cpu_now_max(void)
+{
+	__u32 zero = 0;
+	struct offcpu_cpu_clock *c = bpf_map_lookup_elem(&offcpu_cpu_clock, &zero);
+
+	if (!c || !c->clock)
+		return 0;
+	return c->clock + (bpf_jiffies64() - c->jiffies + 1) * tick_ns;
+}
+
+/*
  * The woken task may have been blocked long enough: remember who woke it.
  * sched_waking, not sched_wakeup: the latter runs on the wakee's CPU, in
  * its interrupt, when the wakeup is queued there (the wakee's CPU idle,
  * or not sharing a cache), so the "waker" was whatever that CPU ran.
- * sched_waking always runs in the waker's context. The length so far is
- * judged in jiffies (a few ns to read where the clock costs 50-100 here),
- * which may count one less than the ticks that passed: at switch-in the
- * exact length decides whether the waker is kept.
+ * sched_waking always runs in the waker's context. Most wakeups end
+ * short blocks: when even the time since the task last got a CPU is
+ * under --waker-min, its storage is not looked at. Else the length so
+ * far is judged in jiffies (a few ns to read where the clock costs 50-100
+ * here), which may count one less than the ticks that passed: at
+ * switch-in the exact length decides whether the waker is kept. A task
+ * woken before it got to sleep (its last block ended another run) is not
+ * blocked.
  */
 SEC("tp_btf/sched_waking")
 int BPF_PROG(offcpu_waking_btf, struct task_struct *p)
 {
-	struct task_state *ts = bpf_task_storage_get(&task_ts, p, NULL, 0);
+	__u64 arrival = offcpu_arrival(p), now_max = arrival ? offcpu_cpu_now_max() : 0;
+	struct task_state *ts;
 	struct offcpu_waker *w;
 	__u64 id;
 
-	if (!ts || !ts->o.off_ns ||
+	if (now_max && (__s64)(now_max - arrival) < (__s64)offcpu_waker_min_ns)
+		return 0;
+	ts = bpf_task_storage_get(&task_ts, p, NULL, 0);
+	if (!ts || !ts->o.off_ns || ts->o.off_arrival != arrival ||
 	    (bpf_jiffies64() - ts->o.off_jiffies + 1) * tick_ns < offcpu_waker_min_ns)
 		return 0;
 	w = &ts->o.waker;

@@ -23,7 +23,8 @@
  * and offcpu's object reuses them (struct collector's shared_maps).
  */
 #define OFFCPU_SHARED_MAPS \
-	"task_ts,offcpu_kstacks,offcpu_scratch,offcpu_blocked,offcpu_wakers,offcpu_counters,offcpu_pending"
+	"task_ts,offcpu_kstacks,offcpu_scratch,offcpu_blocked,offcpu_wakers,offcpu_counters,offcpu_pending," \
+	"offcpu_cpu_clock"
 
 /* Key of the "blocked" hash: time blocked per (thread group, stacks). */
 struct offcpu_key {

@@ -39,6 +39,7 @@ struct offcpu_waker {
 struct offcpu_tstate {
 	__u64 off_ns;		/* left the CPU asleep at (offcpu_switch_clock), 0 if not */
 	__u64 off_jiffies;	/* the same in jiffies, for sched_waking */
+	__u64 off_arrival;	/* offcpu_arrival() of the task then: which run it ended */
 	__u64 pend_ns;		/* a long block waiting for its user stack */
 	__u64 pend_kstack;
 	struct offcpu_waker waker;	/* who woke the block in progress */
@@ -106,6 +107,23 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } offcpu_pending SEC(".maps");
+
+/*
+ * Per CPU: the run queue's clock at this CPU's last switch and the
+ * jiffies then, so that sched_waking can bound the time since then
+ * without reading a clock (offcpu_cpu_now_max()).
+ */
+struct offcpu_cpu_clock {
+	__u64 clock;
+	__u64 jiffies;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offcpu_cpu_clock);
+} offcpu_cpu_clock SEC(".maps");
 
 static __always_inline void offcpu_count(__u32 slot)
 {
@@ -210,15 +228,70 @@ static __always_inline __u64 offcpu_switch_clock(struct task_struct *prev)
 }
 
 /*
+ * When t last got a CPU (sched_info_arrive(), CONFIG_SCHED_INFO), on the
+ * same run queue clock: a block that t is in, or that ends now, began
+ * after it. 0 where unknown (no such field, or offcpu_switch_clock() is
+ * not the run queue's clock), which turns off what relies on it: every
+ * switch-in and wakeup then looks at the task's storage.
+ */
+static __always_inline __u64 offcpu_arrival(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->sched_info.last_arrival) && bpf_core_field_exists(t->se.cfs_rq))
+		return t->sched_info.last_arrival;
+	return 0;
+}
+
+/* The state prev leaves the CPU in: a plain load (BPF_CORE_READ would call a helper). */
+static __always_inline __u32 offcpu_prev_state(struct task_struct *prev)
+{
+	if (bpf_core_field_exists(prev->__state))
+		return prev->__state;
+	return ((struct task_struct___o *)prev)->state;
+}
+
+/* Every switch: this CPU's clock and jiffies now (struct offcpu_cpu_clock). */
+static __always_inline void offcpu_cpu_clock_set(__u64 now)
+{
+	__u32 zero = 0;
+	struct offcpu_cpu_clock *c = bpf_map_lookup_elem(&offcpu_cpu_clock, &zero);
+
+	if (c) {
+		c->clock = now;
+		c->jiffies = bpf_jiffies64();
+	}
+}
+
+/*
+ * At most how long next can have been off the CPU, from when it last got
+ * one: under --min-block, a block that ends now (if next is coming back
+ * from one, not from a preemption) is short, and its storage is left
+ * alone. Its off_ns stays set; the next time the task goes to sleep, or
+ * comes back after at least --min-block, counts it as short
+ * (offcpu_switch_out(), offcpu_switch_in()).
+ */
+static __always_inline bool offcpu_short_since_arrival(struct task_struct *next, __u64 now)
+{
+	__u64 a = offcpu_arrival(next);
+
+	return a && (__s64)(now - a) < (__s64)offcpu_min_block_ns;
+}
+
+/*
  * prev goes to sleep at now. The jiffies are for sched_waking, which may
  * not read the coarse clock (tracing programs) and would pay 50-100 ns
  * for the exact one on every wakeup here: a helper that returns a
- * variable costs a few.
+ * variable costs a few. A block still marked ended in a switch-in that
+ * offcpu_short_since_arrival() found short.
  */
-static __always_inline void offcpu_switch_out(struct offcpu_tstate *st, __u64 now)
+static __always_inline void offcpu_switch_out(struct task_struct *prev, struct offcpu_tstate *st,
+					      __u64 now)
 {
+	if (st->off_ns)
+		offcpu_count(OFFCPU_C_SHORT);
 	st->off_ns = now;
 	st->off_jiffies = bpf_jiffies64();
+	st->off_arrival = offcpu_arrival(prev);
+	st->waker.tgid = 0;
 }
 
 /* Is prev, leaving the CPU, going to sleep (not preempted, not yielding while runnable)? */
@@ -230,7 +303,9 @@ static __always_inline bool offcpu_sleeps(bool preempt, __u32 prev_state)
 /*
  * next gets the CPU after st->off_ns: a block of at least min_block_ns
  * gets its kernel stack now (where next sleeps) and waits for its user
- * stack; shorter ones are only counted.
+ * stack; shorter ones are only counted. A block that did not end the
+ * task's last run (it ran since, and was preempted) ended short at a
+ * switch-in not looked at.
  */
 static __always_inline void offcpu_switch_in(struct task_struct *next, struct offcpu_tstate *st,
 					     __u64 now)
@@ -242,7 +317,7 @@ static __always_inline void offcpu_switch_in(struct task_struct *next, struct of
 		return;
 	d = now - st->off_ns;
 	st->off_ns = 0;
-	if ((__s64)d < (__s64)offcpu_min_block_ns) {
+	if ((__s64)d < (__s64)offcpu_min_block_ns || st->off_arrival != offcpu_arrival(next)) {
 		st->waker.tgid = 0;
 		offcpu_count(OFFCPU_C_SHORT);
 		return;

@@ -278,6 +278,8 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 
 	if (!cs)
 		return;
+	if (with_offcpu)
+		offcpu_cpu_clock_set(oc_now);
 	if (!switch_has_state)
 		prev_state = get_task_state(prev);
 	if (prev_pid && want(prev, prev_tgid)) {
@@ -288,7 +290,7 @@ static __always_inline void switch_task(bool preempt, struct task_struct *prev,
 		} else if (with_offcpu) {
 			ts = bpf_task_storage_get(&task_ts, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (ts)
-				offcpu_switch_out(&ts->o, oc_now);
+				offcpu_switch_out(prev, &ts->o, oc_now);
 		}
 	}
 	if (!next_pid)

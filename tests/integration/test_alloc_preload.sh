@@ -64,6 +64,27 @@ child=$(jqv "$R" "[$A.sites[] | select(.stack[0] | startswith(\"leak_here+\")) |
 assert_eq "forked child's leaks" "$(site "$R" fork_leak_here outstanding_allocs)" 5
 assert_eq "forked child's leak bytes" "$(site "$R" fork_leak_here outstanding_bytes)" 2500
 
+# ---- -p on a full-mode target idling after a free: the free its library
+# holds back (one kernel entry per pair) is read when the session ends
+LD_PRELOAD=$PWD/libdisco-alloc.so DISCO_ALLOC_SAMPLE_BYTES=1 "$FIX" --wait-file "$T/hgo" --linger 30000 freed &
+hpid=$!
+on_exit "kill $hpid"
+"$DISCO" record -e alloc --user-only -o "$T/h.data" -p "$hpid" > /dev/null 2> "$T/h.err" &
+dpid=$!
+on_exit "kill $dpid"
+for ((i = 0; i < 300; i++)); do grep -q "recording to" "$T/h.err" && break; sleep 0.1; done
+touch "$T/hgo"
+sleep 2	# its 50 pairs take microseconds; then it lingers, holding its last free
+kill -INT "$dpid"
+wait "$dpid" || { cat "$T/h.err" >&2; fail "-p on a full-mode target exited with $?"; }
+kill "$hpid"
+"$DISCO" report "$T/h.data" --format json > "$T/h.json" || fail "report failed"
+assert_eq "held free: method" "$(jqv "$T/h.json" "$A.targets[0].method")" preload
+assert_eq "held free: allocations" "$(site "$T/h.json" freed_here total_allocs)" 50
+assert_eq "held free: none outstanding" "$(site "$T/h.json" freed_here outstanding_allocs)" 0
+assert_eq "held free: every free counted" "$(jqv "$T/h.json" "$A.counters.calls.free")" 50
+echo "-p, full mode: the free held back at the session's end counted as freed"
+
 # ---- an allocator of its own
 JE=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.* 2>/dev/null | head -1)
 if [ -n "$JE" ]; then

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "alloc_agg.h"
+#include "bpf/alloc.h"
 
 static json_t *stack(const char *a, const char *b)
 {
@@ -129,6 +130,37 @@ static void test_alloc_flame_stacks_split_frames_and_skip_freed_sites(void **sta
 	json_decref(sites);
 }
 
+/* Held-back frees read from two processes: found by (process, address), others not. */
+static void test_alloc_held_blocks_are_found_by_process_and_address(void **state)
+{
+	static struct alloc_lib_pending t;
+	struct alloc_held h[8];
+	size_t n = 0;
+
+	memset(&t, 0, sizeof(t));
+	t.magic = ALLOC_LIB_PENDING_MAGIC;
+	t.n = ALLOC_LIB_PENDING_MAX;
+	t.e[3].blk = 0x5000;
+	t.e[900].blk = 0x1000;
+	n = alloc_held_add(h, n, 8, 42, &t);
+	assert_int_equal(n, 2);
+	t.e[3].blk = 0;
+	n = alloc_held_add(h, n, 8, 7, &t);
+	assert_int_equal(n, 3);
+	t.magic = 0;		/* not a table: nothing taken */
+	assert_int_equal(alloc_held_add(h, n, 8, 9, &t), 3);
+	alloc_held_sort(h, n);
+	assert_true(alloc_held_has(h, n, 42, 0x5000));
+	assert_true(alloc_held_has(h, n, 42, 0x1000));
+	assert_true(alloc_held_has(h, n, 7, 0x1000));
+	assert_false(alloc_held_has(h, n, 7, 0x5000));
+	assert_false(alloc_held_has(h, n, 9, 0x1000));
+	assert_false(alloc_held_has(h, 0, 42, 0x5000));
+	/* no room: what fits */
+	t.magic = ALLOC_LIB_PENDING_MAGIC;
+	assert_int_equal(alloc_held_add(h, 7, 8, 1, &t), 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_merge_scales_sampled_figures),
 		cmocka_unit_test(test_alloc_merge_keeps_at_most_max_sites),
 		cmocka_unit_test(test_alloc_site_key_distinguishes_processes),
+		cmocka_unit_test(test_alloc_held_blocks_are_found_by_process_and_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

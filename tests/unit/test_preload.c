@@ -37,6 +37,9 @@ size_t da_test_malloc_usable_size(void *p);
 void da_test_test_resolving(int on);
 bool da_test_test_sampled(void *p);
 const struct alloc_lib_rec *da_test_test_last(void);
+void *da_test_test_pending(void);
+void da_test_test_exit_flush(void);
+extern struct alloc_lib_pending disco_alloc_pending;
 
 /* Run the wrappers with this mean interval and a fixed seed. */
 static void mode(const char *mean)
@@ -503,6 +506,114 @@ static void test_wrappers_threads_and_fork_stay_consistent(void **state)
 	da_test_free(kept);
 }
 
+/* Entries of the held-back table: blocks held, and entries owned by a thread. */
+static void table_count(int *held, int *owned)
+{
+	*held = *owned = 0;
+	for (int i = 0; i < ALLOC_LIB_PENDING_MAX; i++) {
+		*held += __atomic_load_n(&disco_alloc_pending.e[i].blk, __ATOMIC_SEQ_CST) != 0;
+		*owned += __atomic_load_n(&disco_alloc_pending.e[i].owner, __ATOMIC_SEQ_CST) != 0;
+	}
+}
+
+/*
+ * Full mode: a free is held back until the thread's next allocation hands
+ * it over (one probe per pair), the next free sends the one held before,
+ * a large block goes at once, and the flush at exit sends the rest.
+ */
+static void test_wrappers_full_mode_holds_each_free_until_the_next_allocation(void **state)
+{
+	void *p, *q, *r, *big;
+	int held, owned;
+
+	mode("1");
+	assert_int_equal(disco_alloc_pending.magic, ALLOC_LIB_PENDING_MAGIC);
+	p = da_test_malloc(100);
+	da_test_free(p);
+	assert_ptr_equal(da_test_test_pending(), p);
+	q = da_test_malloc(100);	/* p is still held: it cannot come back yet */
+	assert_ptr_not_equal(q, p);
+	assert_null(da_test_test_pending());
+	r = da_test_malloc(10);
+	da_test_free(q);
+	da_test_free(r);		/* q goes now, r waits */
+	assert_ptr_equal(da_test_test_pending(), r);
+	big = da_test_malloc(1 << 20);	/* hands r over */
+	assert_null(da_test_test_pending());
+	p = da_test_malloc(10);
+	da_test_free(p);
+	da_test_free(big);		/* too large to keep from the system */
+	assert_ptr_equal(da_test_test_pending(), p);
+	table_count(&held, &owned);
+	assert_int_equal(held, 1);
+	da_test_test_exit_flush();
+	assert_null(da_test_test_pending());
+	table_count(&held, &owned);
+	assert_int_equal(held, 0);
+}
+
+static pthread_barrier_t hold_bar;
+
+static void *hold_thread(void *a)
+{
+	(void)a;
+	da_test_free(da_test_malloc(64));
+	pthread_barrier_wait(&hold_bar);	/* the main thread counts our held block */
+	pthread_barrier_wait(&hold_bar);
+	return NULL;			/* exit: the held block goes, the entry is free */
+}
+
+/* A thread's held block goes when it exits, and its entry is given up. */
+static void test_wrappers_full_mode_thread_exit_sends_the_held_free(void **state)
+{
+	pthread_t t;
+	int held0, owned0, held, owned;
+
+	mode("1");
+	da_test_test_exit_flush();
+	table_count(&held0, &owned0);
+	assert_int_equal(held0, 0);
+	pthread_barrier_init(&hold_bar, NULL, 2);
+	assert_int_equal(pthread_create(&t, NULL, hold_thread, NULL), 0);
+	pthread_barrier_wait(&hold_bar);
+	table_count(&held, &owned);
+	assert_int_equal(held, 1);
+	assert_int_equal(owned, owned0 + 1);
+	pthread_barrier_wait(&hold_bar);
+	pthread_join(t, NULL);
+	table_count(&held, &owned);
+	assert_int_equal(held, 0);
+	assert_int_equal(owned, owned0);
+	pthread_barrier_destroy(&hold_bar);
+}
+
+/* A forked child gives the parent's held blocks back unreported and keeps one entry. */
+static void test_wrappers_full_mode_fork_child_drops_the_parents_held_frees(void **state)
+{
+	int st;
+	pid_t pid;
+
+	mode("1");
+	da_test_free(da_test_malloc(64));
+	assert_non_null(da_test_test_pending());
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int held, owned;
+
+		table_count(&held, &owned);
+		if (held || owned > 1 || da_test_test_pending())
+			_exit(2);
+		da_test_free(da_test_malloc(64));	/* its own frees are held as before */
+		_exit(da_test_test_pending() ? 0 : 3);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(da_test_test_pending());	/* the parent's is still its own */
+	da_test_test_exit_flush();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +636,9 @@ int main(void)
 		cmocka_unit_test(test_wrappers_free_of_unsampled_blocks_leaves_set_alone),
 		cmocka_unit_test(test_wrappers_bootstrap_calloc_comes_from_the_arena),
 		cmocka_unit_test(test_wrappers_threads_and_fork_stay_consistent),
+		cmocka_unit_test(test_wrappers_full_mode_holds_each_free_until_the_next_allocation),
+		cmocka_unit_test(test_wrappers_full_mode_thread_exit_sends_the_held_free),
+		cmocka_unit_test(test_wrappers_full_mode_fork_child_drops_the_parents_held_frees),
 		cmocka_unit_test(test_maps_file_parses_offset_inode_and_path),
 	};
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "alloc_agg.h"
+#include "bpf/alloc.h"
 
 const char *const alloc_site_val_names[ASV_NR] = {
 	[ASV_OUTSTANDING_BYTES] = "outstanding_bytes",
@@ -157,4 +158,37 @@ json_t *alloc_flame_stacks(const json_t *sites)
 						     "bytes", (json_int_t)bytes));
 	}
 	return out;
+}
+
+size_t alloc_held_add(struct alloc_held *out, size_t n, size_t cap, uint32_t tgid,
+		      const struct alloc_lib_pending *t)
+{
+	if (t->magic != ALLOC_LIB_PENDING_MAGIC || t->n != ALLOC_LIB_PENDING_MAX)
+		return n;
+	for (size_t i = 0; i < ALLOC_LIB_PENDING_MAX && n < cap; i++)
+		if (t->e[i].blk)
+			out[n++] = (struct alloc_held){ .tgid = tgid, .addr = t->e[i].blk };
+	return n;
+}
+
+static int held_cmp(const void *pa, const void *pb)
+{
+	const struct alloc_held *a = pa, *b = pb;
+
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+void alloc_held_sort(struct alloc_held *h, size_t n)
+{
+	if (n)
+		qsort(h, n, sizeof(*h), held_cmp);
+}
+
+bool alloc_held_has(const struct alloc_held *h, size_t n, uint32_t tgid, uint64_t addr)
+{
+	struct alloc_held k = { .tgid = tgid, .addr = addr };
+
+	return n && bsearch(&k, h, n, sizeof(*h), held_cmp);
 }

@@ -3,6 +3,7 @@
 #ifndef DISCO_ALLOC_AGG_H
 #define DISCO_ALLOC_AGG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -44,6 +45,25 @@ json_t *alloc_merge_sites(const struct alloc_site_row *rows, size_t n, uint64_t 
  * per site with outstanding bytes, from frames formatted "sym+0xOFF (module)".
  */
 json_t *alloc_flame_stacks(const json_t *sites);
+
+/*
+ * Blocks a preloaded process in full mode freed and still holds back
+ * (bpf/alloc.h, ALLOC_LIB_FULL) when the session ends: freed, not
+ * outstanding. Appends the non-zero blocks of a table read from process
+ * tgid (ignored unless its magic and size are right) to out, cap entries
+ * at most; returns the new count.
+ */
+struct alloc_held {
+	uint32_t tgid;
+	uint64_t addr;
+};
+struct alloc_lib_pending;
+
+size_t alloc_held_add(struct alloc_held *out, size_t n, size_t cap, uint32_t tgid,
+		      const struct alloc_lib_pending *t);
+void alloc_held_sort(struct alloc_held *h, size_t n);
+/* Is (tgid, addr) among the n sorted blocks? */
+bool alloc_held_has(const struct alloc_held *h, size_t n, uint32_t tgid, uint64_t addr);
 
 /* Key "pid/stack_id" used to join rows from different maps. */
 void alloc_site_keystr(char *buf, size_t len, uint32_t pid, uint64_t stack_id);

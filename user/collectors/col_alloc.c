@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -204,6 +205,7 @@ struct alloc_proc {
 	pid_t pid;
 	struct proc_syms *ps;
 	json_t *info;		/* {"pid", "libc", "probes": [...]} */
+	uint64_t held_addr;	/* its library's ALLOC_LIB_PENDING_SYM table; 0: none */
 };
 
 /* Where probes go in one binary, computed once (the sweep costs ~0.3 s). */
@@ -234,6 +236,7 @@ struct alloc_priv {
 	json_t *timeline;
 	/* the preload path (libdisco-alloc.so) */
 	uint64_t lib_dev, lib_ino;	/* the library whose probes are attached */
+	uint64_t lib_held_off;		/* file offset of its held-back frees table; 0: none */
 	bool lib_used;			/* some target runs with it */
 	bool libc_used;			/* some target is probed in its libc */
 	double libc_pair_ns;		/* a libc-probed malloc+free's measured cost; 0: none */
@@ -573,8 +576,16 @@ static int attach_lib(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid,
 		}
 		p->lib_dev = lm->dev;
 		p->lib_ino = lm->ino;
+		/* a library without the table (older) holds nothing back */
+		p->lib_held_off = elf_find_object(path, ALLOC_LIB_PENDING_SYM, &fa) ? 0 : fa.file_off;
 	}
 	pr->pid = pid;
+	pr->held_addr = 0;
+	for (int i = 0; i < n && p->lib_held_off; i++)
+		if (m[i].dev == lm->dev && m[i].ino == lm->ino && m[i].file_off <= p->lib_held_off &&
+		    p->lib_held_off + sizeof(struct alloc_lib_pending) <=
+			    m[i].file_off + (m[i].end - m[i].start))
+			pr->held_addr = m[i].start + (p->lib_held_off - m[i].file_off);
 	pr->ps = proc_syms_new(p->cache, pid);
 	/* a path from the traced process's maps: any bytes its owner chose */
 	untrusted_copy(libc, sizeof(libc), lm->path, strlen(lm->path));
@@ -613,6 +624,7 @@ static struct alloc_proc *proc_follow(struct alloc_priv *p, pid_t pid)
 	pr->pid = pid;
 	pr->ps = proc_syms_new(p->cache, pid);
 	pr->info = NULL;	/* not a target of its own */
+	pr->held_addr = 0;	/* its frees held at session end, if it runs then, count as outstanding */
 	return pr;
 }
 
@@ -780,6 +792,7 @@ static int attach_proc(struct alloc_priv *p, struct alloc_bpf *skel, pid_t pid)
 		return -E2BIG;
 	}
 	pr = &p->procs[p->nprocs];
+	pr->held_addr = 0;
 	li = find_preload_lib(maps, nmaps);
 	if (li >= 0) {
 		err = attach_lib(p, skel, pid, &maps[li], maps, nmaps);
@@ -1057,15 +1070,30 @@ static uint64_t la_get(const json_t *e, int col)
 	return e ? (uint64_t)json_integer_value(json_array_get(e, col)) : 0;
 }
 
+/* What leak_ages fills, and the blocks it skips. */
+struct leak_scan {
+	json_t *o;
+	uint64_t now, min_age_ns, *oldest_ns;
+	const struct alloc_held *held;	/* freed but held back: not outstanding */
+	size_t nheld;
+	uint64_t held_seen;		/* tracked blocks found among them: frees */
+};
+
 /* One outstanding block into leak_ages' table. */
-static void leak_age_add(json_t *o, uint32_t tgid, const struct alloc_info *v, uint64_t now,
-			 uint64_t min_age_ns, uint64_t *oldest_ns)
+static void leak_age_add(struct leak_scan *ls, uint32_t tgid, uint64_t addr,
+			 const struct alloc_info *v)
 {
+	json_t *o = ls->o;
+	uint64_t now = ls->now, min_age_ns = ls->min_age_ns, *oldest_ns = ls->oldest_ns;
 	char key[40];
 	json_t *e;
 
 	if (!v->ts_ns || v->ts_ns > now)
 		return;
+	if (alloc_held_has(ls->held, ls->nheld, tgid, addr)) {
+		ls->held_seen++;
+		return;
+	}
 	if (now - v->ts_ns > *oldest_ns)
 		*oldest_ns = now - v->ts_ns;
 	alloc_site_keystr(key, sizeof(key), tgid, v->stack_id);
@@ -1090,8 +1118,7 @@ static void leak_age_add(json_t *o, uint32_t tgid, const struct alloc_info *v, u
  * of it (one syscall, not one per slot). A slot is taken when its key
  * reads the same before and after its fields and its ts_ns is set.
  */
-static void leak_ages_slots(json_t *o, const struct bpf_map *m, uint64_t now,
-			    uint64_t min_age_ns, uint64_t *oldest_ns)
+static void leak_ages_slots(struct leak_scan *ls, const struct bpf_map *m)
 {
 	size_t n = bpf_map__max_entries(m), len = n * sizeof(struct alloc_slot);
 	const volatile struct alloc_slot *sl;
@@ -1119,9 +1146,49 @@ static void leak_ages_slots(json_t *o, const struct bpf_map *m, uint64_t now,
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (sl[i].key != key)
 			continue;
-		leak_age_add(o, alloc_slot_tgid(key), &v, now, min_age_ns, oldest_ns);
+		leak_age_add(ls, alloc_slot_tgid(key), alloc_slot_addr(key), &v);
 	}
 	munmap(mem, len);
+}
+
+/*
+ * The blocks the preloaded targets still running freed in full mode and
+ * hold back (bpf/alloc.h, ALLOC_LIB_FULL), read from each one's table:
+ * *n of them, sorted, malloc'd. A process gone (its table flushed at
+ * exit) or unreadable holds nothing.
+ */
+static struct alloc_held *held_blocks(const struct alloc_priv *p, size_t *n)
+{
+	size_t cap = 0, have = 0;
+	struct alloc_held *h = NULL;
+	struct alloc_lib_pending *t = NULL;
+
+	for (int i = 0; i < p->nprocs; i++) {
+		const struct alloc_proc *pr = &p->procs[i];
+		struct iovec loc, rem;
+
+		if (!pr->held_addr)
+			continue;
+		if (!t && !(t = malloc(sizeof(*t))))
+			break;
+		loc = (struct iovec){ t, sizeof(*t) };
+		rem = (struct iovec){ (void *)(uintptr_t)pr->held_addr, sizeof(*t) };
+		if (process_vm_readv(pr->pid, &loc, 1, &rem, 1, 0) != (ssize_t)sizeof(*t))
+			continue;
+		if (have + ALLOC_LIB_PENDING_MAX > cap) {
+			struct alloc_held *nh = realloc(h, (cap + ALLOC_LIB_PENDING_MAX) * sizeof(*h));
+
+			if (!nh)
+				break;
+			h = nh;
+			cap += ALLOC_LIB_PENDING_MAX;
+		}
+		have = alloc_held_add(h, have, cap, (uint32_t)pr->pid, t);
+	}
+	free(t);
+	alloc_held_sort(h, have);
+	*n = have;
+	return h;
 }
 
 /*
@@ -1129,24 +1196,29 @@ static void leak_ages_slots(json_t *o, const struct bpf_map *m, uint64_t now,
  * candidates are older than --min-age, samples counts every entry (what a
  * sampled estimate rests on) and outstanding sums them all.
  */
-static json_t *leak_ages(const struct alloc_bpf *skel, uint64_t now, uint64_t min_age_ns,
-			 uint64_t *oldest_ns)
+static json_t *leak_ages(const struct alloc_priv *p, const struct alloc_bpf *skel, uint64_t now,
+			 uint64_t *oldest_ns, uint64_t *held_frees)
 {
 	int fd = bpf_map__fd(skel->maps.allocs);
 	struct alloc_key k, next, *prev = NULL;
 	struct alloc_info v;
-	json_t *o = json_object();
+	struct leak_scan ls = { .o = json_object(), .now = now, .min_age_ns = p->opt->min_age_ns,
+				.oldest_ns = oldest_ns };
+	struct alloc_held *held = held_blocks(p, &ls.nheld);
 
+	ls.held = held;
 	*oldest_ns = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		k = next;
 		prev = &k;
 		if (!bpf_map_lookup_elem(fd, &k, &v))
-			leak_age_add(o, k.tgid, &v, now, min_age_ns, oldest_ns);
+			leak_age_add(&ls, k.tgid, k.addr, &v);
 	}
 	if (skel->rodata->use_slots)
-		leak_ages_slots(o, skel->maps.lslots, now, min_age_ns, oldest_ns);
-	return o;
+		leak_ages_slots(&ls, skel->maps.lslots);
+	free(held);
+	*held_frees = ls.held_seen;
+	return ls.o;
 }
 
 static json_t *user_json(struct col_run *run, uint64_t now)
@@ -1156,13 +1228,13 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	int sfd = bpf_map__fd(skel->maps.sites);
 	struct alloc_site_key k, next, *prev = NULL;
 	struct alloc_site_row *rows = NULL;
-	uint64_t uc[UC_NR], fc[AF_NR], oldest = 0, out_b = 0, out_n = 0;
+	uint64_t uc[UC_NR], fc[AF_NR], oldest = 0, out_b = 0, out_n = 0, held_frees = 0;
 	size_t n = 0, cap = 0;
 	json_t *o = json_object(), *leaks, *targets = json_array(), *calls = json_object();
 	struct hist h;
 	double secs = (now - p->start_ns) / 1e9;
 
-	leaks = leak_ages(skel, now, p->opt->min_age_ns, &oldest);
+	leaks = leak_ages(p, skel, now, &oldest, &held_frees);
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct alloc_site v;
 		const json_t *lk;
@@ -1207,6 +1279,9 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 
 	percpu_counters_read(bpf_map__fd(skel->maps.ucounts), UC_NR, uc);
 	percpu_counters_read(bpf_map__fd(skel->maps.fn_calls), AF_NR, fc);
+	/* frees made and still held back by full-mode targets (leak_ages) */
+	uc[UC_FREES] += held_frees;
+	fc[AF_FREE] += held_frees;
 	read_percpu_hist(bpf_map__fd(skel->maps.sizes), &h);
 	for (int i = 0; i < AF_NR; i++)
 		json_object_set_new(calls, fn_names[i], json_integer((json_int_t)fc[i]));

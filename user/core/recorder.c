@@ -21,6 +21,7 @@
 
 #define FLUSH_NS	1000000000ULL	/* SPEC §4: at least every second */
 #define STATE_NS	2000000000ULL	/* snapshot so a killed session reports */
+#define RECORDER_MMAP_THRESHOLD	(1 << 20)
 /*
  * Every snapshot has the counters the intervals are made of; the stack
  * lists (megabytes of JSON on a busy machine, most of a snapshot's cost)
@@ -59,7 +60,7 @@ struct recorder {
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
 	size_t trim_arena;	/* the heap's size after its last trim */
-	uint64_t bad_records;	/* ring records of no collector (never seen) */
+	uint64_t bad_records;	/* ring records of no collector or a bad batch (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
 	json_t *session;	/* static session facts, shared by header/state */
@@ -85,21 +86,10 @@ static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 	return NULL;
 }
 
-static int on_ring_event(void *ctx, void *rec, size_t size)
+static void one_event(struct recorder *r, struct col_run *run, const void *data, size_t size)
 {
-	struct recorder *r = ctx;
-	const struct ring_hdr *h = rec;
-	struct col_run *run;
-	void *data = (struct ring_hdr *)rec + 1;
 	int err;
 
-	/* the kernel wrote it, from our programs: a short one is a bug */
-	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
-	if (!run) {
-		r->bad_records++;
-		return 0;
-	}
-	size -= sizeof(*h);
 	run->events++;
 	r->events++;
 	if (r->w && !r->write_err && (!run->col->record_event || run->col->record_event(data, size))) {
@@ -112,6 +102,28 @@ static int on_ring_event(void *ctx, void *rec, size_t size)
 	}
 	if (run->col->on_event)
 		run->col->on_event(run, data, size);
+}
+
+static int on_ring_event(void *ctx, void *rec, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct ring_hdr *h = rec;
+	struct col_run *run;
+	const char *data = (const char *)((struct ring_hdr *)rec + 1);
+	size_t n;
+
+	/* the kernel wrote it, from our programs: a short one is a bug */
+	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
+	n = run && h->nrec > 1 ? h->nrec : 1;
+	size = run ? size - sizeof(*h) : 0;
+	if (!run || size % n) {
+		r->bad_records++;
+		return 0;
+	}
+	/* a batch: nrec events of one size */
+	size /= n;
+	for (size_t i = 0; i < n; i++)
+		one_event(r, run, data + i * size, size);
 	return 0;
 }
 
@@ -307,6 +319,15 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 	if (!r)
 		return NULL;
+	/*
+	 * Blocks of a megabyte or more (libbpf's copy of the kernel's BTF
+	 * while a collector loads, kallsyms, the text of a snapshot with
+	 * stack lists and its compressed copy) come from mmap and go back
+	 * to the kernel when freed. glibc's default raises that threshold
+	 * to the largest block freed, after which such blocks came from the
+	 * heap and stayed in the recorder's RSS, between snapshots too.
+	 */
+	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
 	r->stats_fd = -1;
 	r->ctl.sock = -1;
 	for (size_t i = 0; i < ncollectors; i++) {
@@ -630,7 +651,7 @@ int recorder_stop(struct recorder *r, json_t **summary)
 	if (r->rb)
 		ringread_consume(r->rb);
 	if (r->bad_records)
-		log_warn("%llu ring records named no collector of this session: not recorded",
+		log_warn("%llu ring records named no collector of this session or did not split into their batch count: not recorded",
 			 (unsigned long long)r->bad_records);
 	sum = recorder_collect(r);
 	json_object_set_new(json_object_get(sum, "session"), "complete", json_true());

@@ -537,7 +537,8 @@ int elf_syms_off_to_vaddr(const struct elf_syms *es, uint64_t file_off, uint64_t
 }
 
 /* Search one table by name; 1 found, 0 not, -errno. */
-static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
+/* A defined function symbol (func) or data object (!func) named name. */
+static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, bool func, GElf_Sym *out)
 {
 	GElf_Shdr sh;
 	Elf_Data *d;
@@ -553,7 +554,9 @@ static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
 		GElf_Sym s;
 		const char *n;
 
-		if (!gelf_getsym(d, i, &s) || !sym_is_func(&s))
+		if (!gelf_getsym(d, i, &s) ||
+		    !(func ? sym_is_func(&s) :
+		      GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_shndx != SHN_UNDEF))
 			continue;
 		n = elf_strptr(e, sh.sh_link, s.st_name);
 		if (!n || strcmp(n, name))
@@ -564,7 +567,7 @@ static int find_in_table(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *out)
 	return 0;
 }
 
-int elf_find_func(const char *path, const char *name, struct elf_func *out)
+static int find_sym(const char *path, const char *name, bool func, struct elf_func *out)
 {
 	Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
 	Elf *e = NULL;
@@ -594,9 +597,9 @@ int elf_find_func(const char *path, const char *name, struct elf_func *out)
 			dynsym = scn;
 	}
 	if (symtab)
-		found = find_in_table(e, symtab, name, &s);
+		found = find_in_table(e, symtab, name, func, &s);
 	if (!found && dynsym)
-		found = find_in_table(e, dynsym, name, &s);
+		found = find_in_table(e, dynsym, name, func, &s);
 	if (!found) {
 		err = -ENOENT;
 		goto out;
@@ -627,6 +630,16 @@ out:
 		elf_end(e);
 	close(fd);
 	return err;
+}
+
+int elf_find_func(const char *path, const char *name, struct elf_func *out)
+{
+	return find_sym(path, name, true, out);
+}
+
+int elf_find_object(const char *path, const char *name, struct elf_func *out)
+{
+	return find_sym(path, name, false, out);
 }
 
 /* ---- maps --------------------------------------------------------------- */

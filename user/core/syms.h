@@ -55,6 +55,8 @@ struct elf_func {
 	uint64_t file_off;	/* what a uprobe attaches to */
 };
 int elf_find_func(const char *path, const char *name, struct elf_func *out);
+/* The same for a defined data object with initial contents (in the file). */
+int elf_find_object(const char *path, const char *name, struct elf_func *out);
 
 /* ---- /proc/PID/maps ------------------------------------------------------ */
 

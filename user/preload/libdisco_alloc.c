@@ -17,6 +17,10 @@
  *
  * Built with DA_PREFIX (unit tests), the wrappers are named DA_PREFIX##name
  * and wrap the program's own allocator instead of interposing on it.
+ *
+ * The fast paths (malloc, calloc and free not sampled) touch no thread
+ * state but the sampler's byte count, make no call but the tail call to the
+ * real function, and keep no frame: everything else is on the slow paths.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -98,12 +102,22 @@ static uintptr_t set_slots[1 << SET_BITS];
 static uint8_t set_filter[1 << FILTER_BITS];
 static const struct da_set set = { set_slots, SET_BITS, set_filter, FILTER_BITS };
 
+/*
+ * What free's fast path reads: the set's counters in sampled mode; before
+ * the real functions are known, and in full mode, a table of ones, so that
+ * every free takes the slow path without a test of its own for either.
+ */
+static const uint8_t gate_all[1 << FILTER_BITS] = { [0 ... (1 << FILTER_BITS) - 1] = 1 };
+static const uint8_t *free_gate = gate_all;
+
 struct da_thread {
 	struct da_sampler s;
 	int depth;		/* > 0: inside a wrapper; nested calls pass through */
 	int resolving;		/* inside dlsym: allocate from the arena */
 	uintptr_t stk_lo, stk_hi;	/* the mapping holding this thread's stack */
 	bool stk_unknown;	/* /proc/self/maps could not say: not asked again */
+	int pend_state;		/* 0: no entry yet; 1: pend is ours; 2: frees go at once */
+	struct alloc_lib_pend *pend;	/* full mode: this thread's entry of disco_alloc_pending */
 	struct alloc_lib_rec rec;
 };
 
@@ -198,6 +212,7 @@ static int resolve(void)
 	m = env_u64(ALLOC_LIB_ENV_MEAN, NULL);
 	cfg_mean = m ? m : DA_DEFAULT_MEAN_BYTES;
 	cfg_seed = env_u64(ALLOC_LIB_ENV_SEED, &cfg_seed_fixed);
+	__atomic_store_n(&free_gate, cfg_mean == 1 ? gate_all : set_filter, __ATOMIC_RELEASE);
 	__atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -328,12 +343,161 @@ static void remap_probe(void (*fn)(void))
 		close(fd);
 }
 
-/* After fork: the child draws its own sample points, not the parent's. */
+/* ---- full mode: frees held back until the thread's next allocation ------ */
+
+/*
+ * bpf/alloc.h says why (ALLOC_LIB_FULL). An entry's block is taken with an
+ * exchange by whoever reports it, its thread or the flush at exit, so it
+ * is reported and given back exactly once. A block larger than
+ * DEFER_MAX_BYTES goes back at once: a freed buffer of megabytes is not
+ * kept from the system while its thread idles.
+ */
+#define DEFER_MAX_BYTES (256u << 10)
+
+EXPORT struct alloc_lib_pending disco_alloc_pending = {
+	.magic = ALLOC_LIB_PENDING_MAGIC,
+	.n = ALLOC_LIB_PENDING_MAX,
+};
+static pthread_key_t pend_key;
+static int pend_key_ok;
+static int defer_stopped;	/* exit flushed the table: frees go at once */
+
+/* A free reported now: the probe, then the block goes back. */
+static void free_now(void *p)
+{
+	if (likely(!probes_off))
+		disco_alloc_probe_free(p);
+	tls.depth++;
+	real.free(p);
+	tls.depth--;
+}
+
+static void pend_flush(struct alloc_lib_pend *e)
+{
+	uintptr_t b = __atomic_exchange_n(&e->blk, 0, __ATOMIC_SEQ_CST);
+
+	if (b)
+		free_now((void *)b);
+}
+
+/* Thread exit (its key's destructor): the block held goes, later frees at once. */
+static void pend_thread_exit(void *v)
+{
+	struct alloc_lib_pend *e = v;
+
+	tls.pend_state = 2;
+	tls.pend = NULL;
+	pend_flush(e);
+	__atomic_store_n(&e->owner, 0, __ATOMIC_RELEASE);
+}
+
+/* This thread's entry, claimed at its first free; NULL: free at once. */
+static struct alloc_lib_pend *pend_entry(void)
+{
+	struct alloc_lib_pend *e = disco_alloc_pending.e;
+
+	if (likely(tls.pend_state))
+		return tls.pend;
+	/* before the constructor made the key: this free goes at once, the next may wait */
+	if (!__atomic_load_n(&pend_key_ok, __ATOMIC_ACQUIRE))
+		return NULL;
+	tls.pend_state = 2;
+	if (!real.malloc_usable_size || __atomic_load_n(&defer_stopped, __ATOMIC_SEQ_CST))
+		return NULL;
+	for (int i = 0; i < ALLOC_LIB_PENDING_MAX; i++) {
+		__u64 none = 0;
+		int err;
+
+		if (__atomic_load_n(&e[i].owner, __ATOMIC_RELAXED) ||
+		    !__atomic_compare_exchange_n(&e[i].owner, &none, 1, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		/* a key past glibc's first 32 allocates: that call passes through */
+		tls.depth++;
+		err = pthread_setspecific(pend_key, &e[i]);
+		tls.depth--;
+		if (err) {
+			__atomic_store_n(&e[i].owner, 0, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		tls.pend = &e[i];
+		tls.pend_state = 1;
+		return tls.pend;
+	}
+	return NULL;
+}
+
+/* A free in full mode: held back; the block held before goes now. */
+static void free_full(void *p)
+{
+	struct alloc_lib_pend *e = pend_entry();
+	uintptr_t old;
+	size_t sz = 0;
+
+	if (e) {
+		tls.depth++;
+		sz = real.malloc_usable_size(p);
+		tls.depth--;
+	}
+	if (!e || sz > DEFER_MAX_BYTES) {
+		free_now(p);
+		return;
+	}
+	old = __atomic_exchange_n(&e->blk, (uintptr_t)p, __ATOMIC_SEQ_CST);
+	if (old)
+		free_now((void *)old);
+	/* exit flushed the table meanwhile: nobody else would take this one */
+	if (unlikely(__atomic_load_n(&defer_stopped, __ATOMIC_SEQ_CST)))
+		pend_flush(e);
+}
+
+/* The block a full-mode allocation hands over with its probe (0: none). */
+static uintptr_t pend_take(void)
+{
+	if (tls.pend_state != 1)
+		return 0;
+	return __atomic_exchange_n(&tls.pend->blk, 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Exit (after the program's own exit handlers): every thread's held block
+ * goes now, and any later free at once. A process killed, or ended by
+ * _exit, keeps at most one block per thread held: disco reads the table
+ * of a process still running when its session ends.
+ */
+__attribute__((destructor)) static void da_fini(void)
+{
+	__atomic_store_n(&defer_stopped, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&real_ready, __ATOMIC_ACQUIRE))
+		return;
+	for (int i = 0; i < ALLOC_LIB_PENDING_MAX; i++)
+		pend_flush(&disco_alloc_pending.e[i]);
+}
+
+/*
+ * After fork: the child draws its own sample points, not the parent's.
+ * The blocks held back were freed by the parent's threads, which report
+ * them: the child gives its copies back unreported, and keeps only its
+ * own thread's entry.
+ */
 static void atfork_child(void)
 {
 	tls.s.rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
 	remap_probe((void (*)(void))disco_alloc_probe_alloc);
 	remap_probe((void (*)(void))disco_alloc_probe_free);
+	for (int i = 0; i < ALLOC_LIB_PENDING_MAX; i++) {
+		struct alloc_lib_pend *e = &disco_alloc_pending.e[i];
+		uintptr_t b = e->blk;
+
+		e->blk = 0;
+		if (b) {
+			tls.depth++;
+			real.free((void *)b);
+			tls.depth--;
+		}
+		if (e != tls.pend)
+			e->owner = 0;
+	}
 }
 
 __attribute__((constructor)) static void da_init(void)
@@ -342,6 +506,8 @@ __attribute__((constructor)) static void da_init(void)
 		return;
 	probe_file_find();
 	pthread_atfork(NULL, NULL, atfork_child);
+	if (!pthread_key_create(&pend_key, pend_thread_exit))
+		__atomic_store_n(&pend_key_ok, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- the sampled path --------------------------------------------------------- */
@@ -389,31 +555,55 @@ static __attribute__((noinline)) void sampled(void *p, size_t n, unsigned int fn
 	r->mean_bytes = cfg_mean;
 	r->lost = __atomic_load_n(&lost, __ATOMIC_RELAXED);
 	r->fn = fn;
+	if (full_mode()) {
+		uintptr_t f = pend_take();
+
+		if (likely(!probes_off))
+			disco_alloc_probe_alloc(p, n, r, r->stack_id, f, fn | ALLOC_LIB_FULL);
+		if (f) {
+			tls.depth++;
+			real.free((void *)f);
+			tls.depth--;
+		}
+		return;
+	}
 	if (unlikely(probes_off))
 		return;
 	disco_alloc_probe_alloc(p, n, r, r->stack_id, r->weight_bytes, r->weight_allocs << 8 | fn);
 }
 
-static __attribute__((noinline)) bool sample_slow(size_t n)
+/*
+ * Is this top-level call of n bytes sampled? Taken when n reaches the
+ * bytes left to the next sample point (a fast path found n < left), so
+ * the point is crossed; also the first call of a thread (left 0, not
+ * seeded) and every call in full mode (left 0). A nested call passes
+ * without taking the point.
+ */
+static bool sample_slow(size_t n)
 {
+	if (tls.depth)
+		return false;
 	if (!tls.s.mean)
 		return da_sample_first(&tls.s, n, cfg_mean, thread_seed());
-	return da_sample_hit(&tls.s);
+	return da_sample(&tls.s, n);
 }
 
-/* Is this top-level call of n bytes sampled? One subtraction and a branch. */
-static __attribute__((always_inline)) inline bool take_sample(size_t n)
+/* The fast paths' test: n bytes do not reach the next sample point. */
+static __attribute__((always_inline)) inline bool below_point(size_t n)
 {
-	if (unlikely(tls.depth))
-		return false;
-	tls.s.left -= da_clamp(n);
-	return unlikely(tls.s.left <= 0) && sample_slow(n);
+	int64_t left = tls.s.left;
+
+	if (likely(n < (uint64_t)left)) {
+		tls.s.left = left - (int64_t)n;
+		return true;
+	}
+	return false;
 }
 
 static __attribute__((always_inline)) inline void after_alloc(void *p, size_t n, unsigned int fn,
 							       void *fp)
 {
-	if (likely(p != NULL) && take_sample(n))
+	if (likely(p != NULL) && (!tls.depth && !below_point(n)) && sample_slow(n))
 		sampled(p, n, fn, fp);
 }
 
@@ -442,61 +632,80 @@ static __attribute__((always_inline)) inline bool before_free(void *p)
 #define REAL(call) ({ tls.depth++; __auto_type r_ = (call); tls.depth--; r_; })
 
 /*
- * malloc, calloc and free, the hot ones, decide before the real call and
- * leave to it by a tail call when nothing is to be recorded: no frame of
- * theirs stays around the real allocator's work. The frame handed to the
- * sampled path is the wrapper's: when the wrapper tail-called it, its
- * frame took that very place, with the same saved %rbp and return address.
+ * A wrapper's fast path keeps no frame, and its call of the slow path must
+ * be a tail call (the stack walk starts at the slow path's frame): GCC's
+ * -O2 makes it one (the unit tests check the caller comes first), clang
+ * is told to.
  */
-static __attribute__((noinline)) void *malloc_sampled(size_t n, void *fp)
-{
-	void *p = REAL(real.malloc(n));
+#ifdef __clang__
+#define FAST
+#define TAIL __attribute__((musttail))
+#else
+#define FAST __attribute__((optimize("omit-frame-pointer")))
+#define TAIL
+#endif
 
+/*
+ * malloc, calloc and free, the hot ones: the fast path decides and leaves
+ * to the real function by a tail call; all else is in a slow path the
+ * wrapper tail-calls, so that the slow path's frame takes the wrapper's
+ * place, with the caller's saved %rbp and return address: the frame the
+ * stack walk starts from.
+ */
+static __attribute__((noinline)) void *malloc_slow(size_t n)
+{
+	void *p;
+
+	if (unlikely(!real_ready) && resolve())
+		return arena_alloc(n, 16);
+	if (!sample_slow(n))
+		return real.malloc(n);
+	p = REAL(real.malloc(n));
 	if (p)
-		sampled(p, n, AF_MALLOC, fp);
+		sampled(p, n, AF_MALLOC, FP());
 	return p;
 }
 
-EXPORT void *WRAP(malloc)(size_t n)
+EXPORT FAST void *WRAP(malloc)(size_t n)
 {
-	if (unlikely(!real_ready) && resolve())
-		return arena_alloc(n, 16);
-	if (likely(!take_sample(n)))
+	if (likely(below_point(n)))
 		return real.malloc(n);
-	return malloc_sampled(n, FP());
+	TAIL return malloc_slow(n);
 }
 
-static __attribute__((noinline)) void free_probed_slow(void *p)
+static __attribute__((noinline)) void free_slow(void *p)
 {
-	before_free(p);
+	if (!p || in_arena(p))
+		return;
+	if (unlikely(!real_ready) && resolve())
+		return;	/* not ours to free: only the arena gave out blocks so far */
+	if (tls.depth)
+		return real.free(p);
+	if (full_mode())
+		return free_full(p);
+	if (da_set_remove(&set, (uintptr_t)p) && likely(!probes_off))
+		disco_alloc_probe_free(p);
 	tls.depth++;
 	real.free(p);
 	tls.depth--;
 }
 
-EXPORT void WRAP(free)(void *p)
+/* One load from a small table in cache, and a range test: not sampled, not the arena's. */
+EXPORT FAST void WRAP(free)(void *p)
 {
-	if (!p || unlikely(in_arena(p)))
-		return;
-	if (unlikely(!real_ready) && resolve())
-		return;	/* not ours to free: only the arena gave out blocks so far */
-	if (unlikely(free_probed(p)))
-		return free_probed_slow(p);
-	real.free(p);
+	uintptr_t a = (uintptr_t)p;
+	const uint8_t *g = __atomic_load_n(&free_gate, __ATOMIC_ACQUIRE);
+
+	if (likely(!g[(uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull >> (64 - FILTER_BITS)] &&
+		   a - (uintptr_t)arena >= ARENA_BYTES))
+		return real.free(p);
+	TAIL return free_slow(p);
 }
 
-static __attribute__((noinline)) void *calloc_sampled(size_t k, size_t n, size_t total, void *fp)
-{
-	void *p = REAL(real.calloc(k, n));
-
-	if (p)
-		sampled(p, total, AF_CALLOC, fp);
-	return p;
-}
-
-EXPORT void *WRAP(calloc)(size_t k, size_t n)
+static __attribute__((noinline)) void *calloc_slow(size_t k, size_t n)
 {
 	size_t total;
+	void *p;
 
 	if (__builtin_mul_overflow(k, n, &total)) {
 		errno = ENOMEM;
@@ -504,9 +713,21 @@ EXPORT void *WRAP(calloc)(size_t k, size_t n)
 	}
 	if (unlikely(!real_ready) && resolve())
 		return arena_alloc(total, 16);
-	if (likely(!take_sample(total)))
+	if (!sample_slow(total))
 		return real.calloc(k, n);
-	return calloc_sampled(k, n, total, FP());
+	p = REAL(real.calloc(k, n));
+	if (p)
+		sampled(p, total, AF_CALLOC, FP());
+	return p;
+}
+
+EXPORT FAST void *WRAP(calloc)(size_t k, size_t n)
+{
+	size_t total;
+
+	if (likely(!__builtin_mul_overflow(k, n, &total) && below_point(total)))
+		return real.calloc(k, n);
+	TAIL return calloc_slow(k, n);
 }
 
 /*
@@ -675,6 +896,8 @@ EXPORT void WRAP(test_resolving)(int on)
 	tls.resolving = on;
 	if (on) {
 		__atomic_store_n(&real_ready, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&free_gate, gate_all, __ATOMIC_RELEASE);
+		tls.s.left = 0;	/* every call to the slow path, which sees the above */
 	} else {
 		/* the environment is read again, and this thread reseeded */
 		memset(&tls.s, 0, sizeof(tls.s));
@@ -694,5 +917,18 @@ EXPORT bool WRAP(test_sampled)(void *p)
 EXPORT const struct alloc_lib_rec *WRAP(test_last)(void)
 {
 	return &tls.rec;
+}
+
+/* Full mode: the block this thread holds back (0: none). */
+EXPORT void *WRAP(test_pending)(void)
+{
+	return tls.pend_state == 1 ? (void *)(uintptr_t)tls.pend->blk : NULL;
+}
+
+/* The flush at exit, on demand; then frees are held back again. */
+EXPORT void WRAP(test_exit_flush)(void)
+{
+	da_fini();
+	__atomic_store_n(&defer_stopped, 0, __ATOMIC_SEQ_CST);
 }
 #endif
