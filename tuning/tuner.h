@@ -374,9 +374,11 @@ int tune_flag_permissions(struct tune_result *r, const struct snapshot *s, uint6
 /* ---- --verify ----------------------------------------------------------- */
 #define TUNE_VERIFY_MAX_WIN	8
 /* The trigger of p's rule over the window b..a (lower is better) and its
- * name; -ENODATA when snapshots cannot measure it (BPF-only evidence). */
+ * name; per_run: the window is one run of the workload, counters count per
+ * run, not per second. -ENODATA when snapshots cannot measure it (BPF-only
+ * evidence). */
 int tune_measure(const struct proposal *p, const struct snapshot *b, const struct snapshot *a,
-		 double *v, const char **name);
+		 bool per_run, double *v, const char **name);
 /* 1 keep (every window after below every window before), 0 roll back;
  * why says which, with the numbers. */
 int tune_verdict(const double *before, int nb, const double *after, int na, char *why,

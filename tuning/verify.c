@@ -33,44 +33,45 @@ static int per_s(const struct snapshot *b, const struct snapshot *a, uint64_t n,
 	return 0;
 }
 
-static int m_listen(const struct proposal *p, const struct snapshot *b,
-		    const struct snapshot *a, double *v)
-{
-	uint64_t ovf = d(a->c.listen_overflows, b->c.listen_overflows);
-	uint64_t drops = d(a->c.listen_drops, b->c.listen_drops);
-
-	(void)p;
-	if (!a->c.have_netstat || !b->c.have_netstat)
-		return -ENODATA;
-	return per_s(b, a, ovf > drops ? ovf : drops, v);
-}
-
-/* A counter growth per second: f1 (+ f2), when the file holding them was read. */
+/* A counter's growth over the window: f1 + f2, or the larger of the two. */
 struct counter_metric {
 	size_t have, f1, f2;	/* offsets in struct counters; f2 0: none */
+	bool max;
 };
 
 #define CTR(field)	offsetof(struct counters, field)
 
+/*
+ * Per second of a -d window; per run when the window is one run of the
+ * workload: a run's count of events is the workload's, its length is the
+ * machine's, which drifts (a busy host stretched the runs after a change,
+ * their rate fell and a change that could not help was kept).
+ */
 static int m_counter(const struct counter_metric *m, const struct snapshot *b,
-		     const struct snapshot *a, double *v)
+		     const struct snapshot *a, bool per_run, double *v)
 {
 	const char *ca = (const char *)&a->c, *cb = (const char *)&b->c;
-	uint64_t n;
+	uint64_t n, n2 = 0;
 
 	if (!*(const bool *)(ca + m->have) || !*(const bool *)(cb + m->have))
 		return -ENODATA;
 	n = d(*(const uint64_t *)(ca + m->f1), *(const uint64_t *)(cb + m->f1));
 	if (m->f2)
-		n += d(*(const uint64_t *)(ca + m->f2), *(const uint64_t *)(cb + m->f2));
-	return per_s(b, a, n, v);
+		n2 = d(*(const uint64_t *)(ca + m->f2), *(const uint64_t *)(cb + m->f2));
+	n = m->max ? (n > n2 ? n : n2) : n + n2;
+	if (!per_run)
+		return per_s(b, a, n, v);
+	*v = (double)n;
+	return 0;
 }
 
+static const struct counter_metric listen_q = { CTR(have_netstat), CTR(listen_overflows),
+						CTR(listen_drops), true };
 static const struct counter_metric synq = { CTR(have_netstat), CTR(req_q_full_drop),
-					    CTR(req_q_full_cookies) };
-static const struct counter_metric softnet = { CTR(have_softnet), CTR(softnet_dropped), 0 };
-static const struct counter_metric pruned = { CTR(have_netstat), CTR(rcv_pruned), 0 };
-static const struct counter_metric swapin = { CTR(have_vmstat), CTR(pswpin), 0 };
+					    CTR(req_q_full_cookies), false };
+static const struct counter_metric softnet = { CTR(have_softnet), CTR(softnet_dropped), 0, false };
+static const struct counter_metric pruned = { CTR(have_netstat), CTR(rcv_pruned), 0, false };
+static const struct counter_metric swapin = { CTR(have_vmstat), CTR(pswpin), 0, false };
 
 /* ports held in TIME_WAIT, in % of the range in force at the end */
 static int m_ports(const struct proposal *p, const struct snapshot *b,
@@ -145,37 +146,44 @@ static int m_wait(const struct proposal *p, const struct snapshot *b,
 	return 0;
 }
 
-/* One row per rule: a counter growth (ctr) or a function of the snapshots. */
+/*
+ * One row per rule: a counter growth (ctr; per second, or per run under
+ * run_name) or a function of the snapshots (fn).
+ */
 static const struct {
-	const char *rule, *name;
+	const char *rule, *name, *run_name;
 	const struct counter_metric *ctr;
 	int (*fn)(const struct proposal *p, const struct snapshot *b,
 		  const struct snapshot *a, double *v);
 } metrics[] = {
-	{ "somaxconn", "listen_drops_per_s", NULL, m_listen },
-	{ "syn-backlog", "syn_queue_full_per_s", &synq, NULL },
-	{ "netdev-backlog", "softnet_drops_per_s", &softnet, NULL },
-	{ "tcp-rmem", "rcv_pruned_per_s", &pruned, NULL },
-	{ "port-range", "time_wait_pct_of_range", NULL, m_ports },
-	{ "tw-reuse", "time_wait_pct_of_range", NULL, m_ports },
-	{ "swappiness", "swap_ins_per_s", &swapin, NULL },
-	{ "max-map-count", "maps_pct_of_limit", NULL, m_maps },
-	{ "file-max", "file_handles_pct", NULL, m_file_nr },
-	{ "nofile", "fds_pct_of_soft_limit", NULL, m_fds },
-	{ "affinity-neighbour", "wait_pct", NULL, m_wait },
-	{ "affinity-numa", "wait_pct", NULL, m_wait },
+	{ "somaxconn", "listen_drops_per_s", "listen_drops_per_run", &listen_q, NULL },
+	{ "syn-backlog", "syn_queue_full_per_s", "syn_queue_full_per_run", &synq, NULL },
+	{ "netdev-backlog", "softnet_drops_per_s", "softnet_drops_per_run", &softnet, NULL },
+	{ "tcp-rmem", "rcv_pruned_per_s", "rcv_pruned_per_run", &pruned, NULL },
+	{ "port-range", "time_wait_pct_of_range", NULL, NULL, m_ports },
+	{ "tw-reuse", "time_wait_pct_of_range", NULL, NULL, m_ports },
+	{ "swappiness", "swap_ins_per_s", "swap_ins_per_run", &swapin, NULL },
+	{ "max-map-count", "maps_pct_of_limit", NULL, NULL, m_maps },
+	{ "file-max", "file_handles_pct", NULL, NULL, m_file_nr },
+	{ "nofile", "fds_pct_of_soft_limit", NULL, NULL, m_fds },
+	{ "affinity-neighbour", "wait_pct", NULL, NULL, m_wait },
+	{ "affinity-numa", "wait_pct", NULL, NULL, m_wait },
 	/* tcp-wmem (BDP) and dirty (block IO outliers) need BPF evidence */
 };
 
 int tune_measure(const struct proposal *p, const struct snapshot *b, const struct snapshot *a,
-		 double *v, const char **name)
+		 bool per_run, double *v, const char **name)
 {
-	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
-		if (!strcmp(metrics[i].rule, p->rule)) {
+	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+		if (strcmp(metrics[i].rule, p->rule))
+			continue;
+		if (!metrics[i].ctr) {
 			*name = metrics[i].name;
-			return metrics[i].ctr ? m_counter(metrics[i].ctr, b, a, v) :
-			       metrics[i].fn(p, b, a, v);
+			return metrics[i].fn(p, b, a, v);
 		}
+		*name = per_run ? metrics[i].run_name : metrics[i].name;
+		return m_counter(metrics[i].ctr, b, a, per_run, v);
+	}
 	*name = NULL;
 	return -ENODATA;
 }

@@ -5,7 +5,9 @@
 # file/socket open-close workload (throughput vs untraced).
 # Issue 14's: the same pairs through the preload library (lib-* modes: the
 # fixture runs with LD_PRELOAD=libdisco-alloc.so): the library alone, its
-# two NOP probe functions with empty programs (nop-floor), disco on them in
+# two NOP probe functions with empty programs (nop-floor; in full mode the
+# library hands each free over with the next allocation's probe: one hit
+# per pair in the churn loop), disco on them in
 # full mode (--alloc-sample-bytes 1) and sampled (default mean); and a
 # program spending part of its time in malloc/free (a hash table of
 # strings, HN keys) untraced vs sampled, as a wall-clock ratio of CPU time.
@@ -188,7 +190,7 @@ done
 awk -v b="${R[p.none]}" -v lf="${R[p.lib-full]}" -v fl="${R[p.lib-nop-floor-full]}" \
 	-v df="${R[p.lib-disco-full]}" -v ls="${R[p.lib-sampled]}" -v ds="${R[p.lib-disco-sampled]}" \
 	-v pd="${R[p.diff]}" -v n="$REPEAT" 'BEGIN {
-	printf "alloc_preload_full_added_us_per_pair=%.2f (target <= 3.00; the library alone %.2f, its two NOP probes with empty programs %.2f, of which disco adds %.2f; paired, median of %d rounds: %.2f)\n",
+	printf "alloc_preload_full_added_us_per_pair=%.2f (target <= 3.00; the library alone %.2f, its NOP probes with empty programs %.2f, of which disco adds %.2f; paired, median of %d rounds: %.2f)\n",
 		(df - b) / 1000, (lf - b) / 1000, (fl - b) / 1000, (df - fl) / 1000, n, pd / 1000
 	printf "alloc_preload_sampled_added_ns_per_pair=%.1f (target <= 50; the library alone, nobody attached, %.1f)\n",
 		ds - b, ls - b }'

@@ -5,15 +5,17 @@
 # under libbpf-tools' tcplife, interleaved (A B C A B C ...), medians of
 # ROUNDS each, and the median of each round's ratio to its own untraced
 # run (paired: cancels this host's drift between minutes). Needs root.
-# Usage: tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
-#        (env: MODES="untraced empty disco disco-nostats tcplife")
-# empty: the collector's tp_btf hooks with empty programs (the floor).
+# Usage: [DISCO_BEFORE=disco.old] tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
+#        (env: MODES="untraced empty disco disco-nostats before tcplife")
+# empty: the collector's tp_btf hooks with empty programs (the floor);
+# before: disco mode with DISCO_BEFORE (e.g. main's), run when it is set.
 set -eu
 cd "$(dirname "$0")/../.."
 ROUNDS=${1:-3}
 SECS=${2:-10}
 THREADS=${3:-2}
 DISCO=${DISCO:-./disco}
+BEFORE=${DISCO_BEFORE:-}
 PEER=${PEER:-.output/fixtures/tcp_peer}
 TCPLIFE=${TCPLIFE:-/usr/sbin/tcplife}
 [ -x "$PEER" ] || { echo "build $PEER first (make $PEER)" >&2; exit 1; }
@@ -31,13 +33,17 @@ conns() {
 	ip netns exec "$NS" "$PEER" churn 127.0.0.1 5555 "$SECS" "$THREADS" | awk '{print $2}'
 }
 untraced() { conns; }
-disco() {
-	"$DISCO" record -e tcp -q "$@" -f -o "$T/s.data" &
+under() {
+	local d=$1
+	shift
+	"$d" record -e tcp -q "$@" -f -o "$T/s.data" &
 	local p=$!; sleep 1
 	conns
 	kill -INT $p; wait $p
 }
+disco() { under "$DISCO" "$@"; }
 disco-nostats() { disco --bpf-stats off; }
+before() { under "$BEFORE"; }
 empty() {
 	"$T/empty_hooks" "$T/tcp_empty.bpf.o" > "$T/empty.log" &
 	local p=$!
@@ -53,6 +59,7 @@ tcplife() {
 	kill -INT $p; wait $p 2>/dev/null || true
 }
 modes="untraced disco"
+[ -n "$BEFORE" ] && modes="$modes before"
 [ -x "$TCPLIFE" ] && modes="$modes tcplife"
 modes=${MODES:-$modes}
 . tests/bench/floor_lib.sh

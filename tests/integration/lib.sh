@@ -21,6 +21,32 @@ jqv() { jq -er "$2" "$1" || fail "jq '$2' on $1"; }
 assert_ge() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 >= m+0)}' || fail "$1 = $2, expected >= $3"; }
 assert_le() { awk -v v="$2" -v m="$3" 'BEGIN{exit !(v+0 <= m+0)}' || fail "$1 = $2, expected <= $3"; }
 assert_eq() { [ "$2" = "$3" ] || fail "$1 = '$2', expected '$3'"; }
+# wait_exit PID SECS WHAT: the exit status of the background job PID; one
+# still running after SECS is killed and fails the test (never hangs)
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1"
+		wait "$1" 2>/dev/null
+		fail "$3: still running after $2 s"
+	fi
+	wait "$1"
+}
+# wait_for SECS WHAT CMD...: until CMD succeeds, polled every 0.1 s; fails
+# the test after SECS
+wait_for() {
+	local i secs=$1 what=$2
+	shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "$what: not within $secs s"
+}
 # cpu_share JSON FUNC [COMM]: percent of the cpu samples of COMM (default
 # stack_fixture) whose stack has function FUNC
 cpu_share() {

@@ -82,6 +82,7 @@ kill "$hpid"
 assert_eq "held free: method" "$(jqv "$T/h.json" "$A.targets[0].method")" preload
 assert_eq "held free: allocations" "$(site "$T/h.json" freed_here total_allocs)" 50
 assert_eq "held free: none outstanding" "$(site "$T/h.json" freed_here outstanding_allocs)" 0
+assert_eq "held free: every free counted" "$(jqv "$T/h.json" "$A.counters.calls.free")" 50
 echo "-p, full mode: the free held back at the session's end counted as freed"
 
 # ---- an allocator of its own

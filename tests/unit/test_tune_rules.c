@@ -1004,11 +1004,36 @@ static void test_measure_each_rule_trigger_per_second(void **state)
 	f->a.c.listen_overflows = 50;
 	f->a.c.listen_drops = 40;
 	run(f, "somaxconn", true, NULL, 0);
-	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, &v, &name), 0);
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, false, &v, &name), 0);
 	assert_string_equal(name, "listen_drops_per_s");
 	assert_true(v > 4.99 && v < 5.01);	/* 50 in the 10 s window */
 	f->a.c.have_netstat = false;
-	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, &v, &name), -ENODATA);
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, false, &v, &name), -ENODATA);
+}
+
+/* a window that is one run of the workload counts per run: a slower run is not an improvement */
+static void test_measure_counts_per_run_when_the_window_is_the_workload(void **state)
+{
+	struct fx *f = *state;
+	const char *name;
+	double v, longer;
+
+	f->a.c.listen_overflows = 50;
+	f->a.c.listen_drops = 40;
+	run(f, "somaxconn", true, NULL, 0);
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, true, &v, &name), 0);
+	assert_string_equal(name, "listen_drops_per_run");
+	assert_true(v == 50.0);
+	f->a.time_ns += 10 * SEC;	/* the same run taking twice as long */
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, true, &longer, &name), 0);
+	assert_true(longer == v);
+	/* summed counters: both added up */
+	f->a.c.req_q_full_drop = 7;
+	f->a.c.req_q_full_cookies = 3;
+	strcpy(f->r.props[0].rule, "syn-backlog");
+	assert_int_equal(tune_measure(&f->r.props[0], &f->b, &f->a, true, &v, &name), 0);
+	assert_string_equal(name, "syn_queue_full_per_run");
+	assert_true(v == 10.0);
 }
 
 static void test_measure_says_bpf_only_triggers_cannot_be_measured(void **state)
@@ -1018,7 +1043,7 @@ static void test_measure_says_bpf_only_triggers_cannot_be_measured(void **state)
 	const char *name;
 	double v;
 
-	assert_int_equal(tune_measure(&p, &f->b, &f->a, &v, &name), -ENODATA);
+	assert_int_equal(tune_measure(&p, &f->b, &f->a, false, &v, &name), -ENODATA);
 	assert_null(name);
 }
 
@@ -1053,6 +1078,7 @@ int main(void)
 		T(test_netns_scope_in_every_command),
 		T(test_verdict_keeps_only_beyond_the_spread),
 		T(test_measure_each_rule_trigger_per_second),
+		T(test_measure_counts_per_run_when_the_window_is_the_workload),
 		T(test_measure_says_bpf_only_triggers_cannot_be_measured),
 		T(test_dry_run_flags_hard_limit_without_cap_sys_resource),
 		T(test_pid_netns_and_root_scopes_in_commands),

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,17 +66,46 @@ int parse_duration(const char *s, uint64_t *ns)
 
 
 volatile sig_atomic_t stop_signal;
+/* SIGINT's and SIGTERM's dispositions as this process got them */
+static struct sigaction inherited_int, inherited_term;
+static bool inherited_saved;
 
 void on_stop_signal(int sig)
 {
 	stop_signal = sig;
 }
 
+static void stop_signals_caught(int flags)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = flags };
+
+	sigaction(SIGINT, &sa, inherited_saved ? NULL : &inherited_int);
+	sigaction(SIGTERM, &sa, inherited_saved ? NULL : &inherited_term);
+	inherited_saved = true;
+}
+
 void catch_stop_signals(void)
 {
 	/* no SA_RESTART: a signal must wake the loop's poll or wait */
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	stop_signals_caught(0);
+}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+/*
+ * Called first thing: a stop signal while loading and attaching is kept
+ * for the loop, which then ends at once with a complete file, instead of
+ * killing the process half set up or, when SIGINT came in ignored (a
+ * non-interactive shell starts background jobs so), being lost while the
+ * recorder runs on. SA_RESTART: setup's system calls carry on.
+ */
+void catch_stop_signals_early(void)
+{
+	stop_signals_caught(SA_RESTART);
+}
+
+void restore_inherited_stop_signals(void)
+{
+	if (!inherited_saved)
+		return;
+	sigaction(SIGINT, &inherited_int, NULL);
+	sigaction(SIGTERM, &inherited_term, NULL);
 }

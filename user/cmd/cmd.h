@@ -41,6 +41,10 @@ int parse_duration(const char *s, uint64_t *ns);
 extern volatile sig_atomic_t stop_signal;
 void on_stop_signal(int sig);
 void catch_stop_signals(void);
+/* The same from the start, restarting system calls while setting up. */
+void catch_stop_signals_early(void);
+/* In a child before exec: SIGINT and SIGTERM as this process got them. */
+void restore_inherited_stop_signals(void);
 
 int cmd_check(int argc, char **argv);
 int cmd_record(int argc, char **argv);

@@ -121,6 +121,7 @@ static int child_spawn(struct child *ch, char **argv, const char *user)
 		close(go[1]);
 		close(er[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		restore_inherited_stop_signals();
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
 		if (pw && (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) ||
@@ -494,6 +495,7 @@ int cmd_record(int argc, char **argv)
 	rc = record_parse_args(argc, argv, &opt_cmd_record, &a, NULL);
 	if (rc != EXIT_OK)
 		return rc;
+	catch_stop_signals_early();
 	if (a.count && !a.interval_ns) {
 		rc = usage_error("record", "-n COUNT counts intervals: give -i SECS too");
 		goto out_child;

@@ -392,6 +392,7 @@ int cmd_serve(int argc, char **argv)
 	rc = record_parse_args(argc, argv, &opt_cmd_serve, &a, &sa);
 	if (rc != EXIT_OK)
 		return rc;
+	catch_stop_signals_early();
 	if (a.count && !a.interval_ns) {
 		rc = usage_error("serve", "-n COUNT counts intervals: give -i SECS too");
 		goto out_release;

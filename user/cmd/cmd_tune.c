@@ -701,7 +701,7 @@ static int verify_measure(const struct tune_args *a, struct verify *v, bool afte
 		for (int k = 0; k < v->n; k++) {
 			struct verify_unit *u = &v->u[k];
 			double x;
-			int r = tune_measure(u->p, &b, &e, &x, &u->metric);
+			int r = tune_measure(u->p, &b, &e, a->cmd != NULL, &x, &u->metric);
 
 			if (r) {
 				u->err = r;

@@ -1076,10 +1076,11 @@ struct leak_scan {
 	uint64_t now, min_age_ns, *oldest_ns;
 	const struct alloc_held *held;	/* freed but held back: not outstanding */
 	size_t nheld;
+	uint64_t held_seen;		/* tracked blocks found among them: frees */
 };
 
 /* One outstanding block into leak_ages' table. */
-static void leak_age_add(const struct leak_scan *ls, uint32_t tgid, uint64_t addr,
+static void leak_age_add(struct leak_scan *ls, uint32_t tgid, uint64_t addr,
 			 const struct alloc_info *v)
 {
 	json_t *o = ls->o;
@@ -1087,8 +1088,12 @@ static void leak_age_add(const struct leak_scan *ls, uint32_t tgid, uint64_t add
 	char key[40];
 	json_t *e;
 
-	if (!v->ts_ns || v->ts_ns > now || alloc_held_has(ls->held, ls->nheld, tgid, addr))
+	if (!v->ts_ns || v->ts_ns > now)
 		return;
+	if (alloc_held_has(ls->held, ls->nheld, tgid, addr)) {
+		ls->held_seen++;
+		return;
+	}
 	if (now - v->ts_ns > *oldest_ns)
 		*oldest_ns = now - v->ts_ns;
 	alloc_site_keystr(key, sizeof(key), tgid, v->stack_id);
@@ -1113,7 +1118,7 @@ static void leak_age_add(const struct leak_scan *ls, uint32_t tgid, uint64_t add
  * of it (one syscall, not one per slot). A slot is taken when its key
  * reads the same before and after its fields and its ts_ns is set.
  */
-static void leak_ages_slots(const struct leak_scan *ls, const struct bpf_map *m)
+static void leak_ages_slots(struct leak_scan *ls, const struct bpf_map *m)
 {
 	size_t n = bpf_map__max_entries(m), len = n * sizeof(struct alloc_slot);
 	const volatile struct alloc_slot *sl;
@@ -1192,7 +1197,7 @@ static struct alloc_held *held_blocks(const struct alloc_priv *p, size_t *n)
  * sampled estimate rests on) and outstanding sums them all.
  */
 static json_t *leak_ages(const struct alloc_priv *p, const struct alloc_bpf *skel, uint64_t now,
-			 uint64_t *oldest_ns)
+			 uint64_t *oldest_ns, uint64_t *held_frees)
 {
 	int fd = bpf_map__fd(skel->maps.allocs);
 	struct alloc_key k, next, *prev = NULL;
@@ -1212,6 +1217,7 @@ static json_t *leak_ages(const struct alloc_priv *p, const struct alloc_bpf *ske
 	if (skel->rodata->use_slots)
 		leak_ages_slots(&ls, skel->maps.lslots);
 	free(held);
+	*held_frees = ls.held_seen;
 	return ls.o;
 }
 
@@ -1222,13 +1228,13 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 	int sfd = bpf_map__fd(skel->maps.sites);
 	struct alloc_site_key k, next, *prev = NULL;
 	struct alloc_site_row *rows = NULL;
-	uint64_t uc[UC_NR], fc[AF_NR], oldest = 0, out_b = 0, out_n = 0;
+	uint64_t uc[UC_NR], fc[AF_NR], oldest = 0, out_b = 0, out_n = 0, held_frees = 0;
 	size_t n = 0, cap = 0;
 	json_t *o = json_object(), *leaks, *targets = json_array(), *calls = json_object();
 	struct hist h;
 	double secs = (now - p->start_ns) / 1e9;
 
-	leaks = leak_ages(p, skel, now, &oldest);
+	leaks = leak_ages(p, skel, now, &oldest, &held_frees);
 	while (!bpf_map_get_next_key(sfd, prev, &next)) {
 		struct alloc_site v;
 		const json_t *lk;
@@ -1273,6 +1279,9 @@ static json_t *user_json(struct col_run *run, uint64_t now)
 
 	percpu_counters_read(bpf_map__fd(skel->maps.ucounts), UC_NR, uc);
 	percpu_counters_read(bpf_map__fd(skel->maps.fn_calls), AF_NR, fc);
+	/* frees made and still held back by full-mode targets (leak_ages) */
+	uc[UC_FREES] += held_frees;
+	fc[AF_FREE] += held_frees;
 	read_percpu_hist(bpf_map__fd(skel->maps.sizes), &h);
 	for (int i = 0; i < AF_NR; i++)
 		json_object_set_new(calls, fn_names[i], json_integer((json_int_t)fc[i]));

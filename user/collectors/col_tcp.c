@@ -331,15 +331,51 @@ static int tcp_configure(struct col_run *run, const struct rec_opts *o)
 			   &skel->rodata->use_slots);
 }
 
+/*
+ * Every CPU's batch of closed connections to the ring: tcp_flush run on
+ * each. It answers 1 when it interrupted a close filling that batch:
+ * run it again (the close is done as soon as the interrupt returns). An
+ * offline CPU runs nothing and holds nothing that can go out.
+ */
+static int tcp_flush_all(struct tcp_bpf *skel)
+{
+	int fd = bpf_program__fd(skel->progs.tcp_flush), ncpu = libbpf_num_possible_cpus();
+	int err = ncpu > 0 ? 0 : -EINVAL;
+
+	for (int cpu = 0; cpu < ncpu && !err; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, topts, .flags = BPF_F_TEST_RUN_ON_CPU,
+			    .cpu = (__u32)cpu);
+		int tries = 0;
+
+		do {
+			err = bpf_prog_test_run_opts(fd, &topts) ? -errno : 0;
+		} while (!err && topts.retval == 1 && ++tries < 1000);
+		if (err == -ENXIO)
+			err = 0;
+		else if (!err && topts.retval)
+			err = -EBUSY;
+	}
+	return err;
+}
+
 /* Attached: the /proc/net counters the session's deltas start from. */
 static int tcp_start(struct col_run *run, const struct rec_opts *o)
 {
 	struct tcp_priv *priv = calloc(1, sizeof(*priv));
+	struct tcp_bpf *skel = run->skel;
+	int err;
 
 	(void)o;
 	if (!priv)
 		return -ENOMEM;
 	run->priv = priv;
+	/* batches only where every one can be sent out (raw_tp runs on a CPU: 5.10) */
+	err = tcp_flush_all(skel);
+	if (!err)
+		skel->bss->use_batch = true;
+	else
+		log_debug("tcp: cannot run tcp_flush on each CPU (%s): a ring record per closed connection",
+			  strerror(-err));
 	priv->ns_err = read_netstat(&priv->ns_start);
 	if (priv->ns_err)
 		log_warn("tcp: /proc/net/netstat unreadable (%s): no netstat_delta",
@@ -355,15 +391,16 @@ static void tcp_stop(struct col_run *run)
 	run->priv = NULL;
 }
 
-/* Still attached, the ring not yet drained: a record per open connection. */
+/* Still attached, the ring not yet drained: the batches, a record per open connection. */
 static int tcp_end(struct col_run *run)
 {
 	struct tcp_bpf *skel = run->skel;
 	int fd = bpf_program__fd(skel->progs.tcp_open_at_end);
+	int err = skel->bss->use_batch ? tcp_flush_all(skel) : 0;
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 
-	if (fd < 0)
-		return 0;	/* not loaded on this kernel: said at configure */
+	if (fd < 0 || err)
+		return err;	/* fd: not loaded on this kernel, said at configure */
 	return bpf_prog_test_run_opts(fd, &topts) ? -errno : 0;
 }
 
@@ -403,7 +440,11 @@ static json_t *tcp_collect(struct col_run *run)
 	struct tcp_netstat ns;
 	uint32_t found;
 	struct hist h;
+	int err;
 
+	/* a snapshot: what the batches hold goes to the session now */
+	if (skel->bss->use_batch && (err = tcp_flush_all(skel)))
+		log_warn("tcp: closed connections held in the kernel not flushed: %s", strerror(-err));
 	for (__u32 i = 0; i < TCP_NHISTS; i++)
 		if (!read_percpu_hist(bpf_map__fd(skel->maps.hists), i, &h))
 			json_object_set_new(o, hist_names[i], hist_to_json(&h, "ns"));

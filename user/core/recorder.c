@@ -21,6 +21,7 @@
 
 #define FLUSH_NS	1000000000ULL	/* SPEC §4: at least every second */
 #define STATE_NS	2000000000ULL	/* snapshot so a killed session reports */
+#define RECORDER_MMAP_THRESHOLD	(1 << 20)
 /*
  * Every snapshot has the counters the intervals are made of; the stack
  * lists (megabytes of JSON on a busy machine, most of a snapshot's cost)
@@ -46,6 +47,7 @@
 struct recorder {
 	struct col_run runs[64];
 	int nruns;
+	struct col_run *last_run;	/* of the last ring record (run_by_id) */
 	struct ringread *rb;
 	struct session_writer *w;
 	int stats_fd;		/* --bpf-stats on: held all session */
@@ -57,7 +59,8 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state, last_full_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
-	uint64_t bad_records;	/* ring records of no collector (never seen) */
+	size_t trim_arena;	/* the heap's size after its last trim */
+	uint64_t bad_records;	/* ring records of no collector or a bad batch (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
 	json_t *session;	/* static session facts, shared by header/state */
@@ -74,27 +77,19 @@ static uint64_t now_ns(clockid_t clk)
 /* The run whose records carry this id (struct ring_hdr), or NULL. */
 static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 {
+	/* runs of records of one collector are the rule */
+	if (r->last_run && r->last_run->col->id == id)
+		return r->last_run;
 	for (int i = 0; i < r->nruns; i++)
 		if (r->runs[i].col->id == id)
-			return &r->runs[i];
+			return r->last_run = &r->runs[i];
 	return NULL;
 }
 
-static int on_ring_event(void *ctx, void *rec, size_t size)
+static void one_event(struct recorder *r, struct col_run *run, const void *data, size_t size)
 {
-	struct recorder *r = ctx;
-	const struct ring_hdr *h = rec;
-	struct col_run *run;
-	void *data = (struct ring_hdr *)rec + 1;
 	int err;
 
-	/* the kernel wrote it, from our programs: a short one is a bug */
-	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
-	if (!run) {
-		r->bad_records++;
-		return 0;
-	}
-	size -= sizeof(*h);
 	run->events++;
 	r->events++;
 	if (r->w && !r->write_err && (!run->col->record_event || run->col->record_event(data, size))) {
@@ -107,6 +102,28 @@ static int on_ring_event(void *ctx, void *rec, size_t size)
 	}
 	if (run->col->on_event)
 		run->col->on_event(run, data, size);
+}
+
+static int on_ring_event(void *ctx, void *rec, size_t size)
+{
+	struct recorder *r = ctx;
+	const struct ring_hdr *h = rec;
+	struct col_run *run;
+	const char *data = (const char *)((struct ring_hdr *)rec + 1);
+	size_t n;
+
+	/* the kernel wrote it, from our programs: a short one is a bug */
+	run = size >= sizeof(*h) ? run_by_id(r, h->collector) : NULL;
+	n = run && h->nrec > 1 ? h->nrec : 1;
+	size = run ? size - sizeof(*h) : 0;
+	if (!run || size % n) {
+		r->bad_records++;
+		return 0;
+	}
+	/* a batch: nrec events of one size */
+	size /= n;
+	for (size_t i = 0; i < n; i++)
+		one_event(r, run, data + i * size, size);
 	return 0;
 }
 
@@ -141,6 +158,7 @@ static void stop_runs(struct recorder *r)
 		free(r->runs[i].progs);
 	}
 	r->nruns = 0;
+	r->last_run = NULL;
 }
 
 /* Turn BPF run-time statistics on and note where each program's counters are. */
@@ -301,6 +319,15 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 	if (!r)
 		return NULL;
+	/*
+	 * Blocks of a megabyte or more (libbpf's copy of the kernel's BTF
+	 * while a collector loads, kallsyms, the text of a snapshot with
+	 * stack lists and its compressed copy) come from mmap and go back
+	 * to the kernel when freed. glibc's default raises that threshold
+	 * to the largest block freed, after which such blocks came from the
+	 * heap and stayed in the recorder's RSS, between snapshots too.
+	 */
+	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
 	r->stats_fd = -1;
 	r->ctl.sock = -1;
 	for (size_t i = 0; i < ncollectors; i++) {
@@ -495,6 +522,28 @@ int recorder_target_loaded(struct recorder *r, pid_t pid)
 	return 0;
 }
 
+/*
+ * After a snapshot. It is thousands of small blocks and one large text
+ * (the full ones MiB of it): freed, they leave holes the heap keeps (it
+ * grew ~0.3 MiB/s of a whole-machine session here), and trimming only
+ * after the full ones cost 76 MiB peak instead of 68 over 60 s of -e
+ * cpu,offcpu. Trimming after every snapshot took back pages the next one
+ * faulted in again, each trim's madvise flushing the TLB of every CPU the
+ * process ran on: ~10% of the recorder's CPU at 240k sched events/s. So
+ * the heap is trimmed when it has grown by HEAP_TRIM_GROWTH since the
+ * last trim: the holes a snapshot reuses stay, and what it grows by (the
+ * holes it could not reuse) goes back, as before.
+ */
+#define HEAP_TRIM_GROWTH	(1ULL << 20)
+
+static void heap_trim(struct recorder *r)
+{
+	if (mallinfo2().arena < r->trim_arena + HEAP_TRIM_GROWTH)
+		return;
+	malloc_trim(0);
+	r->trim_arena = mallinfo2().arena;
+}
+
 int recorder_poll(struct recorder *r, int timeout_ms)
 {
 	uint64_t before = r->events, now;
@@ -533,15 +582,7 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 			drain(r);
 			r->write_err = session_write_json(r->w, BLK_STATE, st);
 			json_decref(st);
-			/*
-			 * A snapshot is thousands of small blocks and one
-			 * large text (the full ones MiB of it): freed, they
-			 * leave holes the heap keeps (it grew ~0.3 MiB/s of a
-			 * whole-machine session here). Give them back, once
-			 * per snapshot (only after the full ones: 76 MiB peak
-			 * instead of 68 over 60 s of -e cpu,offcpu).
-			 */
-			malloc_trim(0);
+			heap_trim(r);
 			drain(r);
 		}
 		if (r->write_err)
@@ -610,7 +651,7 @@ int recorder_stop(struct recorder *r, json_t **summary)
 	if (r->rb)
 		ringread_consume(r->rb);
 	if (r->bad_records)
-		log_warn("%llu ring records named no collector of this session: not recorded",
+		log_warn("%llu ring records named no collector of this session or did not split into their batch count: not recorded",
 			 (unsigned long long)r->bad_records);
 	sum = recorder_collect(r);
 	json_object_set_new(json_object_get(sum, "session"), "complete", json_true());

@@ -764,34 +764,52 @@ out_close:
 	return NULL;
 }
 
-int session_write_block(struct session_writer *w, uint32_t type,
-			const void *data, size_t len)
+/* What comes before a block is written or queued. */
+static int block_prepare(struct session_writer *w, uint32_t type, const void *data, size_t len)
 {
-	uint8_t *copy;
+	/* checked now: in async mode the thread's errors stop the recording */
+	int err = block_ok(type, data, len);
+
+	/* buffered events are older than this block: keep the file in time order */
+	return err ? err : write_pending_events(w);
+}
+
+/*
+ * A prepared block written now, or queued in async mode: a copy of data,
+ * or with take data itself (the caller's malloc'd buffer, freed here if
+ * it is not queued).
+ */
+static int write_prepared(struct session_writer *w, uint32_t type, const void *data,
+			  size_t len, bool take)
+{
+	uint8_t *q;
 	int err;
 
-	if (!w)
-		return -EINVAL;
-	/* checked now: in async mode the thread's errors stop the recording */
-	err = block_ok(type, data, len);
-	if (err)
-		return err;
-	/* buffered events are older than this block: keep the file in time order */
-	err = write_pending_events(w);
-	if (err)
-		return err;
 	if (!w->async) {
 		err = write_block_now(w, type, w->seq, data, len);
 		if (!err)
 			w->seq++;
+		if (take)
+			free((void *)data);
 		return err;
 	}
-	copy = malloc(len ? len : 1);
-	if (!copy)
+	q = take ? (uint8_t *)data : malloc(len ? len : 1);
+	if (!q)
 		return -ENOMEM;
-	if (len)
-		memcpy(copy, data, len);
-	return enqueue(w, type, copy, len, false, false);
+	if (!take && len)
+		memcpy(q, data, len);
+	return enqueue(w, type, q, len, false, false);
+}
+
+int session_write_block(struct session_writer *w, uint32_t type,
+			const void *data, size_t len)
+{
+	int err;
+
+	if (!w)
+		return -EINVAL;
+	err = block_prepare(w, type, data, len);
+	return err ? err : write_prepared(w, type, data, len, false);
 }
 
 /* Items under j, j included; the array with the most of them in *best. */
@@ -837,21 +855,66 @@ static int trim_largest(json_t *j, json_int_t *dropped)
 				   json_integer(*dropped)) ? -ENOMEM : 0;
 }
 
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int dump_append(const char *buf, size_t size, void *data)
+{
+	struct dump_buf *d = data;
+
+	if (d->len + size + 1 > d->cap) {
+		size_t cap = d->cap ? d->cap : 65536;
+		char *p;
+
+		while (cap < d->len + size + 1)
+			cap *= 2;
+		p = realloc(d->p, cap);
+		if (!p)
+			return -1;
+		d->p = p;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, buf, size);
+	d->len += size;
+	d->p[d->len] = 0;
+	return 0;
+}
+
+/*
+ * json_dumps() without its last copy: it builds the text in a buffer of
+ * its own, then returns a copy of it, so a snapshot of megabytes of JSON
+ * (the stack lists of a whole-machine profile) briefly took three times
+ * its size. NULL on failure.
+ */
+static char *dump_text(const json_t *j, size_t *len)
+{
+	struct dump_buf d = { 0 };
+
+	if (json_dump_callback(j, dump_append, &d, JSON_COMPACT) || !d.p) {
+		free(d.p);
+		return NULL;
+	}
+	*len = d.len;
+	return d.p;
+}
+
 /*
  * The JSON text of j within the block budgets (session.h): a snapshot too
  * big for them loses the tails of its largest tables, so that a reader
  * never has to refuse a block the recorder wrote. NULL and errno on failure.
  */
-static char *dump_within_budget(const json_t *j)
+static char *dump_within_budget(const json_t *j, size_t *len)
 {
 	json_t *copy = NULL;
 	json_int_t dropped = 0;
 	size_t items;
-	char *s = json_dumps(j, JSON_COMPACT), why[96];
+	char *s = dump_text(j, len), why[96];
 	int depth, err = 0;
 
-	while (s && json_over(s, strlen(s), why, sizeof(why))) {
-		session_json_shape(s, strlen(s), &items, &depth);
+	while (s && json_over(s, *len, why, sizeof(why))) {
+		session_json_shape(s, *len, &items, &depth);
 		err = depth > SESSION_MAX_JSON_DEPTH ? -EFBIG : 0;
 		if (!err && !copy) {
 			copy = json_deep_copy(j);
@@ -860,7 +923,7 @@ static char *dump_within_budget(const json_t *j)
 		if (!err)
 			err = trim_largest(copy, &dropped);
 		free(s);
-		s = err ? NULL : json_dumps(copy, JSON_COMPACT);
+		s = err ? NULL : dump_text(copy, len);
 	}
 	json_decref(copy);
 	if (!s)
@@ -889,6 +952,7 @@ static json_t *integrity_json(const struct session_writer *w)
 int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 {
 	json_t *with = NULL;
+	size_t len;
 	char *s;
 	int err;
 
@@ -906,13 +970,17 @@ int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 		}
 		j = with;
 	}
-	s = dump_within_budget(j);
+	s = dump_within_budget(j, &len);
 	json_decref(with);
 	if (!s)
 		return -errno;
-	err = session_write_block(w, type, s, strlen(s));
-	free(s);
-	return err;
+	err = block_prepare(w, type, s, len);
+	if (err) {
+		free(s);
+		return err;
+	}
+	/* the text is the block: queued as it is, not copied (megabytes for a profile) */
+	return write_prepared(w, type, s, len, true);
 }
 
 /* (*counts)[id]++, growing the array to hold id. */
@@ -952,8 +1020,9 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 	/* an empty block has room for any class */
 	if (!w->ev_len)
 		evcols_class(&w->classes, collector, (uint16_t)len);
-	err = count_event(&w->nev, &w->nev_len, collector);
-	if (err)
+	if (collector < w->nev_len)
+		w->nev[collector]++;
+	else if ((err = count_event(&w->nev, &w->nev_len, collector)))
 		return err;
 	/* encoded when the block is written (encode_events) */
 	p = w->ev + w->ev_len;
