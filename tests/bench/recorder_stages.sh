@@ -34,9 +34,9 @@ nev = float(sys.argv[1])
 rules = [
     ("compress", ["libz.so", "libdeflate", "adler32", "crc32"]),
     ("encode", ["evpack_add", "evcols_encode", "put_body", "session_add_event", "queue_events", "enqueue"]),
-    ("state snapshot", ["jansson", "recorder_collect", "hist_percentile", "session_write_json", "malloc_trim", "vfprintf"]),
+    ("state snapshot", ["jansson", "recorder_collect", "_collect", "hist_percentile", "session_write_json", "malloc_trim", "heap_trim", "vfprintf"]),
     ("fold (on_event)", ["_on_event"]),
-    ("ring consume", ["ringbuf_process_ring", "ring_buffer__", "epoll_wait", "on_ring_event"]),
+    ("ring consume", ["ringbuf_process_ring", "ring_buffer__", "ring_walk", "ringread_", "epoll_wait", "on_ring_event"]),
     ("write", ["pwrite", "fdatasync", "fsync", "vfs_write"]),
     ("page faults", ["exc_page_fault"]),
     ("bpf syscalls", ["__sys_bpf"]),

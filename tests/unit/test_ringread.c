@@ -158,6 +158,61 @@ static void test_ring_walk_callback_error_stops_after_the_record(void **state)
 	assert_memory_equal(s.rec[2], a, sizeof(a));
 }
 
+struct watch {
+	const uint64_t *cons;
+	uint64_t pos;		/* where the record handed over starts */
+	uint64_t last_seen;
+	int changes;
+	uint64_t max_behind;
+};
+
+static int watch_cons(void *ctx, void *rec, size_t size)
+{
+	struct watch *w = ctx;
+	uint64_t seen = *w->cons;
+
+	(void)rec;
+	if (seen != w->last_seen)
+		w->changes++;
+	w->last_seen = seen;
+	if (w->pos - seen > w->max_behind)
+		w->max_behind = w->pos - seen;
+	w->pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	return 0;
+}
+
+/*
+ * The consumer position goes back to the producers in steps of at most
+ * 64 KiB during a walk (not after every record), and all of it at the end.
+ */
+static void test_ring_walk_hands_back_space_in_steps(void **state)
+{
+	const uint64_t size = 1 << 18;
+	uint8_t *data = calloc(1, size), payload[120] = { 0 }, *bounce = NULL;
+	uint64_t cons = 0, prod = 0;
+	struct watch w = { .cons = &cons };
+	size_t cap = 0;
+	int nrec = 2000;
+
+	(void)state;
+	assert_non_null(data);
+	for (int i = 0; i < nrec; i++) {
+		uint32_t hdr[2] = { sizeof(payload), 0 };
+
+		memcpy(data + prod, hdr, sizeof(hdr));
+		memcpy(data + prod + BPF_RINGBUF_HDR_SZ, payload, sizeof(payload));
+		prod += (sizeof(payload) + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	}
+	assert_true(prod < size);
+	assert_int_equal(ring_walk(data, size, &cons, &prod, &bounce, &cap, watch_cons, &w), nrec);
+	assert_int_equal(cons, prod);
+	/* 2000 records of 128 bytes: 250 KiB, released three times on the way */
+	assert_int_equal(w.changes, 3);
+	assert_true(w.max_behind < (64 << 10) + 128);
+	free(data);
+	free(bounce);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_ring_walk_stops_at_a_busy_record),
 		cmocka_unit_test(test_ring_walk_skips_discarded_records),
 		cmocka_unit_test(test_ring_walk_callback_error_stops_after_the_record),
+		cmocka_unit_test(test_ring_walk_hands_back_space_in_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,7 @@
 struct recorder {
 	struct col_run runs[64];
 	int nruns;
+	struct col_run *last_run;	/* of the last ring record (run_by_id) */
 	struct ringread *rb;
 	struct session_writer *w;
 	int stats_fd;		/* --bpf-stats on: held all session */
@@ -58,6 +59,7 @@ struct recorder {
 	uint64_t start_mono, start_real, last_flush, last_state, last_full_state;
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
+	size_t trim_arena;	/* the heap's size after its last trim */
 	uint64_t bad_records;	/* ring records of no collector or a bad batch (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
@@ -75,9 +77,12 @@ static uint64_t now_ns(clockid_t clk)
 /* The run whose records carry this id (struct ring_hdr), or NULL. */
 static struct col_run *run_by_id(struct recorder *r, uint16_t id)
 {
+	/* runs of records of one collector are the rule */
+	if (r->last_run && r->last_run->col->id == id)
+		return r->last_run;
 	for (int i = 0; i < r->nruns; i++)
 		if (r->runs[i].col->id == id)
-			return &r->runs[i];
+			return r->last_run = &r->runs[i];
 	return NULL;
 }
 
@@ -153,6 +158,7 @@ static void stop_runs(struct recorder *r)
 		free(r->runs[i].progs);
 	}
 	r->nruns = 0;
+	r->last_run = NULL;
 }
 
 /* Turn BPF run-time statistics on and note where each program's counters are. */
@@ -516,6 +522,28 @@ int recorder_target_loaded(struct recorder *r, pid_t pid)
 	return 0;
 }
 
+/*
+ * After a snapshot. It is thousands of small blocks and one large text
+ * (the full ones MiB of it): freed, they leave holes the heap keeps (it
+ * grew ~0.3 MiB/s of a whole-machine session here), and trimming only
+ * after the full ones cost 76 MiB peak instead of 68 over 60 s of -e
+ * cpu,offcpu. Trimming after every snapshot took back pages the next one
+ * faulted in again, each trim's madvise flushing the TLB of every CPU the
+ * process ran on: ~10% of the recorder's CPU at 240k sched events/s. So
+ * the heap is trimmed when it has grown by HEAP_TRIM_GROWTH since the
+ * last trim: the holes a snapshot reuses stay, and what it grows by (the
+ * holes it could not reuse) goes back, as before.
+ */
+#define HEAP_TRIM_GROWTH	(1ULL << 20)
+
+static void heap_trim(struct recorder *r)
+{
+	if (mallinfo2().arena < r->trim_arena + HEAP_TRIM_GROWTH)
+		return;
+	malloc_trim(0);
+	r->trim_arena = mallinfo2().arena;
+}
+
 int recorder_poll(struct recorder *r, int timeout_ms)
 {
 	uint64_t before = r->events, now;
@@ -554,15 +582,7 @@ int recorder_poll(struct recorder *r, int timeout_ms)
 			drain(r);
 			r->write_err = session_write_json(r->w, BLK_STATE, st);
 			json_decref(st);
-			/*
-			 * A snapshot is thousands of small blocks and one
-			 * large text (the full ones MiB of it): freed, they
-			 * leave holes the heap keeps (it grew ~0.3 MiB/s of a
-			 * whole-machine session here). Give them back, once
-			 * per snapshot (only after the full ones: 76 MiB peak
-			 * instead of 68 over 60 s of -e cpu,offcpu).
-			 */
-			malloc_trim(0);
+			heap_trim(r);
 			drain(r);
 		}
 		if (r->write_err)

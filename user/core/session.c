@@ -1020,8 +1020,9 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 	/* an empty block has room for any class */
 	if (!w->ev_len)
 		evcols_class(&w->classes, collector, (uint16_t)len);
-	err = count_event(&w->nev, &w->nev_len, collector);
-	if (err)
+	if (collector < w->nev_len)
+		w->nev[collector]++;
+	else if ((err = count_event(&w->nev, &w->nev_len, collector)))
 		return err;
 	/* encoded when the block is written (encode_events) */
 	p = w->ev + w->ev_len;
