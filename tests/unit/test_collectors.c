@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 #include "collector.h"
+#include "stacks.h"
 
 static void test_collector_ids_and_names_are_unique(void **state)
 {
@@ -151,6 +152,30 @@ static void test_collector_options_start_from_defaults_per_context(void **state)
 	assert_null(o1.col_opts[0]);
 }
 
+static uint64_t mask_of(const char *a, const char *b)
+{
+	uint64_t m = 1ULL << collector_index(collector_find(a));
+
+	return b ? m | 1ULL << collector_index(collector_find(b)) : m;
+}
+
+static void test_ring_is_small_only_when_every_collector_asks_for_less(void **state)
+{
+	struct rec_opts o = { 0 };
+	int cpu = collector_index(collector_find("cpu"));
+
+	(void)state;
+	assert_int_equal(collectors_ring_bytes(mask_of("cpu", "offcpu"), &o), STACKS_RING_BYTES);
+	assert_int_equal(collectors_ring_bytes(mask_of("offcpu", "sched"), &o), DEFAULT_RING_BYTES);
+	assert_int_equal(collectors_ring_bytes(mask_of("bio", NULL), &o), DEFAULT_RING_BYTES);
+	/* dwarf stacks stream every sample through the ring */
+	assert_int_equal(collectors[cpu]->set_option(rec_opts_col(&o, cpu), "call-graph", "dwarf"), 0);
+	assert_int_equal(collectors_ring_bytes(mask_of("cpu", "offcpu"), &o), DEFAULT_RING_BYTES);
+	o.ring_bytes = 1u << 16;
+	assert_int_equal(collectors_ring_bytes(mask_of("cpu", "offcpu"), &o), 1u << 16);
+	rec_opts_release(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_every_bpf_program_is_reachable_from_a_hook_row),
 		cmocka_unit_test(test_program_names_map_to_their_row_by_stem_and_method),
 		cmocka_unit_test(test_collector_options_start_from_defaults_per_context),
+		cmocka_unit_test(test_ring_is_small_only_when_every_collector_asks_for_less),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ const struct opt record_run_rows[] = {
 	{ "freq", 'F', "HZ", "sampling frequency of -e cpu, per CPU (default 49)" },
 	{ "force", 'f', NULL, "overwrite FILE if it exists (never through a symlink)" },
 	{ "user", 'u', "USER", "run COMMAND as USER instead of root" },
-	{ "ring-size", OPT_RING, "BYTES", "ring buffer per collector (power of 2, default 4 MiB)" },
+	{ "ring-size", OPT_RING, "BYTES", "events ring shared by the collectors (power of 2, default 4 MiB; 512 KiB for cpu and offcpu alone)" },
 	{ "bpf-stats", OPT_BPF_STATS, "MODE", "what each BPF program costs: sampled, on, off" },
 	{ "interval", 'i', "TIME", "one summary (top: snapshot) per TIME, at least 100ms" },
 	{ "count", 'n', "COUNT", "stop after COUNT intervals" },

@@ -152,6 +152,14 @@ static int attach_clock(struct cpu_priv *p, struct bpf_program *prog)
 
 COLLECTOR_SKEL(cpu);
 
+/* With --call-graph dwarf every sample crosses the ring (8 KiB each). */
+static uint32_t cpu_ring_bytes(const void *opts)
+{
+	const struct cpu_opts *op = opts;
+
+	return op->dwarf_stack ? DEFAULT_RING_BYTES : STACKS_RING_BYTES;
+}
+
 static int cpu_configure(struct col_run *run, const struct rec_opts *o)
 {
 	const struct cpu_opts *op = run->opts;
@@ -595,6 +603,7 @@ const struct collector col_cpu = {
 	.opts_default = &cpu_opts_default,
 	.set_option = cpu_set_option,
 	.skel = &cpu_skel,
+	.ring_bytes = cpu_ring_bytes,
 	.configure = cpu_configure,
 	.start = cpu_start,
 	.on_event = cpu_on_event,

@@ -82,6 +82,13 @@ void offcpu_thresholds(const struct rec_opts *o, __u64 *min_block_ns, __u64 *wak
 
 COLLECTOR_SKEL(offcpu);
 
+/* Its only events are process announcements. */
+static uint32_t offcpu_ring_bytes(const void *opts)
+{
+	(void)opts;
+	return STACKS_RING_BYTES;
+}
+
 struct offcpu_priv {
 	struct stack_syms *ss;
 	struct stack_memo *memo;	/* keys of "blocked" already resolved */
@@ -461,6 +468,7 @@ const struct collector col_offcpu = {
 	.set_option = offcpu_set_option,
 	.skel = &offcpu_skel,
 	.shared_maps = OFFCPU_SHARED_MAPS,
+	.ring_bytes = offcpu_ring_bytes,
 	.configure = offcpu_configure,
 	.prepare = offcpu_prepare,
 	.on_event = offcpu_on_event,

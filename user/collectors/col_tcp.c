@@ -391,17 +391,25 @@ static void tcp_stop(struct col_run *run)
 	run->priv = NULL;
 }
 
-/* Still attached, the ring not yet drained: the batches, a record per open connection. */
+/*
+ * Still attached, the ring not yet drained: a record per open connection,
+ * then the batches (last, so that what closed during the walk goes too).
+ */
 static int tcp_end(struct col_run *run)
 {
 	struct tcp_bpf *skel = run->skel;
-	int fd = bpf_program__fd(skel->progs.tcp_open_at_end);
-	int err = skel->bss->use_batch ? tcp_flush_all(skel) : 0;
+	int fd = bpf_program__fd(skel->progs.tcp_open_at_end), err = 0;
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 
-	if (fd < 0 || err)
-		return err;	/* fd: not loaded on this kernel, said at configure */
-	return bpf_prog_test_run_opts(fd, &topts) ? -errno : 0;
+	/* fd < 0: not loaded on this kernel, said at configure */
+	if (fd >= 0 && bpf_prog_test_run_opts(fd, &topts))
+		err = -errno;
+	if (skel->bss->use_batch) {
+		int ferr = tcp_flush_all(skel);
+
+		err = err ?: ferr;
+	}
+	return err;
 }
 
 static int read_percpu_hist(int fd, __u32 key, struct hist *out)

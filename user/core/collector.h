@@ -43,6 +43,7 @@
 struct ring_share {
 	int fd;
 	uint16_t tag;
+	uint32_t bytes;		/* the session's ring size (collectors_ring_bytes()); 0: default */
 };
 extern struct ring_share ring_share;
 
@@ -164,6 +165,13 @@ struct collector {
 	 * shares it, later ones reuse it (collector_shared_fd()).
 	 */
 	const char *shared_maps;
+	/*
+	 * optional: the events ring this collector needs with these options
+	 * when --ring-size is not given; without it DEFAULT_RING_BYTES. The
+	 * ring's pages count in the recorder's RSS, so a collector whose
+	 * events are rare (process announcements) asks for less.
+	 */
+	uint32_t (*ring_bytes)(const void *opts);
 	const struct hook_companion *companions;
 	size_t ncompanions;
 	/* optional: object open, before choosing (rodata; hook_off()) */
@@ -240,6 +248,11 @@ json_t *hooks_to_json(const struct collector *c, const struct hook_choice *hooks
 int collector_start(struct col_run *run, const struct rec_opts *o);
 void collector_stop(struct col_run *run);
 /*
+ * The events ring of a session of the collectors in mask: --ring-size,
+ * else the most any of them asks for (struct collector's ring_bytes).
+ */
+uint32_t collectors_ring_bytes(uint64_t mask, const struct rec_opts *o);
+/*
  * The fd of a map collector_start() shares under that name (an earlier
  * collector of the session made it), -1 if none: from configure() or
  * prepare(), what an earlier collector took over.
@@ -273,7 +286,8 @@ void rec_opts_release(struct rec_opts *o);
 	(skel)->rodata->filter_cgroup_id = (o)->cgroup_id;		\
 	memcpy((void *)(skel)->rodata->filter_comm, (o)->comm, 16);	\
 	(skel)->rodata->filter_comm_on = (o)->comm[0] != 0;		\
-	(skel)->rodata->ring_wakeup_bytes = ((o)->ring_bytes ?: DEFAULT_RING_BYTES) / 8; \
+	(skel)->rodata->ring_wakeup_bytes =				\
+		((o)->ring_bytes ?: ring_share.bytes ?: DEFAULT_RING_BYTES) / 8; \
 	(skel)->rodata->ring_collector = ring_share.tag;		\
 	(skel)->rodata->filter_follow_forks = (o)->target_pid > 0;	\
 } while (0)

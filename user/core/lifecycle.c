@@ -249,10 +249,31 @@ static void shares_offer(struct col_run *run)
 	}
 }
 
+uint32_t collectors_ring_bytes(uint64_t mask, const struct rec_opts *o)
+{
+	uint32_t most = 0;
+
+	if (o->ring_bytes)
+		return o->ring_bytes;
+	for (size_t i = 0; i < ncollectors; i++) {
+		const struct collector *c = collectors[i];
+		const void *opts = o->col_opts[i] ? o->col_opts[i] : c->opts_default;
+		uint32_t want;
+
+		if (!(mask & (1ULL << i)))
+			continue;
+		want = c->ring_bytes ? c->ring_bytes(opts) : DEFAULT_RING_BYTES;
+		if (want > most)
+			most = want;
+	}
+	return most ? most : DEFAULT_RING_BYTES;
+}
+
 /* The first collector's ring is made at its size; later ones reuse it. */
 static int ring_setup(const struct collector *c, struct bpf_map *map,
 		      const struct rec_opts *o)
 {
+	uint32_t bytes = o->ring_bytes ?: ring_share.bytes;
 	int err = 0;
 
 	if (ring_share.fd >= 0) {
@@ -260,11 +281,11 @@ static int ring_setup(const struct collector *c, struct bpf_map *map,
 		if (err)
 			log_err("%s: cannot share the events ring: %s", c->name,
 				strerror(-err));
-	} else if (o->ring_bytes) {
-		err = bpf_map__set_max_entries(map, o->ring_bytes);
+	} else if (bytes) {
+		err = bpf_map__set_max_entries(map, bytes);
 		if (err)
 			log_err("%s: cannot size the ring buffer to %u bytes: %s",
-				c->name, o->ring_bytes, strerror(-err));
+				c->name, bytes, strerror(-err));
 	}
 	return err;
 }

@@ -330,6 +330,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
 	r->stats_fd = -1;
 	r->ctl.sock = -1;
+	ring_share.bytes = collectors_ring_bytes(mask, o);
 	for (size_t i = 0; i < ncollectors; i++) {
 		struct col_run *run;
 
@@ -355,6 +356,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 			ring_share.fd = run->ring_fd;
 	}
 	ring_share.fd = -1;
+	ring_share.bytes = 0;
 	collector_shares_reset();
 	/*
 	 * Mapped once all are loaded: the ring's pages count in RSS, and
@@ -395,6 +397,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 out_err:
 	ring_share.fd = -1;
+	ring_share.bytes = 0;
 	collector_shares_reset();
 	if (r->w)
 		session_close(r->w);

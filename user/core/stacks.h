@@ -16,6 +16,14 @@
 
 struct stack_syms;
 
+/*
+ * The events ring a stack collector needs when its only events are
+ * process announcements (32 bytes each: 16k of them), against 4 MiB
+ * for collectors that stream, whose pages all count in the recorder's
+ * RSS.
+ */
+#define STACKS_RING_BYTES (512u << 10)
+
 /* Loads /proc/kallsyms now (a warning if it cannot, or if it is hidden). */
 struct stack_syms *stack_syms_new(const char *who);
 void stack_syms_free(struct stack_syms *ss);
