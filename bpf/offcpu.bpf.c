@@ -108,6 +108,7 @@ int BPF_PROG(offcpu_waking_btf, struct task_struct *p)
 	    (bpf_jiffies64() - ts->o.off_jiffies + 1) * tick_ns < offcpu_waker_min_ns)
 		return 0;
 	w = &ts->o.waker;
+	ts->o.waker_of = ts->o.off_ns;
 	id = bpf_get_current_pid_tgid();
 	/* 0 means no waker: the idle task (whose wakeups come from interrupts) is kept as 1 */
 	w->tgid = id >> 32 ?: 1;

@@ -42,6 +42,12 @@ struct offcpu_tstate {
 	__u64 off_arrival;	/* offcpu_arrival() of the task then: which run it ended */
 	__u64 pend_ns;		/* a long block waiting for its user stack */
 	__u64 pend_kstack;
+	/*
+	 * off_ns of the block "waker" woke: a waker is for that block only,
+	 * so it is never cleared on the common path (a store to one more
+	 * cache line of the storage on every switch)
+	 */
+	__u64 waker_of;
 	struct offcpu_waker waker;	/* who woke the block in progress */
 	struct offcpu_waker pend_waker;	/* who woke the pending block */
 };
@@ -291,7 +297,6 @@ static __always_inline void offcpu_switch_out(struct task_struct *prev, struct o
 	st->off_ns = now;
 	st->off_jiffies = bpf_jiffies64();
 	st->off_arrival = offcpu_arrival(prev);
-	st->waker.tgid = 0;
 }
 
 /* Is prev, leaving the CPU, going to sleep (not preempted, not yielding while runnable)? */
@@ -310,15 +315,14 @@ static __always_inline bool offcpu_sleeps(bool preempt, __u32 prev_state)
 static __always_inline void offcpu_switch_in(struct task_struct *next, struct offcpu_tstate *st,
 					     __u64 now)
 {
+	__u64 d, off = st->off_ns;
 	unsigned int flags;
-	__u64 d;
 
-	if (!st->off_ns)
+	if (!off)
 		return;
-	d = now - st->off_ns;
+	d = now - off;
 	st->off_ns = 0;
 	if ((__s64)d < (__s64)offcpu_min_block_ns || st->off_arrival != offcpu_arrival(next)) {
-		st->waker.tgid = 0;
 		offcpu_count(OFFCPU_C_SHORT);
 		return;
 	}
@@ -329,9 +333,8 @@ static __always_inline void offcpu_switch_in(struct task_struct *next, struct of
 		offcpu_commit(st, next->tgid, next->comm, OFFCPU_USTACK_MISSED);
 	}
 	/* sched_waking judged the length in jiffies: the exact one decides */
-	if (st->waker.tgid && d >= offcpu_waker_min_ns)
+	if (st->waker_of == off && d >= offcpu_waker_min_ns)
 		st->pend_waker = st->waker;
-	st->waker.tgid = 0;
 	st->pend_kstack = offcpu_task_kstack(next);
 	st->pend_ns = d;
 	offcpu_pending_add(1);
