@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -483,6 +484,36 @@ static void set_raised(struct session_writer *w, bool raised)
 		w->raised = raised;
 }
 
+/*
+ * An events buffer: room for an encoded block, mapped on its own rather
+ * than taken from the heap. Only the pages an encoding reaches become
+ * resident, and the heap does not grow by the ~650 KiB a buffer spans
+ * whenever the queue gets deeper than before (growth the recorder
+ * answers with a trim, heap_trim).
+ */
+static uint8_t *ev_buf_new(void)
+{
+	void *p = mmap(NULL, evcols_bound(SESSION_EVENTS_BLOCK), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void ev_buf_free(uint8_t *p)
+{
+	if (p)
+		munmap(p, evcols_bound(SESSION_EVENTS_BLOCK));
+}
+
+/* An events buffer back to the spares, or unmapped if they are full. */
+static void spare_put(struct session_writer *w, uint8_t *data)
+{
+	if (w->nspare < ASYNC_SPARES)
+		w->spare[w->nspare++] = data;
+	else
+		ev_buf_free(data);
+}
+
 /* Take back the buffers of the written slots: events buffers for reuse. */
 static void reap(struct session_writer *w)
 {
@@ -491,8 +522,8 @@ static void reap(struct session_writer *w)
 	for (; w->reaped != done; w->reaped++) {
 		struct wblock *b = &w->slot[w->reaped % ASYNC_MAX_QUEUED];
 
-		if (b->pooled && w->nspare < ASYNC_SPARES)
-			w->spare[w->nspare++] = b->data;
+		if (b->pooled)
+			spare_put(w, b->data);
 		else
 			free(b->data);
 		b->data = NULL;
@@ -571,8 +602,8 @@ static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 		reap(w);
 	}
 	if (err) {
-		if (pooled && w->nspare < ASYNC_SPARES)
-			w->spare[w->nspare++] = data;
+		if (pooled)
+			spare_put(w, data);
 		else
 			free(data);
 		return err;
@@ -605,12 +636,12 @@ static int queue_events(struct session_writer *w, bool sync)
 	if (w->nspare)
 		data = w->spare[--w->nspare];
 	if (!data)
-		data = malloc(evcols_bound(SESSION_EVENTS_BLOCK));
+		data = ev_buf_new();
 	if (!data)
 		return -ENOMEM;
 	n = encode_events(w, data);
 	if (n < 0) {
-		free(data);
+		ev_buf_free(data);
 		return (int)n;
 	}
 	w->ev_len = 0;
@@ -669,7 +700,7 @@ static int async_finish(struct session_writer *w)
 	if (!err)
 		err = w->async_err;
 	while (w->nspare)
-		free(w->spare[--w->nspare]);
+		ev_buf_free(w->spare[--w->nspare]);
 	w->async = false;
 	return err;
 }
