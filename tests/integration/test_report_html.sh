@@ -30,7 +30,10 @@ cells = [(int(t0), int(n)) for t0, n in
 before = sum(n for t0, n in cells if t0 < 4e9)
 after = sum(n for t0, n in cells if t0 >= 6e9)
 print(f"heat map: {before} samples in the idle half, {after} in the busy half")
-assert after >= 100 and after > 5 * max(before, 1), (before, after)
+# two hogs on two CPUs wait in the run queue only when something else
+# runs: 97 to a few hundred samples in those 4 s (a CI run saw 97), so
+# the change is asserted as a ratio, with a floor well under that
+assert after >= 40 and after > 5 * max(before, 1), (before, after)
 t = re.search(r'<svg class="timeline"[^>]*data-collector="sched"[^>]*>(.*?)</svg>', html, re.S)
 assert t, "no sched timeline"
 rates = [(int(t0), int(t1), float(v)) for t0, t1, v in
