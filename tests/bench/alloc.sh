@@ -28,7 +28,7 @@ KN=${KN:-20000}
 HN=${HN:-100000}
 # lookups of each key per round: 3 puts the fixture's allocator share (libc's
 # malloc/free internals, perf cpu-clock) at about a fifth, which the issue's
-# target is for (measured 23-25% here; 1 lookup: 35%); printed each run
+# target is for (measured 22-25% here; 1 lookup: 35%); printed each run
 HLOOKUPS=${HLOOKUPS:-3}
 HROUNDS=${HROUNDS:-9}
 LIB=${LIB:-$PWD/libdisco-alloc.so}
