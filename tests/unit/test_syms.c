@@ -287,6 +287,45 @@ static void test_syms_debuglink_found_beside_binary_and_crc_checked(void **state
 	run("rm -rf %s", st.dir);
 }
 
+/*
+ * A binary seen through /proc/PID/root (another mount namespace): its
+ * debug files are under that root, by debuglink and by build-id, not
+ * under this machine's debug directory with the /proc path appended.
+ */
+static void test_syms_debug_file_under_the_process_root(void **state)
+{
+	struct stripped st;
+	struct elf_syms *es;
+	char via_root[600], dbgdir[300];
+	uint64_t a, off;
+
+	make_stripped(&st, true);
+	a = nm_addr(st.orig, "cold_one_quarter", false);
+	snprintf(via_root, sizeof(via_root), "/proc/%d/root%s", (int)getpid(), st.bin);
+	/* the debug directory, as seen from inside the root, holds the file */
+	snprintf(dbgdir, sizeof(dbgdir), "%s/dbg", st.dir);
+	run("mkdir -p %s%s && mv %s %s%s/", dbgdir, st.dir, st.dbg, dbgdir, st.dir);
+	setenv("DISCO_DEBUG_DIR", dbgdir, 1);
+	es = elf_syms_load(via_root);
+	assert_non_null(es);
+	assert_string_equal(elf_syms_table(es), "debug file");
+	assert_non_null(strstr(elf_syms_debug_file(es), "/root/tmp/"));
+	assert_string_equal(elf_syms_lookup(es, a, &off), "cold_one_quarter");
+	elf_syms_free(es);
+	/* by build-id under the root's debug directory */
+	run("mkdir -p %s/.build-id/%.2s && mv %s%s/prog.debug %s/.build-id/%.2s/%s.debug",
+	    dbgdir, st.bid, dbgdir, st.dir, dbgdir, st.bid, st.bid + 2);
+	run("objcopy --remove-section=.gnu_debuglink %s", st.bin);
+	es = elf_syms_load(via_root);
+	unsetenv("DISCO_DEBUG_DIR");
+	assert_non_null(es);
+	assert_string_equal(elf_syms_table(es), "debug file");
+	assert_non_null(strstr(elf_syms_debug_file(es), "/.build-id/"));
+	assert_string_equal(elf_syms_lookup(es, a, &off), "cold_one_quarter");
+	elf_syms_free(es);
+	run("rm -rf %s", st.dir);
+}
+
 static void test_syms_resolve_says_why_a_frame_is_unnamed(void **state)
 {
 	struct stripped st;
@@ -539,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_maps_keep_code_merges_adjacent_anonymous_and_pack_keeps_paths),
 		cmocka_unit_test(test_syms_stripped_binary_named_from_build_id_debug_file),
 		cmocka_unit_test(test_syms_debuglink_found_beside_binary_and_crc_checked),
+		cmocka_unit_test(test_syms_debug_file_under_the_process_root),
 		cmocka_unit_test(test_syms_resolve_says_why_a_frame_is_unnamed),
 		cmocka_unit_test(test_perfmap_parse_and_lookup),
 	};

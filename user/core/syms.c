@@ -332,26 +332,52 @@ static int load_debug_symtab(const char *path, struct elf_syms *es)
 }
 
 /*
+ * The length of a "/proc/PID/root" prefix of path (a file seen through a
+ * process's root, another mount namespace's), or 0.
+ */
+static size_t proc_root_prefix(const char *path)
+{
+	size_t n = 6;
+
+	if (strncmp(path, "/proc/", 6))
+		return 0;
+	while (path[n] >= '0' && path[n] <= '9')
+		n++;
+	if (n == 6 || strncmp(path + n, "/root/", 6))
+		return 0;
+	return n + 5;
+}
+
+/*
  * Where gdb and perf look for the debug file of a stripped binary: by
  * build-id under the debug directory, then by .gnu_debuglink next to the
- * binary, in its .debug/ and under the debug directory (CRC checked).
+ * binary, in its .debug/ and under the debug directory (CRC checked). A
+ * file seen through /proc/PID/root has its debug files under that root:
+ * the build-id is tried there after this machine's directory, and the
+ * debuglink's directory is the file's own within that root.
  */
 static int find_debug_file(Elf *e, const char *path, struct elf_syms *es)
 {
-	char cand[3][1400], link[256], dir[768];
+	char cand[4][1400], link[256], dir[768];
 	const char *dbg = syms_debug_dir(), *slash;
-	uint32_t want, have;
-	int got;
+	size_t root = proc_root_prefix(path);
+	uint32_t want, have = 0;
+	int got, nc = 0;
 
 	if (es->build_id_len >= 2) {
 		char hex[2 * SYMS_BUILD_ID_MAX + 1];
 
 		syms_hex(es->build_id, es->build_id_len, hex, sizeof(hex));
-		snprintf(cand[0], sizeof(cand[0]), "%s/.build-id/%.2s/%s.debug", dbg, hex, hex + 2);
-		got = load_debug_symtab(cand[0], es);
-		if (got > 0) {
-			es->debug_file = strdup(cand[0]);
-			return got;
+		snprintf(cand[nc++], sizeof(cand[0]), "%s/.build-id/%.2s/%s.debug", dbg, hex, hex + 2);
+		if (root)
+			snprintf(cand[nc++], sizeof(cand[0]), "%.*s%s/.build-id/%.2s/%s.debug",
+				 (int)root, path, dbg, hex, hex + 2);
+		for (int i = 0; i < nc; i++) {
+			got = load_debug_symtab(cand[i], es);
+			if (got > 0) {
+				es->debug_file = strdup(cand[i]);
+				return got;
+			}
 		}
 	}
 	if (read_debuglink(e, link, sizeof(link), &want))
@@ -360,7 +386,7 @@ static int find_debug_file(Elf *e, const char *path, struct elf_syms *es)
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	snprintf(cand[0], sizeof(cand[0]), "%s/%s", dir, link);
 	snprintf(cand[1], sizeof(cand[1]), "%s/.debug/%s", dir, link);
-	snprintf(cand[2], sizeof(cand[2]), "%s%s/%s", dbg, dir, link);
+	snprintf(cand[2], sizeof(cand[2]), "%.*s%s%s/%s", (int)root, path, dbg, dir + root, link);
 	for (int i = 0; i < 3; i++) {
 		if (!strcmp(cand[i], path) || file_crc32(cand[i], &have) || have != want)
 			continue;
