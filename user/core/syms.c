@@ -358,7 +358,7 @@ static size_t proc_root_prefix(const char *path)
  */
 static int find_debug_file(Elf *e, const char *path, struct elf_syms *es)
 {
-	char cand[4][1400], link[256], dir[768];
+	char cand[3][1400], link[256], dir[768];
 	const char *dbg = syms_debug_dir(), *slash;
 	size_t root = proc_root_prefix(path);
 	uint32_t want, have = 0;
