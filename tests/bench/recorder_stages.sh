@@ -33,7 +33,7 @@ nev = float(sys.argv[1])
 # first match wins, checked against every frame of the call chain
 rules = [
     ("compress", ["libz.so", "libdeflate", "adler32", "crc32"]),
-    ("encode", ["evpack_add", "evcols_encode", "put_body", "session_add_event", "queue_events", "enqueue"]),
+    ("encode", ["evpack_add", "evcols_encode", "evcols_add", "evcols_finish", "put_body", "session_add_event", "queue_events", "enqueue"]),
     ("state snapshot", ["jansson", "recorder_collect", "_collect", "hist_percentile", "session_write_json", "malloc_trim", "heap_trim", "vfprintf"]),
     ("fold (on_event)", ["_on_event"]),
     ("ring consume", ["ringbuf_process_ring", "ring_buffer__", "ring_walk", "ringread_", "epoll_wait", "on_ring_event"]),

@@ -90,7 +90,8 @@ static const char *data_dir(void)
  */
 static void test_evcols_round_trips_recorded_events_of_every_collector(void **state)
 {
-	static const char *const files[] = { "v1-all.session", "v2-cmd.session", "v3-cmd.session" };
+	static const char *const files[] = { "v1-all.session", "v2-cmd.session", "v3-cmd.session",
+					     "v4-cmd.session" };
 	struct evcols_enc e = { 0 };
 	uint64_t per_col[16] = { 0 };
 	size_t nblocks = 0;
@@ -294,6 +295,89 @@ static void test_evcols_columns_of_every_count_take_their_form_and_round_trip(vo
 	evcols_enc_free(&e);
 }
 
+/*
+ * A column that holds the same changing values as an earlier word of its
+ * class (a tgid beside its pid) is a 5-byte reference to it, a partial
+ * last word too; constant and differing columns are not. A reference to
+ * itself or a later word, or one whose values overflow a partial word,
+ * is refused.
+ */
+static void test_evcols_copied_column_is_a_reference(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint8_t *enc, *dec, *p;
+	const char *why;
+	struct rows r;
+	size_t n, col;
+
+	(void)state;
+	rows_init(&r, 16 << 10);
+	for (uint32_t i = 0; i < 100; i++) {
+		/* pid, tgid (= pid), constant, constant, pid again in 2 bytes */
+		uint32_t w[5] = { 300 + 7 * (i % 5), 300 + 7 * (i % 5), 5, 5, 300 + 7 * (i % 5) };
+
+		assert_true(rows_add(&r, 3, w, 18));
+	}
+	round_trip(&e, &r, NULL);
+	enc = malloc(evcols_bound(r.len));
+	dec = malloc(r.len);
+	assert_non_null(enc);
+	assert_non_null(dec);
+	n = evcols_encode(&e, r.buf, r.len, enc);
+	/* one class (collector 3, len2 36), no cls bytes */
+	p = enc + EVCOLS_HDR + 2;
+	assert_int_equal(p[0], 1);		/* the differences: 1 plane */
+	p += 5 + 100;
+	assert_int_equal(p[0], 64);		/* word 1: word 0's */
+	assert_int_equal(p[1], 0);
+	p += 5;
+	assert_int_equal(p[0], 0);		/* constant: its own, no planes */
+	assert_int_equal(p[5], 0);		/* the same constant: still its own */
+	p += 10;
+	col = (size_t)(p - enc);
+	assert_int_equal(p[0], 64);		/* the 2-byte tail: word 0's */
+	assert_int_equal(p[1], 0);
+	assert_int_equal((size_t)(p + 5 - enc), n);
+
+	/* a reference to itself (word 4), then to a later word */
+	for (uint8_t k = 4; k <= 5; k++) {
+		enc[col + 1] = k;
+		why = NULL;
+		assert_int_equal(evcols_decode(enc, n, dec, (uint32_t)r.len, &why), -EBADMSG);
+		assert_string_equal(why, "column refers to one not before it");
+	}
+	free(r.buf);
+	free(enc);
+	free(dec);
+
+	/* word 0's values do not fit the 2-byte tail that refers to them */
+	rows_init(&r, 16 << 10);
+	for (uint32_t i = 0; i < 20; i++) {
+		uint32_t w[2] = { 0x10000 * (i % 3 + 1), i };
+
+		assert_true(rows_add(&r, 3, w, 6));
+	}
+	enc = malloc(evcols_bound(r.len));
+	dec = malloc(r.len);
+	assert_non_null(enc);
+	assert_non_null(dec);
+	n = evcols_encode(&e, r.buf, r.len, enc);
+	/* word 0: the values, plane 2 only; then word 1 */
+	p = enc + EVCOLS_HDR + 2;
+	assert_int_equal(p[0], 16 | 4);
+	p += 5 + 20;
+	p[0] = 64;
+	memset(p + 1, 0, 4);
+	why = NULL;
+	assert_int_equal(evcols_decode(enc, (size_t)(p + 5 - enc), dec, (uint32_t)r.len, &why),
+			 -EBADMSG);
+	assert_string_equal(why, "value past the end of a record");
+	free(r.buf);
+	free(enc);
+	free(dec);
+	evcols_enc_free(&e);
+}
+
 /* A block holds at most EVCOLS_MAX_CLASSES classes: the next is refused. */
 static void test_evcols_class_table_full_refuses_a_new_class(void **state)
 {
@@ -385,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_evcols_round_trips_similar_and_random_records),
 		cmocka_unit_test(test_evcols_constant_columns_small_but_within_expansion),
 		cmocka_unit_test(test_evcols_columns_of_every_count_take_their_form_and_round_trip),
+		cmocka_unit_test(test_evcols_copied_column_is_a_reference),
 		cmocka_unit_test(test_evcols_class_table_full_refuses_a_new_class),
 		cmocka_unit_test(test_evcols_decode_rejects_cut_and_damaged_blocks),
 	};

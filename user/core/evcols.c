@@ -13,6 +13,8 @@
 
 #define FLAG_CLS	1u	/* the cls bytes are present though nclass <= 1 */
 #define LEN2_ROWS	1u
+/* column mode: the values of an earlier word of the class (version 5) */
+#define MODE_SAME	64u
 
 static void st32(uint8_t *p, uint32_t v)
 {
@@ -70,13 +72,21 @@ void evcols_enc_free(struct evcols_enc *e)
 {
 	if (!e)
 		return;
-	free(e->at);
+	for (int c = 0; c < EVCOLS_MAX_CLASSES; c++)
+		free(e->col[c]);
 	free(e->cls);
-	free(e->words);
-	e->at = NULL;
-	e->cls = NULL;
-	e->words = NULL;
-	e->cap = 0;
+	free(e->rows);
+	memset(e, 0, sizeof(*e));
+}
+
+void evcols_enc_reset(struct evcols_enc *e)
+{
+	for (int c = 0; c < e->cl.n; c++)
+		e->count[c] = e->stride[c] = 0;
+	evcols_classes_reset(&e->cl);
+	e->nrec = 0;
+	e->out_len = 0;
+	e->rows_len = 0;
 }
 
 size_t evcols_bound(size_t rows_len)
@@ -274,24 +284,53 @@ static void put_planes(uint8_t *o, const uint32_t *v, uint32_t n, unsigned int m
 }
 
 /*
- * One column, the n values v (one word of each record of a class), after
- * a mode byte and the first value (the base). The smallest of: the
+ * The earlier column of the same class (words 0..w-1, n values each,
+ * stride apart) that holds exactly the values of column w, or -1. Rarely more than its
+ * first value is compared: columns differ from the start.
+ */
+static int same_column(const uint32_t *words, size_t stride, uint32_t n, uint32_t w)
+{
+	const uint32_t *v = words + w * stride;
+
+	for (uint32_t k = 0; k < w; k++) {
+		const uint32_t *u = words + k * stride;
+
+		if (u[0] == v[0] && u[n - 1] == v[n - 1] && !memcmp(u, v, (size_t)n * 4))
+			return (int)k;
+	}
+	return -1;
+}
+
+/*
+ * One column, word w of each record of a class (n values at words +
+ * w * stride), after a mode byte and the first value (the base). If an
+ * earlier word's column holds the same changing values, a reference to
+ * it (its index in place of the base). Otherwise the smallest of: the
  * planes of the zigzag differences from the value before (the base for
  * the first), the planes of the values, or the values that differ from
  * the one before with a bitmap of where. All four planes of the
  * differences if all is set (the block must not expand past
  * EVCOLS_MAX_EXPANSION).
  */
-static uint8_t *put_column(uint8_t *o, const uint32_t *v, uint32_t n, bool all)
+static uint8_t *put_column(uint8_t *o, const uint32_t *words, size_t stride, uint32_t n,
+			   uint32_t w, bool all)
 {
+	const uint32_t *v = words + w * stride;
 	uint8_t *mode = o;
 	struct col_cost c = col_cost(v, n);
 	unsigned int md = all ? 15u : planes_of(c.od), mv = planes_of(c.ov), m;
 	size_t delta = (size_t)__builtin_popcount(md) * n;
 	size_t raw = (size_t)__builtin_popcount(mv) * n;
 	size_t sparse = (n + 7) / 8 + 4 * (size_t)c.changed;
+	int k;
 	bool is_raw;
 
+	/* a copy of a column that changes (a tgid beside its pid): a reference */
+	if (!all && c.changed && (k = same_column(words, stride, n, w)) >= 0) {
+		*mode = MODE_SAME;
+		st32(o + 1, (uint32_t)k);
+		return o + 5;
+	}
 	st32(o + 1, n ? v[0] : 0);
 	o += 5;
 	if (!all && sparse < delta && sparse < raw) {
@@ -309,164 +348,176 @@ static uint8_t *put_column(uint8_t *o, const uint32_t *v, uint32_t n, bool all)
 	return o + (size_t)__builtin_popcount(m) * n;
 }
 
-#ifdef __SSE2__
-/*
- * Words w..w+3 of records at[0..4) into their four columns (n values
- * each), as a 4x4 transposition of 32-bit lanes.
- */
-static void transpose4(uint32_t *words, const uint8_t *rows, const uint32_t *at,
-		       uint32_t n, uint32_t w)
+/* Room for another record of class c (nw words each) in its columns. */
+static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 {
-	__m128i r[4], lo01, hi01, lo23, hi23;
+	uint32_t n = e->count[c], stride;
+	uint32_t *col;
 
-	for (int k = 0; k < 4; k++)
-		r[k] = _mm_loadu_si128((const __m128i *)(rows + at[k] + 4 * w));
-	lo01 = _mm_unpacklo_epi32(r[0], r[1]);
-	hi01 = _mm_unpackhi_epi32(r[0], r[1]);
-	lo23 = _mm_unpacklo_epi32(r[2], r[3]);
-	hi23 = _mm_unpackhi_epi32(r[2], r[3]);
-	_mm_storeu_si128((__m128i *)(words + (size_t)w * n), _mm_unpacklo_epi64(lo01, lo23));
-	_mm_storeu_si128((__m128i *)(words + (size_t)(w + 1) * n), _mm_unpackhi_epi64(lo01, lo23));
-	_mm_storeu_si128((__m128i *)(words + (size_t)(w + 2) * n), _mm_unpacklo_epi64(hi01, hi23));
-	_mm_storeu_si128((__m128i *)(words + (size_t)(w + 3) * n), _mm_unpackhi_epi64(hi01, hi23));
-}
-#endif
-
-/* The words of n records (payloads at rows + at[i], len bytes) as columns. */
-static void transpose(uint32_t *words, const uint8_t *rows, const uint32_t *at,
-		      uint32_t n, uint32_t len)
-{
-	uint32_t nw = len / 4, tail = len % 4, i = 0, w0 = 0;
-
-#ifdef __SSE2__
-	/* four records, four words at a time; what is left one by one */
-	w0 = nw & ~3u;
-	for (; i + 4 <= n; i += 4)
-		for (uint32_t w = 0; w < w0; w += 4)
-			transpose4(words + i, rows, at + i, n, w);
-	for (uint32_t j = i; j < n; j++)
-		for (uint32_t w = 0; w < w0; w++)
-			words[(size_t)w * n + j] = ld32(rows + at[j] + 4 * w);
-#endif
-	for (i = 0; i < n; i++) {
-		const uint8_t *p = rows + at[i];
-
-		for (uint32_t w = w0; w < nw; w++)
-			words[(size_t)w * n + i] = ld32(p + 4 * w);
-		if (tail)
-			words[(size_t)nw * n + i] = load_word(p + 4 * nw, tail);
-	}
-}
-
-static int enc_room(struct evcols_enc *e, size_t nrec)
-{
-	uint32_t *at, *words;
-	uint8_t *cls;
-
-	if (nrec <= e->cap)
+	if (!nw)
 		return 0;
-	/* a class's words take at most its rows' bytes (4 + len a record) */
-	words = realloc(e->words, nrec * sizeof(*words));
-	if (!words)
+	if (!e->stride[c]) {
+		/* a class's first record in this block: the memory kept may fit */
+		e->stride[c] = (uint32_t)(e->words[c] / nw);
+		if (e->stride[c])
+			return 0;
+	}
+	if (n < e->stride[c])
+		return 0;
+	/* as many as fit the block the caller cuts, or twice as many as now */
+	stride = e->hint ? (uint32_t)(e->hint / (4 + len)) + 1 : 0;
+	if (stride <= n)
+		stride = n < 64 ? 64 : 2 * n;
+	/*
+	 * An odd number of cache lines apart: columns a power of two apart
+	 * share the same cache sets, and the words of a record, stored to
+	 * all of them at once, evicted each other (4x the time measured).
+	 */
+	stride = (stride + 15) & ~15u;
+	if (!(stride / 16 & 1))
+		stride += 16;
+	col = malloc((size_t)stride * nw * sizeof(*col));
+	if (!col)
 		return -ENOMEM;
-	e->words = words;
-	at = realloc(e->at, nrec * sizeof(*at));
-	if (!at)
-		return -ENOMEM;
-	e->at = at;
-	cls = realloc(e->cls, nrec);
-	if (!cls)
-		return -ENOMEM;
-	e->cls = cls;
-	e->cap = nrec;
+	for (uint32_t w = 0; w < nw && n; w++)
+		memcpy(col + (size_t)w * stride, e->col[c] + (size_t)w * e->stride[c],
+		       n * sizeof(*col));
+	free(e->col[c]);
+	e->col[c] = col;
+	e->words[c] = (size_t)stride * nw;
+	e->stride[c] = stride;
 	return 0;
 }
 
-/* The block after its header and classes, all planes and cls bytes if full. */
-static uint8_t *put_body(struct evcols_enc *e, const struct evcols_classes *cl,
-			 const uint32_t *count, uint32_t nrec, const uint8_t *rows,
-			 uint8_t *o, bool full)
+static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
-	uint32_t start[EVCOLS_MAX_CLASSES], fill[EVCOLS_MAX_CLASSES], s = 0;
-	size_t pos = 0;
+	size_t n = *cap ? *cap : 4096;
+	uint8_t *p;
 
-	if (cl->n > 1 || full) {
-		memcpy(o, e->cls, nrec);
-		o += nrec;
-	}
-	for (int c = 0; c < cl->n; c++) {
-		start[c] = fill[c] = s;
-		s += count[c];
-	}
-	/* payload offsets grouped by class; rows records written in order */
-	for (uint32_t i = 0; i < nrec; i++) {
-		uint8_t c = e->cls[i];
-		uint16_t len = ld16(rows + pos + 2);
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*buf, n);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
 
-		if (is_rows(cl->key[c])) {
-			o += put_varint(o, len);
-			memcpy(o, rows + pos + 4, len);
-			o += len;
-		}
-		e->at[fill[c]++] = (uint32_t)pos + 4;
-		pos += 4 + (size_t)len;
-	}
-	for (int c = 0; c < cl->n; c++) {
-		uint32_t len = cl->key[c] & 0xffffu, nw = (len + 3) / 4;
+int evcols_add(struct evcols_enc *e, uint16_t collector, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int nclass = e->cl.n, last = e->cl.last;
+	uint32_t nw = (uint32_t)(len + 3) / 4, *col;
+	int c;
 
-		if (is_rows(cl->key[c]))
+	if (len > UINT16_MAX)
+		return -EINVAL;
+	c = evcols_class(&e->cl, collector, (uint16_t)len);
+	if (c < 0)
+		return -ENOSPC;
+	if (grow(&e->cls, &e->cls_cap, (size_t)e->nrec + 1))
+		goto nomem;
+	if (is_rows(e->cl.key[c])) {
+		if (grow(&e->rows, &e->rows_cap, e->rows_len + 5 + len))
+			goto nomem;
+		e->rows_len += put_varint(e->rows + e->rows_len, (uint32_t)len);
+		memcpy(e->rows + e->rows_len, data, len);
+		e->rows_len += len;
+	} else {
+		if (class_room(e, c, nw, (uint32_t)len))
+			goto nomem;
+		col = e->col[c] + e->count[c];
+		for (uint32_t w = 0; w < len / 4; w++)
+			col[(size_t)w * e->stride[c]] = ld32(p + 4 * w);
+		if (len % 4)
+			col[(size_t)(nw - 1) * e->stride[c]] = load_word(p + len / 4 * 4, len % 4);
+	}
+	e->count[c]++;
+	e->cls[e->nrec++] = (uint8_t)c;
+	e->out_len += 4 + len;
+	return 0;
+nomem:
+	/* a class made for this record goes again */
+	if (c >= nclass)
+		e->stride[c] = 0;
+	e->cl.n = nclass;
+	e->cl.last = last;
+	return -ENOMEM;
+}
+
+/* The block after its header and classes, all planes and cls bytes if full. */
+static uint8_t *put_body(const struct evcols_enc *e, uint8_t *o, bool full)
+{
+	if (e->cl.n > 1 || full) {
+		memcpy(o, e->cls, e->nrec);
+		o += e->nrec;
+	}
+	memcpy(o, e->rows, e->rows_len);
+	o += e->rows_len;
+	for (int c = 0; c < e->cl.n; c++) {
+		uint32_t len = e->cl.key[c] & 0xffffu, nw = (len + 3) / 4;
+
+		if (is_rows(e->cl.key[c]))
 			continue;
-		transpose(e->words, rows, e->at + start[c], count[c], len);
 		for (uint32_t w = 0; w < nw; w++)
-			o = put_column(o, e->words + (size_t)w * count[c], count[c], full);
+			o = put_column(o, e->col[c], e->stride[c], e->count[c], w, full);
 	}
 	return o;
+}
+
+size_t evcols_finish(struct evcols_enc *e, uint8_t *out)
+{
+	uint8_t *o = out + EVCOLS_HDR, *body;
+
+	for (int c = 0; c < e->cl.n; c++) {
+		uint32_t len = e->cl.key[c] & 0xffffu;
+
+		o += put_varint(o, e->cl.key[c] >> 16);
+		o += put_varint(o, is_rows(e->cl.key[c]) ? LEN2_ROWS : len * 2);
+	}
+	st32(out, e->nrec);
+	st32(out + 4, (uint32_t)e->out_len);
+	out[8] = (uint8_t)e->cl.n;
+	out[9] = 0;
+	body = o;
+	o = put_body(e, body, false);
+	/* constant columns take nothing: written whole if that is too little */
+	if (e->out_len > (size_t)(o - out - EVCOLS_HDR) * EVCOLS_MAX_EXPANSION) {
+		out[9] = FLAG_CLS;
+		o = put_body(e, body, true);
+	}
+	return (size_t)(o - out);
 }
 
 size_t evcols_encode(struct evcols_enc *e, const uint8_t *rows, size_t rows_len,
 		     uint8_t *out)
 {
-	struct evcols_classes cl;
-	uint32_t count[EVCOLS_MAX_CLASSES] = { 0 }, nrec = 0;
-	uint8_t *o = out + EVCOLS_HDR, *body;
 	size_t pos = 0;
 
-	if (rows_len > UINT32_MAX || enc_room(e, rows_len / 4 + 1)) {
-		errno = rows_len > UINT32_MAX ? EINVAL : ENOMEM;
+	evcols_enc_reset(e);
+	if (rows_len > UINT32_MAX) {
+		errno = EINVAL;
 		return 0;
 	}
-	evcols_classes_reset(&cl);
 	while (pos < rows_len) {
 		uint16_t len;
-		int c;
+		int err;
 
-		if (rows_len - pos < 4 || rows_len - pos - 4 < (len = ld16(rows + pos + 2)) ||
-		    (c = evcols_class(&cl, ld16(rows + pos), len)) < 0) {
+		if (rows_len - pos < 4 || rows_len - pos - 4 < (len = ld16(rows + pos + 2))) {
 			errno = EINVAL;
 			return 0;
 		}
-		e->cls[nrec++] = (uint8_t)c;
-		count[c]++;
+		err = evcols_add(e, ld16(rows + pos), rows + pos + 4, len);
+		if (err) {
+			errno = err == -ENOMEM ? ENOMEM : EINVAL;
+			return 0;
+		}
 		pos += 4 + (size_t)len;
 	}
-	for (int c = 0; c < cl.n; c++) {
-		uint32_t len = cl.key[c] & 0xffffu;
-
-		o += put_varint(o, cl.key[c] >> 16);
-		o += put_varint(o, is_rows(cl.key[c]) ? LEN2_ROWS : len * 2);
-	}
-	st32(out, nrec);
-	st32(out + 4, (uint32_t)rows_len);
-	out[8] = (uint8_t)cl.n;
-	out[9] = 0;
-	body = o;
-	o = put_body(e, &cl, count, nrec, rows, body, false);
-	/* constant columns take nothing: written whole if that is too little */
-	if (rows_len > (size_t)(o - out - EVCOLS_HDR) * EVCOLS_MAX_EXPANSION) {
-		out[9] = FLAG_CLS;
-		o = put_body(e, &cl, count, nrec, rows, body, true);
-	}
-	return (size_t)(o - out);
+	return evcols_finish(e, out);
 }
 
 int evcols_out_len(const uint8_t *in, size_t len, uint32_t *out_len)
@@ -589,6 +640,27 @@ static int dec_sparse(struct dec *d, const uint32_t *at, uint32_t n,
 	return 0;
 }
 
+/* Column off/4 holds the values of word k, already decoded. */
+static int dec_same(struct dec *d, const uint32_t *at, uint32_t n,
+		    uint32_t off, unsigned int tail, uint32_t k)
+{
+	if (k >= off / 4)
+		return bad(d, "column refers to one not before it");
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = ld32(d->out + at[i] + 4 * k);
+
+		if (!tail) {
+			st32(d->out + at[i] + off, v);
+			continue;
+		}
+		if (v >> (8 * tail))
+			return bad(d, "value past the end of a record");
+		for (unsigned int j = 0; j < tail; j++)
+			d->out[at[i] + off + j] = (uint8_t)(v >> (8 * j));
+	}
+	return 0;
+}
+
 static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 		      uint32_t off, unsigned int tail)
 {
@@ -603,6 +675,8 @@ static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 	d->p += 5;
 	if (mode == 32)
 		return dec_sparse(d, at, n, off, tail, prev);
+	if (mode == MODE_SAME)
+		return dec_same(d, at, n, off, tail, prev);
 	if (mode & ~31u)
 		return bad(d, "bad column mode");
 	if ((size_t)(d->end - d->p) < (size_t)n * __builtin_popcount(mode & 15))

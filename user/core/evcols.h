@@ -50,21 +50,48 @@ void evcols_classes_reset(struct evcols_classes *c);
  */
 int evcols_class(struct evcols_classes *c, uint16_t collector, uint16_t len);
 
-/* Scratch memory an encoder reuses between blocks. */
+/*
+ * A block being gathered, already in columns: each record's words go
+ * straight to its class's columns as it is added (no copy of the record
+ * to transpose later), and the memory is kept for the next block.
+ */
 struct evcols_enc {
-	uint32_t *at;		/* payload offsets, grouped by class */
-	uint8_t *cls;
-	uint32_t *words;	/* one class's records as columns */
-	size_t cap;		/* records at and cls have room for */
+	struct evcols_classes cl;
+	uint32_t nrec;
+	size_t out_len;		/* the records in the version 1 layout: 4 + len each */
+	uint8_t *cls;		/* each record's class */
+	size_t cls_cap;
+	uint8_t *rows;		/* records of rows classes: varint len | bytes */
+	size_t rows_len, rows_cap;
+	uint32_t count[EVCOLS_MAX_CLASSES];	/* records of each class */
+	uint32_t stride[EVCOLS_MAX_CLASSES];	/* room in each column of a class */
+	uint32_t *col[EVCOLS_MAX_CLASSES];	/* its columns: word w at col + w * stride */
+	size_t words[EVCOLS_MAX_CLASSES];	/* what col[c] has room for, kept across blocks */
+	size_t hint;		/* the block size the caller cuts at: columns grow to fit it */
 };
 
 void evcols_enc_free(struct evcols_enc *e);
+/* Start a new block (the memory stays). */
+void evcols_enc_reset(struct evcols_enc *e);
+/*
+ * Add a record to the block: 0, -ENOSPC if its class does not fit (a new
+ * class in a full table: cut the block first), -EINVAL if it is longer
+ * than 65535 bytes, -ENOMEM. The block is unchanged on failure.
+ */
+int evcols_add(struct evcols_enc *e, uint16_t collector, const void *data, size_t len);
 /* Most bytes the encoding of rows_len bytes of records can take. */
 size_t evcols_bound(size_t rows_len);
 /*
+ * The block gathered so far (e->out_len bytes in the version 1 layout)
+ * encoded into out (evcols_bound(e->out_len) bytes): its length. The
+ * block is left as it was (evcols_enc_reset starts the next).
+ */
+size_t evcols_finish(struct evcols_enc *e, uint8_t *out);
+/*
  * Encode the records in rows (rows_len bytes, version 1 layout, at most
  * EVCOLS_MAX_CLASSES classes) into out (evcols_bound(rows_len) bytes):
- * the encoded length, or 0 with errno set (ENOMEM, EINVAL).
+ * the encoded length, or 0 with errno set (ENOMEM, EINVAL). e is reset
+ * and then holds these records.
  */
 size_t evcols_encode(struct evcols_enc *e, const uint8_t *rows, size_t rows_len,
 		     uint8_t *out);

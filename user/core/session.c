@@ -253,10 +253,7 @@ struct wblock {
 struct session_writer {
 	int fd;
 	uint64_t off;		/* end of the last whole block on disk */
-	uint8_t *ev;		/* pending EVENTS_COLS block's records, v1 layout */
-	size_t ev_len;		/* 0: none pending */
-	struct evcols_classes classes;	/* of the pending block */
-	struct evcols_enc enc;	/* encoder scratch (the recording thread's) */
+	struct evcols_enc enc;	/* the pending EVENTS_COLS block, in columns */
 	uint8_t *cols;		/* the block encoded (synchronous mode) */
 	uint8_t *out;		/* block header + compressed data */
 	size_t out_cap;
@@ -353,13 +350,11 @@ static uint64_t file_budget_for(uint64_t size)
 /*
  * The pending records, encoded into dst (evcols_bound(SESSION_EVENTS_BLOCK)
  * bytes) by the recording thread when the block is cut: a queued block
- * then holds ~20 bytes an event instead of ~90. The length, or -errno.
+ * then holds ~10 bytes an event instead of ~90.
  */
-static ssize_t encode_events(struct session_writer *w, uint8_t *dst)
+static size_t encode_events(struct session_writer *w, uint8_t *dst)
 {
-	size_t n = evcols_encode(&w->enc, w->ev, w->ev_len, dst);
-
-	return n ? (ssize_t)n : -errno;
+	return evcols_finish(&w->enc, dst);
 }
 
 static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq,
@@ -424,12 +419,12 @@ static int queue_events(struct session_writer *w, bool sync);
 
 static int write_pending_events(struct session_writer *w)
 {
-	ssize_t n;
+	size_t n;
 	int err;
 
 	if (w->async)
 		return queue_events(w, false);
-	if (!w->ev_len)
+	if (!w->enc.nrec)
 		return 0;
 	if (!w->cols) {
 		w->cols = malloc(evcols_bound(SESSION_EVENTS_BLOCK));
@@ -437,14 +432,11 @@ static int write_pending_events(struct session_writer *w)
 			return -ENOMEM;
 	}
 	n = encode_events(w, w->cols);
-	if (n < 0)
-		return (int)n;
-	err = write_block_now(w, BLK_EVENTS_COLS, w->seq, w->cols, (size_t)n);
+	err = write_block_now(w, BLK_EVENTS_COLS, w->seq, w->cols, n);
 	/* on failure the records stay buffered for the next attempt */
 	if (!err) {
 		w->seq++;
-		w->ev_len = 0;
-		evcols_classes_reset(&w->classes);
+		evcols_enc_reset(&w->enc);
 	}
 	return err;
 }
@@ -628,9 +620,9 @@ static int enqueue(struct session_writer *w, uint32_t type, uint8_t *data,
 static int queue_events(struct session_writer *w, bool sync)
 {
 	uint8_t *data = NULL;
-	ssize_t n;
+	size_t n;
 
-	if (!w->ev_len)
+	if (!w->enc.nrec)
 		return sync ? enqueue(w, 0, NULL, 0, false, true) : 0;
 	reap(w);
 	if (w->nspare)
@@ -640,13 +632,8 @@ static int queue_events(struct session_writer *w, bool sync)
 	if (!data)
 		return -ENOMEM;
 	n = encode_events(w, data);
-	if (n < 0) {
-		ev_buf_free(data);
-		return (int)n;
-	}
-	w->ev_len = 0;
-	evcols_classes_reset(&w->classes);
-	return enqueue(w, BLK_EVENTS_COLS, data, (size_t)n, true, sync);
+	evcols_enc_reset(&w->enc);
+	return enqueue(w, BLK_EVENTS_COLS, data, n, true, sync);
 }
 
 int session_start_async(struct session_writer *w)
@@ -768,13 +755,9 @@ struct session_writer *session_create(const char *path, bool force)
 		err = -ENOMEM;
 		goto out_close;
 	}
-	w->ev = malloc(SESSION_EVENTS_BLOCK);
-	if (!w->ev) {
-		err = -ENOMEM;
-		goto out_free;
-	}
 	w->fd = fd;
-	evcols_classes_reset(&w->classes);
+	evcols_classes_reset(&w->enc.cl);
+	w->enc.hint = SESSION_EVENTS_BLOCK;
 	memcpy(hdr, SESSION_MAGIC, 8);
 	put_le32(hdr + 8, SESSION_VERSION);
 	put_le32(hdr + 12, 0);
@@ -784,7 +767,6 @@ struct session_writer *session_create(const char *path, bool force)
 	return w;
 
 out_free:
-	free(w->ev);
 	free(w);
 out_close:
 	close(fd);
@@ -1036,34 +1018,34 @@ static int count_event(uint64_t **counts, size_t *len, uint16_t id)
 int session_add_event(struct session_writer *w, uint16_t collector,
 		      const void *data, size_t len)
 {
-	uint8_t *p;
 	int err;
 
 	if (!w || len > UINT16_MAX || (len && !data))
 		return -EINVAL;
-	/* cut where this record would not fit, or its class */
-	if (w->ev_len && (w->ev_len + 4 + len > SESSION_EVENTS_BLOCK ||
-			  evcols_class(&w->classes, collector, (uint16_t)len) < 0)) {
+	/* cut where this record would not fit */
+	if (w->enc.nrec && w->enc.out_len + 4 + len > SESSION_EVENTS_BLOCK) {
 		err = write_pending_events(w);
 		if (err)
 			return err;
 	}
-	/* an empty block has room for any class */
-	if (!w->ev_len)
-		evcols_class(&w->classes, collector, (uint16_t)len);
-	if (collector < w->nev_len)
-		w->nev[collector]++;
-	else if ((err = count_event(&w->nev, &w->nev_len, collector)))
+	/* room to count it first: once in the block, it is counted */
+	if (collector >= w->nev_len) {
+		err = count_event(&w->nev, &w->nev_len, collector);
+		if (err)
+			return err;
+		w->nev[collector]--;
+	}
+	/* its words go to their columns now, encoded when the block is cut */
+	err = evcols_add(&w->enc, collector, data, len);
+	if (err == -ENOSPC) {
+		/* a new class, and the block has all it can take: cut it */
+		err = write_pending_events(w);
+		if (!err)
+			err = evcols_add(&w->enc, collector, data, len);
+	}
+	if (err)
 		return err;
-	/* encoded when the block is written (encode_events) */
-	p = w->ev + w->ev_len;
-	p[0] = (uint8_t)collector;
-	p[1] = (uint8_t)(collector >> 8);
-	p[2] = (uint8_t)len;
-	p[3] = (uint8_t)(len >> 8);
-	if (len)
-		memcpy(p + 4, data, len);
-	w->ev_len += 4 + len;
+	w->nev[collector]++;
 	return 0;
 }
 
@@ -1106,7 +1088,6 @@ int session_close(struct session_writer *w)
 	libdeflate_free_compressor(w->store);
 	evcols_enc_free(&w->enc);
 	free(w->cols);
-	free(w->ev);
 	free(w->out);
 	free(w->nev);
 	free(w);

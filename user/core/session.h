@@ -37,7 +37,7 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		4	/* what the writer writes */
+#define SESSION_VERSION		5	/* what the writer writes */
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_MAGIC	"DBLK"
