@@ -295,6 +295,17 @@ static void test_evcols_columns_of_every_count_take_their_form_and_round_trip(vo
 	evcols_enc_free(&e);
 }
 
+/* r encoded into a new buffer *enc; *dec has room for it decoded. */
+static size_t encode_with_room(struct evcols_enc *e, const struct rows *r, uint8_t **enc,
+			       uint8_t **dec)
+{
+	*enc = malloc(evcols_bound(r->len));
+	*dec = malloc(r->len);
+	assert_non_null(*enc);
+	assert_non_null(*dec);
+	return evcols_encode(e, r->buf, r->len, *enc);
+}
+
 /*
  * A column that holds the same changing values as an earlier word of its
  * class (a tgid beside its pid) is a 5-byte reference to it, a partial
@@ -319,11 +330,7 @@ static void test_evcols_copied_column_is_a_reference(void **state)
 		assert_true(rows_add(&r, 3, w, 18));
 	}
 	round_trip(&e, &r, NULL);
-	enc = malloc(evcols_bound(r.len));
-	dec = malloc(r.len);
-	assert_non_null(enc);
-	assert_non_null(dec);
-	n = evcols_encode(&e, r.buf, r.len, enc);
+	n = encode_with_room(&e, &r, &enc, &dec);
 	/* one class (collector 3, len2 36), no cls bytes */
 	p = enc + EVCOLS_HDR + 2;
 	assert_int_equal(p[0], 1);		/* the differences: 1 plane */
@@ -357,11 +364,7 @@ static void test_evcols_copied_column_is_a_reference(void **state)
 
 		assert_true(rows_add(&r, 3, w, 6));
 	}
-	enc = malloc(evcols_bound(r.len));
-	dec = malloc(r.len);
-	assert_non_null(enc);
-	assert_non_null(dec);
-	n = evcols_encode(&e, r.buf, r.len, enc);
+	n = encode_with_room(&e, &r, &enc, &dec);
 	/* word 0: the values, plane 2 only; then word 1 */
 	p = enc + EVCOLS_HDR + 2;
 	assert_int_equal(p[0], 16 | 4);

@@ -611,6 +611,20 @@ static int dec_records(struct dec *d)
 	return 0;
 }
 
+/* A decoded value to its record: a whole word, or a last word of tail bytes. */
+static int put_value(struct dec *d, uint32_t at, uint32_t off, unsigned int tail, uint32_t v)
+{
+	if (!tail) {
+		st32(d->out + at + off, v);
+		return 0;
+	}
+	if (v >> (8 * tail))
+		return bad(d, "value past the end of a record");
+	for (unsigned int j = 0; j < tail; j++)
+		d->out[at + off + j] = (uint8_t)(v >> (8 * j));
+	return 0;
+}
+
 static int dec_sparse(struct dec *d, const uint32_t *at, uint32_t n,
 		      uint32_t off, unsigned int tail, uint32_t v)
 {
@@ -629,13 +643,8 @@ static int dec_sparse(struct dec *d, const uint32_t *at, uint32_t n,
 			v = ld32(d->p);
 			d->p += 4;
 		}
-		if (tail && v >> (8 * tail))
-			return bad(d, "value past the end of a record");
-		if (!tail)
-			st32(d->out + at[i] + off, v);
-		else
-			for (unsigned int j = 0; j < tail; j++)
-				d->out[at[i] + off + j] = (uint8_t)(v >> (8 * j));
+		if (put_value(d, at[i], off, tail, v))
+			return -EBADMSG;
 	}
 	return 0;
 }
@@ -646,18 +655,9 @@ static int dec_same(struct dec *d, const uint32_t *at, uint32_t n,
 {
 	if (k >= off / 4)
 		return bad(d, "column refers to one not before it");
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t v = ld32(d->out + at[i] + 4 * k);
-
-		if (!tail) {
-			st32(d->out + at[i] + off, v);
-			continue;
-		}
-		if (v >> (8 * tail))
-			return bad(d, "value past the end of a record");
-		for (unsigned int j = 0; j < tail; j++)
-			d->out[at[i] + off + j] = (uint8_t)(v >> (8 * j));
-	}
+	for (uint32_t i = 0; i < n; i++)
+		if (put_value(d, at[i], off, tail, ld32(d->out + at[i] + 4 * k)))
+			return -EBADMSG;
 	return 0;
 }
 
@@ -691,14 +691,8 @@ static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 				z |= (uint32_t)pl[j][i] << (8 * j);
 		v = mode & 16 ? z : prev + ((z >> 1) ^ (uint32_t)-(int32_t)(z & 1));
 		prev = v;
-		if (!tail) {
-			st32(d->out + at[i] + off, v);
-			continue;
-		}
-		if (v >> (8 * tail))
-			return bad(d, "value past the end of a record");
-		for (unsigned int j = 0; j < tail; j++)
-			d->out[at[i] + off + j] = (uint8_t)(v >> (8 * j));
+		if (put_value(d, at[i], off, tail, v))
+			return -EBADMSG;
 	}
 	d->p += (size_t)n * k;
 	return 0;
