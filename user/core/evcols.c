@@ -348,14 +348,12 @@ static uint8_t *put_column(uint8_t *o, const uint32_t *words, size_t stride, uin
 	return o + (size_t)__builtin_popcount(m) * n;
 }
 
-/* Room for another record of class c (nw words each) in its columns. */
+/* Room for another record of class c (nw > 0 words each) in its columns. */
 static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 {
 	uint32_t n = e->count[c], stride;
 	uint32_t *col;
 
-	if (!nw)
-		return 0;
 	if (!e->stride[c]) {
 		/* a class's first record in this block: the memory kept may fit */
 		e->stride[c] = (uint32_t)(e->words[c] / nw);
@@ -426,7 +424,7 @@ int evcols_add(struct evcols_enc *e, uint16_t collector, const void *data, size_
 		e->rows_len += put_varint(e->rows + e->rows_len, (uint32_t)len);
 		memcpy(e->rows + e->rows_len, data, len);
 		e->rows_len += len;
-	} else {
+	} else if (nw) {
 		if (class_room(e, c, nw, (uint32_t)len))
 			goto nomem;
 		col = e->col[c] + e->count[c];
@@ -455,7 +453,8 @@ static uint8_t *put_body(const struct evcols_enc *e, uint8_t *o, bool full)
 		memcpy(o, e->cls, e->nrec);
 		o += e->nrec;
 	}
-	memcpy(o, e->rows, e->rows_len);
+	if (e->rows_len)
+		memcpy(o, e->rows, e->rows_len);
 	o += e->rows_len;
 	for (int c = 0; c < e->cl.n; c++) {
 		uint32_t len = e->cl.key[c] & 0xffffu, nw = (len + 3) / 4;
