@@ -285,8 +285,9 @@ static void put_planes(uint8_t *o, const uint32_t *v, uint32_t n, unsigned int m
 
 /*
  * The earlier column of the same class (words 0..w-1, n values each,
- * stride apart) that holds exactly the values of column w, or -1. Rarely more than its
- * first value is compared: columns differ from the start.
+ * stride apart) that holds exactly the values of column w, or -1.
+ * Rarely more than its first value is compared: columns differ from the
+ * start.
  */
 static int same_column(const uint32_t *words, size_t stride, uint32_t n, uint32_t w)
 {
@@ -348,6 +349,21 @@ static uint8_t *put_column(uint8_t *o, const uint32_t *words, size_t stride, uin
 	return o + (size_t)__builtin_popcount(m) * n;
 }
 
+/*
+ * A column stride of at least (round up) or at most (down) want values,
+ * an odd number of cache lines: columns a power of two apart share the
+ * same cache sets, and the words of a record, stored to all of them at
+ * once, evicted each other (4 times the time, measured). 0 if none fits.
+ */
+static uint32_t odd_lines(uint32_t want, bool up)
+{
+	uint32_t s = up ? (want + 15) & ~15u : want & ~15u;
+
+	if (!(s / 16 & 1))
+		s = up ? s + 16 : s >= 16 ? s - 16 : 0;
+	return s;
+}
+
 /* Room for another record of class c (nw > 0 words each) in its columns. */
 static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 {
@@ -356,7 +372,7 @@ static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 
 	if (!e->stride[c]) {
 		/* a class's first record in this block: the memory kept may fit */
-		e->stride[c] = (uint32_t)(e->words[c] / nw);
+		e->stride[c] = odd_lines((uint32_t)(e->words[c] / nw), false);
 		if (e->stride[c])
 			return 0;
 	}
@@ -366,14 +382,7 @@ static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 	stride = e->hint ? (uint32_t)(e->hint / (4 + len)) + 1 : 0;
 	if (stride <= n)
 		stride = n < 64 ? 64 : 2 * n;
-	/*
-	 * An odd number of cache lines apart: columns a power of two apart
-	 * share the same cache sets, and the words of a record, stored to
-	 * all of them at once, evicted each other (4x the time measured).
-	 */
-	stride = (stride + 15) & ~15u;
-	if (!(stride / 16 & 1))
-		stride += 16;
+	stride = odd_lines(stride, true);
 	col = malloc((size_t)stride * nw * sizeof(*col));
 	if (!col)
 		return -ENOMEM;
