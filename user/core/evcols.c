@@ -367,7 +367,7 @@ static uint32_t odd_lines(uint32_t want, bool up)
 /* Room for another record of class c (nw > 0 words each) in its columns. */
 static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 {
-	uint32_t n = e->count[c], stride;
+	uint32_t n = e->count[c], stride, max;
 	uint32_t *col;
 
 	if (!e->stride[c]) {
@@ -378,10 +378,15 @@ static int class_room(struct evcols_enc *e, int c, uint32_t nw, uint32_t len)
 	}
 	if (n < e->stride[c])
 		return 0;
-	/* as many as fit the block the caller cuts, or twice as many as now */
-	stride = e->hint ? (uint32_t)(e->hint / (4 + len)) + 1 : 0;
-	if (stride <= n)
-		stride = n < 64 ? 64 : 2 * n;
+	/*
+	 * Twice as many as now, up to what the block the caller cuts can
+	 * hold: a class of a few records in a block takes a few KiB, not
+	 * its share of a whole block (one page a column).
+	 */
+	stride = n < 64 ? 64 : 2 * n;
+	max = e->hint ? (uint32_t)(e->hint / (4 + len)) + 1 : 0;
+	if (max > n && max < stride)
+		stride = max;
 	stride = odd_lines(stride, true);
 	col = malloc((size_t)stride * nw * sizeof(*col));
 	if (!col)
