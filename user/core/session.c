@@ -756,7 +756,7 @@ struct session_writer *session_create(const char *path, bool force)
 		goto out_close;
 	}
 	w->fd = fd;
-	evcols_classes_reset(&w->enc.cl);
+	evcols_enc_reset(&w->enc);
 	w->enc.hint = SESSION_EVENTS_BLOCK;
 	memcpy(hdr, SESSION_MAGIC, 8);
 	put_le32(hdr + 8, SESSION_VERSION);
@@ -996,8 +996,8 @@ int session_write_json(struct session_writer *w, uint32_t type, const json_t *j)
 	return write_prepared(w, type, s, len, true);
 }
 
-/* (*counts)[id]++, growing the array to hold id. */
-static int count_event(uint64_t **counts, size_t *len, uint16_t id)
+/* Grow the array to hold id; 0 or -ENOMEM. */
+static int count_room(uint64_t **counts, size_t *len, uint16_t id)
 {
 	uint64_t *p;
 	size_t n;
@@ -1011,8 +1011,17 @@ static int count_event(uint64_t **counts, size_t *len, uint16_t id)
 		*counts = p;
 		*len = n;
 	}
-	(*counts)[id]++;
 	return 0;
+}
+
+/* (*counts)[id]++, growing the array to hold id. */
+static int count_event(uint64_t **counts, size_t *len, uint16_t id)
+{
+	int err = count_room(counts, len, id);
+
+	if (!err)
+		(*counts)[id]++;
+	return err;
 }
 
 int session_add_event(struct session_writer *w, uint16_t collector,
@@ -1029,12 +1038,9 @@ int session_add_event(struct session_writer *w, uint16_t collector,
 			return err;
 	}
 	/* room to count it first: once in the block, it is counted */
-	if (collector >= w->nev_len) {
-		err = count_event(&w->nev, &w->nev_len, collector);
-		if (err)
-			return err;
-		w->nev[collector]--;
-	}
+	err = count_room(&w->nev, &w->nev_len, collector);
+	if (err)
+		return err;
 	/* its words go to their columns now, encoded when the block is cut */
 	err = evcols_add(&w->enc, collector, data, len);
 	if (err == -ENOSPC) {
