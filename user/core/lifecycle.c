@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "collector.h"
+#include "probe.h"
 #include "log.h"
 
 /* Every BPF object has them (bpf/common.bpf.h): -- COMMAND's children. */
@@ -324,6 +325,8 @@ int collector_start(struct col_run *run, const struct rec_opts *o)
 	err = shares_reuse(run);
 	if (err)
 		goto out_stop;
+	/* libbpf parses the kernel's BTF again: in the pages ours leaves */
+	probe_release();
 	err = c->skel->load(run->skel);
 	if (err) {
 		log_err("%s: cannot load BPF programs: %s (run with -v for the verifier log)",

@@ -2,6 +2,7 @@
 /* Recording engine: collectors, one poll loop over their rings, the file. */
 #include <errno.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,22 @@
 #define FLUSH_NS	1000000000ULL	/* SPEC §4: at least every second */
 #define STATE_NS	2000000000ULL	/* snapshot so a killed session reports */
 #define RECORDER_MMAP_THRESHOLD	(1 << 20)
+/*
+ * While the collectors load, the kernel's BTF (5.4 MB raw here, ~11 MB
+ * while libbpf reads and copies it) is parsed once by disco's probes and
+ * once by libbpf for each collector, one after the other. Those blocks
+ * come from the heap then and stay there when freed, so each parse
+ * reuses the last one's pages, and the heap they come from is grown
+ * once, in huge pages where the kernel gives them: the first touch of a
+ * 4 KiB page is what costs (a fault each, ~18 us on this PVM guest: a
+ * parse into fresh 4 KiB pages took 50-70 ms, into huge pages 8-16 ms,
+ * into reused pages 4-5 ms). 32 MiB is the most glibc takes on 64-bit.
+ */
+#define STARTUP_MMAP_THRESHOLD	(32 << 20)
+#define STARTUP_TRIM_THRESHOLD	(64 << 20)
+#define STARTUP_HEAP		(24 << 20)
+#define HUGE_PAGE		(2UL << 20)
+#define DEFAULT_TRIM_THRESHOLD	(128 << 10)	/* glibc's M_TRIM_THRESHOLD */
 /*
  * Every snapshot has the counters the intervals are made of; the stack
  * lists (megabytes of JSON on a busy machine, most of a snapshot's cost)
@@ -60,6 +77,8 @@ struct recorder {
 	uint64_t state_ns;	/* snapshot period; 0: the caller writes them */
 	uint64_t events, write_errors;
 	size_t trim_arena;	/* the heap's size after its last trim */
+	void *huge;		/* the heap range loading had in huge pages */
+	size_t huge_len;
 	uint64_t bad_records;	/* ring records of no collector or a bad batch (never seen) */
 	uint32_t ring_id;	/* the map id of the shared ring, once made */
 	int write_err;
@@ -310,6 +329,45 @@ static int open_session_file(struct recorder *r, const char *session_path, bool 
 	return err;
 }
 
+/* STARTUP_HEAP: the heap the collectors load in */
+static void heap_for_loading(struct recorder *r)
+{
+	uintptr_t p, a, e;
+
+	mallopt(M_MMAP_THRESHOLD, STARTUP_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, STARTUP_TRIM_THRESHOLD);
+	p = (uintptr_t)malloc(STARTUP_HEAP);
+	if (!p)
+		return;
+	a = (p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	e = (p + STARTUP_HEAP) & ~(HUGE_PAGE - 1);
+	/* not an error if refused (THP off): 4 KiB pages then */
+	if (e > a && !madvise((void *)a, e - a, MADV_HUGEPAGE)) {
+		r->huge = (void *)a;
+		r->huge_len = e - a;
+	}
+	free((void *)p);
+}
+
+/*
+ * From here on, blocks of a megabyte or more (kallsyms, the text of a
+ * snapshot with stack lists and its compressed copy) come from mmap and
+ * go back to the kernel when freed. glibc's default raises that
+ * threshold to the largest block freed, after which such blocks came
+ * from the heap and stayed in the recorder's RSS, between snapshots too.
+ * What loading took goes back, and its range is no more for huge pages:
+ * khugepaged would make a huge page again of a range with one page in use.
+ */
+static void heap_loaded(struct recorder *r)
+{
+	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD);
+	if (r->huge)
+		madvise(r->huge, r->huge_len, MADV_NOHUGEPAGE);
+	r->huge = NULL;
+	malloc_trim(0);
+}
+
 struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 				const char *session_path, bool force,
 				int argc, char **argv)
@@ -319,15 +377,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 
 	if (!r)
 		return NULL;
-	/*
-	 * Blocks of a megabyte or more (libbpf's copy of the kernel's BTF
-	 * while a collector loads, kallsyms, the text of a snapshot with
-	 * stack lists and its compressed copy) come from mmap and go back
-	 * to the kernel when freed. glibc's default raises that threshold
-	 * to the largest block freed, after which such blocks came from the
-	 * heap and stayed in the recorder's RSS, between snapshots too.
-	 */
-	mallopt(M_MMAP_THRESHOLD, RECORDER_MMAP_THRESHOLD);
+	heap_for_loading(r);
 	r->stats_fd = -1;
 	r->ctl.sock = -1;
 	ring_share.bytes = collectors_ring_bytes(mask, o);
@@ -358,6 +408,7 @@ struct recorder *recorder_start(uint64_t mask, const struct rec_opts *o,
 	ring_share.fd = -1;
 	ring_share.bytes = 0;
 	collector_shares_reset();
+	heap_loaded(r);
 	/*
 	 * Mapped once all are loaded: the ring's pages count in RSS, and
 	 * libbpf's ~20 MiB while it loads a collector would come on top.
@@ -399,6 +450,7 @@ out_err:
 	ring_share.fd = -1;
 	ring_share.bytes = 0;
 	collector_shares_reset();
+	heap_loaded(r);
 	if (r->w)
 		session_close(r->w);
 	recorder_free(r);
