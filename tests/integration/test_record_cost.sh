@@ -61,3 +61,23 @@ rc=$?
 assert_eq "exit status for a bad --bpf-stats" "$rc" 2
 assert_eq "error lines" "$(wc -l < "$T/bad.err")" 1
 [ ! -e "$T/bad.data" ] || fail "a bad option created a session file"
+
+# The memory the collectors loaded in (the kernel's BTF, parsed by disco
+# and by libbpf for each collector, in a heap grown in huge pages) goes
+# back once they are loaded, and that heap is no longer for huge pages
+# (khugepaged would make 2 MiB of a range with one page in use).
+"$DISCO" record -q -d 4 -o "$T/mem.data" &
+dpid=$!
+for _ in $(seq 50); do	# the helper is forked once the collectors are attached
+	pgrep -P "$dpid" -x disco-stats > /dev/null && break
+	sleep 0.1
+done
+sleep 0.5
+heap_kb=$(awk '/^[0-9a-f]+-/ { h = / \[heap\]$/ } h && /^Rss:/ { s += $2 } END { print s + 0 }' /proc/$dpid/smaps)
+hg=$(awk '/^[0-9a-f]+-/ { m = $0 } /^VmFlags:/ && / hg( |$)/ { print m }' /proc/$dpid/smaps)
+hwm_kb=$(awk '/^VmHWM:/ { print $2 }' /proc/$dpid/status)
+echo "recording: heap RSS $heap_kb KiB, peak RSS $hwm_kb KiB"
+wait "$dpid" || fail "record failed"
+[ -z "$hg" ] || fail "mappings still for huge pages once recording: $hg"
+# ~11 MB of BTF copies while loading, ~1 MiB of heap once recording
+assert_le "heap RSS once recording (KiB)" "$heap_kb" 8192
