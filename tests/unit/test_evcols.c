@@ -91,7 +91,7 @@ static const char *data_dir(void)
 static void test_evcols_round_trips_recorded_events_of_every_collector(void **state)
 {
 	static const char *const files[] = { "v1-all.session", "v2-cmd.session", "v3-cmd.session",
-					     "v4-cmd.session" };
+					     "v4-cmd.session", "v5-cmd.session" };
 	struct evcols_enc e = { 0 };
 	uint64_t per_col[16] = { 0 };
 	size_t nblocks = 0;
@@ -245,6 +245,7 @@ static void test_evcols_columns_of_every_count_take_their_form_and_round_trip(vo
 {
 	struct evcols_enc e = { 0 };
 	uint64_t seed = 7;
+	unsigned int forms = 0;
 
 	(void)state;
 	for (uint32_t n = 1; n <= 70; n++) {
@@ -277,21 +278,40 @@ static void test_evcols_columns_of_every_count_take_their_form_and_round_trip(vo
 		assert_int_equal(p[1], 36);
 		p += 4 + 2 * n;
 		/* class 0's columns: mode, base, data */
-		cnt = n > 1 ? 1 : 0;
-		assert_int_equal(p[0], cnt);			/* delta: plane 0, or none */
+		/* delta 3 (zigzag 6): plane 0 packed to 3 bits after its width, or none */
+		assert_int_equal(p[0], n > 1 ? 128 | 1 : 0);
 		assert_int_equal(p[1] | p[2] << 8, 1000);
-		p += 5 + cnt * n;
-		/* the differences take 3 planes, the values 2 */
+		if (n > 1) {
+			assert_int_equal(p[5], 3);
+			p += 6 + (3 * n + 7) / 8;
+		} else {
+			p += 5;
+		}
+		/* the differences take 3 planes, the values 2 whole ones: not packed */
 		cnt = n > 1 ? 2 : 0;
 		assert_int_equal(p[0], n > 1 ? 16 | 3 : 0);
 		p += 5 + cnt * n;
+		/*
+		 * constant (no plane) until it changes; then the smallest of:
+		 * the changes with a bitmap, the values (up to 4) packed to
+		 * their bits, the differences (0 or 1, zigzag 2) in 2 bits
+		 */
 		len2 = (n + 7) / 8 + 4 * ((n - 1) / 17);
-		/* constant (no plane) until it changes; then sparse, the smallest */
-		assert_int_equal(p[0], n <= 17 ? 0 : 32);
-		assert_true(n <= 17 || len2 < n);
+		if (n <= 17) {
+			assert_int_equal(p[0], 0);
+		} else {
+			unsigned int wv = 32 - (unsigned int)__builtin_clz((n - 1) / 17);
+			size_t delta = 1 + (2 * n + 7) / 8, raw = 1 + (wv * n + 7) / 8;
+			unsigned int want = len2 < delta && len2 < raw ? 32 :
+					    raw < delta ? 128 | 16 | 1 : 128 | 1;
+
+			assert_int_equal(p[0], want);
+			forms |= want == 32 ? 1 : want & 16 ? 2 : 4;
+		}
 		free(r.buf);
 		free(enc);
 	}
+	assert_int_equal(forms, 2 | 4);		/* values and differences, packed */
 	evcols_enc_free(&e);
 }
 
@@ -333,8 +353,10 @@ static void test_evcols_copied_column_is_a_reference(void **state)
 	n = encode_with_room(&e, &r, &enc, &dec);
 	/* one class (collector 3, len2 36), no cls bytes */
 	p = enc + EVCOLS_HDR + 2;
-	assert_int_equal(p[0], 1);		/* the differences: 1 plane */
-	p += 5 + 100;
+	/* the differences (+7, -28: zigzag 14, 55): 1 plane of 6 bits */
+	assert_int_equal(p[0], 128 | 1);
+	assert_int_equal(p[5], 6);
+	p += 6 + 75;
 	assert_int_equal(p[0], 64);		/* word 1: word 0's */
 	assert_int_equal(p[1], 0);
 	p += 5;
@@ -365,10 +387,11 @@ static void test_evcols_copied_column_is_a_reference(void **state)
 		assert_true(rows_add(&r, 3, w, 6));
 	}
 	n = encode_with_room(&e, &r, &enc, &dec);
-	/* word 0: the values, plane 2 only; then word 1 */
+	/* word 0: the values, plane 2 only (1 to 3: 2 bits); then word 1 */
 	p = enc + EVCOLS_HDR + 2;
-	assert_int_equal(p[0], 16 | 4);
-	p += 5 + 20;
+	assert_int_equal(p[0], 128 | 16 | 4);
+	assert_int_equal(p[5], 2);
+	p += 6 + 5;
 	p[0] = 64;
 	memset(p + 1, 0, 4);
 	why = NULL;
@@ -397,6 +420,66 @@ static void test_evcols_class_table_full_refuses_a_new_class(void **state)
 	assert_int_equal(evcols_class(&cl, 1, EVCOLS_MAX_LEN + 1), 0);
 	assert_int_equal(evcols_class(&cl, 1, 60000), 0);
 	assert_int_equal(evcols_class(&cl, 1, EVCOLS_MAX_LEN), 1);
+}
+
+/*
+ * A plane whose bytes need fewer than 8 bits is packed to them (version
+ * 6): 10 values 0 and 5 take 3 bits each, 4 bytes after a width byte,
+ * and decode back. A width of 0 or over 8, bits set past the last value,
+ * and a column cut short are refused.
+ */
+static void test_evcols_narrow_planes_are_packed_and_checked(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint8_t *enc, *dec, *p;
+	const char *why;
+	struct rows r;
+	size_t n, col;
+
+	(void)state;
+	rows_init(&r, 4096);
+	for (uint32_t i = 0; i < 10; i++) {
+		/* the values take 3 bits, their differences (zigzag 10, 9) 4 */
+		uint32_t v = 5 * (i % 2);
+
+		assert_true(rows_add(&r, 2, &v, 4));
+	}
+	round_trip(&e, &r, NULL);
+	n = encode_with_room(&e, &r, &enc, &dec);
+	p = enc + EVCOLS_HDR + 2;
+	col = (size_t)(p - enc);
+	assert_int_equal(p[0], 128 | 16 | 1);	/* the values, plane 0, packed */
+	assert_int_equal(p[5], 3);
+	/* 0, 5, 0, 5, ...: bits 000 101 000 101 ..., low first */
+	assert_int_equal(p[6], 0x28);
+	assert_int_equal(p[9], 0x28);		/* 30 bits: the top 2 are 0 */
+	assert_int_equal(n, col + 10);
+	assert_int_equal(evcols_decode(enc, n, dec, (uint32_t)r.len, &why), 0);
+	assert_memory_equal(dec, r.buf, r.len);
+
+	for (int k = 0; k < 4; k++) {
+		uint8_t save[2] = { p[5], p[9] };
+		size_t len = n;
+
+		if (k == 0)
+			p[5] = 0;
+		else if (k == 1)
+			p[5] = 9;
+		else if (k == 2)
+			p[9] |= 0x40;
+		else
+			len = n - 1;
+		why = NULL;
+		assert_int_equal(evcols_decode(enc, len, dec, (uint32_t)r.len, &why), -EBADMSG);
+		assert_string_equal(why, k < 2 ? "bad plane width" :
+				    k == 2 ? "packed bits past the column" : "column cut short");
+		p[5] = save[0];
+		p[9] = save[1];
+	}
+	free(r.buf);
+	free(enc);
+	free(dec);
+	evcols_enc_free(&e);
 }
 
 /*
@@ -473,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_evcols_constant_columns_small_but_within_expansion),
 		cmocka_unit_test(test_evcols_columns_of_every_count_take_their_form_and_round_trip),
 		cmocka_unit_test(test_evcols_copied_column_is_a_reference),
+		cmocka_unit_test(test_evcols_narrow_planes_are_packed_and_checked),
 		cmocka_unit_test(test_evcols_class_table_full_refuses_a_new_class),
 		cmocka_unit_test(test_evcols_decode_rejects_cut_and_damaged_blocks),
 	};

@@ -1634,6 +1634,18 @@ static void test_session_v4_file_rewritten_reads_and_reports_identically(void **
 	rewrite_reads_and_reports_identically(f->dir, "v4-cmd.session", 4, 4);
 }
 
+/*
+ * Version 5, by the writer before packed planes (column mode 128):
+ * `-e sched,tcp,cpu,offcpu --min-latency 0 -F 199 -- sh` of three
+ * loopback connections, a python loop and direct writes.
+ */
+static void test_session_v5_file_rewritten_reads_and_reports_identically(void **state)
+{
+	struct fixture *f = *state;
+
+	rewrite_reads_and_reports_identically(f->dir, "v5-cmd.session", 5, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1670,6 +1682,7 @@ int main(void)
 		T(test_session_v2_file_rewritten_reads_and_reports_identically),
 		T(test_session_v3_file_rewritten_reads_and_reports_identically),
 		T(test_session_v4_file_rewritten_reads_and_reports_identically),
+		T(test_session_v5_file_rewritten_reads_and_reports_identically),
 #undef T
 	};
 

@@ -15,6 +15,8 @@
 #define LEN2_ROWS	1u
 /* column mode: the values of an earlier word of the class (version 5) */
 #define MODE_SAME	64u
+/* column mode bit: a width byte per plane, planes packed to it (version 6) */
+#define MODE_PACKED	128u
 
 static void st32(uint8_t *p, uint32_t v)
 {
@@ -94,10 +96,11 @@ size_t evcols_bound(size_t rows_len)
 	/*
 	 * A record of len bytes (4 + len in rows): one cls byte, and either
 	 * its words (len + 3 bytes at most) or a varint and itself; each
-	 * class 6 bytes and a mode byte per word.
+	 * class 6 bytes, and per word a mode byte, a base and up to four
+	 * plane widths.
 	 */
 	return EVCOLS_HDR + rows_len + rows_len / 4 +
-	       EVCOLS_MAX_CLASSES * (6 + 5 * (EVCOLS_MAX_LEN / 4 + 1));
+	       EVCOLS_MAX_CLASSES * (6 + 9 * (EVCOLS_MAX_LEN / 4 + 1));
 }
 
 static bool is_rows(uint32_t key)
@@ -110,6 +113,40 @@ static unsigned int planes_of(uint32_t v)
 {
 	return (v & 0xffu ? 1u : 0) | (v & 0xff00u ? 2u : 0) |
 	       (v & 0xff0000u ? 4u : 0) | (v & 0xff000000u ? 8u : 0);
+}
+
+/* The bits plane j (byte j) of values whose OR is v needs: 0 to 8. */
+static unsigned int plane_width(uint32_t v, unsigned int j)
+{
+	uint32_t b = v >> (8 * j) & 0xffu;
+
+	return b ? 32u - (unsigned int)__builtin_clz(b) : 0;
+}
+
+static size_t packed_bytes(uint32_t n, unsigned int w)
+{
+	return ((size_t)n * w + 7) / 8;
+}
+
+/*
+ * What the planes of values whose OR is v take, each packed to its
+ * width, with their width bytes; *narrow: some plane is under 8 bits.
+ */
+static size_t planes_cost(uint32_t v, uint32_t n, bool *narrow)
+{
+	size_t c = 0, np = 0;
+
+	*narrow = false;
+	for (unsigned int j = 0; j < 4; j++) {
+		unsigned int w = plane_width(v, j);
+
+		if (w) {
+			c += packed_bytes(n, w);
+			np++;
+			*narrow |= w < 8;
+		}
+	}
+	return c + (*narrow ? np : 0);
 }
 
 static uint32_t load_word(const uint8_t *p, unsigned int tail)
@@ -284,6 +321,62 @@ static void put_planes(uint8_t *o, const uint32_t *v, uint32_t n, unsigned int m
 }
 
 /*
+ * The n bytes at src, w (1-7) bits each, to dst <= src: value i at bit
+ * i * w, low bits first, the last byte's unused bits 0. Eight values are
+ * w whole bytes: each group is read before its bytes are stored, and a
+ * store of 8 bytes at dst + g * w ends at or before src + 8 * (g + 1),
+ * so packing in place overwrites only bytes already read.
+ */
+static uint8_t *pack_plane(uint8_t *dst, const uint8_t *src, uint32_t n, unsigned int w)
+{
+	uint32_t i = 0;
+	uint64_t y;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, src + i, 8);
+		x = le64toh(x);
+		/* pairs of values, then fours, then all eight side by side */
+		x = (x & 0x00ff00ff00ff00ffull) | (x & 0xff00ff00ff00ff00ull) >> (8 - w);
+		x = (x & 0x0000ffff0000ffffull) | (x & 0xffff0000ffff0000ull) >> (16 - 2 * w);
+		y = htole64((x & 0xffffffffull) | (x >> 32) << (4 * w));
+		memcpy(dst, &y, 8);
+		dst += w;
+	}
+	y = 0;
+	for (unsigned int k = 0; i < n; i++, k++)
+		y |= (uint64_t)src[i] << (w * k);
+	for (size_t b = 0, nb = packed_bytes(n % 8, w); b < nb; b++)
+		*dst++ = (uint8_t)(y >> (8 * b));
+	return dst;
+}
+
+/*
+ * The planes m (each n bytes) at o + widths, packed to the widths of v's
+ * planes, after the width bytes at o: where the column ends.
+ */
+static uint8_t *pack_planes(uint8_t *o, uint32_t n, unsigned int m, uint32_t v)
+{
+	unsigned int k = 0, np = (unsigned int)__builtin_popcount(m);
+	uint8_t *src = o + np, *dst = o + np;
+
+	for (unsigned int j = 0; j < 4; j++) {
+		unsigned int w;
+
+		if (!(m & (1u << j)))
+			continue;
+		w = plane_width(v, j);
+		o[k++] = (uint8_t)w;
+		if (w == 8)
+			memmove(dst, src, n);
+		dst = w == 8 ? dst + n : pack_plane(dst, src, n, w);
+		src += n;
+	}
+	return dst;
+}
+
+/*
  * The earlier column of the same class (words 0..w-1, n values each,
  * stride apart) that holds exactly the values of column w, or -1.
  * Rarely more than its first value is compared: columns differ from the
@@ -320,8 +413,9 @@ static uint8_t *put_column(uint8_t *o, const uint32_t *words, size_t stride, uin
 	uint8_t *mode = o;
 	struct col_cost c = col_cost(v, n);
 	unsigned int md = all ? 15u : planes_of(c.od), mv = planes_of(c.ov), m;
-	size_t delta = (size_t)__builtin_popcount(md) * n;
-	size_t raw = (size_t)__builtin_popcount(mv) * n;
+	bool narrow_d, narrow_v, packed;
+	size_t delta = all ? 4 * (size_t)n : planes_cost(c.od, n, &narrow_d);
+	size_t raw = planes_cost(c.ov, n, &narrow_v);
 	size_t sparse = (n + 7) / 8 + 4 * (size_t)c.changed;
 	int k;
 	bool is_raw;
@@ -340,12 +434,17 @@ static uint8_t *put_column(uint8_t *o, const uint32_t *words, size_t stride, uin
 	}
 	is_raw = !all && raw < delta;
 	m = is_raw ? mv : md;
-	*mode = (uint8_t)(m | (is_raw ? 16u : 0));
+	/* planes under 8 bits packed, after a width byte each */
+	packed = !all && (is_raw ? narrow_v : narrow_d);
+	*mode = (uint8_t)(m | (is_raw ? 16u : 0) | (packed ? MODE_PACKED : 0));
+	k = packed ? __builtin_popcount(m) : 0;
 	/* each loop on its own: raw a constant */
 	if (is_raw)
-		put_planes(o, v, n, m, true);
+		put_planes(o + k, v, n, m, true);
 	else
-		put_planes(o, v, n, m, false);
+		put_planes(o + k, v, n, m, false);
+	if (packed)
+		return pack_planes(o, n, m, is_raw ? c.ov : c.od);
 	return o + (size_t)__builtin_popcount(m) * n;
 }
 
@@ -552,6 +651,7 @@ struct dec {
 	uint32_t count[EVCOLS_MAX_CLASSES];
 	const uint8_t *cls;	/* NULL: every record is of class 0 */
 	uint32_t *at;		/* payload offsets in out, grouped by class */
+	uint8_t *unpacked;	/* packed planes of a column, a byte a value again */
 	const char *why;
 };
 
@@ -674,6 +774,71 @@ static int dec_same(struct dec *d, const uint32_t *at, uint32_t n,
 	return 0;
 }
 
+/* Packed plane (w bits a value, 1-7) at src to n bytes at dst. */
+static int unpack_plane(struct dec *d, uint8_t *dst, const uint8_t *src, uint32_t n,
+			unsigned int w)
+{
+	size_t nb = packed_bytes(n, w);
+	uint64_t y = 0;
+	unsigned int have = 0;
+
+	if (n * w % 8 && src[nb - 1] >> (n * w % 8))
+		return bad(d, "packed bits past the column");
+	for (uint32_t i = 0; i < n; i++) {
+		if (have < w) {
+			y |= (uint64_t)*src++ << have;
+			have += 8;
+		}
+		dst[i] = (uint8_t)(y & ((1u << w) - 1));
+		y >>= w;
+		have -= w;
+	}
+	return 0;
+}
+
+/*
+ * Mode 128 (version 6): a width byte per plane of mode, then the planes
+ * packed to them; pl[] pointed at each plane a byte a value.
+ */
+static int dec_packed(struct dec *d, unsigned int mode, uint32_t n, const uint8_t *pl[4])
+{
+	unsigned int np = (unsigned int)__builtin_popcount(mode & 15), k = 0;
+	const uint8_t *w = d->p;
+
+	if ((size_t)(d->end - d->p) < np)
+		return bad(d, "column cut short");
+	d->p += np;
+	if (!d->unpacked) {
+		d->unpacked = malloc(4 * ((size_t)d->nrec + 1));
+		if (!d->unpacked)
+			return -ENOMEM;
+	}
+	for (unsigned int j = 0; j < 4; j++) {
+		size_t nb;
+
+		pl[j] = NULL;
+		if (!(mode & (1u << j)))
+			continue;
+		if (!w[k] || w[k] > 8)
+			return bad(d, "bad plane width");
+		nb = packed_bytes(n, w[k]);
+		if ((size_t)(d->end - d->p) < nb)
+			return bad(d, "column cut short");
+		if (w[k] == 8) {
+			pl[j] = d->p;
+		} else {
+			uint8_t *u = d->unpacked + (size_t)n * j;
+
+			if (unpack_plane(d, u, d->p, n, w[k]))
+				return -EBADMSG;
+			pl[j] = u;
+		}
+		d->p += nb;
+		k++;
+	}
+	return 0;
+}
+
 static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 		      uint32_t off, unsigned int tail)
 {
@@ -690,12 +855,18 @@ static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 		return dec_sparse(d, at, n, off, tail, prev);
 	if (mode == MODE_SAME)
 		return dec_same(d, at, n, off, tail, prev);
-	if (mode & ~31u)
+	if (mode & ~(31u | MODE_PACKED) || (mode & MODE_PACKED && !(mode & 15)))
 		return bad(d, "bad column mode");
-	if ((size_t)(d->end - d->p) < (size_t)n * __builtin_popcount(mode & 15))
-		return bad(d, "column cut short");
-	for (unsigned int i = 0; i < 4; i++)
-		pl[i] = mode & (1u << i) ? d->p + (size_t)n * k++ : NULL;
+	if (mode & MODE_PACKED) {
+		if (dec_packed(d, mode, n, pl))
+			return d->why ? -EBADMSG : -ENOMEM;
+	} else {
+		if ((size_t)(d->end - d->p) < (size_t)n * __builtin_popcount(mode & 15))
+			return bad(d, "column cut short");
+		for (unsigned int i = 0; i < 4; i++)
+			pl[i] = mode & (1u << i) ? d->p + (size_t)n * k++ : NULL;
+		d->p += (size_t)n * k;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t z = 0, v;
 
@@ -707,7 +878,6 @@ static int dec_column(struct dec *d, const uint32_t *at, uint32_t n,
 		if (put_value(d, at[i], off, tail, v))
 			return -EBADMSG;
 	}
-	d->p += (size_t)n * k;
 	return 0;
 }
 
@@ -764,6 +934,7 @@ int evcols_decode(const uint8_t *in, size_t len, uint8_t *out,
 	if (!ret)
 		ret = dec_columns(&d);
 	free(d.at);
+	free(d.unpacked);
 	if (ret)
 		*why = d.why ? d.why : "out of memory";
 	return ret;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Column encoding of EVENTS blocks (format version 4, block type
+ * Column encoding of EVENTS blocks (format versions 4 to 6, block type
  * EVENTS_COLS; docs/session-format.md). Records are gathered in the
  * version 1 layout (u16 collector | u16 len | payload) and turned into
  * columns once a block is complete:
@@ -9,7 +9,8 @@
  *             class{nclass} | [u8 cls{nrec}] | rows | column*
  *   class  := varint collector | varint len2   (len2 = len * 2, or 1: rows)
  *   rows   := (varint len | byte{len}) for each record of a rows class
- *   column := u8 mode | plane{popcount(mode & 15)}   (per class, per word)
+ *   column := u8 mode | u32 base | [u8 width{popcount(mode & 15)}] |
+ *             plane{popcount(mode & 15)}            (per class, per word)
  *
  * A record's class is its (collector, len); cls (present if nclass > 1
  * or flags bit 0) gives each record's class in order. The payloads of a
@@ -18,7 +19,10 @@
  * of its zigzag differences from the previous value (mode bit 4 clear;
  * the first from 0) or of the values themselves (bit 4 set): plane i
  * holds byte i of each, and only the planes that are not all zero are
- * written (mode bit i). A rows class (records over EVCOLS_MAX_LEN bytes)
+ * written (mode bit i); with mode bit 7 (version 6) each plane has a
+ * width and is packed to it (w bits a value) if under 8. Mode 32 is a
+ * bitmap of changes and the new values, mode 64 a copy of an earlier
+ * word's column (version 5). A rows class (records over EVCOLS_MAX_LEN bytes)
  * keeps its records whole. Every block decodes on its own.
  *
  * Pure: no syscalls, cmocka tests it.

@@ -24,8 +24,8 @@
  * the file complete).
  *
  * An EVENTS block holds records: u16 collector id | u16 len | payload[len].
- * Versions 2 and 3 write them as EVENTS_PACKED (evpack.h), version 4 as
- * EVENTS_COLS (evcols.h); the reader hands those back decoded, as EVENTS
+ * Versions 2 and 3 write them as EVENTS_PACKED (evpack.h), versions 4 to 6
+ * as EVENTS_COLS (evcols.h); the reader hands those back decoded, as EVENTS
  * blocks, so callers see one layout.
  */
 #ifndef DISCO_SESSION_H
@@ -37,7 +37,7 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		5	/* what the writer writes */
+#define SESSION_VERSION		6	/* what the writer writes */
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_MAGIC	"DBLK"
@@ -76,7 +76,7 @@ enum session_block_type {
 	BLK_STATE = 3,
 	BLK_SUMMARY = 4,
 	BLK_EVENTS_PACKED = 5,	/* versions 2, 3; read back as BLK_EVENTS */
-	BLK_EVENTS_COLS = 6,	/* version 4; read back as BLK_EVENTS */
+	BLK_EVENTS_COLS = 6,	/* versions 4 to 6; read back as BLK_EVENTS */
 };
 
 struct session_writer;
