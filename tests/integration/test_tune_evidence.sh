@@ -26,6 +26,9 @@ assert_eq "one move among mutual neighbours" \
 "$DISCO" tune --from "$T/s.data" -p $PID --only affinity --json > "$T/from.json" || fail "tune --from -p failed"
 assert_eq "schema" "$(jqv "$T/from.json" .schema)" "disco.tune/1"
 p=".proposals[] | select(.pid == $PID)"
+# when the rule skips a -p target its note says why: show it
+jq -e "$p" "$T/from.json" > /dev/null ||
+	fail "no proposal for pid $PID from the session; notes: $(jq -c .notes "$T/from.json")"
 assert_eq "rule" "$(jqv "$T/from.json" "$p | .rule")" affinity-neighbour
 assert_eq "current" "$(jqv "$T/from.json" "$p | .current")" 0
 assert_ge "runq p99 quoted" "$(jqv "$T/from.json" "$p | .evidence.runq_p99_ns")" 2000000
@@ -46,6 +49,8 @@ assert_eq "corrupt --from exit" "$rc" 1
 # fresh sampling: BPF + snapshots at both ends of the window
 "$DISCO" tune -d 2 -p $PID --only affinity --json > "$T/fresh.json" || fail "tune -d failed"
 p=".proposals[] | select(.pid == $PID)"
+jq -e "$p" "$T/fresh.json" > /dev/null ||
+	fail "no proposal for pid $PID from the window; notes: $(jq -c .notes "$T/fresh.json")"
 assert_eq "fresh rule" "$(jqv "$T/fresh.json" "$p | .rule")" affinity-neighbour
 assert_ge "fresh wait_pct" "$(jqv "$T/fresh.json" "$p | .evidence.wait_pct")" 20
 assert_ge "fresh runq p99" "$(jqv "$T/fresh.json" "$p | .evidence.runq_p99_ns")" 2000000
