@@ -368,9 +368,12 @@ static uint8_t *pack_planes(uint8_t *o, uint32_t n, unsigned int m, uint32_t v)
 			continue;
 		w = plane_width(v, j);
 		o[k++] = (uint8_t)w;
-		if (w == 8)
+		if (w == 8) {
 			memmove(dst, src, n);
-		dst = w == 8 ? dst + n : pack_plane(dst, src, n, w);
+			dst += n;
+		} else {
+			dst = pack_plane(dst, src, n, w);
+		}
 		src += n;
 	}
 	return dst;
