@@ -1,18 +1,35 @@
 #!/usr/bin/env bash
 # Where the recorder's CPU goes per event, by stage: perf -e cpu-clock on
-# `disco record -e sched --min-latency 0` while stress-ng generates context
-# switches (every run-queue sample an event), samples classified by the
-# functions on their call chain: ring consume, encode, fold, state
-# snapshot, compress, write, page faults, malloc. Needs root and perf.
-# Usage: tests/bench/recorder_stages.sh [SECS]   (env: DISCO=./disco)
+# `disco record` under a workload, samples classified by the functions on
+# their call chain: ring consume, encode, fold, state snapshot, compress,
+# write, page faults, malloc. Workloads: sched (`-e sched --min-latency 0`
+# while stress-ng generates context switches: every run-queue sample an
+# event) and tcp (`-e tcp` while tcp_peer churns loopback connections in a
+# private namespace: two lifecycle records per connection). Needs root and
+# perf.
+# Usage: tests/bench/recorder_stages.sh [SECS] [sched|tcp]  (env: DISCO=./disco)
 set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-10}
+WORKLOAD=${2:-sched}
 DISCO=${DISCO:-./disco}
+PEER=${PEER:-.output/fixtures/tcp_peer}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+NS=disco-stages-$$
+trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
 
-"$DISCO" record -e sched --min-latency 0 -q -o "$T/s.data" -d $((SECS + 2)) &
+case $WORKLOAD in
+sched) args=(-e sched --min-latency 0) ;;
+tcp)
+	[ -x "$PEER" ] || { echo "build $PEER first (make $PEER)" >&2; exit 1; }
+	args=(-e tcp)
+	ip netns add "$NS"
+	ip netns exec "$NS" ip link set lo up
+	ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+	;;
+*) echo "recorder_stages: workload is sched or tcp, not '$WORKLOAD'" >&2; exit 2 ;;
+esac
+"$DISCO" record "${args[@]}" -q -o "$T/s.data" -d $((SECS + 2)) &
 p=$!
 # profile once the writer thread exists: perf -p follows the threads it finds
 for _ in $(seq 100); do
@@ -21,12 +38,16 @@ for _ in $(seq 100); do
 done
 perf record -e cpu-clock -F 2000 -g -p $p -o "$T/perf.data" -- sleep "$SECS" > /dev/null 2>&1 &
 pp=$!
-stress-ng --switch 2 -t "$SECS" > /dev/null 2>&1 || true
+if [ "$WORKLOAD" = tcp ]; then
+	ip netns exec "$NS" "$PEER" churn 127.0.0.1 5555 "$SECS" 2 > /dev/null
+else
+	stress-ng --switch 2 -t "$SECS" > /dev/null 2>&1 || true
+fi
 wait $pp
 wait $p
 "$DISCO" report "$T/s.data" --format json > "$T/r.json"
-events=$(jq '.collectors.sched.events * '"$SECS"' * 1e9 / .session.duration_ns | floor' "$T/r.json")
-echo "$(jq -r '"\(.collectors.sched.events) events, \(.collectors.sched.drops) drops"' "$T/r.json"); about $events in the $SECS s profiled"
+events=$(jq --arg c "$WORKLOAD" '.collectors[$c].events * '"$SECS"' * 1e9 / .session.duration_ns | floor' "$T/r.json")
+echo "$(jq -r --arg c "$WORKLOAD" '"\(.collectors[$c].events) events, \(.collectors[$c].drops) drops"' "$T/r.json"); about $events in the $SECS s profiled"
 perf script -i "$T/perf.data" -F comm,period,ip,sym,dso 2> /dev/null | python3 -c '
 import sys, collections
 nev = float(sys.argv[1])
