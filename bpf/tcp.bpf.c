@@ -38,6 +38,13 @@ const volatile bool retrans_has_err = false;
 const volatile __u32 slot_mask = (1 << TCP_SLOT_BITS) - 1;
 /* claiming a slot needs BPF cmpxchg (5.12); without, all goes to the hash */
 const volatile bool use_slots = true;
+/*
+ * RTT samples per ACK (tcp_probe, --rtt-per-ack), or else each
+ * connection's smoothed RTT once, at its close or the session end: the
+ * per-ACK hook runs ~5 times per short connection and once per ACK of a
+ * bulk one, the cost that grows with traffic rather than connections.
+ */
+const volatile bool rtt_per_ack = false;
 
 /* sock_info.flags */
 #define SI_ACTIVE		(1 << 0)
@@ -122,7 +129,7 @@ struct {
  * in another) leave a batch being filled alone; a nested close then
  * reserves its own record, tcp_flush says to try again.
  */
-#define TCP_BATCH		16
+#define TCP_BATCH		16	/* a power of two: a mask bounds the index */
 #define TCP_BATCH_AGE_NS	1000000000ULL
 
 struct tcp_batch {
@@ -230,6 +237,15 @@ static __always_inline void hist_record(__u32 idx, __u64 v)
 
 	if (h)
 		hist_add(h, v);
+}
+
+/* A connection's smoothed RTT, once (without --rtt-per-ack). */
+static __always_inline void srtt_sample(const struct tcp_sock *tp, bool direct)
+{
+	__u32 srtt = RD(direct, tp, srtt_us) >> 3;
+
+	if (!rtt_per_ack && srtt)
+		hist_record(TCP_H_SRTT, (__u64)srtt * 1000);
 }
 
 static __always_inline bool task_filter_on(void)
@@ -495,8 +511,13 @@ static __always_inline void emit_closed(const struct sock *sk,
 		batch_out(b);
 		n = 0;
 	}
-	life_fill(&b->recs[n], sk, tp, si, family, lport, rport, oldstate,
-		  now, false, direct);
+	/*
+	 * n < TCP_BATCH here, but 6.1's verifier loses the bound when the
+	 * compiler spills n before the test: a mask it cannot drop keeps it
+	 */
+	barrier_var(n);
+	life_fill(&b->recs[n & (TCP_BATCH - 1)], sk, tp, si, family, lport,
+		  rport, oldstate, now, false, direct);
 	b->n = ++n;
 	if (n == TCP_BATCH || now - b->recs[0].time_ns >= TCP_BATCH_AGE_NS)
 		batch_out(b);
@@ -525,6 +546,15 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 	 * retransmit base. One of ~10 runs per connection, skipped first.
 	 */
 	if (newstate == TCP_FIN_WAIT2)
+		return 0;
+	/*
+	 * ESTABLISHED -> CLOSE_WAIT (the peer's FIN, in softirq) tells
+	 * nothing either: ports, counts and the retransmit base were taken
+	 * at ESTABLISHED or before. Only a task holding the socket (backlog
+	 * processing in release_sock) can bring news: its owner.
+	 */
+	if (newstate == TCP_CLOSE_WAIT && oldstate == TCP_ESTABLISHED &&
+	    !RD(direct, sk, sk_lock.owned))
 		return 0;
 	if (get_sk_protocol(sk, direct) != IPPROTO_TCP)
 		return 0;
@@ -656,6 +686,7 @@ static __always_inline int on_state(const struct sock *sk, int oldstate,
 		if (oldstate == TCP_SYN_SENT)
 			count(TCP_C_CONNECT_FAILED, 1);
 		hist_record(TCP_H_DURATION, now - si->birth_ns);
+		srtt_sample(tp, direct);
 		emit_closed(sk, tp, si, family, lport, rport, oldstate, now,
 			    direct);
 	}
@@ -816,6 +847,7 @@ static __always_inline long open_one(struct sock_info *si, struct open_walk *w)
 	if (!lport)
 		sk_ports(sk, &lport, &rport, false);
 	si->flags |= SI_REPORTED;
+	srtt_sample((const struct tcp_sock *)sk, false);
 	emit_life(sk, (const struct tcp_sock *)sk, si, family, lport, rport,
 		  state, w->now, true, false);
 	return 0;
@@ -986,7 +1018,7 @@ int tcp_rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
 	return on_receive_reset(ctx->skaddr);
 }
 
-/* ---- tcp:tcp_probe (RTT samples on every ACK processed) ---- */
+/* ---- tcp:tcp_probe (RTT samples on every ACK processed: --rtt-per-ack) ---- */
 SEC("tp_btf/tcp_probe")
 int BPF_PROG(tcp_probe_btf, const struct sock *sk)
 {

@@ -6,8 +6,10 @@
 # ROUNDS each, and the median of each round's ratio to its own untraced
 # run (paired: cancels this host's drift between minutes). Needs root.
 # Usage: [DISCO_BEFORE=disco.old] tests/bench/tcp.sh [ROUNDS] [SECS] [THREADS]
-#        (env: MODES="untraced empty disco disco-nostats before tcplife")
+#        (env: MODES="untraced empty disco empty-ack disco-ack disco-nostats
+#         before tcplife")
 # empty: the collector's tp_btf hooks with empty programs (the floor);
+# disco-ack: `--rtt-per-ack` (tcp_probe hooked too), empty-ack its floor;
 # before: disco mode with DISCO_BEFORE (e.g. main's), run when it is set.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -43,15 +45,18 @@ under() {
 }
 disco() { under "$DISCO" "$@"; }
 disco-nostats() { disco --bpf-stats off; }
+disco-ack() { disco --rtt-per-ack; }
 before() { under "$BEFORE"; }
-empty() {
-	"$T/empty_hooks" "$T/tcp_empty.bpf.o" > "$T/empty.log" &
+floor() {
+	"$T/empty_hooks" "$T/$1_empty.bpf.o" > "$T/empty.log" &
 	local p=$!
 	for _ in $(seq 100); do grep -q attached "$T/empty.log" && break; sleep 0.1; done
 	grep -q attached "$T/empty.log" || { echo "tcp bench: empty hooks did not attach" >&2; exit 1; }
 	conns
 	kill $p; wait $p 2>/dev/null || true
 }
+empty() { floor tcp; }
+empty-ack() { floor tcp_ack; }
 tcplife() {
 	"$TCPLIFE" > /dev/null &
 	local p=$!; sleep 1
@@ -64,4 +69,5 @@ modes="untraced disco"
 modes=${MODES:-$modes}
 . tests/bench/floor_lib.sh
 case " $modes " in *" empty "*) build_floor tcp "$T";; esac
+case " $modes " in *" empty-ack "*) build_floor tcp_ack "$T";; esac
 paired_rounds "$ROUNDS" conn/s "$T/raw" $modes

@@ -8,6 +8,7 @@
 # resolves the few points between the floor and disco that tcp.sh cannot
 # on a busy machine. Statistics add ~25 ns to every run of both. Needs root.
 # Usage: tests/bench/tcp_cost.sh [SECS] [THREADS]
+#        (env: ACK=1: disco --rtt-per-ack, beside empty programs on its hooks)
 set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-5}
@@ -20,16 +21,17 @@ NS=disco-tcpcost-$$
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
 . tests/bench/floor_lib.sh
-build_floor tcp "$T"
+if [ -n "${ACK:-}" ]; then floor=tcp_ack ack=--rtt-per-ack; else floor=tcp ack=; fi
+build_floor $floor "$T"
 ip netns add "$NS"
 ip netns exec "$NS" ip link set lo up
 ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
 
-"$T/empty_hooks" "$T/tcp_empty.bpf.o" > "$T/empty.log" &
+"$T/empty_hooks" "$T/${floor}_empty.bpf.o" > "$T/empty.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q attached "$T/empty.log" && break; sleep 0.1; done
 grep -q attached "$T/empty.log" || { echo "tcp_cost: empty hooks did not attach" >&2; exit 1; }
-"$DISCO" record -e tcp --bpf-stats on -q -f -o "$T/s.data" &
+"$DISCO" record -e tcp $ack --bpf-stats on -q -f -o "$T/s.data" &
 dpid=$!
 pids+=($dpid)
 sleep 1

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Benchmark floor: the tcp collector's tp_btf hooks with empty programs
- * (loopback churn fires inet_sock_set_state and tcp_probe; the others
- * stay quiet but are attached as disco attaches them).
+ * (loopback churn fires inet_sock_set_state; the others stay quiet but
+ * are attached as disco attaches them). tcp_ack_empty.bpf.c adds
+ * tcp_probe, which --rtt-per-ack hooks.
  */
 #include "empty.bpf.h"
 
@@ -11,6 +12,5 @@ EMPTY(tcp_retransmit_skb)
 EMPTY(tcp_retransmit_synack)
 EMPTY(tcp_send_reset)
 EMPTY(tcp_receive_reset)
-EMPTY(tcp_probe)
 EMPTY(sock_rcvqueue_full)
 EMPTY(sock_exceed_buf_limit)

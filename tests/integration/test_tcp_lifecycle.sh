@@ -64,7 +64,12 @@ assert_eq "active_opens" "$(tcp '.counters.active_opens')" $((N + 1))
 assert_eq "passive_opens" "$(tcp '.counters.passive_opens')" $((N + 1))
 assert_eq "closed" "$(tcp '.counters.closed')" $((2 * N))
 assert_eq "connection_duration samples" "$(tcp '.connection_duration.count')" $((2 * N))
-assert_ge "srtt samples" "$(tcp '.srtt.count')" 1
+# RTT once per connection (no --rtt-per-ack): a sample for each record
+# with one, open connections' included; the per-ACK hook stays off
+assert_eq "srtt per connection" "$(tcp '.srtt_samples')" per_connection
+assert_eq "srtt samples" "$(tcp '.srtt.count')" "$(tcp '[.connections[] | select(.srtt_ns > 0)] | length')"
+assert_ge "srtt samples" "$(tcp '.srtt.count')" $((2 * N))
+assert_eq "tcp_probe off" "$(tcp '[.hooks[] | select(.hook == "tcp:tcp_probe") | .method] | .[0] | tostring')" null
 assert_eq "drops" "$(tcp '.drops')" 0
 tcp '.netstat_delta | has("ListenOverflows") and has("ListenDrops") and has("TCPBacklogDrop") and has("PruneCalled") and has("RcvPruned")' >/dev/null
 # the text report shows the endpoint table and the lifecycle table
@@ -72,6 +77,7 @@ tcp '.netstat_delta | has("ListenOverflows") and has("ListenDrops") and has("TCP
 grep -q "Top remote endpoints" "$T/report.txt" || fail "no endpoint table"
 grep -q "127.0.0.1 ($PORT)" "$T/report.txt" || fail "no 127.0.0.1 endpoint"
 grep -q "Longest connections" "$T/report.txt" || fail "no lifecycle table"
+grep -q "smoothed RTT (per conn) *$(tcp '.srtt.count') " "$T/report.txt" || fail "RTT row not per connection: $(grep 'smoothed RTT' "$T/report.txt")"
 grep -q "2 still open at the end" "$T/report.txt" || fail "no count of open connections"
 grep -q "ESTABLISHED (open at end)" "$T/report.txt" || fail "open connection not marked"
 exit 0

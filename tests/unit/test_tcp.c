@@ -131,6 +131,7 @@ static void test_tcp_port_option_validation(void **state)
 	assert_int_equal(col_tcp.set_option(ctx, "port", "8o"), -EINVAL);
 	assert_int_equal(col_tcp.set_option(ctx, "port", ""), -EINVAL);
 	assert_int_equal(col_tcp.set_option(ctx, "ipv4", NULL), 0);
+	assert_int_equal(col_tcp.set_option(ctx, "rtt-per-ack", NULL), 0);
 	assert_int_equal(col_tcp.set_option(ctx, "bogus", "1"), -EINVAL);
 	/* 16 ports at most: one taken above */
 	for (int i = 0; i < TCP_MAX_PORTS - 1; i++)

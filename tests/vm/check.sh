@@ -97,6 +97,27 @@ case " $built " in *" alloc "*)
 	done;;
 esac
 
+# tcp with --rtt-per-ack, from the first method and forced to raw_tp and
+# tracepoint: one RTT hook attached (tcp_probe, or tcp_rcv_space_adjust
+# where it is missing) and its samples taken per ACK
+case " $built " in *" tcp "*)
+	for sec in record-tcp-ack record-tcp-ack-raw_tp record-tcp-ack-tracepoint; do
+		rep=$res/$sec-report
+		if [ ! -s "$rep" ]; then
+			bad "$sec: no report: the VM did not record tcp --rtt-per-ack"
+			continue
+		fi
+		hook=$(jq -r '[.collectors.tcp.hooks[]? | select(.hook == "tcp:tcp_probe" or
+			.hook == "tcp:tcp_rcv_space_adjust") | select(.method) | "\(.hook) by \(.method)"] |
+			join(", ")' "$rep" 2>/dev/null)
+		n=$(jq -r 'if .collectors.tcp.srtt_samples == "per_ack" then .collectors.tcp.srtt.count // 0
+			else 0 end' "$rep" 2>/dev/null)
+		[ -n "$hook" ] && [ "${n:-0}" -gt 0 ] 2>/dev/null &&
+			ok "$sec: RTT per ACK from $hook, $n samples" ||
+			bad "$sec: no per-ACK RTT samples (hook: ${hook:-none}, samples: ${n:-none})"
+	done;;
+esac
+
 for c in ${VMTEST_REQUIRE:+${VMTEST_REQUIRE//,/ }}; do
 	case " $built " in *" $c "*) ;; *) bad "collector $c is not built into this disco";; esac
 done

@@ -69,6 +69,8 @@ static const struct col_option tcp_options[] = {
 	{ "port", true, "only connections with this local or remote port (repeatable, up to 16)" },
 	{ "ipv4", false, "only IPv4 connections" },
 	{ "ipv6", false, "only IPv6 connections" },
+	{ "rtt-per-ack", false, "smoothed RTT sampled on every ACK (tcp_probe) instead of once per "
+				"connection at its close; costs per packet" },
 	{ NULL, false, NULL },
 };
 
@@ -76,6 +78,7 @@ struct tcp_opts {
 	uint16_t ports[TCP_MAX_PORTS];
 	unsigned int nports;
 	bool v4, v6;
+	bool rtt_per_ack;
 };
 
 static const struct tcp_opts tcp_opts_default;
@@ -106,6 +109,10 @@ static int tcp_set_option(void *opts, const char *name, const char *arg)
 	}
 	if (!strcmp(name, "ipv6")) {
 		tcp_opt->v6 = true;
+		return 0;
+	}
+	if (!strcmp(name, "rtt-per-ack")) {
+		tcp_opt->rtt_per_ack = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -321,6 +328,11 @@ static int tcp_configure(struct col_run *run, const struct rec_opts *o)
 	skel->rodata->filter_family = tcp_opt->v4 == tcp_opt->v6 ? 0 :
 				      tcp_opt->v4 ? TCP_AF_INET : TCP_AF_INET6;
 	skel->rodata->retrans_has_err = probe_tp_nargs("tcp_retransmit_skb") >= 3;
+	skel->rodata->rtt_per_ack = tcp_opt->rtt_per_ack;
+	if (!tcp_opt->rtt_per_ack) {
+		hook_off(run, H_PROBE, "off: RTT taken once per connection, at its close (--rtt-per-ack hooks it)");
+		hook_off(run, H_RCVSPACE, "off: RTT taken once per connection, at its close (--rtt-per-ack hooks it)");
+	}
 	/* the walk at the end reads sockets from a syscall program (5.14+) */
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_probe_read_kernel, NULL) != 1 ||
 	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_for_each_map_elem, NULL) != 1) {
@@ -489,6 +501,7 @@ static json_t *tcp_collect(struct col_run *run)
 	filt = json_pack("{s:o, s:s}", "ports", ports, "family",
 			 tcp_opt->v4 == tcp_opt->v6 ? "any" : tcp_opt->v4 ? "ipv4" : "ipv6");
 	json_object_set_new(o, "filters", filt);
+	json_object_set_new(o, "srtt_samples", json_string(tcp_opt->rtt_per_ack ? "per_ack" : "per_connection"));
 	return o;
 }
 
@@ -696,7 +709,7 @@ static void tcp_render_text(const json_t *col, FILE *out, const struct report_op
 	const json_t *snmp = json_object_get(col, "snmp_delta"), *eps = json_object_get(col, "endpoints"), *e;
 	double secs = json_u64(col, "elapsed_ns") / 1e9;
 	uint64_t closed = json_u64(c, "closed");
-	const char *k;
+	const char *k, *rtt = json_string_value(json_object_get(col, "srtt_samples"));
 	json_t *v;
 	size_t i;
 	char b[3][16];
@@ -732,7 +745,10 @@ static void tcp_render_text(const json_t *col, FILE *out, const struct report_op
 	fputc('\n', out);
 	report_print_latency_row(out, NULL, NULL);
 	report_print_latency_row(out, "connect latency", json_object_get(col, "connect_latency"));
-	report_print_latency_row(out, "smoothed RTT", json_object_get(col, "srtt"));
+	/* sessions before srtt_samples sampled every ACK */
+	report_print_latency_row(out, rtt && !strcmp(rtt, "per_connection") ?
+				 "smoothed RTT (per conn)" : "smoothed RTT (per ACK)",
+				 json_object_get(col, "srtt"));
 	report_print_latency_row(out, "connection duration", json_object_get(col, "connection_duration"));
 
 	if (json_array_size(eps)) {

@@ -78,7 +78,7 @@ static const struct {
 	/* tcp */
 	{ "disco_tcp_connect_latency_seconds", "Time from SYN sent to connection established, for outgoing connections." },
 	{ "disco_tcp_connection_duration_seconds", "Lifetime of closed TCP connections." },
-	{ "disco_tcp_srtt_seconds", "Smoothed round-trip time of TCP connections, sampled as they close." },
+	{ "disco_tcp_srtt_seconds", "Smoothed round-trip time of TCP connections, sampled once per connection as it closes (on every ACK with --rtt-per-ack)." },
 	{ "disco_tcp_counters_active_opens_total", "Outgoing TCP connections established." },
 	{ "disco_tcp_counters_passive_opens_total", "Incoming TCP connections accepted." },
 	{ "disco_tcp_counters_closed_total", "TCP connections closed." },
