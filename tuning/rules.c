@@ -464,34 +464,43 @@ static int rule_netdev_backlog(const struct tune_input *in, struct tune_result *
 }
 
 /*
- * Bandwidth-delay product: p90 smoothed RTT times the fastest connection's
- * throughput in the given direction. 0 if the evidence has none.
+ * Bandwidth-delay product: the fastest connection's throughput in the
+ * given direction times its own smoothed RTT (its record's srtt_ns), or
+ * the p90 of the RTT samples where the record has none. *from_conn says
+ * which. 0 if the evidence has none.
  */
 static uint64_t bdp_bytes(const struct tune_input *in, const char *bytes_key,
-			  uint64_t *srtt_ns, uint64_t *rate_bps)
+			  uint64_t *srtt_ns, uint64_t *rate_bps, bool *from_conn)
 {
 	const json_t *tcp = ev_col(in, "tcp"), *conns, *c;
-	uint64_t srtt = 0, best = 0;
+	uint64_t p90 = 0, own = 0, best = 0;
 	size_t i;
 
 	*srtt_ns = *rate_bps = 0;
-	if (!tcp || !jget_u64(json_object_get(tcp, "srtt"), "p90_ns", &srtt) || !srtt)
+	*from_conn = false;
+	if (!tcp)
 		return 0;
+	(void)jget_u64(json_object_get(tcp, "srtt"), "p90_ns", &p90);	/* 0 if absent */
 	conns = json_object_get(tcp, "connections");
 	json_array_foreach(conns, i, c) {
-		uint64_t bytes, dur, rate;
+		uint64_t bytes, dur, rate, srtt;
 
 		/* short connections never leave slow start: not a BDP sample */
 		if (!jget_u64(c, bytes_key, &bytes) || !jget_u64(c, "duration_ns", &dur) ||
 		    dur < 10000000ull || bytes < (64u << 10))
 			continue;
 		rate = (uint64_t)((double)bytes * 1e9 / (double)dur);
-		if (rate > best)
+		if (rate > best) {
 			best = rate;
+			own = jget_u64(c, "srtt_ns", &srtt) ? srtt : 0;
+		}
 	}
-	*srtt_ns = srtt;
+	*from_conn = own > 0;
+	*srtt_ns = own ? own : p90;
+	if (!*srtt_ns)
+		return 0;
 	*rate_bps = best;
-	return (uint64_t)((double)srtt * (double)best / 1e9);
+	return (uint64_t)((double)*srtt_ns * (double)best / 1e9);
 }
 
 static int64_t pow2_at_least(int64_t v)
@@ -512,12 +521,12 @@ static int rule_tcp_buf(const struct tune_input *in, struct tune_result *out, bo
 	int64_t target = 0, cap;
 	struct sysctl_val to;
 	struct proposal *p;
-	bool have_pruned;
+	bool have_pruned, from_conn;
 
 	if (!v || !mx)
 		return tune_note(out, "%s: %s or %s not readable", rule, sysctl_descs[id].name,
 				 sysctl_descs[max_id].name);
-	bdp = bdp_bytes(in, rx ? "rx_bytes" : "tx_bytes", &srtt, &rate);
+	bdp = bdp_bytes(in, rx ? "rx_bytes" : "tx_bytes", &srtt, &rate, &from_conn);
 	have_pruned = rx && !NETSTAT_DELTA(in, rcv_pruned, "RcvPruned", &pruned);
 	if (!srtt && !have_pruned)
 		return tune_note(out, "%s: no RTT/throughput evidence%s", rule,
@@ -558,16 +567,16 @@ static int rule_tcp_buf(const struct tune_input *in, struct tune_result *out, bo
 	sysctl_prop(p, id, v, &to);
 	if (bdp > (uint64_t)v->v[2] / 2)
 		snprintf(p->why, sizeof(p->why),
-			 "bandwidth-delay product %llu bytes (p90 srtt %llu ns x %llu bytes/s on the "
+			 "bandwidth-delay product %llu bytes (%s srtt %llu ns x %llu bytes/s on the "
 			 "fastest connection) exceeds half of the %s maximum %lld",
-			 (unsigned long long)bdp, (unsigned long long)srtt, (unsigned long long)rate,
-			 rx ? "receive" : "send", (long long)v->v[2]);
+			 (unsigned long long)bdp, from_conn ? "its" : "p90", (unsigned long long)srtt,
+			 (unsigned long long)rate, rx ? "receive" : "send", (long long)v->v[2]);
 	else
 		snprintf(p->why, sizeof(p->why),
 			 "%llu packets were pruned from receive queues that hit their buffer limit",
 			 (unsigned long long)pruned);
 	tune_evid(p, "bdp_bytes", bdp);
-	tune_evid(p, "srtt_p90_ns", srtt);
+	tune_evid(p, from_conn ? "connection_srtt_ns" : "srtt_p90_ns", srtt);
 	tune_evid(p, "throughput_bytes", rate);
 	if (rx)
 		tune_evid(p, "rcv_pruned", pruned);

@@ -349,6 +349,31 @@ static void test_tcp_rmem_from_bdp_moves_rmem_max_too(void **state)
 	assert_int_equal(evid(p, "bdp_bytes"), 5000000);
 }
 
+static void test_tcp_rmem_bdp_from_the_fastest_connections_own_srtt(void **state)
+{
+	struct fx *f = *state;
+	const struct proposal *p;
+
+	/*
+	 * Samples one per connection: p90 1 ms from many quick local ones
+	 * would make the BDP 100 KB; the fast connection's own srtt (50 ms)
+	 * x its 100 MB/s makes it 5 MB.
+	 */
+	f->ev = json_pack("{s:{s:{s:{s:I}, s:[{s:I, s:I, s:I}, {s:I, s:I, s:I, s:I}]}}}",
+			  "collectors", "tcp", "srtt", "p90_ns", (json_int_t)1000000,
+			  "connections",
+			  "rx_bytes", (json_int_t)(1 << 20), "duration_ns", (json_int_t)(10 * SEC),
+			  "srtt_ns", (json_int_t)1000000,
+			  "rx_bytes", (json_int_t)1000000000, "duration_ns", (json_int_t)(10 * SEC),
+			  "srtt_ns", (json_int_t)50000000, "tx_bytes", (json_int_t)0);
+	assert_int_equal(run(f, "tcp-rmem", false, NULL, 0), 2);
+	p = knob(f, "net.ipv4.tcp_rmem");
+	assert_non_null(p);
+	assert_int_equal(evid(p, "bdp_bytes"), 5000000);
+	assert_int_equal(evid(p, "connection_srtt_ns"), 50000000);
+	assert_non_null(strstr(p->why, "its srtt 50000000 ns"));
+}
+
 static void test_tcp_rmem_quiet_at_half_of_max(void **state)
 {
 	struct fx *f = *state;
@@ -1095,6 +1120,7 @@ int main(void)
 		T(test_disco_own_listener_is_never_blamed),
 		T(test_netdev_backlog_on_softnet_drops),
 		T(test_tcp_rmem_from_bdp_moves_rmem_max_too),
+		T(test_tcp_rmem_bdp_from_the_fastest_connections_own_srtt),
 		T(test_tcp_rmem_quiet_at_half_of_max),
 		T(test_tcp_rmem_bounded_step_and_int_max),
 		T(test_tcp_rmem_on_receive_pruning),
