@@ -23,9 +23,8 @@ sched) args=(-e sched --min-latency 0) ;;
 tcp)
 	[ -x "$PEER" ] || { echo "build $PEER first (make $PEER)" >&2; exit 1; }
 	args=(-e tcp)
-	ip netns add "$NS"
-	ip netns exec "$NS" ip link set lo up
-	ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+	. tests/bench/floor_lib.sh
+	churn_netns "$NS"
 	;;
 *) echo "recorder_stages: workload is sched or tcp, not '$WORKLOAD'" >&2; exit 2 ;;
 esac

@@ -26,12 +26,8 @@ NS=disco-tcpbench-$$
 trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T"' EXIT
 
 # A fresh namespace per run: no TIME_WAIT carried from the previous one.
-# Its sysctls are its own, so widening the port range changes nothing else.
 conns() {
-	ip netns del "$NS" 2>/dev/null || true
-	ip netns add "$NS"
-	ip netns exec "$NS" ip link set lo up
-	ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+	churn_netns "$NS"
 	ip netns exec "$NS" "$PEER" churn 127.0.0.1 5555 "$SECS" "$THREADS" | awk '{print $2}'
 }
 untraced() { conns; }

@@ -23,9 +23,7 @@ trap 'kill "${pids[@]}" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$T"
 . tests/bench/floor_lib.sh
 if [ -n "${ACK:-}" ]; then floor=tcp_ack ack=--rtt-per-ack; else floor=tcp ack=; fi
 build_floor $floor "$T"
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
-ip netns exec "$NS" sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+churn_netns "$NS"
 
 "$T/empty_hooks" "$T/${floor}_empty.bpf.o" > "$T/empty.log" &
 pids+=($!)

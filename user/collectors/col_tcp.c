@@ -330,8 +330,11 @@ static int tcp_configure(struct col_run *run, const struct rec_opts *o)
 	skel->rodata->retrans_has_err = probe_tp_nargs("tcp_retransmit_skb") >= 3;
 	skel->rodata->rtt_per_ack = tcp_opt->rtt_per_ack;
 	if (!tcp_opt->rtt_per_ack) {
-		hook_off(run, H_PROBE, "off: RTT taken once per connection, at its close (--rtt-per-ack hooks it)");
-		hook_off(run, H_RCVSPACE, "off: RTT taken once per connection, at its close (--rtt-per-ack hooks it)");
+		static const char why[] = "off: RTT taken once per connection, at its close "
+					  "(--rtt-per-ack hooks it)";
+
+		hook_off(run, H_PROBE, "%s", why);
+		hook_off(run, H_RCVSPACE, "%s", why);
 	}
 	/* the walk at the end reads sockets from a syscall program (5.14+) */
 	if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_probe_read_kernel, NULL) != 1 ||
