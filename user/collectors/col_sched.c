@@ -72,6 +72,8 @@ static int sched_prepare(struct col_run *run, const struct rec_opts *o)
 	struct bpf_map *map;
 
 	bpf_map__set_autocreate(skel->maps.task_ts, btf);
+	/* the raw_tp and tracepoint programs' per-task state (task_ts's stand-in) */
+	bpf_map__set_autocreate(skel->maps.pid_ts, !btf);
 	bpf_object__for_each_map(map, run->obj)
 		if (!strncmp(bpf_map__name(map), "offcpu_", 7))
 			bpf_map__set_autocreate(map, both);

@@ -325,6 +325,15 @@ int collector_start(struct col_run *run, const struct rec_opts *o)
 	err = shares_reuse(run);
 	if (err)
 		goto out_stop;
+	/*
+	 * Without -p or a COMMAND no program looks the filter up: one entry,
+	 * not FILTER_PIDS_MAX preallocated at every session start.
+	 */
+	map = bpf_object__find_map_by_name(run->obj, "filter_pids");
+	if (map && !o->npids && o->target_pid <= 0)
+		err = bpf_map__set_max_entries(map, 1);
+	if (err)
+		goto out_stop;
 	/* libbpf parses the kernel's BTF again: in the pages ours leaves */
 	probe_release();
 	err = c->skel->load(run->skel);
