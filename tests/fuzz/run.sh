@@ -30,7 +30,8 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "fuzz: not root: no recorded seeds, the committed session only" >&2
 fi
-cp tests/data/session/v1-all.session tests/data/session/v2-cmd.session "$seeds/session/"
+cp tests/data/session/v1-all.session tests/data/session/v2-cmd.session \
+	tests/data/session/v6-cmd.session "$seeds/session/"
 # a journal as tune --apply writes it, on a copy of the fixture tree
 mkdir -p "$seeds/journal" "$seeds/root"
 cp -a tests/data/tune/numa2/. "$seeds/root/"

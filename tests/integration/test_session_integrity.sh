@@ -13,8 +13,8 @@ command -v python3 >/dev/null || skip "needs python3"
 # still writes several events blocks in 4 s
 "$DISCO" record -e sched -q -d 4 --min-latency 0 -o "$T/real.data" || fail "record failed"
 python3 "$EDIT" "$T/real.data" - list > "$T/blocks"
-# two events blocks (type 6) to delete, repeat and swap; the SUMMARY (4)
-read -r e1 e2 _ < <(awk '$2 == 6 { printf "%s ", $1 }' "$T/blocks")
+# two events blocks (type 7) to delete, repeat and swap; the SUMMARY (4)
+read -r e1 e2 _ < <(awk '$2 == 7 { printf "%s ", $1 }' "$T/blocks")
 last=$(awk '$2 == 4 { print $1 }' "$T/blocks")
 [ -n "$e2" ] && [ -n "$last" ] || fail "recording has too few blocks: $(cat "$T/blocks")"
 off() { awk -v i="$1" '$1 == i { print $4 }' "$T/blocks"; }
@@ -49,13 +49,13 @@ expect delete "event counts differ from the SUMMARY's: sched:"
 expect delete "the SUMMARY counts $last blocks before it, $((last - 1)) were read"
 
 check dup dup "$e1"
-expect dup "EVENTS_COLS block number $e1 at offset"
+expect dup "EVENTS_SPLIT block number $e1 at offset"
 expect dup "repeats one already read: skipped"
 # the repeat is not counted twice
 assert_eq "dup: events" "$(jqv "$T/dup.json" '.session.events_recorded')" "$total"
 
 check swap swap "$e1" "$e2"
-expect swap "EVENTS_COLS block number $e1 at offset"
+expect swap "EVENTS_SPLIT block number $e1 at offset"
 expect swap "is out of order (after number $e2)"
 assert_eq "swap: events" "$(jqv "$T/swap.json" '.session.events_recorded')" "$total"
 

@@ -52,7 +52,37 @@ static void rows_init(struct rows *r, size_t cap)
 	evcols_classes_reset(&r->cl);
 }
 
-/* Encode and decode r: the same bytes come back; the encoded size in *enc_len. */
+/*
+ * The records e holds, in the EVENTS_SPLIT layout, decode to r's bytes
+ * again: the length of the plain area.
+ */
+static size_t split_round_trip(struct evcols_enc *e, const struct rows *r)
+{
+	uint8_t *enc = malloc(evcols_bound(r->len) + 4), *dec = malloc(r->len + 1);
+	const char *why = "";
+	uint32_t out_len;
+	size_t n, plain;
+
+	assert_non_null(enc);
+	assert_non_null(dec);
+	n = evcols_finish_split(e, enc, &plain);
+	assert_true(n > 0 && n <= evcols_bound(r->len) + 4);
+	assert_true(plain >= 4 && plain <= n);
+	assert_int_equal(plain - 4, enc[0] | enc[1] << 8 | enc[2] << 16 | (uint32_t)enc[3] << 24);
+	assert_int_equal(evcols_split_out_len(enc, n, &out_len), 0);
+	assert_int_equal(out_len, r->len);
+	if (evcols_split_decode(enc, n, dec, out_len, &why))
+		fail_msg("split decode: %s", why);
+	assert_memory_equal(dec, r->buf, r->len);
+	free(dec);
+	free(enc);
+	return plain - 4;
+}
+
+/*
+ * Encode and decode r: the same bytes come back, in both layouts; the
+ * encoded size in *enc_len.
+ */
 static void round_trip(struct evcols_enc *e, const struct rows *r, size_t *enc_len)
 {
 	uint8_t *enc = malloc(evcols_bound(r->len)), *dec;
@@ -74,6 +104,14 @@ static void round_trip(struct evcols_enc *e, const struct rows *r, size_t *enc_l
 		*enc_len = n;
 	free(dec);
 	free(enc);
+	split_round_trip(e, r);
+}
+
+static uint8_t *malloc_buf(uint8_t **p, size_t n)
+{
+	*p = malloc(n);
+	assert_non_null(*p);
+	return *p;
 }
 
 static const char *data_dir(void)
@@ -91,7 +129,7 @@ static const char *data_dir(void)
 static void test_evcols_round_trips_recorded_events_of_every_collector(void **state)
 {
 	static const char *const files[] = { "v1-all.session", "v2-cmd.session", "v3-cmd.session",
-					     "v4-cmd.session", "v5-cmd.session" };
+					     "v4-cmd.session", "v5-cmd.session", "v6-cmd.session" };
 	struct evcols_enc e = { 0 };
 	uint64_t per_col[16] = { 0 };
 	size_t nblocks = 0;
@@ -548,6 +586,84 @@ static void test_evcols_decode_rejects_cut_and_damaged_blocks(void **state)
 	evcols_enc_free(&e);
 }
 
+/*
+ * Records like the scheduler's (a timestamp a few microseconds apart, a
+ * latency, pids, a CPU): the low bytes of the timestamp's differences
+ * and of the latency, near random, go to the plain area, the rest stays
+ * in the columns; all of it decodes again, and a damaged plain area or
+ * its length is refused, never read past.
+ */
+static void test_evcols_split_keeps_noisy_planes_plain(void **state)
+{
+	struct evcols_enc e = { 0 };
+	uint8_t rec[40] = { 0 }, *enc, *dec, *c;
+	uint64_t s = 11, ts = 1000000000;
+	const char *why;
+	struct rows r;
+	size_t n, plain, plain_len;
+	uint32_t out_len;
+	int nrec = 0;
+
+	(void)state;
+	rows_init(&r, 64 << 10);
+	for (;;) {
+		uint64_t lat = 500 + prng(&s) % 20000;
+		uint32_t pid = 1000 + (uint32_t)(prng(&s) % 4);
+
+		ts += 2000 + prng(&s) % 3000;
+		memcpy(rec, &ts, 8);
+		memcpy(rec + 8, &lat, 8);
+		memcpy(rec + 16, &pid, 4);
+		rec[20] = (uint8_t)(prng(&s) & 1);
+		memcpy(rec + 24, "stress-ng", 10);
+		if (!rows_add(&r, 1, rec, sizeof(rec)))
+			break;
+		nrec++;
+	}
+	assert_int_equal(evcols_encode(&e, r.buf, r.len, malloc_buf(&enc, evcols_bound(r.len))) > 0, 1);
+	free(enc);
+	plain_len = split_round_trip(&e, &r);
+	/* two planes of one byte a record: the timestamp's and the latency's low bytes */
+	assert_int_equal(plain_len, 2 * (size_t)nrec);
+
+	enc = malloc(evcols_bound(r.len) + 4);
+	dec = malloc(r.len);
+	assert_non_null(enc);
+	assert_non_null(dec);
+	n = evcols_finish_split(&e, enc, &plain);
+	/* without its plain area (length 0), the marked planes are bad widths */
+	c = malloc(n);
+	assert_non_null(c);
+	memset(c, 0, 4);
+	memcpy(c + 4, enc + plain, n - plain);
+	if (!evcols_split_out_len(c, n - plain + 4, &out_len)) {
+		assert_int_equal(evcols_split_decode(c, n - plain + 4, dec, out_len, &why), -EBADMSG);
+		assert_string_equal(why, "bad plane width");
+	}
+	free(c);
+	/* a plain area longer than the planes it holds, or than the block */
+	enc[0]++;
+	assert_int_equal(evcols_split_out_len(enc, n, &out_len), -EBADMSG);
+	enc[0]--;
+	enc[3] = 0x7f;
+	assert_int_equal(evcols_split_out_len(enc, n, &out_len), -EBADMSG);
+	assert_int_equal(evcols_split_decode(enc, n, dec, (uint32_t)r.len, &why), -EBADMSG);
+	enc[3] = 0;
+	/* cut anywhere: refused or short, never past the buffer (make asan) */
+	for (size_t cut = 0; cut < n; cut += 7) {
+		c = malloc(cut + 1);
+		assert_non_null(c);
+		memcpy(c, enc, cut);
+		if (!evcols_split_out_len(c, cut, &out_len) && out_len <= r.len)
+			assert_int_equal(evcols_split_decode(c, cut, dec, out_len, &why), -EBADMSG);
+		free(c);
+	}
+	free(dec);
+	free(enc);
+	free(r.buf);
+	evcols_enc_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_evcols_narrow_planes_are_packed_and_checked),
 		cmocka_unit_test(test_evcols_class_table_full_refuses_a_new_class),
 		cmocka_unit_test(test_evcols_decode_rejects_cut_and_damaged_blocks),
+		cmocka_unit_test(test_evcols_split_keeps_noisy_planes_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,8 @@ struct evcols_enc {
 	uint32_t *col[EVCOLS_MAX_CLASSES];	/* its columns: word w at col + w * stride */
 	size_t words[EVCOLS_MAX_CLASSES];	/* what col[c] has room for, kept across blocks */
 	size_t hint;		/* the block size the caller cuts at: columns grow to fit it */
+	uint8_t *plain;		/* evcols_finish_split: the planes kept out of deflate */
+	size_t plain_len, plain_cap;
 };
 
 void evcols_enc_free(struct evcols_enc *e);
@@ -92,6 +94,14 @@ size_t evcols_bound(size_t rows_len);
  */
 size_t evcols_finish(struct evcols_enc *e, uint8_t *out);
 /*
+ * The same block in the EVENTS_SPLIT layout (evcols_bound() + 4 bytes at
+ * out): u32 plain_len | plain | the block above, where the byte planes
+ * deflate would gain little on (a timestamp's or a latency's low byte)
+ * are in plain, in column order, their width byte 8 | 128. *plain: the
+ * length of the prefix to store uncompressed (4 + plain_len).
+ */
+size_t evcols_finish_split(struct evcols_enc *e, uint8_t *out, size_t *plain);
+/*
  * Encode the records in rows (rows_len bytes, version 1 layout, at most
  * EVCOLS_MAX_CLASSES classes) into out (evcols_bound(rows_len) bytes):
  * the encoded length, or 0 with errno set (ENOMEM, EINVAL). e is reset
@@ -107,5 +117,9 @@ int evcols_out_len(const uint8_t *in, size_t len, uint32_t *out_len);
  */
 int evcols_decode(const uint8_t *in, size_t len, uint8_t *out,
 		  uint32_t out_len, const char **why);
+/* The same for a block in the EVENTS_SPLIT layout (evcols_finish_split). */
+int evcols_split_out_len(const uint8_t *in, size_t len, uint32_t *out_len);
+int evcols_split_decode(const uint8_t *in, size_t len, uint8_t *out,
+			uint32_t out_len, const char **why);
 
 #endif

@@ -37,7 +37,7 @@
 #include <jansson.h>
 
 #define SESSION_MAGIC		"DISCOSES"
-#define SESSION_VERSION		6	/* what the writer writes */
+#define SESSION_VERSION		7	/* what the writer writes */
 #define SESSION_VERSION_MIN	1	/* oldest the reader reads */
 #define SESSION_FILE_HDR	16
 #define SESSION_BLOCK_MAGIC	"DBLK"
@@ -77,6 +77,7 @@ enum session_block_type {
 	BLK_SUMMARY = 4,
 	BLK_EVENTS_PACKED = 5,	/* versions 2, 3; read back as BLK_EVENTS */
 	BLK_EVENTS_COLS = 6,	/* versions 4 to 6; read back as BLK_EVENTS */
+	BLK_EVENTS_SPLIT = 7,	/* version 7; read back as BLK_EVENTS */
 };
 
 struct session_writer;
