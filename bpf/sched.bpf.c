@@ -43,17 +43,19 @@ struct {
 
 /*
  * Per-CPU values: every update is a plain add on this CPU's copy, no
- * atomics on the hot path; userspace sums the copies. Preallocated (sized
- * at load by col_sched.c): a new entry only takes one from a free list.
- * Allocated at run time instead, its values came from bpf_mem_alloc (6.1+),
- * whose cache is refilled by an irq_work with GFP_NOWAIT per-CPU
- * allocations. On PREEMPT_RT that irq_work runs in the SCHED_FIFO
- * irq_work/N thread, whose own switches run this program: seen on Debian's
- * 6.1 RT under qemu, once the atomic per-CPU pool ran dry the irq_work
- * threads failed allocations thousands of times a second ahead of the
- * per-CPU balance worker that refills the pool, and every bpf() program
- * load waited on it. (RT kernels before 6.1 refuse tracing programs a hash
- * map without preallocation.)
+ * atomics on the hot path; userspace sums the copies. Sized at load by
+ * col_sched.c. Where probe_htab_runtime_alloc() says so (bpf_mem_alloc,
+ * 6.1+, and not PREEMPT_RT) entries are allocated as processes appear;
+ * otherwise the table is preallocated (a new entry takes one from a free
+ * list) and zeroed whole when the map is made. Not at run time on RT: the
+ * allocator's cache is refilled by an irq_work with GFP_NOWAIT per-CPU
+ * allocations, which there runs in the SCHED_FIFO irq_work/N thread, whose
+ * own switches run this program: seen on Debian's 6.1 RT under qemu, once
+ * the atomic per-CPU pool ran dry the irq_work threads failed allocations
+ * thousands of times a second ahead of the per-CPU balance worker that
+ * refills the pool, and every bpf() program load waited on it. (Before
+ * 6.1, RT kernels refuse tracing programs a hash map without
+ * preallocation, and others warn.)
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -95,6 +97,7 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 	__u32 z = 0;
 	__u64 now;
 	void *zv;
+	long err;
 
 	if (p)
 		return p;
@@ -106,12 +109,17 @@ static __always_inline struct sched_proc *proc_get(struct sched_cpu *cs, __u32 t
 		cs->c.procs_full++;
 		return NULL;
 	}
-	bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST);
+	err = bpf_map_update_elem(&procs, &tgid, zv, BPF_NOEXIST);
 	p = bpf_map_lookup_elem(&procs, &tgid);
 	if (!p) {
-		/* table full, or the bucket busy: whatever it was */
 		cs->c.procs_full++;
-		cs->c.procs_retry_ns = now + PROCS_RETRY_NS;
+		/*
+		 * Only a full table waits: the allocator's cache (a table
+		 * allocated at run time) is refilled within an interrupt or
+		 * two, a busy bucket is free again at once.
+		 */
+		if (err == -E2BIG)
+			cs->c.procs_retry_ns = now + PROCS_RETRY_NS;
 		return NULL;
 	}
 	if (comm)

@@ -138,6 +138,25 @@ bool probe_kernel_has_type(const char *name)
 	return btf && btf__find_by_name(btf, name) > 0;
 }
 
+/*
+ * Before 6.1 (no bpf_mem_alloc) a tracing program's hash map allocated
+ * with kmalloc from any context: the verifier warned, and an RT kernel
+ * refused. On 6.1 PREEMPT_RT the allocator's refill runs in the
+ * irq_work/N threads, whose own switches a sched_switch program sees (a
+ * lockup seen under qemu, bpf/sched.bpf.c).
+ */
+bool probe_htab_runtime_alloc(void)
+{
+	FILE *f = fopen("/sys/kernel/realtime", "r");
+	int rt = 0;
+
+	if (f) {
+		rt = fgetc(f) == '1';
+		fclose(f);
+	}
+	return !rt && probe_kernel_has_type("bpf_mem_alloc");
+}
+
 int probe_privileges(char *reason, size_t len)
 {
 	static const struct {

@@ -102,6 +102,12 @@ int probe_tracefs(char *reason, size_t len);
 const char *probe_lockdown(void);
 bool probe_kernel_has_type(const char *name);
 /*
+ * Whether BPF hash maps that allocate their entries at run time are safe
+ * for tracing programs here: the kernel has the BPF memory allocator
+ * (6.1+) and is not PREEMPT_RT.
+ */
+bool probe_htab_runtime_alloc(void);
+/*
  * Number of arguments (after the context) of tracepoint event in the
  * running kernel's BTF (btf_trace_<event>), or -errno.
  */
