@@ -71,7 +71,7 @@ for block in sys.stdin.read().strip().split("\n\n"):
         continue
     frames = " ".join(lines)
     cat = next((name for name, keys in rules if any(k in frames for k in keys)), "other")
-    thr = "writer" if "writer" in hdr[0] else "main"
+    thr = "writer" if "writer" in hdr[0] else "sync" if "sync" in hdr[0] else "main"
     tot[(thr, cat)] += int(hdr[1])
     n += int(hdr[1])
 print(f"recorder CPU while profiled: {n / 1e6:.0f} ms = {n / nev:.0f} ns/event")
