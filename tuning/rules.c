@@ -1242,13 +1242,17 @@ static int no_spare_note(struct tune_result *out, const struct snapshot *a,
 			 const uint64_t *load, bool have_load, uint64_t cur_load)
 {
 	uint64_t lo = UINT64_MAX;
+	char b[TUNE_VAL_LEN];
 
 	for (int c = 0; have_load && c < a->ncpus; c++)
 		if (CPU_ISSET(c, &a->online) && !CPU_ISSET(c, busy) && load[c] < lo)
 			lo = load[c];
+	/* busy: where pinned neighbours run, or (no load data) where it waited */
+	cpulist_format(busy, b, sizeof(b));
 	return tune_note(out, "affinity: pid %d (%s) suffers from neighbours but no CPU has "
-			 "spare capacity (load of its CPUs %llu milli-CPUs, least loaded "
-			 "other CPU %llu)", (int)pid, t->comm, (unsigned long long)cur_load,
+			 "spare capacity (busy CPUs %s; load of its CPUs %llu milli-CPUs, least "
+			 "loaded other CPU %llu)", (int)pid, t->comm, b[0] ? b : "none",
+			 (unsigned long long)cur_load,
 			 (unsigned long long)(lo == UINT64_MAX ? 0 : lo));
 }
 

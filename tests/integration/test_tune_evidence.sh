@@ -28,7 +28,8 @@ assert_eq "schema" "$(jqv "$T/from.json" .schema)" "disco.tune/1"
 p=".proposals[] | select(.pid == $PID)"
 # when the rule skips a -p target its note says why: show it
 jq -e "$p" "$T/from.json" > /dev/null ||
-	fail "no proposal for pid $PID from the session; notes: $(jq -c .notes "$T/from.json")"
+	fail "no proposal for pid $PID from the session; notes: $(jq -c .notes "$T/from.json"); its outliers: $("$DISCO" report --format json "$T/s.data" |
+		jq -c "[.collectors.sched.outliers[]? | select(.pid == $PID) | {cpu, kind, prev_pid, prev_comm}] | .[:8]")"
 assert_eq "rule" "$(jqv "$T/from.json" "$p | .rule")" affinity-neighbour
 assert_eq "current" "$(jqv "$T/from.json" "$p | .current")" 0
 assert_ge "runq p99 quoted" "$(jqv "$T/from.json" "$p | .evidence.runq_p99_ns")" 2000000
