@@ -452,10 +452,14 @@ static int write_block_now(struct session_writer *w, uint32_t type, uint32_t seq
 	bound = libdeflate_zlib_compress_bound(w->dc, len);
 	if (libdeflate_zlib_compress_bound(w->store, len) > bound)
 		bound = libdeflate_zlib_compress_bound(w->store, len);
-	if (plain && 6 + plain + 5 * (plain / 65535 + 1) +
-		     libdeflate_deflate_compress_bound(w->dc, len - plain) > bound)
-		bound = 6 + plain + 5 * (plain / 65535 + 1) +
-			libdeflate_deflate_compress_bound(w->dc, len - plain);
+	/* zlib header and Adler-32, stored blocks of 5 + 65535 bytes, the rest deflated */
+	if (plain) {
+		size_t split = 6 + plain + 5 * (plain / 65535 + 1) +
+			       libdeflate_deflate_compress_bound(w->dc, len - plain);
+
+		if (split > bound)
+			bound = split;
+	}
 	if (SESSION_BLOCK_HDR + bound > w->out_cap) {
 		p = realloc(w->out, SESSION_BLOCK_HDR + bound);
 		if (!p)
